@@ -1,0 +1,42 @@
+package dev.syncline.api;
+
+/**
+ * Stable error codes. A code is never renamed or reused; where PowerSync has a code for the same condition, Syncline
+ * uses the same text so that clients and operators see familiar codes.
+ *
+ * <p>Each code carries the HTTP status an HTTP adapter answers with when the error reaches the edge.
+ */
+public enum ErrorCode {
+  /** The sync rules are invalid; {@link SyncRulesException#problems()} lists every problem with its position. */
+  SYNC_RULES_INVALID("PSYNC_R0001", 400),
+  /** A value handed to an API method is out of its documented range or malformed. */
+  INVALID_ARGUMENT("SYNCLINE_A0001", 400),
+  /** A request to the sync endpoint failed validation (malformed JSON, wrong field types). */
+  INVALID_REQUEST("PSYNC_S2001", 400),
+  /** A sync-rules feature that this version of Syncline does not implement yet. */
+  UNSUPPORTED_FEATURE("SYNCLINE_R0002", 400),
+  /** Evaluating a row or a request against the sync rules failed at run time (e.g. invalid JSON in a column). */
+  RULES_EVALUATION_FAILED("SYNCLINE_R0003", 400),
+  /** An input file (rows, vectors) could not be read or parsed. */
+  INVALID_INPUT_FILE("SYNCLINE_A0002", 400),
+  /** An unexpected internal failure; a bug in Syncline. */
+  INTERNAL("PSYNC_S0001", 500);
+
+  private final String code;
+  private final int httpStatus;
+
+  ErrorCode(String code, int httpStatus) {
+    this.code = code;
+    this.httpStatus = httpStatus;
+  }
+
+  /** The stable code text, e.g. {@code PSYNC_R0001}. */
+  public String code() {
+    return code;
+  }
+
+  /** The HTTP status an HTTP adapter answers with for this error. */
+  public int httpStatus() {
+    return httpStatus;
+  }
+}

@@ -1,0 +1,635 @@
+package dev.syncline.core.internal.rules.plan;
+
+import dev.syncline.core.internal.rules.eval.JsJson;
+import dev.syncline.core.internal.rules.eval.SqlFunction;
+import dev.syncline.core.internal.rules.eval.SqlFunctions;
+import dev.syncline.core.internal.rules.eval.SqlValues;
+import dev.syncline.core.internal.rules.plan.Clause.ErrorClause;
+import dev.syncline.core.internal.rules.plan.Clause.InputParameter;
+import dev.syncline.core.internal.rules.plan.Clause.ParameterMatch;
+import dev.syncline.core.internal.rules.plan.Clause.ParameterValue;
+import dev.syncline.core.internal.rules.plan.Clause.RowValue;
+import dev.syncline.core.internal.rules.plan.Clause.StaticValue;
+import dev.syncline.core.internal.rules.sql.Ast;
+import dev.syncline.core.internal.rules.sql.Ast.Expr;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Compiles expressions of one query into {@link Clause}s and collects every problem with its position. One instance
+ * per query; not thread-safe (the clauses it produces are).
+ */
+final class ClauseCompiler {
+  /** A table visible in a query. */
+  record AvailableTable(String nameInSchema, @Nullable String alias) {
+    String sqlName() {
+      return alias != null ? alias : nameInSchema;
+    }
+
+    boolean isAliased() {
+      return !sqlName().equals(nameInSchema);
+    }
+  }
+
+  /** Column look-up against a known source schema, for warnings. */
+  interface QuerySchema {
+    /** Whether the table has the column; null when the table is unknown. */
+    boolean hasColumn(String table, String column);
+  }
+
+  static final Set<String> BASIC_OPERATORS = Set.of("=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "||",
+      "AND", "OR", "IS", "IS NOT");
+  private static final Set<String> CAST_TYPES = Set.of("text", "numeric", "integer", "real", "blob");
+  static final List<Map<String, @Nullable Object>> MATCH_FALSE = List.of();
+  static final List<Map<String, @Nullable Object>> MATCH_TRUE = List.of(Map.of());
+
+  final @Nullable AvailableTable defaultTable;
+  final List<AvailableTable> parameterTables;
+  final List<AvailableTable> valueTables;
+  final String sql;
+  final boolean supportsExpandingParameters;
+  final boolean supportsParameterExpressions;
+  final @Nullable QuerySchema schema;
+  final SqlFunctions functions;
+  final boolean exactIntegerLiterals;
+  final List<SqlProblem> problems = new ArrayList<>();
+
+  ClauseCompiler(@Nullable AvailableTable defaultTable, List<AvailableTable> parameterTables,
+      @Nullable List<AvailableTable> valueTables, String sql, boolean supportsExpandingParameters,
+      boolean supportsParameterExpressions, @Nullable QuerySchema schema, SqlFunctions functions,
+      boolean exactIntegerLiterals) {
+    this.defaultTable = defaultTable;
+    this.parameterTables = parameterTables;
+    this.valueTables = valueTables != null ? valueTables
+        : defaultTable != null ? List.of(defaultTable) : List.of();
+    this.sql = sql;
+    this.supportsExpandingParameters = supportsExpandingParameters;
+    this.supportsParameterExpressions = supportsParameterExpressions;
+    this.schema = schema;
+    this.functions = functions;
+    this.exactIntegerLiterals = exactIntegerLiterals;
+  }
+
+  ErrorClause error(String message, Ast.@Nullable Node at) {
+    problems.add(at == null ? SqlProblem.fatal(message, 0, sql.length())
+        : SqlProblem.fatal(message, at.span().start(), at.span().end()));
+    return Clause.ERROR;
+  }
+
+  ErrorClause error(String message, Ast.Span at) {
+    problems.add(SqlProblem.fatal(message, at.start(), at.end()));
+    return Clause.ERROR;
+  }
+
+  void warn(String message, Ast.Span at) {
+    problems.add(SqlProblem.warning(message, at.start(), at.end()));
+  }
+
+  static boolean isRow(Clause c) {
+    return c instanceof RowValue;
+  }
+
+  static boolean isParam(Clause c) {
+    return c instanceof ParameterValue;
+  }
+
+  static boolean isStatic(Clause c) {
+    return c instanceof StaticValue;
+  }
+
+  static boolean isMatch(Clause c) {
+    return c instanceof ParameterMatch;
+  }
+
+  ParameterMatch compileWhere(@Nullable Expr where) {
+    return toParameterMatch(compile(where));
+  }
+
+  Clause compileRowValueExtractor(Expr expr) {
+    Clause c = compile(expr);
+    if (!isRow(c) && !(c instanceof ErrorClause)) {
+      return error("Parameter match expression is not allowed here", expr);
+    }
+    return c;
+  }
+
+  Clause compileParameterValueExtractor(@Nullable Expr expr) {
+    Clause c = compile(expr);
+    if (c instanceof ErrorClause || isStatic(c) || isParam(c)) {
+      return c;
+    }
+    return error("Parameter match expression is not allowed here", expr);
+  }
+
+  Object literalValue(Expr expr) {
+    if (expr instanceof Ast.BoolLit b) {
+      return b.value() ? SqlValues.TRUE : SqlValues.FALSE;
+    } else if (expr instanceof Ast.IntegerLit i) {
+      return exactIntegerLiterals ? SqlValues.integerOf(new BigInteger(i.text()))
+          : SqlValues.integerOf(new BigDecimal(Double.parseDouble(i.text())).toBigInteger());
+    } else if (expr instanceof Ast.NumericLit n) {
+      return Double.parseDouble(n.text());
+    } else if (expr instanceof Ast.StringLit s) {
+      return s.value();
+    }
+    throw new IllegalArgumentException(expr.type());
+  }
+
+  static boolean isLiteral(Expr e) {
+    return e instanceof Ast.IntegerLit || e instanceof Ast.NumericLit || e instanceof Ast.StringLit
+        || e instanceof Ast.BoolLit || e instanceof Ast.NullLit;
+  }
+
+  Clause compile(@Nullable Expr expr) {
+    if (expr == null) {
+      return new StaticValue(SqlValues.TRUE);
+    }
+    if (isLiteral(expr)) {
+      return new StaticValue(expr instanceof Ast.NullLit ? null : literalValue(expr));
+    }
+    if (expr instanceof Ast.Ref ref) {
+      checkRefCase(ref);
+      String column = ref.name();
+      if (column.equals("*")) {
+        return error("* not supported here", expr);
+      }
+      if (ref.table() != null && ref.table().schema() != null) {
+        return error("Schema is not supported in column references", expr);
+      }
+      if (isParameterRef(ref)) {
+        return parameterRef(ref);
+      }
+      AvailableTable table = tableOf(ref);
+      if (table != null) {
+        if (schema != null && !schema.hasColumn(table.nameInSchema(), column)) {
+          warn("Column not found: " + column, ref.span());
+        }
+        String name = column;
+        return (RowValue) row -> row.get(name);
+      }
+      String full = ref.table() == null ? column : ref.table().name() + "." + column;
+      return error("Undefined reference: " + full, expr);
+    }
+    if (expr instanceof Ast.Binary b) {
+      Clause left = compile(b.left());
+      Clause right = compile(b.right());
+      if (left instanceof ErrorClause || right instanceof ErrorClause) {
+        return Clause.ERROR;
+      }
+      String op = b.op();
+      switch (op) {
+        case "AND":
+          try {
+            return Filters.and(left, right);
+          } catch (IllegalArgumentException e) {
+            return error(e.getMessage(), expr);
+          }
+        case "OR":
+          try {
+            return Filters.or(left, right);
+          } catch (IllegalArgumentException e) {
+            return error(e.getMessage(), expr);
+          }
+        case "=": {
+          if (supportsParameterExpressions && isParam(left) && isParam(right)) {
+            return composeFunction(operatorFunction("="), List.of(left, right), List.of(b.left(), b.right()));
+          }
+          if (!isRow(left) && !isRow(right)) {
+            return error("Cannot have bucket parameters on both sides of = operator", expr);
+          }
+          RowValue staticFilter = isRow(left) ? (RowValue) left : (RowValue) right;
+          Clause other = isRow(left) ? right : left;
+          if (isRow(other)) {
+            RowValue l = (RowValue) left;
+            RowValue r = (RowValue) right;
+            return (RowValue) row -> SqlValues.operator("=", l.evaluate(row), r.evaluate(row));
+          } else if (isParam(other)) {
+            return Filters.parameterMatch(staticFilter, (ParameterValue) other);
+          } else {
+            return error("Parameter match clauses cannot be used here", expr);
+          }
+        }
+        case "IN":
+          return compileIn(b.left(), left, b.right(), right);
+        default:
+          if (BASIC_OPERATORS.contains(op)) {
+            return composeFunction(operatorFunction(op), List.of(left, right), List.of(b.left(), b.right()));
+          }
+          return error("Operator not supported: " + op, expr);
+      }
+    }
+    if (expr instanceof Ast.Unary u) {
+      switch (u.op()) {
+        case "NOT": {
+          Clause c = compile(u.operand());
+          return composeFunction(new SqlFunction("operator_not", 1, 1, a -> SqlValues.truthy(a[0])
+              ? SqlValues.FALSE : SqlValues.TRUE), List.of(c), List.of(u.operand()));
+        }
+        case "IS NULL": {
+          Clause c = compile(u.operand());
+          return composeFunction(new SqlFunction("operator_is_null", 1, 1,
+              a -> SqlValues.operator("IS", a[0], null)), List.of(c), List.of(u.operand()));
+        }
+        case "IS NOT NULL": {
+          Clause c = compile(u.operand());
+          return composeFunction(new SqlFunction("operator_is_not_null", 1, 1,
+              a -> SqlValues.operator("IS NOT", a[0], null)), List.of(c), List.of(u.operand()));
+        }
+        default:
+          return error("Operator " + u.op() + " is not supported", expr);
+      }
+    }
+    if (expr instanceof Ast.Call call) {
+      String schemaName = call.schema();
+      String fn = call.name();
+      if (schemaName == null) {
+        SqlFunction impl = functions.named(fn);
+        if (impl == null) {
+          return error("Function '" + fn + "' is not defined", expr);
+        }
+        List<Clause> args = new ArrayList<>();
+        for (Expr a : call.args()) {
+          args.add(compile(a));
+        }
+        if (call.args().size() < impl.minArgs() || call.args().size() > impl.maxArgs()) {
+          String expected = impl.minArgs() == impl.maxArgs() ? Integer.toString(impl.minArgs())
+              : impl.minArgs() + " to " + impl.maxArgs();
+          return error("Function '" + fn + "' takes " + expected + " argument" + (impl.maxArgs() == 1 ? "" : "s")
+              + ", got " + call.args().size(), expr);
+        }
+        return composeFunction(impl, args, call.args());
+      } else if (schemaName.equals("request")) {
+        if (!supportsParameterExpressions) {
+          return error(schemaName + " schema is not available in data queries", expr);
+        }
+        RequestFunctions.Function impl = RequestFunctions.REQUEST.get(fn);
+        if (impl != null) {
+          if (call.args().size() != impl.parameterCount()) {
+            return error("Function '" + schemaName + "." + fn + "' takes " + impl.parameterCount()
+                + " arguments.", expr);
+          }
+          List<ParameterValue> args = new ArrayList<>();
+          boolean invalid = false;
+          for (Expr a : call.args()) {
+            Clause c = compile(a);
+            if (!isParam(c)) {
+              invalid = true;
+              if (!(c instanceof ErrorClause)) {
+                error("Must only depend on data derived from request.", a);
+              }
+            } else {
+              args.add((ParameterValue) c);
+            }
+          }
+          if (invalid) {
+            return Clause.ERROR;
+          }
+          String key = schemaName + "." + fn + "(" + args.stream().map(ParameterValue::key)
+              .collect(Collectors.joining(",")) + ")";
+          return new Clause.RequestFunctionCall() {
+            @Override
+            public RequestFunctions.Usage usage() {
+              return impl.usage();
+            }
+
+            @Override
+            public String key() {
+              return key;
+            }
+
+            @Override
+            public @Nullable Object lookup(RequestParameters parameters) {
+              Object[] values = new Object[args.size()];
+              for (int i = 0; i < values.length; i++) {
+                values[i] = args.get(i).lookup(parameters);
+              }
+              return impl.impl().call(parameters, values);
+            }
+
+            @Override
+            public void visitChildren(Consumer<Clause> visitor) {
+              args.forEach(visitor);
+            }
+          };
+        }
+      }
+      return error("Function '" + schemaName + "." + fn + "' is not defined", expr);
+    }
+    if (expr instanceof Ast.Member m) {
+      Clause operand = compile(m.operand());
+      if (!(m.member() instanceof String member)) {
+        return error("Unsupported member operation " + m.op(), expr);
+      }
+      SqlFunction fn = m.op().equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+      return composeFunction(fn, List.of(operand, new StaticValue(member)), List.of(m.operand(), m));
+    }
+    if (expr instanceof Ast.Cast cast) {
+      Clause operand = compile(cast.operand());
+      String to = cast.typeName().toLowerCase(Locale.ROOT);
+      if (!CAST_TYPES.contains(to)) {
+        return error("CAST not supported for '" + to + "'", expr);
+      }
+      return composeFunction(new SqlFunction("operator_cast_" + to, 1, 1,
+          a -> a[0] == null ? null : SqlValues.cast(a[0], to)), List.of(operand), List.of(cast.operand()));
+    }
+    return error(expr.type() + " not supported here", expr);
+  }
+
+  static SqlFunction operatorFunction(String op) {
+    return new SqlFunction("operator" + op, 2, 2, a -> SqlValues.operator(op, a[0], a[1]));
+  }
+
+  private Clause compileIn(Expr left, Clause leftClause, Expr right, Clause rightClause) {
+    SqlFunction in = operatorFunction("IN");
+    ComposeType type = composeType(in, List.of(leftClause, rightClause), List.of(left, right));
+    if (type.errorClause) {
+      return Clause.ERROR;
+    } else if (type.argsType != null) {
+      return composeFunction(in, List.of(leftClause, rightClause), List.of(left, right));
+    } else if (isParam(leftClause) && isRow(rightClause)) {
+      InputParameter input = new InputParameter(((ParameterValue) leftClause).key(), false,
+          (ParameterValue) leftClause);
+      RowValue array = (RowValue) rightClause;
+      return Filters.match(List.of(input), true, row -> {
+        Object value = array.evaluate(row);
+        if (value == null) {
+          return MATCH_FALSE;
+        }
+        Object parsed = JsJson.parsePlain(SqlValues.text(value));
+        if (!(parsed instanceof List<?> values)) {
+          throw new IllegalArgumentException("Not an array");
+        }
+        List<Map<String, @Nullable Object>> result = new ArrayList<>();
+        for (Object v : values) {
+          Map<String, @Nullable Object> m = new LinkedHashMap<>();
+          m.put(input.key(), v);
+          result.add(m);
+        }
+        return result;
+      }, v -> v.accept(leftClause));
+    } else if (supportsExpandingParameters && isRow(leftClause) && isParam(rightClause)) {
+      ParameterValue array = (ParameterValue) rightClause;
+      String key = array.key() + "[*]";
+      InputParameter input = new InputParameter(key, true, array);
+      RowValue value = (RowValue) leftClause;
+      return Filters.match(List.of(input), false, row -> {
+        Object v = value.evaluate(row);
+        if (!SqlValues.isJsonValue(v)) {
+          return MATCH_FALSE;
+        }
+        Map<String, @Nullable Object> m = new LinkedHashMap<>();
+        m.put(key, v);
+        return List.of(m);
+      }, v -> v.accept(rightClause));
+    } else {
+      return error(type.error, type.errorAt);
+    }
+  }
+
+  /** Result of checking which kinds of clauses a function is applied to. */
+  private record ComposeType(@Nullable String argsType, @Nullable String error, @Nullable Expr errorAt,
+      boolean errorClause) {}
+
+  private ComposeType composeType(SqlFunction fn, List<Clause> args, List<Expr> debugArgs) {
+    String argsType = "static";
+    for (int i = 0; i < args.size(); i++) {
+      Clause c = args.get(i);
+      Expr at = debugArgs.get(i);
+      if (c instanceof ErrorClause) {
+        return new ComposeType(null, null, null, true);
+      } else if (isStatic(c)) {
+        continue;
+      } else if (isParam(c)) {
+        if (!supportsParameterExpressions) {
+          if (fn.name().equals("operatorIN")) {
+            return new ComposeType(null, "Cannot use bucket parameters on the right side of IN operators", at,
+                false);
+          }
+          return new ComposeType(null, "Cannot use bucket parameters in expressions", at, false);
+        }
+        if (argsType.equals("static") || argsType.equals("param")) {
+          argsType = "param";
+        } else {
+          return new ComposeType(null, "Cannot use table values and parameters in the same clauses", at, false);
+        }
+      } else if (isRow(c)) {
+        if (argsType.equals("static") || argsType.equals("row")) {
+          argsType = "row";
+        } else {
+          return new ComposeType(null, "Cannot use table values and parameters in the same clauses", at, false);
+        }
+      } else {
+        return new ComposeType(null, "Parameter match clauses cannot be used here", at, false);
+      }
+    }
+    return new ComposeType(argsType, null, null, false);
+  }
+
+  /** Thrown when evaluating a constant expression at compile time fails; reported over the whole query. */
+  static final class StaticEvaluationException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    StaticEvaluationException(String message) {
+      super(message);
+    }
+  }
+
+  Clause composeFunction(SqlFunction fn, List<Clause> args, List<Expr> debugArgs) {
+    ComposeType type = composeType(fn, args, debugArgs);
+    if (type.errorClause) {
+      return Clause.ERROR;
+    } else if (type.error != null) {
+      return error(type.error, type.errorAt);
+    }
+    int n = args.size();
+    switch (type.argsType) {
+      case "static": {
+        Object[] values = new Object[n];
+        for (int i = 0; i < n; i++) {
+          values[i] = ((StaticValue) args.get(i)).value();
+        }
+        try {
+          return new StaticValue(fn.call(values));
+        } catch (RuntimeException e) {
+          throw new StaticEvaluationException(String.valueOf(e.getMessage()));
+        }
+      }
+      case "row": {
+        RowValue[] rows = args.toArray(new RowValue[0]);
+        if (n == 1) {
+          RowValue a = rows[0];
+          return (RowValue) row -> fn.call(a.evaluate(row));
+        } else if (n == 2) {
+          RowValue a = rows[0];
+          RowValue b = rows[1];
+          return (RowValue) row -> fn.call(a.evaluate(row), b.evaluate(row));
+        }
+        return (RowValue) row -> {
+          Object[] values = new Object[n];
+          for (int i = 0; i < n; i++) {
+            values[i] = rows[i].evaluate(row);
+          }
+          return fn.call(values);
+        };
+      }
+      default: {
+        ParameterValue[] params = args.toArray(new ParameterValue[0]);
+        String key = fn.name() + "(" + args.stream().map(c -> ((ParameterValue) c).key())
+            .collect(Collectors.joining(",")) + ")";
+        return new ParameterValue() {
+          @Override
+          public String key() {
+            return key;
+          }
+
+          @Override
+          public @Nullable Object lookup(RequestParameters parameters) {
+            Object[] values = new Object[n];
+            for (int i = 0; i < n; i++) {
+              values[i] = params[i].lookup(parameters);
+            }
+            return fn.call(values);
+          }
+
+          @Override
+          public void visitChildren(Consumer<Clause> visitor) {
+            args.forEach(visitor);
+          }
+        };
+      }
+    }
+  }
+
+  static ParameterMatch toParameterMatch(Clause clause) {
+    return Filters.toParameterMatch(clause);
+  }
+
+  /** The output name of a column: its alias, or the column name of a bare reference. */
+  String outputName(Ast.Column column) throws QueryException {
+    if (column.alias() != null) {
+      return column.alias();
+    }
+    if (column.expr() instanceof Ast.Ref ref) {
+      return ref.name();
+    }
+    throw new QueryException(SqlProblem.fatal("alias is required", column.expr().span().start(),
+        column.expr().span().end()));
+  }
+
+  String specificOutputName(Ast.Column column) throws QueryException {
+    String name = outputName(column);
+    if (name.equals("*")) {
+      throw new QueryException(SqlProblem.fatal("* is not supported here - use explicit columns",
+          column.expr().span().start(), column.expr().span().end()));
+    }
+    return name;
+  }
+
+  private @Nullable AvailableTable search(@Nullable String name) {
+    return name == null ? null : parameterTables.stream().filter(t -> t.sqlName().equals(name)).findFirst()
+        .orElse(null);
+  }
+
+  private boolean isParameterRef(Ast.Ref ref) {
+    String tableName = ref.table() != null ? ref.table().name()
+        : defaultTable != null ? defaultTable.sqlName() : "";
+    return search(tableName) != null;
+  }
+
+  /** The value table a reference reads, or null when it is not a table reference. */
+  @Nullable AvailableTable tableOf(Ast.Ref ref) {
+    if (ref.table() != null && ref.table().schema() != null) {
+      return null;
+    }
+    String name = ref.table() != null ? ref.table().name() : defaultTable != null ? defaultTable.sqlName() : null;
+    if (name == null) {
+      return null;
+    }
+    return valueTables.stream().filter(t -> t.sqlName().equals(name)).findFirst().orElse(null);
+  }
+
+  boolean isTableRef(Expr expr) {
+    return expr instanceof Ast.Ref ref && tableOf(ref) != null;
+  }
+
+  private ParameterValue parameterRef(Ast.Ref ref) {
+    String tableName = ref.table() != null ? ref.table().name() : defaultTable.sqlName();
+    String table = search(tableName).nameInSchema();
+    String column = ref.name();
+    String key = table + "." + column;
+    return new Clause.TableParameterRef() {
+      @Override
+      public String table() {
+        return table;
+      }
+
+      @Override
+      public String key() {
+        return key;
+      }
+
+      @Override
+      public @Nullable Object lookup(RequestParameters parameters) {
+        return parameters.lookup(table, column);
+      }
+    };
+  }
+
+  void checkRefCase(Ast.Ref ref) {
+    if (ref.table() != null) {
+      checkNameCase(ref.table());
+    }
+    if (!ref.quoted() && !ref.name().equals("*")) {
+      checkCase(ref.nameSpan());
+    }
+  }
+
+  void checkNameCase(Ast.QName name) {
+    if (name.schema() != null || name.quoted()) {
+      return;
+    }
+    checkCase(name.span());
+  }
+
+  void checkCase(Ast.Span span) {
+    String source = sql.substring(span.start(), span.end());
+    if (!source.toLowerCase(Locale.ROOT).equals(source)) {
+      warn("Unquoted identifiers are converted to lower-case. Use \"" + source + "\" instead.", span);
+    }
+  }
+
+  /** A column alias: warns about upper-case unquoted aliases. */
+  void checkAliasCase(Ast.Column column) {
+    if (column.alias() != null && !column.aliasQuoted() && column.aliasSpan() != null) {
+      checkCase(column.aliasSpan());
+    }
+  }
+
+  /** Extracts a {@code _priority} value: an integer literal 0..3. */
+  @Nullable Integer extractPriority(Expr expr) {
+    if (!(expr instanceof Ast.IntegerLit lit)) {
+      error("Priority must be a simple integer literal", expr);
+      return null;
+    }
+    long value;
+    try {
+      value = Long.parseLong(lit.text());
+    } catch (NumberFormatException e) {
+      value = -1;
+    }
+    if (value < 0 || value > 3) {
+      error("Invalid value for priority, must be between 0 and 3 (inclusive).", expr);
+      return null;
+    }
+    return (int) value;
+  }
+}

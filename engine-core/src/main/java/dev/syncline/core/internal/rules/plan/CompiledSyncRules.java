@@ -1,0 +1,314 @@
+package dev.syncline.core.internal.rules.plan;
+
+import dev.syncline.api.BucketId;
+import dev.syncline.api.SourceRow;
+import dev.syncline.api.SqliteValue;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.DefinitionInfo;
+import dev.syncline.api.rules.EvaluatedRow;
+import dev.syncline.api.rules.EvaluationError;
+import dev.syncline.api.rules.InclusionReason;
+import dev.syncline.api.rules.ParameterEvaluation;
+import dev.syncline.api.rules.ParameterIndexEntry;
+import dev.syncline.api.rules.ParameterLookup;
+import dev.syncline.api.rules.ParameterLookupSource;
+import dev.syncline.api.rules.Problem;
+import dev.syncline.api.rules.RequestContext;
+import dev.syncline.api.rules.RequestQuerier;
+import dev.syncline.api.rules.ResolvedBucket;
+import dev.syncline.api.rules.RowEvaluation;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.eval.JsJson;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/** Compiled sync rules: immutable and thread-safe. */
+public final class CompiledSyncRules implements SyncRules {
+  private final SyncRulesSource source;
+  private final List<BucketDefinition> definitions;
+  private final List<DefinitionInfo> definitionInfos;
+  private final List<TablePattern> sourceTables;
+  private final List<Problem> warnings;
+  private final Compatibility compatibility;
+  private final SnapshotPlans snapshotPlans;
+
+  /** Assembles rules from a reader that found no fatal problem. */
+  public CompiledSyncRules(SyncRulesSource source, SyncConfigReader reader, List<Problem> warnings,
+      String defaultSchema) {
+    this.source = source;
+    this.definitions = List.copyOf(reader.definitions());
+    this.definitionInfos = reader.definitionInfos();
+    this.sourceTables = reader.sourceTables();
+    this.warnings = List.copyOf(warnings);
+    this.compatibility = reader.compatibility();
+    this.snapshotPlans = new SnapshotPlans(definitions, sourceTables);
+  }
+
+  @Override
+  public SyncRulesSource source() {
+    return source;
+  }
+
+  @Override
+  public List<DefinitionInfo> definitions() {
+    return definitionInfos;
+  }
+
+  @Override
+  public List<TablePattern> sourceTables() {
+    return sourceTables;
+  }
+
+  @Override
+  public List<Problem> warnings() {
+    return warnings;
+  }
+
+  @Override
+  public boolean syncsData(TableRef table) {
+    for (BucketDefinition d : definitions) {
+      for (DataQuery q : d.dataQueries()) {
+        if (q.applies(table)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public boolean syncsParameters(TableRef table) {
+    for (BucketDefinition d : definitions) {
+      for (ParameterQuery q : d.parameterQueries()) {
+        if (q instanceof TableParameterQuery t && t.applies(table)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public RowEvaluation evaluateRow(TableRef table, SourceRow row) {
+    Map<String, @Nullable Object> internal = null;
+    List<EvaluatedRow> rows = new ArrayList<>();
+    List<EvaluationError> errors = new ArrayList<>();
+    StringBuilder sb = new StringBuilder(128);
+    for (BucketDefinition d : definitions) {
+      for (DataQuery q : d.dataQueries()) {
+        if (!q.applies(table)) {
+          continue;
+        }
+        if (internal == null) {
+          internal = Values.toInternalRow(row, compatibility);
+        }
+        DataQuery.Output out;
+        try {
+          out = q.evaluate(table, internal);
+        } catch (RuntimeException e) {
+          errors.add(new EvaluationError(d.name(), message(e)));
+          continue;
+        }
+        if (out == null) {
+          continue;
+        }
+        sb.setLength(0);
+        JsJson.write(sb, out.data(), true);
+        String data = sb.toString();
+        for (String params : out.serializedParameters()) {
+          rows.add(new EvaluatedRow(new BucketId(d.bucketPrefix() + params, d.name()), out.table(), out.id(), data));
+        }
+      }
+    }
+    return new RowEvaluation(rows, errors);
+  }
+
+  private static String message(RuntimeException e) {
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
+  @Override
+  public ParameterEvaluation evaluateParameterRow(TableRef table, SourceRow row) {
+    Map<String, @Nullable Object> internal = null;
+    List<ParameterIndexEntry> entries = new ArrayList<>();
+    List<EvaluationError> errors = new ArrayList<>();
+    for (BucketDefinition d : definitions) {
+      for (ParameterQuery pq : d.parameterQueries()) {
+        if (!(pq instanceof TableParameterQuery q) || !q.applies(table)) {
+          continue;
+        }
+        if (internal == null) {
+          internal = Values.toInternalRow(row, compatibility);
+        }
+        try {
+          for (TableParameterQuery.Entry e : q.evaluateParameterRow(internal)) {
+            List<Map<String, SqliteValue>> rows = new ArrayList<>();
+            for (Map<String, @Nullable Object> r : e.bucketParameters()) {
+              Map<String, SqliteValue> m = new LinkedHashMap<>();
+              r.forEach((k, v) -> m.put(k, Values.toApi(v)));
+              rows.add(m);
+            }
+            entries.add(new ParameterIndexEntry(lookup(d, q, e.lookup()), rows));
+          }
+        } catch (RuntimeException e) {
+          errors.add(new EvaluationError(d.name(), message(e)));
+        }
+      }
+    }
+    return new ParameterEvaluation(entries, errors);
+  }
+
+  private static ParameterLookup lookup(BucketDefinition d, ParameterQuery q, List<@Nullable Object> values) {
+    List<SqliteValue> api = new ArrayList<>(values.size());
+    for (Object v : values) {
+      api.add(Values.toApi(v));
+    }
+    return new ParameterLookup(d.name() + "#" + q.queryId(), api);
+  }
+
+  @Override
+  public RequestQuerier querier(RequestContext request) {
+    RequestParameters parameters = new RequestParameters(request);
+    List<ResolvedBucket> staticBuckets = new ArrayList<>();
+    List<EvaluationError> errors = new ArrayList<>();
+    record Pending(BucketDefinition definition, TableParameterQuery query, List<ParameterLookup> lookups) {}
+    List<Pending> pending = new ArrayList<>();
+    for (BucketDefinition d : definitions) {
+      if (!request.includeDefaults()
+          && request.subscriptions().stream().noneMatch(s -> s.stream().equals(d.name()))) {
+        continue;
+      }
+      // Table-based queries first, then static ones: the order the reference asks its queriers in.
+      for (ParameterQuery pq : d.parameterQueries()) {
+        if (pq instanceof TableParameterQuery q) {
+          try {
+            List<ParameterLookup> lookups = new ArrayList<>();
+            for (List<@Nullable Object> values : q.lookups(parameters)) {
+              lookups.add(lookup(d, q, values));
+            }
+            if (!lookups.isEmpty()) {
+              pending.add(new Pending(d, q, lookups));
+            }
+          } catch (RuntimeException e) {
+            errors.add(new EvaluationError(d.name(), message(e)));
+          }
+        }
+      }
+      for (ParameterQuery pq : d.parameterQueries()) {
+        if (!(pq instanceof TableParameterQuery)) {
+          try {
+            for (ParameterQuery.BucketDescription b : pq.staticBuckets(parameters)) {
+              staticBuckets.add(resolved(d, b));
+            }
+          } catch (RuntimeException e) {
+            errors.add(new EvaluationError(d.name(), message(e)));
+          }
+        }
+      }
+    }
+    List<ResolvedBucket> mergedStatic = merge(staticBuckets);
+    List<EvaluationError> errorList = List.copyOf(errors);
+    List<Pending> pendingList = List.copyOf(pending);
+    return new RequestQuerier() {
+      @Override
+      public List<ResolvedBucket> staticBuckets() {
+        return mergedStatic;
+      }
+
+      @Override
+      public boolean hasDynamicBuckets() {
+        return !pendingList.isEmpty();
+      }
+
+      @Override
+      public List<ResolvedBucket> dynamicBuckets(ParameterLookupSource source) {
+        if (pendingList.isEmpty()) {
+          return List.of();
+        }
+        List<ParameterLookup> all = new ArrayList<>();
+        for (Pending p : pendingList) {
+          all.addAll(p.lookups());
+        }
+        Map<ParameterLookup, List<Map<String, SqliteValue>>> results = source.lookup(List.copyOf(all));
+        List<ResolvedBucket> dynamic = new ArrayList<>();
+        for (Pending p : pendingList) {
+          List<Map<String, @Nullable Object>> rows = new ArrayList<>();
+          for (ParameterLookup l : p.lookups()) {
+            for (Map<String, SqliteValue> r : results.getOrDefault(l, List.of())) {
+              rows.add(Values.fromApiRow(r));
+            }
+          }
+          for (ParameterQuery.BucketDescription b : p.query().resolve(rows, parameters)) {
+            dynamic.add(resolved(p.definition(), b));
+          }
+        }
+        return merge(dynamic);
+      }
+
+      @Override
+      public List<EvaluationError> errors() {
+        return errorList;
+      }
+    };
+  }
+
+  private static ResolvedBucket resolved(BucketDefinition d, ParameterQuery.BucketDescription b) {
+    return new ResolvedBucket(new BucketId(d.bucketPrefix() + b.serializedParameters(), d.name()), b.priority(),
+        List.of(InclusionReason.DEFAULT));
+  }
+
+  /** Keeps the first occurrence of each bucket, concatenating reasons and taking the lowest priority number. */
+  static List<ResolvedBucket> merge(List<ResolvedBucket> buckets) {
+    Map<String, ResolvedBucket> byName = new LinkedHashMap<>();
+    for (ResolvedBucket b : buckets) {
+      ResolvedBucket existing = byName.get(b.bucket().name());
+      if (existing == null) {
+        byName.put(b.bucket().name(), b);
+      } else {
+        List<InclusionReason> reasons = new ArrayList<>(existing.reasons());
+        reasons.addAll(b.reasons());
+        byName.put(b.bucket().name(), new ResolvedBucket(existing.bucket(),
+            Math.min(existing.priority(), b.priority()), reasons));
+      }
+    }
+    return List.copyOf(byName.values());
+  }
+
+  @Override
+  public String explain() {
+    StringBuilder sb = new StringBuilder();
+    for (BucketDefinition d : definitions) {
+      sb.append("bucket definition ").append(d.name()).append(" (bucket ").append(d.bucketPrefix())
+          .append(JsJson.stringifyPlain(d.bucketParameters().stream().map(p -> "<" + p + ">").toList()))
+          .append(")\n");
+      for (ParameterQuery q : d.parameterQueries()) {
+        sb.append("  parameter query #").append(q.queryId()).append(" [")
+            .append(q instanceof TableParameterQuery t ? "table " + t.sourceTable + ", looked up by "
+                + t.inputParameters.stream().map(Clause.InputParameter::key).toList()
+                : q instanceof StaticParameterQuery ? "static, from the request" : "json_each over the request")
+            .append("] priority ").append(q.priority()).append('\n');
+      }
+      for (DataQuery q : d.dataQueries()) {
+        sb.append("  data query [table ").append(q.sourceTable).append(" as ").append(q.table().sqlName())
+            .append(", columns ").append(q.columnNames()).append(", matched on ")
+            .append(q.filter.inputParameters().stream().map(Clause.InputParameter::key).toList()).append("]\n");
+        sb.append("    ").append(q.sql.strip().replaceAll("\\s+", " ")).append('\n');
+      }
+    }
+    sb.append("snapshot queries (Postgres):\n");
+    for (Map.Entry<TablePattern, String> e : snapshotPlans.sql().entrySet()) {
+      sb.append("  ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** The Postgres snapshot query of each source table the rules read. */
+  public Map<TablePattern, String> snapshotSql() {
+    return snapshotPlans.sql();
+  }
+}

@@ -1,0 +1,22 @@
+package dev.syncline.core.internal.rules.plan;
+
+import org.jspecify.annotations.Nullable;
+
+/** Aborts compiling one query with a problem (the reference's thrown SqlRuleError). */
+final class QueryException extends Exception {
+  private static final long serialVersionUID = 1L;
+
+  final transient @Nullable SqlProblem problem;
+
+  /** A problem with a position. */
+  QueryException(SqlProblem problem) {
+    super(problem.message());
+    this.problem = problem;
+  }
+
+  /** A problem without position: reported over the whole YAML scalar. */
+  QueryException(String message) {
+    super(message);
+    this.problem = null;
+  }
+}

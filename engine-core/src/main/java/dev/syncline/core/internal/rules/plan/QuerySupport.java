@@ -1,0 +1,96 @@
+package dev.syncline.core.internal.rules.plan;
+
+import dev.syncline.core.internal.rules.sql.Ast;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/** Checks shared by all query kinds, and the detection of request values used by a query. */
+final class QuerySupport {
+  private QuerySupport() {}
+
+  static Ast.Select requireSelect(String sql, Ast.Statement statement) throws QueryException {
+    if (!(statement instanceof Ast.Select select)) {
+      throw new QueryException(SqlProblem.fatal("Only SELECT statements are supported", statement.span().start(),
+          statement.span().end()));
+    }
+    return select;
+  }
+
+  static List<SqlProblem> unsupportedFeatures(String sql, Ast.Select q) {
+    List<SqlProblem> problems = new ArrayList<>();
+    if (q.limitSpan() != null) {
+      problems.add(SqlProblem.fatal("LIMIT is not supported", q.limitSpan().start(), q.limitSpan().end()));
+    }
+    if (!q.orderBy().isEmpty()) {
+      Ast.Span s = q.orderBy().get(0).span();
+      problems.add(SqlProblem.fatal("ORDER BY is not supported", s.start(), s.end()));
+    }
+    if (q.having() != null) {
+      problems.add(SqlProblem.fatal("HAVING is not supported", q.having().span().start(), q.having().span().end()));
+    }
+    if (!q.groupBy().isEmpty()) {
+      Ast.Span s = q.groupBy().get(0).span();
+      problems.add(SqlProblem.fatal("GROUP BY is not supported", s.start(), s.end()));
+    }
+    if (q.distinct()) {
+      problems.add(SqlProblem.fatal("DISTINCT is not supported", 0, sql.length()));
+    }
+    if (q.forSpan() != null) {
+      problems.add(SqlProblem.fatal("SELECT FOR is not supported", q.forSpan().start(), q.forSpan().end()));
+    }
+    return problems;
+  }
+
+  static final String DANGEROUS = "Potentially dangerous query based on parameters set by the client. The client "
+      + "can send any value for these parameters so it's not a good place to do authorization.";
+
+  /** Which kinds of request values a set of clauses reads. */
+  static final class RequestUsage {
+    boolean authenticated;
+    boolean unauthenticated;
+
+    void accept(@Nullable Clause clause) {
+      if (clause == null) {
+        return;
+      }
+      if (clause instanceof Clause.RequestFunctionCall call) {
+        authenticated |= call.usage() == RequestFunctions.Usage.AUTHENTICATED;
+        unauthenticated |= call.usage() == RequestFunctions.Usage.UNAUTHENTICATED;
+      } else if (clause instanceof Clause.TableParameterRef ref) {
+        if (ref.table().equals("token_parameters")) {
+          authenticated = true;
+        } else if (ref.table().equals("user_parameters")) {
+          unauthenticated = true;
+        }
+      } else if (clause instanceof Clause.ParameterMatch m && "or".equals(m.specialType())) {
+        RequestUsage left = new RequestUsage();
+        RequestUsage right = new RequestUsage();
+        boolean[] first = {true};
+        m.visitChildren(c -> {
+          if (first[0]) {
+            left.accept(c);
+            first[0] = false;
+          } else {
+            right.accept(c);
+          }
+        });
+        authenticated = left.authenticated && right.authenticated;
+        unauthenticated |= left.unauthenticated || right.unauthenticated;
+        return;
+      }
+      Consumer<Clause> visitor = this::accept;
+      if (clause instanceof Clause.ParameterValue p) {
+        p.visitChildren(visitor);
+      } else if (clause instanceof Clause.ParameterMatch m) {
+        m.visitChildren(visitor);
+      }
+    }
+
+    void acceptAll(Collection<? extends Clause> clauses) {
+      clauses.forEach(this::accept);
+    }
+  }
+}

@@ -1,0 +1,502 @@
+package dev.syncline.core.internal.rules.plan;
+
+import dev.syncline.api.SourceValue.Precision;
+import dev.syncline.api.rules.DefinitionInfo;
+import dev.syncline.api.rules.Problem;
+import dev.syncline.api.rules.Severity;
+import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.eval.SqlFunctions;
+import dev.syncline.core.internal.rules.sql.Ast;
+import dev.syncline.core.internal.rules.sql.SqlParser;
+import dev.syncline.core.internal.rules.sql.SqlSyntaxException;
+import dev.syncline.core.internal.rules.yaml.YamlTree;
+import dev.syncline.core.internal.rules.yaml.YamlTree.YMap;
+import dev.syncline.core.internal.rules.yaml.YamlTree.YNode;
+import dev.syncline.core.internal.rules.yaml.YamlTree.YScalar;
+import dev.syncline.core.internal.rules.yaml.YamlTree.YSeq;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads a sync config into compiled definitions, collecting every problem with its position in the YAML text.
+ * Single use; not thread-safe.
+ */
+public final class SyncConfigReader {
+  private static final Set<String> TOP_LEVEL_KEYS = Set.of("bucket_definitions", "streams", "event_definitions",
+      "config", "with");
+  private static final Set<String> DEFINITION_KEYS = Set.of("accept_potentially_dangerous_queries", "priority",
+      "parameters", "data");
+  private static final Set<String> CONFIG_KEYS = Set.of("edition", "storage_version", "timestamp_max_precision",
+      "timestamps_iso8601", "versioned_bucket_ids", "fixed_json_extract", "custom_postgres_types",
+      "unstable_sqlite_expression_engine");
+
+  private final String yaml;
+  private final String defaultSchema;
+  private final @Nullable Map<String, List<String>> schema;
+  private final @Nullable Integer bucketVersion;
+  private final List<Problem> problems = new ArrayList<>();
+  private final List<BucketDefinition> definitions = new ArrayList<>();
+  private final List<DefinitionInfo> definitionInfos = new ArrayList<>();
+  private final Set<TablePattern> dataTables = new LinkedHashSet<>();
+  private final Set<TablePattern> parameterTables = new LinkedHashSet<>();
+  private final Set<TablePattern> eventTables = new LinkedHashSet<>();
+  private final List<EventDefinition> eventDefinitions = new ArrayList<>();
+  private Compatibility compatibility = Compatibility.LEGACY;
+  private boolean usesStreams;
+
+  /** An {@code event_definitions} entry. */
+  public record EventDefinition(String name, List<TablePattern> sourceTables) {}
+
+  /**
+   * @param schema known source tables ("schema.table" to columns), for warnings; null when unknown
+   * @param bucketVersion when set, bucket ids are prefixed {@code <version>#} (versioned bucket ids)
+   */
+  public SyncConfigReader(String yaml, String defaultSchema, @Nullable Map<String, List<String>> schema,
+      @Nullable Integer bucketVersion) {
+    this.yaml = yaml;
+    this.defaultSchema = defaultSchema;
+    this.schema = schema;
+    this.bucketVersion = bucketVersion;
+  }
+
+  /** Reads the config; returns the problems (fatal and warnings). */
+  public List<Problem> read() {
+    YamlTree.Parsed parsed = YamlTree.parse(yaml);
+    if (!parsed.errors().isEmpty()) {
+      for (YamlTree.YamlSyntaxError e : parsed.errors()) {
+        add(Severity.FATAL, e.message(), e.start(), e.end());
+      }
+      return problems;
+    }
+    YNode rootNode = parsed.root();
+    if (rootNode == null || rootNode instanceof YScalar s && s.isNull()) {
+      add(Severity.FATAL, "'bucket_definitions' or 'streams' is required", 0, 10);
+      return problems;
+    }
+    if (!(rootNode instanceof YMap root)) {
+      add(Severity.FATAL, "Sync Config must be a YAML map.", rootNode.start(), rootNode.end());
+      return problems;
+    }
+    boolean schemaErrors = false;
+    YNode config = root.get("config");
+    if (config != null) {
+      if (config instanceof YMap configMap) {
+        readConfig(configMap);
+        for (YamlTree.Entry e : configMap.entries()) {
+          schemaErrors |= !CONFIG_KEYS.contains(e.key().value());
+        }
+      } else {
+        expected(config, "a map");
+      }
+    }
+    for (YamlTree.Entry e : root.entries()) {
+      schemaErrors |= !TOP_LEVEL_KEYS.contains(e.key().value());
+    }
+    YNode buckets = root.get("bucket_definitions");
+    YNode streams = root.get("streams");
+    YNode with = root.get("with");
+    if (compatibility.edition() >= 3) {
+      if (buckets != null) {
+        add(Severity.FATAL, "'bucket_definitions' are not supported by the new compiler. Consider using "
+            + "https://powersync-community.github.io/bucket-definitions-to-sync-streams/ to translate them to "
+            + "streams.", buckets.start(), buckets.end());
+      }
+      if (streams == null) {
+        add(Severity.FATAL, "'streams' are required.", 0, 10);
+      }
+    } else {
+      if (with != null) {
+        add(Severity.FATAL, "Common table expressions require edition 3.", with.start(), with.end());
+      }
+      if (buckets == null && streams == null) {
+        add(Severity.FATAL, "'bucket_definitions' or 'streams' is required", 0, 10);
+      }
+      if (buckets != null) {
+        if (buckets instanceof YMap bucketMap) {
+          schemaErrors |= readBucketDefinitions(bucketMap);
+        } else if (!(buckets instanceof YScalar s && s.isNull())) {
+          expected(buckets, "a map");
+        }
+      }
+    }
+    if (streams != null) {
+      usesStreams = true;
+      add(Severity.FATAL, "Sync Streams ('streams:') are not supported by this version of Syncline yet; use "
+          + "'bucket_definitions'.", streams.start(), streams.end());
+    }
+    YNode events = root.get("event_definitions");
+    if (events instanceof YMap eventMap) {
+      readEventDefinitions(eventMap);
+    }
+    if (schemaErrors && problems.stream().noneMatch(p -> p.severity() == Severity.FATAL)) {
+      add(Severity.FATAL, "must NOT have additional properties", 0, 10);
+    }
+    return problems;
+  }
+
+  private void readConfig(YMap config) {
+    int edition = 1;
+    YNode e = config.get("edition");
+    if (e != null) {
+      Double n = e instanceof YScalar s ? s.numberValue() : null;
+      if (n == null) {
+        addAt(e, "must be numeric");
+      } else {
+        edition = n.intValue();
+        if (n != Math.rint(n) || edition < 1 || edition > 3) {
+          add(Severity.FATAL, "must be <= 3", 0, 10);
+        }
+      }
+    }
+    Boolean iso = flag(config, "timestamps_iso8601");
+    Boolean versioned = flag(config, "versioned_bucket_ids");
+    Boolean fixed = flag(config, "fixed_json_extract");
+    Boolean custom = flag(config, "custom_postgres_types");
+    Boolean engine = flag(config, "unstable_sqlite_expression_engine");
+    Precision precision = null;
+    YNode p = config.get("timestamp_max_precision");
+    if (p instanceof YScalar ps && ps.isString()) {
+      precision = switch (ps.value()) {
+        case "seconds" -> Precision.SECONDS;
+        case "milliseconds" -> Precision.MILLISECONDS;
+        case "microseconds" -> Precision.MICROSECONDS;
+        case "nanoseconds" -> Precision.NANOSECONDS;
+        default -> null;
+      };
+      if (precision == null) {
+        addAt(p, "Unknown time precision, allowed are seconds, milliseconds, microseconds, nanoseconds");
+      }
+    } else if (p != null) {
+      addAt(p, "must be a string");
+    }
+    compatibility = new Compatibility(edition, iso, versioned, fixed, custom, engine, precision);
+    if (compatibility.sqliteExpressionEngine()) {
+      if (edition < 3) {
+        add(Severity.FATAL, "Enabling unstable_sqlite_expression_engine requires edition: 3", config.start(),
+            config.end());
+      } else if (!compatibility.fixedJson()) {
+        add(Severity.FATAL, "Enabling unstable_sqlite_expression_engine requires fixed_json_extract", config.start(),
+            config.end());
+      }
+    }
+    if (precision != null && !compatibility.isoTimestamps()) {
+      add(Severity.FATAL, "'timestamp_max_precision' requires 'timestamps_iso8601' to be enabled.", 0, 10);
+    }
+    YNode sv = config.get("storage_version");
+    if (sv != null) {
+      Double n = sv instanceof YScalar s ? s.numberValue() : null;
+      if (n == null) {
+        addAt(sv, "Storage version must be numeric");
+      }
+    }
+  }
+
+  private @Nullable Boolean flag(YMap config, String name) {
+    YNode n = config.get(name);
+    if (n == null) {
+      return null;
+    }
+    Boolean b = n instanceof YScalar s ? s.booleanValue() : null;
+    if (b == null) {
+      addAt(n, "must be a boolean");
+    }
+    return b;
+  }
+
+  /** Returns whether a schema-level problem (unknown key) was seen. */
+  private boolean readBucketDefinitions(YMap map) {
+    boolean unknownKeys = false;
+    Set<String> names = new LinkedHashSet<>();
+    SqlFunctions functions = new SqlFunctions(compatibility.fixedJson());
+    for (YamlTree.Entry entry : map.entries()) {
+      String name = entry.key().value();
+      if (!names.add(name)) {
+        addAt(entry.key(), "Duplicate stream or bucket definition.");
+        continue;
+      }
+      if (!(entry.value() instanceof YMap def)) {
+        add(Severity.FATAL, "'" + name + "' bucket definition must be an object", entry.key().start(),
+            entry.key().start() + 1);
+        continue;
+      }
+      for (YamlTree.Entry e : def.entries()) {
+        unknownKeys |= !DEFINITION_KEYS.contains(e.key().value());
+      }
+      boolean acceptDangerous = false;
+      YNode accept = def.get("accept_potentially_dangerous_queries");
+      if (accept != null) {
+        Boolean b = accept instanceof YScalar s ? s.booleanValue() : null;
+        if (b == null) {
+          addAt(accept, "must be a boolean");
+        } else {
+          acceptDangerous = b;
+        }
+      }
+      Integer priority = null;
+      YNode pr = def.get("priority");
+      if (pr != null) {
+        String message = "Invalid priority, expected a number between 0 and 3 (inclusive).";
+        Double n = pr instanceof YScalar s ? s.numberValue() : null;
+        if (n == null || n != Math.rint(n) || n < 0 || n > 3) {
+          addAt(pr, message);
+        } else {
+          priority = n.intValue();
+        }
+      }
+      QueryContext ctx = new QueryContext(defaultSchema, schema, compatibility, functions, acceptDangerous, priority);
+      String prefix = bucketVersion != null ? bucketVersion + "#" + name : name;
+
+      List<ParameterQuery> parameterQueries = new ArrayList<>();
+      List<String> bucketParameters = null;
+      boolean parametersFailed = false;
+      YNode params = def.get("parameters");
+      List<YScalar> paramScalars = new ArrayList<>();
+      if (params == null) {
+        paramScalars = null;
+      } else if (params instanceof YScalar s) {
+        paramScalars.add(s);
+      } else if (params instanceof YSeq seq) {
+        for (YNode item : seq.items()) {
+          if (item instanceof YScalar s) {
+            paramScalars.add(s);
+          } else {
+            addAt(item, "Expected a scalar value here.");
+          }
+        }
+      } else {
+        addAt(params, "Parameters must be a string or array of strings");
+      }
+      int queryIndex = 0;
+      List<QueryInput> paramInputs = new ArrayList<>();
+      if (paramScalars == null) {
+        paramInputs.add(new QueryInput("SELECT", null));
+      } else {
+        for (YScalar s : paramScalars) {
+          paramInputs.add(new QueryInput(s.value(), s));
+        }
+      }
+      for (QueryInput input : paramInputs) {
+        queryIndex++;
+        List<SqlProblem> sqlProblems = new ArrayList<>();
+        try {
+          ParameterQuery q = compileParameterQuery(input.sql, ctx, Integer.toString(queryIndex), sqlProblems);
+          if (bucketParameters == null) {
+            bucketParameters = q.bucketParameters();
+          } else {
+            Set<String> union = new LinkedHashSet<>(bucketParameters);
+            union.addAll(q.bucketParameters());
+            if (union.size() != bucketParameters.size()) {
+              throw new QueryException("Bucket parameters must match for each parameter query within a bucket");
+            }
+          }
+          parameterQueries.add(q);
+          if (q instanceof TableParameterQuery t) {
+            parameterTables.add(t.sourceTable);
+          }
+        } catch (QueryException e) {
+          sqlProblems.add(e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
+          if (bucketParameters == null) {
+            parametersFailed = true;
+          }
+        } catch (ClauseCompiler.StaticEvaluationException e) {
+          sqlProblems.add(SqlProblem.fatal(e.getMessage(), -1, -1));
+        }
+        report(input, sqlProblems);
+      }
+
+      YNode data = def.get("data");
+      List<DataQuery> dataQueries = new ArrayList<>();
+      if (!(data instanceof YSeq dataSeq)) {
+        if (data == null) {
+          add(Severity.FATAL, "'data' must be an array", def.start(), def.start() + 1);
+        } else {
+          add(Severity.FATAL, "'data' must be an array", data.start(), data.start() + 1);
+        }
+      } else {
+        for (YNode item : dataSeq.items()) {
+          if (!(item instanceof YScalar s)) {
+            addAt(item, "Expected a scalar value here.");
+            continue;
+          }
+          QueryInput input = new QueryInput(s.value(), s);
+          List<SqlProblem> sqlProblems = new ArrayList<>();
+          try {
+            if (bucketParameters == null) {
+              throw new QueryException("Bucket parameters must be defined");
+            }
+            Ast.Statement statement = parseSingle(input.sql);
+            DataQuery q = DataQuery.compile(bucketParameters, input.sql, statement, ctx, sqlProblems);
+            dataQueries.add(q);
+            dataTables.add(q.sourceTable);
+          } catch (QueryException e) {
+            sqlProblems.add(e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
+          } catch (ClauseCompiler.StaticEvaluationException e) {
+            sqlProblems.add(SqlProblem.fatal(e.getMessage(), -1, -1));
+          }
+          report(input, sqlProblems);
+        }
+      }
+      if (parametersFailed && bucketParameters == null) {
+        bucketParameters = List.of();
+      }
+      definitions.add(new BucketDefinition(name, prefix, bucketParameters == null ? List.of() : bucketParameters,
+          List.copyOf(parameterQueries), List.copyOf(dataQueries)));
+      definitionInfos.add(new DefinitionInfo(name, DefinitionInfo.Kind.BUCKET_DEFINITION, true));
+    }
+    return unknownKeys;
+  }
+
+  private record QueryInput(String sql, @Nullable YScalar scalar) {}
+
+  private Ast.Statement parseSingle(String sql) throws QueryException {
+    List<Ast.Statement> statements;
+    try {
+      statements = SqlParser.parse(sql);
+    } catch (SqlSyntaxException e) {
+      throw new QueryException(SqlProblem.fatal(e.getMessage(), e.start(), e.end()));
+    }
+    if (statements.size() > 1) {
+      Ast.Span s = statements.get(1).span();
+      throw new QueryException(SqlProblem.fatal("Only a single SELECT statement is supported", s.start(), s.end()));
+    }
+    return statements.get(0);
+  }
+
+  private ParameterQuery compileParameterQuery(String sql, QueryContext ctx, String queryId, List<SqlProblem> problems)
+      throws QueryException {
+    Ast.Statement statement = parseSingle(sql);
+    Ast.Select q = QuerySupport.requireSelect(sql, statement);
+    if (q.from().isEmpty()) {
+      problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
+      return StaticParameterQuery.compile(sql, q, ctx, queryId, problems);
+    }
+    problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
+    Ast.FromItem from = q.from().get(0);
+    if (q.from().size() != 1) {
+      throw new QueryException(SqlProblem.fatal("Must SELECT from a single table", from.span().start(),
+          from.span().end()));
+    }
+    if (from instanceof Ast.FromCall call) {
+      return TableValuedParameterQuery.compile(sql, q, call, ctx, queryId, problems);
+    }
+    if (from instanceof Ast.FromSelect) {
+      throw new QueryException(SqlProblem.fatal("Subqueries are not supported yet", from.span().start(),
+          from.span().end()));
+    }
+    return TableParameterQuery.compile(sql, q, (Ast.FromTable) from, ctx, queryId, problems);
+  }
+
+  private void readEventDefinitions(YMap events) {
+    for (YamlTree.Entry entry : events.entries()) {
+      if (!(entry.value() instanceof YMap def)) {
+        addAt(entry.value(), "Event definitions must be objects.");
+        continue;
+      }
+      YNode payloads = def.get("payloads");
+      if (!(payloads instanceof YSeq seq)) {
+        if (payloads != null) {
+          addAt(payloads, "Event definition payloads must be an array.");
+        }
+        continue;
+      }
+      List<TablePattern> tables = new ArrayList<>();
+      for (YNode item : seq.items()) {
+        if (!(item instanceof YScalar s)) {
+          addAt(item, "Payload queries for events must be scalar.");
+          continue;
+        }
+        QueryInput input = new QueryInput(s.value(), s);
+        List<SqlProblem> sqlProblems = new ArrayList<>();
+        try {
+          Ast.Select q = QuerySupport.requireSelect(s.value(), parseSingle(s.value()));
+          if (q.from().size() != 1 || !(q.from().get(0) instanceof Ast.FromTable from)) {
+            Ast.Span at = q.from().isEmpty() ? new Ast.Span(0, s.value().length()) : q.from().get(0).span();
+            throw new QueryException(SqlProblem.fatal("Must SELECT from a single table", at.start(), at.end()));
+          }
+          TablePattern pattern = TableRefs.pattern(from.name(), defaultSchema);
+          tables.add(pattern);
+          eventTables.add(pattern);
+        } catch (QueryException e) {
+          sqlProblems.add(e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
+        }
+        report(input, sqlProblems);
+      }
+      eventDefinitions.add(new EventDefinition(entry.key().value(), List.copyOf(tables)));
+    }
+  }
+
+  private void report(QueryInput input, List<SqlProblem> sqlProblems) {
+    for (SqlProblem p : sqlProblems) {
+      YScalar scalar = input.scalar;
+      if (scalar == null) {
+        add(p.severity(), p.message(), 0, 10);
+        continue;
+      }
+      int start;
+      int end;
+      if (p.start() < 0) {
+        start = YamlTree.sourceOffset(yaml, scalar, 0);
+        end = YamlTree.sourceOffset(yaml, scalar, Math.max(1, input.sql.length()));
+      } else {
+        start = YamlTree.sourceOffset(yaml, scalar, p.start());
+        end = YamlTree.sourceOffset(yaml, scalar, p.end());
+      }
+      add(p.severity(), p.message(), start, Math.max(end, start));
+    }
+  }
+
+  private void expected(YNode node, String what) {
+    addAt(node, "Expected " + what + " here.");
+  }
+
+  private void addAt(YNode node, String message) {
+    add(Severity.FATAL, message, node.start(), node.end());
+  }
+
+  private void add(Severity severity, String message, int start, int end) {
+    int line = 1;
+    int lineStart = 0;
+    for (int i = 0; i < start && i < yaml.length(); i++) {
+      if (yaml.charAt(i) == '\n') {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    problems.add(new Problem(severity, message, start, end, line, start - lineStart + 1));
+  }
+
+  List<BucketDefinition> definitions() {
+    return definitions;
+  }
+
+  /** The definitions and streams, in declaration order. */
+  public List<DefinitionInfo> definitionInfos() {
+    return List.copyOf(definitionInfos);
+  }
+
+  /** Tables read by data, parameter and event queries. */
+  public List<TablePattern> sourceTables() {
+    Set<TablePattern> all = new LinkedHashSet<>(dataTables);
+    all.addAll(parameterTables);
+    all.addAll(eventTables);
+    return List.copyOf(all);
+  }
+
+  /** The event definitions. */
+  public List<EventDefinition> eventDefinitions() {
+    return List.copyOf(eventDefinitions);
+  }
+
+  Compatibility compatibility() {
+    return compatibility;
+  }
+
+  /** Whether the config uses {@code streams:} (not supported yet). */
+  public boolean usesStreams() {
+    return usesStreams;
+  }
+}

@@ -1,0 +1,199 @@
+package dev.syncline.core.internal.rules.sql;
+
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** AST of the sync-rules SQL subset. Offsets are indices into the SQL string; {@code end} is exclusive. */
+public final class Ast {
+  private Ast() {}
+
+  /** A source range. */
+  public record Span(int start, int end) {
+    /** The smallest span covering both. */
+    public Span to(Span other) {
+      return new Span(Math.min(start, other.start), Math.max(end, other.end));
+    }
+  }
+
+  /** Anything with a position. */
+  public interface Node {
+    /** Where the node is in the SQL text. */
+    Span span();
+  }
+
+  /** An expression. {@link #type()} is the node kind name used in "not supported" messages. */
+  public sealed interface Expr extends Node permits IntegerLit, NumericLit, StringLit, BoolLit, NullLit, Ref, Call,
+      Binary, Unary, Member, Cast, Other, ListExpr, SubSelect {
+    /** The node kind, e.g. {@code case}, {@code list}. */
+    String type();
+  }
+
+  /** An integer literal (digits only). */
+  public record IntegerLit(String text, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "integer";
+    }
+  }
+
+  /** A numeric literal with a fraction or exponent. */
+  public record NumericLit(String text, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "numeric";
+    }
+  }
+
+  /** A string literal. */
+  public record StringLit(String value, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "string";
+    }
+  }
+
+  /** TRUE or FALSE. */
+  public record BoolLit(boolean value, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "boolean";
+    }
+  }
+
+  /** NULL. */
+  public record NullLit(Span span) implements Expr {
+    @Override
+    public String type() {
+      return "null";
+    }
+  }
+
+  /** A possibly qualified name: {@code [schema.]table} or {@code alias}. */
+  public record QName(@Nullable String schema, String name, Span span, boolean quoted) implements Node {}
+
+  /**
+   * A column reference {@code [[schema.]table.]name}; {@code name} may be {@code *}.
+   *
+   * @param table the qualifier, or null
+   * @param nameSpan where the column name itself is
+   */
+  public record Ref(@Nullable QName table, String name, Span nameSpan, boolean quoted, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "ref";
+    }
+  }
+
+  /** A function call {@code [schema.]name(args)}. */
+  public record Call(@Nullable String schema, String name, List<Expr> args, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "call";
+    }
+  }
+
+  /**
+   * A binary operation. {@code op} is upper case: {@code = != < > <= >= + - * / % || AND OR IN NOT IN LIKE NOT LIKE
+   * ILIKE NOT ILIKE && IS IS NOT @> <@}.
+   */
+  public record Binary(String op, Expr left, Expr right, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "binary";
+    }
+  }
+
+  /** A unary operation: {@code NOT - + IS NULL IS NOT NULL IS TRUE IS NOT TRUE IS FALSE IS NOT FALSE}. */
+  public record Unary(String op, Expr operand, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "unary";
+    }
+  }
+
+  /** JSON member access {@code operand -> 'key'}; member is a String or, for a numeric key, a Long. */
+  public record Member(Expr operand, String op, Object member, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "member";
+    }
+  }
+
+  /** {@code CAST(x AS t)} or {@code x::t}; the type name as written, lower case. */
+  public record Cast(Expr operand, String typeName, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "cast";
+    }
+  }
+
+  /** A parenthesized expression list, as on the right of {@code IN (a, b)}. */
+  public record ListExpr(List<Expr> items, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "list";
+    }
+  }
+
+  /** A scalar subquery or {@code IN (SELECT ...)}. */
+  public record SubSelect(Select select, Span span) implements Expr {
+    @Override
+    public String type() {
+      return "select";
+    }
+  }
+
+  /**
+   * Syntax the parser accepts but sync rules of edition 1 and 2 do not evaluate: CASE ({@code case}), BETWEEN
+   * ({@code ternary}), array literals ({@code array}), parameters, keywords like CURRENT_TIMESTAMP. Children are kept
+   * for later editions.
+   *
+   * @param kind the node kind name
+   * @param op the operator for {@code ternary} ({@code BETWEEN}, {@code NOT BETWEEN}), else null
+   * @param children the sub-expressions, in order
+   */
+  public record Other(String kind, @Nullable String op, List<Expr> children, Span span) implements Expr {
+    @Override
+    public String type() {
+      return kind;
+    }
+  }
+
+  /** One output column: an expression and an optional alias. */
+  public record Column(Expr expr, @Nullable String alias, @Nullable Span aliasSpan, boolean aliasQuoted, Span span)
+      implements Node {}
+
+  /** A FROM item. */
+  public sealed interface FromItem extends Node permits FromTable, FromCall, FromSelect {
+    /** The alias, or null. */
+    @Nullable String alias();
+
+    /** How it is joined to the previous item ({@code null} for the first, {@code ,} for a comma). */
+    @Nullable String join();
+  }
+
+  /** A table, with its location covering the name only. */
+  public record FromTable(QName name, @Nullable String alias, @Nullable String join, Span span) implements FromItem {}
+
+  /** A table-valued function call, e.g. {@code json_each(x) AS t}. */
+  public record FromCall(Call call, @Nullable String alias, @Nullable String join, Span span) implements FromItem {}
+
+  /** A subquery in FROM; the location covers the parentheses and the alias. */
+  public record FromSelect(Select select, @Nullable String alias, @Nullable String join, Span span)
+      implements FromItem {}
+
+  /** A statement. */
+  public sealed interface Statement extends Node permits Select, OtherStatement {}
+
+  /** A non-SELECT statement (rejected by the compiler). */
+  public record OtherStatement(String keyword, Span span) implements Statement {}
+
+  /**
+   * A SELECT.
+   *
+   * @param limitSpan where the LIMIT/OFFSET clause is (the LIMIT expression, or the OFFSET clause), or null
+   */
+  public record Select(boolean distinct, List<Column> columns, List<FromItem> from, @Nullable Expr where,
+      List<Expr> groupBy, @Nullable Expr having, List<Expr> orderBy, @Nullable Span limitSpan,
+      @Nullable Span forSpan, Span span) implements Statement {}
+}
