@@ -31,8 +31,12 @@ public record SyncRulesSource(String yaml, String origin) {
   public static SyncRulesSource ofFile(Path file) {
     try {
       return new SyncRulesSource(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "cannot read sync rules file " + file
+          + ": it does not exist", e);
     } catch (IOException e) {
-      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "cannot read sync rules file " + file + ": " + e, e);
+      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "cannot read sync rules file " + file + ": "
+          + e.getMessage(), e);
     }
   }
 }

@@ -35,7 +35,7 @@ public final class CompiledSyncRules implements SyncRules {
   private final List<TablePattern> sourceTables;
   private final List<Problem> warnings;
   private final Compatibility compatibility;
-  private final SnapshotPlans snapshotPlans;
+  private final com.google.common.base.Supplier<SnapshotPlans> snapshotPlans;
 
   /** Assembles rules from a reader that found no fatal problem. */
   public CompiledSyncRules(SyncRulesSource source, SyncConfigReader reader, List<Problem> warnings,
@@ -46,7 +46,10 @@ public final class CompiledSyncRules implements SyncRules {
     this.sourceTables = reader.sourceTables();
     this.warnings = List.copyOf(warnings);
     this.compatibility = reader.compatibility();
-    this.snapshotPlans = new SnapshotPlans(definitions, sourceTables);
+    // Built on first use: rendering SQL with jOOQ is only needed for snapshots and explain().
+    List<BucketDefinition> defs = this.definitions;
+    List<TablePattern> tables = this.sourceTables;
+    this.snapshotPlans = com.google.common.base.Suppliers.memoize(() -> new SnapshotPlans(defs, tables));
   }
 
   @Override
@@ -279,6 +282,59 @@ public final class CompiledSyncRules implements SyncRules {
     return List.copyOf(byName.values());
   }
 
+  /**
+   * Explains, per bucket definition, where a row lands and why it does not land elsewhere: one line per definition
+   * and data query.
+   */
+  public List<String> explainRow(TableRef table, SourceRow row) {
+    Map<String, @Nullable Object> internal = Values.toInternalRow(row, compatibility);
+    List<String> lines = new ArrayList<>();
+    for (BucketDefinition d : definitions) {
+      boolean any = false;
+      for (DataQuery q : d.dataQueries()) {
+        if (!q.applies(table)) {
+          continue;
+        }
+        any = true;
+        String sql = q.sql.strip().replaceAll("\\s+", " ");
+        DataQuery.Output out;
+        try {
+          out = q.evaluate(table, internal);
+        } catch (RuntimeException e) {
+          lines.add(d.name() + ": `" + sql + "` failed for this row: " + message(e));
+          continue;
+        }
+        if (out == null) {
+          StringBuilder why = new StringBuilder();
+          for (String c : referencedColumns(q)) {
+            if (why.length() > 0) {
+              why.append(", ");
+            }
+            why.append(c).append('=').append(internal.containsKey(c)
+                ? JsJson.stringifyBig(internal.get(c) instanceof byte[] ? "<blob>" : internal.get(c)) : "<absent>");
+          }
+          lines.add(d.name() + ": `" + sql + "` does not match this row: its WHERE clause yields no bucket"
+              + (why.length() > 0 ? " (" + why + ")" : ""));
+        } else {
+          List<String> buckets = out.serializedParameters().stream().map(p -> d.bucketPrefix() + p).toList();
+          lines.add(d.name() + ": `" + sql + "` puts it into " + buckets + " as " + out.table() + "/" + out.id());
+        }
+      }
+      if (!any) {
+        lines.add(d.name() + ": no data query reads " + table);
+      }
+    }
+    return lines;
+  }
+
+  private static List<String> referencedColumns(DataQuery q) {
+    java.util.Set<String> cols = new java.util.LinkedHashSet<>();
+    if (q.select.where() != null) {
+      SnapshotPlans.collectColumns(q.select.where(), q.table().sqlName(), cols);
+    }
+    return List.copyOf(cols);
+  }
+
   @Override
   public String explain() {
     StringBuilder sb = new StringBuilder();
@@ -301,7 +357,7 @@ public final class CompiledSyncRules implements SyncRules {
       }
     }
     sb.append("snapshot queries (Postgres):\n");
-    for (Map.Entry<TablePattern, String> e : snapshotPlans.sql().entrySet()) {
+    for (Map.Entry<TablePattern, String> e : snapshotPlans.get().sql().entrySet()) {
       sb.append("  ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
     }
     return sb.toString();
@@ -309,6 +365,6 @@ public final class CompiledSyncRules implements SyncRules {
 
   /** The Postgres snapshot query of each source table the rules read. */
   public Map<TablePattern, String> snapshotSql() {
-    return snapshotPlans.sql();
+    return snapshotPlans.get().sql();
   }
 }

@@ -89,6 +89,11 @@ final class SnapshotPlans {
     return star[0];
   }
 
+  /** Adds the columns of {@code table} that an expression reads. */
+  static void collectColumns(Ast.Expr e, String table, Set<String> into) {
+    walk(e, table, into, new boolean[1]);
+  }
+
   private static void walk(Ast.Expr e, String table, Set<String> into, boolean[] star) {
     if (e instanceof Ast.Ref r) {
       if (r.table() == null || r.table().name().equals(table)) {

@@ -1,0 +1,5 @@
+/** The rules tool: {@code check} and {@code explain} for sync-rules files. */
+@NullMarked
+package dev.syncline.examples.rules;
+
+import org.jspecify.annotations.NullMarked;
