@@ -29,11 +29,18 @@ public final class SyncRulesCompiler {
   private final String defaultSchema;
   private final @Nullable Map<String, List<String>> schema;
   private final @Nullable Integer bucketVersion;
+  private final boolean dangerousQueriesAreWarnings;
 
   private SyncRulesCompiler(Builder b) {
     this.defaultSchema = b.defaultSchema;
     this.schema = b.schema;
     this.bucketVersion = b.bucketVersion;
+    this.dangerousQueriesAreWarnings = b.dangerousQueriesAreWarnings;
+  }
+
+  private SyncConfigReader reader(SyncRulesSource source) {
+    return new SyncConfigReader(source.yaml(), defaultSchema, schema, bucketVersion)
+        .dangerousQueriesAreWarnings(dangerousQueriesAreWarnings);
   }
 
   /** Compiles with the defaults (schema {@code public}, no source schema, unversioned bucket ids). */
@@ -53,7 +60,7 @@ public final class SyncRulesCompiler {
    */
   public SyncRules compileRules(SyncRulesSource source) {
     Objects.requireNonNull(source, "source");
-    SyncConfigReader reader = new SyncConfigReader(source.yaml(), defaultSchema, schema, bucketVersion);
+    SyncConfigReader reader = reader(source);
     List<Problem> problems = reader.read();
     if (problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
       throw new SyncRulesException(source.origin(), problems);
@@ -65,7 +72,7 @@ public final class SyncRulesCompiler {
    * Checks {@code source} and returns every problem without throwing (an empty list means valid and no warnings).
    */
   public List<Problem> check(SyncRulesSource source) {
-    return new SyncConfigReader(source.yaml(), defaultSchema, schema, bucketVersion).read();
+    return reader(source).read();
   }
 
   /** Builds a {@link SyncRulesCompiler}. Not thread-safe. */
@@ -73,8 +80,20 @@ public final class SyncRulesCompiler {
     private String defaultSchema = "public";
     private @Nullable Map<String, List<String>> schema;
     private @Nullable Integer bucketVersion;
+    private boolean dangerousQueriesAreWarnings;
 
     private Builder() {}
+
+    /**
+     * Accepts parameter queries whose buckets depend only on client-controlled values ({@code request.parameters()},
+     * {@code user_parameters}) with a warning, as PowerSync does. By default they are errors, because any client can
+     * then ask for any such bucket; a definition can also opt in with
+     * {@code accept_potentially_dangerous_queries: true}.
+     */
+    public Builder warnOnDangerousQueries() {
+      this.dangerousQueriesAreWarnings = true;
+      return this;
+    }
 
     /** The schema of unqualified table names; default {@code public}. */
     public Builder defaultSchema(String defaultSchema) {

@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  * @param schema known tables: "schema.table" to column names; null when no schema was given
  */
 record QueryContext(String defaultSchema, @Nullable Map<String, List<String>> schema, Compatibility compatibility,
-    SqlFunctions functions, boolean acceptDangerousQueries, @Nullable Integer priority) {
+    SqlFunctions functions, boolean acceptDangerousQueries, @Nullable Integer priority,
+    boolean dangerousQueriesAreWarnings) {
 
   @Nullable List<String> columnsOf(String schemaName, String table) {
     return schema == null ? null : schema.get(schemaName + "." + table);

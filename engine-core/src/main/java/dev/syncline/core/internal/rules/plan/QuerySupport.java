@@ -47,6 +47,17 @@ final class QuerySupport {
   static final String DANGEROUS = "Potentially dangerous query based on parameters set by the client. The client "
       + "can send any value for these parameters so it's not a good place to do authorization.";
 
+  /**
+   * The problem for a query whose buckets depend only on client-controlled values: fatal unless the compiler was
+   * told to only warn (PowerSync's behaviour); the definition can opt in with
+   * {@code accept_potentially_dangerous_queries: true}.
+   */
+  static SqlProblem dangerous(QueryContext ctx, String sql) {
+    return ctx.dangerousQueriesAreWarnings() ? SqlProblem.warning(DANGEROUS, 0, sql.length())
+        : SqlProblem.fatal(DANGEROUS + " If this is intended, set accept_potentially_dangerous_queries: true on the "
+            + "definition.", 0, sql.length());
+  }
+
   /** Which kinds of request values a set of clauses reads. */
   static final class RequestUsage {
     boolean authenticated;

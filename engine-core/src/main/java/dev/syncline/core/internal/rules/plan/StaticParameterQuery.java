@@ -68,7 +68,7 @@ final class StaticParameterQuery implements ParameterQuery {
     StaticParameterQuery query = new StaticParameterQuery(extractors, priority == null ? 3 : priority,
         List.copyOf(bucketParameters), queryId, filter instanceof Clause.ParameterValue p ? p : null);
     if (query.dangerous && !ctx.acceptDangerousQueries()) {
-      problems.add(SqlProblem.warning(QuerySupport.DANGEROUS, 0, sql.length()));
+      problems.add(QuerySupport.dangerous(ctx, sql));
     }
     return query;
   }

@@ -38,6 +38,7 @@ public final class SyncConfigReader {
   private final String defaultSchema;
   private final @Nullable Map<String, List<String>> schema;
   private final @Nullable Integer bucketVersion;
+  private boolean dangerousQueriesAreWarnings;
   private final List<Problem> problems = new ArrayList<>();
   private final List<BucketDefinition> definitions = new ArrayList<>();
   private final List<DefinitionInfo> definitionInfos = new ArrayList<>();
@@ -61,6 +62,12 @@ public final class SyncConfigReader {
     this.defaultSchema = defaultSchema;
     this.schema = schema;
     this.bucketVersion = bucketVersion;
+  }
+
+  /** Reports queries that depend only on client parameters as warnings (PowerSync's behaviour) instead of errors. */
+  public SyncConfigReader dangerousQueriesAreWarnings(boolean warn) {
+    this.dangerousQueriesAreWarnings = warn;
+    return this;
   }
 
   /** Reads the config; returns the problems (fatal and warnings). */
@@ -247,7 +254,8 @@ public final class SyncConfigReader {
           priority = n.intValue();
         }
       }
-      QueryContext ctx = new QueryContext(defaultSchema, schema, compatibility, functions, acceptDangerous, priority);
+      QueryContext ctx = new QueryContext(defaultSchema, schema, compatibility, functions, acceptDangerous, priority,
+          dangerousQueriesAreWarnings);
       String prefix = bucketVersion != null ? bucketVersion + "#" + name : name;
 
       List<ParameterQuery> parameterQueries = new ArrayList<>();

@@ -116,7 +116,7 @@ final class TableParameterQuery implements ParameterQuery {
     TableParameterQuery query = new TableParameterQuery(sourceTable, alias, sql, lookupExtractors,
         parameterExtractors, priority == null ? 3 : priority, filter, List.copyOf(bucketParameters), queryId);
     if (query.dangerous && !ctx.acceptDangerousQueries()) {
-      problems.add(SqlProblem.warning(QuerySupport.DANGEROUS, 0, sql.length()));
+      problems.add(QuerySupport.dangerous(ctx, sql));
     }
     return query;
   }

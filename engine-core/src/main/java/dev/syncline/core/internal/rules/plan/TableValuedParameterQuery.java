@@ -80,7 +80,7 @@ final class TableValuedParameterQuery implements ParameterQuery {
         callClause instanceof Clause.ParameterValue p ? p : null, callTable.nameInSchema(),
         ctx.compatibility().fixedJson());
     if (query.dangerous && !ctx.acceptDangerousQueries()) {
-      problems.add(SqlProblem.warning(QuerySupport.DANGEROUS, 0, sql.length()));
+      problems.add(QuerySupport.dangerous(ctx, sql));
     }
     return query;
   }

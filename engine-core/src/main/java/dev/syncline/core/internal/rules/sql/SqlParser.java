@@ -51,9 +51,13 @@ public final class SqlParser {
       "current_timestamp", "current_date", "current_time", "localtime", "localtimestamp", "current_user",
       "session_user", "current_role", "current_catalog", "current_schema");
 
+  /** Deepest expression nesting accepted; deeper input is rejected instead of exhausting the stack. */
+  static final int MAX_DEPTH = 200;
+
   private final String sql;
   private final List<Token> tokens;
   private int pos;
+  private int depth;
 
   private SqlParser(String sql, List<Token> tokens) {
     this.sql = sql;
@@ -370,7 +374,16 @@ public final class SqlParser {
   // ---- expressions, lowest precedence first ----
 
   Expr expr() throws SqlSyntaxException {
-    return or();
+    if (++depth > MAX_DEPTH) {
+      Token t = peek();
+      throw new SqlSyntaxException("Expression nested too deeply (more than " + MAX_DEPTH + " levels)", t.start(),
+          t.end());
+    }
+    try {
+      return or();
+    } finally {
+      depth--;
+    }
   }
 
   private Expr or() throws SqlSyntaxException {
@@ -396,7 +409,7 @@ public final class SqlParser {
   private Expr not() throws SqlSyntaxException {
     if (peek().isWord("not")) {
       Token t = next();
-      Expr operand = not();
+      Expr operand = nested(this::not);
       return new Unary("NOT", operand, new Span(t.start(), operand.span().end()));
     }
     return is();
@@ -572,10 +585,28 @@ public final class SqlParser {
         Span s = new Span(t.start(), n.end());
         return postfix(n.kind() == Kind.INTEGER ? new IntegerLit(text, s) : new NumericLit(text, s));
       }
-      Expr operand = unary();
+      Expr operand = nested(this::unary);
       return new Unary(t.text(), operand, new Span(t.start(), operand.span().end()));
     }
     return postfix(primary());
+  }
+
+  private interface ExprParser {
+    Expr parse() throws SqlSyntaxException;
+  }
+
+  /** Parses a nested operand, counting it against {@link #MAX_DEPTH}. */
+  private Expr nested(ExprParser parser) throws SqlSyntaxException {
+    if (++depth > MAX_DEPTH) {
+      Token t = peek();
+      throw new SqlSyntaxException("Expression nested too deeply (more than " + MAX_DEPTH + " levels)", t.start(),
+          t.end());
+    }
+    try {
+      return parser.parse();
+    } finally {
+      depth--;
+    }
   }
 
   private Expr postfix(Expr e) throws SqlSyntaxException {

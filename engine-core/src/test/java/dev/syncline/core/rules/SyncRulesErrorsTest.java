@@ -1,0 +1,240 @@
+package dev.syncline.core.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.rules.Problem;
+import dev.syncline.api.rules.Severity;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.rules.SyncRulesException;
+import dev.syncline.api.rules.SyncRulesSource;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every kind of bad rules input gives a {@link SyncRulesException} listing every problem at its exact position.
+ * Carets mark where a problem must point: {@code ^...^} is removed from the YAML and must enclose the problem's range.
+ */
+class SyncRulesErrorsTest {
+  private static List<Problem> problems(String yamlWithCarets) {
+    String yaml = yamlWithCarets.replace("^", "");
+    SyncRulesException e = catchThrowableOfType(SyncRulesException.class,
+        () -> SyncRulesCompiler.compile(SyncRulesSource.ofYaml(yaml, "rules.yaml")));
+    assertThat(e).as("compiling should fail").isNotNull();
+    assertThat(e.code()).isEqualTo(ErrorCode.SYNC_RULES_INVALID);
+    return e.problems();
+  }
+
+  /** Asserts a fatal problem with this message spans exactly the caret-marked text. */
+  private static void assertFails(String yamlWithCarets, String message) {
+    int start = yamlWithCarets.indexOf('^');
+    int end = yamlWithCarets.indexOf('^', start + 1) - 1;
+    assertThat(start).as("test needs two carets").isNotNegative();
+    List<Problem> problems = problems(yamlWithCarets);
+    assertThat(problems).as("problems").anySatisfy(p -> {
+      assertThat(p.severity()).isEqualTo(Severity.FATAL);
+      assertThat(p.message()).startsWith(message);
+      assertThat(p.start()).as("start").isEqualTo(start);
+      assertThat(p.end()).as("end").isEqualTo(end);
+    });
+  }
+
+  @Test
+  void invalid_yaml_is_reported_at_its_line() {
+    List<Problem> problems = problems("""
+        bucket_definitions:
+          global:
+            data:
+              - SELECT * FROM todos
+             - SELECT * FROM lists
+        """);
+    assertThat(problems).anySatisfy(p -> {
+      assertThat(p.severity()).isEqualTo(Severity.FATAL);
+      assertThat(p.line()).isIn(4, 5);
+    });
+  }
+
+  @Test
+  void duplicate_keys_are_reported_at_the_second_key() {
+    assertFails("""
+        bucket_definitions:
+          a:
+            data: [SELECT * FROM todos]
+          ^a^:
+            data: [SELECT * FROM lists]
+        """, "Map keys must be unique");
+  }
+
+  @Test
+  void unknown_keys_are_rejected() {
+    assertThat(problems("""
+        bucket_definitions:
+          b:
+            paramters: SELECT request.user_id() AS user_id
+            data: [SELECT * FROM todos]
+        """)).extracting(Problem::message).contains("must NOT have additional properties");
+  }
+
+  @Test
+  void sql_syntax_errors_point_at_the_offending_token() {
+    assertFails("""
+        bucket_definitions:
+          global:
+            data:
+              - SELECT id title, ^FROM^ todos
+        """, "Syntax error at line 1 col 18");
+  }
+
+  @Test
+  void unknown_functions_are_named() {
+    assertFails("""
+        bucket_definitions:
+          global:
+            data:
+              - SELECT id, ^reverse(title)^ AS r FROM todos
+        """, "Function 'reverse' is not defined");
+  }
+
+  @Test
+  void wrong_arity_is_an_error() {
+    assertFails("""
+        bucket_definitions:
+          global:
+            data:
+              - SELECT id, ^upper(title, 'x')^ AS r FROM todos
+        """, "Function 'upper' takes 1 argument, got 2");
+    assertFails("""
+        bucket_definitions:
+          global:
+            data:
+              - SELECT id, ^substring(title)^ AS r FROM todos
+        """, "Function 'substring' takes 2 to 3 arguments, got 1");
+  }
+
+  @Test
+  void unsupported_casts_and_operators_are_errors() {
+    assertFails("""
+        bucket_definitions:
+          global:
+            data:
+              - SELECT id, ^CAST(created_at AS date)^ AS d FROM todos
+        """, "CAST not supported for 'date'");
+    assertFails("""
+        bucket_definitions:
+          global:
+            data:
+              - SELECT * FROM todos WHERE ^title LIKE 'a%'^
+        """, "Operator not supported: LIKE");
+  }
+
+  @Test
+  void a_data_query_without_id_is_an_error() {
+    assertFails("""
+        bucket_definitions:
+          global:
+            data:
+              - SELECT ^title^, done FROM todos
+        """, "Query must return an \"id\" column");
+  }
+
+  @Test
+  void a_query_must_use_every_bucket_parameter() {
+    assertFails("""
+        bucket_definitions:
+          b:
+            parameters: SELECT request.user_id() AS user_id
+            data:
+              - ^SELECT * FROM todos^
+        """, "Query must cover all bucket parameters. Expected: [\"bucket.user_id\"] Got: []");
+  }
+
+  @Test
+  void buckets_chosen_only_by_the_client_are_rejected_unless_the_definition_opts_in() {
+    assertFails("""
+        bucket_definitions:
+          by_project:
+            parameters: ^SELECT request.parameters() ->> 'project' AS project_id^
+            data:
+              - SELECT * FROM todos WHERE project_id = bucket.project_id
+        """, "Potentially dangerous query");
+    SyncRules accepted = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
+        bucket_definitions:
+          by_project:
+            accept_potentially_dangerous_queries: true
+            parameters: SELECT request.parameters() ->> 'project' AS project_id
+            data:
+              - SELECT * FROM todos WHERE project_id = bucket.project_id
+        """, "rules.yaml"));
+    assertThat(accepted.warnings()).isEmpty();
+    SyncRules warned = SyncRulesCompiler.builder().warnOnDangerousQueries().build().compileRules(
+        SyncRulesSource.ofYaml("""
+            bucket_definitions:
+              by_project:
+                parameters: SELECT request.parameters() ->> 'project' AS project_id
+                data:
+                  - SELECT * FROM todos WHERE project_id = bucket.project_id
+            """, "rules.yaml"));
+    assertThat(warned.warnings()).extracting(Problem::severity).containsExactly(Severity.WARNING);
+  }
+
+  @Test
+  void streams_are_rejected_until_supported() {
+    assertThat(problems("""
+        config:
+          edition: 2
+        streams:
+          todos:
+            query: SELECT * FROM todos
+        """)).anySatisfy(p -> assertThat(p.message()).contains("Sync Streams"));
+  }
+
+  @Test
+  void every_problem_is_listed_across_definitions_with_line_and_column() {
+    SyncRulesException e = catchThrowableOfType(SyncRulesException.class, () -> SyncRulesCompiler.compile(
+        SyncRulesSource.ofYaml("""
+            bucket_definitions:
+              a:
+                data:
+                  - SELECT * FROM todos ORDER BY id
+              b:
+                parameters: SELECT nope() AS x
+                data:
+                  - SELECT * FROM lists WHERE y = bucket.x
+              c:
+                data: nope
+            """, "rules.yaml")));
+    assertThat(e.problems()).extracting(Problem::line, Problem::column, Problem::message).contains(
+        org.assertj.core.groups.Tuple.tuple(4, 38, "ORDER BY is not supported"),
+        org.assertj.core.groups.Tuple.tuple(6, 24, "Function 'nope' is not defined"),
+        org.assertj.core.groups.Tuple.tuple(10, 11, "'data' must be an array"));
+    assertThat(e.getMessage()).contains("rules.yaml:4:38: fatal: ORDER BY is not supported");
+  }
+
+  @Test
+  void positions_are_exact_inside_quoted_and_block_scalars() {
+    assertFails("""
+        bucket_definitions:
+          b:
+            data:
+              - "SELECT id, \\"Title\\", ^nope(x)^ AS y FROM todos"
+        """, "Function 'nope' is not defined");
+    assertFails("""
+        bucket_definitions:
+          b:
+            data:
+              - |
+                SELECT id,
+                  ^nope(x)^ AS y
+                FROM todos
+        """, "Function 'nope' is not defined");
+  }
+
+  @Test
+  void an_empty_document_is_an_error() {
+    assertThatThrownBy(() -> SyncRulesCompiler.compile(SyncRulesSource.ofYaml("", "empty.yaml")))
+        .isInstanceOf(SyncRulesException.class)
+        .hasMessageContaining("'bucket_definitions' or 'streams' is required");
+  }
+}
