@@ -1,8 +1,6 @@
 package dev.syncline.api;
 
 import java.math.BigDecimal;
-import java.math.MathContext;
-import java.math.RoundingMode;
 
 /**
  * The exact text forms the PowerSync protocol uses, which clients and checksums depend on byte for byte.
@@ -110,23 +108,60 @@ public final class WireFormat {
     if (jdk.digits.length() <= 15 && value >= Double.MIN_NORMAL) {
       return jdk;
     }
-    BigDecimal exact = new BigDecimal(value);
+    // Shorten one digit at a time: the shortest form that reads back is the truncated or the incremented prefix,
+    // whichever reads back (the nearer one when both do). Round-tripping is monotonic in the length, so stop at the
+    // first length where neither does.
     Decimal best = jdk;
-    for (int k = jdk.digits.length() - 1; k >= 1; k--) {
-      BigDecimal rounded = exact.round(new MathContext(k, RoundingMode.HALF_EVEN));
-      if (rounded.doubleValue() != value) {
+    while (best.digits.length() > 1) {
+      Decimal down = new Decimal(stripZeros(best.digits.substring(0, best.digits.length() - 1)), best.exponent);
+      Decimal up = increment(best.digits.substring(0, best.digits.length() - 1), best.exponent);
+      boolean downOk = parse(down) == value;
+      boolean upOk = parse(up) == value;
+      if (downOk && upOk) {
+        BigDecimal exact = new BigDecimal(value);
+        BigDecimal dDown = exact.subtract(toBigDecimal(down)).abs();
+        BigDecimal dUp = toBigDecimal(up).subtract(exact).abs();
+        best = dUp.compareTo(dDown) < 0 ? up : down;
+      } else if (downOk) {
+        best = down;
+      } else if (upOk) {
+        best = up;
+      } else {
         break;
       }
-      best = fromBigDecimal(rounded);
     }
     return best;
   }
 
-  private static Decimal fromBigDecimal(BigDecimal b) {
-    BigDecimal s = b.stripTrailingZeros();
-    String digits = s.unscaledValue().abs().toString();
-    // value = unscaled × 10^-scale = 0.digits × 10^(len - scale)
-    return new Decimal(digits, digits.length() - s.scale());
+  private static String stripZeros(String digits) {
+    int end = digits.length();
+    while (end > 1 && digits.charAt(end - 1) == '0') {
+      end--;
+    }
+    return digits.substring(0, end);
+  }
+
+  /** The digit string plus one unit in its last place; may carry into a new leading digit. */
+  private static Decimal increment(String digits, int exponent) {
+    char[] c = digits.toCharArray();
+    int i = c.length - 1;
+    while (i >= 0 && c[i] == '9') {
+      c[i] = '0';
+      i--;
+    }
+    if (i < 0) {
+      return new Decimal("1", exponent + 1);
+    }
+    c[i]++;
+    return new Decimal(stripZeros(new String(c)), exponent);
+  }
+
+  private static double parse(Decimal d) {
+    return Double.parseDouble("0." + d.digits + "E" + d.exponent);
+  }
+
+  private static BigDecimal toBigDecimal(Decimal d) {
+    return new BigDecimal(new java.math.BigInteger(d.digits), d.digits.length() - d.exponent);
   }
 
   private static Decimal parseJdk(String s) {

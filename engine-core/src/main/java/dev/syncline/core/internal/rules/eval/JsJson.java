@@ -63,6 +63,21 @@ public final class JsJson {
     return Long.parseLong(key) < 4294967295L;
   }
 
+  /** Whether a map's insertion order differs from JavaScript's property order (it has array-index keys). */
+  public static boolean hasIndexKeys(Map<String, ?> map) {
+    for (String k : map.keySet()) {
+      if (!k.isEmpty() && k.charAt(0) >= '0' && k.charAt(0) <= '9' && isArrayIndex(k)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The keys of a map in JavaScript property order: array-index keys ascending, then the rest in insertion order. */
+  public static Iterable<String> jsKeyOrder(Map<String, ?> map) {
+    return hasIndexKeys(map) ? jsKeys(map) : map.keySet();
+  }
+
   /** The keys of a map in JavaScript property order: array-index keys ascending, then the rest in insertion order. */
   public static List<String> jsKeys(Map<String, ?> map) {
     List<String> indexes = null;
@@ -100,7 +115,7 @@ public final class JsJson {
 
   /** {@code JSON.stringify}: numbers in plain JavaScript form (no {@code .0}), non-finite numbers as {@code null}. */
   public static String stringifyPlain(@Nullable Object value) {
-    StringBuilder sb = new StringBuilder();
+    StringBuilder sb = new StringBuilder(32);
     write(sb, value, false);
     return sb.toString();
   }
@@ -137,7 +152,7 @@ public final class JsJson {
       Map<String, Object> m = (Map<String, Object>) map;
       sb.append('{');
       boolean first = true;
-      for (String key : jsKeys(m)) {
+      for (String key : jsKeyOrder(m)) {
         if (!first) {
           sb.append(',');
         }

@@ -99,9 +99,11 @@ public final class CompiledSyncRules implements SyncRules {
   @Override
   public RowEvaluation evaluateRow(TableRef table, SourceRow row) {
     Map<String, @Nullable Object> internal = null;
-    List<EvaluatedRow> rows = new ArrayList<>();
-    List<EvaluationError> errors = new ArrayList<>();
-    StringBuilder sb = new StringBuilder(128);
+    boolean plain = false;
+    String plainJson = null;
+    List<EvaluatedRow> rows = new ArrayList<>(4);
+    List<EvaluationError> errors = List.of();
+    StringBuilder sb = null;
     for (BucketDefinition d : definitions) {
       for (DataQuery q : d.dataQueries()) {
         if (!q.applies(table)) {
@@ -109,20 +111,34 @@ public final class CompiledSyncRules implements SyncRules {
         }
         if (internal == null) {
           internal = Values.toInternalRow(row, compatibility);
+          plain = DataQuery.isPlainRow(internal);
+          sb = new StringBuilder(64 + 32 * internal.size());
         }
         DataQuery.Output out;
         try {
-          out = q.evaluate(table, internal);
+          out = q.evaluate(table, internal, plain);
         } catch (RuntimeException e) {
+          if (errors.isEmpty()) {
+            errors = new ArrayList<>();
+          }
           errors.add(new EvaluationError(d.name(), message(e)));
           continue;
         }
         if (out == null) {
           continue;
         }
-        sb.setLength(0);
-        JsJson.write(sb, out.data(), true);
-        String data = sb.toString();
+        String data;
+        if (out.data() == internal && plainJson != null) {
+          // Several SELECT * queries over the same row share one encoding.
+          data = plainJson;
+        } else {
+          sb.setLength(0);
+          JsJson.write(sb, out.data(), true);
+          data = sb.toString();
+          if (out.data() == internal) {
+            plainJson = data;
+          }
+        }
         for (String params : out.serializedParameters()) {
           rows.add(new EvaluatedRow(new BucketId(d.bucketPrefix() + params, d.name()), out.table(), out.id(), data));
         }

@@ -40,6 +40,7 @@ final class DataQuery {
   final Clause.ParameterMatch filter;
   private final List<Extractor> extractors;
   final List<String> bucketParameters;
+  private final List<String> bucketKeys;
   final Ast.Select select;
 
   private DataQuery(TablePattern sourceTable, AvailableTable table, String sql, Clause.ParameterMatch filter,
@@ -50,6 +51,7 @@ final class DataQuery {
     this.filter = filter;
     this.extractors = extractors;
     this.bucketParameters = bucketParameters;
+    this.bucketKeys = bucketParameters.stream().map(p -> "bucket." + p).toList();
     this.select = select;
   }
 
@@ -141,8 +143,35 @@ final class DataQuery {
   /** Result of evaluating one row: bucket parameter strings and the output. */
   record Output(String table, String id, Map<String, @Nullable Object> data, List<String> serializedParameters) {}
 
+  /** Whether the query is {@code SELECT * FROM t ...}: its output is the row minus underscore columns and BLOBs. */
+  boolean selectsStarOnly() {
+    return extractors.size() == 1 && extractors.get(0) instanceof StarExtractor;
+  }
+
+  /**
+   * Whether {@code SELECT *} outputs the row unchanged: no underscore columns, no BLOBs, no integer-like column
+   * names (which JavaScript would reorder).
+   */
+  static boolean isPlainRow(Map<String, @Nullable Object> row) {
+    for (Map.Entry<String, @Nullable Object> e : row.entrySet()) {
+      String k = e.getKey();
+      if (k.startsWith("_") || e.getValue() instanceof byte[] || (!k.isEmpty() && Character.isDigit(k.charAt(0)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Evaluates the row; throws on evaluation errors (the caller reports them). */
   @Nullable Output evaluate(TableRef sourceTableRef, Map<String, @Nullable Object> row) {
+    return evaluate(sourceTableRef, row, false);
+  }
+
+  /**
+   * Evaluates the row; with {@code plainRow} (see {@link #isPlainRow}) a star-only query returns the row itself as
+   * its data, unmodified and shared.
+   */
+  @Nullable Output evaluate(TableRef sourceTableRef, Map<String, @Nullable Object> row, boolean plainRow) {
     Map<String, @Nullable Object> tableRow = row;
     if (sourceTable.isWildcard()) {
       tableRow = new LinkedHashMap<>(row);
@@ -154,25 +183,40 @@ final class DataQuery {
     }
     List<String> serialized = new ArrayList<>(matches.size());
     for (Map<String, @Nullable Object> m : matches) {
-      serialized.add(serializeBucketParameters(bucketParameters, m));
+      serialized.add(serializeBucketKeys(bucketKeys, m));
     }
-    Map<String, @Nullable Object> data = transform(tableRow);
+    Map<String, @Nullable Object> data = plainRow && selectsStarOnly() && !sourceTable.isWildcard() ? row
+        : transform(tableRow);
     String id = SqlValues.idText(data.get("id"));
     return new Output(outputTable(sourceTableRef), id, data, serialized);
   }
 
   private Map<String, @Nullable Object> transform(Map<String, @Nullable Object> row) {
-    Map<String, @Nullable Object> out = new LinkedHashMap<>();
+    Map<String, @Nullable Object> out = new LinkedHashMap<>(Math.max(extractors.size(), row.size()) * 4 / 3 + 2);
+    boolean dropSome = false;
     for (Extractor e : extractors) {
       if (e instanceof ColumnExtractor c) {
+        Object value;
         if (c.sourceColumn != null && !row.containsKey(c.sourceColumn)) {
           // JavaScript's undefined: keeps the key's position but is omitted when written.
-          out.put(c.name, UNDEFINED);
-          continue;
+          value = UNDEFINED;
+        } else {
+          value = c.value.evaluate(row);
         }
-        out.put(c.name, c.value.evaluate(row));
+        dropSome |= value == UNDEFINED || value instanceof byte[];
+        out.put(c.name, value);
+      } else if (out.isEmpty() && !JsJson.hasIndexKeys(row)) {
+        for (Map.Entry<String, @Nullable Object> entry : row.entrySet()) {
+          String key = entry.getKey();
+          if (!key.startsWith("_")) {
+            Object value = entry.getValue();
+            dropSome |= value instanceof byte[];
+            out.put(key, value);
+          }
+        }
       } else {
-        for (String key : JsJson.jsKeys(row)) {
+        dropSome = true;
+        for (String key : JsJson.jsKeyOrder(row)) {
           if (key.startsWith("_")) {
             continue;
           }
@@ -183,20 +227,30 @@ final class DataQuery {
         }
       }
     }
-    out.values().removeIf(v -> v == UNDEFINED || !SqlValues.isJsonValue(v));
+    if (dropSome) {
+      out.values().removeIf(v -> v == UNDEFINED || !SqlValues.isJsonValue(v));
+    }
     return out;
   }
 
   /** The JSON array of bucket parameter values, as the reference renders bucket ids. */
   static String serializeBucketParameters(List<String> names, Map<String, @Nullable Object> params) {
-    if (names.isEmpty()) {
+    return serializeBucketKeys(names.stream().map(n -> "bucket." + n).toList(), params);
+  }
+
+  /** {@link #serializeBucketParameters} with the {@code bucket.<name>} keys precomputed. */
+  static String serializeBucketKeys(List<String> keys, Map<String, @Nullable Object> params) {
+    if (keys.isEmpty()) {
       return "[]";
     }
-    List<Object> values = new ArrayList<>(names.size());
-    for (String n : names) {
-      values.add(params.get("bucket." + n));
+    StringBuilder sb = new StringBuilder(16 + 24 * keys.size()).append('[');
+    for (int i = 0; i < keys.size(); i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      JsJson.write(sb, params.get(keys.get(i)), false);
     }
-    return JsJson.stringifyPlain(values);
+    return sb.append(']').toString();
   }
 
   List<String> columnNames() {

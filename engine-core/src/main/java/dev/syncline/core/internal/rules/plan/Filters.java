@@ -71,9 +71,7 @@ final class Filters {
       if (value == null || !SqlValues.isJsonValue(value)) {
         return ClauseCompiler.MATCH_FALSE;
       }
-      Map<String, @Nullable Object> m = new LinkedHashMap<>(2);
-      m.put(key, value);
-      return List.of(m);
+      return List.of(Map.of(key, value));
     }, v -> v.accept(parameter));
   }
 

@@ -21,15 +21,17 @@ final class Values {
 
   /** The row as the evaluator sees it, keeping column order. */
   static Map<String, @Nullable Object> toInternalRow(SourceRow row, Compatibility compat) {
-    Map<String, @Nullable Object> out = new LinkedHashMap<>(row.columns().size() * 2);
-    for (Map.Entry<String, SourceValue> e : row.columns().entrySet()) {
-      out.put(e.getKey(), toInternal(e.getValue(), compat));
-    }
+    Map<String, @Nullable Object> out = new LinkedHashMap<>(row.columns().size() * 4 / 3 + 2);
+    row.columns().forEach((k, v) -> out.put(k, toInternal(v, compat)));
     return out;
   }
 
   static @Nullable Object toInternal(SourceValue value, Compatibility compat) {
-    if (value instanceof SqliteValue v) {
+    if (value instanceof SqliteValue.TextValue t) {
+      return t.value();
+    } else if (value instanceof SqliteValue.IntegerValue i) {
+      return i.value();
+    } else if (value instanceof SqliteValue v) {
       return fromApi(v);
     } else if (value instanceof SourceValue.Timestamp ts) {
       return renderTimestamp(ts, compat);
