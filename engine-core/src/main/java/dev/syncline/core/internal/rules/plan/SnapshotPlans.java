@@ -25,24 +25,23 @@ final class SnapshotPlans {
   SnapshotPlans(List<BucketDefinition> definitions, List<TablePattern> tables) {
     Map<TablePattern, Set<String>> columns = new LinkedHashMap<>();
     Set<TablePattern> star = new LinkedHashSet<>();
+    // Per table: the disjunction of what each reading query requires of a row; null once a query requires nothing.
+    Map<TablePattern, List<Set<String>>> requirements = new LinkedHashMap<>();
+    Set<TablePattern> unrestricted = new LinkedHashSet<>();
     for (BucketDefinition d : definitions) {
       for (DataQuery q : d.dataQueries()) {
-        Set<String> cols = columns.computeIfAbsent(q.sourceTable, k -> new LinkedHashSet<>());
-        if (collect(q.select, q.table().sqlName(), cols)) {
-          star.add(q.sourceTable);
-        }
+        add(q.sourceTable, q.select, q.table().sqlName(), columns, star, requirements, unrestricted);
       }
       for (ParameterQuery pq : d.parameterQueries()) {
         if (pq instanceof TableParameterQuery q) {
-          Set<String> cols = columns.computeIfAbsent(q.sourceTable, k -> new LinkedHashSet<>());
-          // Parameter queries are compiled from the statement text again to find their columns.
           try {
             Ast.Statement s = dev.syncline.core.internal.rules.sql.SqlParser.parse(q.sql).get(0);
-            if (s instanceof Ast.Select select && collect(select, q.table.sqlName(), cols)) {
-              star.add(q.sourceTable);
+            if (s instanceof Ast.Select select) {
+              add(q.sourceTable, select, q.table.sqlName(), columns, star, requirements, unrestricted);
             }
           } catch (dev.syncline.core.internal.rules.sql.SqlSyntaxException e) {
             star.add(q.sourceTable);
+            unrestricted.add(q.sourceTable);
           }
         }
       }
@@ -54,19 +53,86 @@ final class SnapshotPlans {
         continue;
       }
       var table = DSL.table(DSL.name(t.schema(), t.tablePattern()));
-      String rendered;
+      List<org.jooq.SelectFieldOrAsterisk> fields = new ArrayList<>();
       if (star.contains(t) || columns.get(t).isEmpty()) {
-        rendered = dsl.select(DSL.asterisk()).from(table).getSQL(ParamType.INLINED);
+        fields.add(DSL.asterisk());
       } else {
-        List<Field<?>> fields = new ArrayList<>();
         for (String c : columns.get(t)) {
           fields.add(DSL.field(DSL.name(c)));
         }
-        rendered = dsl.select(fields).from(table).getSQL(ParamType.INLINED);
       }
-      out.put(t, rendered);
+      org.jooq.Condition where = DSL.noCondition();
+      if (!unrestricted.contains(t)) {
+        List<org.jooq.Condition> alternatives = new ArrayList<>();
+        for (Set<String> required : requirements.getOrDefault(t, List.of())) {
+          alternatives.add(DSL.and(required.stream().map(c -> DSL.field(DSL.name(c)).isNotNull()).toList()));
+        }
+        where = DSL.or(alternatives);
+      }
+      out.put(t, dsl.select(fields).from(table).where(where).getSQL(ParamType.INLINED));
     }
     this.sql = Map.copyOf(out);
+  }
+
+  private static void add(TablePattern table, Ast.Select select, String name, Map<TablePattern, Set<String>> columns,
+      Set<TablePattern> star, Map<TablePattern, List<Set<String>>> requirements, Set<TablePattern> unrestricted) {
+    Set<String> cols = columns.computeIfAbsent(table, k -> new LinkedHashSet<>());
+    if (collect(select, name, cols)) {
+      star.add(table);
+    }
+    Set<String> required = new LinkedHashSet<>();
+    if (select.where() != null) {
+      requiredNonNull(select.where(), name, required);
+    }
+    if (required.isEmpty()) {
+      unrestricted.add(table);
+    } else {
+      requirements.computeIfAbsent(table, k -> new ArrayList<>()).add(required);
+    }
+  }
+
+  /**
+   * Columns that must be non-null for any row to pass the filter: pushed into the snapshot query as
+   * {@code IS NOT NULL}. Only conditions whose Postgres meaning cannot exclude a row the rules would accept are used:
+   * a column matched against a request or bucket value ({@code col = bucket.x}, {@code <request value> IN col})
+   * never matches when NULL, and explicit {@code col IS NOT NULL}. Value comparisons are not pushed down: the
+   * column's Postgres type is unknown here and Postgres compares differently from the rules.
+   */
+  private static void requiredNonNull(Ast.Expr e, String table, Set<String> into) {
+    if (e instanceof Ast.Binary b && b.op().equals("AND")) {
+      requiredNonNull(b.left(), table, into);
+      requiredNonNull(b.right(), table, into);
+    } else if (e instanceof Ast.Unary u && u.op().equals("IS NOT NULL") && column(u.operand(), table) != null) {
+      into.add(column(u.operand(), table));
+    } else if (e instanceof Ast.Binary b && b.op().equals("=")) {
+      if (column(b.left(), table) != null && isRequestSide(b.right())) {
+        into.add(column(b.left(), table));
+      } else if (column(b.right(), table) != null && isRequestSide(b.left())) {
+        into.add(column(b.right(), table));
+      }
+    } else if (e instanceof Ast.Binary b && b.op().equals("IN") && isRequestSide(b.left())
+        && column(b.right(), table) != null) {
+      into.add(column(b.right(), table));
+    }
+  }
+
+  private static @org.jspecify.annotations.Nullable String column(Ast.Expr e, String table) {
+    if (e instanceof Ast.Ref r && !r.name().equals("*") && !r.name().equals("_table_suffix")
+        && (r.table() == null || (r.table().schema() == null && r.table().name().equals(table)))) {
+      return r.name();
+    }
+    return null;
+  }
+
+  private static boolean isRequestSide(Ast.Expr e) {
+    if (e instanceof Ast.Ref r) {
+      return r.table() != null && Set.of("bucket", "token_parameters", "user_parameters").contains(r.table().name());
+    } else if (e instanceof Ast.Call c) {
+      return "request".equals(c.schema());
+    } else if (e instanceof Ast.Member m) {
+      return isRequestSide(m.operand());
+    }
+    return false;
   }
 
   Map<TablePattern, String> sql() {
