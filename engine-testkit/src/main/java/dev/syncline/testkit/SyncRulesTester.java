@@ -16,6 +16,7 @@ import dev.syncline.api.rules.RequestQuerier;
 import dev.syncline.api.rules.ResolvedBucket;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.internal.rules.plan.CompiledSyncRules;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import java.nio.file.Path;
@@ -129,7 +130,7 @@ public final class SyncRulesTester {
 
   /** What a request receives. */
   public UserView forRequest(RequestContext request) {
-    Map<ParameterLookup, List<Map<String, SqliteValue>>> index = new HashMap<>();
+    ParameterIndex index = new ParameterIndex();
     List<EvaluationError> errors = new ArrayList<>();
     for (Map.Entry<String, SourceRow> e : rows.entrySet()) {
       TableRef t = rowTables.get(e.getKey());
@@ -138,17 +139,11 @@ public final class SyncRulesTester {
       }
       var ev = rules.evaluateParameterRow(t, e.getValue());
       errors.addAll(ev.errors());
-      for (ParameterIndexEntry entry : ev.entries()) {
-        index.computeIfAbsent(entry.lookup(), k -> new ArrayList<>()).addAll(entry.bucketParameters());
-      }
+      index.add(ev);
     }
     RequestQuerier querier = rules.querier(request);
     errors.addAll(querier.errors());
-    List<ResolvedBucket> buckets = querier.allBuckets(lookups -> {
-      Map<ParameterLookup, List<Map<String, SqliteValue>>> out = new HashMap<>();
-      lookups.forEach(l -> out.put(l, index.getOrDefault(l, List.of())));
-      return out;
-    });
+    List<ResolvedBucket> buckets = querier.allBuckets(index);
     Set<String> names = new LinkedHashSet<>();
     buckets.forEach(b -> names.add(b.bucket().name()));
     List<SyncedRow> synced = new ArrayList<>();

@@ -24,6 +24,7 @@ import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesException;
 import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.internal.rules.plan.SyncConfigReader;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import java.io.IOException;
@@ -398,14 +399,12 @@ public final class ConformanceSuite {
   }
 
   private static void checkRequest(SyncRules rules, JsonNode input, JsonNode expected, List<String> failures) {
-    Map<ParameterLookup, List<Map<String, SqliteValue>>> index = new HashMap<>();
+    ParameterIndex index = new ParameterIndex();
     int parameterRowErrors = 0;
     for (JsonNode pr : input.get("parameter_rows")) {
       ParameterEvaluation ev = rules.evaluateParameterRow(table(pr), row(pr.get("row")));
       parameterRowErrors += ev.errors().size();
-      for (ParameterIndexEntry e : ev.entries()) {
-        index.computeIfAbsent(e.lookup(), k -> new ArrayList<>()).addAll(e.bucketParameters());
-      }
+      index.add(ev);
     }
     if (expected.has("parameter_row_errors") && expected.get("parameter_row_errors").size() != parameterRowErrors) {
       failures.add("parameter_row_errors: expected " + expected.get("parameter_row_errors").size() + " but was "
@@ -427,13 +426,7 @@ public final class ConformanceSuite {
     RequestContext request = new RequestContext(jsonMap(input.get("jwt")), jsonMap(input.get("parameters")),
         includeDefaults, subscriptions);
     RequestQuerier querier = rules.querier(request);
-    List<ResolvedBucket> buckets = querier.allBuckets(lookups -> {
-      Map<ParameterLookup, List<Map<String, SqliteValue>>> out = new HashMap<>();
-      for (ParameterLookup l : lookups) {
-        out.put(l, index.getOrDefault(l, List.of()));
-      }
-      return out;
-    });
+    List<ResolvedBucket> buckets = querier.allBuckets(index);
     List<String> exp = new ArrayList<>();
     for (JsonNode b : expected.get("buckets")) {
       List<String> reasons = new ArrayList<>();
