@@ -19,6 +19,12 @@ public enum ErrorCode {
   RULES_EVALUATION_FAILED("SYNCLINE_R0003", 400),
   /** An input file (rows, vectors) could not be read or parsed. */
   INVALID_INPUT_FILE("SYNCLINE_A0002", 400),
+  /** Another process holds the replication lock of this rules version; normal during deploys and fail-over. */
+  REPLICATION_LOCKED("PSYNC_S1003", 409),
+  /** A storage operation failed (connection lost, constraint violated); nothing of the batch was applied. */
+  STORAGE_FAILED("SYNCLINE_S0001", 503),
+  /** The requested rules version, bucket or checkpoint does not exist in storage. */
+  NOT_FOUND("SYNCLINE_S0002", 404),
   /** An unexpected internal failure; a bug in Syncline. */
   INTERNAL("PSYNC_S0001", 500);
 

@@ -1,18 +1,122 @@
 package dev.syncline.spi.storage;
 
 import dev.syncline.api.OpId;
+import dev.syncline.api.SqliteValue;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.ParameterLookup;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Stores bucket operations and checkpoints. <em>Incubating</em>: only the parts the rest of the engine needs today;
- * the storage issue completes the contract. Implementations are thread-safe: one replication thread writes, any
- * number of stream threads read.
+ * Bucket storage: op logs, row state, parameter index and checkpoints of every rules version. <em>Incubating.</em>
+ *
+ * <p>Implementations are thread-safe: one writer per rules version (see {@link #openWriter}) and any number of
+ * concurrent readers. Reads are consistent as of the checkpoint they are given: data committed later is never
+ * returned.
  */
 public interface BucketStorage extends AutoCloseable {
-  /** The latest committed checkpoint, if any. */
-  Optional<OpId> latestCheckpoint();
+
+  // ---- rules versions ----
+
+  /** Adds a rules version in state {@code PROCESSING}; returns it. */
+  RulesVersion addRulesVersion(String content);
+
+  /** Every version not yet dropped, oldest first. */
+  List<RulesVersion> rulesVersions();
+
+  /** Makes a version active and retires the previously active one, atomically. */
+  void activate(long versionId);
+
+  /** Drops a retired or processing version and all its data. */
+  void drop(long versionId);
+
+  // ---- writing ----
+
+  /**
+   * Acquires the replication lock of a version and returns its writer.
+   *
+   * @throws dev.syncline.api.SynclineException with {@code REPLICATION_LOCKED} when another writer holds it
+   */
+  BucketStorageWriter openWriter(long versionId);
+
+  // ---- reading ----
+
+  /** The latest checkpoint of a version, if any. */
+  Optional<Checkpoint> latestCheckpoint(long versionId);
+
+  /**
+   * Checksums and counts of buckets over the ops in {@code (after, upTo]} ({@code after} null: from the beginning).
+   * A range that contains a CLEAR starts at that CLEAR: {@link PartialChecksum#isFull()} then says the value is a
+   * whole-bucket value rather than a delta.
+   */
+  Map<String, PartialChecksum> checksums(long versionId, Collection<String> buckets, @Nullable OpId after,
+      OpId upTo);
+
+  /**
+   * Operations of one bucket with {@code after < opId <= upTo}, ascending, at most {@code limit}.
+   */
+  List<OpRecord> ops(long versionId, String bucket, OpId after, OpId upTo, int limit);
+
+  /** Parameter-index rows stored under each key as of a checkpoint, in insertion order. */
+  Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(long versionId, OpId asOf,
+      List<ParameterLookup> lookups);
+
+  /** Which tables completed their initial snapshot, and the progress cursor of the others. */
+  SnapshotState snapshotState(long versionId);
+
+  // ---- write checkpoints (PowerSync protocol §7) ----
+
+  /**
+   * Creates the next managed write checkpoint of a user+client key ({@code "<sub>/<client_id>"}): increments its
+   * counter (first value 1) and records the source head {@code position} it waits for. Returns the new value.
+   */
+  long createWriteCheckpoint(String userKey, String position);
+
+  /**
+   * Records a client-chosen write checkpoint id (checkpoint-request mode): stored with {@code position} when greater
+   * than the stored id, else unchanged. Returns the id stored afterwards.
+   */
+  long requestWriteCheckpoint(String userKey, long requestedId, String position);
+
+  /** The largest write checkpoint of the key whose position is covered by {@code checkpoint}, if any. */
+  Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint);
+
+  // ---- compaction ----
+
+  /**
+   * Compacts the op logs of a version up to {@code upTo} (PowerSync protocol §4.1): superseded PUT/REMOVE become
+   * MOVE, and a bucket's leading run of non-PUT ops becomes one CLEAR. Checksums stay exact. Safe while clients
+   * stream.
+   */
+  void compact(long versionId, OpId upTo);
 
   /** Releases resources; idempotent. */
   @Override
   void close();
+
+  /**
+   * A checksum over a range of a bucket's ops.
+   *
+   * @param checksum sum mod 2^32, unsigned
+   * @param count number of ops
+   * @param isFull whether the range began at a CLEAR (the value is the bucket's whole checksum)
+   */
+  record PartialChecksum(long checksum, long count, boolean isFull) {}
+
+  /**
+   * Initial snapshot state.
+   *
+   * @param done tables whose snapshot is complete
+   * @param progress cursors of tables whose snapshot is in progress
+   */
+  record SnapshotState(List<TableRef> done, Map<TableRef, String> progress) {
+    /** Copies the collections. */
+    public SnapshotState {
+      done = List.copyOf(done);
+      progress = Map.copyOf(progress);
+    }
+  }
 }

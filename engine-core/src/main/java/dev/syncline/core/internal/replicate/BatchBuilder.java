@@ -1,0 +1,239 @@
+package dev.syncline.core.internal.replicate;
+
+import dev.syncline.api.OpType;
+import dev.syncline.api.SourceRow;
+import dev.syncline.api.SourceValue;
+import dev.syncline.api.SqliteValue;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.EvaluatedRow;
+import dev.syncline.api.rules.EvaluationError;
+import dev.syncline.api.rules.ParameterIndexEntry;
+import dev.syncline.api.rules.ParameterLookup;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.spi.source.SourceChange;
+import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.CurrentRow;
+import dev.syncline.spi.storage.NewOp;
+import dev.syncline.spi.storage.ParameterChange;
+import dev.syncline.spi.storage.Placement;
+import dev.syncline.spi.storage.SourceKey;
+import dev.syncline.spi.storage.WriteBatch;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Accumulates source changes into one {@link WriteBatch}: for each row, the buckets it is in now (PUT, skipped
+ * when its data there is unchanged), the buckets it left (REMOVE), and its parameter-index entries. Rows changed
+ * several times in one batch see their own earlier changes. Used by the replication thread only; not thread-safe.
+ */
+public final class BatchBuilder {
+  private final SyncRules rules;
+  private final BucketStorageWriter writer;
+  private final Consumer<EvaluationError> errors;
+  private final List<NewOp> ops = new ArrayList<>();
+  private final List<ParameterChange> parameterChanges = new ArrayList<>();
+  /** Row state as of this batch: a present value is the new state, an absent one is deleted. */
+  private final Map<SourceKey, Optional<CurrentRow>> pending = new LinkedHashMap<>();
+
+  /**
+   * @param errors receives rule evaluation errors (a row that fails a query is not put into that query's buckets)
+   */
+  public BatchBuilder(SyncRules rules, BucketStorageWriter writer, Consumer<EvaluationError> errors) {
+    this.rules = rules;
+    this.writer = writer;
+    this.errors = errors;
+  }
+
+  /** Number of operations accumulated so far. */
+  public int size() {
+    return ops.size() + parameterChanges.size();
+  }
+
+  /** Adds one change. */
+  public void apply(SourceChange change) {
+    switch (change.kind()) {
+      case INSERT, UPDATE -> {
+        SourceRow after = change.after();
+        SourceKey key = key(change.table(), change.keyColumns(), after);
+        if (change.before() != null) {
+          SourceKey oldKey = key(change.table(), change.keyColumns(), change.before());
+          if (!oldKey.equals(key)) {
+            remove(oldKey);
+          }
+        }
+        put(key, after);
+      }
+      case DELETE -> remove(key(change.table(), change.keyColumns(), change.before()));
+      case TRUNCATE -> {
+        Set<SourceKey> keys = new LinkedHashSet<>();
+        writer.forEachRow(change.table(), r -> keys.add(r.key()));
+        pending.forEach((k, v) -> {
+          if (k.table().equals(change.table()) && v.isPresent()) {
+            keys.add(k);
+          }
+        });
+        keys.forEach(this::remove);
+      }
+    }
+  }
+
+  /** Commits everything accumulated with {@code position}; returns the new checkpoint. */
+  public Optional<Checkpoint> commit(@Nullable String position) {
+    List<CurrentRow> upserts = new ArrayList<>();
+    List<SourceKey> deletes = new ArrayList<>();
+    pending.forEach((k, v) -> {
+      if (v.isPresent()) {
+        upserts.add(v.get());
+      } else {
+        deletes.add(k);
+      }
+    });
+    Optional<Checkpoint> checkpoint = writer.commit(new WriteBatch(ops, upserts, deletes, parameterChanges,
+        position));
+    ops.clear();
+    parameterChanges.clear();
+    pending.clear();
+    return checkpoint;
+  }
+
+  private @Nullable CurrentRow current(SourceKey key) {
+    Optional<CurrentRow> p = pending.get(key);
+    if (p != null) {
+      return p.orElse(null);
+    }
+    return writer.currentRows(List.of(key)).get(key);
+  }
+
+  private void put(SourceKey key, SourceRow row) {
+    CurrentRow old = current(key);
+    String subkey = subkey(key);
+    Map<String, Placement> before = new LinkedHashMap<>();
+    if (old != null) {
+      old.placements().forEach(p -> before.put(placementKey(p.bucket(), p.table(), p.rowId()), p));
+    }
+    Map<String, Placement> now = new LinkedHashMap<>();
+    List<EvaluatedRow> evaluated = new ArrayList<>();
+    if (rules.syncsData(key.table())) {
+      var evaluation = rules.evaluateRow(key.table(), row);
+      evaluation.errors().forEach(errors);
+      evaluated = evaluation.rows();
+    }
+    for (EvaluatedRow r : evaluated) {
+      String pk = placementKey(r.bucket().name(), r.table(), r.id());
+      if (now.containsKey(pk)) {
+        continue;
+      }
+      long checksum = OpChecksums.put(r.table(), r.id(), r.data());
+      now.put(pk, new Placement(r.bucket().name(), r.table(), r.id(), checksum));
+      Placement previous = before.get(pk);
+      if (previous == null || previous.checksum() != checksum) {
+        ops.add(new NewOp(r.bucket().name(), OpType.PUT, r.table(), r.id(), subkey, r.data(), checksum));
+      }
+    }
+    for (Map.Entry<String, Placement> e : before.entrySet()) {
+      if (!now.containsKey(e.getKey())) {
+        Placement p = e.getValue();
+        ops.add(new NewOp(p.bucket(), OpType.REMOVE, p.table(), p.rowId(), subkey, null,
+            OpChecksums.remove(subkey)));
+      }
+    }
+    List<ParameterLookup> lookups = new ArrayList<>();
+    if (rules.syncsParameters(key.table())) {
+      var evaluation = rules.evaluateParameterRow(key.table(), row);
+      evaluation.errors().forEach(errors);
+      Map<ParameterLookup, List<Map<String, SqliteValue>>> grouped = new LinkedHashMap<>();
+      for (ParameterIndexEntry e : evaluation.entries()) {
+        grouped.computeIfAbsent(e.lookup(), l -> new ArrayList<>()).addAll(e.bucketParameters());
+      }
+      grouped.forEach((lookup, rows) -> parameterChanges.add(new ParameterChange(key, lookup, rows)));
+      lookups.addAll(grouped.keySet());
+    }
+    if (old != null) {
+      for (ParameterLookup l : old.lookups()) {
+        if (!lookups.contains(l)) {
+          parameterChanges.add(new ParameterChange(key, l, List.of()));
+        }
+      }
+    }
+    pending.put(key, Optional.of(new CurrentRow(key, null, List.copyOf(now.values()), lookups)));
+  }
+
+  private void remove(SourceKey key) {
+    CurrentRow old = current(key);
+    if (old == null) {
+      pending.put(key, Optional.empty());
+      return;
+    }
+    String subkey = subkey(key);
+    for (Placement p : old.placements()) {
+      ops.add(new NewOp(p.bucket(), OpType.REMOVE, p.table(), p.rowId(), subkey, null, OpChecksums.remove(subkey)));
+    }
+    for (ParameterLookup l : old.lookups()) {
+      parameterChanges.add(new ParameterChange(key, l, List.of()));
+    }
+    pending.put(key, Optional.empty());
+  }
+
+  private static String placementKey(String bucket, String table, String id) {
+    return bucket.length() + ":" + bucket + table.length() + ":" + table + id;
+  }
+
+  /** The row's replica identity: its key column values as a JSON array. */
+  static SourceKey key(TableRef table, List<String> keyColumns, SourceRow row) {
+    StringBuilder sb = new StringBuilder().append('[');
+    for (int i = 0; i < keyColumns.size(); i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      SourceValue v = row.get(keyColumns.get(i));
+      if (v == null) {
+        throw new IllegalArgumentException("row of " + table + " lacks key column " + keyColumns.get(i));
+      }
+      sb.append(keyText(v));
+    }
+    return new SourceKey(table, sb.append(']').toString());
+  }
+
+  private static String keyText(SourceValue v) {
+    if (v instanceof SqliteValue.TextValue t) {
+      return dev.syncline.api.WireFormat.quote(t.value());
+    } else if (v instanceof SqliteValue.IntegerValue i) {
+      return Long.toString(i.value());
+    } else if (v instanceof SqliteValue.RealValue r) {
+      return dev.syncline.api.WireFormat.formatReal(r.value());
+    } else if (v instanceof SqliteValue.NullValue) {
+      return "null";
+    } else if (v instanceof SqliteValue.BlobValue b) {
+      return "\"x'" + HexFormat.of().formatHex(b.value()) + "'\"";
+    }
+    return dev.syncline.api.WireFormat.quote(v.toString());
+  }
+
+  /**
+   * The subkey of a source row in every bucket: a digest of its table and key, stable for the row's lifetime and
+   * different for different rows (opaque to clients; PowerSync protocol §3.1).
+   */
+  static String subkey(SourceKey key) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] d = md.digest((key.table().schema() + "." + key.table().name() + "\u0000" + key.key())
+          .getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

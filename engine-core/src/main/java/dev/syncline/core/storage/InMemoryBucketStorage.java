@@ -1,0 +1,448 @@
+package dev.syncline.core.storage;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.OpId;
+import dev.syncline.api.OpType;
+import dev.syncline.api.SqliteValue;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.ParameterLookup;
+import dev.syncline.core.internal.storage.Compactor;
+import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.spi.storage.BucketStorage;
+import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.CurrentRow;
+import dev.syncline.spi.storage.NewOp;
+import dev.syncline.spi.storage.OpRecord;
+import dev.syncline.spi.storage.ParameterChange;
+import dev.syncline.spi.storage.RulesVersion;
+import dev.syncline.spi.storage.SourceKey;
+import dev.syncline.spi.storage.WriteBatch;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Bucket storage in memory: for tests, demos and as the reference of the compatibility kit. Nothing survives the
+ * process.
+ *
+ * <p>Thread-safe. Each rules version has a read-write lock: a commit or a compaction holds it for writing while it
+ * applies (so readers never see half a batch), reads hold it for reading.
+ */
+public final class InMemoryBucketStorage implements BucketStorage {
+  private final Object versionsLock = new Object();
+  private final Map<Long, Version> versions = new LinkedHashMap<>();
+  private long nextVersionId = 1;
+  private final Map<String, WriteCheckpointState> writeCheckpoints = new HashMap<>();
+
+  /** Creates an empty storage. */
+  public InMemoryBucketStorage() {}
+
+  private record WriteCheckpointState(long id, String position, NavigableMap<String, Long> history) {}
+
+  private static final class Version {
+    final long id;
+    final String content;
+    RulesVersion.State state = RulesVersion.State.PROCESSING;
+    final ReadWriteLock lock = new ReentrantReadWriteLock();
+    final AtomicBoolean writerOpen = new AtomicBoolean();
+    final Map<String, TreeMap<Long, OpRecord>> buckets = new HashMap<>();
+    final Map<SourceKey, CurrentRow> rows = new HashMap<>();
+    /** lookup → source row → op id → rows stored (empty list: removed). */
+    final Map<ParameterLookup, Map<SourceKey, TreeMap<Long, List<Map<String, SqliteValue>>>>> parameters =
+        new HashMap<>();
+    final Map<TableRef, Boolean> snapshotDone = new LinkedHashMap<>();
+    final Map<TableRef, String> snapshotProgress = new LinkedHashMap<>();
+    long lastOpId;
+    @Nullable Checkpoint checkpoint;
+
+    Version(long id, String content) {
+      this.id = id;
+      this.content = content;
+    }
+  }
+
+  private Version version(long id) {
+    synchronized (versionsLock) {
+      Version v = versions.get(id);
+      if (v == null) {
+        throw new SynclineException(ErrorCode.NOT_FOUND, "no rules version " + id + " in storage");
+      }
+      return v;
+    }
+  }
+
+  @Override
+  public RulesVersion addRulesVersion(String content) {
+    synchronized (versionsLock) {
+      Version v = new Version(nextVersionId++, content);
+      versions.put(v.id, v);
+      return new RulesVersion(v.id, content, v.state);
+    }
+  }
+
+  @Override
+  public List<RulesVersion> rulesVersions() {
+    synchronized (versionsLock) {
+      return versions.values().stream().map(v -> new RulesVersion(v.id, v.content, v.state)).toList();
+    }
+  }
+
+  @Override
+  public void activate(long versionId) {
+    synchronized (versionsLock) {
+      Version target = version(versionId);
+      for (Version v : versions.values()) {
+        if (v.state == RulesVersion.State.ACTIVE && v != target) {
+          v.state = RulesVersion.State.RETIRED;
+        }
+      }
+      target.state = RulesVersion.State.ACTIVE;
+    }
+  }
+
+  @Override
+  public void drop(long versionId) {
+    synchronized (versionsLock) {
+      Version v = version(versionId);
+      if (v.state == RulesVersion.State.ACTIVE) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "rules version " + versionId
+            + " is active; activate another version before dropping it");
+      }
+      versions.remove(versionId);
+    }
+  }
+
+  @Override
+  public BucketStorageWriter openWriter(long versionId) {
+    Version v = version(versionId);
+    if (!v.writerOpen.compareAndSet(false, true)) {
+      throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId
+          + " is being replicated by another writer");
+    }
+    return new Writer(v);
+  }
+
+  private final class Writer implements BucketStorageWriter {
+    private final Version v;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    Writer(Version v) {
+      this.v = v;
+    }
+
+    private void checkOpen() {
+      if (closed.get()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "writer is closed");
+      }
+    }
+
+    @Override
+    public long versionId() {
+      return v.id;
+    }
+
+    @Override
+    public Map<SourceKey, CurrentRow> currentRows(Collection<SourceKey> keys) {
+      checkOpen();
+      v.lock.readLock().lock();
+      try {
+        Map<SourceKey, CurrentRow> out = new HashMap<>();
+        for (SourceKey k : keys) {
+          CurrentRow r = v.rows.get(k);
+          if (r != null) {
+            out.put(k, r);
+          }
+        }
+        return out;
+      } finally {
+        v.lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public void forEachRow(TableRef table, Consumer<CurrentRow> consumer) {
+      checkOpen();
+      List<CurrentRow> matching;
+      v.lock.readLock().lock();
+      try {
+        matching = v.rows.values().stream().filter(r -> r.key().table().equals(table)).toList();
+      } finally {
+        v.lock.readLock().unlock();
+      }
+      matching.forEach(consumer);
+    }
+
+    @Override
+    public Optional<Checkpoint> commit(WriteBatch batch) {
+      checkOpen();
+      v.lock.writeLock().lock();
+      try {
+        long next = v.lastOpId;
+        for (NewOp op : batch.ops()) {
+          next++;
+          OpRecord record = new OpRecord(new OpId(next), op.bucket(), op.op(), op.objectType(), op.objectId(),
+              op.subkey(), op.data(), op.checksum(), null);
+          v.buckets.computeIfAbsent(op.bucket(), b -> new TreeMap<>()).put(next, record);
+        }
+        for (ParameterChange change : batch.parameterChanges()) {
+          next++;
+          v.parameters.computeIfAbsent(change.lookup(), l -> new HashMap<>())
+              .computeIfAbsent(change.source(), s -> new TreeMap<>()).put(next, change.bucketParameters());
+        }
+        for (SourceKey k : batch.deletes()) {
+          v.rows.remove(k);
+        }
+        for (CurrentRow r : batch.upserts()) {
+          v.rows.put(r.key(), r);
+        }
+        v.lastOpId = next;
+        if (batch.position() == null) {
+          return Optional.empty();
+        }
+        long opId = Math.max(next, v.checkpoint == null ? 0 : v.checkpoint.opId().value());
+        v.checkpoint = new Checkpoint(new OpId(opId), batch.position());
+        return Optional.of(v.checkpoint);
+      } finally {
+        v.lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public void setSnapshotDone(TableRef table, boolean done) {
+      checkOpen();
+      v.lock.writeLock().lock();
+      try {
+        v.snapshotDone.put(table, done);
+        if (done) {
+          v.snapshotProgress.remove(table);
+        }
+      } finally {
+        v.lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public void setSnapshotProgress(TableRef table, String cursor) {
+      checkOpen();
+      v.lock.writeLock().lock();
+      try {
+        v.snapshotProgress.put(table, cursor);
+      } finally {
+        v.lock.writeLock().unlock();
+      }
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        v.writerOpen.set(false);
+      }
+    }
+  }
+
+  @Override
+  public Optional<Checkpoint> latestCheckpoint(long versionId) {
+    Version v = version(versionId);
+    v.lock.readLock().lock();
+    try {
+      return Optional.ofNullable(v.checkpoint);
+    } finally {
+      v.lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public Map<String, PartialChecksum> checksums(long versionId, Collection<String> buckets, @Nullable OpId after,
+      OpId upTo) {
+    Version v = version(versionId);
+    v.lock.readLock().lock();
+    try {
+      Map<String, PartialChecksum> out = new LinkedHashMap<>();
+      for (String b : buckets) {
+        TreeMap<Long, OpRecord> ops = v.buckets.get(b);
+        long sum = 0;
+        long count = 0;
+        boolean full = after == null;
+        if (ops != null) {
+          NavigableMap<Long, OpRecord> range = ops.subMap(after == null ? Long.MIN_VALUE : after.value(), false,
+              upTo.value(), true);
+          for (OpRecord op : range.values()) {
+            if (op.op() == OpType.CLEAR) {
+              sum = 0;
+              count = 0;
+              full = true;
+            }
+            sum = OpChecksums.add(sum, op.checksum());
+            count++;
+          }
+        }
+        out.put(b, new PartialChecksum(sum, count, full));
+      }
+      return out;
+    } finally {
+      v.lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public List<OpRecord> ops(long versionId, String bucket, OpId after, OpId upTo, int limit) {
+    if (limit <= 0) {
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "limit must be positive, got " + limit);
+    }
+    Version v = version(versionId);
+    v.lock.readLock().lock();
+    try {
+      TreeMap<Long, OpRecord> ops = v.buckets.get(bucket);
+      if (ops == null) {
+        return List.of();
+      }
+      List<OpRecord> out = new ArrayList<>(Math.min(limit, 256));
+      for (OpRecord op : ops.subMap(after.value(), false, upTo.value(), true).values()) {
+        if (out.size() >= limit) {
+          break;
+        }
+        out.add(op);
+      }
+      return out;
+    } finally {
+      v.lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(long versionId, OpId asOf,
+      List<ParameterLookup> lookups) {
+    Version v = version(versionId);
+    v.lock.readLock().lock();
+    try {
+      Map<ParameterLookup, List<Map<String, SqliteValue>>> out = new LinkedHashMap<>();
+      for (ParameterLookup l : lookups) {
+        List<Map<String, SqliteValue>> rows = new ArrayList<>();
+        Map<SourceKey, TreeMap<Long, List<Map<String, SqliteValue>>>> bySource = v.parameters.get(l);
+        if (bySource != null) {
+          // Insertion order of source rows: by the op id of their first entry.
+          List<Map.Entry<SourceKey, TreeMap<Long, List<Map<String, SqliteValue>>>>> entries =
+              new ArrayList<>(bySource.entrySet());
+          entries.sort((a, b) -> Long.compare(a.getValue().firstKey(), b.getValue().firstKey()));
+          for (var e : entries) {
+            Map.Entry<Long, List<Map<String, SqliteValue>>> latest = e.getValue().floorEntry(asOf.value());
+            if (latest != null) {
+              rows.addAll(latest.getValue());
+            }
+          }
+        }
+        out.put(l, List.copyOf(rows));
+      }
+      return out;
+    } finally {
+      v.lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public SnapshotState snapshotState(long versionId) {
+    Version v = version(versionId);
+    v.lock.readLock().lock();
+    try {
+      List<TableRef> done = v.snapshotDone.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey)
+          .toList();
+      return new SnapshotState(done, v.snapshotProgress);
+    } finally {
+      v.lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public long createWriteCheckpoint(String userKey, String position) {
+    synchronized (writeCheckpoints) {
+      WriteCheckpointState s = writeCheckpoints.get(userKey);
+      long id = s == null ? 1 : s.id + 1;
+      NavigableMap<String, Long> history = s == null ? new TreeMap<>() : s.history;
+      history.merge(position, id, Math::max);
+      writeCheckpoints.put(userKey, new WriteCheckpointState(id, position, history));
+      return id;
+    }
+  }
+
+  @Override
+  public long requestWriteCheckpoint(String userKey, long requestedId, String position) {
+    if (requestedId < 1) {
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "checkpoint request id must be at least 1, got "
+          + requestedId);
+    }
+    synchronized (writeCheckpoints) {
+      WriteCheckpointState s = writeCheckpoints.get(userKey);
+      if (s != null && s.id >= requestedId) {
+        return s.id;
+      }
+      NavigableMap<String, Long> history = s == null ? new TreeMap<>() : s.history;
+      history.merge(position, requestedId, Math::max);
+      writeCheckpoints.put(userKey, new WriteCheckpointState(requestedId, position, history));
+      return requestedId;
+    }
+  }
+
+  @Override
+  public Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint) {
+    synchronized (writeCheckpoints) {
+      WriteCheckpointState s = writeCheckpoints.get(userKey);
+      if (s == null) {
+        return Optional.empty();
+      }
+      Long best = null;
+      for (Map.Entry<String, Long> e : s.history.headMap(checkpoint.position(), true).entrySet()) {
+        if (best == null || e.getValue() > best) {
+          best = e.getValue();
+        }
+      }
+      return Optional.ofNullable(best);
+    }
+  }
+
+  @Override
+  public void compact(long versionId, OpId upTo) {
+    Version v = version(versionId);
+    List<String> names;
+    v.lock.readLock().lock();
+    try {
+      names = new ArrayList<>(v.buckets.keySet());
+    } finally {
+      v.lock.readLock().unlock();
+    }
+    for (String name : names) {
+      // One bucket at a time, so streams are only held up briefly.
+      v.lock.writeLock().lock();
+      try {
+        TreeMap<Long, OpRecord> ops = v.buckets.get(name);
+        if (ops == null) {
+          continue;
+        }
+        List<OpRecord> compacted = Compactor.compact(new ArrayList<>(ops.values()), upTo);
+        ops.clear();
+        for (OpRecord op : compacted) {
+          ops.put(op.opId().value(), op);
+        }
+      } finally {
+        v.lock.writeLock().unlock();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    // Nothing to release.
+  }
+}
