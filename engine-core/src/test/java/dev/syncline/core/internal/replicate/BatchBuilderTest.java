@@ -1,0 +1,153 @@
+package dev.syncline.core.internal.replicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.syncline.api.OpId;
+import dev.syncline.api.OpType;
+import dev.syncline.api.SourceRow;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.EvaluationError;
+import dev.syncline.api.rules.RequestContext;
+import dev.syncline.api.rules.ResolvedBucket;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.rules.SyncRulesCompiler;
+import dev.syncline.core.storage.InMemoryBucketStorage;
+import dev.syncline.spi.source.SourceChange;
+import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.OpRecord;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Source changes become the right bucket operations and parameter-index entries. */
+class BatchBuilderTest {
+  static final SyncRules RULES = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
+      bucket_definitions:
+        owned:
+          parameters: SELECT id AS list_id FROM lists WHERE owner_id = request.user_id()
+          data:
+            - SELECT * FROM todos WHERE list_id = bucket.list_id
+        by_status:
+          parameters: SELECT request.jwt() ->> 'status' AS status
+          data:
+            - SELECT id, title FROM todos WHERE status = bucket.status
+      """, "rules.yaml"));
+  static final TableRef TODOS = TableRef.of("public", "todos");
+  static final TableRef LISTS = TableRef.of("public", "lists");
+  static final List<String> ID = List.of("id");
+
+  final InMemoryBucketStorage storage = new InMemoryBucketStorage();
+  final long version = storage.addRulesVersion("rules").id();
+  final BucketStorageWriter writer = storage.openWriter(version);
+  final List<EvaluationError> errors = new ArrayList<>();
+  final BatchBuilder builder = new BatchBuilder(RULES, writer, errors::add);
+  long position;
+
+  @AfterEach
+  void close() {
+    writer.close();
+    storage.close();
+  }
+
+  static SourceRow todo(String id, String list, String status, String title) {
+    return SourceRow.builder().put("id", id).put("list_id", list).put("status", status).put("title", title).build();
+  }
+
+  Checkpoint commit(SourceChange... changes) {
+    for (SourceChange c : changes) {
+      builder.apply(c);
+    }
+    return builder.commit(String.format("%016x", ++position)).orElseThrow();
+  }
+
+  List<OpRecord> ops(String bucket, Checkpoint c) {
+    return storage.ops(version, bucket, OpId.ZERO, c.opId(), 1000);
+  }
+
+  @Test
+  void an_insert_puts_the_row_into_every_bucket_it_belongs_to() {
+    Checkpoint c = commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")));
+    assertThat(ops("owned[\"l1\"]", c)).singleElement().satisfies(op -> {
+      assertThat(op.op()).isEqualTo(OpType.PUT);
+      assertThat(op.data()).isEqualTo("{\"id\":\"t1\",\"list_id\":\"l1\",\"status\":\"open\",\"title\":\"Milk\"}");
+    });
+    assertThat(ops("by_status[\"open\"]", c)).extracting(OpRecord::data)
+        .containsExactly("{\"id\":\"t1\",\"title\":\"Milk\"}");
+  }
+
+  @Test
+  void an_update_that_leaves_a_bucket_removes_it_there_and_unchanged_data_writes_nothing() {
+    commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")));
+    Checkpoint c = commit(SourceChange.update(TODOS, ID, null, todo("t1", "l2", "open", "Milk")));
+    assertThat(ops("owned[\"l1\"]", c)).extracting(OpRecord::op).containsExactly(OpType.PUT, OpType.REMOVE);
+    assertThat(ops("owned[\"l2\"]", c)).extracting(OpRecord::op).containsExactly(OpType.PUT);
+    // by_status output (id, title) did not change: no new op there.
+    assertThat(ops("by_status[\"open\"]", c)).hasSize(1);
+  }
+
+  @Test
+  void a_primary_key_change_removes_the_old_row_and_adds_the_new_one() {
+    commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")));
+    Checkpoint c = commit(SourceChange.update(TODOS, ID, SourceRow.builder().put("id", "t1").build(),
+        todo("t9", "l1", "open", "Milk")));
+    assertThat(ops("owned[\"l1\"]", c)).extracting(OpRecord::op, OpRecord::objectId).containsExactly(
+        org.assertj.core.groups.Tuple.tuple(OpType.PUT, "t1"),
+        org.assertj.core.groups.Tuple.tuple(OpType.REMOVE, "t1"),
+        org.assertj.core.groups.Tuple.tuple(OpType.PUT, "t9"));
+  }
+
+  @Test
+  void deletes_and_truncates_remove_rows_from_all_their_buckets() {
+    commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "a")),
+        SourceChange.insert(TODOS, ID, todo("t2", "l1", "done", "b")));
+    Checkpoint afterDelete = commit(SourceChange.delete(TODOS, ID, SourceRow.builder().put("id", "t1").build()));
+    assertThat(ops("by_status[\"open\"]", afterDelete)).extracting(OpRecord::op)
+        .containsExactly(OpType.PUT, OpType.REMOVE);
+    Checkpoint afterTruncate = commit(SourceChange.truncate(TODOS));
+    assertThat(ops("owned[\"l1\"]", afterTruncate)).extracting(OpRecord::op)
+        .containsExactly(OpType.PUT, OpType.PUT, OpType.REMOVE, OpType.REMOVE);
+    assertThat(ops("by_status[\"done\"]", afterTruncate)).extracting(OpRecord::op)
+        .containsExactly(OpType.PUT, OpType.REMOVE);
+  }
+
+  @Test
+  void a_row_changed_twice_in_one_batch_sees_its_own_first_change() {
+    Checkpoint c = commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "a")),
+        SourceChange.update(TODOS, ID, null, todo("t1", "l2", "open", "a")));
+    assertThat(ops("owned[\"l1\"]", c)).extracting(OpRecord::op).containsExactly(OpType.PUT, OpType.REMOVE);
+    assertThat(ops("owned[\"l2\"]", c)).extracting(OpRecord::op).containsExactly(OpType.PUT);
+  }
+
+  @Test
+  void parameter_rows_feed_the_index_and_buckets_follow_ownership() {
+    Checkpoint c1 = commit(SourceChange.insert(LISTS, ID,
+        SourceRow.builder().put("id", "l1").put("owner_id", "alice").build()));
+    var alice = RULES.querier(RequestContext.forUser("alice"));
+    List<ResolvedBucket> at1 = alice.dynamicBuckets(l -> storage.lookup(version, c1.opId(), l));
+    assertThat(at1).extracting(b -> b.bucket().name()).containsExactly("owned[\"l1\"]");
+    Checkpoint c2 = commit(SourceChange.update(LISTS, ID, null,
+        SourceRow.builder().put("id", "l1").put("owner_id", "bob").build()));
+    assertThat(alice.dynamicBuckets(l -> storage.lookup(version, c2.opId(), l))).isEmpty();
+    assertThat(alice.dynamicBuckets(l -> storage.lookup(version, c1.opId(), l))).hasSize(1);
+    var bob = RULES.querier(RequestContext.forUser("bob"));
+    assertThat(bob.dynamicBuckets(l -> storage.lookup(version, c2.opId(), l)))
+        .extracting(b -> b.bucket().name()).containsExactly("owned[\"l1\"]");
+    assertThat(errors).isEmpty();
+  }
+
+  @Test
+  void checksums_of_the_log_match_what_a_client_computes() {
+    Checkpoint c = commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "a")),
+        SourceChange.insert(TODOS, ID, todo("t2", "l1", "open", "b")),
+        SourceChange.delete(TODOS, ID, SourceRow.builder().put("id", "t1").build()));
+    long expected = 0;
+    for (OpRecord op : ops("owned[\"l1\"]", c)) {
+      expected = dev.syncline.core.internal.storage.OpChecksums.add(expected, op.checksum());
+    }
+    assertThat(storage.checksums(version, List.of("owned[\"l1\"]"), null, c.opId()).get("owned[\"l1\"]").checksum())
+        .isEqualTo(expected);
+  }
+}
