@@ -1,0 +1,792 @@
+package dev.syncline.core.storage;
+
+import static org.jooq.impl.DSL.field;
+import static org.jooq.impl.DSL.name;
+import static org.jooq.impl.DSL.table;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.OpId;
+import dev.syncline.api.OpType;
+import dev.syncline.api.SqliteValue;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.ParameterLookup;
+import dev.syncline.core.internal.storage.Compactor;
+import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.core.internal.storage.StorageCodec;
+import dev.syncline.spi.storage.BucketStorage;
+import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.CurrentRow;
+import dev.syncline.spi.storage.NewOp;
+import dev.syncline.spi.storage.OpRecord;
+import dev.syncline.spi.storage.ParameterChange;
+import dev.syncline.spi.storage.RulesVersion;
+import dev.syncline.spi.storage.SourceKey;
+import dev.syncline.spi.storage.WriteBatch;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.InsertValuesStepN;
+import org.jooq.Record;
+import org.jooq.SQLDialect;
+import org.jooq.Table;
+import org.jooq.conf.Settings;
+import org.jooq.exception.DataAccessException;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Bucket storage in a SQL database through JDBC, written with jOOQ: Postgres for production, H2 for tests. It
+ * creates and migrates its own tables ({@code <prefix>rules}, {@code <prefix>bucket_data}, ...) on
+ * {@link Builder#build()}.
+ *
+ * <p>Several engine instances may share one database: the writer of a rules version holds a lock that dies with its
+ * connection (a Postgres advisory lock; on H2 a row lock held by an open transaction). Every batch is written in one
+ * transaction with multi-row inserts, so nothing of a failed batch is visible.
+ *
+ * <p>Thread-safe. Reads borrow a connection per call; a writer keeps one connection for its lock and borrows another
+ * per commit.
+ *
+ * <pre>{@code
+ * BucketStorage storage = JdbcBucketStorage.builder(dataSource).build();
+ * }</pre>
+ */
+public final class JdbcBucketStorage implements BucketStorage {
+  /** Schema version written by this code; older databases are migrated on start. */
+  static final int SCHEMA_VERSION = 1;
+  private static final int INSERT_CHUNK = 500;
+
+  private final DataSource dataSource;
+  private final SQLDialect dialect;
+  private final String prefix;
+  private final Settings settings = new Settings().withRenderFormatted(false).withExecuteLogging(false);
+
+  private final Table<Record> rules;
+  private final Table<Record> bucketData;
+  private final Table<Record> currentData;
+  private final Table<Record> parameters;
+  private final Table<Record> snapshots;
+  private final Table<Record> writeCheckpoints;
+  private final Table<Record> locks;
+
+  private static final Field<Long> ID = field(name("id"), SQLDataType.BIGINT);
+  private static final Field<Long> VERSION = field(name("version_id"), SQLDataType.BIGINT);
+  private static final Field<String> CONTENT = field(name("content"), SQLDataType.CLOB);
+  private static final Field<String> STATE = field(name("state"), SQLDataType.VARCHAR(16));
+  private static final Field<Long> LAST_OP = field(name("last_op_id"), SQLDataType.BIGINT);
+  private static final Field<Long> CHECKPOINT_OP = field(name("checkpoint_op_id"), SQLDataType.BIGINT);
+  private static final Field<String> CHECKPOINT_POS = field(name("checkpoint_position"), SQLDataType.VARCHAR(200));
+  private static final Field<String> BUCKET = field(name("bucket"), SQLDataType.VARCHAR(2000));
+  private static final Field<Long> OP_ID = field(name("op_id"), SQLDataType.BIGINT);
+  private static final Field<String> OP = field(name("op"), SQLDataType.VARCHAR(8));
+  private static final Field<String> OBJECT_TYPE = field(name("object_type"), SQLDataType.VARCHAR(500));
+  private static final Field<String> OBJECT_ID = field(name("object_id"), SQLDataType.VARCHAR(2000));
+  private static final Field<String> SUBKEY = field(name("subkey"), SQLDataType.VARCHAR(200));
+  private static final Field<String> DATA = field(name("data"), SQLDataType.CLOB);
+  private static final Field<Long> CHECKSUM = field(name("checksum"), SQLDataType.BIGINT);
+  private static final Field<Long> TARGET_OP = field(name("target_op"), SQLDataType.BIGINT);
+  private static final Field<String> SOURCE_TABLE = field(name("source_table"), SQLDataType.VARCHAR(500));
+  private static final Field<String> SOURCE_KEY = field(name("source_key"), SQLDataType.VARCHAR(2000));
+  private static final Field<String> IMAGE = field(name("image"), SQLDataType.CLOB);
+  private static final Field<String> PLACEMENTS = field(name("placements"), SQLDataType.CLOB);
+  private static final Field<String> LOOKUPS = field(name("lookups"), SQLDataType.CLOB);
+  private static final Field<String> LOOKUP = field(name("lookup"), SQLDataType.VARCHAR(2000));
+  private static final Field<String> ROWS = field(name("rows"), SQLDataType.CLOB);
+  private static final Field<Boolean> DONE = field(name("done"), SQLDataType.BOOLEAN);
+  private static final Field<String> PROGRESS = field(name("progress"), SQLDataType.CLOB);
+  private static final Field<String> USER_KEY = field(name("user_key"), SQLDataType.VARCHAR(500));
+  private static final Field<Long> CHECKPOINT_ID = field(name("checkpoint_id"), SQLDataType.BIGINT);
+  private static final Field<String> POSITION = field(name("position"), SQLDataType.VARCHAR(200));
+  private static final Field<String> OWNER = field(name("owner"), SQLDataType.VARCHAR(200));
+
+  private static final List<Field<?>> OP_COLUMNS = List.of(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY,
+      DATA, CHECKSUM, TARGET_OP);
+  private static final List<Field<?>> CURRENT_COLUMNS = List.of(VERSION, SOURCE_TABLE, SOURCE_KEY, IMAGE, PLACEMENTS,
+      LOOKUPS);
+  private static final List<Field<?>> PARAMETER_COLUMNS = List.of(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID,
+      ROWS);
+
+  private JdbcBucketStorage(Builder b) {
+    this.dataSource = b.dataSource;
+    this.prefix = b.tablePrefix;
+    this.dialect = b.dialect != null ? b.dialect : detectDialect(b.dataSource);
+    this.rules = table(name(prefix + "rules"));
+    this.bucketData = table(name(prefix + "bucket_data"));
+    this.currentData = table(name(prefix + "current_data"));
+    this.parameters = table(name(prefix + "parameters"));
+    this.snapshots = table(name(prefix + "snapshots"));
+    this.writeCheckpoints = table(name(prefix + "write_checkpoints"));
+    this.locks = table(name(prefix + "locks"));
+    migrate();
+  }
+
+  /** Starts configuring a storage on a data source. */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
+  /** Configures a {@link JdbcBucketStorage}. Not thread-safe. */
+  public static final class Builder {
+    private final DataSource dataSource;
+    private String tablePrefix = "syncline_";
+    private @Nullable SQLDialect dialect;
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    }
+
+    /** Prefix of every table name; default {@code syncline_}. Letters, digits and underscores only. */
+    public Builder tablePrefix(String tablePrefix) {
+      if (!tablePrefix.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "table prefix must be letters, digits and "
+            + "underscores, got '" + tablePrefix + "'");
+      }
+      this.tablePrefix = tablePrefix;
+      return this;
+    }
+
+    /** Creates the storage: connects, creates or migrates its tables. */
+    public JdbcBucketStorage build() {
+      return new JdbcBucketStorage(this);
+    }
+  }
+
+  private static SQLDialect detectDialect(DataSource ds) {
+    try (Connection c = ds.getConnection()) {
+      String product = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
+      if (product.contains("postgres")) {
+        return SQLDialect.POSTGRES;
+      } else if (product.contains("h2")) {
+        return SQLDialect.H2;
+      }
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "JdbcBucketStorage supports Postgres and H2, not "
+          + c.getMetaData().getDatabaseProductName());
+    } catch (SQLException e) {
+      throw new SynclineException(ErrorCode.STORAGE_FAILED, "cannot connect to the storage database: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private DSLContext dsl(Connection c) {
+    return DSL.using(c, dialect, settings);
+  }
+
+  /** Runs {@code work} in one transaction on a borrowed connection. */
+  private <T> T transaction(TransactionWork<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(dsl(c));
+        c.commit();
+        return result;
+      } catch (RuntimeException | SQLException e) {
+        rollbackQuietly(c, e);
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    } catch (SynclineException e) {
+      throw e;
+    } catch (SQLException | DataAccessException e) {
+      throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage operation failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void rollbackQuietly(Connection c, Exception cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  @FunctionalInterface
+  private interface TransactionWork<T> {
+    T run(DSLContext dsl) throws SQLException;
+  }
+
+  private <T> T read(TransactionWork<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      return work.run(dsl(c));
+    } catch (SQLException | DataAccessException e) {
+      throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage read failed: " + e.getMessage(), e);
+    }
+  }
+
+  // ---- schema ----
+
+  private void migrate() {
+    transaction(dsl -> {
+      Table<Record> schema = table(name(prefix + "schema_version"));
+      Field<Integer> version = field(name("version"), SQLDataType.INTEGER);
+      dsl.createTableIfNotExists(schema).column(version).constraints(DSL.primaryKey(version)).execute();
+      Integer current = dsl.select(DSL.max(version)).from(schema).fetchOne(0, Integer.class);
+      int from = current == null ? 0 : current;
+      if (from > SCHEMA_VERSION) {
+        throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage schema version " + from + " is newer than "
+            + "this Syncline supports (" + SCHEMA_VERSION + "); upgrade Syncline");
+      }
+      if (from < 1) {
+        createV1(dsl);
+        dsl.insertInto(schema).columns(version).values(1).execute();
+      }
+      return null;
+    });
+  }
+
+  private void createV1(DSLContext dsl) {
+    dsl.createTableIfNotExists(rules).columns(ID, CONTENT, STATE, LAST_OP, CHECKPOINT_OP, CHECKPOINT_POS)
+        .constraints(DSL.primaryKey(ID)).execute();
+    dsl.createTableIfNotExists(bucketData)
+        .columns(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP)
+        .constraints(DSL.primaryKey(VERSION, BUCKET, OP_ID)).execute();
+    dsl.createTableIfNotExists(currentData).columns(VERSION, SOURCE_TABLE, SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS)
+        .constraints(DSL.primaryKey(VERSION, SOURCE_TABLE, SOURCE_KEY)).execute();
+    dsl.createTableIfNotExists(parameters).columns(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID, ROWS)
+        .constraints(DSL.primaryKey(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID)).execute();
+    dsl.createTableIfNotExists(snapshots).columns(VERSION, SOURCE_TABLE, DONE, PROGRESS)
+        .constraints(DSL.primaryKey(VERSION, SOURCE_TABLE)).execute();
+    dsl.createTableIfNotExists(writeCheckpoints).columns(USER_KEY, CHECKPOINT_ID, POSITION)
+        .constraints(DSL.primaryKey(USER_KEY, CHECKPOINT_ID)).execute();
+    dsl.createTableIfNotExists(locks).columns(VERSION, OWNER).constraints(DSL.primaryKey(VERSION)).execute();
+  }
+
+  // ---- rules versions ----
+
+  @Override
+  public RulesVersion addRulesVersion(String content) {
+    return transaction(dsl -> {
+      Long max = dsl.select(DSL.max(ID)).from(rules).fetchOne(0, Long.class);
+      long id = max == null ? 1 : max + 1;
+      dsl.insertInto(rules).columns(ID, CONTENT, STATE, LAST_OP).values(id, content,
+          RulesVersion.State.PROCESSING.name(), 0L).execute();
+      dsl.insertInto(locks).columns(VERSION, OWNER).values(id, "").execute();
+      return new RulesVersion(id, content, RulesVersion.State.PROCESSING);
+    });
+  }
+
+  @Override
+  public List<RulesVersion> rulesVersions() {
+    return read(dsl -> dsl.select(ID, CONTENT, STATE).from(rules).orderBy(ID).fetch(r -> new RulesVersion(r.get(ID),
+        r.get(CONTENT), RulesVersion.State.valueOf(r.get(STATE)))));
+  }
+
+  private void requireVersion(DSLContext dsl, long versionId) {
+    if (!dsl.fetchExists(dsl.selectOne().from(rules).where(ID.eq(versionId)))) {
+      throw new SynclineException(ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+    }
+  }
+
+  @Override
+  public void activate(long versionId) {
+    transaction(dsl -> {
+      requireVersion(dsl, versionId);
+      dsl.update(rules).set(STATE, RulesVersion.State.RETIRED.name())
+          .where(STATE.eq(RulesVersion.State.ACTIVE.name()).and(ID.ne(versionId))).execute();
+      dsl.update(rules).set(STATE, RulesVersion.State.ACTIVE.name()).where(ID.eq(versionId)).execute();
+      return null;
+    });
+  }
+
+  @Override
+  public void drop(long versionId) {
+    transaction(dsl -> {
+      String state = dsl.select(STATE).from(rules).where(ID.eq(versionId)).fetchOne(STATE);
+      if (state == null) {
+        throw new SynclineException(ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+      }
+      if (state.equals(RulesVersion.State.ACTIVE.name())) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "rules version " + versionId
+            + " is active; activate another version before dropping it");
+      }
+      for (Table<Record> t : List.of(bucketData, currentData, parameters, snapshots, locks)) {
+        dsl.deleteFrom(t).where(VERSION.eq(versionId)).execute();
+      }
+      dsl.deleteFrom(rules).where(ID.eq(versionId)).execute();
+      return null;
+    });
+  }
+
+  // ---- writer ----
+
+  @Override
+  public BucketStorageWriter openWriter(long versionId) {
+    read(dsl -> {
+      requireVersion(dsl, versionId);
+      return null;
+    });
+    Connection lockConnection = null;
+    try {
+      lockConnection = dataSource.getConnection();
+      if (!acquireLock(lockConnection, versionId)) {
+        lockConnection.close();
+        throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId
+            + " is being replicated by another writer (another engine instance holds its lock)");
+      }
+      long lastOp = read(dsl -> dsl.select(LAST_OP).from(rules).where(ID.eq(versionId)).fetchOne(LAST_OP));
+      return new Writer(versionId, lockConnection, lastOp);
+    } catch (SQLException | DataAccessException e) {
+      closeQuietly(lockConnection);
+      throw new SynclineException(ErrorCode.STORAGE_FAILED, "cannot acquire the replication lock: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private boolean acquireLock(Connection c, long versionId) throws SQLException {
+    if (dialect.family() == SQLDialect.POSTGRES) {
+      // Session-level advisory lock in a namespace of our own; released when the connection ends.
+      Boolean locked = DSL.using(c, dialect).select(DSL.field("pg_try_advisory_lock({0}, {1})", Boolean.class,
+          DSL.inline(lockNamespace()), DSL.inline((int) versionId))).fetchOne(0, Boolean.class);
+      return Boolean.TRUE.equals(locked);
+    }
+    // H2: hold a row lock in an open transaction; a second writer times out at once.
+    c.setAutoCommit(false);
+    try (var s = c.createStatement()) {
+      s.execute("SET LOCK_TIMEOUT 50");
+    }
+    try {
+      DSL.using(c, dialect).update(locks).set(OWNER, Thread.currentThread().getName())
+          .where(VERSION.eq(versionId)).execute();
+      return true;
+    } catch (DataAccessException e) {
+      c.rollback();
+      return false;
+    }
+  }
+
+  private int lockNamespace() {
+    return ("syncline:" + prefix).hashCode();
+  }
+
+  private static void closeQuietly(@Nullable Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // Nothing more to do with a connection we are abandoning.
+      }
+    }
+  }
+
+  private final class Writer implements BucketStorageWriter {
+    private final long versionId;
+    private final Connection lockConnection;
+    private long lastOp;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    Writer(long versionId, Connection lockConnection, long lastOp) {
+      this.versionId = versionId;
+      this.lockConnection = lockConnection;
+      this.lastOp = lastOp;
+    }
+
+    private void checkOpen() {
+      if (closed.get()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "writer is closed");
+      }
+    }
+
+    @Override
+    public long versionId() {
+      return versionId;
+    }
+
+    @Override
+    public Map<SourceKey, CurrentRow> currentRows(Collection<SourceKey> keys) {
+      checkOpen();
+      if (keys.isEmpty()) {
+        return Map.of();
+      }
+      Map<SourceKey, CurrentRow> out = new HashMap<>();
+      Map<String, List<SourceKey>> byTable = new LinkedHashMap<>();
+      keys.forEach(k -> byTable.computeIfAbsent(tableName(k.table()), t -> new ArrayList<>()).add(k));
+      read(dsl -> {
+        for (Map.Entry<String, List<SourceKey>> e : byTable.entrySet()) {
+          TableRef table = e.getValue().get(0).table();
+          List<String> ks = e.getValue().stream().map(SourceKey::key).toList();
+          for (int i = 0; i < ks.size(); i += INSERT_CHUNK) {
+            dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS).from(currentData)
+                .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(e.getKey()))
+                    .and(SOURCE_KEY.in(ks.subList(i, Math.min(ks.size(), i + INSERT_CHUNK)))))
+                .forEach(r -> {
+                  SourceKey k = new SourceKey(table, r.get(SOURCE_KEY));
+                  out.put(k, currentRow(k, r));
+                });
+          }
+        }
+        return null;
+      });
+      return out;
+    }
+
+    @Override
+    public void forEachRow(TableRef table, Consumer<CurrentRow> consumer) {
+      checkOpen();
+      List<CurrentRow> rows = read(dsl -> dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS).from(currentData)
+          .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table))))
+          .fetch(r -> currentRow(new SourceKey(table, r.get(SOURCE_KEY)), r)));
+      rows.forEach(consumer);
+    }
+
+    @Override
+    public Optional<Checkpoint> commit(WriteBatch batch) {
+      checkOpen();
+      long[] next = {lastOp};
+      Optional<Checkpoint> result = transaction(dsl -> {
+        insertOps(dsl, batch.ops(), next);
+        insertParameters(dsl, batch.parameterChanges(), next);
+        deleteRows(dsl, batch.deletes());
+        upsertRows(dsl, batch.upserts());
+        if (batch.position() == null) {
+          dsl.update(rules).set(LAST_OP, next[0]).where(ID.eq(versionId)).execute();
+          return Optional.<Checkpoint>empty();
+        }
+        Long previous = dsl.select(CHECKPOINT_OP).from(rules).where(ID.eq(versionId)).fetchOne(CHECKPOINT_OP);
+        long opId = Math.max(next[0], previous == null ? 0 : previous);
+        dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).set(CHECKPOINT_POS, batch.position())
+            .where(ID.eq(versionId)).execute();
+        return Optional.of(new Checkpoint(new OpId(opId), batch.position()));
+      });
+      lastOp = next[0];
+      return result;
+    }
+
+    private void insertOps(DSLContext dsl, List<NewOp> ops, long[] next) {
+      for (int i = 0; i < ops.size(); i += INSERT_CHUNK) {
+        InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, OP_COLUMNS);
+        for (NewOp op : ops.subList(i, Math.min(ops.size(), i + INSERT_CHUNK))) {
+          insert = insert.values(versionId, op.bucket(), ++next[0], op.op().name(), op.objectType(), op.objectId(),
+              op.subkey(), op.data(), op.checksum(), null);
+        }
+        insert.execute();
+      }
+    }
+
+    private void insertParameters(DSLContext dsl, List<ParameterChange> changes, long[] next) {
+      for (int i = 0; i < changes.size(); i += INSERT_CHUNK) {
+        InsertValuesStepN<Record> insert = dsl.insertInto(parameters, PARAMETER_COLUMNS);
+        for (ParameterChange c : changes.subList(i, Math.min(changes.size(), i + INSERT_CHUNK))) {
+          insert = insert.values(versionId, StorageCodec.lookup(c.lookup()), tableName(c.source().table()),
+              c.source().key(), ++next[0], StorageCodec.rows(c.bucketParameters()));
+        }
+        insert.execute();
+      }
+    }
+
+    private void upsertRows(DSLContext dsl, List<CurrentRow> rows) {
+      // Delete, then insert in bulk: portable across dialects, and the writer is alone on these rows.
+      deleteRows(dsl, rows.stream().map(CurrentRow::key).toList());
+      for (int i = 0; i < rows.size(); i += INSERT_CHUNK) {
+        InsertValuesStepN<Record> insert = dsl.insertInto(currentData, CURRENT_COLUMNS);
+        for (CurrentRow r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
+          insert = insert.values(versionId, tableName(r.key().table()), r.key().key(),
+              r.image() == null ? null : StorageCodec.image(r.image()), StorageCodec.placements(r.placements()),
+              StorageCodec.lookups(r.lookups()));
+        }
+        insert.execute();
+      }
+    }
+
+    private void deleteRows(DSLContext dsl, List<SourceKey> keys) {
+      Map<String, List<String>> byTable = new LinkedHashMap<>();
+      keys.forEach(k -> byTable.computeIfAbsent(tableName(k.table()), t -> new ArrayList<>()).add(k.key()));
+      for (Map.Entry<String, List<String>> e : byTable.entrySet()) {
+        List<String> ks = e.getValue();
+        for (int i = 0; i < ks.size(); i += INSERT_CHUNK) {
+          dsl.deleteFrom(currentData).where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(e.getKey()))
+              .and(SOURCE_KEY.in(ks.subList(i, Math.min(ks.size(), i + INSERT_CHUNK))))).execute();
+        }
+      }
+    }
+
+    private void setSnapshot(TableRef table, boolean done, @Nullable String progress) {
+      transaction(dsl -> {
+        int updated = dsl.update(snapshots).set(DONE, done).set(PROGRESS, progress)
+            .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table)))).execute();
+        if (updated == 0) {
+          dsl.insertInto(snapshots, VERSION, SOURCE_TABLE, DONE, PROGRESS)
+              .values(versionId, tableName(table), done, progress).execute();
+        }
+        return null;
+      });
+    }
+
+    @Override
+    public void setSnapshotDone(TableRef table, boolean done) {
+      checkOpen();
+      setSnapshot(table, done, null);
+    }
+
+    @Override
+    public void setSnapshotProgress(TableRef table, String cursor) {
+      checkOpen();
+      setSnapshot(table, false, cursor);
+    }
+
+    @Override
+    public void close() {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        if (dialect.family() == SQLDialect.POSTGRES) {
+          DSL.using(lockConnection, dialect).select(DSL.field("pg_advisory_unlock({0}, {1})", Boolean.class,
+              DSL.inline(lockNamespace()), DSL.inline((int) versionId))).fetch();
+        } else {
+          lockConnection.rollback();
+        }
+      } catch (SQLException | DataAccessException e) {
+        // The lock ends with the connection anyway.
+      } finally {
+        closeQuietly(lockConnection);
+      }
+    }
+  }
+
+  private static CurrentRow currentRow(SourceKey key, Record r) {
+    String image = r.get(IMAGE);
+    return new CurrentRow(key, image == null ? null : StorageCodec.image(image),
+        StorageCodec.placements(r.get(PLACEMENTS)), StorageCodec.lookups(r.get(LOOKUPS)));
+  }
+
+  private static String tableName(TableRef t) {
+    return t.connectionTag() + "." + t.schema() + "." + t.name();
+  }
+
+  private static TableRef tableRef(String name) {
+    String[] parts = name.split("\\.", 3);
+    return new TableRef(parts[0], parts[1], parts[2]);
+  }
+
+  // ---- reads ----
+
+  @Override
+  public Optional<Checkpoint> latestCheckpoint(long versionId) {
+    return read(dsl -> {
+      Record r = dsl.select(CHECKPOINT_OP, CHECKPOINT_POS).from(rules).where(ID.eq(versionId)).fetchOne();
+      if (r == null) {
+        throw new SynclineException(ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+      }
+      return r.get(CHECKPOINT_POS) == null ? Optional.empty()
+          : Optional.of(new Checkpoint(new OpId(r.get(CHECKPOINT_OP)), r.get(CHECKPOINT_POS)));
+    });
+  }
+
+  @Override
+  public Map<String, PartialChecksum> checksums(long versionId, Collection<String> buckets, @Nullable OpId after,
+      OpId upTo) {
+    long from = after == null ? -1 : after.value();
+    return read(dsl -> {
+      Map<String, PartialChecksum> out = new LinkedHashMap<>();
+      List<String> names = List.copyOf(buckets);
+      for (int i = 0; i < names.size(); i += INSERT_CHUNK) {
+        List<String> chunk = names.subList(i, Math.min(names.size(), i + INSERT_CHUNK));
+        Map<String, Long> clears = new HashMap<>();
+        dsl.select(BUCKET, DSL.max(OP_ID)).from(bucketData)
+            .where(VERSION.eq(versionId).and(BUCKET.in(chunk)).and(OP.eq(OpType.CLEAR.name()))
+                .and(OP_ID.gt(from)).and(OP_ID.le(upTo.value())))
+            .groupBy(BUCKET).forEach(r -> clears.put(r.value1(), r.value2()));
+        Map<String, PartialChecksum> sums = new HashMap<>();
+        dsl.select(BUCKET, DSL.sum(CHECKSUM), DSL.count()).from(bucketData)
+            .where(VERSION.eq(versionId).and(BUCKET.in(chunk)).and(OP_ID.gt(from)).and(OP_ID.le(upTo.value())))
+            .and(clears.isEmpty() ? DSL.noCondition() : BUCKET.notIn(clears.keySet()))
+            .groupBy(BUCKET)
+            .forEach(r -> sums.put(r.value1(), new PartialChecksum(mod32(r.value2()), r.value3(), after == null)));
+        for (Map.Entry<String, Long> clear : clears.entrySet()) {
+          Record r = dsl.select(DSL.sum(CHECKSUM), DSL.count()).from(bucketData)
+              .where(VERSION.eq(versionId).and(BUCKET.eq(clear.getKey())).and(OP_ID.ge(clear.getValue()))
+                  .and(OP_ID.le(upTo.value()))).fetchOne();
+          sums.put(clear.getKey(), new PartialChecksum(mod32(r.get(0, BigDecimal.class)), r.get(1, Integer.class),
+              true));
+        }
+        for (String b : chunk) {
+          out.put(b, sums.getOrDefault(b, new PartialChecksum(0, 0, after == null)));
+        }
+      }
+      return out;
+    });
+  }
+
+  private static long mod32(@Nullable BigDecimal sum) {
+    return sum == null ? 0 : sum.toBigInteger().longValue() & 0xffffffffL;
+  }
+
+  @Override
+  public List<OpRecord> ops(long versionId, String bucket, OpId after, OpId upTo, int limit) {
+    if (limit <= 0) {
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "limit must be positive, got " + limit);
+    }
+    return read(dsl -> dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP)
+        .from(bucketData)
+        .where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.gt(after.value())).and(OP_ID.le(upTo.value())))
+        .orderBy(OP_ID).limit(limit)
+        .fetch(r -> new OpRecord(new OpId(r.get(OP_ID)), bucket, OpType.valueOf(r.get(OP)), r.get(OBJECT_TYPE),
+            r.get(OBJECT_ID), r.get(SUBKEY), r.get(DATA), r.get(CHECKSUM),
+            r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP)))));
+  }
+
+  @Override
+  public Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(long versionId, OpId asOf,
+      List<ParameterLookup> lookups) {
+    return read(dsl -> {
+      Map<ParameterLookup, List<Map<String, SqliteValue>>> out = new LinkedHashMap<>();
+      Map<String, ParameterLookup> byKey = new LinkedHashMap<>();
+      lookups.forEach(l -> byKey.put(StorageCodec.lookup(l), l));
+      Map<String, Map<String, long[]>> first = new HashMap<>();
+      Map<String, Map<String, String>> latest = new HashMap<>();
+      List<String> keys = List.copyOf(byKey.keySet());
+      for (int i = 0; i < keys.size(); i += INSERT_CHUNK) {
+        dsl.select(LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID, ROWS).from(parameters)
+            .where(VERSION.eq(versionId).and(LOOKUP.in(keys.subList(i, Math.min(keys.size(), i + INSERT_CHUNK))))
+                .and(OP_ID.le(asOf.value())))
+            .orderBy(OP_ID)
+            .forEach(r -> {
+              String source = r.get(SOURCE_TABLE) + "\u0000" + r.get(SOURCE_KEY);
+              first.computeIfAbsent(r.get(LOOKUP), k -> new LinkedHashMap<>())
+                  .putIfAbsent(source, new long[] {r.get(OP_ID)});
+              latest.computeIfAbsent(r.get(LOOKUP), k -> new HashMap<>()).put(source, r.get(ROWS));
+            });
+      }
+      for (Map.Entry<String, ParameterLookup> e : byKey.entrySet()) {
+        List<Map<String, SqliteValue>> rows = new ArrayList<>();
+        Map<String, long[]> sources = first.getOrDefault(e.getKey(), Map.of());
+        for (String source : sources.keySet()) {
+          rows.addAll(StorageCodec.rows(latest.get(e.getKey()).get(source)));
+        }
+        out.put(e.getValue(), List.copyOf(rows));
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public SnapshotState snapshotState(long versionId) {
+    return read(dsl -> {
+      requireVersion(dsl, versionId);
+      List<TableRef> done = new ArrayList<>();
+      Map<TableRef, String> progress = new LinkedHashMap<>();
+      dsl.select(SOURCE_TABLE, DONE, PROGRESS).from(snapshots).where(VERSION.eq(versionId)).orderBy(SOURCE_TABLE)
+          .forEach(r -> {
+            if (Boolean.TRUE.equals(r.get(DONE))) {
+              done.add(tableRef(r.get(SOURCE_TABLE)));
+            } else if (r.get(PROGRESS) != null) {
+              progress.put(tableRef(r.get(SOURCE_TABLE)), r.get(PROGRESS));
+            }
+          });
+      return new SnapshotState(done, progress);
+    });
+  }
+
+  // ---- write checkpoints ----
+
+  @Override
+  public long createWriteCheckpoint(String userKey, String position) {
+    return transaction(dsl -> {
+      lockUserKey(dsl, userKey);
+      Long max = dsl.select(DSL.max(CHECKPOINT_ID)).from(writeCheckpoints).where(USER_KEY.eq(userKey))
+          .fetchOne(0, Long.class);
+      long id = max == null ? 1 : max + 1;
+      dsl.insertInto(writeCheckpoints, USER_KEY, CHECKPOINT_ID, POSITION).values(userKey, id, position).execute();
+      return id;
+    });
+  }
+
+  @Override
+  public long requestWriteCheckpoint(String userKey, long requestedId, String position) {
+    if (requestedId < 1) {
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "checkpoint request id must be at least 1, got "
+          + requestedId);
+    }
+    return transaction(dsl -> {
+      lockUserKey(dsl, userKey);
+      Long max = dsl.select(DSL.max(CHECKPOINT_ID)).from(writeCheckpoints).where(USER_KEY.eq(userKey))
+          .fetchOne(0, Long.class);
+      if (max != null && max >= requestedId) {
+        return max;
+      }
+      dsl.insertInto(writeCheckpoints, USER_KEY, CHECKPOINT_ID, POSITION).values(userKey, requestedId, position)
+          .execute();
+      return requestedId;
+    });
+  }
+
+  /** Serializes concurrent write-checkpoint creation for one key (across engine instances). */
+  private void lockUserKey(DSLContext dsl, String userKey) {
+    if (dialect.family() == SQLDialect.POSTGRES) {
+      dsl.select(DSL.field("pg_advisory_xact_lock({0}, hashtext({1}))", Object.class, DSL.inline(lockNamespace() + 1),
+          DSL.val(userKey))).fetch();
+    } else {
+      dsl.select(CHECKPOINT_ID).from(writeCheckpoints).where(USER_KEY.eq(userKey)).forUpdate().fetch();
+    }
+  }
+
+  @Override
+  public Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint) {
+    return read(dsl -> Optional.ofNullable(dsl.select(DSL.max(CHECKPOINT_ID)).from(writeCheckpoints)
+        .where(USER_KEY.eq(userKey).and(POSITION.le(checkpoint.position()))).fetchOne(0, Long.class)));
+  }
+
+  // ---- compaction ----
+
+  @Override
+  public void compact(long versionId, OpId upTo) {
+    List<String> names = read(dsl -> dsl.selectDistinct(BUCKET).from(bucketData).where(VERSION.eq(versionId))
+        .fetch(BUCKET));
+    for (String bucket : names) {
+      transaction(dsl -> {
+        List<OpRecord> ops = dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP)
+            .from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.le(upTo.value())))
+            .orderBy(OP_ID).forUpdate()
+            .fetch(r -> new OpRecord(new OpId(r.get(OP_ID)), bucket, OpType.valueOf(r.get(OP)), r.get(OBJECT_TYPE),
+                r.get(OBJECT_ID), r.get(SUBKEY), r.get(DATA), r.get(CHECKSUM),
+                r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP))));
+        List<OpRecord> compacted = Compactor.compact(ops, upTo);
+        if (compacted.equals(ops)) {
+          return null;
+        }
+        dsl.deleteFrom(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
+            .and(OP_ID.le(upTo.value()))).execute();
+        for (int i = 0; i < compacted.size(); i += INSERT_CHUNK) {
+          InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, OP_COLUMNS);
+          for (OpRecord op : compacted.subList(i, Math.min(compacted.size(), i + INSERT_CHUNK))) {
+            insert = insert.values(versionId, bucket, op.opId().value(), op.op().name(), op.objectType(),
+                op.objectId(), op.subkey(), op.data(), op.checksum(),
+                op.targetOp() == null ? null : op.targetOp().value());
+          }
+          insert.execute();
+        }
+        return null;
+      });
+    }
+  }
+
+  @Override
+  public void close() {
+    // Connections belong to the data source, which the application owns and closes.
+  }
+
+  /** Sum of checksums as an unsigned 32-bit value (exposed for tests of the SQL sums). */
+  static long checksumOf(List<OpRecord> ops) {
+    long s = 0;
+    for (OpRecord op : ops) {
+      s = OpChecksums.add(s, op.checksum());
+    }
+    return s;
+  }
+}
