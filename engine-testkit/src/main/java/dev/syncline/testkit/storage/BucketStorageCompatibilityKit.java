@@ -347,7 +347,7 @@ public abstract class BucketStorageCompatibilityKit {
     }, "compatibility-kit-reader");
     reader.start();
     try (BucketStorageWriter w = storage.openWriter(version)) {
-      for (int i = 1; i <= 300; i++) {
+      for (int i = 1; i <= 100; i++) {
         commit(w, ops(pos(i), put("x", "r" + i, "1"), put("y", "r" + i, "1")));
       }
     } finally {
