@@ -48,6 +48,15 @@ public interface BucketStorage extends AutoCloseable {
   Optional<Checkpoint> latestCheckpoint(long versionId);
 
   /**
+   * Calls {@code listener} with each new checkpoint of a version, whichever engine instance committed it (promptly:
+   * in-process at once, across instances through the database's notifications or polling). Checkpoints may be
+   * coalesced: only the newest matters. The listener runs on a storage-owned thread and must not block.
+   *
+   * @return a handle; closing it stops the calls
+   */
+  AutoCloseable watchCheckpoints(long versionId, java.util.function.Consumer<Checkpoint> listener);
+
+  /**
    * Checksums and counts of buckets over the ops in {@code (after, upTo]} ({@code after} null: from the beginning).
    * A range that contains a CLEAR starts at that CLEAR: {@link PartialChecksum#isFull()} then says the value is a
    * whole-bucket value rather than a delta.

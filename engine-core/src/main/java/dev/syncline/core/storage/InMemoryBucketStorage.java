@@ -46,6 +46,8 @@ public final class InMemoryBucketStorage implements BucketStorage {
   private final Map<Long, Version> versions = new LinkedHashMap<>();
   private long nextVersionId = 1;
   private final Map<String, WriteCheckpointState> writeCheckpoints = new HashMap<>();
+  private final dev.syncline.core.internal.storage.CheckpointWatchers watchers =
+      new dev.syncline.core.internal.storage.CheckpointWatchers(this::latestCheckpointIfPresent);
 
   /** Creates an empty storage. */
   public InMemoryBucketStorage() {}
@@ -214,10 +216,12 @@ public final class InMemoryBucketStorage implements BucketStorage {
         }
         long opId = Math.max(next, v.checkpoint == null ? 0 : v.checkpoint.opId().value());
         v.checkpoint = new Checkpoint(new OpId(opId), batch.position());
-        return Optional.of(v.checkpoint);
       } finally {
         v.lock.writeLock().unlock();
       }
+      // Listeners run on this (the writer's) thread, after the lock is released.
+      watchers.check(v.id);
+      return Optional.ofNullable(v.checkpoint);
     }
 
     @Override
@@ -262,6 +266,21 @@ public final class InMemoryBucketStorage implements BucketStorage {
     } finally {
       v.lock.readLock().unlock();
     }
+  }
+
+  private Optional<Checkpoint> latestCheckpointIfPresent(long versionId) {
+    synchronized (versionsLock) {
+      if (!versions.containsKey(versionId)) {
+        return Optional.empty();
+      }
+    }
+    return latestCheckpoint(versionId);
+  }
+
+  @Override
+  public AutoCloseable watchCheckpoints(long versionId, java.util.function.Consumer<Checkpoint> listener) {
+    version(versionId);
+    return watchers.add(versionId, listener);
   }
 
   @Override

@@ -83,6 +83,12 @@ public final class JdbcBucketStorage implements BucketStorage {
   private final Table<Record> snapshots;
   private final Table<Record> writeCheckpoints;
   private final Table<Record> locks;
+  private final java.time.Duration pollInterval;
+  private final dev.syncline.core.internal.storage.CheckpointWatchers watchers =
+      new dev.syncline.core.internal.storage.CheckpointWatchers(this::latestCheckpointIfExists);
+  private final Object notifierLock = new Object();
+  private @Nullable Thread notifier;
+  private volatile boolean closed;
 
   private static final Field<Long> ID = field(name("id"), SQLDataType.BIGINT);
   private static final Field<Long> VERSION = field(name("version_id"), SQLDataType.BIGINT);
@@ -132,6 +138,7 @@ public final class JdbcBucketStorage implements BucketStorage {
     this.snapshots = table(name(prefix + "snapshots"));
     this.writeCheckpoints = table(name(prefix + "write_checkpoints"));
     this.locks = table(name(prefix + "locks"));
+    this.pollInterval = b.pollInterval;
     migrate();
   }
 
@@ -145,6 +152,7 @@ public final class JdbcBucketStorage implements BucketStorage {
     private final DataSource dataSource;
     private String tablePrefix = "syncline_";
     private @Nullable SQLDialect dialect;
+    private java.time.Duration pollInterval = java.time.Duration.ofSeconds(1);
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -157,6 +165,19 @@ public final class JdbcBucketStorage implements BucketStorage {
             + "underscores, got '" + tablePrefix + "'");
       }
       this.tablePrefix = tablePrefix;
+      return this;
+    }
+
+    /**
+     * How often watchers check for new checkpoints committed by other instances when no notification arrives
+     * (Postgres notifies at once; H2 relies on polling). Default one second.
+     */
+    public Builder pollInterval(java.time.Duration pollInterval) {
+      if (pollInterval.isNegative() || pollInterval.isZero()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "poll interval must be positive, got "
+            + pollInterval);
+      }
+      this.pollInterval = pollInterval;
       return this;
     }
 
@@ -461,9 +482,17 @@ public final class JdbcBucketStorage implements BucketStorage {
         long opId = Math.max(next[0], previous == null ? 0 : previous);
         dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).set(CHECKPOINT_POS, batch.position())
             .where(ID.eq(versionId)).execute();
+        if (dialect.family() == SQLDialect.POSTGRES) {
+          // Delivered to other instances' LISTEN when (and only if) this transaction commits.
+          dsl.select(DSL.field("pg_notify({0}, {1})", Object.class, DSL.val(channel()),
+              DSL.val(Long.toString(versionId)))).fetch();
+        }
         return Optional.of(new Checkpoint(new OpId(opId), batch.position()));
       });
       lastOp = next[0];
+      if (result.isPresent()) {
+        watchers.check(versionId);
+      }
       return result;
     }
 
@@ -586,6 +615,75 @@ public final class JdbcBucketStorage implements BucketStorage {
       return r.get(CHECKPOINT_POS) == null ? Optional.empty()
           : Optional.of(new Checkpoint(new OpId(r.get(CHECKPOINT_OP)), r.get(CHECKPOINT_POS)));
     });
+  }
+
+  private String channel() {
+    return prefix + "checkpoints";
+  }
+
+  private Optional<Checkpoint> latestCheckpointIfExists(long versionId) {
+    try {
+      return latestCheckpoint(versionId);
+    } catch (SynclineException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public AutoCloseable watchCheckpoints(long versionId, Consumer<Checkpoint> listener) {
+    read(dsl -> {
+      requireVersion(dsl, versionId);
+      return null;
+    });
+    AutoCloseable handle = watchers.add(versionId, listener);
+    synchronized (notifierLock) {
+      if (notifier == null && !closed) {
+        notifier = new Thread(this::notifyLoop, "syncline-checkpoint-watcher-" + prefix);
+        notifier.setDaemon(true);
+        notifier.start();
+      }
+    }
+    return handle;
+  }
+
+  /**
+   * The watcher thread: waits for a notification (Postgres LISTEN) or the poll interval, then checks the watched
+   * versions. Reconnects after failures; ends when the storage closes.
+   */
+  private void notifyLoop() {
+    while (!closed) {
+      try (Connection c = dataSource.getConnection()) {
+        org.postgresql.PGConnection pg = null;
+        if (dialect.family() == SQLDialect.POSTGRES && c.isWrapperFor(org.postgresql.PGConnection.class)) {
+          pg = c.unwrap(org.postgresql.PGConnection.class);
+          try (var s = c.createStatement()) {
+            s.execute("LISTEN \"" + channel() + "\"");
+          }
+        }
+        while (!closed) {
+          // Check first: anything committed before LISTEN took effect (or while reconnecting) is caught here.
+          watchers.checkAll();
+          if (pg != null) {
+            pg.getNotifications((int) pollInterval.toMillis());
+          } else {
+            Thread.sleep(pollInterval.toMillis());
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (SQLException | RuntimeException e) {
+        if (closed) {
+          return;
+        }
+        try {
+          Thread.sleep(pollInterval.toMillis());
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
   }
 
   @Override
@@ -776,9 +874,23 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
   }
 
+  /** Stops the watcher thread; the data source belongs to the application, which closes it. Idempotent. */
   @Override
   public void close() {
-    // Connections belong to the data source, which the application owns and closes.
+    Thread t;
+    synchronized (notifierLock) {
+      closed = true;
+      t = notifier;
+      notifier = null;
+    }
+    if (t != null) {
+      t.interrupt();
+      try {
+        t.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** Sum of checksums as an unsigned 32-bit value (exposed for tests of the SQL sums). */

@@ -357,6 +357,22 @@ public abstract class BucketStorageCompatibilityKit {
     assertThat(failure.get()).isNull();
   }
 
+  @Test
+  void watchers_learn_of_new_checkpoints() throws Exception {
+    java.util.concurrent.BlockingQueue<Checkpoint> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+    try (AutoCloseable watch = storage.watchCheckpoints(version, seen::add);
+        BucketStorageWriter w = storage.openWriter(version)) {
+      Checkpoint c1 = commit(w, ops(pos(1), put("b", "t1", "1")));
+      assertThat(seen.poll(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(c1);
+      Checkpoint c2 = commit(w, ops(pos(2), put("b", "t2", "2")));
+      Checkpoint next = seen.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+      while (next != null && !next.equals(c2)) {
+        next = seen.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      assertThat(next).isEqualTo(c2);
+    }
+  }
+
   /** A client applying ops as the PowerSync client core does (protocol §3.1). */
   private static final class Client {
     final Map<String, String> rows = new LinkedHashMap<>();
