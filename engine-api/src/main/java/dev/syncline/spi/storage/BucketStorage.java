@@ -38,9 +38,18 @@ public interface BucketStorage extends AutoCloseable {
   /**
    * Acquires the replication lock of a version and returns its writer.
    *
+   * @param replicator identifies the replicating process (e.g. host and process id), recorded for operators
    * @throws dev.syncline.api.SynclineException with {@code REPLICATION_LOCKED} when another writer holds it
    */
-  BucketStorageWriter openWriter(long versionId);
+  BucketStorageWriter openWriter(long versionId, String replicator);
+
+  /** Acquires the replication lock with an anonymous replicator identity; see {@link #openWriter(long, String)}. */
+  default BucketStorageWriter openWriter(long versionId) {
+    return openWriter(versionId, "anonymous");
+  }
+
+  /** The identity of the replicator that holds, or last held, the version's lock. */
+  Optional<String> replicator(long versionId);
 
   // ---- reading ----
 

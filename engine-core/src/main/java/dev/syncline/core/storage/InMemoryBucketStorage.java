@@ -60,6 +60,7 @@ public final class InMemoryBucketStorage implements BucketStorage {
     RulesVersion.State state = RulesVersion.State.PROCESSING;
     final ReadWriteLock lock = new ReentrantReadWriteLock();
     final AtomicBoolean writerOpen = new AtomicBoolean();
+    volatile @Nullable String replicator;
     final Map<String, TreeMap<Long, OpRecord>> buckets = new HashMap<>();
     final Map<SourceKey, CurrentRow> rows = new HashMap<>();
     /** lookup → source row → op id → rows stored (empty list: removed). */
@@ -128,13 +129,19 @@ public final class InMemoryBucketStorage implements BucketStorage {
   }
 
   @Override
-  public BucketStorageWriter openWriter(long versionId) {
+  public BucketStorageWriter openWriter(long versionId, String replicator) {
     Version v = version(versionId);
     if (!v.writerOpen.compareAndSet(false, true)) {
       throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId
-          + " is being replicated by another writer");
+          + " is being replicated by " + v.replicator);
     }
+    v.replicator = replicator;
     return new Writer(v);
+  }
+
+  @Override
+  public Optional<String> replicator(long versionId) {
+    return Optional.ofNullable(version(versionId).replicator);
   }
 
   private final class Writer implements BucketStorageWriter {

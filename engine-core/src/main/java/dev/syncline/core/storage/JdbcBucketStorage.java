@@ -119,6 +119,7 @@ public final class JdbcBucketStorage implements BucketStorage {
   private static final Field<Long> CHECKPOINT_ID = field(name("checkpoint_id"), SQLDataType.BIGINT);
   private static final Field<String> POSITION = field(name("position"), SQLDataType.VARCHAR(200));
   private static final Field<String> OWNER = field(name("owner"), SQLDataType.VARCHAR(200));
+  private static final Field<String> REPLICATOR = field(name("replicator"), SQLDataType.VARCHAR(200));
 
   private static final List<Field<?>> OP_COLUMNS = List.of(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY,
       DATA, CHECKSUM, TARGET_OP);
@@ -272,7 +273,7 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   private void createV1(DSLContext dsl) {
-    dsl.createTableIfNotExists(rules).columns(ID, CONTENT, STATE, LAST_OP, CHECKPOINT_OP, CHECKPOINT_POS)
+    dsl.createTableIfNotExists(rules).columns(ID, CONTENT, STATE, LAST_OP, CHECKPOINT_OP, CHECKPOINT_POS, REPLICATOR)
         .constraints(DSL.primaryKey(ID)).execute();
     dsl.createTableIfNotExists(bucketData)
         .columns(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP)
@@ -347,7 +348,16 @@ public final class JdbcBucketStorage implements BucketStorage {
   // ---- writer ----
 
   @Override
-  public BucketStorageWriter openWriter(long versionId) {
+  public Optional<String> replicator(long versionId) {
+    return read(dsl -> {
+      requireVersion(dsl, versionId);
+      String owner = dsl.select(REPLICATOR).from(rules).where(ID.eq(versionId)).fetchOne(REPLICATOR);
+      return owner == null || owner.isEmpty() ? Optional.<String>empty() : Optional.of(owner);
+    });
+  }
+
+  @Override
+  public BucketStorageWriter openWriter(long versionId, String replicator) {
     read(dsl -> {
       requireVersion(dsl, versionId);
       return null;
@@ -355,10 +365,11 @@ public final class JdbcBucketStorage implements BucketStorage {
     Connection lockConnection = null;
     try {
       lockConnection = dataSource.getConnection();
-      if (!acquireLock(lockConnection, versionId)) {
+      if (!acquireLock(lockConnection, versionId, replicator)) {
         lockConnection.close();
+        String holder = replicator(versionId).orElse("another engine instance");
         throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId
-            + " is being replicated by another writer (another engine instance holds its lock)");
+            + " is being replicated by " + holder + ", which holds its lock");
       }
       long lastOp = read(dsl -> dsl.select(LAST_OP).from(rules).where(ID.eq(versionId)).fetchOne(LAST_OP));
       return new Writer(versionId, lockConnection, lastOp);
@@ -369,12 +380,16 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
   }
 
-  private boolean acquireLock(Connection c, long versionId) throws SQLException {
+  private boolean acquireLock(Connection c, long versionId, String replicator) throws SQLException {
     if (dialect.family() == SQLDialect.POSTGRES) {
       // Session-level advisory lock in a namespace of our own; released when the connection ends.
       Boolean locked = DSL.using(c, dialect).select(DSL.field("pg_try_advisory_lock({0}, {1})", Boolean.class,
           DSL.inline(lockNamespace()), DSL.inline((int) versionId))).fetchOne(0, Boolean.class);
-      return Boolean.TRUE.equals(locked);
+      if (Boolean.TRUE.equals(locked)) {
+        DSL.using(c, dialect).update(rules).set(REPLICATOR, replicator).where(ID.eq(versionId)).execute();
+        return true;
+      }
+      return false;
     }
     // H2: hold a row lock in an open transaction; a second writer times out at once.
     c.setAutoCommit(false);
@@ -382,8 +397,9 @@ public final class JdbcBucketStorage implements BucketStorage {
       s.execute("SET LOCK_TIMEOUT 50");
     }
     try {
-      DSL.using(c, dialect).update(locks).set(OWNER, Thread.currentThread().getName())
-          .where(VERSION.eq(versionId)).execute();
+      DSL.using(c, dialect).update(locks).set(OWNER, replicator).where(VERSION.eq(versionId)).execute();
+      // The lock row stays locked by this open transaction; others read the identity from the rules row.
+      transaction(dsl -> dsl.update(rules).set(REPLICATOR, replicator).where(ID.eq(versionId)).execute());
       return true;
     } catch (DataAccessException e) {
       c.rollback();

@@ -292,8 +292,9 @@ public abstract class BucketStorageCompatibilityKit {
 
   @Test
   void only_one_writer_per_rules_version() {
-    BucketStorageWriter first = storage.openWriter(version);
-    assertThatThrownBy(() -> storage.openWriter(version))
+    BucketStorageWriter first = storage.openWriter(version, "host-a:1234");
+    assertThat(storage.replicator(version)).contains("host-a:1234");
+    assertThatThrownBy(() -> storage.openWriter(version, "host-b:99"))
         .isInstanceOfSatisfying(SynclineException.class, e -> assertThat(e.code())
             .isEqualTo(ErrorCode.REPLICATION_LOCKED));
     first.close();

@@ -43,6 +43,7 @@ public final class BatchBuilder {
   private final SyncRules rules;
   private final BucketStorageWriter writer;
   private final Consumer<EvaluationError> errors;
+  private final java.util.function.Predicate<TableRef> keepImage;
   private final List<NewOp> ops = new ArrayList<>();
   private final List<ParameterChange> parameterChanges = new ArrayList<>();
   /** Row state as of this batch: a present value is the new state, an absent one is deleted. */
@@ -52,9 +53,24 @@ public final class BatchBuilder {
    * @param errors receives rule evaluation errors (a row that fails a query is not put into that query's buckets)
    */
   public BatchBuilder(SyncRules rules, BucketStorageWriter writer, Consumer<EvaluationError> errors) {
+    this(rules, writer, errors, t -> false);
+  }
+
+  /**
+   * @param keepImage tables whose rows' full image storage keeps, for sources that send unchanged large values
+   *     only by reference (Postgres TOAST) and need the stored copy to fill them in
+   */
+  public BatchBuilder(SyncRules rules, BucketStorageWriter writer, Consumer<EvaluationError> errors,
+      java.util.function.Predicate<TableRef> keepImage) {
     this.rules = rules;
     this.writer = writer;
     this.errors = errors;
+    this.keepImage = keepImage;
+  }
+
+  /** The stored state of a row as of this batch (its image, placements and look-ups), or null. */
+  public @Nullable CurrentRow currentRow(SourceKey key) {
+    return current(key);
   }
 
   /** Number of operations accumulated so far. */
@@ -168,7 +184,8 @@ public final class BatchBuilder {
         }
       }
     }
-    pending.put(key, Optional.of(new CurrentRow(key, null, List.copyOf(now.values()), lookups)));
+    pending.put(key, Optional.of(new CurrentRow(key, keepImage.test(key.table()) ? row : null,
+        List.copyOf(now.values()), lookups)));
   }
 
   private void remove(SourceKey key) {

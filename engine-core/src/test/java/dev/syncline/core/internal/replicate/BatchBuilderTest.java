@@ -139,6 +139,19 @@ class BatchBuilderTest {
   }
 
   @Test
+  void row_images_are_kept_only_for_tables_that_need_them() {
+    BatchBuilder withImages = new BatchBuilder(RULES, writer, errors::add, t -> t.equals(TODOS));
+    SourceRow row = todo("t1", "l1", "open", "Milk");
+    withImages.apply(SourceChange.insert(TODOS, ID, row));
+    withImages.apply(SourceChange.insert(LISTS, ID, SourceRow.builder().put("id", "l1").put("owner_id", "a").build()));
+    withImages.commit("0001");
+    var stored = writer.currentRows(List.of(BatchBuilder.key(TODOS, ID, row),
+        BatchBuilder.key(LISTS, ID, SourceRow.builder().put("id", "l1").build())));
+    assertThat(stored.get(BatchBuilder.key(TODOS, ID, row)).image()).isEqualTo(row);
+    assertThat(stored.get(BatchBuilder.key(LISTS, ID, SourceRow.builder().put("id", "l1").build())).image()).isNull();
+  }
+
+  @Test
   void checksums_of_the_log_match_what_a_client_computes() {
     Checkpoint c = commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "a")),
         SourceChange.insert(TODOS, ID, todo("t2", "l1", "open", "b")),
