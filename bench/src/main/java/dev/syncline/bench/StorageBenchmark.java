@@ -46,7 +46,8 @@ public class StorageBenchmark {
   static final int ROWS_PER_BATCH = 1000;
   static final int BIG_BUCKET = 1_000_000;
 
-  @Param({"memory", "postgres"})
+  /** {@code postgres-durable}: the server's defaults (fsync and synchronous commit on). */
+  @Param({"memory", "postgres", "postgres-durable"})
   public String storageKind;
 
   EmbeddedPostgres postgres;
@@ -64,9 +65,13 @@ public class StorageBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    if (storageKind.equals("postgres")) {
-      postgres = EmbeddedPostgres.builder().setServerConfig("fsync", "off")
-          .setServerConfig("synchronous_commit", "off").setServerConfig("full_page_writes", "off").start();
+    if (storageKind.startsWith("postgres")) {
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+      if (storageKind.equals("postgres")) {
+        builder.setServerConfig("fsync", "off").setServerConfig("synchronous_commit", "off")
+            .setServerConfig("full_page_writes", "off");
+      }
+      postgres = builder.start();
       HikariConfig config = new HikariConfig();
       config.setJdbcUrl(postgres.getJdbcUrl("postgres", "postgres"));
       config.setMaximumPoolSize(4);

@@ -513,6 +513,10 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
 
     private void insertOps(DSLContext dsl, List<NewOp> ops, long[] next) {
+      if (dialect.family() == SQLDialect.POSTGRES && ops.size() >= 100) {
+        copyOps(dsl, ops, next);
+        return;
+      }
       for (int i = 0; i < ops.size(); i += INSERT_CHUNK) {
         InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, OP_COLUMNS);
         for (NewOp op : ops.subList(i, Math.min(ops.size(), i + INSERT_CHUNK))) {
@@ -521,6 +525,28 @@ public final class JdbcBucketStorage implements BucketStorage {
         }
         insert.execute();
       }
+    }
+
+    /** Postgres: streams the ops with COPY, several times faster than multi-row inserts for large batches. */
+    private void copyOps(DSLContext dsl, List<NewOp> ops, long[] next) {
+      StringBuilder sb = new StringBuilder(ops.size() * 160);
+      for (NewOp op : ops) {
+        sb.append(versionId).append('\t');
+        copyText(sb, op.bucket()).append('\t').append(++next[0]).append('\t').append(op.op().name()).append('\t');
+        copyText(sb, op.objectType()).append('\t');
+        copyText(sb, op.objectId()).append('\t');
+        copyText(sb, op.subkey()).append('\t');
+        if (op.data() == null) {
+          sb.append("\\N");
+        } else {
+          copyText(sb, op.data());
+        }
+        sb.append('\t').append(op.checksum()).append("\t\\N\n");
+      }
+      String sql = "COPY " + dsl.render(bucketData) + " (" + OP_COLUMNS.stream().map(dsl::render)
+          .collect(java.util.stream.Collectors.joining(", ")) + ") FROM STDIN WITH (FORMAT text)";
+      dsl.connection(c -> c.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+          .copyIn(sql, new java.io.StringReader(sb.toString())));
     }
 
     private void insertParameters(DSLContext dsl, List<ParameterChange> changes, long[] next) {
@@ -602,6 +628,21 @@ public final class JdbcBucketStorage implements BucketStorage {
         closeQuietly(lockConnection);
       }
     }
+  }
+
+  /** Appends text escaped for COPY's text format. */
+  private static StringBuilder copyText(StringBuilder sb, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '\t' -> sb.append("\\t");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        default -> sb.append(c);
+      }
+    }
+    return sb;
   }
 
   private static CurrentRow currentRow(SourceKey key, Record r) {

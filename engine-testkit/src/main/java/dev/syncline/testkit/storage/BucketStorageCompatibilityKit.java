@@ -130,6 +130,31 @@ public abstract class BucketStorageCompatibilityKit {
   }
 
   @Test
+  void large_batches_round_trip_exactly() {
+    List<NewOp> ops = new ArrayList<>();
+    for (int i = 0; i < 1_200; i++) {
+      String data = "{\"id\":\"r" + i + "\",\"text\":\"tab\\t\\\\ back\\n line \\u0000 é 😀 \\\"q\\\"\"}";
+      ops.add(i % 7 == 6 ? remove("big", "r" + (i - 1)) : put("big", "r" + i, data + "\t\n\\N"));
+    }
+    try (BucketStorageWriter w = storage.openWriter(version)) {
+      Checkpoint c = commit(w, new WriteBatch(ops, List.of(), List.of(), List.of(), pos(1)));
+      List<OpRecord> read = all("big", c.opId());
+      assertThat(read).hasSize(ops.size());
+      for (int i = 0; i < ops.size(); i++) {
+        NewOp expected = ops.get(i);
+        OpRecord actual = read.get(i);
+        assertThat(actual.op()).isEqualTo(expected.op());
+        assertThat(actual.objectId()).isEqualTo(expected.objectId());
+        assertThat(actual.subkey()).isEqualTo(expected.subkey());
+        assertThat(actual.data()).isEqualTo(expected.data());
+        assertThat(actual.checksum()).isEqualTo(expected.checksum());
+      }
+      assertThat(storage.checksums(version, List.of("big"), null, c.opId()).get("big").checksum())
+          .isEqualTo(sum(read));
+    }
+  }
+
+  @Test
   void reads_respect_after_up_to_and_limit() {
     try (BucketStorageWriter w = storage.openWriter(version)) {
       Checkpoint c1 = commit(w, ops(pos(1), put("b", "t1", "1"), put("b", "t2", "2")));
