@@ -25,6 +25,8 @@ public enum ErrorCode {
   STORAGE_FAILED("SYNCLINE_S0001", 503),
   /** The requested rules version, bucket or checkpoint does not exist in storage. */
   NOT_FOUND("SYNCLINE_S0002", 404),
+  /** A connection would receive more buckets, or parameter results, than the configured limit (§5.5). */
+  TOO_MANY_BUCKETS("PSYNC_S2305", 400),
   /** An unexpected internal failure; a bug in Syncline. */
   INTERNAL("PSYNC_S0001", 500);
 

@@ -1,0 +1,200 @@
+package dev.syncline.core.internal.stream;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.OpId;
+import dev.syncline.api.OpType;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.rules.DefinitionInfo;
+import dev.syncline.api.rules.InclusionReason;
+import dev.syncline.api.rules.RequestQuerier;
+import dev.syncline.api.rules.ResolvedBucket;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.stream.SyncLine;
+import dev.syncline.api.stream.SyncRequest;
+import dev.syncline.core.internal.storage.ChecksumCache;
+import dev.syncline.spi.storage.BucketChecksum;
+import dev.syncline.spi.storage.BucketStorage;
+import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.OpRecord;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * What one connection is sent (PowerSync protocol §2.3): for each new checkpoint, a full {@code checkpoint} line
+ * first and {@code checkpoint_diff}s after, then the data of the buckets that need it, by priority, each group
+ * closed by {@code partial_checkpoint_complete} and the whole by {@code checkpoint_complete}.
+ *
+ * <p>Pure state machine over storage reads: no threads, no I/O of its own. Not thread-safe: one connection, one
+ * caller at a time.
+ */
+public final class SyncSession {
+  /** Reference limits (§5.5). */
+  static final int MAX_BUCKETS = 1000;
+  static final int OPS_PER_CHUNK = 1000;
+
+  private final SyncRules rules;
+  private final BucketStorage storage;
+  private final long versionId;
+  private final ChecksumCache checksums;
+  private final SyncRequest request;
+  private final RequestQuerier querier;
+  private final String userKey;
+  private final List<SyncLine.StreamDescription> streams = new ArrayList<>();
+  private final Map<String, Integer> streamIndex = new HashMap<>();
+
+  /** Per bucket: the op id the client has data up to. */
+  private final Map<String, OpId> positions = new HashMap<>();
+  /** Buckets whose data is not complete up to the last checkpoint sent. */
+  private final Set<String> pending = new LinkedHashSet<>();
+  private Map<String, SyncLine.BucketState> lastSent;
+  private String lastWriteCheckpoint;
+  private boolean sentFull;
+
+  public SyncSession(SyncRules rules, BucketStorage storage, long versionId, ChecksumCache checksums,
+      SyncRequest request) {
+    this.rules = rules;
+    this.storage = storage;
+    this.versionId = versionId;
+    this.checksums = checksums;
+    this.request = request;
+    this.querier = rules.querier(request.request());
+    Object sub = request.request().userId();
+    this.userKey = sub + (request.clientId() == null ? "" : "/" + request.clientId());
+    for (DefinitionInfo d : rules.definitions()) {
+      streamIndex.put(d.name(), streams.size());
+      streams.add(new SyncLine.StreamDescription(d.name(), d.subscribedByDefault()));
+    }
+    positions.putAll(request.buckets());
+  }
+
+  /**
+   * The checkpoint line for {@code checkpoint}, or none when nothing this client sees changed since the last one.
+   *
+   * @throws SynclineException when the client would receive more than 1,000 buckets
+   */
+  public List<SyncLine> checkpoint(Checkpoint checkpoint) {
+    List<ResolvedBucket> buckets = querier.allBuckets(lookups -> storage.lookup(versionId, checkpoint.opId(),
+        lookups));
+    Map<String, ResolvedBucket> merged = new LinkedHashMap<>();
+    for (ResolvedBucket b : buckets) {
+      merged.merge(b.bucket().name(), b, (x, y) -> x.priority() <= y.priority() ? x : y);
+    }
+    if (merged.size() > MAX_BUCKETS) {
+      throw new SynclineException(ErrorCode.TOO_MANY_BUCKETS, "this connection would receive " + merged.size()
+          + " buckets; at most " + MAX_BUCKETS + " are allowed");
+    }
+    Map<String, BucketChecksum> sums = checksums.checksums(checkpoint.opId(), merged.keySet());
+    Map<String, SyncLine.BucketState> states = new LinkedHashMap<>();
+    for (ResolvedBucket b : merged.values()) {
+      BucketChecksum c = sums.get(b.bucket().name());
+      List<SyncLine.Subscription> subs = new ArrayList<>();
+      for (InclusionReason r : b.reasons()) {
+        if (r instanceof InclusionReason.Subscription s) {
+          subs.add(new SyncLine.Subscription(false, s.index()));
+        } else {
+          subs.add(new SyncLine.Subscription(true, streamIndex.getOrDefault(b.bucket().definition(), 0)));
+        }
+      }
+      states.put(b.bucket().name(), new SyncLine.BucketState(b.bucket().name(), (int) c.checksum(), c.count(),
+          b.priority(), subs.stream().distinct().toList()));
+    }
+    String writeCheckpoint = storage.writeCheckpoint(userKey, checkpoint).map(String::valueOf).orElse(null);
+    positions.keySet().retainAll(states.keySet());
+    pending.retainAll(states.keySet());
+    List<SyncLine> lines = new ArrayList<>(1);
+    if (!sentFull) {
+      sentFull = true;
+      lines.add(new SyncLine.Checkpoint(checkpoint.opId(), writeCheckpoint, List.copyOf(states.values()), streams));
+      pending.addAll(states.keySet());
+    } else {
+      List<SyncLine.BucketState> updated = new ArrayList<>();
+      for (SyncLine.BucketState s : states.values()) {
+        SyncLine.BucketState old = lastSent.get(s.bucket());
+        if (old == null || old.checksum() != s.checksum() || old.count() != s.count()
+            || old.priority() != s.priority()) {
+          updated.add(s);
+          pending.add(s.bucket());
+        }
+      }
+      List<String> removed = lastSent.keySet().stream().filter(k -> !states.containsKey(k)).toList();
+      boolean sameWriteCheckpoint = java.util.Objects.equals(writeCheckpoint, lastWriteCheckpoint);
+      if (updated.isEmpty() && removed.isEmpty() && sameWriteCheckpoint) {
+        return List.of();
+      }
+      lines.add(new SyncLine.CheckpointDiff(checkpoint.opId(), writeCheckpoint, updated, removed));
+    }
+    lastSent = states;
+    lastWriteCheckpoint = writeCheckpoint;
+    return lines;
+  }
+
+  /**
+   * Sends the data of the last checkpoint: buckets grouped by priority (highest first, by name within a group),
+   * chunks of at most 1,000 ops, then the completion lines. Completion is withheld when a compacted op points past
+   * the checkpoint (§4.1); the next checkpoint will follow.
+   */
+  public void data(Checkpoint checkpoint, Consumer<SyncLine> out) {
+    TreeMap<Integer, List<String>> byPriority = new TreeMap<>();
+    for (String b : pending) {
+      byPriority.computeIfAbsent(lastSent.get(b).priority(), p -> new ArrayList<>()).add(b);
+    }
+    boolean invalidated = false;
+    int groups = byPriority.size();
+    int group = 0;
+    for (Map.Entry<Integer, List<String>> e : byPriority.entrySet()) {
+      group++;
+      List<String> names = new ArrayList<>(e.getValue());
+      names.sort(null);
+      for (String bucket : names) {
+        invalidated |= sendBucket(bucket, checkpoint, out);
+        pending.remove(bucket);
+      }
+      if (group < groups && !invalidated) {
+        out.accept(new SyncLine.PartialCheckpointComplete(checkpoint.opId(), e.getKey()));
+      }
+    }
+    if (!invalidated) {
+      out.accept(new SyncLine.CheckpointComplete(checkpoint.opId()));
+      for (String b : lastSent.keySet()) {
+        positions.merge(b, checkpoint.opId(), (x, y) -> x.compareTo(y) >= 0 ? x : y);
+      }
+    }
+  }
+
+  /** Returns whether a compacted op pointing past the checkpoint was sent. */
+  private boolean sendBucket(String bucket, Checkpoint checkpoint, Consumer<SyncLine> out) {
+    OpId after = positions.getOrDefault(bucket, OpId.ZERO);
+    boolean invalidated = false;
+    while (after.compareTo(checkpoint.opId()) < 0) {
+      List<OpRecord> ops = storage.ops(versionId, bucket, after, checkpoint.opId(), OPS_PER_CHUNK);
+      if (ops.isEmpty()) {
+        break;
+      }
+      List<SyncLine.Op> chunk = new ArrayList<>(ops.size());
+      for (OpRecord op : ops) {
+        chunk.add(new SyncLine.Op(op.opId(), op.op(), op.objectType(), op.objectId(), op.subkey(), op.data(),
+            op.checksum()));
+        if ((op.op() == OpType.MOVE || op.op() == OpType.CLEAR) && op.targetOp() != null
+            && op.targetOp().compareTo(checkpoint.opId()) > 0) {
+          invalidated = true;
+        }
+      }
+      OpId next = ops.get(ops.size() - 1).opId();
+      boolean more = ops.size() == OPS_PER_CHUNK;
+      out.accept(new SyncLine.Data(bucket, after, next, more, chunk));
+      after = next;
+      positions.put(bucket, next);
+      if (!more) {
+        break;
+      }
+    }
+    return invalidated;
+  }
+}

@@ -1,0 +1,115 @@
+package dev.syncline.core.internal.stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.syncline.core.internal.storage.OpChecksums;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Decodes NDJSON lines and applies them as the PowerSync client core does, verifying every bucket's checksum at each
+ * (partial) checkpoint completion; fails loudly on a mismatch.
+ */
+final class LineClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  static final class Bucket {
+    final Map<String, String> rows = new LinkedHashMap<>();
+    final Map<String, Long> rowChecksums = new HashMap<>();
+    long add;
+    long op;
+    long expected;
+    int priority = 3;
+  }
+
+  final Map<String, Bucket> buckets = new LinkedHashMap<>();
+  String lastOpId;
+  String writeCheckpoint;
+  int completed;
+
+  void accept(String line) throws Exception {
+    JsonNode n = JSON.readTree(line);
+    if (n.has("checkpoint")) {
+      JsonNode c = n.get("checkpoint");
+      lastOpId = c.get("last_op_id").asText();
+      writeCheckpoint = c.has("write_checkpoint") ? c.get("write_checkpoint").asText() : null;
+      Map<String, Bucket> keep = new LinkedHashMap<>();
+      for (JsonNode b : c.get("buckets")) {
+        Bucket bucket = buckets.getOrDefault(b.get("bucket").asText(), new Bucket());
+        bucket.expected = b.get("checksum").asLong() & 0xffffffffL;
+        bucket.priority = b.get("priority").asInt();
+        keep.put(b.get("bucket").asText(), bucket);
+      }
+      buckets.clear();
+      buckets.putAll(keep);
+    } else if (n.has("checkpoint_diff")) {
+      JsonNode d = n.get("checkpoint_diff");
+      lastOpId = d.get("last_op_id").asText();
+      writeCheckpoint = d.has("write_checkpoint") ? d.get("write_checkpoint").asText() : null;
+      for (JsonNode b : d.get("updated_buckets")) {
+        Bucket bucket = buckets.computeIfAbsent(b.get("bucket").asText(), k -> new Bucket());
+        bucket.expected = b.get("checksum").asLong() & 0xffffffffL;
+        bucket.priority = b.get("priority").asInt();
+      }
+      d.get("removed_buckets").forEach(r -> buckets.remove(r.asText()));
+    } else if (n.has("data")) {
+      JsonNode d = n.get("data");
+      Bucket b = buckets.get(d.get("bucket").asText());
+      if (b == null) {
+        throw new AssertionError("data for a bucket not in the checkpoint: " + line);
+      }
+      for (JsonNode op : d.get("data")) {
+        String key = op.path("object_type").asText() + "/" + op.path("object_id").asText() + "/"
+            + op.path("subkey").asText();
+        long checksum = op.get("checksum").asLong();
+        switch (op.get("op").asText()) {
+          case "PUT", "REMOVE" -> {
+            Long old = b.rowChecksums.remove(key);
+            b.rows.remove(key);
+            if (old != null) {
+              b.add = OpChecksums.add(b.add, old);
+              b.op = OpChecksums.add(b.op, -old);
+            }
+            if (op.get("op").asText().equals("PUT")) {
+              b.rows.put(key, op.get("data").asText());
+              b.rowChecksums.put(key, checksum);
+              b.op = OpChecksums.add(b.op, checksum);
+            } else {
+              b.add = OpChecksums.add(b.add, checksum);
+            }
+          }
+          case "MOVE" -> b.add = OpChecksums.add(b.add, checksum);
+          case "CLEAR" -> {
+            b.rows.clear();
+            b.rowChecksums.clear();
+            b.add = checksum;
+            b.op = 0;
+          }
+          default -> throw new AssertionError("unknown op " + op);
+        }
+      }
+    } else if (n.has("checkpoint_complete")) {
+      verify(4);
+      completed++;
+    } else if (n.has("partial_checkpoint_complete")) {
+      verify(n.get("partial_checkpoint_complete").get("priority").asInt());
+    }
+  }
+
+  private void verify(int maxPriority) {
+    buckets.forEach((name, b) -> {
+      if (b.priority <= maxPriority && OpChecksums.add(b.add, b.op) != b.expected) {
+        throw new AssertionError("checksum mismatch for " + name + ": expected " + b.expected + " got "
+            + OpChecksums.add(b.add, b.op));
+      }
+    });
+  }
+
+  /** Visible rows across buckets: row key to data. */
+  Map<String, String> rows() {
+    Map<String, String> all = new LinkedHashMap<>();
+    buckets.values().forEach(b -> all.putAll(b.rows));
+    return all;
+  }
+}
