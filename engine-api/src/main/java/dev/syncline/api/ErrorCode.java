@@ -25,6 +25,20 @@ public enum ErrorCode {
   STORAGE_FAILED("SYNCLINE_S0001", 503),
   /** The requested rules version, bucket or checkpoint does not exist in storage. */
   NOT_FOUND("SYNCLINE_S0002", 404),
+  /** No token, or an Authorization header that is not {@code Token <jwt>} or {@code Bearer <jwt>}. */
+  AUTH_REQUIRED("PSYNC_S2106", 401),
+  /** The token is malformed, lacks {@code sub}/{@code iat}/{@code exp}, or no trusted key matches it. */
+  AUTH_INVALID("PSYNC_S2101", 401),
+  /** The token's signature does not verify with the matching key. */
+  AUTH_SIGNATURE("PSYNC_S2102", 401),
+  /** The token has expired. */
+  AUTH_EXPIRED("PSYNC_S2103", 401),
+  /** The token's lifetime ({@code exp - iat}) exceeds the allowed maximum. */
+  AUTH_LIFETIME("PSYNC_S2104", 401),
+  /** The token's {@code aud} is missing or not accepted. */
+  AUTH_AUDIENCE("PSYNC_S2105", 401),
+  /** The keys to verify tokens could not be fetched (JWKS request failed). */
+  AUTH_KEYS_UNAVAILABLE("PSYNC_S2204", 401),
   /** A connection would receive more buckets, or parameter results, than the configured limit (§5.5). */
   TOO_MANY_BUCKETS("PSYNC_S2305", 400),
   /** An unexpected internal failure; a bug in Syncline. */
