@@ -77,7 +77,7 @@ class SyncSessionTest {
   }
 
   /** Runs one checkpoint through the session into the client; returns the NDJSON lines. */
-  static List<String> sync(SyncSession session, Checkpoint c, LineClient client) throws Exception {
+  static List<String> sync(SyncSession session, Checkpoint c, ClientReplica client) throws Exception {
     List<String> lines = new ArrayList<>();
     for (SyncLine l : session.checkpoint(c)) {
       lines.add(NdjsonEncoder.encode(l));
@@ -97,7 +97,7 @@ class SyncSessionTest {
         SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")),
         SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l9", "description", "Not hers")),
         SourceChange.insert(ANNOUNCEMENTS, ID, row("id", "a1", "title", "Hello")));
-    LineClient client = new LineClient();
+    ClientReplica client = new ClientReplica();
     List<String> lines = sync(session("alice", Map.of()), c, client);
     assertThat(lines.get(0)).startsWith("{\"checkpoint\":{\"last_op_id\":\"" + c.opId() + "\"");
     assertThat(lines.get(1)).startsWith("{\"data\":{\"bucket\":\"announcements[]\"");
@@ -105,7 +105,7 @@ class SyncSessionTest {
         + "\",\"priority\":0}}\n");
     assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"checkpoint_complete\":{\"last_op_id\":\"" + c.opId()
         + "\"}}\n");
-    assertThat(client.completed).isEqualTo(1);
+    assertThat(client.completed()).isEqualTo(1);
     assertThat(client.rows()).hasSize(3).noneSatisfy((k, v) -> assertThat(v).contains("Not hers"));
   }
 
@@ -114,7 +114,7 @@ class SyncSessionTest {
     Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
         SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
     SyncSession session = session("alice", Map.of());
-    LineClient client = new LineClient();
+    ClientReplica client = new ClientReplica();
     sync(session, c1, client);
     Checkpoint c2 = commit(SourceChange.update(TODOS, ID, null, row("id", "t1", "list_id", "l1",
         "description", "Oat milk")));
@@ -123,7 +123,7 @@ class SyncSessionTest {
         + "\",\"updated_buckets\":[{\"bucket\":\"owned[\\\"l1\\\"]\"");
     assertThat(lines.get(1)).contains("\"after\":\"" + c1.opId() + "\"").contains("Oat milk")
         .doesNotContain("\"description\":\"Milk\"");
-    assertThat(client.completed).isEqualTo(2);
+    assertThat(client.completed()).isEqualTo(2);
     assertThat(client.rows().values()).anySatisfy(v -> assertThat(v).contains("Oat milk"));
   }
 
@@ -131,7 +131,7 @@ class SyncSessionTest {
   void an_unchanged_checkpoint_sends_nothing() throws Exception {
     Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
     SyncSession session = session("alice", Map.of());
-    LineClient client = new LineClient();
+    ClientReplica client = new ClientReplica();
     sync(session, c1, client);
     Checkpoint c2 = commit(SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "bob")));
     assertThat(sync(session, c2, client)).isEmpty();
@@ -142,7 +142,7 @@ class SyncSessionTest {
     Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
         SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
     SyncSession session = session("alice", Map.of());
-    LineClient client = new LineClient();
+    ClientReplica client = new ClientReplica();
     sync(session, c1, client);
     Checkpoint c2 = commit(SourceChange.update(LISTS, ID, null, row("id", "l1", "owner_id", "bob")));
     List<String> lines = sync(session, c2, client);
@@ -154,7 +154,7 @@ class SyncSessionTest {
   void a_reconnecting_client_receives_only_what_it_missed() throws Exception {
     Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
         SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
-    LineClient client = new LineClient();
+    ClientReplica client = new ClientReplica();
     sync(session("alice", Map.of()), c1, client);
     Checkpoint c2 = commit(SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l1",
         "description", "Eggs")));
@@ -169,12 +169,12 @@ class SyncSessionTest {
   void a_write_checkpoint_is_announced_once_replication_passes_it() throws Exception {
     Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
     SyncSession session = session("alice", Map.of());
-    LineClient client = new LineClient();
+    ClientReplica client = new ClientReplica();
     sync(session, c1, client);
     long id = storage.createWriteCheckpoint("alice/client-1", String.format("%016x", position + 1));
     Checkpoint c2 = batch.commit(String.format("%016x", ++position)).orElseThrow();
     List<String> lines = sync(session, c2, client);
     assertThat(lines.get(0)).contains("\"write_checkpoint\":\"" + id + "\"").contains("\"updated_buckets\":[]");
-    assertThat(client.writeCheckpoint).isEqualTo(Long.toString(id));
+    assertThat(client.writeCheckpoint()).isEqualTo(Long.toString(id));
   }
 }

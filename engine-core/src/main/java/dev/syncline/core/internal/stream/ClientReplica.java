@@ -6,14 +6,17 @@ import dev.syncline.core.internal.storage.OpChecksums;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Decodes NDJSON lines and applies them as the PowerSync client core does, verifying every bucket's checksum at each
- * (partial) checkpoint completion; fails loudly on a mismatch.
+ * A client's replica: decodes NDJSON sync lines and applies them as the PowerSync client core does (protocol §3.1),
+ * verifying every bucket's checksum at each (partial) checkpoint completion and failing loudly on a mismatch. For
+ * tests and the testkit's protocol client. Not thread-safe.
  */
-final class LineClient {
+public final class ClientReplica {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** One bucket's stored rows and checksum accumulators. */
   static final class Bucket {
     final Map<String, String> rows = new LinkedHashMap<>();
     final Map<String, Long> rowChecksums = new HashMap<>();
@@ -24,12 +27,22 @@ final class LineClient {
   }
 
   final Map<String, Bucket> buckets = new LinkedHashMap<>();
-  String lastOpId;
-  String writeCheckpoint;
+  @Nullable String lastOpId;
+  @Nullable String writeCheckpoint;
   int completed;
 
-  void accept(String line) throws Exception {
-    JsonNode n = JSON.readTree(line);
+  /**
+   * Applies one line.
+   *
+   * @throws AssertionError when a checksum does not match or the line breaks the protocol
+   */
+  public void accept(String line) {
+    JsonNode n;
+    try {
+      n = JSON.readTree(line);
+    } catch (java.io.IOException e) {
+      throw new AssertionError("not a JSON line: " + line, e);
+    }
     if (n.has("checkpoint")) {
       JsonNode c = n.get("checkpoint");
       lastOpId = c.get("last_op_id").asText();
@@ -106,8 +119,43 @@ final class LineClient {
     });
   }
 
+  /** The op id of the last checkpoint line. */
+  public @Nullable String lastOpId() {
+    return lastOpId;
+  }
+
+  /** The write checkpoint of the last checkpoint line. */
+  public @Nullable String writeCheckpoint() {
+    return writeCheckpoint;
+  }
+
+  /** How many checkpoints completed (and verified). */
+  public int completed() {
+    return completed;
+  }
+
+  /** The op id each held bucket is complete up to, as a reconnecting client sends in {@code buckets[].after}. */
+  public Map<String, String> positions() {
+    Map<String, String> out = new LinkedHashMap<>();
+    buckets.keySet().forEach(b -> out.put(b, lastOpId == null ? "0" : lastOpId));
+    return out;
+  }
+
+  /** The rows of one table as the client sees them: row id to data JSON (the newest op wins across buckets). */
+  public Map<String, String> table(String table) {
+    Map<String, String> out = new LinkedHashMap<>();
+    String prefix = table + "/";
+    buckets.values().forEach(b -> b.rows.forEach((key, data) -> {
+      // Keys are type/id/subkey; ids may contain slashes, subkeys and table names do not.
+      if (key.startsWith(prefix)) {
+        out.put(key.substring(prefix.length(), key.lastIndexOf('/')), data);
+      }
+    }));
+    return out;
+  }
+
   /** Visible rows across buckets: row key to data. */
-  Map<String, String> rows() {
+  public Map<String, String> rows() {
     Map<String, String> all = new LinkedHashMap<>();
     buckets.values().forEach(b -> all.putAll(b.rows));
     return all;

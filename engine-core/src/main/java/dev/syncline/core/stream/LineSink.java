@@ -1,0 +1,15 @@
+package dev.syncline.core.stream;
+
+import java.io.IOException;
+
+/**
+ * Where a transport receives the lines of one stream. Called by one stream thread at a time; {@link #send} may
+ * block until the line is handed to the network.
+ */
+public interface LineSink {
+  /** Writes and flushes one encoded line (NDJSON: including its newline). */
+  void send(String line) throws IOException;
+
+  /** Ends the response; idempotent. */
+  void close();
+}

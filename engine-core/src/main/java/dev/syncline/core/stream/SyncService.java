@@ -1,0 +1,295 @@
+package dev.syncline.core.stream;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.auth.AuthContext;
+import dev.syncline.api.auth.TokenVerifier;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.stream.SyncLine;
+import dev.syncline.api.stream.SyncRequest;
+import dev.syncline.core.internal.storage.ChecksumCache;
+import dev.syncline.core.internal.stream.NdjsonEncoder;
+import dev.syncline.core.internal.stream.SyncRequestParser;
+import dev.syncline.core.internal.stream.SyncSession;
+import dev.syncline.spi.storage.BucketStorage;
+import dev.syncline.spi.storage.Checkpoint;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Serves sync streams, independent of the transport: authenticates and parses a request, then pushes the lines of
+ * PowerSync protocol §2.3 into the transport's {@link LineSink} as checkpoints arrive, with {@code token_expires_in}
+ * keepalives about every 20 seconds and the end of the stream at token expiry.
+ *
+ * <p>Threads: no thread per connection. Work runs on the given scheduler: each connection is advanced there when a
+ * new checkpoint arrives (one run at a time per connection), and its keepalives are scheduled there. A client that
+ * reads slowly holds a scheduler thread while its lines are written. <em>Incubating</em>.
+ */
+public final class SyncService implements AutoCloseable {
+  private final SyncRules rules;
+  private final BucketStorage storage;
+  private final long versionId;
+  private final TokenVerifier tokenVerifier;
+  private final ScheduledExecutorService scheduler;
+  private final InstantSource clock;
+  private final Supplier<String> sourceHead;
+  private final ChecksumCache checksums;
+  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final AutoCloseable watch;
+
+  private SyncService(Builder b) {
+    this.rules = b.rules;
+    this.storage = b.storage;
+    this.versionId = b.versionId;
+    this.tokenVerifier = b.tokenVerifier;
+    this.scheduler = b.scheduler;
+    this.clock = b.clock;
+    this.sourceHead = b.sourceHead != null ? b.sourceHead
+        : () -> storage.latestCheckpoint(versionId).map(Checkpoint::position).orElse("");
+    this.checksums = new ChecksumCache(storage, versionId, 100_000, 8);
+    this.watch = storage.watchCheckpoints(versionId, c -> connections.forEach(Connection::schedule));
+  }
+
+  /** Starts configuring a service. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Configures a {@link SyncService}; every setting except {@code sourceHead} and {@code clock} is required. */
+  public static final class Builder {
+    private @Nullable SyncRules rules;
+    private @Nullable BucketStorage storage;
+    private long versionId = -1;
+    private @Nullable TokenVerifier tokenVerifier;
+    private @Nullable ScheduledExecutorService scheduler;
+    private InstantSource clock = InstantSource.system();
+    private @Nullable Supplier<String> sourceHead;
+
+    private Builder() {}
+
+    /** The compiled rules of the served version. */
+    public Builder rules(SyncRules rules) {
+      this.rules = Objects.requireNonNull(rules);
+      return this;
+    }
+
+    /** The storage and the rules version served from it. */
+    public Builder storage(BucketStorage storage, long versionId) {
+      this.storage = Objects.requireNonNull(storage);
+      this.versionId = versionId;
+      return this;
+    }
+
+    /** Verifies clients' tokens. */
+    public Builder tokenVerifier(TokenVerifier tokenVerifier) {
+      this.tokenVerifier = Objects.requireNonNull(tokenVerifier);
+      return this;
+    }
+
+    /** Runs stream work and keepalives; owned by the caller, who shuts it down after closing the service. */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler);
+      return this;
+    }
+
+    /** The clock for token expiry; default the system clock. */
+    public Builder clock(InstantSource clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    /**
+     * The source's current head position, recorded with write checkpoints (Postgres: the WAL insert LSN). Default:
+     * the latest checkpoint's position, right when the source is the storage's only writer.
+     */
+    public Builder sourceHead(Supplier<String> sourceHead) {
+      this.sourceHead = Objects.requireNonNull(sourceHead);
+      return this;
+    }
+
+    /** The service. */
+    public SyncService build() {
+      if (rules == null || storage == null || tokenVerifier == null || scheduler == null) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "SyncService needs rules, storage, tokenVerifier "
+            + "and scheduler");
+      }
+      return new SyncService(this);
+    }
+  }
+
+  /**
+   * Authenticates and parses a stream request, then starts streaming into {@code sink}.
+   *
+   * @throws SynclineException with a 4xx code before anything is streamed; the transport answers with the envelope
+   */
+  public AutoCloseable openStream(@Nullable String authorization, byte[] body, LineSink sink) {
+    AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
+    SyncRequest request = SyncRequestParser.parse(body, auth);
+    Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request), sink);
+    connections.add(c);
+    c.scheduleKeepalive();
+    c.schedule();
+    return c::close;
+  }
+
+  /** {@code GET /write-checkpoint2.json}: creates the next write checkpoint of the user and client. */
+  public long writeCheckpoint(@Nullable String authorization, @Nullable String clientId) {
+    AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
+    return storage.createWriteCheckpoint(userKey(auth, clientId), sourceHead.get());
+  }
+
+  /** {@code POST /sync/checkpoint-request}: records a client-chosen write checkpoint id. */
+  public long checkpointRequest(@Nullable String authorization, @Nullable String clientId, long requestedId) {
+    AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
+    if (requestedId < 1) {
+      throw new SynclineException(ErrorCode.INVALID_REQUEST, "checkpoint_request_id must be at least 1");
+    }
+    return storage.requestWriteCheckpoint(userKey(auth, clientId), requestedId, sourceHead.get());
+  }
+
+  private static String userKey(AuthContext auth, @Nullable String clientId) {
+    return auth.userKey() + (clientId == null ? "" : "/" + clientId);
+  }
+
+  /** Number of open streams. */
+  public int openStreams() {
+    return connections.size();
+  }
+
+  /** Ends every stream and stops watching checkpoints; idempotent. */
+  @Override
+  public void close() {
+    try {
+      watch.close();
+    } catch (Exception e) {
+      // Nothing else to release.
+    }
+    connections.forEach(Connection::close);
+  }
+
+  /** One open stream. */
+  private final class Connection {
+    private final AuthContext auth;
+    private final SyncSession session;
+    private final LineSink sink;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean dirty = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile @Nullable ScheduledFuture<?> keepalive;
+    private @Nullable Checkpoint last;
+
+    Connection(AuthContext auth, SyncSession session, LineSink sink) {
+      this.auth = auth;
+      this.session = session;
+      this.sink = sink;
+    }
+
+    void schedule() {
+      if (!closed.get()) {
+        scheduler.execute(this::advance);
+      }
+    }
+
+    /** Sends what the latest checkpoint means for this client; one run at a time, reruns if asked meanwhile. */
+    private void advance() {
+      if (!running.compareAndSet(false, true)) {
+        dirty.set(true);
+        return;
+      }
+      try {
+        do {
+          dirty.set(false);
+          Optional<Checkpoint> latest = storage.latestCheckpoint(versionId);
+          if (latest.isEmpty() || latest.get().equals(last) || closed.get()) {
+            continue;
+          }
+          Checkpoint c = latest.get();
+          last = c;
+          var lines = session.checkpoint(c);
+          for (SyncLine l : lines) {
+            sink.send(NdjsonEncoder.encode(l));
+          }
+          if (!lines.isEmpty()) {
+            IOException[] failure = new IOException[1];
+            session.data(c, l -> {
+              if (failure[0] == null) {
+                try {
+                  sink.send(NdjsonEncoder.encode(l));
+                } catch (IOException e) {
+                  failure[0] = e;
+                }
+              }
+            });
+            if (failure[0] != null) {
+              throw failure[0];
+            }
+          }
+        } while (dirty.get() && !closed.get());
+      } catch (IOException | RuntimeException e) {
+        // The client went away, or the stream cannot continue (e.g. too many buckets): end it; the client
+        // reconnects and gets a fresh start.
+        close();
+      } finally {
+        running.set(false);
+      }
+      if (dirty.get() && !closed.get()) {
+        schedule();
+      }
+    }
+
+    void scheduleKeepalive() {
+      long seconds = Duration.between(clock.instant(), auth.expiresAt()).toSeconds();
+      if (seconds <= 0) {
+        scheduler.execute(this::expire);
+        return;
+      }
+      long delay = Math.min(seconds, 18 + ThreadLocalRandom.current().nextLong(5));
+      keepalive = scheduler.schedule(() -> {
+        long left = Math.max(0, (long) Math.ceil(Duration.between(clock.instant(), auth.expiresAt()).toMillis()
+            / 1000.0));
+        if (left <= 0) {
+          expire();
+          return;
+        }
+        try {
+          sink.send(NdjsonEncoder.encode(new SyncLine.TokenExpiresIn(left)));
+          scheduleKeepalive();
+        } catch (IOException e) {
+          close();
+        }
+      }, delay, TimeUnit.SECONDS);
+    }
+
+    private void expire() {
+      try {
+        sink.send(NdjsonEncoder.encode(new SyncLine.TokenExpiresIn(0)));
+      } catch (IOException e) {
+        // Closing anyway.
+      }
+      close();
+    }
+
+    void close() {
+      if (closed.compareAndSet(false, true)) {
+        connections.remove(this);
+        ScheduledFuture<?> k = keepalive;
+        if (k != null) {
+          k.cancel(false);
+        }
+        sink.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,198 @@
+package dev.syncline.testkit;
+
+import dev.syncline.core.internal.stream.ClientReplica;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Speaks the PowerSync sync protocol over HTTP as the official clients do: posts {@code /sync/stream}, applies every
+ * line to a replica, checks each bucket's checksum at every checkpoint completion (failing loudly on a mismatch),
+ * and reconnects with {@code buckets[].after}. For tests; thread-safe for the test thread and its own reader thread.
+ *
+ * <pre>{@code
+ * try (ProtocolClient client = ProtocolClient.connect(server, token)) {
+ *   client.awaitCheckpoints(1, Duration.ofSeconds(10));
+ *   assertThat(client.table("todos")).containsKey("t1");
+ * }
+ * }</pre>
+ */
+public final class ProtocolClient implements AutoCloseable {
+  private final ClientReplica replica;
+  private final List<String> lines = new ArrayList<>();
+  private final Thread reader;
+  private final HttpResponse<InputStream> response;
+  private volatile @Nullable Throwable failure;
+  private volatile boolean ended;
+
+  private ProtocolClient(ClientReplica replica, HttpResponse<InputStream> response) {
+    this.replica = replica;
+    this.response = response;
+    this.reader = new Thread(this::read, "protocol-client-reader");
+    this.reader.setDaemon(true);
+    this.reader.start();
+  }
+
+  /** Connects as a new client (no buckets held). */
+  public static ProtocolClient connect(URI baseUri, String token) throws IOException, InterruptedException {
+    return connect(baseUri, token, new ClientReplica(), false);
+  }
+
+  /** Reconnects with the buckets and positions {@code previous} holds, as a client does after a disconnect. */
+  public static ProtocolClient reconnect(URI baseUri, String token, ProtocolClient previous)
+      throws IOException, InterruptedException {
+    previous.close();
+    return connect(baseUri, token, previous.replica, false);
+  }
+
+  /** Connects, optionally asking for gzip. */
+  static ProtocolClient connect(URI baseUri, String token, ClientReplica replica, boolean gzip)
+      throws IOException, InterruptedException {
+    StringBuilder buckets = new StringBuilder("[");
+    synchronized (replica) {
+      for (Map.Entry<String, String> e : replica.positions().entrySet()) {
+        if (buckets.length() > 1) {
+          buckets.append(',');
+        }
+        buckets.append("{\"name\":").append(dev.syncline.api.WireFormat.quote(e.getKey())).append(",\"after\":\"")
+            .append(e.getValue()).append("\"}");
+      }
+    }
+    buckets.append(']');
+    String body = "{\"buckets\":" + buckets + ",\"include_checksum\":true,\"raw_data\":true,\"binary_data\":true,"
+        + "\"client_id\":\"protocol-client\",\"parameters\":null,"
+        + "\"streams\":{\"include_defaults\":true,\"subscriptions\":[]}}";
+    HttpRequest.Builder request = HttpRequest.newBuilder(baseUri.resolve("/sync/stream"))
+        .header("Authorization", "Token " + token).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (gzip) {
+      request.header("Accept-Encoding", "gzip");
+    }
+    HttpResponse<InputStream> response = HttpClient.newHttpClient().send(request.build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    if (response.statusCode() != 200) {
+      String error;
+      try (InputStream in = response.body()) {
+        error = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+      throw new IOException("sync stream refused with " + response.statusCode() + ": " + error);
+    }
+    return new ProtocolClient(replica, response);
+  }
+
+  private void read() {
+    try {
+      InputStream in = response.body();
+      if (response.headers().firstValue("Content-Encoding").orElse("").equals("gzip")) {
+        in = new GZIPInputStream(in);
+      }
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          synchronized (replica) {
+            lines.add(line);
+            replica.accept(line);
+            replica.notifyAll();
+          }
+        }
+      }
+    } catch (IOException e) {
+      // Closed by us, or the server ended the stream.
+    } catch (Throwable t) {
+      failure = t;
+    } finally {
+      ended = true;
+      synchronized (replica) {
+        replica.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Waits until at least {@code count} checkpoints completed on this replica (they are verified as they complete).
+   *
+   * @throws AssertionError on a checksum mismatch, a protocol error, or when the wait times out
+   */
+  public void awaitCheckpoints(int count, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (replica) {
+      while (replica.completed() < count) {
+        checkFailure();
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || ended) {
+          throw new AssertionError("expected " + count + " completed checkpoints, got " + replica.completed()
+              + (ended ? " before the stream ended" : " in " + timeout) + "; lines: " + lines);
+        }
+        TimeUnit.NANOSECONDS.timedWait(replica, left);
+      }
+    }
+    checkFailure();
+  }
+
+  /** Waits until the server ends the stream. */
+  public void awaitEnd(Duration timeout) throws InterruptedException {
+    reader.join(timeout.toMillis());
+    if (!ended) {
+      throw new AssertionError("the stream did not end in " + timeout);
+    }
+    checkFailure();
+  }
+
+  private void checkFailure() {
+    Throwable f = failure;
+    if (f != null) {
+      throw new AssertionError("sync stream failed: " + f.getMessage(), f);
+    }
+  }
+
+  /** Checkpoints completed on this replica so far. */
+  public int completedCheckpoints() {
+    synchronized (replica) {
+      return replica.completed();
+    }
+  }
+
+  /** Rows of a client-side table: row id to data JSON. */
+  public Map<String, String> table(String table) {
+    synchronized (replica) {
+      return replica.table(table);
+    }
+  }
+
+  /** The write checkpoint of the latest checkpoint line. */
+  public @Nullable String writeCheckpoint() {
+    synchronized (replica) {
+      return replica.writeCheckpoint();
+    }
+  }
+
+  /** Every line received on this connection. */
+  public List<String> lines() {
+    synchronized (replica) {
+      return List.copyOf(lines);
+    }
+  }
+
+  /** Closes the connection. */
+  @Override
+  public void close() {
+    try {
+      response.body().close();
+    } catch (IOException e) {
+      // Already closed.
+    }
+  }
+}

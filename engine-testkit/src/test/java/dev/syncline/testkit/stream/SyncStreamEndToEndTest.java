@@ -1,0 +1,208 @@
+package dev.syncline.testkit.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.syncline.api.SourceRow;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.auth.JwtTokenVerifier;
+import dev.syncline.core.internal.replicate.BatchBuilder;
+import dev.syncline.core.rules.SyncRulesCompiler;
+import dev.syncline.core.storage.InMemoryBucketStorage;
+import dev.syncline.core.stream.JdkHttpSyncServer;
+import dev.syncline.core.stream.SyncService;
+import dev.syncline.spi.source.SourceChange;
+import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.testkit.ProtocolClient;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Rows written to storage reach a protocol-speaking client over real HTTP, with verified checksums. */
+class SyncStreamEndToEndTest {
+  static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+  static final SyncRules RULES = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
+      bucket_definitions:
+        owned:
+          parameters: SELECT id AS list_id FROM lists WHERE owner_id = request.user_id()
+          data:
+            - SELECT * FROM lists WHERE id = bucket.list_id
+            - SELECT * FROM todos WHERE list_id = bucket.list_id
+      """, "rules.yaml"));
+  static final List<String> ID = List.of("id");
+  static final TableRef LISTS = TableRef.of("public", "lists");
+  static final TableRef TODOS = TableRef.of("public", "todos");
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  InMemoryBucketStorage storage;
+  long version;
+  BucketStorageWriter writer;
+  BatchBuilder batch;
+  ScheduledExecutorService scheduler;
+  JdkHttpSyncServer server;
+  URI base;
+  long position;
+
+  @BeforeEach
+  void start() throws Exception {
+    storage = new InMemoryBucketStorage();
+    version = storage.addRulesVersion("rules").id();
+    writer = storage.openWriter(version);
+    batch = new BatchBuilder(RULES, writer, e -> {
+      throw new AssertionError(e.toString());
+    });
+    scheduler = Executors.newScheduledThreadPool(2);
+    SyncService service = SyncService.builder().rules(RULES).storage(storage, version).scheduler(scheduler)
+        .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SECRET, null).build()).build();
+    server = JdkHttpSyncServer.start(new InetSocketAddress("127.0.0.1", 0), service, "*",
+        Executors.newFixedThreadPool(2));
+    base = server.baseUri();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    scheduler.shutdownNow();
+    writer.close();
+  }
+
+  static String token(String user, Duration lifetime) throws Exception {
+    Instant now = Instant.now();
+    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(user)
+        .audience("test").issueTime(Date.from(now)).expirationTime(Date.from(now.plus(lifetime))).build());
+    jwt.sign(new MACSigner(SECRET));
+    return jwt.serialize();
+  }
+
+  void commit(SourceChange... changes) {
+    for (SourceChange c : changes) {
+      batch.apply(c);
+    }
+    batch.commit(String.format("%016x", ++position));
+  }
+
+  static SourceRow row(String... kv) {
+    SourceRow.Builder b = SourceRow.builder();
+    for (int i = 0; i < kv.length; i += 2) {
+      b.put(kv[i], kv[i + 1]);
+    }
+    return b.build();
+  }
+
+  HttpResponse<String> http(String method, String path, String auth, String body) throws Exception {
+    HttpRequest.Builder r = HttpRequest.newBuilder(base.resolve(path)).method(method, body == null
+        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (auth != null) {
+      r.header("Authorization", auth);
+    }
+    return HttpClient.newHttpClient().send(r.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void a_client_syncs_its_rows_then_live_changes() throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")),
+        SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l2", "description", "Bob's")));
+    try (ProtocolClient client = ProtocolClient.connect(base, token("alice", Duration.ofHours(1)))) {
+      client.awaitCheckpoints(1, WAIT);
+      assertThat(client.table("todos")).containsOnlyKeys("t1");
+      commit(SourceChange.update(TODOS, ID, null, row("id", "t1", "list_id", "l1", "description", "Oat milk")),
+          SourceChange.insert(TODOS, ID, row("id", "t3", "list_id", "l1", "description", "Eggs")));
+      client.awaitCheckpoints(2, WAIT);
+      assertThat(client.table("todos")).containsOnlyKeys("t1", "t3");
+      assertThat(client.table("todos").get("t1")).contains("Oat milk");
+      assertThat(client.lines()).anySatisfy(l -> assertThat(l).startsWith("{\"checkpoint_diff\":"));
+    }
+  }
+
+  @Test
+  void a_reconnecting_client_receives_only_what_it_missed() throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
+    String token = token("alice", Duration.ofHours(1));
+    ProtocolClient first = ProtocolClient.connect(base, token);
+    first.awaitCheckpoints(1, WAIT);
+    first.close();
+    commit(SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l1", "description", "Eggs")));
+    try (ProtocolClient second = ProtocolClient.reconnect(base, token, first)) {
+      second.awaitCheckpoints(2, WAIT);
+      assertThat(second.table("todos")).containsOnlyKeys("t1", "t2");
+      assertThat(String.join("\n", second.lines())).contains("Eggs").doesNotContain("Milk");
+    }
+  }
+
+  @Test
+  void a_write_checkpoint_round_trips() throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
+    String token = token("alice", Duration.ofHours(1));
+    try (ProtocolClient client = ProtocolClient.connect(base, token)) {
+      client.awaitCheckpoints(1, WAIT);
+      HttpResponse<String> r = http("GET", "/write-checkpoint2.json?client_id=protocol-client", "Token " + token,
+          null);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("{\"data\":{\"write_checkpoint\":\"1\"}}");
+      batch.commit(String.format("%016x", ++position));
+      client.awaitCheckpoints(2, WAIT);
+      assertThat(client.writeCheckpoint()).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void the_stream_ends_when_the_token_expires() throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
+    try (ProtocolClient client = ProtocolClient.connect(base, token("alice", Duration.ofSeconds(2)))) {
+      client.awaitCheckpoints(1, WAIT);
+      client.awaitEnd(WAIT);
+      List<String> lines = client.lines();
+      assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"token_expires_in\":0}");
+    }
+  }
+
+  @Test
+  void bad_requests_get_the_error_envelope_and_the_server_stays_healthy() throws Exception {
+    String token = token("alice", Duration.ofHours(1));
+    for (int i = 0; i < 20; i++) {
+      HttpResponse<String> noAuth = http("POST", "/sync/stream", null, "{}");
+      assertThat(noAuth.statusCode()).isEqualTo(401);
+      assertThat(noAuth.body()).contains("\"code\":\"PSYNC_S2106\"");
+      HttpResponse<String> badToken = http("POST", "/sync/stream", "Bearer x.y.z", "{}");
+      assertThat(badToken.statusCode()).isEqualTo(401);
+      assertThat(badToken.body()).contains("\"code\":\"PSYNC_S2101\"");
+      HttpResponse<String> badJson = http("POST", "/sync/stream", "Token " + token, "{not json");
+      assertThat(badJson.statusCode()).isEqualTo(400);
+      assertThat(badJson.body()).contains("\"code\":\"PSYNC_S2001\"").doesNotContain("Exception");
+      HttpResponse<String> badTypes = http("POST", "/sync/stream", "Token " + token, "{\"buckets\":5}");
+      assertThat(badTypes.statusCode()).isEqualTo(400);
+      HttpResponse<String> huge = http("POST", "/sync/stream", "Token " + token, "x".repeat(2 << 20));
+      assertThat(huge.statusCode()).isEqualTo(400);
+      HttpResponse<String> unknown = http("GET", "/nope", null, null);
+      assertThat(unknown.statusCode()).isEqualTo(404);
+      assertThat(unknown.body()).startsWith("{\"error\":");
+      HttpResponse<String> badRequestId = http("POST", "/sync/checkpoint-request", "Token " + token,
+          "{\"client_id\":\"c\",\"checkpoint_request_id\":0}");
+      assertThat(badRequestId.statusCode()).isEqualTo(400);
+    }
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
+    try (ProtocolClient client = ProtocolClient.connect(base, token)) {
+      client.awaitCheckpoints(1, WAIT);
+    }
+  }
+}
