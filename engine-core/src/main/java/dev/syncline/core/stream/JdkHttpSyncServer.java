@@ -112,6 +112,13 @@ public final class JdkHttpSyncServer implements AutoCloseable {
     try (InputStream in = exchange.getRequestBody()) {
       byte[] body = in.readNBytes(SyncRequestParser.MAX_BODY_BYTES + 1);
       if (body.length > SyncRequestParser.MAX_BODY_BYTES) {
+        // Read the rest (up to a bound) so the error response is not lost to a connection reset.
+        long drained = 0;
+        byte[] scratch = new byte[64 * 1024];
+        int n;
+        while (drained < 64L * SyncRequestParser.MAX_BODY_BYTES && (n = in.read(scratch)) > 0) {
+          drained += n;
+        }
         throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: request body is larger than "
             + SyncRequestParser.MAX_BODY_BYTES + " bytes");
       }
