@@ -37,6 +37,7 @@ public final class ProtocolClient implements AutoCloseable {
   private final HttpResponse<InputStream> response;
   private volatile @Nullable Throwable failure;
   private volatile boolean ended;
+  private volatile String contentType = "";
 
   private ProtocolClient(ClientReplica replica, HttpResponse<InputStream> response) {
     this.replica = replica;
@@ -46,20 +47,28 @@ public final class ProtocolClient implements AutoCloseable {
     this.reader.start();
   }
 
-  /** Connects as a new client (no buckets held). */
+  /** Connects as a new client (no buckets held), reading NDJSON. */
   public static ProtocolClient connect(URI baseUri, String token) throws IOException, InterruptedException {
-    return connect(baseUri, token, new ClientReplica(), false);
+    return connect(baseUri, token, new ClientReplica(), false, false);
+  }
+
+  /**
+   * Connects as a new client asking for the encodings the Rust-core SDKs use: BSON lines ({@code Accept:
+   * application/vnd.powersync.bson-stream}) and gzip; reads whatever the server chose.
+   */
+  public static ProtocolClient connectPreferringBsonAndGzip(URI baseUri, String token)
+      throws IOException, InterruptedException {
+    return connect(baseUri, token, new ClientReplica(), true, true);
   }
 
   /** Reconnects with the buckets and positions {@code previous} holds, as a client does after a disconnect. */
   public static ProtocolClient reconnect(URI baseUri, String token, ProtocolClient previous)
       throws IOException, InterruptedException {
     previous.close();
-    return connect(baseUri, token, previous.replica, false);
+    return connect(baseUri, token, previous.replica, false, false);
   }
 
-  /** Connects, optionally asking for gzip. */
-  static ProtocolClient connect(URI baseUri, String token, ClientReplica replica, boolean gzip)
+  static ProtocolClient connect(URI baseUri, String token, ClientReplica replica, boolean gzip, boolean bson)
       throws IOException, InterruptedException {
     StringBuilder buckets = new StringBuilder("[");
     synchronized (replica) {
@@ -81,6 +90,9 @@ public final class ProtocolClient implements AutoCloseable {
     if (gzip) {
       request.header("Accept-Encoding", "gzip");
     }
+    if (bson) {
+      request.header("Accept", "application/vnd.powersync.bson-stream;q=0.9, application/x-ndjson;q=0.8");
+    }
     HttpResponse<InputStream> response = HttpClient.newHttpClient().send(request.build(),
         HttpResponse.BodyHandlers.ofInputStream());
     if (response.statusCode() != 200) {
@@ -99,13 +111,17 @@ public final class ProtocolClient implements AutoCloseable {
       if (response.headers().firstValue("Content-Encoding").orElse("").equals("gzip")) {
         in = new GZIPInputStream(in);
       }
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      contentType = response.headers().firstValue("Content-Type").orElse("");
+      if (contentType.startsWith("application/vnd.powersync.bson-stream")) {
         String line;
-        while ((line = r.readLine()) != null) {
-          synchronized (replica) {
-            lines.add(line);
-            replica.accept(line);
-            replica.notifyAll();
+        while ((line = dev.syncline.core.internal.stream.BsonDecoder.next(in)) != null) {
+          apply(line);
+        }
+      } else {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = r.readLine()) != null) {
+            apply(line);
           }
         }
       }
@@ -119,6 +135,24 @@ public final class ProtocolClient implements AutoCloseable {
         replica.notifyAll();
       }
     }
+  }
+
+  private void apply(String line) {
+    synchronized (replica) {
+      lines.add(line);
+      replica.accept(line);
+      replica.notifyAll();
+    }
+  }
+
+  /** The response's content type ({@code application/x-ndjson} or {@code application/vnd.powersync.bson-stream}). */
+  public String contentType() {
+    return contentType;
+  }
+
+  /** The response's content encoding, or an empty string. */
+  public String contentEncoding() {
+    return response.headers().firstValue("Content-Encoding").orElse("");
   }
 
   /**

@@ -129,9 +129,10 @@ public final class JdkHttpSyncServer implements AutoCloseable {
   private void stream(HttpExchange exchange) throws IOException {
     byte[] body = body(exchange);
     boolean gzip = accepts(exchange.getRequestHeaders().getFirst("Accept-Encoding"), "gzip");
-    ExchangeSink sink = new ExchangeSink(exchange, gzip);
+    boolean bson = StreamFormats.prefersBson(exchange.getRequestHeaders().getFirst("Accept"));
+    ExchangeSink sink = new ExchangeSink(exchange, gzip, bson);
     // Authentication and validation happen before any byte of the response; failures become the envelope.
-    service.openStream(exchange.getRequestHeaders().getFirst("Authorization"), body, sink);
+    service.openStream(exchange.getRequestHeaders().getFirst("Authorization"), body, sink, bson);
     sink.begin();
   }
 
@@ -206,12 +207,14 @@ public final class JdkHttpSyncServer implements AutoCloseable {
   private static final class ExchangeSink implements LineSink {
     private final HttpExchange exchange;
     private final boolean gzip;
+    private final boolean bson;
     private @Nullable OutputStream out;
     private boolean closed;
 
-    ExchangeSink(HttpExchange exchange, boolean gzip) {
+    ExchangeSink(HttpExchange exchange, boolean gzip, boolean bson) {
       this.exchange = exchange;
       this.gzip = gzip;
+      this.bson = bson;
     }
 
     /** Sends the response headers now, so the client knows the stream is open before the first line. */
@@ -223,20 +226,20 @@ public final class JdkHttpSyncServer implements AutoCloseable {
     }
 
     @Override
-    public synchronized void send(String line) throws IOException {
+    public synchronized void send(byte[] line) throws IOException {
       if (closed) {
         throw new IOException("stream closed");
       }
       if (out == null) {
         open();
       }
-      out.write(line.getBytes(StandardCharsets.UTF_8));
+      out.write(line);
       out.flush();
     }
 
     private void open() throws IOException {
       Headers h = exchange.getResponseHeaders();
-      h.set("Content-Type", "application/x-ndjson");
+      h.set("Content-Type", bson ? StreamFormats.BSON : StreamFormats.NDJSON);
       h.set("X-Accel-Buffering", "no");
       h.set("Cache-Control", "no-store");
       if (gzip) {

@@ -7,8 +7,8 @@ import java.io.IOException;
  * block until the line is handed to the network.
  */
 public interface LineSink {
-  /** Writes and flushes one encoded line (NDJSON: including its newline). */
-  void send(String line) throws IOException;
+  /** Writes and flushes one encoded line (NDJSON including its newline, or one BSON document). */
+  void send(byte[] line) throws IOException;
 
   /** Ends the response; idempotent. */
   void close();

@@ -8,12 +8,14 @@ import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.stream.SyncLine;
 import dev.syncline.api.stream.SyncRequest;
 import dev.syncline.core.internal.storage.ChecksumCache;
+import dev.syncline.core.internal.stream.BsonEncoder;
 import dev.syncline.core.internal.stream.NdjsonEncoder;
 import dev.syncline.core.internal.stream.SyncRequestParser;
 import dev.syncline.core.internal.stream.SyncSession;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
@@ -135,9 +137,18 @@ public final class SyncService implements AutoCloseable {
    * @throws SynclineException with a 4xx code before anything is streamed; the transport answers with the envelope
    */
   public AutoCloseable openStream(@Nullable String authorization, byte[] body, LineSink sink) {
+    return openStream(authorization, body, sink, false);
+  }
+
+  /**
+   * Like {@link #openStream(String, byte[], LineSink)}, encoding lines as BSON documents when {@code bson} (the
+   * client preferred {@code application/vnd.powersync.bson-stream}).
+   */
+  public AutoCloseable openStream(@Nullable String authorization, byte[] body, LineSink sink, boolean bson) {
     AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
     SyncRequest request = SyncRequestParser.parse(body, auth);
-    Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request), sink);
+    Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request), sink,
+        bson ? BsonEncoder::encode : l -> NdjsonEncoder.encode(l).getBytes(StandardCharsets.UTF_8));
     connections.add(c);
     c.scheduleKeepalive();
     c.schedule();
@@ -184,16 +195,19 @@ public final class SyncService implements AutoCloseable {
     private final AuthContext auth;
     private final SyncSession session;
     private final LineSink sink;
+    private final java.util.function.Function<SyncLine, byte[]> encoder;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean dirty = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile @Nullable ScheduledFuture<?> keepalive;
     private @Nullable Checkpoint last;
 
-    Connection(AuthContext auth, SyncSession session, LineSink sink) {
+    Connection(AuthContext auth, SyncSession session, LineSink sink,
+        java.util.function.Function<SyncLine, byte[]> encoder) {
       this.auth = auth;
       this.session = session;
       this.sink = sink;
+      this.encoder = encoder;
     }
 
     void schedule() {
@@ -219,14 +233,14 @@ public final class SyncService implements AutoCloseable {
           last = c;
           var lines = session.checkpoint(c);
           for (SyncLine l : lines) {
-            sink.send(NdjsonEncoder.encode(l));
+            sink.send(encoder.apply(l));
           }
           if (!lines.isEmpty()) {
             IOException[] failure = new IOException[1];
             session.data(c, l -> {
               if (failure[0] == null) {
                 try {
-                  sink.send(NdjsonEncoder.encode(l));
+                  sink.send(encoder.apply(l));
                 } catch (IOException e) {
                   failure[0] = e;
                 }
@@ -264,7 +278,7 @@ public final class SyncService implements AutoCloseable {
           return;
         }
         try {
-          sink.send(NdjsonEncoder.encode(new SyncLine.TokenExpiresIn(left)));
+          sink.send(encoder.apply(new SyncLine.TokenExpiresIn(left)));
           scheduleKeepalive();
         } catch (IOException e) {
           close();
@@ -274,7 +288,7 @@ public final class SyncService implements AutoCloseable {
 
     private void expire() {
       try {
-        sink.send(NdjsonEncoder.encode(new SyncLine.TokenExpiresIn(0)));
+        sink.send(encoder.apply(new SyncLine.TokenExpiresIn(0)));
       } catch (IOException e) {
         // Closing anyway.
       }

@@ -134,6 +134,22 @@ class SyncStreamEndToEndTest {
   }
 
   @Test
+  void clients_preferring_bson_and_gzip_get_them() throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk 😀")));
+    try (ProtocolClient client = ProtocolClient.connectPreferringBsonAndGzip(base, token("alice",
+        Duration.ofHours(1)))) {
+      client.awaitCheckpoints(1, WAIT);
+      assertThat(client.contentType()).isEqualTo("application/vnd.powersync.bson-stream");
+      assertThat(client.contentEncoding()).isEqualTo("gzip");
+      assertThat(client.table("todos").get("t1")).contains("Milk 😀");
+      commit(SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l1", "description", "Eggs")));
+      client.awaitCheckpoints(2, WAIT);
+      assertThat(client.table("todos")).containsOnlyKeys("t1", "t2");
+    }
+  }
+
+  @Test
   void a_reconnecting_client_receives_only_what_it_missed() throws Exception {
     commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
         SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
