@@ -1,20 +1,15 @@
 package dev.syncline.bench;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
 import dev.syncline.core.internal.storage.ChecksumCache;
 import dev.syncline.core.internal.storage.OpChecksums;
-import dev.syncline.core.storage.InMemoryBucketStorage;
-import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.NewOp;
 import dev.syncline.spi.storage.OpRecord;
 import dev.syncline.spi.storage.WriteBatch;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,8 +45,7 @@ public class StorageBenchmark {
   @Param({"memory", "postgres", "postgres-durable"})
   public String storageKind;
 
-  EmbeddedPostgres postgres;
-  HikariDataSource dataSource;
+  BenchStorage bench;
   BucketStorage storage;
   long version;
   BucketStorageWriter writer;
@@ -65,21 +59,8 @@ public class StorageBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    if (storageKind.startsWith("postgres")) {
-      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
-      if (storageKind.equals("postgres")) {
-        builder.setServerConfig("fsync", "off").setServerConfig("synchronous_commit", "off")
-            .setServerConfig("full_page_writes", "off");
-      }
-      postgres = builder.start();
-      HikariConfig config = new HikariConfig();
-      config.setJdbcUrl(postgres.getJdbcUrl("postgres", "postgres"));
-      config.setMaximumPoolSize(4);
-      dataSource = new HikariDataSource(config);
-      storage = JdbcBucketStorage.builder(dataSource).build();
-    } else {
-      storage = new InMemoryBucketStorage();
-    }
+    bench = BenchStorage.open(storageKind);
+    storage = bench.storage;
     version = storage.addRulesVersion("append").id();
     writer = storage.openWriter(version);
 
@@ -101,13 +82,7 @@ public class StorageBenchmark {
   public void tearDown() throws IOException {
     writer.close();
     readWriter.close();
-    storage.close();
-    if (dataSource != null) {
-      dataSource.close();
-    }
-    if (postgres != null) {
-      postgres.close();
-    }
+    bench.close();
   }
 
   static NewOp put(String bucket, String id, String data) {

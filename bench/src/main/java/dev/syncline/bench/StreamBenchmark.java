@@ -5,23 +5,18 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.syncline.api.OpType;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.internal.storage.OpChecksums;
 import dev.syncline.core.rules.SyncRulesCompiler;
-import dev.syncline.core.storage.InMemoryBucketStorage;
-import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.core.stream.JdkHttpSyncServer;
 import dev.syncline.core.stream.SyncService;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.NewOp;
 import dev.syncline.spi.storage.WriteBatch;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -65,11 +60,11 @@ public class StreamBenchmark {
   static final int OPS = 1_000_000;
   static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
 
-  @Param({"memory", "postgres"})
+  /** {@code postgres-durable}: embedded PostgreSQL with its default (durable) settings. */
+  @Param({"memory", "postgres-durable"})
   public String storageKind;
 
-  EmbeddedPostgres postgres;
-  HikariDataSource dataSource;
+  BenchStorage bench;
   BucketStorage storage;
   ScheduledExecutorService scheduler;
   JdkHttpSyncServer server;
@@ -77,16 +72,8 @@ public class StreamBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    if (storageKind.equals("postgres")) {
-      postgres = EmbeddedPostgres.builder().start();
-      HikariConfig config = new HikariConfig();
-      config.setJdbcUrl(postgres.getJdbcUrl("postgres", "postgres"));
-      config.setMaximumPoolSize(4);
-      dataSource = new HikariDataSource(config);
-      storage = JdbcBucketStorage.builder(dataSource).build();
-    } else {
-      storage = new InMemoryBucketStorage();
-    }
+    bench = BenchStorage.open(storageKind);
+    storage = bench.storage;
     SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(
         "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n", "bench.yaml"));
     long version = storage.addRulesVersion("bench").id();
@@ -118,13 +105,7 @@ public class StreamBenchmark {
   public void tearDown() throws Exception {
     server.close();
     scheduler.shutdownNow();
-    storage.close();
-    if (dataSource != null) {
-      dataSource.close();
-    }
-    if (postgres != null) {
-      postgres.close();
-    }
+    bench.close();
   }
 
   @Benchmark
