@@ -48,6 +48,7 @@ public final class SyncService implements AutoCloseable {
   private final InstantSource clock;
   private final Supplier<String> sourceHead;
   private final ChecksumCache checksums;
+  private final int maxBuckets;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final AutoCloseable watch;
 
@@ -61,6 +62,7 @@ public final class SyncService implements AutoCloseable {
     this.sourceHead = b.sourceHead != null ? b.sourceHead
         : () -> storage.latestCheckpoint(versionId).map(Checkpoint::position).orElse("");
     this.checksums = new ChecksumCache(storage, versionId, 100_000, 8);
+    this.maxBuckets = b.maxBuckets;
     this.watch = storage.watchCheckpoints(versionId, c -> connections.forEach(Connection::schedule));
   }
 
@@ -78,8 +80,18 @@ public final class SyncService implements AutoCloseable {
     private @Nullable ScheduledExecutorService scheduler;
     private InstantSource clock = InstantSource.system();
     private @Nullable Supplier<String> sourceHead;
+    private int maxBuckets = SyncSession.DEFAULT_MAX_BUCKETS;
 
     private Builder() {}
+
+    /** Most buckets one connection may receive; more ends its stream ({@code PSYNC_S2305}). Default 1,000. */
+    public Builder maxBucketsPerConnection(int maxBuckets) {
+      if (maxBuckets < 1) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "max buckets must be positive, got " + maxBuckets);
+      }
+      this.maxBuckets = maxBuckets;
+      return this;
+    }
 
     /** The compiled rules of the served version. */
     public Builder rules(SyncRules rules) {
@@ -147,7 +159,8 @@ public final class SyncService implements AutoCloseable {
   public AutoCloseable openStream(@Nullable String authorization, byte[] body, LineSink sink, boolean bson) {
     AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
     SyncRequest request = SyncRequestParser.parse(body, auth);
-    Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request), sink,
+    Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request,
+        maxBuckets), sink,
         bson ? BsonEncoder::encode : l -> NdjsonEncoder.encode(l).getBytes(StandardCharsets.UTF_8));
     connections.add(c);
     c.scheduleKeepalive();
@@ -237,6 +250,7 @@ public final class SyncService implements AutoCloseable {
           }
           if (!lines.isEmpty()) {
             IOException[] failure = new IOException[1];
+            Checkpoint current = c;
             session.data(c, l -> {
               if (failure[0] == null) {
                 try {
@@ -245,7 +259,8 @@ public final class SyncService implements AutoCloseable {
                   failure[0] = e;
                 }
               }
-            });
+            }, () -> storage.latestCheckpoint(versionId).map(n -> n.opId().compareTo(current.opId()) > 0)
+                .orElse(false));
             if (failure[0] != null) {
               throw failure[0];
             }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -36,8 +37,10 @@ import java.util.function.Consumer;
  */
 public final class SyncSession {
   /** Reference limits (§5.5). */
-  static final int MAX_BUCKETS = 1000;
+  public static final int DEFAULT_MAX_BUCKETS = 1000;
   static final int OPS_PER_CHUNK = 1000;
+  /** Ops sent for one checkpoint before a newer checkpoint may interrupt the data phase (§2.3.1 step 6). */
+  static final int INTERRUPT_AFTER_OPS = 1000;
 
   private final SyncRules rules;
   private final BucketStorage storage;
@@ -56,9 +59,17 @@ public final class SyncSession {
   private Map<String, SyncLine.BucketState> lastSent;
   private String lastWriteCheckpoint;
   private boolean sentFull;
+  private final int maxBuckets;
 
   public SyncSession(SyncRules rules, BucketStorage storage, long versionId, ChecksumCache checksums,
       SyncRequest request) {
+    this(rules, storage, versionId, checksums, request, DEFAULT_MAX_BUCKETS);
+  }
+
+  /** A session with a limit on the buckets one connection may receive. */
+  public SyncSession(SyncRules rules, BucketStorage storage, long versionId, ChecksumCache checksums,
+      SyncRequest request, int maxBuckets) {
+    this.maxBuckets = maxBuckets;
     this.rules = rules;
     this.storage = storage;
     this.versionId = versionId;
@@ -86,9 +97,9 @@ public final class SyncSession {
     for (ResolvedBucket b : buckets) {
       merged.merge(b.bucket().name(), b, (x, y) -> x.priority() <= y.priority() ? x : y);
     }
-    if (merged.size() > MAX_BUCKETS) {
+    if (merged.size() > maxBuckets) {
       throw new SynclineException(ErrorCode.TOO_MANY_BUCKETS, "this connection would receive " + merged.size()
-          + " buckets; at most " + MAX_BUCKETS + " are allowed");
+          + " buckets; at most " + maxBuckets + " are allowed");
     }
     Map<String, BucketChecksum> sums = checksums.checksums(checkpoint.opId(), merged.keySet());
     Map<String, SyncLine.BucketState> states = new LinkedHashMap<>();
@@ -141,6 +152,18 @@ public final class SyncSession {
    * the checkpoint (§4.1); the next checkpoint will follow.
    */
   public void data(Checkpoint checkpoint, Consumer<SyncLine> out) {
+    data(checkpoint, out, () -> false);
+  }
+
+  /**
+   * Like {@link #data(Checkpoint, Consumer)}; once at least 1,000 ops were sent for this checkpoint, stops at the
+   * next chunk boundary, without completion lines, when {@code newerCheckpoint} says a newer one is waiting: the
+   * unfinished buckets carry over to the next checkpoint (§2.3.1 step 6).
+   *
+   * @return whether the checkpoint was completed
+   */
+  public boolean data(Checkpoint checkpoint, Consumer<SyncLine> out, BooleanSupplier newerCheckpoint) {
+    sentOps = 0;
     TreeMap<Integer, List<String>> byPriority = new TreeMap<>();
     for (String b : pending) {
       byPriority.computeIfAbsent(lastSent.get(b).priority(), p -> new ArrayList<>()).add(b);
@@ -153,7 +176,11 @@ public final class SyncSession {
       List<String> names = new ArrayList<>(e.getValue());
       names.sort(null);
       for (String bucket : names) {
-        invalidated |= sendBucket(bucket, checkpoint, out);
+        boolean[] done = {false};
+        invalidated |= sendBucket(bucket, checkpoint, out, newerCheckpoint, done);
+        if (!done[0]) {
+          return false;
+        }
         pending.remove(bucket);
       }
       if (group < groups && !invalidated) {
@@ -166,13 +193,25 @@ public final class SyncSession {
         positions.merge(b, checkpoint.opId(), (x, y) -> x.compareTo(y) >= 0 ? x : y);
       }
     }
+    return !invalidated;
   }
 
-  /** Returns whether a compacted op pointing past the checkpoint was sent. */
-  private boolean sendBucket(String bucket, Checkpoint checkpoint, Consumer<SyncLine> out) {
+  private long sentOps;
+
+  /**
+   * Sends one bucket up to the checkpoint; sets {@code done[0]} unless interrupted. Returns whether a compacted op
+   * pointing past the checkpoint was sent.
+   */
+  private boolean sendBucket(String bucket, Checkpoint checkpoint, Consumer<SyncLine> out,
+      BooleanSupplier newerCheckpoint, boolean[] done) {
     OpId after = positions.getOrDefault(bucket, OpId.ZERO);
     boolean invalidated = false;
+    done[0] = true;
     while (after.compareTo(checkpoint.opId()) < 0) {
+      if (sentOps >= INTERRUPT_AFTER_OPS && newerCheckpoint.getAsBoolean()) {
+        done[0] = false;
+        return invalidated;
+      }
       List<OpRecord> ops = storage.ops(versionId, bucket, after, checkpoint.opId(), OPS_PER_CHUNK);
       if (ops.isEmpty()) {
         break;
@@ -189,6 +228,7 @@ public final class SyncSession {
       OpId next = ops.get(ops.size() - 1).opId();
       boolean more = ops.size() == OPS_PER_CHUNK;
       out.accept(new SyncLine.Data(bucket, after, next, more, chunk));
+      sentOps += chunk.size();
       after = next;
       positions.put(bucket, next);
       if (!more) {

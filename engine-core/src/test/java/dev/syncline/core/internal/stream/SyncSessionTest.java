@@ -177,4 +177,71 @@ class SyncSessionTest {
     assertThat(lines.get(0)).contains("\"write_checkpoint\":\"" + id + "\"").contains("\"updated_buckets\":[]");
     assertThat(client.writeCheckpoint()).isEqualTo(Long.toString(id));
   }
+
+  @Test
+  void a_long_download_yields_to_a_newer_checkpoint_after_a_thousand_ops() throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
+    for (int i = 0; i < 2500; i++) {
+      batch.apply(SourceChange.insert(TODOS, ID, row("id", "t" + i, "list_id", "l1", "description", "d" + i)));
+    }
+    Checkpoint c1 = batch.commit(String.format("%016x", ++position)).orElseThrow();
+    SyncSession session = session("alice", Map.of());
+    ClientReplica client = new ClientReplica();
+    List<String> lines = new ArrayList<>();
+    session.checkpoint(c1).forEach(l -> lines.add(NdjsonEncoder.encode(l)));
+    boolean completed = session.data(c1, l -> lines.add(NdjsonEncoder.encode(l)), () -> true);
+    lines.forEach(client::accept);
+    assertThat(completed).isFalse();
+    assertThat(lines).noneMatch(l -> l.startsWith("{\"checkpoint_complete\""));
+    assertThat(lines.stream().filter(l -> l.startsWith("{\"data\"")).count()).isEqualTo(1);
+
+    Checkpoint c2 = commit(SourceChange.insert(TODOS, ID, row("id", "late", "list_id", "l1", "description", "x")));
+    sync(session, c2, client);
+    assertThat(client.completed()).isEqualTo(1);
+    assertThat(client.table("todos")).hasSize(2501);
+  }
+
+  @Test
+  void too_many_buckets_end_the_stream_with_a_typed_error() {
+    Checkpoint c = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+        SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")));
+    SyncSession session = new SyncSession(RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c",
+        RequestContext.forUser("alice")), 2);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> session.checkpoint(c))
+        .isInstanceOfSatisfying(dev.syncline.api.SynclineException.class,
+            e -> assertThat(e.code()).isEqualTo(dev.syncline.api.ErrorCode.TOO_MANY_BUCKETS));
+  }
+
+  @Test
+  void compaction_while_a_client_streams_keeps_it_consistent() throws Exception {
+    Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "a")),
+        SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l1", "description", "b")));
+    SyncSession early = session("alice", Map.of());
+    ClientReplica earlyClient = new ClientReplica();
+    sync(early, c1, earlyClient);
+
+    // A client whose checkpoint line went out before compaction rewrote ops past that checkpoint.
+    SyncSession late = session("alice", Map.of());
+    ClientReplica lateClient = new ClientReplica();
+    late.checkpoint(c1).forEach(l -> lateClient.accept(NdjsonEncoder.encode(l)));
+
+    Checkpoint c2 = commit(SourceChange.update(TODOS, ID, null, row("id", "t1", "list_id", "l1", "description", "c")),
+        SourceChange.delete(TODOS, ID, row("id", "t2")));
+    storage.compact(version, c2.opId());
+
+    List<String> lateLines = new ArrayList<>();
+    late.data(c1, l -> lateLines.add(NdjsonEncoder.encode(l)));
+    lateLines.forEach(lateClient::accept);
+    assertThat(lateLines).as("completion withheld: compacted ops point past c1")
+        .noneMatch(l -> l.startsWith("{\"checkpoint_complete\""));
+    sync(late, c2, lateClient);
+    sync(early, c2, earlyClient);
+    ClientReplica fresh = new ClientReplica();
+    sync(session("alice", Map.of()), c2, fresh);
+    for (ClientReplica client : List.of(earlyClient, lateClient, fresh)) {
+      assertThat(client.table("todos")).containsOnlyKeys("t1");
+      assertThat(client.table("todos").get("t1")).contains("\"c\"");
+    }
+  }
 }
