@@ -1,20 +1,13 @@
 package dev.syncline.core.stream;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.syncline.api.ErrorCode;
-import dev.syncline.api.SynclineException;
-import dev.syncline.core.internal.stream.ErrorEnvelope;
-import dev.syncline.core.internal.stream.SyncRequestParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -31,16 +24,14 @@ import org.jspecify.annotations.Nullable;
  * {@link SyncService}'s scheduler. <em>Incubating</em>.
  */
 public final class JdkHttpSyncServer implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private final HttpServer server;
   private final SyncService service;
-  private final String allowedOrigin;
+  private final SyncEndpoints endpoints;
 
   private JdkHttpSyncServer(HttpServer server, SyncService service, String allowedOrigin) {
     this.server = server;
     this.service = service;
-    this.allowedOrigin = allowedOrigin;
+    this.endpoints = new SyncEndpoints(service, allowedOrigin);
   }
 
   /**
@@ -65,160 +56,77 @@ public final class JdkHttpSyncServer implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) throws IOException {
-    try {
-      Headers h = exchange.getResponseHeaders();
-      h.set("Access-Control-Allow-Origin", allowedOrigin);
-      h.set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-User-Agent");
-      h.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-      String method = exchange.getRequestMethod();
-      String path = exchange.getRequestURI().getPath();
-      if (method.equals("OPTIONS")) {
-        exchange.sendResponseHeaders(204, -1);
+    endpoints.handle(new SyncEndpoints.Call() {
+      @Override
+      public String method() {
+        return exchange.getRequestMethod();
+      }
+
+      @Override
+      public String path() {
+        return exchange.getRequestURI().getPath();
+      }
+
+      @Override
+      public @Nullable String header(String name) {
+        return exchange.getRequestHeaders().getFirst(name);
+      }
+
+      @Override
+      public @Nullable String rawQuery() {
+        return exchange.getRequestURI().getRawQuery();
+      }
+
+      @Override
+      public InputStream body() {
+        return exchange.getRequestBody();
+      }
+
+      @Override
+      public void responseHeader(String name, String value) {
+        exchange.getResponseHeaders().set(name, value);
+      }
+
+      @Override
+      public void empty(int status) throws IOException {
+        exchange.sendResponseHeaders(status, -1);
         exchange.close();
-        return;
       }
-      switch (path) {
-        case "/sync/stream" -> {
-          requireMethod(method, "POST");
-          stream(exchange);
+
+      @Override
+      public void json(int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+          out.write(bytes);
         }
-        case "/write-checkpoint2.json" -> {
-          requireMethod(method, "GET");
-          long id = service.writeCheckpoint(exchange.getRequestHeaders().getFirst("Authorization"),
-              query(exchange.getRequestURI(), "client_id"));
-          json(exchange, 200, "{\"data\":{\"write_checkpoint\":\"" + id + "\"}}");
-        }
-        case "/sync/checkpoint-request" -> {
-          requireMethod(method, "POST");
-          checkpointRequest(exchange);
-        }
-        case "/probes/liveness", "/probes/readiness", "/probes/startup" -> json(exchange, 200, "{\"ready\":true}");
-        default -> throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found: " + method + " " + path);
       }
-    } catch (SynclineException e) {
-      json(exchange, e.code().httpStatus(), ErrorEnvelope.of(e));
-    } catch (RuntimeException e) {
-      json(exchange, 500, ErrorEnvelope.of(e));
-    }
-  }
 
-  private static void requireMethod(String actual, String expected) {
-    if (!actual.equals(expected)) {
-      throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found for method " + actual);
-    }
-  }
-
-  private static byte[] body(HttpExchange exchange) throws IOException {
-    try (InputStream in = exchange.getRequestBody()) {
-      byte[] body = in.readNBytes(SyncRequestParser.MAX_BODY_BYTES + 1);
-      if (body.length > SyncRequestParser.MAX_BODY_BYTES) {
-        // Read the rest (up to a bound) so the error response is not lost to a connection reset.
-        long drained = 0;
-        byte[] scratch = new byte[64 * 1024];
-        int n;
-        while (drained < 64L * SyncRequestParser.MAX_BODY_BYTES && (n = in.read(scratch)) > 0) {
-          drained += n;
-        }
-        throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: request body is larger than "
-            + SyncRequestParser.MAX_BODY_BYTES + " bytes");
+      @Override
+      public SyncEndpoints.StreamSink stream(String contentType, boolean gzip) {
+        return new ExchangeSink(exchange, contentType, gzip);
       }
-      return body;
-    }
-  }
-
-  private void stream(HttpExchange exchange) throws IOException {
-    byte[] body = body(exchange);
-    boolean gzip = accepts(exchange.getRequestHeaders().getFirst("Accept-Encoding"), "gzip");
-    boolean bson = StreamFormats.prefersBson(exchange.getRequestHeaders().getFirst("Accept"));
-    ExchangeSink sink = new ExchangeSink(exchange, gzip, bson);
-    // Authentication and validation happen before any byte of the response; failures become the envelope.
-    service.openStream(exchange.getRequestHeaders().getFirst("Authorization"), body, sink, bson);
-    sink.begin();
-  }
-
-  private void checkpointRequest(HttpExchange exchange) throws IOException {
-    JsonNode node;
-    try {
-      node = JSON.readTree(body(exchange));
-    } catch (IOException e) {
-      throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: body is not valid JSON");
-    }
-    JsonNode id = node == null ? null : node.get("checkpoint_request_id");
-    long requested;
-    if (id != null && id.isTextual() && id.asText().matches("[0-9]{1,19}")) {
-      try {
-        requested = Long.parseLong(id.asText());
-      } catch (NumberFormatException e) {
-        requested = -1;
-      }
-    } else if (id != null && id.isIntegralNumber() && id.canConvertToLong()) {
-      requested = id.asLong();
-    } else {
-      requested = -1;
-    }
-    if (requested < 1) {
-      throw new SynclineException(ErrorCode.INVALID_REQUEST,
-          "Invalid request: checkpoint_request_id must be an integer from 1 to 9223372036854775807");
-    }
-    JsonNode clientId = node.get("client_id");
-    long stored = service.checkpointRequest(exchange.getRequestHeaders().getFirst("Authorization"),
-        clientId != null && clientId.isTextual() ? clientId.asText() : null, requested);
-    json(exchange, 200, "{\"data\":{\"checkpoint_request_id\":\"" + stored + "\"}}");
-  }
-
-  private static boolean accepts(@Nullable String header, String encoding) {
-    if (header == null) {
-      return false;
-    }
-    for (String part : header.split(",")) {
-      String[] p = part.trim().split(";");
-      if (p[0].trim().equalsIgnoreCase(encoding)) {
-        return !(p.length > 1 && p[1].trim().replace(" ", "").equals("q=0"));
-      }
-    }
-    return false;
-  }
-
-  private static @Nullable String query(URI uri, String name) {
-    String q = uri.getRawQuery();
-    if (q == null) {
-      return null;
-    }
-    for (String pair : q.split("&")) {
-      int eq = pair.indexOf('=');
-      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      if (key.equals(name)) {
-        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-      }
-    }
-    return null;
-  }
-
-  private static void json(HttpExchange exchange, int status, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
+    });
   }
 
   /** Writes stream lines to an exchange: headers on the first line, then chunks, flushed line by line. */
-  private static final class ExchangeSink implements LineSink {
+  private static final class ExchangeSink implements SyncEndpoints.StreamSink {
     private final HttpExchange exchange;
+    private final String contentType;
     private final boolean gzip;
-    private final boolean bson;
     private @Nullable OutputStream out;
     private boolean closed;
 
-    ExchangeSink(HttpExchange exchange, boolean gzip, boolean bson) {
+    ExchangeSink(HttpExchange exchange, String contentType, boolean gzip) {
       this.exchange = exchange;
+      this.contentType = contentType;
       this.gzip = gzip;
-      this.bson = bson;
     }
 
     /** Sends the response headers now, so the client knows the stream is open before the first line. */
-    synchronized void begin() throws IOException {
+    @Override
+    public synchronized void begin() throws IOException {
       if (out == null && !closed) {
         open();
         out.flush();
@@ -239,7 +147,7 @@ public final class JdkHttpSyncServer implements AutoCloseable {
 
     private void open() throws IOException {
       Headers h = exchange.getResponseHeaders();
-      h.set("Content-Type", bson ? StreamFormats.BSON : StreamFormats.NDJSON);
+      h.set("Content-Type", contentType);
       h.set("X-Accel-Buffering", "no");
       h.set("Cache-Control", "no-store");
       if (gzip) {

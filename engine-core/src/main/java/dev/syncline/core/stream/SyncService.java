@@ -15,6 +15,7 @@ import dev.syncline.core.internal.stream.SyncSession;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -157,8 +158,19 @@ public final class SyncService implements AutoCloseable {
    * client preferred {@code application/vnd.powersync.bson-stream}).
    */
   public AutoCloseable openStream(@Nullable String authorization, byte[] body, LineSink sink, boolean bson) {
+    try {
+      return openStream(authorization, body, () -> sink, bson);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // unreachable: this factory does not throw
+    }
+  }
+
+  /** Validates the request, and only then asks the transport for its sink (which commits it to streaming). */
+  AutoCloseable openStream(@Nullable String authorization, byte[] body, SinkFactory sinks, boolean bson)
+      throws IOException {
     AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
     SyncRequest request = SyncRequestParser.parse(body, auth);
+    LineSink sink = sinks.open();
     Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request,
         maxBuckets), sink,
         bson ? BsonEncoder::encode : l -> NdjsonEncoder.encode(l).getBytes(StandardCharsets.UTF_8));
@@ -185,6 +197,11 @@ public final class SyncService implements AutoCloseable {
 
   private static String userKey(AuthContext auth, @Nullable String clientId) {
     return auth.userKey() + (clientId == null ? "" : "/" + clientId);
+  }
+
+  /** Creates a transport's sink once a stream request was accepted. */
+  interface SinkFactory {
+    LineSink open() throws IOException;
   }
 
   /** Number of open streams. */

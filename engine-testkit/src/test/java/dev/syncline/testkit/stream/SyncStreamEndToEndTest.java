@@ -15,12 +15,10 @@ import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.internal.replicate.BatchBuilder;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import dev.syncline.core.storage.InMemoryBucketStorage;
-import dev.syncline.core.stream.JdkHttpSyncServer;
 import dev.syncline.core.stream.SyncService;
 import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.testkit.ProtocolClient;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,8 +34,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Rows written to storage reach a protocol-speaking client over real HTTP, with verified checksums. */
-class SyncStreamEndToEndTest {
+/**
+ * Rows written to storage reach a protocol-speaking client over real HTTP, with verified checksums. Runs once per
+ * HTTP adapter (see the subclasses).
+ */
+abstract class SyncStreamEndToEndTest {
   static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
   static final SyncRules RULES = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
       bucket_definitions:
@@ -57,7 +58,7 @@ class SyncStreamEndToEndTest {
   BucketStorageWriter writer;
   BatchBuilder batch;
   ScheduledExecutorService scheduler;
-  JdkHttpSyncServer server;
+  AutoCloseable server;
   URI base;
   long position;
 
@@ -72,13 +73,14 @@ class SyncStreamEndToEndTest {
     scheduler = Executors.newScheduledThreadPool(2);
     SyncService service = SyncService.builder().rules(RULES).storage(storage, version).scheduler(scheduler)
         .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SECRET, null).build()).build();
-    server = JdkHttpSyncServer.start(new InetSocketAddress("127.0.0.1", 0), service, "*",
-        Executors.newFixedThreadPool(2));
-    base = server.baseUri();
+    server = serve(service);
   }
 
+  /** Starts the adapter under test on a free loopback port, sets {@link #base}, returns how to stop it. */
+  abstract AutoCloseable serve(SyncService service) throws Exception;
+
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     server.close();
     scheduler.shutdownNow();
     writer.close();
