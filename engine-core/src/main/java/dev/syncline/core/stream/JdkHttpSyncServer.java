@@ -135,6 +135,12 @@ public final class JdkHttpSyncServer implements AutoCloseable {
 
     @Override
     public synchronized void send(byte[] line) throws IOException {
+      write(line);
+      out.flush();
+    }
+
+    @Override
+    public synchronized void write(byte[] line) throws IOException {
       if (closed) {
         throw new IOException("stream closed");
       }
@@ -142,7 +148,13 @@ public final class JdkHttpSyncServer implements AutoCloseable {
         open();
       }
       out.write(line);
-      out.flush();
+    }
+
+    @Override
+    public synchronized void flush() throws IOException {
+      if (out != null && !closed) {
+        out.flush();
+      }
     }
 
     private void open() throws IOException {

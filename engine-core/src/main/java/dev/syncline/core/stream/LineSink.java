@@ -10,6 +10,17 @@ public interface LineSink {
   /** Writes and flushes one encoded line (NDJSON including its newline, or one BSON document). */
   void send(byte[] line) throws IOException;
 
+  /**
+   * Writes one encoded line that {@link #flush()} will follow soon (the service writes the lines of one checkpoint,
+   * then flushes once). By default, {@link #send}.
+   */
+  default void write(byte[] line) throws IOException {
+    send(line);
+  }
+
+  /** Hands lines written with {@link #write} to the network. By default nothing: {@link #send} flushed them. */
+  default void flush() throws IOException {}
+
   /** Ends the response; idempotent. */
   void close();
 }

@@ -51,6 +51,9 @@ public final class SyncService implements AutoCloseable {
   private final ChecksumCache checksums;
   private final int maxBuckets;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  /** The newest checkpoint seen: read once at start, then kept by the watcher (no storage query per stream). */
+  private final java.util.concurrent.atomic.AtomicReference<@Nullable Checkpoint> latest =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private final AutoCloseable watch;
 
   private SyncService(Builder b) {
@@ -64,7 +67,11 @@ public final class SyncService implements AutoCloseable {
         : () -> storage.latestCheckpoint(versionId).map(Checkpoint::position).orElse("");
     this.checksums = new ChecksumCache(storage, versionId, 100_000, 8);
     this.maxBuckets = b.maxBuckets;
-    this.watch = storage.watchCheckpoints(versionId, c -> connections.forEach(Connection::schedule));
+    this.watch = storage.watchCheckpoints(versionId, c -> {
+      latest.accumulateAndGet(c, SyncService::newer);
+      connections.forEach(Connection::schedule);
+    });
+    storage.latestCheckpoint(versionId).ifPresent(c -> latest.accumulateAndGet(c, SyncService::newer));
   }
 
   /** Starts configuring a service. */
@@ -199,6 +206,10 @@ public final class SyncService implements AutoCloseable {
     return auth.userKey() + (clientId == null ? "" : "/" + clientId);
   }
 
+  private static @Nullable Checkpoint newer(@Nullable Checkpoint a, Checkpoint b) {
+    return a == null || b.opId().compareTo(a.opId()) >= 0 ? b : a; // same op id: a newer source position
+  }
+
   /** Creates a transport's sink once a stream request was accepted. */
   interface SinkFactory {
     LineSink open() throws IOException;
@@ -255,15 +266,14 @@ public final class SyncService implements AutoCloseable {
       try {
         do {
           dirty.set(false);
-          Optional<Checkpoint> latest = storage.latestCheckpoint(versionId);
-          if (latest.isEmpty() || latest.get().equals(last) || closed.get()) {
+          Checkpoint c = latest.get();
+          if (c == null || c.equals(last) || closed.get()) {
             continue;
           }
-          Checkpoint c = latest.get();
           last = c;
           var lines = session.checkpoint(c);
           for (SyncLine l : lines) {
-            sink.send(encoder.apply(l));
+            sink.write(encoder.apply(l));
           }
           if (!lines.isEmpty()) {
             IOException[] failure = new IOException[1];
@@ -271,17 +281,24 @@ public final class SyncService implements AutoCloseable {
             session.data(c, l -> {
               if (failure[0] == null) {
                 try {
-                  sink.send(encoder.apply(l));
+                  if (l instanceof SyncLine.Data) {
+                    sink.send(encoder.apply(l)); // large: hand each page to the network as it is made
+                  } else {
+                    sink.write(encoder.apply(l));
+                  }
                 } catch (IOException e) {
                   failure[0] = e;
                 }
               }
-            }, () -> storage.latestCheckpoint(versionId).map(n -> n.opId().compareTo(current.opId()) > 0)
-                .orElse(false));
+            }, () -> {
+              Checkpoint newest = latest.get();
+              return newest != null && newest.opId().compareTo(current.opId()) > 0;
+            });
             if (failure[0] != null) {
               throw failure[0];
             }
           }
+          sink.flush();
         } while (dirty.get() && !closed.get());
       } catch (IOException | RuntimeException e) {
         // The client went away, or the stream cannot continue (e.g. too many buckets): end it; the client
@@ -296,12 +313,13 @@ public final class SyncService implements AutoCloseable {
     }
 
     void scheduleKeepalive() {
-      long seconds = Duration.between(clock.instant(), auth.expiresAt()).toSeconds();
-      if (seconds <= 0) {
+      // Milliseconds, not whole seconds: a token with 0.9 s left still gets its stream until it expires.
+      long millis = Duration.between(clock.instant(), auth.expiresAt()).toMillis();
+      if (millis <= 0) {
         scheduler.execute(this::expire);
         return;
       }
-      long delay = Math.min(seconds, 18 + ThreadLocalRandom.current().nextLong(5));
+      long delay = Math.min(millis, 18_000 + ThreadLocalRandom.current().nextLong(5_000));
       keepalive = scheduler.schedule(() -> {
         long left = Math.max(0, (long) Math.ceil(Duration.between(clock.instant(), auth.expiresAt()).toMillis()
             / 1000.0));
@@ -315,7 +333,7 @@ public final class SyncService implements AutoCloseable {
         } catch (IOException e) {
           close();
         }
-      }, delay, TimeUnit.SECONDS);
+      }, delay, TimeUnit.MILLISECONDS);
     }
 
     private void expire() {

@@ -146,11 +146,23 @@ public final class SyncServlet extends HttpServlet {
 
     @Override
     public synchronized void send(byte[] line) throws IOException {
+      write(line);
+      out.flush();
+    }
+
+    @Override
+    public synchronized void write(byte[] line) throws IOException {
       if (closed) {
         throw new IOException("stream closed");
       }
       out.write(line);
-      out.flush();
+    }
+
+    @Override
+    public synchronized void flush() throws IOException {
+      if (!closed) {
+        out.flush();
+      }
     }
 
     @Override
