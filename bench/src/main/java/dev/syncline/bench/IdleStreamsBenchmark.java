@@ -230,6 +230,7 @@ public final class IdleStreamsBenchmark {
       long[] arrival = new long[streams];
       java.util.concurrent.atomic.AtomicReference<String> watched = new java.util.concurrent.atomic.AtomicReference<>("");
       AtomicInteger failures = new AtomicInteger();
+      AtomicInteger ended = new AtomicInteger();
       Semaphore opening = new Semaphore(200);
       for (int i = 0; i < streams; i++) {
         int index = i;
@@ -270,10 +271,15 @@ public final class IdleStreamsBenchmark {
           @Override
           public void onError(Throwable t) {
             failures.incrementAndGet();
+            ended.incrementAndGet();
+            System.err.println("stream " + index + " failed: " + t);
           }
 
           @Override
-          public void onComplete() {}
+          public void onComplete() {
+            ended.incrementAndGet();
+            System.err.println("stream " + index + " ended by the server");
+          }
         })).exceptionally(t -> {
           failures.incrementAndGet();
           opening.release();
@@ -293,7 +299,7 @@ public final class IdleStreamsBenchmark {
         while (Arrays.stream(arrival).anyMatch(a -> a == 0) && System.nanoTime() < deadline) {
           Thread.sleep(50);
         }
-        System.out.println("latency " + summary(arrival, watched.get()));
+        System.out.println("latency " + summary(arrival, watched.get()) + "; streams ended so far: " + ended.get());
       }
       System.exit(0);
     }

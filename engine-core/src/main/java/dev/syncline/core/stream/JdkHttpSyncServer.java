@@ -42,7 +42,7 @@ public final class JdkHttpSyncServer implements AutoCloseable {
    */
   public static JdkHttpSyncServer start(InetSocketAddress address, SyncService service, String allowedOrigin,
       Executor executor) throws IOException {
-    HttpServer server = HttpServer.create(address, 0);
+    HttpServer server = HttpServer.create(address, 1024); // backlog for reconnect bursts
     JdkHttpSyncServer s = new JdkHttpSyncServer(server, Objects.requireNonNull(service), allowedOrigin);
     server.createContext("/", s::handle);
     server.setExecutor(executor);
