@@ -41,6 +41,8 @@ public enum ErrorCode {
   AUTH_KEYS_UNAVAILABLE("PSYNC_S2204", 401),
   /** A connection would receive more buckets, or parameter results, than the configured limit (§5.5). */
   TOO_MANY_BUCKETS("PSYNC_S2305", 400),
+  /** The server already holds its configured maximum of concurrent sync streams; retry later (HTTP 429). */
+  TOO_MANY_CONNECTIONS("PSYNC_S2304", 429),
   /** An unexpected internal failure; a bug in Syncline. */
   INTERNAL("PSYNC_S0001", 500);
 

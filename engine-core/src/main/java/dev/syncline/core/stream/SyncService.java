@@ -50,6 +50,10 @@ public final class SyncService implements AutoCloseable {
   private final Supplier<String> sourceHead;
   private final ChecksumCache checksums;
   private final int maxBuckets;
+  private final int maxParameterResults;
+  private final int maxStreams;
+  /** Streams open or being opened; reserved before a stream starts so the limit holds under concurrency. */
+  private final java.util.concurrent.atomic.AtomicInteger streamSlots = new java.util.concurrent.atomic.AtomicInteger();
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   /** The newest checkpoint seen: read once at start, then kept by the watcher (no storage query per stream). */
   private final java.util.concurrent.atomic.AtomicReference<@Nullable Checkpoint> latest =
@@ -67,6 +71,8 @@ public final class SyncService implements AutoCloseable {
         : () -> storage.latestCheckpoint(versionId).map(Checkpoint::position).orElse("");
     this.checksums = new ChecksumCache(storage, versionId, 100_000, 8);
     this.maxBuckets = b.maxBuckets;
+    this.maxParameterResults = b.maxParameterResults;
+    this.maxStreams = b.maxStreams;
     this.watch = storage.watchCheckpoints(versionId, c -> {
       latest.accumulateAndGet(c, SyncService::newer);
       connections.forEach(Connection::schedule);
@@ -89,6 +95,8 @@ public final class SyncService implements AutoCloseable {
     private InstantSource clock = InstantSource.system();
     private @Nullable Supplier<String> sourceHead;
     private int maxBuckets = SyncSession.DEFAULT_MAX_BUCKETS;
+    private int maxParameterResults = SyncSession.DEFAULT_MAX_PARAMETER_RESULTS;
+    private int maxStreams = 10_000;
 
     private Builder() {}
 
@@ -99,6 +107,32 @@ public final class SyncService implements AutoCloseable {
       }
       this.maxBuckets = maxBuckets;
       return this;
+    }
+
+    /**
+     * Most rows the parameter queries of one connection may return per evaluation; more ends its stream
+     * ({@code PSYNC_S2305}). Default 1,000, as the reference.
+     */
+    public Builder maxParameterResultsPerConnection(int maxRows) {
+      this.maxParameterResults = positive(maxRows, "max parameter results");
+      return this;
+    }
+
+    /**
+     * Most concurrent streams; one more is refused with HTTP 429 ({@code PSYNC_S2304}) and the client retries
+     * later. Default 10,000 (the reference allows 200 per process; here an idle stream holds no thread and about
+     * 11 KiB of heap on the servlet adapter, see docs/benchmarks.md).
+     */
+    public Builder maxConcurrentStreams(int maxStreams) {
+      this.maxStreams = positive(maxStreams, "max concurrent streams");
+      return this;
+    }
+
+    private static int positive(int value, String what) {
+      if (value < 1) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, what + " must be positive, got " + value);
+      }
+      return value;
     }
 
     /** The compiled rules of the served version. */
@@ -177,9 +211,20 @@ public final class SyncService implements AutoCloseable {
       throws IOException {
     AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
     SyncRequest request = SyncRequestParser.parse(body, auth);
-    LineSink sink = sinks.open();
+    if (streamSlots.incrementAndGet() > maxStreams) {
+      streamSlots.decrementAndGet();
+      throw new SynclineException(ErrorCode.TOO_MANY_CONNECTIONS, "Too many concurrent sync streams (at most "
+          + maxStreams + "); retry later");
+    }
+    LineSink sink;
+    try {
+      sink = sinks.open();
+    } catch (IOException | RuntimeException e) {
+      streamSlots.decrementAndGet();
+      throw e;
+    }
     Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request,
-        maxBuckets), sink,
+        maxBuckets, maxParameterResults), sink,
         bson ? BsonEncoder::encode : l -> NdjsonEncoder.encode(l).getBytes(StandardCharsets.UTF_8));
     connections.add(c);
     c.scheduleKeepalive();
@@ -348,6 +393,7 @@ public final class SyncService implements AutoCloseable {
     void close() {
       if (closed.compareAndSet(false, true)) {
         connections.remove(this);
+        streamSlots.decrementAndGet();
         ScheduledFuture<?> k = keepalive;
         if (k != null) {
           k.cancel(false);

@@ -141,6 +141,31 @@ class SyncServiceTest {
   }
 
   @Test
+  void streams_beyond_the_limit_are_refused_with_429_until_one_closes() throws Exception {
+    put("a");
+    try (SyncService service = SyncService.builder().rules(RULES).storage(storage, version).scheduler(scheduler)
+        .maxConcurrentStreams(2)
+        .tokenVerifier(t -> new AuthContext(Map.of("sub", t), Instant.now().plusSeconds(3600))).build()) {
+      byte[] body = "{\"raw_data\":true}".getBytes(StandardCharsets.UTF_8);
+      RecordingSink first = new RecordingSink();
+      AutoCloseable one = service.openStream("Token u1", body, first);
+      service.openStream("Token u2", body, new RecordingSink());
+      RecordingSink refusedSink = new RecordingSink();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> service.openStream("Token u3", body, refusedSink))
+          .isInstanceOfSatisfying(dev.syncline.api.SynclineException.class, e -> {
+            assertThat(e.code()).isEqualTo(dev.syncline.api.ErrorCode.TOO_MANY_CONNECTIONS);
+            assertThat(e.code().httpStatus()).isEqualTo(429);
+          });
+      assertThat(refusedSink.flushed).isEmpty();
+      one.close();
+      RecordingSink third = new RecordingSink();
+      service.openStream("Token u3", body, third);
+      third.awaitFlushed("{\"checkpoint_complete\"", 1);
+      assertThat(service.openStreams()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void an_expired_token_ends_the_stream_at_once() throws Exception {
     put("a");
     RecordingSink sink = new RecordingSink();

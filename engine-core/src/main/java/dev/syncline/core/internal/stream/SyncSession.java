@@ -38,6 +38,8 @@ import java.util.function.Consumer;
 public final class SyncSession {
   /** Reference limits (§5.5). */
   public static final int DEFAULT_MAX_BUCKETS = 1000;
+  /** Reference limit on parameter-query result rows per evaluation (§5.5). */
+  public static final int DEFAULT_MAX_PARAMETER_RESULTS = 1000;
   static final int OPS_PER_CHUNK = 1000;
   /** Ops sent for one checkpoint before a newer checkpoint may interrupt the data phase (§2.3.1 step 6). */
   static final int INTERRUPT_AFTER_OPS = 1000;
@@ -60,16 +62,21 @@ public final class SyncSession {
   private String lastWriteCheckpoint;
   private boolean sentFull;
   private final int maxBuckets;
+  private final int maxParameterResults;
 
   public SyncSession(SyncRules rules, BucketStorage storage, long versionId, ChecksumCache checksums,
       SyncRequest request) {
-    this(rules, storage, versionId, checksums, request, DEFAULT_MAX_BUCKETS);
+    this(rules, storage, versionId, checksums, request, DEFAULT_MAX_BUCKETS, DEFAULT_MAX_PARAMETER_RESULTS);
   }
 
-  /** A session with a limit on the buckets one connection may receive. */
+  /**
+   * A session with limits on the buckets one connection may receive and on the parameter-query result rows one
+   * evaluation of its bucket list may read.
+   */
   public SyncSession(SyncRules rules, BucketStorage storage, long versionId, ChecksumCache checksums,
-      SyncRequest request, int maxBuckets) {
+      SyncRequest request, int maxBuckets, int maxParameterResults) {
     this.maxBuckets = maxBuckets;
+    this.maxParameterResults = maxParameterResults;
     this.rules = rules;
     this.storage = storage;
     this.versionId = versionId;
@@ -88,11 +95,22 @@ public final class SyncSession {
   /**
    * The checkpoint line for {@code checkpoint}, or none when nothing this client sees changed since the last one.
    *
-   * @throws SynclineException when the client would receive more than 1,000 buckets
+   * @throws SynclineException when the client would receive more buckets, or its parameter queries would return
+   *     more rows, than the limits allow
    */
   public List<SyncLine> checkpoint(Checkpoint checkpoint) {
-    List<ResolvedBucket> buckets = querier.allBuckets(lookups -> storage.lookup(versionId, checkpoint.opId(),
-        lookups));
+    int[] parameterRows = {0};
+    List<ResolvedBucket> buckets = querier.allBuckets(lookups -> {
+      var found = storage.lookup(versionId, checkpoint.opId(), lookups);
+      for (var rows : found.values()) {
+        parameterRows[0] += rows.size();
+      }
+      if (parameterRows[0] > maxParameterResults) {
+        throw new SynclineException(ErrorCode.TOO_MANY_BUCKETS, "the parameter queries of this connection returned "
+            + parameterRows[0] + " rows; at most " + maxParameterResults + " are allowed");
+      }
+      return found;
+    });
     Map<String, ResolvedBucket> merged = new LinkedHashMap<>();
     for (ResolvedBucket b : buckets) {
       merged.merge(b.bucket().name(), b, (x, y) -> x.priority() <= y.priority() ? x : y);

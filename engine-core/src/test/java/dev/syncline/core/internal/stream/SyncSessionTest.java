@@ -206,10 +206,27 @@ class SyncSessionTest {
     Checkpoint c = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
         SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")));
     SyncSession session = new SyncSession(RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c",
-        RequestContext.forUser("alice")), 2);
+        RequestContext.forUser("alice")), 2, 1000);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> session.checkpoint(c))
         .isInstanceOfSatisfying(dev.syncline.api.SynclineException.class,
             e -> assertThat(e.code()).isEqualTo(dev.syncline.api.ErrorCode.TOO_MANY_BUCKETS));
+  }
+
+  @Test
+  void too_many_parameter_results_end_the_stream_with_a_typed_error() {
+    Checkpoint c = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+        SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")),
+        SourceChange.insert(LISTS, ID, row("id", "l3", "owner_id", "bob")));
+    SyncSession alice = new SyncSession(RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c",
+        RequestContext.forUser("alice")), 1000, 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.checkpoint(c))
+        .isInstanceOfSatisfying(dev.syncline.api.SynclineException.class, e -> {
+          assertThat(e.code()).isEqualTo(dev.syncline.api.ErrorCode.TOO_MANY_BUCKETS);
+          assertThat(e.getMessage()).contains("returned 2 rows; at most 1");
+        });
+    SyncSession bob = new SyncSession(RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c",
+        RequestContext.forUser("bob")), 1000, 1);
+    assertThat(bob.checkpoint(c)).isNotEmpty();
   }
 
   @Test
