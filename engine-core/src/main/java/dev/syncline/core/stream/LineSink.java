@@ -21,6 +21,18 @@ public interface LineSink {
   /** Hands lines written with {@link #write} to the network. By default nothing: {@link #send} flushed them. */
   default void flush() throws IOException {}
 
+  /**
+   * Whether the network cannot take more now (non-blocking transports). The service then stops producing lines
+   * at the next page boundary and resumes when the sink calls the {@link #onDrained} callback. By default
+   * {@code false}: writes block instead.
+   */
+  default boolean saturated() {
+    return false;
+  }
+
+  /** Registers what to call, on any thread, when a saturated sink can take lines again. By default unused. */
+  default void onDrained(Runnable callback) {}
+
   /** Ends the response; idempotent. */
   void close();
 }

@@ -227,6 +227,7 @@ public final class SyncService implements AutoCloseable {
         maxBuckets, maxParameterResults), sink,
         bson ? BsonEncoder::encode : l -> NdjsonEncoder.encode(l).getBytes(StandardCharsets.UTF_8));
     connections.add(c);
+    sink.onDrained(c::schedule);
     c.scheduleKeepalive();
     c.schedule();
     return c::close;
@@ -286,7 +287,10 @@ public final class SyncService implements AutoCloseable {
     private final AtomicBoolean dirty = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile @Nullable ScheduledFuture<?> keepalive;
+    /** The newest checkpoint this stream evaluated. */
     private @Nullable Checkpoint last;
+    /** The checkpoint of the last checkpoint line sent: pending data is sent up to it. */
+    private @Nullable Checkpoint announced;
 
     Connection(AuthContext auth, SyncSession session, LineSink sink,
         java.util.function.Function<SyncLine, byte[]> encoder) {
@@ -311,19 +315,28 @@ public final class SyncService implements AutoCloseable {
       try {
         do {
           dirty.set(false);
-          Checkpoint c = latest.get();
-          if (c == null || c.equals(last) || closed.get()) {
+          Checkpoint newest = latest.get();
+          if (newest == null || closed.get() || sink.saturated()) {
             continue;
           }
-          last = c;
-          var lines = session.checkpoint(c);
-          for (SyncLine l : lines) {
-            sink.write(encoder.apply(l));
+          boolean announcedNow = false;
+          if (!newest.equals(last)) {
+            last = newest;
+            var lines = session.checkpoint(newest);
+            for (SyncLine l : lines) {
+              sink.write(encoder.apply(l));
+            }
+            if (!lines.isEmpty()) {
+              announced = newest;
+              announcedNow = true;
+            }
+          } else if (!session.hasPendingData()) {
+            continue;
           }
-          if (!lines.isEmpty()) {
+          Checkpoint current = announced;
+          if (current != null && (announcedNow || session.hasPendingData())) {
             IOException[] failure = new IOException[1];
-            Checkpoint current = c;
-            session.data(c, l -> {
+            session.data(current, l -> {
               if (failure[0] == null) {
                 try {
                   if (l instanceof SyncLine.Data) {
@@ -336,9 +349,9 @@ public final class SyncService implements AutoCloseable {
                 }
               }
             }, () -> {
-              Checkpoint newest = latest.get();
-              return newest != null && newest.opId().compareTo(current.opId()) > 0;
-            });
+              Checkpoint n = latest.get();
+              return n != null && n.opId().compareTo(current.opId()) > 0;
+            }, sink::saturated);
             if (failure[0] != null) {
               throw failure[0];
             }

@@ -4,13 +4,15 @@ import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.zip.GZIPOutputStream;
 import org.jspecify.annotations.Nullable;
@@ -26,8 +28,8 @@ import org.jspecify.annotations.Nullable;
  * mode and returns the container thread at once; lines are written by the {@link SyncService}'s scheduler, so an
  * idle stream holds no thread. The servlet API is a {@code provided} dependency: the container supplies it.
  *
- * <p><em>Incubating</em>: writes are blocking (a slow reader holds one scheduler thread while its socket buffer is
- * full); non-blocking writes with {@code WriteListener} are planned.
+ * <p>Writes are non-blocking ({@code WriteListener}): a client that reads slowly holds no thread; the stream
+ * produces its next page only once the response took the previous one. <em>Incubating</em>.
  */
 public final class SyncServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
@@ -125,57 +127,140 @@ public final class SyncServlet extends HttpServlet {
     }
   }
 
-  /** Writes lines to an async response from the service's scheduler; completes the async context on close. */
-  private static final class AsyncSink implements SyncEndpoints.StreamSink, AsyncListener {
+  /**
+   * Non-blocking writes to an async response: lines are written only while the container says the response can
+   * take them ({@code isReady}); otherwise they wait in a short queue (at most one page of data and a few small
+   * lines, because the service stops producing while {@link #saturated()}) and the container's
+   * {@code onWritePossible} drains them and wakes the stream. All methods synchronize on the sink: the scheduler
+   * and the container's threads both call it.
+   */
+  private static final class AsyncSink implements SyncEndpoints.StreamSink, AsyncListener, WriteListener {
     private final AsyncContext async;
-    private final OutputStream out;
+    private final ServletOutputStream out;
+    private final @Nullable ByteArrayOutputStream compressed;
+    private final @Nullable GZIPOutputStream gzip;
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private volatile Runnable drained = () -> {};
+    private boolean flushWanted;
+    private boolean ending;
     private boolean closed;
 
-    AsyncSink(AsyncContext async, ServletOutputStream raw, boolean gzip) throws IOException {
+    AsyncSink(AsyncContext async, ServletOutputStream out, boolean gzip) throws IOException {
       this.async = async;
-      this.out = gzip ? new GZIPOutputStream(raw, 8192, true) : raw;
+      this.out = out;
+      this.compressed = gzip ? new ByteArrayOutputStream() : null;
+      this.gzip = gzip ? new GZIPOutputStream(compressed, 8192, true) : null;
       async.addListener(this);
+      out.setWriteListener(this);
     }
 
     @Override
     public synchronized void begin() throws IOException {
-      if (!closed) {
-        out.flush();
-      }
+      flush();
     }
 
     @Override
     public synchronized void send(byte[] line) throws IOException {
       write(line);
-      out.flush();
+      flush();
     }
 
     @Override
     public synchronized void write(byte[] line) throws IOException {
-      if (closed) {
+      if (closed || ending) {
         throw new IOException("stream closed");
       }
-      out.write(line);
+      queue.add(encode(line));
+      drain();
+    }
+
+    private byte[] encode(byte[] line) throws IOException {
+      if (gzip == null) {
+        return line;
+      }
+      gzip.write(line);
+      gzip.flush();
+      byte[] bytes = compressed.toByteArray();
+      compressed.reset();
+      return bytes;
     }
 
     @Override
     public synchronized void flush() throws IOException {
       if (!closed) {
+        flushWanted = true;
+        drain();
+      }
+    }
+
+    @Override
+    public synchronized boolean saturated() {
+      try {
+        return !closed && (!queue.isEmpty() || !out.isReady());
+      } catch (IllegalStateException e) {
+        return false;
+      }
+    }
+
+    @Override
+    public void onDrained(Runnable callback) {
+      drained = callback;
+    }
+
+    /** Writes what the container can take now; completes the response once an ended stream is fully written. */
+    private void drain() throws IOException {
+      while (!closed && !queue.isEmpty() && out.isReady()) {
+        out.write(queue.poll());
+      }
+      if (closed || !queue.isEmpty()) {
+        return;
+      }
+      if (flushWanted && out.isReady()) {
+        flushWanted = false;
         out.flush();
+      }
+      if (ending && !flushWanted && out.isReady()) {
+        complete();
+      }
+    }
+
+    @Override
+    public void onWritePossible() throws IOException {
+      boolean wake;
+      synchronized (this) {
+        drain();
+        wake = !closed && !ending && queue.isEmpty();
+      }
+      if (wake) {
+        drained.run();
       }
     }
 
     @Override
     public synchronized void close() {
+      if (closed || ending) {
+        return;
+      }
+      ending = true;
+      try {
+        if (gzip != null) {
+          gzip.finish();
+          queue.add(compressed.toByteArray());
+          compressed.reset();
+        }
+        flushWanted = true;
+        drain();
+      } catch (IOException | RuntimeException e) {
+        complete();
+      }
+    }
+
+    private void complete() {
       if (closed) {
         return;
       }
       closed = true;
-      try {
-        out.close();
-      } catch (IOException | RuntimeException e) {
-        // The client is gone; nothing to tell it.
-      }
+      queue.clear();
       try {
         async.complete();
       } catch (IllegalStateException e) {
@@ -184,25 +269,27 @@ public final class SyncServlet extends HttpServlet {
     }
 
     @Override
-    public void onComplete(AsyncEvent event) {
-      markClosed();
+    public synchronized void onError(Throwable failure) {
+      complete();
     }
 
     @Override
-    public void onTimeout(AsyncEvent event) {
-      close();
+    public synchronized void onComplete(AsyncEvent event) {
+      closed = true;
+      queue.clear();
     }
 
     @Override
-    public void onError(AsyncEvent event) {
-      close();
+    public synchronized void onTimeout(AsyncEvent event) {
+      complete();
+    }
+
+    @Override
+    public synchronized void onError(AsyncEvent event) {
+      complete();
     }
 
     @Override
     public void onStartAsync(AsyncEvent event) {}
-
-    private synchronized void markClosed() {
-      closed = true;
-    }
   }
 }

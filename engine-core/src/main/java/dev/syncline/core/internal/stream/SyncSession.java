@@ -181,6 +181,16 @@ public final class SyncSession {
    * @return whether the checkpoint was completed
    */
   public boolean data(Checkpoint checkpoint, Consumer<SyncLine> out, BooleanSupplier newerCheckpoint) {
+    return data(checkpoint, out, newerCheckpoint, () -> false);
+  }
+
+  /**
+   * Like {@link #data(Checkpoint, Consumer, BooleanSupplier)}, and also stops before reading the next chunk while
+   * {@code saturated} says the transport cannot take more now; call again with the same checkpoint to continue.
+   */
+  public boolean data(Checkpoint checkpoint, Consumer<SyncLine> out, BooleanSupplier newerCheckpoint,
+      BooleanSupplier saturated) {
+    this.saturated = saturated;
     sentOps = 0;
     TreeMap<Integer, List<String>> byPriority = new TreeMap<>();
     for (String b : pending) {
@@ -215,6 +225,12 @@ public final class SyncSession {
   }
 
   private long sentOps;
+  private BooleanSupplier saturated = () -> false;
+
+  /** Whether buckets of the last checkpoint still wait for their data (the data phase was interrupted). */
+  public boolean hasPendingData() {
+    return !pending.isEmpty();
+  }
 
   /**
    * Sends one bucket up to the checkpoint; sets {@code done[0]} unless interrupted. Returns whether a compacted op
@@ -226,7 +242,7 @@ public final class SyncSession {
     boolean invalidated = false;
     done[0] = true;
     while (after.compareTo(checkpoint.opId()) < 0) {
-      if (sentOps >= INTERRUPT_AFTER_OPS && newerCheckpoint.getAsBoolean()) {
+      if (saturated.getAsBoolean() || (sentOps >= INTERRUPT_AFTER_OPS && newerCheckpoint.getAsBoolean())) {
         done[0] = false;
         return invalidated;
       }

@@ -1,0 +1,107 @@
+package dev.syncline.testkit.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.syncline.api.OpType;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.auth.JwtTokenVerifier;
+import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.core.rules.SyncRulesCompiler;
+import dev.syncline.core.storage.InMemoryBucketStorage;
+import dev.syncline.core.stream.SyncService;
+import dev.syncline.core.stream.SyncServlet;
+import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.spi.storage.NewOp;
+import dev.syncline.spi.storage.WriteBatch;
+import dev.syncline.testkit.ProtocolClient;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client that stops reading must not hold the server's stream thread: with a single scheduler thread, a second
+ * client still syncs a large bucket completely while the first client's download is stalled.
+ */
+class ServletBackpressureTest {
+  static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+  static final int OPS = 150_000;
+
+  @Test
+  void a_stalled_client_does_not_block_other_streams() throws Exception {
+    SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(
+        "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n", "rules.yaml"));
+    InMemoryBucketStorage storage = new InMemoryBucketStorage();
+    long version = storage.addRulesVersion("rules").id();
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    Server jetty = new Server(new InetSocketAddress("127.0.0.1", 0));
+    try (BucketStorageWriter writer = storage.openWriter(version)) {
+      List<NewOp> ops = new ArrayList<>();
+      for (int i = 0; i < OPS; i++) {
+        String data = "{\"id\":\"t" + i + "\",\"description\":\"" + "x".repeat(150) + "\"}";
+        ops.add(new NewOp("global[]", OpType.PUT, "todos", "t" + i, "t" + i, data,
+            OpChecksums.put("todos", "t" + i, data)));
+      }
+      writer.commit(new WriteBatch(ops, List.of(), List.of(), List.of(), "0000000000000001"));
+      SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
+          .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SECRET, null).build()).build();
+      ServletContextHandler context = new ServletContextHandler();
+      ServletHolder holder = new ServletHolder(new SyncServlet(service, "*"));
+      holder.setAsyncSupported(true);
+      context.addServlet(holder, "/*");
+      jetty.setHandler(context);
+      jetty.start();
+      int port = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+
+      try (Socket stalled = new Socket("127.0.0.1", port)) {
+        stalled.setReceiveBufferSize(4096);
+        byte[] body = "{\"raw_data\":true}".getBytes(StandardCharsets.UTF_8);
+        OutputStream out = stalled.getOutputStream();
+        out.write(("POST /sync/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token " + token("stalled")
+            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        // Never read: the server's writes to this socket fill its buffers and stay pending.
+        Thread.sleep(500);
+        assertThat(service.openStreams()).as("the stalled stream is open").isEqualTo(1);
+
+        try (ProtocolClient reader = ProtocolClient.connect(URI.create("http://127.0.0.1:" + port),
+            token("reader"))) {
+          reader.awaitCheckpoints(1, Duration.ofSeconds(60));
+          assertThat(reader.table("todos")).hasSize(OPS);
+        }
+      }
+    } finally {
+      jetty.stop();
+      scheduler.shutdownNow();
+    }
+  }
+
+  static String token(String user) throws Exception {
+    Instant now = Instant.now();
+    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(user)
+        .audience("test").issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600))).build());
+    jwt.sign(new MACSigner(SECRET));
+    return jwt.serialize();
+  }
+}
