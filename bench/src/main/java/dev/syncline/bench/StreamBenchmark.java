@@ -21,7 +21,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
-import java.net.InetSocketAddress;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -64,10 +63,14 @@ public class StreamBenchmark {
   @Param({"memory", "postgres-durable"})
   public String storageKind;
 
+  /** {@code jdk}: {@link JdkHttpSyncServer} (blocking writes); {@code servlet}: SyncServlet on Jetty (non-blocking). */
+  @Param({"jdk", "servlet"})
+  public String adapter;
+
   BenchStorage bench;
   BucketStorage storage;
   ScheduledExecutorService scheduler;
-  JdkHttpSyncServer server;
+  IdleStreamsBenchmark.Server server;
   String token;
 
   @Setup(Level.Trial)
@@ -92,8 +95,7 @@ public class StreamBenchmark {
     scheduler = Executors.newScheduledThreadPool(1);
     SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
         .tokenVerifier(JwtTokenVerifier.builder().audience("bench").hmacSecret(SECRET, null).build()).build();
-    server = JdkHttpSyncServer.start(new InetSocketAddress("127.0.0.1", 0), service, "*",
-        Executors.newFixedThreadPool(1));
+    server = IdleStreamsBenchmark.start(adapter, service);
     Instant now = Instant.now();
     SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("u")
         .audience("bench").issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(20_000))).build());
@@ -111,7 +113,7 @@ public class StreamBenchmark {
   @Benchmark
   @OperationsPerInvocation(OPS)
   public long initialSync() throws Exception {
-    HttpURLConnection c = (HttpURLConnection) new URL(server.baseUri() + "/sync/stream").openConnection();
+    HttpURLConnection c = (HttpURLConnection) new URL(server.base() + "/sync/stream").openConnection();
     c.setRequestMethod("POST");
     c.setDoOutput(true);
     c.setRequestProperty("Authorization", "Token " + token);
