@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one connection is sent (PowerSync protocol §2.3): for each new checkpoint, a full {@code checkpoint} line
@@ -190,13 +191,13 @@ public final class SyncSession {
    */
   public boolean data(Checkpoint checkpoint, Consumer<SyncLine> out, BooleanSupplier newerCheckpoint,
       BooleanSupplier saturated) {
-    this.saturated = saturated;
     sentOps = 0;
+    BooleanSupplier yieldNow = () -> saturated.getAsBoolean()
+        || (sentOps >= INTERRUPT_AFTER_OPS && newerCheckpoint.getAsBoolean());
     TreeMap<Integer, List<String>> byPriority = new TreeMap<>();
     for (String b : pending) {
       byPriority.computeIfAbsent(lastSent.get(b).priority(), p -> new ArrayList<>()).add(b);
     }
-    boolean invalidated = false;
     int groups = byPriority.size();
     int group = 0;
     for (Map.Entry<Integer, List<String>> e : byPriority.entrySet()) {
@@ -204,47 +205,50 @@ public final class SyncSession {
       List<String> names = new ArrayList<>(e.getValue());
       names.sort(null);
       for (String bucket : names) {
-        boolean[] done = {false};
-        invalidated |= sendBucket(bucket, checkpoint, out, newerCheckpoint, done);
-        if (!done[0]) {
+        if (!sendBucket(bucket, checkpoint, out, yieldNow)) {
           return false;
         }
         pending.remove(bucket);
       }
-      if (group < groups && !invalidated) {
+      if (group < groups && !invalidated(checkpoint)) {
         out.accept(new SyncLine.PartialCheckpointComplete(checkpoint.opId(), e.getKey()));
       }
     }
-    if (!invalidated) {
-      out.accept(new SyncLine.CheckpointComplete(checkpoint.opId()));
-      for (String b : lastSent.keySet()) {
-        positions.merge(b, checkpoint.opId(), (x, y) -> x.compareTo(y) >= 0 ? x : y);
-      }
+    if (invalidated(checkpoint)) {
+      return false;
     }
-    return !invalidated;
+    out.accept(new SyncLine.CheckpointComplete(checkpoint.opId()));
+    maxTargetOp = null;
+    for (String b : lastSent.keySet()) {
+      positions.merge(b, checkpoint.opId(), (x, y) -> x.compareTo(y) >= 0 ? x : y);
+    }
+    return true;
   }
 
+  /** Ops sent in the current {@link #data} call. */
   private long sentOps;
-  private BooleanSupplier saturated = () -> false;
+  /**
+   * The highest {@code target_op} of MOVE/CLEAR ops sent since the last completed checkpoint: no checkpoint below it
+   * may complete (§4.1), also when the ops were sent in an earlier, interrupted data phase.
+   */
+  private @Nullable OpId maxTargetOp;
+
+  private boolean invalidated(Checkpoint checkpoint) {
+    return maxTargetOp != null && maxTargetOp.compareTo(checkpoint.opId()) > 0;
+  }
 
   /** Whether buckets of the last checkpoint still wait for their data (the data phase was interrupted). */
   public boolean hasPendingData() {
     return !pending.isEmpty();
   }
 
-  /**
-   * Sends one bucket up to the checkpoint; sets {@code done[0]} unless interrupted. Returns whether a compacted op
-   * pointing past the checkpoint was sent.
-   */
+  /** Sends one bucket up to the checkpoint; returns {@code false} when {@code yieldNow} interrupted it. */
   private boolean sendBucket(String bucket, Checkpoint checkpoint, Consumer<SyncLine> out,
-      BooleanSupplier newerCheckpoint, boolean[] done) {
+      BooleanSupplier yieldNow) {
     OpId after = positions.getOrDefault(bucket, OpId.ZERO);
-    boolean invalidated = false;
-    done[0] = true;
     while (after.compareTo(checkpoint.opId()) < 0) {
-      if (saturated.getAsBoolean() || (sentOps >= INTERRUPT_AFTER_OPS && newerCheckpoint.getAsBoolean())) {
-        done[0] = false;
-        return invalidated;
+      if (yieldNow.getAsBoolean()) {
+        return false;
       }
       List<OpRecord> ops = storage.ops(versionId, bucket, after, checkpoint.opId(), OPS_PER_CHUNK);
       if (ops.isEmpty()) {
@@ -255,8 +259,8 @@ public final class SyncSession {
         chunk.add(new SyncLine.Op(op.opId(), op.op(), op.objectType(), op.objectId(), op.subkey(), op.data(),
             op.checksum()));
         if ((op.op() == OpType.MOVE || op.op() == OpType.CLEAR) && op.targetOp() != null
-            && op.targetOp().compareTo(checkpoint.opId()) > 0) {
-          invalidated = true;
+            && (maxTargetOp == null || op.targetOp().compareTo(maxTargetOp) > 0)) {
+          maxTargetOp = op.targetOp();
         }
       }
       OpId next = ops.get(ops.size() - 1).opId();
@@ -269,6 +273,6 @@ public final class SyncSession {
         break;
       }
     }
-    return invalidated;
+    return true;
   }
 }

@@ -230,6 +230,37 @@ class SyncSessionTest {
   }
 
   @Test
+  void completion_stays_withheld_when_a_compacted_op_was_sent_before_the_data_phase_paused() throws Exception {
+    Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+        SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")),
+        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "a")),
+        SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l2", "description", "b")));
+    SyncSession late = session("alice", Map.of());
+    ClientReplica client = new ClientReplica();
+    late.checkpoint(c1).forEach(l -> client.accept(NdjsonEncoder.encode(l)));
+    Checkpoint c2 = commit(SourceChange.update(TODOS, ID, null,
+        row("id", "t1", "list_id", "l1", "description", "c")));
+    storage.compact(version, c2.opId());
+
+    // The transport saturates after the first page (bucket l1, with the compacted op), then drains.
+    List<String> lines = new ArrayList<>();
+    boolean first = late.data(c1, l -> lines.add(NdjsonEncoder.encode(l)), () -> false,
+        () -> lines.stream().anyMatch(l -> l.startsWith("{\"data\"")));
+    assertThat(first).isFalse();
+    assertThat(lines).filteredOn(l -> l.startsWith("{\"data\"")).singleElement().asString()
+        .contains("owned[\\\"l1\\\"]").contains("\"op\":\"MOVE\"");
+    assertThat(late.hasPendingData()).isTrue();
+    late.data(c1, l -> lines.add(NdjsonEncoder.encode(l)), () -> false, () -> false);
+    lines.forEach(client::accept);
+    assertThat(lines).filteredOn(l -> l.startsWith("{\"data\"")).hasSize(2);
+    assertThat(lines).as("the MOVE sent before the pause points past c1")
+        .noneMatch(l -> l.startsWith("{\"checkpoint_complete\""));
+    sync(late, c2, client);
+    assertThat(client.table("todos").get("t1")).contains("\"c\"");
+    assertThat(client.table("todos")).containsOnlyKeys("t1", "t2");
+  }
+
+  @Test
   void compaction_while_a_client_streams_keeps_it_consistent() throws Exception {
     Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
         SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "a")),
