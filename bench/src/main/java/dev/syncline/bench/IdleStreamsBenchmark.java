@@ -183,6 +183,15 @@ public final class IdleStreamsBenchmark {
     };
   }
 
+  /** An HS256 token for {@code user} that the benchmarks' verifier (audience {@code bench}) accepts. */
+  static String token(String user, Duration lifetime) throws Exception {
+    Instant now = Instant.now();
+    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(user)
+        .audience("bench").issueTime(Date.from(now)).expirationTime(Date.from(now.plus(lifetime))).build());
+    jwt.sign(new MACSigner(SECRET));
+    return jwt.serialize();
+  }
+
   static long microsNow() {
     Instant t = Instant.now();
     return t.getEpochSecond() * 1_000_000 + t.getNano() / 1000;
@@ -236,7 +245,7 @@ public final class IdleStreamsBenchmark {
         int index = i;
         opening.acquire();
         HttpRequest request = HttpRequest.newBuilder(base.resolve("/sync/stream"))
-            .header("Authorization", "Token " + token("user" + i)).header("Content-Type", "application/json")
+            .header("Authorization", "Token " + token("user" + i, Duration.ofHours(1))).header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString("{\"buckets\":[],\"raw_data\":true}")).build();
         http.sendAsync(request, HttpResponse.BodyHandlers.fromLineSubscriber(new Flow.Subscriber<String>() {
           boolean first = true;
@@ -315,12 +324,5 @@ public final class IdleStreamsBenchmark {
           got[got.length - 1] / 1000.0);
     }
 
-    private static String token(String user) throws Exception {
-      Instant now = Instant.now();
-      SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(user)
-          .audience("bench").issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(3_600))).build());
-      jwt.sign(new MACSigner(SECRET));
-      return jwt.serialize();
-    }
   }
 }

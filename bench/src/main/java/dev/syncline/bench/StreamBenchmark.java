@@ -1,10 +1,5 @@
 package dev.syncline.bench;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.syncline.api.OpType;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
@@ -23,9 +18,8 @@ import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,7 +51,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class StreamBenchmark {
   static final int OPS = 1_000_000;
-  static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
 
   /** {@code postgres-durable}: embedded PostgreSQL with its default (durable) settings. */
   @Param({"memory", "postgres-durable"})
@@ -94,13 +87,9 @@ public class StreamBenchmark {
     }
     scheduler = Executors.newScheduledThreadPool(1);
     SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
-        .tokenVerifier(JwtTokenVerifier.builder().audience("bench").hmacSecret(SECRET, null).build()).build();
+        .tokenVerifier(JwtTokenVerifier.builder().audience("bench").hmacSecret(IdleStreamsBenchmark.SECRET, null).build()).build();
     server = IdleStreamsBenchmark.start(adapter, service);
-    Instant now = Instant.now();
-    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("u")
-        .audience("bench").issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(20_000))).build());
-    jwt.sign(new MACSigner(SECRET));
-    token = jwt.serialize();
+    token = IdleStreamsBenchmark.token("u", Duration.ofSeconds(20_000));
   }
 
   @TearDown(Level.Trial)

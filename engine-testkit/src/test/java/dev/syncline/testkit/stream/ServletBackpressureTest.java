@@ -2,11 +2,6 @@ package dev.syncline.testkit.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.syncline.api.OpType;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
@@ -26,9 +21,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -43,7 +36,6 @@ import org.junit.jupiter.api.Test;
  * client still syncs a large bucket completely while the first client's download is stalled.
  */
 class ServletBackpressureTest {
-  static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
   static final int OPS = 150_000;
 
   @Test
@@ -63,7 +55,7 @@ class ServletBackpressureTest {
       }
       writer.commit(new WriteBatch(ops, List.of(), List.of(), List.of(), "0000000000000001"));
       SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
-          .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SECRET, null).build()).build();
+          .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SyncStreamEndToEndTest.SECRET, null).build()).build();
       ServletContextHandler context = new ServletContextHandler();
       ServletHolder holder = new ServletHolder(new SyncServlet(service, "*"));
       holder.setAsyncSupported(true);
@@ -98,10 +90,6 @@ class ServletBackpressureTest {
   }
 
   static String token(String user) throws Exception {
-    Instant now = Instant.now();
-    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(user)
-        .audience("test").issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600))).build());
-    jwt.sign(new MACSigner(SECRET));
-    return jwt.serialize();
+    return SyncStreamEndToEndTest.token(user, Duration.ofMinutes(10));
   }
 }
