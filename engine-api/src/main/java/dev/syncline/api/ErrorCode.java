@@ -43,6 +43,28 @@ public enum ErrorCode {
   TOO_MANY_BUCKETS("PSYNC_S2305", 400),
   /** The server already holds its configured maximum of concurrent sync streams; retry later (HTTP 429). */
   TOO_MANY_CONNECTIONS("PSYNC_S2304", 429),
+  /**
+   * The source database is not set up for replication: {@code wal_level} is not {@code logical}, the role lacks the
+   * REPLICATION right, there are no free replication slots or WAL senders, or a table the rules read has no primary
+   * key or usable replica identity. The message says what to change.
+   */
+  SOURCE_MISCONFIGURED("SYNCLINE_P0001", 503),
+  /** The publication the source replicates from does not exist ({@code CREATE PUBLICATION ...}). */
+  PUBLICATION_MISSING("PSYNC_S1141", 503),
+  /**
+   * The publication does not publish every change kind, or does not cover every table the rules read; the message
+   * names what is missing.
+   */
+  PUBLICATION_INCOMPLETE("PSYNC_S1142", 503),
+  /**
+   * The replication slot is gone or was invalidated (e.g. by {@code max_slot_wal_keep_size}): changes were lost
+   * upstream. Recovery: deploy the rules again as a new version, which takes a new snapshot.
+   */
+  SLOT_INVALIDATED("SYNCLINE_P0002", 503),
+  /** The source database could not be reached or the connection was lost; replication retries with backoff. */
+  SOURCE_UNAVAILABLE("SYNCLINE_P0003", 503),
+  /** The source sent something the adapter cannot interpret (a malformed replication message); a bug to report. */
+  SOURCE_PROTOCOL("PSYNC_S1101", 500),
   /** An unexpected internal failure; a bug in Syncline. */
   INTERNAL("PSYNC_S0001", 500);
 

@@ -1,16 +1,39 @@
 package dev.syncline.spi.source;
 
+import dev.syncline.api.TableRef;
+
 /**
- * Where a {@link SourceAdapter} pushes changes; implemented by the engine. Called only from the adapter's
- * replication thread, one call at a time.
+ * Where a {@link SourceAdapter} pushes changes; implemented by the engine. Called only from the thread that runs
+ * {@link SourceAdapter#run}, one call at a time.
+ *
+ * <p>Applying is idempotent: a change applied twice (a source replaying after a crash) leaves storage as applying
+ * it once, so an adapter may replay from its last acknowledged position.
  */
 public interface ChangeSink {
   /** Adds a change to the current batch. May block while storage applies back-pressure. */
   void accept(SourceChange change) throws InterruptedException;
 
   /**
-   * Commits every change accepted so far together with {@code position}. Returns only once they are durable in
-   * bucket storage; the adapter acknowledges {@code position} upstream only after that.
+   * Commits every change accepted so far together with {@code position} and makes them visible to clients as a
+   * checkpoint. Returns only once they are durable in bucket storage; the adapter acknowledges {@code position}
+   * upstream only after that. Also used without changes to advance the position (keepalives), which resolves write
+   * checkpoints waiting for it.
    */
   void commit(SourcePosition position) throws InterruptedException;
+
+  /**
+   * Commits every change accepted so far durably, without a checkpoint: clients see them with the next
+   * {@link #commit}. For parts of large transactions, snapshot chunks, and changes replayed before the source is
+   * consistent again.
+   */
+  void flush() throws InterruptedException;
+
+  /** Records resumable progress of a table's initial snapshot; call after {@link #flush()}ing the rows before it. */
+  void snapshotProgress(TableRef table, String cursor);
+
+  /** Records that a table's initial snapshot is complete; call after {@link #flush()}ing its last rows. */
+  void snapshotDone(TableRef table);
+
+  /** Reports an event operators should see (progress, lag, schema changes, warnings). Never blocks. */
+  default void event(SourceEvent event) {}
 }

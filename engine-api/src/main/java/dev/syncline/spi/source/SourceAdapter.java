@@ -1,23 +1,38 @@
 package dev.syncline.spi.source;
 
-import dev.syncline.api.rules.TablePattern;
-import java.util.List;
-import org.jspecify.annotations.Nullable;
-
 /**
  * A source database. <em>Incubating.</em> The engine calls {@link #run} on a thread it owns and names; the adapter
- * pushes the initial snapshot (if {@code resumeFrom} is null) and then committed changes into the sink until
- * {@link #close()} is called or it fails.
+ * takes the initial snapshot of tables not yet done, then pushes committed changes into the sink until
+ * {@link #close()} is called or it fails. After a failure the engine calls {@link #run} again (with backoff) with
+ * the state storage recorded.
  */
 public interface SourceAdapter extends AutoCloseable {
   /**
-   * Replicates {@code tables} into {@code sink}, starting after {@code resumeFrom} (or with a snapshot when null).
-   * Blocks until closed; throws on unrecoverable failure.
+   * Replicates {@code start.tables()} into {@code sink}: snapshots what is not done, then streams from the source's
+   * own durable position. Blocks until closed (then returns normally) or throws on failure.
+   *
+   * @throws dev.syncline.api.SynclineException with a source error code (e.g. {@code SOURCE_MISCONFIGURED},
+   *     {@code SLOT_INVALIDATED}, {@code SOURCE_UNAVAILABLE}) saying what failed
    */
-  void run(List<TablePattern> tables, @Nullable SourcePosition resumeFrom, ChangeSink sink) throws Exception;
+  void run(SourceStart start, ChangeSink sink) throws Exception;
 
   /** Parses a position this adapter serialized earlier. */
   SourcePosition parsePosition(String serialized);
+
+  /**
+   * The source's current head for a write checkpoint (PowerSync protocol §7): every change committed before this
+   * call is at or below it, and the adapter makes sure its stream will pass it soon even when nothing else changes.
+   * Callable from any thread.
+   */
+  SourcePosition writeCheckpointHead();
+
+  /** Whether storage must keep each row's full image so that {@link SourceChange#unchanged()} columns can be filled. */
+  default boolean needsRowImages() {
+    return false;
+  }
+
+  /** Releases what the source keeps for a rules version that was dropped (e.g. its replication slot). */
+  default void dropVersion(long versionId) {}
 
   /** Stops replication; idempotent, callable from any thread. */
   @Override

@@ -4,6 +4,7 @@ import dev.syncline.api.SourceRow;
 import dev.syncline.api.TableRef;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,9 +16,13 @@ import org.jspecify.annotations.Nullable;
  * @param before the row's previous identity (or full old row) for updates and deletes, when the source has it; for
  *     an update that changes the key it must hold the old key columns
  * @param after the new row for inserts and updates; {@code null} for deletes and truncates
+ * @param unchanged columns of an update whose values the source did not send because they did not change (Postgres
+ *     sends large TOASTed values only when they change); the engine fills them from the row's stored image, which
+ *     it keeps when {@link SourceAdapter#needsRowImages()} says so. In {@code after} they hold a placeholder (NULL)
+ *     that keeps the column order.
  */
 public record SourceChange(TableRef table, Kind kind, List<String> keyColumns, @Nullable SourceRow before,
-    @Nullable SourceRow after) {
+    @Nullable SourceRow after, Set<String> unchanged) {
   /** What happened to the row. */
   public enum Kind {
     /** A new row (also used for snapshot rows). */
@@ -35,6 +40,7 @@ public record SourceChange(TableRef table, Kind kind, List<String> keyColumns, @
     Objects.requireNonNull(table, "table");
     Objects.requireNonNull(kind, "kind");
     keyColumns = List.copyOf(keyColumns);
+    unchanged = Set.copyOf(unchanged);
     if ((kind == Kind.INSERT || kind == Kind.UPDATE) && after == null) {
       throw new IllegalArgumentException(kind + " needs the new row");
     }
@@ -46,6 +52,12 @@ public record SourceChange(TableRef table, Kind kind, List<String> keyColumns, @
     }
   }
 
+  /** A change without unchanged columns. */
+  public SourceChange(TableRef table, Kind kind, List<String> keyColumns, @Nullable SourceRow before,
+      @Nullable SourceRow after) {
+    this(table, kind, keyColumns, before, after, Set.of());
+  }
+
   /** An insert (or snapshot row). */
   public static SourceChange insert(TableRef table, List<String> keyColumns, SourceRow row) {
     return new SourceChange(table, Kind.INSERT, keyColumns, null, row);
@@ -55,6 +67,12 @@ public record SourceChange(TableRef table, Kind kind, List<String> keyColumns, @
   public static SourceChange update(TableRef table, List<String> keyColumns, @Nullable SourceRow before,
       SourceRow after) {
     return new SourceChange(table, Kind.UPDATE, keyColumns, before, after);
+  }
+
+  /** An update whose {@code unchanged} columns were not sent and keep their stored values. */
+  public static SourceChange update(TableRef table, List<String> keyColumns, @Nullable SourceRow before,
+      SourceRow after, Set<String> unchanged) {
+    return new SourceChange(table, Kind.UPDATE, keyColumns, before, after, unchanged);
   }
 
   /** A delete, given at least the key columns of the old row. */

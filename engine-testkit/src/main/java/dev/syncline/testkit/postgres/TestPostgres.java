@@ -93,6 +93,18 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
     return server.dataSource(database);
   }
 
+  /** The role tests connect as (a superuser on the embedded server). */
+  public String user() {
+    dataSource();
+    return server.user();
+  }
+
+  /** The role's password (empty on the embedded server, which trusts local connections). */
+  public String password() {
+    dataSource();
+    return server.password();
+  }
+
   /** The JDBC URL of this test class's database. */
   public String jdbcUrl() {
     return ((PGSimpleDataSource) dataSource()).getUrl();

@@ -48,6 +48,8 @@ public final class BatchBuilder {
   private final List<ParameterChange> parameterChanges = new ArrayList<>();
   /** Row state as of this batch: a present value is the new state, an absent one is deleted. */
   private final Map<SourceKey, Optional<CurrentRow>> pending = new LinkedHashMap<>();
+  /** Stored state read ahead by {@link #applyAll}; valid until the next commit. */
+  private final Map<SourceKey, Optional<CurrentRow>> loaded = new java.util.HashMap<>();
 
   /**
    * @param errors receives rule evaluation errors (a row that fails a query is not put into that query's buckets)
@@ -78,8 +80,19 @@ public final class BatchBuilder {
     return ops.size() + parameterChanges.size();
   }
 
-  /** Adds one change. */
-  public void apply(SourceChange change) {
+  /** Whether nothing was accumulated since the last commit. */
+  public boolean isEmpty() {
+    return ops.isEmpty() && parameterChanges.isEmpty() && pending.isEmpty();
+  }
+
+  /**
+   * Adds one change. Columns the source marked {@link SourceChange#unchanged() unchanged} are taken from the row's
+   * stored image; when there is none (a row the engine never stored, which only happens while a resumed snapshot
+   * catches up), they become NULL until the row's next change.
+   */
+  public void apply(SourceChange incoming) {
+    SourceChange change = !incoming.unchanged().isEmpty() && incoming.after() != null ? fillUnchanged(incoming)
+        : incoming;
     switch (change.kind()) {
       case INSERT, UPDATE -> {
         SourceRow after = change.after();
@@ -106,6 +119,20 @@ public final class BatchBuilder {
     }
   }
 
+  private SourceChange fillUnchanged(SourceChange change) {
+    SourceRow after = change.after();
+    SourceRow keyRow = change.before() != null ? change.before() : after;
+    CurrentRow stored = current(key(change.table(), change.keyColumns(), keyRow));
+    SourceRow image = stored == null ? null : stored.image();
+    Map<String, SourceValue> filled = new LinkedHashMap<>(after.columns());
+    for (String column : change.unchanged()) {
+      SourceValue v = image == null ? null : image.get(column);
+      filled.put(column, v == null ? SqliteValue.NULL : v);
+    }
+    return new SourceChange(change.table(), change.kind(), change.keyColumns(), change.before(),
+        new SourceRow(filled));
+  }
+
   /** Commits everything accumulated with {@code position}; returns the new checkpoint. */
   public Optional<Checkpoint> commit(@Nullable String position) {
     List<CurrentRow> upserts = new ArrayList<>();
@@ -122,6 +149,7 @@ public final class BatchBuilder {
     ops.clear();
     parameterChanges.clear();
     pending.clear();
+    loaded.clear();
     return checkpoint;
   }
 
@@ -130,7 +158,38 @@ public final class BatchBuilder {
     if (p != null) {
       return p.orElse(null);
     }
+    Optional<CurrentRow> l = loaded.get(key);
+    if (l != null) {
+      return l.orElse(null);
+    }
     return writer.currentRows(List.of(key)).get(key);
+  }
+
+  /**
+   * Adds several changes, reading the stored state of all their rows with one storage call first (instead of one
+   * call per row).
+   */
+  public void applyAll(List<SourceChange> changes) {
+    Set<SourceKey> keys = new LinkedHashSet<>();
+    for (SourceChange c : changes) {
+      if (c.kind() == SourceChange.Kind.TRUNCATE) {
+        continue;
+      }
+      if (c.after() != null) {
+        keys.add(key(c.table(), c.keyColumns(), c.after()));
+      }
+      if (c.before() != null) {
+        keys.add(key(c.table(), c.keyColumns(), c.before()));
+      }
+    }
+    keys.removeIf(k -> pending.containsKey(k) || loaded.containsKey(k));
+    if (!keys.isEmpty()) {
+      Map<SourceKey, CurrentRow> found = writer.currentRows(keys);
+      for (SourceKey k : keys) {
+        loaded.put(k, Optional.ofNullable(found.get(k)));
+      }
+    }
+    changes.forEach(this::apply);
   }
 
   private void put(SourceKey key, SourceRow row) {

@@ -163,4 +163,36 @@ class BatchBuilderTest {
     assertThat(storage.checksums(version, List.of("owned[\"l1\"]"), null, c.opId()).get("owned[\"l1\"]").checksum())
         .isEqualTo(expected);
   }
+
+  @Test
+  void grouped_changes_read_stored_rows_once_and_give_the_same_ops_as_one_by_one() {
+    commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")),
+        SourceChange.insert(TODOS, ID, todo("t2", "l1", "open", "Eggs")));
+    List<SourceChange> group = List.of(
+        SourceChange.update(TODOS, ID, null, todo("t1", "l1", "done", "Milk")),
+        SourceChange.insert(TODOS, ID, todo("t3", "l2", "open", "Tea")),
+        SourceChange.update(TODOS, ID, null, todo("t3", "l2", "done", "Tea")),
+        SourceChange.delete(TODOS, ID, SourceRow.builder().put("id", "t2").build()),
+        SourceChange.update(TODOS, ID, todo("t1", "l1", "done", "Milk"), todo("t9", "l1", "done", "Milk")));
+    builder.applyAll(group);
+    Checkpoint grouped = builder.commit(String.format("%016x", ++position)).orElseThrow();
+
+    InMemoryBucketStorage other = new InMemoryBucketStorage();
+    long v = other.addRulesVersion("rules").id();
+    try (BucketStorageWriter w = other.openWriter(v)) {
+      BatchBuilder single = new BatchBuilder(RULES, w, errors::add);
+      single.apply(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")));
+      single.apply(SourceChange.insert(TODOS, ID, todo("t2", "l1", "open", "Eggs")));
+      single.commit("1");
+      group.forEach(single::apply);
+      Checkpoint c = single.commit("2").orElseThrow();
+      for (String bucket : List.of("owned[\"l1\"]", "owned[\"l2\"]", "by_status[\"open\"]", "by_status[\"done\"]")) {
+        assertThat(ops(bucket, grouped)).extracting(OpRecord::op, OpRecord::objectId, OpRecord::data)
+            .as(bucket).isEqualTo(other.ops(v, bucket, OpId.ZERO, c.opId(), 1000).stream()
+                .map(o -> org.assertj.core.groups.Tuple.tuple(o.op(), o.objectId(), o.data())).toList());
+      }
+      assertThat(ops("owned[\"l1\"]", grouped)).extracting(OpRecord::objectId).contains("t9");
+    }
+    other.close();
+  }
 }

@@ -1,0 +1,332 @@
+package dev.syncline.core.replicate;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.EvaluationError;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.core.internal.replicate.BatchBuilder;
+import dev.syncline.spi.source.ChangeSink;
+import dev.syncline.spi.source.SourceAdapter;
+import dev.syncline.spi.source.SourceChange;
+import dev.syncline.spi.source.SourceEvent;
+import dev.syncline.spi.source.SourcePosition;
+import dev.syncline.spi.source.SourceStart;
+import dev.syncline.spi.storage.BucketStorage;
+import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.spi.storage.Checkpoint;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Replicates a source into bucket storage for one rules version: holds the version's replication lock (so exactly
+ * one replicator runs across all engine instances sharing the storage; the others wait as standbys), runs the source
+ * on a thread it owns and names, evaluates the sync rules for every change, and commits batches durably before the
+ * source acknowledges their positions. After a failure (connection lost, Postgres restarted, lock lost) it starts
+ * again from what storage recorded, with exponential backoff.
+ *
+ * <p>Threads: one platform thread, {@code syncline-replication-<version>}; {@link #status()} and {@link #close()}
+ * may be called from any thread. Listeners are called on the replication thread and must not block.
+ */
+public final class Replicator implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
+
+  private final SyncRules rules;
+  private final BucketStorage storage;
+  private final long versionId;
+  private final SourceAdapter source;
+  private final String identity;
+  private final Consumer<SourceEvent> events;
+  private final Consumer<EvaluationError> evaluationErrors;
+  private final Duration minBackoff;
+  private final Duration maxBackoff;
+  private final Thread thread;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean closed;
+  private volatile Status status = new Status(State.STARTING, null, null);
+
+  /** What the replicator is doing. */
+  public enum State {
+    /** Not yet connected. */
+    STARTING,
+    /** Another instance holds the replication lock; this one waits. */
+    STANDBY,
+    /** Copying the initial snapshot. */
+    SNAPSHOT,
+    /** Streaming changes. */
+    STREAMING,
+    /** Failed; retrying after a backoff. */
+    RETRYING,
+    /** Closed. */
+    STOPPED
+  }
+
+  /**
+   * A snapshot of the replicator's state.
+   *
+   * @param lastError the last failure, while retrying
+   * @param lastCheckpoint the last checkpoint this replicator committed
+   */
+  public record Status(State state, @Nullable SynclineException lastError, @Nullable Checkpoint lastCheckpoint) {}
+
+  private Replicator(Builder b) {
+    this.rules = Objects.requireNonNull(b.rules, "rules");
+    this.storage = Objects.requireNonNull(b.storage, "storage");
+    this.versionId = b.versionId;
+    this.source = Objects.requireNonNull(b.source, "source");
+    this.identity = b.identity;
+    this.events = b.events;
+    this.evaluationErrors = b.evaluationErrors;
+    this.minBackoff = b.minBackoff;
+    this.maxBackoff = b.maxBackoff;
+    this.thread = new Thread(this::loop, "syncline-replication-" + versionId);
+    thread.setDaemon(true);
+  }
+
+  /** Starts configuring a replicator. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Configures a {@link Replicator}; rules, storage and source are required. */
+  public static final class Builder {
+    private @Nullable SyncRules rules;
+    private @Nullable BucketStorage storage;
+    private long versionId = -1;
+    private @Nullable SourceAdapter source;
+    private String identity = defaultIdentity();
+    private Consumer<SourceEvent> events = e -> { };
+    private Consumer<EvaluationError> evaluationErrors = e -> LOG.log(System.Logger.Level.WARNING,
+        "row skipped by a query: {0}", e);
+    private Duration minBackoff = Duration.ofMillis(200);
+    private Duration maxBackoff = Duration.ofSeconds(30);
+
+    private Builder() {}
+
+    /** The compiled rules of the version. */
+    public Builder rules(SyncRules rules) {
+      this.rules = Objects.requireNonNull(rules);
+      return this;
+    }
+
+    /** The storage and the rules version written. */
+    public Builder storage(BucketStorage storage, long versionId) {
+      this.storage = Objects.requireNonNull(storage);
+      this.versionId = versionId;
+      return this;
+    }
+
+    /** The source database. */
+    public Builder source(SourceAdapter source) {
+      this.source = Objects.requireNonNull(source);
+      return this;
+    }
+
+    /** Identifies this process in the storage lock (default host name and process id). */
+    public Builder identity(String identity) {
+      this.identity = Objects.requireNonNull(identity);
+      return this;
+    }
+
+    /** Receives the source's events (progress, lag, schema changes, warnings) on the replication thread. */
+    public Builder events(Consumer<SourceEvent> events) {
+      this.events = Objects.requireNonNull(events);
+      return this;
+    }
+
+    /** Receives rows a query could not evaluate (logged as warnings by default). */
+    public Builder evaluationErrors(Consumer<EvaluationError> errors) {
+      this.evaluationErrors = Objects.requireNonNull(errors);
+      return this;
+    }
+
+    /** Retry delays after failures: doubling from {@code min} up to {@code max} (defaults 200 ms and 30 s). */
+    public Builder backoff(Duration min, Duration max) {
+      if (min.isNegative() || min.isZero() || max.compareTo(min) < 0) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "backoff needs 0 < min <= max");
+      }
+      this.minBackoff = min;
+      this.maxBackoff = max;
+      return this;
+    }
+
+    /** The replicator, not started. */
+    public Replicator build() {
+      return new Replicator(this);
+    }
+
+    private static String defaultIdentity() {
+      String host;
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException e) {
+        host = "unknown-host";
+      }
+      return host + "/" + ProcessHandle.current().pid();
+    }
+  }
+
+  /** Starts replicating on the replicator's thread; returns at once. */
+  public Replicator start() {
+    thread.start();
+    return this;
+  }
+
+  /** The current state. */
+  public Status status() {
+    return status;
+  }
+
+  private void loop() {
+    long backoff = minBackoff.toMillis();
+    try {
+      while (!closed) {
+        BucketStorageWriter writer;
+        try {
+          writer = storage.openWriter(versionId, identity);
+        } catch (SynclineException e) {
+          if (e.code() != ErrorCode.REPLICATION_LOCKED) {
+            backoff = fail(e, backoff);
+            continue;
+          }
+          status = new Status(State.STANDBY, null, status.lastCheckpoint());
+          sleep(Math.max(1000, minBackoff.toMillis()));
+          continue;
+        }
+        try (writer) {
+          BucketStorage.SnapshotState snapshot = storage.snapshotState(versionId);
+          Optional<Checkpoint> latest = storage.latestCheckpoint(versionId);
+          SourcePosition resumeFrom = latest.map(Checkpoint::position).filter(p -> !p.isEmpty())
+              .map(source::parsePosition).orElse(null);
+          var done = new HashSet<TableRef>(snapshot.done());
+          status = new Status(resumeFrom == null ? State.SNAPSHOT : State.STREAMING, null, latest.orElse(null));
+          Sink sink = new Sink(writer);
+          source.run(new SourceStart(versionId, rules.sourceTables(), resumeFrom, done, snapshot.progress()), sink);
+          backoff = minBackoff.toMillis();
+        } catch (SynclineException e) {
+          backoff = fail(e, backoff);
+        } catch (InterruptedException e) {
+          if (!closed) {
+            Thread.currentThread().interrupt();
+          }
+          return;
+        } catch (Exception e) {
+          backoff = fail(new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "replication failed: " + e, e), backoff);
+        }
+      }
+    } finally {
+      status = new Status(State.STOPPED, null, status.lastCheckpoint());
+      stopped.countDown();
+    }
+  }
+
+  private long fail(SynclineException e, long backoff) {
+    if (closed) {
+      return backoff;
+    }
+    status = new Status(State.RETRYING, e, status.lastCheckpoint());
+    LOG.log(System.Logger.Level.WARNING, "replication of version " + versionId + " failed ([" + e.code().code()
+        + "] " + e.getMessage() + "); retrying in " + backoff + " ms");
+    events.accept(new SourceEvent.Warning(e.code().code(), e.getMessage(), null));
+    sleep(backoff + ThreadLocalRandom.current().nextLong(backoff / 4 + 1));
+    return Math.min(backoff * 2, maxBackoff.toMillis());
+  }
+
+  private void sleep(long millis) {
+    try {
+      stopped.await(0, TimeUnit.MILLISECONDS);
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closed = true;
+    }
+  }
+
+  /** Stops replication, waits up to 30 s for the thread to leave the source cleanly; idempotent. */
+  @Override
+  public void close() {
+    closed = true;
+    source.close();
+    if (thread.isAlive()) {
+      thread.interrupt();
+    }
+    try {
+      if (thread.getState() != Thread.State.NEW && !stopped.await(30, TimeUnit.SECONDS)) {
+        LOG.log(System.Logger.Level.WARNING, "replication thread did not stop within 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Applies a source's changes through the rules into storage; used by the replication thread only. */
+  private final class Sink implements ChangeSink {
+    private final BucketStorageWriter writer;
+    private final BatchBuilder batch;
+    /** Changes not yet applied: applied in groups so that their stored rows are read with one query. */
+    private final java.util.List<SourceChange> buffer = new java.util.ArrayList<>();
+
+    Sink(BucketStorageWriter writer) {
+      this.writer = writer;
+      this.batch = new BatchBuilder(rules, writer, evaluationErrors, t -> source.needsRowImages());
+    }
+
+    @Override
+    public void accept(SourceChange change) {
+      buffer.add(change);
+      if (buffer.size() >= 1000) {
+        drain();
+      }
+    }
+
+    private void drain() {
+      if (!buffer.isEmpty()) {
+        batch.applyAll(buffer);
+        buffer.clear();
+      }
+    }
+
+    @Override
+    public void commit(SourcePosition position) {
+      drain();
+      Optional<Checkpoint> c = batch.commit(position.serialize());
+      status = new Status(State.STREAMING, null, c.orElse(status.lastCheckpoint()));
+    }
+
+    @Override
+    public void flush() {
+      drain();
+      if (!batch.isEmpty()) {
+        batch.commit(null);
+      }
+    }
+
+    @Override
+    public void snapshotProgress(TableRef table, String cursor) {
+      flush();
+      writer.setSnapshotProgress(table, cursor);
+    }
+
+    @Override
+    public void snapshotDone(TableRef table) {
+      flush();
+      writer.setSnapshotDone(table, true);
+    }
+
+    @Override
+    public void event(SourceEvent event) {
+      try {
+        events.accept(event);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "event listener failed", e);
+      }
+    }
+  }
+}

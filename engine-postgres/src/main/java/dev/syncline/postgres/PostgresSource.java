@@ -1,0 +1,887 @@
+package dev.syncline.postgres;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.SourceRow;
+import dev.syncline.api.SourceValue;
+import dev.syncline.api.SqliteValue;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.TablePattern;
+import dev.syncline.postgres.internal.PgCatalog;
+import dev.syncline.postgres.internal.PgCatalog.TableInfo;
+import dev.syncline.postgres.internal.PgOutputDecoder;
+import dev.syncline.postgres.internal.PgOutputMessage;
+import dev.syncline.postgres.internal.PgValues;
+import dev.syncline.spi.source.ChangeSink;
+import dev.syncline.spi.source.SourceAdapter;
+import dev.syncline.spi.source.SourceChange;
+import dev.syncline.spi.source.SourceEvent;
+import dev.syncline.spi.source.SourcePosition;
+import dev.syncline.spi.source.SourceStart;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.PGProperty;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.postgresql.replication.ReplicationSlotInfo;
+
+/**
+ * The Postgres source: a consistent initial snapshot, then {@code pgoutput} logical replication.
+ *
+ * <pre>{@code
+ * PostgresSource source = PostgresSource.builder()
+ *     .jdbcUrl("jdbc:postgresql://db:5432/app").user("syncline").password(secret)
+ *     .build();
+ * }</pre>
+ *
+ * <p><b>Snapshot.</b> A new rules version gets its own replication slot ({@code <slotPrefix>_<versionId>}), created
+ * with an exported snapshot; every table is copied inside that snapshot, ordered by its key, with progress recorded
+ * every {@link Builder#snapshotChunkRows chunk}. The stream then starts exactly where the snapshot ends, so nothing
+ * is missed or applied twice. If the process dies mid-snapshot the slot survives: the remaining rows are copied from
+ * the recorded key on (at READ COMMITTED), and no checkpoint becomes visible until the stream has passed the WAL
+ * position read after that copy; replaying the overlap is harmless because applying is idempotent.
+ *
+ * <p><b>Streaming.</b> Changes of a source transaction are buffered until its commit and committed to storage as one
+ * batch (several small transactions that arrive together form one batch); a transaction larger than
+ * {@link Builder#flushEveryChanges} is written in durable, invisible parts. A position is acknowledged to Postgres
+ * only after storage has committed it (pgjdbc's automatic flush is off); on a quiet database the keepalive position
+ * is committed and acknowledged about once a second so WAL does not pile up and write checkpoints resolve.
+ *
+ * <p><b>Threads.</b> {@link #run} is called by the engine on a thread it owns; it polls the replication connection
+ * and applies on that same thread. {@link #writeCheckpointHead()} and {@link #close()} may be called from any
+ * thread.
+ */
+public final class PostgresSource implements SourceAdapter {
+  private static final System.Logger LOG = System.getLogger(PostgresSource.class.getName());
+  /** Prefix of the logical messages Syncline emits for write checkpoints. */
+  public static final String MESSAGE_PREFIX = "syncline";
+  private static final String CATCH_UP = "catchup:";
+  private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
+
+  private final String jdbcUrl;
+  private final Properties properties;
+  private final String publication;
+  private final boolean managePublication;
+  private final String slotPrefix;
+  private final int snapshotChunkRows;
+  private final int flushEveryChanges;
+  private final Duration statusInterval;
+  private final InstantSource clock;
+  private volatile boolean closed;
+  private volatile @Nullable Connection replicationConnection;
+  private final ReentrantLock headLock = new ReentrantLock();
+  private @Nullable Connection headConnection;
+
+  private PostgresSource(Builder b) {
+    this.jdbcUrl = Objects.requireNonNull(b.jdbcUrl, "jdbcUrl");
+    this.properties = new Properties();
+    properties.putAll(b.properties);
+    if (b.user != null) {
+      PGProperty.USER.set(properties, b.user);
+    }
+    if (b.password != null) {
+      PGProperty.PASSWORD.set(properties, b.password);
+    }
+    this.publication = b.publication;
+    this.managePublication = b.managePublication;
+    this.slotPrefix = b.slotPrefix;
+    this.snapshotChunkRows = b.snapshotChunkRows;
+    this.flushEveryChanges = b.flushEveryChanges;
+    this.statusInterval = b.statusInterval;
+    this.clock = b.clock;
+  }
+
+  /** Starts configuring a source. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Configures a {@link PostgresSource}; only the JDBC URL is required. */
+  public static final class Builder {
+    private @Nullable String jdbcUrl;
+    private @Nullable String user;
+    private @Nullable String password;
+    private final Properties properties = new Properties();
+    private String publication = "syncline";
+    private boolean managePublication = true;
+    private String slotPrefix = "syncline";
+    private int snapshotChunkRows = 10_000;
+    private int flushEveryChanges = 10_000;
+    private Duration statusInterval = Duration.ofSeconds(10);
+    private InstantSource clock = InstantSource.system();
+
+    private Builder() {}
+
+    /** The database, e.g. {@code jdbc:postgresql://host:5432/app}. */
+    public Builder jdbcUrl(String jdbcUrl) {
+      if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "not a Postgres JDBC URL: " + jdbcUrl);
+      }
+      this.jdbcUrl = jdbcUrl;
+      return this;
+    }
+
+    /** The role to connect as; it needs the REPLICATION right and SELECT on the tables the rules read. */
+    public Builder user(String user) {
+      this.user = Objects.requireNonNull(user);
+      return this;
+    }
+
+    /** The role's password. */
+    public Builder password(String password) {
+      this.password = Objects.requireNonNull(password);
+      return this;
+    }
+
+    /** A further pgjdbc connection property (e.g. {@code sslmode}). */
+    public Builder property(String name, String value) {
+      properties.setProperty(name, value);
+      return this;
+    }
+
+    /**
+     * The publication to replicate from (default {@code syncline}). With {@code manage} (the default) Syncline
+     * creates it for the rules' tables and adds tables the rules read later; without, it must exist and cover them.
+     */
+    public Builder publication(String name, boolean manage) {
+      this.publication = Objects.requireNonNull(name);
+      this.managePublication = manage;
+      return this;
+    }
+
+    /** Prefix of the replication slots, one per rules version (default {@code syncline}); {@code [a-z0-9_]}. */
+    public Builder slotPrefix(String prefix) {
+      if (!prefix.matches("[a-z0-9_]{1,40}")) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "slot prefix must match [a-z0-9_]{1,40}: " + prefix);
+      }
+      this.slotPrefix = prefix;
+      return this;
+    }
+
+    /** Rows copied between two recorded snapshot progress points (default 10,000). */
+    public Builder snapshotChunkRows(int rows) {
+      this.snapshotChunkRows = positive(rows, "snapshot chunk rows");
+      return this;
+    }
+
+    /** Changes of one transaction buffered before they are written in an invisible part (default 10,000). */
+    public Builder flushEveryChanges(int changes) {
+      this.flushEveryChanges = positive(changes, "flush every changes");
+      return this;
+    }
+
+    /** How often the replication connection reports its status to Postgres (default 10 s). */
+    public Builder statusInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "status interval must be positive");
+      }
+      this.statusInterval = interval;
+      return this;
+    }
+
+    /** The clock for lag figures; default the system clock. */
+    public Builder clock(InstantSource clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    private static int positive(int v, String what) {
+      if (v < 1) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, what + " must be positive, got " + v);
+      }
+      return v;
+    }
+
+    /** The source. */
+    public PostgresSource build() {
+      if (jdbcUrl == null) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "PostgresSource needs a jdbcUrl");
+      }
+      return new PostgresSource(this);
+    }
+  }
+
+  /** The slot of a rules version. */
+  public String slotName(long versionId) {
+    return slotPrefix + "_" + versionId;
+  }
+
+  @Override
+  public SourcePosition parsePosition(String serialized) {
+    return Lsn.parse(serialized);
+  }
+
+  @Override
+  public boolean needsRowImages() {
+    return true;
+  }
+
+  @Override
+  public void run(SourceStart start, ChangeSink sink) throws Exception {
+    closed = false;
+    try (Connection sql = connect(false)) {
+      PgCatalog.pinSessionSettings(sql);
+      PgCatalog catalog = new PgCatalog(sql);
+      catalog.checkServer();
+      List<TableInfo> tables = catalog.tables(start.tables());
+      reportMissingTables(start.tables(), tables, sink);
+      catalog.ensurePublication(publication, managePublication, tables);
+      String slot = slotName(start.versionId());
+      PgCatalog.SlotState state = catalog.slot(slot);
+      if (state != null && "lost".equals(state.walStatus())) {
+        throw slotLost(slot, "it was invalidated (max_slot_wal_keep_size exceeded)");
+      }
+      boolean fresh = state == null;
+      if (fresh && (start.resumeFrom() != null || !start.snapshotDone().isEmpty()
+          || !start.snapshotProgress().isEmpty())) {
+        throw slotLost(slot, "it no longer exists");
+      }
+      catalog.checkCapacity(fresh);
+      PgValues values = new PgValues(catalog::type);
+      Connection repl = connect(true);
+      replicationConnection = repl;
+      try (repl) {
+        PgCatalog.pinSessionSettings(repl);
+        Lsn resumeFrom = (Lsn) start.resumeFrom();
+        Lsn catchUp = null;
+        Set<TableRef> catchUpTables = new LinkedHashSet<>();
+        if (fresh) {
+          Lsn consistent = snapshot(repl, slot, tables, values, sink);
+          if (consistent == null) {
+            return; // closed while copying
+          }
+          sink.commit(consistent);
+          resumeFrom = consistent;
+        } else {
+          for (Map.Entry<TableRef, String> e : start.snapshotProgress().entrySet()) {
+            if (e.getValue().startsWith(CATCH_UP)) {
+              Lsn l = Lsn.parse(e.getValue().substring(CATCH_UP.length()));
+              catchUp = catchUp == null || l.compareTo(catchUp) > 0 ? l : catchUp;
+              catchUpTables.add(e.getKey());
+            }
+          }
+          List<TableInfo> todo = tables.stream().filter(t -> !start.snapshotDone().contains(t.ref())
+              && !catchUpTables.contains(t.ref())).toList();
+          if (!todo.isEmpty()) {
+            Lsn l = resumeSnapshot(todo, start.snapshotProgress(), values, sink);
+            if (l == null) {
+              return;
+            }
+            catchUp = catchUp == null || l.compareTo(catchUp) > 0 ? l : catchUp;
+            todo.forEach(t -> catchUpTables.add(t.ref()));
+          }
+        }
+        new Streamer(repl, catalog, values, sink, tables, start.tables(), resumeFrom, catchUp, catchUpTables)
+            .stream(slot);
+      }
+    } catch (SQLException e) {
+      if (closed) {
+        return;
+      }
+      throw translate(e);
+    } finally {
+      replicationConnection = null;
+    }
+  }
+
+  private static SynclineException slotLost(String slot, String why) {
+    return new SynclineException(ErrorCode.SLOT_INVALIDATED, "replication slot " + slot + " cannot be used: " + why
+        + ". Changes made meanwhile are gone from the WAL; deploy the sync rules again as a new version to take a "
+        + "new snapshot (see engine-postgres/README.md, \"Recovering from a lost slot\")");
+  }
+
+  private SynclineException translate(SQLException e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("invalidated") || m.contains("can no longer get changes from replication slot")
+        || m.contains("can no longer access replication slot") || m.contains("exceeded the maximum reserved size")) {
+      return slotLost("?", m);
+    }
+    if (m.contains("is active for PID")) {
+      return new SynclineException(ErrorCode.REPLICATION_LOCKED, "another process is streaming from the slot: " + m,
+          e);
+    }
+    return new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "Postgres replication failed: " + m, e);
+  }
+
+  private static void reportMissingTables(List<TablePattern> patterns, List<TableInfo> found, ChangeSink sink) {
+    for (TablePattern p : patterns) {
+      if (found.stream().noneMatch(t -> p.matches(t.ref()))) {
+        sink.event(new SourceEvent.Warning("SYNCLINE_P1001", "no table matches " + p + " yet; its rows sync once "
+            + "it exists and is in the publication", null));
+      }
+    }
+  }
+
+  /** Creates the slot and copies every table in its exported snapshot; returns the consistent point. */
+  private @Nullable Lsn snapshot(Connection repl, String slot, List<TableInfo> tables, PgValues values,
+      ChangeSink sink) throws Exception {
+    ReplicationSlotInfo info = repl.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot()
+        .logical().withSlotName(slot).withOutputPlugin("pgoutput").make();
+    Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
+    LOG.log(System.Logger.Level.INFO, "created replication slot {0} at {1}; copying {2} tables", slot, consistent,
+        tables.size());
+    try (Connection reader = connect(false)) {
+      reader.setAutoCommit(false);
+      reader.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      try (Statement s = reader.createStatement()) {
+        s.execute("SET TRANSACTION SNAPSHOT '" + info.getSnapshotName().replace("'", "''") + "'");
+      }
+      PgCatalog.pinSessionSettings(reader);
+      for (TableInfo t : tables) {
+        if (!copy(reader, t, null, values, sink)) {
+          return null;
+        }
+        sink.snapshotDone(t.ref());
+      }
+      reader.commit();
+    }
+    return consistent;
+  }
+
+  /**
+   * Copies what the interrupted snapshot did not, at READ COMMITTED from each table's recorded key; returns the WAL
+   * position after the copy, which the stream must pass before the state is consistent again.
+   */
+  private @Nullable Lsn resumeSnapshot(List<TableInfo> todo, Map<TableRef, String> progress, PgValues values,
+      ChangeSink sink) throws Exception {
+    try (Connection reader = connect(false)) {
+      PgCatalog.pinSessionSettings(reader);
+      reader.setAutoCommit(false);
+      for (TableInfo t : todo) {
+        LOG.log(System.Logger.Level.INFO, "resuming the snapshot of {0} after key {1}", t.ref(),
+            progress.get(t.ref()));
+        if (!copy(reader, t, progress.get(t.ref()), values, sink)) {
+          return null;
+        }
+        reader.commit();
+      }
+      Lsn after;
+      try (Statement s = reader.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+        rs.next();
+        after = Lsn.parse(rs.getString(1));
+      }
+      reader.commit();
+      for (TableInfo t : todo) {
+        sink.snapshotProgress(t.ref(), CATCH_UP + after.serialize());
+      }
+      return after;
+    }
+  }
+
+  /** Copies a table ordered by its key, after {@code cursor} when given; returns false when closed meanwhile. */
+  private boolean copy(Connection reader, TableInfo t, @Nullable String cursor, PgValues values, ChangeSink sink)
+      throws Exception {
+    String keys = String.join(", ", t.keyColumns().stream().map(PgCatalog::quoteIdent).toList());
+    List<String> after = cursor == null ? null : decodeCursor(cursor);
+    String sql = "SELECT * FROM " + PgCatalog.quoteIdent(t.ref().schema()) + "." + PgCatalog.quoteIdent(t.ref().name())
+        + (after == null ? "" : " WHERE (" + keys + ") > (" + String.join(", ", after.stream().map(a -> "?")
+            .toList()) + ")") + " ORDER BY " + keys;
+    int[] keyIndex = t.keyColumns().stream().mapToInt(k -> t.columns().indexOf(k)).toArray();
+    long copied = 0;
+    try (PreparedStatement ps = reader.prepareStatement(sql)) {
+      ps.setFetchSize(5_000);
+      if (after != null) {
+        for (int i = 0; i < after.size(); i++) {
+          ps.setObject(i + 1, after.get(i), Types.OTHER);
+        }
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        int n = rs.getMetaData().getColumnCount();
+        String[] last = new String[keyIndex.length];
+        while (rs.next()) {
+          Map<String, SourceValue> row = new LinkedHashMap<>(n * 4 / 3 + 1);
+          for (int i = 0; i < n; i++) {
+            String text = rs.getString(i + 1);
+            row.put(t.columns().get(i), values.convertNullable(t.typeOids().get(i), text));
+          }
+          for (int k = 0; k < keyIndex.length; k++) {
+            last[k] = rs.getString(keyIndex[k] + 1);
+          }
+          sink.accept(SourceChange.insert(t.ref(), t.keyColumns(), new SourceRow(row)));
+          copied++;
+          if (copied % snapshotChunkRows == 0) {
+            if (closed) {
+              return false;
+            }
+            sink.flush();
+            sink.snapshotProgress(t.ref(), encodeCursor(last));
+            sink.event(new SourceEvent.SnapshotProgress(t.ref(), copied, t.estimatedRows(), false));
+          }
+        }
+      }
+    }
+    sink.flush();
+    sink.event(new SourceEvent.SnapshotProgress(t.ref(), copied, t.estimatedRows(), true));
+    LOG.log(System.Logger.Level.INFO, "copied {0} rows of {1}", copied, t.ref());
+    return !closed;
+  }
+
+  /** Key values as length-prefixed text: unambiguous for any content. */
+  static String encodeCursor(String[] keys) {
+    StringBuilder sb = new StringBuilder();
+    for (String k : keys) {
+      sb.append(k.length()).append(':').append(k);
+    }
+    return sb.toString();
+  }
+
+  static List<String> decodeCursor(String cursor) {
+    List<String> out = new ArrayList<>();
+    int i = 0;
+    while (i < cursor.length()) {
+      int colon = cursor.indexOf(':', i);
+      int len = Integer.parseInt(cursor.substring(i, colon));
+      out.add(cursor.substring(colon + 1, colon + 1 + len));
+      i = colon + 1 + len;
+    }
+    return out;
+  }
+
+  /** Reads the replication stream and applies it; one instance per {@link #run}. */
+  private final class Streamer {
+    private final Connection repl;
+    private final PgCatalog catalog;
+    private final PgValues values;
+    private final ChangeSink sink;
+    private final List<TablePattern> patterns;
+    private final Map<Integer, TableInfo> tablesById = new HashMap<>();
+    private final Map<Integer, PgOutputMessage.Relation> relations = new HashMap<>();
+    private @Nullable Lsn resumeFrom;
+    private @Nullable Lsn catchUp;
+    private final Set<TableRef> catchUpTables;
+    private final List<SourceChange> txBuffer = new ArrayList<>();
+    private boolean inTransaction;
+    private boolean skipTransaction;
+    private long commitTimeMicros;
+    private long pendingCommit = -1;
+    private int pendingRows;
+    private long lastAcked;
+    private long lastKeepaliveMillis;
+    private long lastReportMillis;
+    private long transactions;
+    private long rows;
+    private long lastLagMillis = -1;
+
+    Streamer(Connection repl, PgCatalog catalog, PgValues values, ChangeSink sink, List<TableInfo> tables,
+        List<TablePattern> patterns, @Nullable Lsn resumeFrom, @Nullable Lsn catchUp, Set<TableRef> catchUpTables) {
+      this.repl = repl;
+      this.catalog = catalog;
+      this.values = values;
+      this.sink = sink;
+      this.patterns = patterns;
+      tables.forEach(t -> tablesById.put(t.relationId(), t));
+      this.resumeFrom = resumeFrom;
+      this.catchUp = catchUp;
+      this.catchUpTables = catchUpTables;
+      this.lastAcked = resumeFrom == null ? 0 : resumeFrom.value();
+    }
+
+    void stream(String slot) throws Exception {
+      PGReplicationStream stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
+          .logical().withSlotName(slot).withStartPosition(LogSequenceNumber.INVALID_LSN)
+          .withSlotOption("proto_version", "1")
+          .withSlotOption("publication_names", publication)
+          .withSlotOption("messages", "true")
+          .withStatusInterval((int) statusInterval.toMillis(), TimeUnit.MILLISECONDS)
+          .withAutomaticFlush(false)
+          .start();
+      currentSlot = slot;
+      LOG.log(System.Logger.Level.INFO, "streaming from slot {0}", slot);
+      long idleSleep = 1;
+      lastReportMillis = clock.millis();
+      try {
+        while (!closed) {
+          ByteBuffer buffer = stream.readPending();
+          if (buffer == null) {
+            if (pendingCommit >= 0) {
+              commitGroup(stream);
+            } else if (!inTransaction) {
+              keepalive(stream);
+            }
+            report();
+            Thread.sleep(idleSleep);
+            idleSleep = Math.min(idleSleep * 2, 10);
+            continue;
+          }
+          idleSleep = 1;
+          handle(PgOutputDecoder.decode(buffer, false), stream);
+        }
+        if (pendingCommit >= 0) {
+          commitGroup(stream); // a clean stop leaves nothing applied but unacknowledged
+        }
+      } finally {
+        try {
+          stream.close();
+        } catch (SQLException e) {
+          // The connection is closing anyway.
+        }
+      }
+    }
+
+    private void handle(PgOutputMessage m, PGReplicationStream stream) throws Exception {
+      if (m instanceof PgOutputMessage.Begin b) {
+        inTransaction = true;
+        commitTimeMicros = b.commitTimeMicros();
+        skipTransaction = resumeFrom != null && Long.compareUnsigned(b.finalLsn(), resumeFrom.value()) < 0;
+      } else if (m instanceof PgOutputMessage.Commit c) {
+        inTransaction = false;
+        if (skipTransaction) {
+          txBuffer.clear();
+          skipTransaction = false;
+          return;
+        }
+        if (pendingCommit >= 0 && !txBuffer.isEmpty() && pendingRows + txBuffer.size() > flushEveryChanges) {
+          commitGroup(stream);
+        }
+        for (SourceChange change : txBuffer) {
+          sink.accept(change);
+        }
+        pendingRows += txBuffer.size();
+        rows += txBuffer.size();
+        transactions++;
+        txBuffer.clear();
+        pendingCommit = c.endLsn();
+        lastLagMillis = Math.max(0, clock.millis() - (commitTimeMicros + PG_EPOCH_MICROS) / 1000);
+        if (pendingRows >= flushEveryChanges) {
+          commitGroup(stream);
+        }
+      } else if (m instanceof PgOutputMessage.Relation r) {
+        relation(r);
+      } else if (m instanceof PgOutputMessage.Type t) {
+        catalog.forgetType(t.typeOid());
+      } else if (m instanceof PgOutputMessage.Insert i) {
+        TableInfo t = table(i.relationId());
+        if (t != null && !skipTransaction) {
+          add(SourceChange.insert(t.ref(), t.keyColumns(), row(i.relationId(), i.newTuple(), null, null)), stream);
+        }
+      } else if (m instanceof PgOutputMessage.Update u) {
+        TableInfo t = table(u.relationId());
+        if (t != null && !skipTransaction) {
+          Set<String> unchanged = new LinkedHashSet<>();
+          SourceRow old = u.oldTuple() == null ? null : row(u.relationId(), u.oldTuple(), null, null);
+          SourceRow now = row(u.relationId(), u.newTuple(), u.oldKind() == 'O' ? old : null, unchanged);
+          add(SourceChange.update(t.ref(), t.keyColumns(), old, now, unchanged), stream);
+        }
+      } else if (m instanceof PgOutputMessage.Delete d) {
+        TableInfo t = table(d.relationId());
+        if (t != null && !skipTransaction) {
+          add(SourceChange.delete(t.ref(), t.keyColumns(), row(d.relationId(), d.oldTuple(), null, null)), stream);
+        }
+      } else if (m instanceof PgOutputMessage.Truncate tr) {
+        for (int id : tr.relationIds()) {
+          TableInfo t = table(id);
+          if (t != null && !skipTransaction) {
+            add(SourceChange.truncate(t.ref()), stream);
+          }
+        }
+      } else if (m instanceof PgOutputMessage.Message msg && !msg.transactional() && !inTransaction) {
+        // A non-transactional message outside a transaction: its position is safe to reach when idle.
+        keepalive(stream);
+      }
+      // Origin and transactional messages need nothing: the commit that follows advances the position.
+    }
+
+    private void add(SourceChange change, PGReplicationStream stream) throws Exception {
+      txBuffer.add(change);
+      if (txBuffer.size() >= flushEveryChanges) {
+        if (pendingCommit >= 0) {
+          commitGroup(stream);
+        }
+        for (SourceChange c : txBuffer) {
+          sink.accept(c);
+        }
+        rows += txBuffer.size();
+        txBuffer.clear();
+        sink.flush(); // durable but invisible: the transaction's commit makes it visible
+      }
+    }
+
+    /** Commits the transactions accepted so far and acknowledges their end position. */
+    private void commitGroup(PGReplicationStream stream) throws Exception {
+      long end = pendingCommit;
+      pendingCommit = -1;
+      pendingRows = 0;
+      commitAt(new Lsn(end));
+      acknowledge(stream, end);
+    }
+
+    private void commitAt(Lsn position) throws Exception {
+      if (catchUp != null && position.compareTo(catchUp) < 0) {
+        sink.flush(); // replayed before the resumed copy's position: not consistent yet, so not visible
+        return;
+      }
+      if (catchUp != null) {
+        sink.flush();
+        catchUpTables.forEach(sink::snapshotDone);
+        LOG.log(System.Logger.Level.INFO, "the stream passed {0}: the resumed snapshot is consistent", catchUp);
+        catchUp = null;
+      }
+      sink.commit(position);
+    }
+
+    private void acknowledge(PGReplicationStream stream, long end) throws SQLException {
+      if (Long.compareUnsigned(end, lastAcked) > 0) {
+        lastAcked = end;
+      }
+      LogSequenceNumber lsn = LogSequenceNumber.valueOf(lastAcked);
+      stream.setAppliedLSN(lsn);
+      stream.setFlushedLSN(lsn);
+      stream.forceUpdateStatus();
+    }
+
+    /** When idle outside a transaction: commits and acknowledges the server's position, at most once a second. */
+    private void keepalive(PGReplicationStream stream) throws Exception {
+      long received = stream.getLastReceiveLSN().asLong();
+      long now = clock.millis();
+      if (Long.compareUnsigned(received, lastAcked) > 0 && now - lastKeepaliveMillis >= 1000 && txBuffer.isEmpty()) {
+        lastKeepaliveMillis = now;
+        commitAt(new Lsn(received));
+        acknowledge(stream, received);
+      }
+    }
+
+    private void report() throws SQLException {
+      long now = clock.millis();
+      if (now - lastReportMillis < statusInterval.toMillis()) {
+        return;
+      }
+      sink.event(new SourceEvent.Throughput(transactions, rows, now - lastReportMillis));
+      transactions = 0;
+      rows = 0;
+      lastReportMillis = now;
+      PgCatalog.SlotState s = catalog.slot(slotNameOf());
+      if (s == null) {
+        return;
+      }
+      sink.event(new SourceEvent.Lag(s.lagBytes(), lastLagMillis, s.retainedBytes(), s.walStatus(),
+          s.safeWalSize()));
+      if ("lost".equals(s.walStatus())) {
+        throw slotLost(slotNameOf(), "it was invalidated (max_slot_wal_keep_size exceeded)");
+      }
+      if ("unreserved".equals(s.walStatus()) || (s.safeWalSize() >= 0 && s.safeWalSize() < 64L * 1024 * 1024)) {
+        sink.event(new SourceEvent.Warning("SYNCLINE_P1002", "replication slot " + slotNameOf() + " is close to "
+            + "invalidation (wal_status=" + s.walStatus() + ", safe_wal_size=" + s.safeWalSize() + " bytes): "
+            + "replication is not keeping up, or max_slot_wal_keep_size is too small", null));
+      }
+    }
+
+    private String currentSlot = "";
+
+    private String slotNameOf() {
+      return currentSlot;
+    }
+
+    /** The table of a relation id, or null when the rules do not read it. */
+    private @Nullable TableInfo table(int relationId) {
+      return tablesById.get(relationId);
+    }
+
+    private void relation(PgOutputMessage.Relation r) throws SQLException {
+      PgOutputMessage.Relation previous = relations.put(r.relationId(), r);
+      TableInfo known = tablesById.get(r.relationId());
+      TableRef ref = known != null ? known.ref() : patterns.stream()
+          .filter(p -> p.schema().equals(r.namespace()) && p.matches(new TableRef(p.connectionTag(), r.namespace(),
+              r.name())))
+          .map(p -> new TableRef(p.connectionTag(), r.namespace(), r.name())).findFirst().orElse(null);
+      if (ref == null) {
+        return;
+      }
+      List<String> columns = r.columns().stream().map(PgOutputMessage.Column::name).toList();
+      boolean renamed = known != null && !known.ref().name().equals(r.name());
+      if (known != null && !renamed && known.columns().equals(columns) && known.replicaIdentity()
+          == r.replicaIdentity()) {
+        return;
+      }
+      if (renamed) {
+        ref = new TableRef(ref.connectionTag(), r.namespace(), r.name());
+      }
+      List<String> problems = new ArrayList<>();
+      TableInfo info = catalog.describe(r.relationId(), ref, r.replicaIdentity(), -1, problems);
+      if (info == null) {
+        tablesById.remove(r.relationId());
+        sink.event(new SourceEvent.Warning("SYNCLINE_P1003", String.join("; ", problems), ref));
+        return;
+      }
+      // Use the columns and types as the stream sends them from now on.
+      info = new TableInfo(info.ref(), info.relationId(), columns,
+          r.columns().stream().map(PgOutputMessage.Column::typeOid).toList(), info.keyColumns(),
+          r.replicaIdentity(), -1);
+      tablesById.put(r.relationId(), info);
+      if (known == null) {
+        sink.event(new SourceEvent.SchemaChanged(ref, "new table in the stream; its rows sync from their next "
+            + "change on (rows that existed before are not copied until the rules are deployed again)"));
+      } else {
+        sink.event(new SourceEvent.SchemaChanged(ref, describeChange(known, info, previous)));
+      }
+    }
+
+    private String describeChange(TableInfo before, TableInfo after, PgOutputMessage.@Nullable Relation previous) {
+      List<String> parts = new ArrayList<>();
+      if (!before.ref().equals(after.ref())) {
+        parts.add("renamed from " + before.ref().name());
+      }
+      Set<String> added = new LinkedHashSet<>(after.columns());
+      added.removeAll(before.columns());
+      Set<String> removed = new LinkedHashSet<>(before.columns());
+      removed.removeAll(after.columns());
+      if (!added.isEmpty()) {
+        parts.add("columns added: " + added);
+      }
+      if (!removed.isEmpty()) {
+        parts.add("columns removed: " + removed);
+      }
+      if (!before.keyColumns().equals(after.keyColumns())) {
+        parts.add("identity changed from " + before.keyColumns() + " to " + after.keyColumns()
+            + "; rows stored under the old identity stay until the rules are deployed again");
+      }
+      return parts.isEmpty() ? "relation re-sent" : String.join("; ", parts)
+          + "; changes sync with the new shape from now on";
+    }
+
+    /**
+     * Converts a tuple; {@code u} (unchanged TOAST) columns are taken from {@code fullOld} when it has them, else
+     * listed in {@code unchanged} for the engine to fill from the stored row.
+     */
+    private SourceRow row(int relationId, PgOutputMessage.TupleData tuple, @Nullable SourceRow fullOld,
+        @Nullable Set<String> unchanged) {
+      PgOutputMessage.Relation r = relations.get(relationId);
+      if (r == null || r.columns().size() != tuple.size()) {
+        throw new SynclineException(ErrorCode.SOURCE_PROTOCOL, "change of relation " + relationId + " without a "
+            + "matching Relation message");
+      }
+      Map<String, SourceValue> out = new LinkedHashMap<>(tuple.size() * 4 / 3 + 1);
+      for (int i = 0; i < tuple.size(); i++) {
+        PgOutputMessage.Column col = r.columns().get(i);
+        switch (tuple.kinds()[i]) {
+          case 'n' -> out.put(col.name(), SqliteValue.NULL);
+          case 'u' -> {
+            SourceValue old = fullOld == null ? null : fullOld.get(col.name());
+            out.put(col.name(), old != null ? old : SqliteValue.NULL); // keeps the column's place
+            if (old == null && unchanged != null) {
+              unchanged.add(col.name());
+            }
+          }
+          default -> out.put(col.name(), values.convert(col.typeOid(),
+              new String(tuple.values()[i], StandardCharsets.UTF_8)));
+        }
+      }
+      return new SourceRow(out);
+    }
+  }
+
+  @Override
+  public SourcePosition writeCheckpointHead() {
+    headLock.lock();
+    try {
+      for (int attempt = 0; ; attempt++) {
+        try {
+          if (headConnection == null || headConnection.isClosed()) {
+            headConnection = connect(false);
+          }
+          Lsn head;
+          try (Statement s = headConnection.createStatement();
+              ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+            rs.next();
+            head = Lsn.parse(rs.getString(1));
+          }
+          // A transactional message: its commit is flushed at once, so the stream passes the head promptly even
+          // when nothing else changes.
+          try (Statement s = headConnection.createStatement()) {
+            s.execute("SELECT pg_logical_emit_message(true, '" + MESSAGE_PREFIX + "', 'checkpoint')");
+          }
+          return head;
+        } catch (SQLException e) {
+          closeQuietly(headConnection);
+          headConnection = null;
+          if (attempt >= 1) {
+            throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot read the Postgres WAL position: "
+                + e.getMessage(), e);
+          }
+        }
+      }
+    } finally {
+      headLock.unlock();
+    }
+  }
+
+  @Override
+  public void dropVersion(long versionId) {
+    try (Connection c = connect(false)) {
+      new PgCatalog(c).dropSlot(slotName(versionId));
+    } catch (SQLException e) {
+      throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot drop replication slot "
+          + slotName(versionId) + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    headLock.lock();
+    try {
+      closeQuietly(headConnection);
+      headConnection = null;
+    } finally {
+      headLock.unlock();
+    }
+  }
+
+  private static void closeQuietly(@Nullable Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException e) {
+        // Nothing to do.
+      }
+    }
+  }
+
+  private Connection connect(boolean replication) throws SQLException {
+    Properties p = new Properties();
+    p.putAll(properties);
+    PGProperty.BINARY_TRANSFER.set(p, false); // text values, exactly as pgoutput sends them
+    PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "14");
+    PGProperty.APPLICATION_NAME.set(p, replication ? "syncline-replication" : "syncline");
+    if (replication) {
+      PGProperty.REPLICATION.set(p, "database");
+      PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+    }
+    try {
+      Connection c = new org.postgresql.Driver().connect(jdbcUrl, p);
+      if (c == null) {
+        throw new SQLException("not a Postgres URL: " + jdbcUrl);
+      }
+      return c;
+    } catch (SQLException e) {
+      throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot connect to Postgres at "
+          + jdbcUrl.replaceAll("password=[^&]*", "password=***") + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "PostgresSource[" + jdbcUrl.replaceAll("password=[^&]*", "password=***").toLowerCase(Locale.ROOT) + "]";
+  }
+}
