@@ -79,6 +79,8 @@ public final class PostgresSource implements SourceAdapter {
   public static final String MESSAGE_PREFIX = "syncline";
   private static final String CATCH_UP = "catchup:";
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
+  /** Longest a committed source transaction waits for others to share its storage commit. */
+  private static final long MAX_GROUP_DELAY_NANOS = 10_000_000L;
 
   private final String jdbcUrl;
   private final Properties properties;
@@ -476,6 +478,7 @@ public final class PostgresSource implements SourceAdapter {
     private boolean skipTransaction;
     private long commitTimeMicros;
     private long pendingCommit = -1;
+    private long pendingSinceNanos;
     private int pendingRows;
     private long lastAcked;
     private long lastKeepaliveMillis;
@@ -562,10 +565,13 @@ public final class PostgresSource implements SourceAdapter {
         rows += txBuffer.size();
         transactions++;
         txBuffer.clear();
+        if (pendingCommit < 0) {
+          pendingSinceNanos = System.nanoTime();
+        }
         pendingCommit = c.endLsn();
         lastLagMillis = Math.max(0, clock.millis() - (commitTimeMicros + PG_EPOCH_MICROS) / 1000);
-        if (pendingRows >= flushEveryChanges) {
-          commitGroup(stream);
+        if (pendingRows >= flushEveryChanges || System.nanoTime() - pendingSinceNanos >= MAX_GROUP_DELAY_NANOS) {
+          commitGroup(stream); // bounded batches and bounded latency while transactions keep arriving
         }
       } else if (m instanceof PgOutputMessage.Relation r) {
         relation(r);

@@ -1,6 +1,6 @@
 /**
- * The Postgres source adapter: consistent initial snapshot and pgoutput logical replication into bucket storage.
- * Depends on the engine API only. <em>Not implemented yet</em>: delivered by the Postgres source issue.
+ * The Postgres source: a consistent initial snapshot and {@code pgoutput} logical replication into bucket storage
+ * ({@link dev.syncline.postgres.PostgresSource}). Depends on the engine API only. <em>Incubating.</em>
  */
 @NullMarked
 package dev.syncline.postgres;

@@ -1,0 +1,214 @@
+package dev.syncline.bench;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.replicate.Replicator;
+import dev.syncline.core.rules.SyncRulesCompiler;
+import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.postgres.Lsn;
+import dev.syncline.postgres.PostgresSource;
+import dev.syncline.spi.source.SourceEvent;
+import dev.syncline.spi.storage.Checkpoint;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.postgresql.PGConnection;
+import org.postgresql.PGProperty;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+
+/**
+ * The Postgres source end to end into durable Postgres bucket storage (embedded PostgreSQL 17, default durability
+ * settings, storage in the same server): initial snapshot rate, streaming rate next to what raw pgjdbc receives of
+ * the same WAL, and commit-to-checkpoint latency at a steady rate of small transactions. A plain program (steady
+ * states, not micro-benchmarks):
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar dev.syncline.bench.ReplicationBenchmark [snapshotRows] [streamRows] [tps] \
+ *     [separate|same|memory]
+ * </pre>
+ */
+public final class ReplicationBenchmark {
+  private static final String RULES = "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM big\n";
+
+  public static void main(String[] args) throws Exception {
+    int snapshotRows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    int streamRows = args.length > 1 ? Integer.parseInt(args[1]) : 200_000;
+    int tps = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
+    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setServerConfig("wal_level", "logical")
+        .setServerConfig("max_replication_slots", "10").setServerConfig("max_wal_senders", "10").start()) {
+      String url = pg.getJdbcUrl("postgres", "postgres");
+      String storageDb = args.length > 3 ? args[3] : "separate";
+      if (storageDb.equals("separate")) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
+          s.execute("CREATE DATABASE storage");
+        }
+      }
+      HikariConfig config = new HikariConfig();
+      config.setJdbcUrl(storageDb.equals("separate") ? pg.getJdbcUrl("postgres", "storage") : url);
+      HikariConfig sourceConfig = new HikariConfig();
+      sourceConfig.setJdbcUrl(url);
+      sourceConfig.setMaximumPoolSize(2);
+      config.setMaximumPoolSize(4);
+      try (HikariDataSource ds = new HikariDataSource(sourceConfig);
+          HikariDataSource storageDs = new HikariDataSource(config);
+          dev.syncline.spi.storage.BucketStorage storage = storageDb.equals("memory")
+              ? new dev.syncline.core.storage.InMemoryBucketStorage()
+              : JdbcBucketStorage.builder(storageDs).build()) {
+        System.out.println("bucket storage: " + switch (storageDb) {
+          case "separate" -> "Postgres, a separate database of the same server";
+          case "memory" -> "in memory";
+          default -> "Postgres, the source database";
+        });
+        sql(ds, "CREATE TABLE big (id bigint PRIMARY KEY, name text, amount numeric(12,2), created timestamptz, "
+            + "flag bool)");
+        long t0 = System.nanoTime();
+        sql(ds, "INSERT INTO big SELECT g, 'name ' || g, g / 100.0, now(), g % 2 = 0 FROM generate_series(1, "
+            + snapshotRows + ") g");
+        System.out.printf(Locale.ROOT, "filled %,d rows in %.1f s%n", snapshotRows, (System.nanoTime() - t0) / 1e9);
+        SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "rules.yaml"));
+        long version = storage.addRulesVersion(RULES).id();
+        PostgresSource source = PostgresSource.builder().jdbcUrl(url).user("postgres").password("").build();
+
+        // 1. Initial snapshot.
+        long start = System.nanoTime();
+        Replicator replicator = Replicator.builder().rules(rules).storage(storage, version).source(source)
+            .events(e -> { }).build().start();
+        Checkpoint first = await(storage, version, source.writeCheckpointHead().serialize());
+        double snapshotSeconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf(Locale.ROOT, "snapshot: %,d rows in %.1f s = %,.0f rows/s (checkpoint %s)%n", snapshotRows,
+            snapshotSeconds, snapshotRows / snapshotSeconds, first);
+        replicator.close();
+
+        // 2. Streaming, next to raw pgjdbc reading the same WAL from its own slot.
+        try (Connection raw = replicationConnection(url)) {
+          raw.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot().logical()
+              .withSlotName("bench_raw").withOutputPlugin("pgoutput").make();
+          sql(ds, "CREATE PUBLICATION bench_raw FOR TABLE big");
+          int perTx = 1_000;
+          for (int i = 0; i < streamRows; i += perTx) {
+            sql(ds, "INSERT INTO big SELECT g, 'name ' || g, g / 100.0, now(), g % 2 = 0 FROM generate_series("
+                + (snapshotRows + i + 1) + ", " + (snapshotRows + i + perTx) + ") g");
+          }
+          String head = source.writeCheckpointHead().serialize();
+          long rawStart = System.nanoTime();
+          long inserts = readRaw(raw, streamRows);
+          double rawSeconds = (System.nanoTime() - rawStart) / 1e9;
+          long syncStart = System.nanoTime();
+          replicator = Replicator.builder().rules(rules).storage(storage, version).source(source)
+              .events(e -> { }).build().start();
+          await(storage, version, head);
+          double syncSeconds = (System.nanoTime() - syncStart) / 1e9;
+          System.out.printf(Locale.ROOT, "streaming %,d rows in %,d transactions: raw pgjdbc %.2f s = %,.0f rows/s; "
+              + "Syncline into Postgres storage %.2f s = %,.0f rows/s (%.0f %% of raw)%n", inserts,
+              streamRows / perTx, rawSeconds, inserts / rawSeconds, syncSeconds, streamRows / syncSeconds,
+              100 * rawSeconds / syncSeconds);
+          try (Statement s = raw.createStatement()) {
+            s.execute("DROP_REPLICATION_SLOT bench_raw");
+          }
+        }
+
+        // 3. Commit-to-checkpoint latency at a steady rate of one-row transactions.
+        record Pending(Lsn lsn, long committedNanos) {}
+        ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
+        List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+        AutoCloseable watch = storage.watchCheckpoints(version, c -> {
+          long now = System.nanoTime();
+          Lsn pos = Lsn.parse(c.position());
+          for (Pending p; (p = pending.peek()) != null && p.lsn().compareTo(pos) <= 0; ) {
+            pending.poll();
+            latencies.add(now - p.committedNanos());
+          }
+        });
+        int seconds = 10;
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+          long id = snapshotRows + streamRows + 1;
+          long begin = System.nanoTime();
+          for (int i = 0; i < tps * seconds; i++) {
+            long due = begin + (long) (i * (1e9 / tps));
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+              java.util.concurrent.locks.LockSupport.parkNanos(wait); // not a spin: the machine has 2 cores
+            }
+            // The LSN read inside the transaction is below its commit's end and above the previous commit's.
+            try (ResultSet rs = s.executeQuery("INSERT INTO big VALUES (" + (id++) + ", 'x', 1, now(), true) "
+                + "RETURNING pg_current_wal_insert_lsn()")) {
+              rs.next();
+              pending.add(new Pending(Lsn.parse(rs.getString(1)), System.nanoTime()));
+            }
+          }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!pending.isEmpty() && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        watch.close();
+        List<Long> sorted = new ArrayList<>(latencies);
+        Collections.sort(sorted);
+        System.out.printf(Locale.ROOT, "latency at %,d tx/s for %d s (%,d transactions): commit -> checkpoint "
+            + "p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", tps, seconds, sorted.size(),
+            sorted.get(sorted.size() / 2) / 1e6, sorted.get((int) (sorted.size() * 0.99)) / 1e6,
+            sorted.get(sorted.size() - 1) / 1e6);
+        replicator.close();
+        source.dropVersion(version);
+      }
+    }
+  }
+
+  private static Checkpoint await(dev.syncline.spi.storage.BucketStorage storage, long version, String head) throws InterruptedException {
+    while (true) {
+      var c = storage.latestCheckpoint(version);
+      if (c.isPresent() && c.get().position().compareTo(head) >= 0) {
+        return c.get();
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static long readRaw(Connection raw, int expected) throws Exception {
+    PGReplicationStream stream = raw.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+        .withSlotName("bench_raw").withStartPosition(LogSequenceNumber.INVALID_LSN)
+        .withSlotOption("proto_version", "1").withSlotOption("publication_names", "bench_raw")
+        .withAutomaticFlush(false).start();
+    long inserts = 0;
+    while (inserts < expected) {
+      ByteBuffer b = stream.readPending();
+      if (b == null) {
+        Thread.sleep(1);
+        continue;
+      }
+      if (b.get(b.position()) == 'I') {
+        inserts++;
+      }
+    }
+    stream.close();
+    return inserts;
+  }
+
+  private static Connection replicationConnection(String url) throws Exception {
+    Properties p = new Properties();
+    PGProperty.USER.set(p, "postgres");
+    PGProperty.REPLICATION.set(p, "database");
+    PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "14");
+    PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+    return DriverManager.getConnection(url, p);
+  }
+
+  private static void sql(javax.sql.DataSource ds, String sql) throws Exception {
+    try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+}
