@@ -242,7 +242,9 @@ public final class PostgresSource implements SourceAdapter {
 
   @Override
   public void run(SourceStart start, ChangeSink sink) throws Exception {
-    closed = false;
+    if (closed) {
+      return; // closing is final: a close() racing with a retry must not be lost
+    }
     try (Connection sql = connect(false)) {
       PgCatalog.pinSessionSettings(sql);
       PgCatalog catalog = new PgCatalog(sql);
@@ -842,6 +844,7 @@ public final class PostgresSource implements SourceAdapter {
     }
   }
 
+  /** Stops replication for good: a running {@link #run} returns soon, later calls return at once. */
   @Override
   public void close() {
     closed = true;

@@ -241,7 +241,6 @@ public final class Replicator implements AutoCloseable {
 
   private void sleep(long millis) {
     try {
-      stopped.await(0, TimeUnit.MILLISECONDS);
       Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
