@@ -107,6 +107,7 @@ public final class ReplicationBenchmark {
           long inserts = readRaw(raw, streamRows);
           double rawSeconds = (System.nanoTime() - rawStart) / 1e9;
           long syncStart = System.nanoTime();
+          source = PostgresSource.builder().jdbcUrl(url).user("postgres").password("").build(); // closing is final
           replicator = Replicator.builder().rules(rules).storage(storage, version).source(source)
               .events(e -> { }).build().start();
           await(storage, version, head);

@@ -209,7 +209,10 @@ public final class Replicator implements AutoCloseable {
           status = new Status(resumeFrom == null ? State.SNAPSHOT : State.STREAMING, null, latest.orElse(null));
           Sink sink = new Sink(writer);
           source.run(new SourceStart(versionId, rules.sourceTables(), resumeFrom, done, snapshot.progress()), sink);
-          backoff = minBackoff.toMillis();
+          if (!closed) {
+            // The source returned without being asked to (e.g. it was closed by someone else): do not spin.
+            backoff = fail(new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "the source stopped"), backoff);
+          }
         } catch (SynclineException e) {
           backoff = fail(e, backoff);
         } catch (InterruptedException e) {

@@ -563,6 +563,10 @@ public final class JdbcBucketStorage implements BucketStorage {
     private void upsertRows(DSLContext dsl, List<CurrentRow> rows) {
       // Delete, then insert in bulk: portable across dialects, and the writer is alone on these rows.
       deleteRows(dsl, rows.stream().map(CurrentRow::key).toList());
+      if (dialect.family() == SQLDialect.POSTGRES && rows.size() >= 100) {
+        copyRows(dsl, rows);
+        return;
+      }
       for (int i = 0; i < rows.size(); i += INSERT_CHUNK) {
         InsertValuesStepN<Record> insert = dsl.insertInto(currentData, CURRENT_COLUMNS);
         for (CurrentRow r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
@@ -572,6 +576,28 @@ public final class JdbcBucketStorage implements BucketStorage {
         }
         insert.execute();
       }
+    }
+
+    /** Bulk insert with {@code COPY}: an order of magnitude faster than multi-row INSERTs for row images. */
+    private void copyRows(DSLContext dsl, List<CurrentRow> rows) {
+      StringBuilder sb = new StringBuilder(rows.size() * 256);
+      for (CurrentRow r : rows) {
+        sb.append(versionId).append('\t');
+        copyText(sb, tableName(r.key().table())).append('\t');
+        copyText(sb, r.key().key()).append('\t');
+        if (r.image() == null) {
+          sb.append("\\N");
+        } else {
+          copyText(sb, StorageCodec.image(r.image()));
+        }
+        sb.append('\t');
+        copyText(sb, StorageCodec.placements(r.placements())).append('\t');
+        copyText(sb, StorageCodec.lookups(r.lookups())).append('\n');
+      }
+      String sql = "COPY " + dsl.render(currentData) + " (" + CURRENT_COLUMNS.stream().map(dsl::render)
+          .collect(java.util.stream.Collectors.joining(", ")) + ") FROM STDIN WITH (FORMAT text)";
+      dsl.connection(c -> c.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+          .copyIn(sql, new java.io.StringReader(sb.toString())));
     }
 
     private void deleteRows(DSLContext dsl, List<SourceKey> keys) {

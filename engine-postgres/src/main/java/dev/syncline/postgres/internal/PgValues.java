@@ -156,6 +156,10 @@ public final class PgValues {
       default:
         break;
     }
+    String utcFast = utcFastPath(text);
+    if (utcFast != null) {
+      return new SourceValue.Timestamp(utcFast, MICROS, MICROS);
+    }
     Matcher m = TIMESTAMPTZ_TEXT.matcher(text);
     if (!m.matches()) {
       return SqliteValue.NULL;
@@ -181,6 +185,37 @@ public final class PgValues {
       }
     }
     return new SourceValue.Timestamp(utc + frac + "Z", MICROS, MICROS);
+  }
+
+  /**
+   * The common case without a regex: {@code YYYY-MM-DD HH:MM:SS[.f]+00} (the session zone is UTC) becomes
+   * {@code YYYY-MM-DDTHH:MM:SS[.f]Z}; anything else returns null and takes the general path.
+   */
+  private static @Nullable String utcFastPath(String text) {
+    int n = text.length();
+    if (n < 22 || !text.endsWith("+00") || text.charAt(10) != ' ' || text.charAt(4) != '-' || text.charAt(7) != '-'
+        || text.charAt(13) != ':' || text.charAt(16) != ':') {
+      return null;
+    }
+    int end = n - 3;
+    for (int i = 0; i < end; i++) {
+      char c = text.charAt(i);
+      boolean digit = c >= '0' && c <= '9';
+      boolean expected = switch (i) {
+        case 4, 7 -> c == '-';
+        case 10 -> c == ' ';
+        case 13, 16 -> c == ':';
+        case 19 -> c == '.';
+        default -> digit;
+      };
+      if (!expected || (i == 19 && end == 20)) {
+        return null;
+      }
+    }
+    if (end > 19 && end - 20 > 9) {
+      return null; // more fraction digits than any Postgres type has
+    }
+    return text.substring(0, 10) + 'T' + text.substring(11, end) + 'Z';
   }
 
   private static String lsn(String text) {

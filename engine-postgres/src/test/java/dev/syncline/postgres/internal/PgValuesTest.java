@@ -62,6 +62,10 @@ class PgValuesTest {
     assertThat(values.convert(PgValues.TIMESTAMPTZ, "2024-02-29 12:34:56.789+05:30"))
         .as("another session zone still gives UTC")
         .isEqualTo(new SourceValue.Timestamp("2024-02-29T07:04:56.789Z", US, US));
+    assertThat(values.convert(PgValues.TIMESTAMPTZ, "2024-02-29 07:04:56+00"))
+        .isEqualTo(new SourceValue.Timestamp("2024-02-29T07:04:56Z", US, US));
+    assertThat(values.convert(PgValues.TIMESTAMPTZ, "12024-02-29 07:04:56+00")).as("five-digit year")
+        .isEqualTo(SqliteValue.NULL);
     assertThat(values.convert(PgValues.TIMESTAMPTZ, "2024-01-01 00:10:00-03:30"))
         .isEqualTo(new SourceValue.Timestamp("2024-01-01T03:40:00Z", US, US));
     assertThat(values.convert(PgValues.TIMESTAMPTZ, "-infinity"))

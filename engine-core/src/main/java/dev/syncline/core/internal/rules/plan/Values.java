@@ -66,7 +66,8 @@ final class Values {
   static String renderTimestamp(SourceValue.Timestamp ts, Compatibility compat) {
     String iso = ts.iso8601();
     if (!compat.isoTimestamps()) {
-      return iso.replaceFirst("T", " ");
+      int t = iso.indexOf('T'); // not String.replaceFirst: that compiles a regex per value
+      return t < 0 ? iso : iso.substring(0, t) + ' ' + iso.substring(t + 1);
     }
     Matcher m = SUBSECONDS.matcher(iso);
     String base;
