@@ -12,6 +12,7 @@ import dev.syncline.postgres.internal.PgCatalog.TableInfo;
 import dev.syncline.postgres.internal.PgOutputDecoder;
 import dev.syncline.postgres.internal.PgOutputMessage;
 import dev.syncline.postgres.internal.PgValues;
+import dev.syncline.postgres.internal.TransactionSpool;
 import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceAdapter;
 import dev.syncline.spi.source.SourceChange;
@@ -91,6 +92,10 @@ public final class PostgresSource implements SourceAdapter {
   private final int flushEveryChanges;
   private final Duration statusInterval;
   private final InstantSource clock;
+  private final boolean streamLargeTransactions;
+  private final long spoolMemoryBytes;
+  /** Large transactions received as protocol-2 streams and committed (for tests and metrics). */
+  final java.util.concurrent.atomic.AtomicLong streamedTransactions = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean closed;
   private volatile @Nullable Connection replicationConnection;
   private final ReentrantLock headLock = new ReentrantLock();
@@ -113,6 +118,8 @@ public final class PostgresSource implements SourceAdapter {
     this.flushEveryChanges = b.flushEveryChanges;
     this.statusInterval = b.statusInterval;
     this.clock = b.clock;
+    this.streamLargeTransactions = b.streamLargeTransactions;
+    this.spoolMemoryBytes = b.spoolMemoryBytes;
   }
 
   /** Starts configuring a source. */
@@ -133,8 +140,25 @@ public final class PostgresSource implements SourceAdapter {
     private int flushEveryChanges = 10_000;
     private Duration statusInterval = Duration.ofSeconds(10);
     private InstantSource clock = InstantSource.system();
+    private boolean streamLargeTransactions = true;
+    private long spoolMemoryBytes = 64L * 1024 * 1024;
 
     private Builder() {}
+
+    /**
+     * Whether Postgres streams large transactions before they commit (pgoutput protocol 2, default on): the server
+     * then neither holds them in memory nor spills them to its disk, and the first rows arrive sooner. Syncline
+     * keeps each such transaction (in memory up to {@code spoolMemoryBytes}, then in a temporary file) until it
+     * commits, and drops it if it aborts.
+     */
+    public Builder streamLargeTransactions(boolean stream, long spoolMemoryBytes) {
+      if (spoolMemoryBytes < 0) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "spool memory must not be negative");
+      }
+      this.streamLargeTransactions = stream;
+      this.spoolMemoryBytes = spoolMemoryBytes;
+      return this;
+    }
 
     /** The database, e.g. {@code jdbc:postgresql://host:5432/app}. */
     public Builder jdbcUrl(String jdbcUrl) {
@@ -506,7 +530,8 @@ public final class PostgresSource implements SourceAdapter {
     void stream(String slot) throws Exception {
       PGReplicationStream stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
           .logical().withSlotName(slot).withStartPosition(LogSequenceNumber.INVALID_LSN)
-          .withSlotOption("proto_version", "1")
+          .withSlotOption("proto_version", streamLargeTransactions ? "2" : "1")
+          .withSlotOptions(streamingOption())
           .withSlotOption("publication_names", publication)
           .withSlotOption("messages", "true")
           .withStatusInterval((int) statusInterval.toMillis(), TimeUnit.MILLISECONDS)
@@ -531,12 +556,14 @@ public final class PostgresSource implements SourceAdapter {
             continue;
           }
           idleSleep = 1;
-          handle(PgOutputDecoder.decode(buffer, false), stream);
+          receive(buffer, stream);
         }
         if (pendingCommit >= 0) {
           commitGroup(stream); // a clean stop leaves nothing applied but unacknowledged
         }
       } finally {
+        spools.values().forEach(TransactionSpool::close);
+        spools.clear();
         try {
           stream.close();
         } catch (SQLException e) {
@@ -696,6 +723,101 @@ public final class PostgresSource implements SourceAdapter {
     }
 
     private String currentSlot = "";
+
+    private Properties streamingOption() {
+      Properties p = new Properties();
+      if (streamLargeTransactions) {
+        p.setProperty("streaming", "on");
+      }
+      return p;
+    }
+
+    /** Protocol 2: whether the messages being read belong to a streamed block of an in-progress transaction. */
+    private boolean inStreamBlock;
+    private @Nullable TransactionSpool currentSpool;
+    private final Map<Integer, TransactionSpool> spools = new HashMap<>();
+
+    /** Routes a message: streamed blocks are spooled until their transaction commits, the rest is applied. */
+    private void receive(ByteBuffer buffer, PGReplicationStream stream) throws Exception {
+      PgOutputMessage m = PgOutputDecoder.decode(buffer, inStreamBlock);
+      if (m instanceof PgOutputMessage.StreamStart s) {
+        inStreamBlock = true;
+        currentSpool = spools.computeIfAbsent(s.xid(),
+            x -> new TransactionSpool(x, spoolMemoryBytes));
+      } else if (m instanceof PgOutputMessage.StreamStop) {
+        inStreamBlock = false;
+        currentSpool = null;
+      } else if (m instanceof PgOutputMessage.StreamAbort a) {
+        if (a.subXid() == a.xid()) {
+          var spool = spools.remove(a.xid());
+          if (spool != null) {
+            spool.close();
+          }
+        } else if (spools.containsKey(a.xid())) {
+          spools.get(a.xid()).abortSubtransaction(a.subXid());
+        }
+      } else if (m instanceof PgOutputMessage.StreamCommit c) {
+        var spool = spools.remove(c.xid());
+        if (spool != null) {
+          try (spool) {
+            replay(spool, c, stream);
+          }
+        }
+      } else if (inStreamBlock && currentSpool != null) {
+        currentSpool.add(xidOf(m), buffer);
+      } else {
+        handle(m, stream);
+      }
+    }
+
+    /** Applies a committed streamed transaction as if it had arrived as Begin, its changes, Commit. */
+    private void replay(TransactionSpool spool, PgOutputMessage.StreamCommit c,
+        PGReplicationStream stream) throws Exception {
+      LOG.log(System.Logger.Level.DEBUG, "applying streamed transaction {0} ({1} bytes{2})",
+          Integer.toUnsignedString(c.xid()), spool.bytes(), spool.onDisk() ? ", spooled to disk" : "");
+      // Relation messages inside the stream describe this transaction's changes only.
+      Map<Integer, PgOutputMessage.Relation> mainRelations = new HashMap<>(relations);
+      try {
+        handle(new PgOutputMessage.Begin(c.commitLsn(), c.commitTimeMicros(), c.xid()), stream);
+        Exception[] failure = new Exception[1];
+        spool.replay(b -> {
+          if (failure[0] == null) {
+            try {
+              handle(PgOutputDecoder.decode(b, true), stream);
+            } catch (Exception e) {
+              failure[0] = e;
+            }
+          }
+        });
+        if (failure[0] != null) {
+          throw failure[0];
+        }
+        handle(new PgOutputMessage.Commit(c.flags(), c.commitLsn(), c.endLsn(), c.commitTimeMicros()), stream);
+        streamedTransactions.incrementAndGet();
+      } finally {
+        relations.clear();
+        relations.putAll(mainRelations);
+      }
+    }
+
+    private static int xidOf(PgOutputMessage m) {
+      if (m instanceof PgOutputMessage.Relation r) {
+        return r.xid();
+      } else if (m instanceof PgOutputMessage.Type t) {
+        return t.xid();
+      } else if (m instanceof PgOutputMessage.Insert i) {
+        return i.xid();
+      } else if (m instanceof PgOutputMessage.Update u) {
+        return u.xid();
+      } else if (m instanceof PgOutputMessage.Delete d) {
+        return d.xid();
+      } else if (m instanceof PgOutputMessage.Truncate t) {
+        return t.xid();
+      } else if (m instanceof PgOutputMessage.Message msg) {
+        return msg.xid();
+      }
+      throw new SynclineException(ErrorCode.SOURCE_PROTOCOL, "unexpected message in a streamed block: " + m);
+    }
 
     private String slotNameOf() {
       return currentSlot;
