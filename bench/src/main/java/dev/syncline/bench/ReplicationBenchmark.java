@@ -48,7 +48,8 @@ public final class ReplicationBenchmark {
     int streamRows = args.length > 1 ? Integer.parseInt(args[1]) : 200_000;
     int tps = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
     try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setServerConfig("wal_level", "logical")
-        .setServerConfig("max_replication_slots", "10").setServerConfig("max_wal_senders", "10").start()) {
+        .setServerConfig("max_replication_slots", "10").setServerConfig("max_wal_senders", "10")
+        .setServerConfig("wal_writer_delay", System.getProperty("walWriterDelay", "200ms")).start()) {
       String url = pg.getJdbcUrl("postgres", "postgres");
       String storageDb = args.length > 3 ? args[3] : "separate";
       if (storageDb.equals("separate")) {
@@ -116,10 +117,23 @@ public final class ReplicationBenchmark {
               + "Syncline into Postgres storage %.2f s = %,.0f rows/s (%.0f %% of raw)%n", inserts,
               streamRows / perTx, rawSeconds, inserts / rawSeconds, syncSeconds, streamRows / syncSeconds,
               100 * rawSeconds / syncSeconds);
+          // 3a. What raw pgjdbc sees of the same paced load: commit timestamp -> Commit message received.
+          replicator.close();
+          List<Long> rawLatencies;
+          try (Connection fresh = replicationConnection(url)) {
+            rawLatencies = rawLatency(fresh, ds, tps, snapshotRows + streamRows + 1_000_000);
+          }
+          System.out.printf(Locale.ROOT, "raw pgjdbc at %,d tx/s (%,d transactions): server commit -> commit message "
+              + "received p50 %.1f ms, p99 %.1f ms%n", tps, rawLatencies.size(), percentile(rawLatencies, 0.5),
+              percentile(rawLatencies, 0.99));
           try (Statement s = raw.createStatement()) {
             s.execute("DROP_REPLICATION_SLOT bench_raw");
           }
         }
+        source = PostgresSource.builder().jdbcUrl(url).user("postgres").password("").build();
+        replicator = Replicator.builder().rules(rules).storage(storage, version).source(source)
+            .events(e -> { }).build().start();
+        await(storage, version, source.writeCheckpointHead().serialize());
 
         // 3. Commit-to-checkpoint latency at a steady rate of one-row transactions.
         record Pending(Lsn lsn, long committedNanos) {}
@@ -168,6 +182,63 @@ public final class ReplicationBenchmark {
     }
   }
 
+  private static double percentile(List<Long> nanos, double p) {
+    List<Long> sorted = new ArrayList<>(nanos);
+    Collections.sort(sorted);
+    return sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * p))) / 1e6;
+  }
+
+  /** Paced one-row transactions for 5 s while raw pgjdbc reads them; latency per Commit message. */
+  private static List<Long> rawLatency(Connection raw, javax.sql.DataSource ds, int tps, long firstId)
+      throws Exception {
+    PGReplicationStream stream = raw.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+        .withSlotName("bench_raw").withStartPosition(LogSequenceNumber.INVALID_LSN)
+        .withSlotOption("proto_version", "1").withSlotOption("publication_names", "bench_raw")
+        .withAutomaticFlush(false).start();
+    List<Long> latencies = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread writer = new Thread(() -> {
+      try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+        long begin = System.nanoTime();
+        long id = firstId;
+        for (int i = 0; i < tps * 5; i++) {
+          long wait = begin + (long) (i * (1e9 / tps)) - System.nanoTime();
+          if (wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+          }
+          s.execute("INSERT INTO big VALUES (" + (id++) + ", 'x', 1, now(), true)");
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      } finally {
+        writing.set(false);
+      }
+    });
+    long pgEpochMillis = 946_684_800_000L;
+    long startedMillis = System.currentTimeMillis();
+    writer.start();
+    long quietSince = System.nanoTime();
+    while (writing.get() || System.nanoTime() - quietSince < 1_000_000_000L) {
+      ByteBuffer b = stream.readPending();
+      if (b == null) {
+        Thread.sleep(1);
+        continue;
+      }
+      quietSince = System.nanoTime();
+      if (b.get(b.position()) == 'C') {
+        long commitMicros = b.getLong(b.position() + 1 + 1 + 8 + 8);
+        long received = System.currentTimeMillis();
+        long committedMillis = commitMicros / 1000 + pgEpochMillis;
+        if (committedMillis >= startedMillis) { // not an older transaction still in the slot
+          latencies.add((received - committedMillis) * 1_000_000L);
+        }
+      }
+    }
+    writer.join();
+    stream.close();
+    return latencies;
+  }
+
   private static Checkpoint await(dev.syncline.spi.storage.BucketStorage storage, long version, String head) throws InterruptedException {
     while (true) {
       var c = storage.latestCheckpoint(version);
@@ -194,6 +265,9 @@ public final class ReplicationBenchmark {
         inserts++;
       }
     }
+    stream.setFlushedLSN(stream.getLastReceiveLSN()); // the next reader starts after what was read here
+    stream.setAppliedLSN(stream.getLastReceiveLSN());
+    stream.forceUpdateStatus();
     stream.close();
     return inserts;
   }
