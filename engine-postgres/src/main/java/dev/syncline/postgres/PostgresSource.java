@@ -334,6 +334,10 @@ public final class PostgresSource implements SourceAdapter {
     }
   }
 
+  private static long maxUnsigned(long a, long b) {
+    return Long.compareUnsigned(a, b) >= 0 ? a : b;
+  }
+
   private static SynclineException slotLost(String slot, String why) {
     return new SynclineException(ErrorCode.SLOT_INVALIDATED, "replication slot " + slot + " cannot be used: " + why
         + ". Changes made meanwhile are gone from the WAL; deploy the sync rules again as a new version to take a "
@@ -525,6 +529,7 @@ public final class PostgresSource implements SourceAdapter {
       this.catchUp = catchUp;
       this.catchUpTables = catchUpTables;
       this.lastAcked = resumeFrom == null ? 0 : resumeFrom.value();
+      this.durableLsn.set(lastAcked);
     }
 
     void stream(String slot) throws Exception {
@@ -543,6 +548,7 @@ public final class PostgresSource implements SourceAdapter {
       lastReportMillis = clock.millis();
       try {
         while (!closed) {
+          acknowledgeDurable(stream);
           ByteBuffer buffer = stream.readPending();
           if (buffer == null) {
             if (pendingCommit >= 0) {
@@ -559,8 +565,10 @@ public final class PostgresSource implements SourceAdapter {
           receive(buffer, stream);
         }
         if (pendingCommit >= 0) {
-          commitGroup(stream); // a clean stop leaves nothing applied but unacknowledged
+          commitGroup(stream);
         }
+        sink.sync(); // a clean stop leaves nothing applied but unacknowledged
+        acknowledgeDurable(stream);
       } finally {
         spools.values().forEach(TransactionSpool::close);
         spools.clear();
@@ -653,18 +661,24 @@ public final class PostgresSource implements SourceAdapter {
       }
     }
 
-    /** Commits the transactions accepted so far and acknowledges their end position. */
+    /**
+     * Commits the transactions accepted so far; their end position is acknowledged once storage reports them
+     * durable (the storage write overlaps with reading the next transactions).
+     */
     private void commitGroup(PGReplicationStream stream) throws Exception {
       long end = pendingCommit;
       pendingCommit = -1;
       pendingRows = 0;
       commitAt(new Lsn(end));
-      acknowledge(stream, end);
+      acknowledgeDurable(stream);
     }
 
     private void commitAt(Lsn position) throws Exception {
       if (catchUp != null && position.compareTo(catchUp) < 0) {
-        sink.flush(); // replayed before the resumed copy's position: not consistent yet, so not visible
+        // Replayed before the resumed copy's position: not consistent yet, so not visible.
+        sink.flush();
+        sink.sync();
+        durableLsn.accumulateAndGet(position.value(), PostgresSource::maxUnsigned);
         return;
       }
       if (catchUp != null) {
@@ -673,13 +687,19 @@ public final class PostgresSource implements SourceAdapter {
         LOG.log(System.Logger.Level.INFO, "the stream passed {0}: the resumed snapshot is consistent", catchUp);
         catchUp = null;
       }
-      sink.commit(position);
+      sink.commitAsync(position, () -> durableLsn.accumulateAndGet(position.value(), PostgresSource::maxUnsigned));
     }
 
-    private void acknowledge(PGReplicationStream stream, long end) throws SQLException {
-      if (Long.compareUnsigned(end, lastAcked) > 0) {
-        lastAcked = end;
+    /** Positions storage has made durable; set by the storage's thread, acknowledged by this one. */
+    private final java.util.concurrent.atomic.AtomicLong durableLsn = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Acknowledges what storage has made durable, if that moved. Only on the polling thread (it writes). */
+    private void acknowledgeDurable(PGReplicationStream stream) throws SQLException {
+      long durable = durableLsn.get();
+      if (Long.compareUnsigned(durable, lastAcked) <= 0) {
+        return;
       }
+      lastAcked = durable;
       LogSequenceNumber lsn = LogSequenceNumber.valueOf(lastAcked);
       stream.setAppliedLSN(lsn);
       stream.setFlushedLSN(lsn);
@@ -693,7 +713,6 @@ public final class PostgresSource implements SourceAdapter {
       if (Long.compareUnsigned(received, lastAcked) > 0 && now - lastKeepaliveMillis >= 1000 && txBuffer.isEmpty()) {
         lastKeepaliveMillis = now;
         commitAt(new Lsn(received));
-        acknowledge(stream, received);
       }
     }
 

@@ -22,6 +22,20 @@ public interface ChangeSink {
   void commit(SourcePosition position) throws InterruptedException;
 
   /**
+   * Like {@link #commit}, but may return before the changes are durable, so that the adapter reads on while storage
+   * writes; {@code durable} runs (on a storage thread; it must not block) once they are, and only then may the adapter
+   * acknowledge {@code position} upstream. Commits become durable in the order they were made. A failure of an
+   * earlier commit is thrown by a later call of any method. The default commits synchronously.
+   */
+  default void commitAsync(SourcePosition position, Runnable durable) throws InterruptedException {
+    commit(position);
+    durable.run();
+  }
+
+  /** Waits until every commit made so far is durable (e.g. before a clean stop). */
+  default void sync() throws InterruptedException {}
+
+  /**
    * Commits every change accepted so far durably, without a checkpoint: clients see them with the next
    * {@link #commit}. For parts of large transactions, snapshot chunks, and changes replayed before the source is
    * consistent again.

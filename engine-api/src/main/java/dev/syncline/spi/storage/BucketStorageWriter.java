@@ -9,7 +9,12 @@ import java.util.function.Consumer;
 /**
  * The single writer of one rules version. Holding it means holding the replication lock: only one writer exists
  * per rules version across all engine instances sharing the storage, and the lock is released when the writer is
- * closed or its process dies. Used from one thread.
+ * closed or its process dies.
+ *
+ * <p>Threads: writes ({@link #commit}, {@link #setSnapshotDone}, {@link #setSnapshotProgress}) come from one thread
+ * at a time. {@link #currentRows} and {@link #forEachRow} may be called from another thread while a commit runs;
+ * they return the state before or after that commit, never part of it (the engine builds the next batch while the
+ * previous one is written).
  */
 public interface BucketStorageWriter extends AutoCloseable {
   /** The rules version written. */

@@ -207,8 +207,9 @@ public final class Replicator implements AutoCloseable {
               .map(source::parsePosition).orElse(null);
           var done = new HashSet<TableRef>(snapshot.done());
           status = new Status(resumeFrom == null ? State.SNAPSHOT : State.STREAMING, null, latest.orElse(null));
-          Sink sink = new Sink(writer);
-          source.run(new SourceStart(versionId, rules.sourceTables(), resumeFrom, done, snapshot.progress()), sink);
+          try (Sink sink = new Sink(writer)) {
+            source.run(new SourceStart(versionId, rules.sourceTables(), resumeFrom, done, snapshot.progress()), sink);
+          }
           if (!closed) {
             // The source returned without being asked to (e.g. it was closed by someone else): do not spin.
             backoff = fail(new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "the source stopped"), backoff);
@@ -268,58 +269,141 @@ public final class Replicator implements AutoCloseable {
     }
   }
 
-  /** Applies a source's changes through the rules into storage; used by the replication thread only. */
-  private final class Sink implements ChangeSink {
+  /**
+   * Applies a source's changes through the rules into storage. Called by the replication thread; storage writes run
+   * in order on a committer thread of the sink's own ({@code syncline-storage-commit-<version>}) so that the next
+   * batch is built while the previous one is written. At most one batch is being written at a time; the replication
+   * thread keeps reading stored rows meanwhile, which the storage SPI allows during a commit.
+   */
+  private final class Sink implements ChangeSink, AutoCloseable {
     private final BucketStorageWriter writer;
     private final BatchBuilder batch;
     /** Changes not yet applied: applied in groups so that their stored rows are read with one query. */
     private final java.util.List<SourceChange> buffer = new java.util.ArrayList<>();
+    private final java.util.concurrent.ExecutorService committer;
+    private java.util.concurrent.@Nullable Future<Optional<Checkpoint>> inFlight;
+    private java.util.concurrent.@Nullable Future<?> lastTask;
 
     Sink(BucketStorageWriter writer) {
       this.writer = writer;
       this.batch = new BatchBuilder(rules, writer, evaluationErrors, t -> source.needsRowImages());
+      this.committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "syncline-storage-commit-" + versionId);
+        t.setDaemon(true);
+        return t;
+      });
     }
 
     @Override
-    public void accept(SourceChange change) {
+    public void accept(SourceChange change) throws InterruptedException {
       buffer.add(change);
       if (buffer.size() >= 1000) {
         drain();
       }
     }
 
-    private void drain() {
+    private void drain() throws InterruptedException {
       if (!buffer.isEmpty()) {
+        if (buffer.stream().anyMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE)) {
+          awaitInFlight(); // a truncate lists the table's stored rows: let the batch being written land first
+        }
         batch.applyAll(buffer);
         buffer.clear();
       }
     }
 
-    @Override
-    public void commit(SourcePosition position) {
+    /** Waits for the batch being written; rethrows its failure on this thread. */
+    private void awaitInFlight() throws InterruptedException {
+      if (inFlight == null) {
+        return;
+      }
+      try {
+        Optional<Checkpoint> c = inFlight.get();
+        c.ifPresent(cp -> status = new Status(State.STREAMING, null, cp));
+      } catch (java.util.concurrent.ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof SynclineException se) {
+          throw se;
+        }
+        throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage commit failed: " + cause, cause);
+      } finally {
+        inFlight = null;
+      }
+      batch.committed();
+    }
+
+    /** Hands the accumulated batch to the committer; {@code durable} runs there after the commit. */
+    private void submit(@Nullable String position, @Nullable Runnable durable) throws InterruptedException {
       drain();
-      Optional<Checkpoint> c = batch.commit(position.serialize());
-      status = new Status(State.STREAMING, null, c.orElse(status.lastCheckpoint()));
+      awaitInFlight();
+      if (batch.isEmpty() && position == null) {
+        return;
+      }
+      var b = batch.takeBatch(position);
+      inFlight = committer.submit(() -> {
+        Optional<Checkpoint> c = writer.commit(b);
+        if (durable != null) {
+          durable.run();
+        }
+        return c;
+      });
+      lastTask = inFlight;
     }
 
     @Override
-    public void flush() {
-      drain();
-      if (!batch.isEmpty()) {
-        batch.commit(null);
+    public void commit(SourcePosition position) throws InterruptedException {
+      submit(position.serialize(), null);
+      awaitInFlight();
+    }
+
+    @Override
+    public void commitAsync(SourcePosition position, Runnable durable) throws InterruptedException {
+      submit(position.serialize(), durable);
+    }
+
+    @Override
+    public void sync() throws InterruptedException {
+      awaitInFlight();
+      awaitLastTask();
+    }
+
+    @Override
+    public void flush() throws InterruptedException {
+      submit(null, null);
+    }
+
+    private void awaitLastTask() throws InterruptedException {
+      if (lastTask != null) {
+        try {
+          lastTask.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          Throwable cause = e.getCause();
+          throw cause instanceof SynclineException se ? se
+              : new SynclineException(ErrorCode.STORAGE_FAILED, "storage write failed: " + cause, cause);
+        }
       }
     }
 
     @Override
     public void snapshotProgress(TableRef table, String cursor) {
-      flush();
-      writer.setSnapshotProgress(table, cursor);
+      try {
+        flush();
+        lastTask = committer.submit(() -> writer.setSnapshotProgress(table, cursor)); // after the rows, in order
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
+      }
     }
 
     @Override
     public void snapshotDone(TableRef table) {
-      flush();
-      writer.setSnapshotDone(table, true);
+      try {
+        flush();
+        lastTask = committer.submit(() -> writer.setSnapshotDone(table, true));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
+      }
     }
 
     @Override
@@ -328,6 +412,21 @@ public final class Replicator implements AutoCloseable {
         events.accept(event);
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, "event listener failed", e);
+      }
+    }
+
+    /** Lets the write in progress finish (it is atomic either way), then stops the committer. */
+    @Override
+    public void close() {
+      committer.shutdown();
+      try {
+        if (!committer.awaitTermination(60, TimeUnit.SECONDS)) {
+          LOG.log(System.Logger.Level.WARNING, "a storage commit did not finish within 60 s");
+          committer.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        committer.shutdownNow();
+        Thread.currentThread().interrupt();
       }
     }
   }

@@ -48,6 +48,8 @@ public final class BatchBuilder {
   private final List<ParameterChange> parameterChanges = new ArrayList<>();
   /** Row state as of this batch: a present value is the new state, an absent one is deleted. */
   private final Map<SourceKey, Optional<CurrentRow>> pending = new LinkedHashMap<>();
+  /** Row states of the batch being committed elsewhere (see {@link #takeBatch}). */
+  private Map<SourceKey, Optional<CurrentRow>> inFlight = Map.of();
   /** Stored state read ahead by {@link #applyAll}; valid until the next commit. */
   private final Map<SourceKey, Optional<CurrentRow>> loaded = new java.util.HashMap<>();
 
@@ -109,11 +111,13 @@ public final class BatchBuilder {
       case TRUNCATE -> {
         Set<SourceKey> keys = new LinkedHashSet<>();
         writer.forEachRow(change.table(), r -> keys.add(r.key()));
-        pending.forEach((k, v) -> {
-          if (k.table().equals(change.table()) && v.isPresent()) {
-            keys.add(k);
-          }
-        });
+        for (Map<SourceKey, Optional<CurrentRow>> recent : List.of(inFlight, pending)) {
+          recent.forEach((k, v) -> {
+            if (k.table().equals(change.table()) && v.isPresent()) {
+              keys.add(k);
+            }
+          });
+        }
         keys.forEach(this::remove);
       }
     }
@@ -135,6 +139,20 @@ public final class BatchBuilder {
 
   /** Commits everything accumulated with {@code position}; returns the new checkpoint. */
   public Optional<Checkpoint> commit(@Nullable String position) {
+    Optional<Checkpoint> checkpoint = writer.commit(takeBatch(position));
+    committed();
+    return checkpoint;
+  }
+
+  /**
+   * Everything accumulated, as a batch for the caller to commit (possibly on another thread). Until
+   * {@link #committed()} is called, the batch's row states stay visible to the changes added next, so they build on
+   * it as if it were already in storage. At most one batch may be outstanding.
+   */
+  public WriteBatch takeBatch(@Nullable String position) {
+    if (!inFlight.isEmpty()) {
+      throw new IllegalStateException("the previous batch is not committed yet");
+    }
     List<CurrentRow> upserts = new ArrayList<>();
     List<SourceKey> deletes = new ArrayList<>();
     pending.forEach((k, v) -> {
@@ -144,19 +162,28 @@ public final class BatchBuilder {
         deletes.add(k);
       }
     });
-    Optional<Checkpoint> checkpoint = writer.commit(new WriteBatch(ops, upserts, deletes, parameterChanges,
-        position));
+    WriteBatch batch = new WriteBatch(ops, upserts, deletes, parameterChanges, position);
     ops.clear();
     parameterChanges.clear();
+    inFlight = new java.util.HashMap<>(pending);
     pending.clear();
     loaded.clear();
-    return checkpoint;
+    return batch;
+  }
+
+  /** The batch returned by {@link #takeBatch} is durable in storage. */
+  public void committed() {
+    inFlight = Map.of();
   }
 
   private @Nullable CurrentRow current(SourceKey key) {
     Optional<CurrentRow> p = pending.get(key);
     if (p != null) {
       return p.orElse(null);
+    }
+    Optional<CurrentRow> f = inFlight.get(key);
+    if (f != null) {
+      return f.orElse(null);
     }
     Optional<CurrentRow> l = loaded.get(key);
     if (l != null) {
@@ -182,7 +209,7 @@ public final class BatchBuilder {
         keys.add(key(c.table(), c.keyColumns(), c.before()));
       }
     }
-    keys.removeIf(k -> pending.containsKey(k) || loaded.containsKey(k));
+    keys.removeIf(k -> pending.containsKey(k) || inFlight.containsKey(k) || loaded.containsKey(k));
     if (!keys.isEmpty()) {
       Map<SourceKey, CurrentRow> found = writer.currentRows(keys);
       for (SourceKey k : keys) {

@@ -195,4 +195,23 @@ class BatchBuilderTest {
     }
     other.close();
   }
+
+  @Test
+  void the_next_batch_builds_on_a_batch_still_being_committed() {
+    builder.applyAll(List.of(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")),
+        SourceChange.insert(TODOS, ID, todo("t2", "l1", "open", "Eggs"))));
+    var first = builder.takeBatch(String.format("%016x", ++position));
+    // Not in storage yet: the next changes must still see t1 and t2 (moved, removed, truncated).
+    builder.applyAll(List.of(SourceChange.update(TODOS, ID, null, todo("t1", "l2", "open", "Milk"))));
+    builder.apply(SourceChange.truncate(TODOS));
+    writer.commit(first);
+    builder.committed();
+    Checkpoint c = builder.commit(String.format("%016x", ++position)).orElseThrow();
+    assertThat(ops("owned[\"l1\"]", c)).extracting(OpRecord::op, OpRecord::objectId).containsExactly(
+        org.assertj.core.groups.Tuple.tuple(OpType.PUT, "t1"), org.assertj.core.groups.Tuple.tuple(OpType.PUT, "t2"),
+        org.assertj.core.groups.Tuple.tuple(OpType.REMOVE, "t1"), org.assertj.core.groups.Tuple.tuple(OpType.REMOVE, "t2"));
+    assertThat(ops("owned[\"l2\"]", c)).extracting(OpRecord::op).containsExactly(OpType.PUT, OpType.REMOVE);
+    assertThat(writer.currentRows(List.of(BatchBuilder.key(TODOS, ID, todo("t1", "l2", "open", "Milk")))))
+        .as("truncated").isEmpty();
+  }
 }
