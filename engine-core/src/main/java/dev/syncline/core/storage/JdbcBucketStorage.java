@@ -251,6 +251,32 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
   }
 
+  /**
+   * Like {@link #read}, with every statement in one REPEATABLE READ transaction: reads split into several statements
+   * see one snapshot, so a concurrent commit is seen whole or not at all.
+   */
+  private <T> T readConsistent(TransactionWork<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      int isolation = c.getTransactionIsolation();
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      try {
+        T result = work.run(dsl(c));
+        c.commit();
+        return result;
+      } catch (RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setTransactionIsolation(isolation);
+        c.setAutoCommit(autoCommit);
+      }
+    } catch (SQLException | DataAccessException e) {
+      throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage read failed: " + e.getMessage(), e);
+    }
+  }
+
   // ---- schema ----
 
   private void migrate() {
@@ -453,7 +479,7 @@ public final class JdbcBucketStorage implements BucketStorage {
       Map<SourceKey, CurrentRow> out = new HashMap<>();
       Map<String, List<SourceKey>> byTable = new LinkedHashMap<>();
       keys.forEach(k -> byTable.computeIfAbsent(tableName(k.table()), t -> new ArrayList<>()).add(k));
-      read(dsl -> {
+      readConsistent(dsl -> {
         for (Map.Entry<String, List<SourceKey>> e : byTable.entrySet()) {
           TableRef table = e.getValue().get(0).table();
           List<String> ks = e.getValue().stream().map(SourceKey::key).toList();

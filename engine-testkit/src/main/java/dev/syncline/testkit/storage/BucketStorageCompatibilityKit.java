@@ -383,6 +383,50 @@ public abstract class BucketStorageCompatibilityKit {
     assertThat(failure.get()).isNull();
   }
 
+  /**
+   * The engine reads current rows on its replication thread while the previous batch commits on another: such reads
+   * return each batch's rows all or not at all.
+   */
+  @Test
+  void current_rows_read_during_a_commit_see_it_whole_or_not_at_all() throws Exception {
+    int rows = 2_000;
+    List<SourceKey> keys = new ArrayList<>();
+    for (int i = 0; i < rows; i++) {
+      keys.add(new SourceKey(TODOS, "[\"t" + i + "\"]"));
+    }
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    try (BucketStorageWriter w = storage.openWriter(version)) {
+      for (int round = 1; round <= 5; round++) {
+        long checksum = round;
+        List<CurrentRow> batch = keys.stream().map(k -> new CurrentRow(k, null,
+            List.of(new Placement("b[]", "todos", k.key(), checksum)), List.of())).toList();
+        CountDownLatch committed = new CountDownLatch(1);
+        String position = pos(round);
+        Thread committer = new Thread(() -> {
+          try {
+            commit(w, new WriteBatch(List.of(), batch, List.of(), List.of(), position));
+          } catch (Throwable t) {
+            failure.set(t);
+          } finally {
+            committed.countDown();
+          }
+        }, "compatibility-kit-committer");
+        committer.start();
+        do {
+          Map<SourceKey, CurrentRow> seen = w.currentRows(keys);
+          long fromThisRound = seen.values().stream()
+              .filter(r -> r.placements().get(0).checksum() == checksum).count();
+          assertThat(fromThisRound).as("rows of the batch being committed, round %d", checksum)
+              .isIn(0L, (long) rows);
+          assertThat(seen).as("rows of earlier rounds stay").hasSize(checksum == 1 && fromThisRound == 0 ? 0 : rows);
+        } while (committed.getCount() > 0);
+        committer.join();
+        assertThat(failure.get()).isNull();
+        assertThat(w.currentRows(keys).values()).allMatch(r -> r.placements().get(0).checksum() == checksum);
+      }
+    }
+  }
+
   @Test
   void watchers_learn_of_new_checkpoints() throws Exception {
     java.util.concurrent.BlockingQueue<Checkpoint> seen = new java.util.concurrent.LinkedBlockingQueue<>();
