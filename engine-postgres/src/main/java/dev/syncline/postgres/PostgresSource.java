@@ -549,6 +549,7 @@ public final class PostgresSource implements SourceAdapter {
       try {
         while (!closed) {
           acknowledgeDurable(stream);
+          report();
           ByteBuffer buffer = stream.readPending();
           if (buffer == null) {
             if (pendingCommit >= 0) {
@@ -556,7 +557,6 @@ public final class PostgresSource implements SourceAdapter {
             } else if (!inTransaction) {
               keepalive(stream);
             }
-            report();
             Thread.sleep(idleSleep);
             idleSleep = Math.min(idleSleep * 2, 10);
             continue;
@@ -725,6 +725,19 @@ public final class PostgresSource implements SourceAdapter {
       transactions = 0;
       rows = 0;
       lastReportMillis = now;
+      Set<Integer> existing = catalog.existingRelations(tablesById.keySet());
+      for (var it = tablesById.entrySet().iterator(); it.hasNext(); ) {
+        var e = it.next();
+        if (!existing.contains(e.getKey())) {
+          it.remove();
+          TableRef t = e.getValue().ref();
+          LOG.log(System.Logger.Level.WARNING, "table {0} was dropped; its rows stay in storage until the sync rules "
+              + "are deployed again", t);
+          sink.event(new SourceEvent.SchemaChanged(t, "dropped; its rows stay in storage until the sync rules are "
+              + "deployed again (a table created under the same name later is streamed from its first change)"));
+          sink.event(new SourceEvent.Warning("SYNCLINE_P1004", "table " + t + " was dropped", t));
+        }
+      }
       PgCatalog.SlotState s = catalog.slot(slotNameOf());
       if (s == null) {
         return;

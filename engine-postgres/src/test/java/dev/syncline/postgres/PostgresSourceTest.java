@@ -247,4 +247,30 @@ class PostgresSourceTest {
       assertThat(h.assertReplicaMatches("global[]", "items", "docs")).containsKeys("items/a", "items/b");
     }
   }
+
+  @Test
+  void lagThroughputAndDroppedTablesAreReported() {
+    try (var h = new ReplicationHarness(postgres, RULES, "t_report")) {
+      h.sql("CREATE TABLE items (id text PRIMARY KEY, n int)", "CREATE TABLE docs (id int PRIMARY KEY, owner text, "
+          + "body text, note text)", "INSERT INTO docs VALUES (1, 'a', 'b', 'c')");
+      h.start(h.sourceBuilder().statusInterval(java.time.Duration.ofMillis(100)));
+      h.awaitCaughtUp();
+      h.sql("INSERT INTO items VALUES ('a', 1)", "DROP TABLE docs");
+      h.awaitCaughtUp();
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (h.events(SourceEvent.Warning.class).stream()
+          .noneMatch(w -> ((SourceEvent.Warning) w).code().equals("SYNCLINE_P1004")) && System.nanoTime() < deadline) {
+        ReplicationHarness.sleep(20);
+      }
+      assertThat(h.events(SourceEvent.SchemaChanged.class).toString()).contains("public.docs").contains("dropped");
+      assertThat(h.events(SourceEvent.Lag.class)).isNotEmpty().allSatisfy(e -> {
+        SourceEvent.Lag lag = (SourceEvent.Lag) e;
+        assertThat(lag.slotStatus()).isIn("reserved", "extended");
+        assertThat(lag.lagBytes()).isNotNegative();
+        assertThat(lag.retainedBytes()).isNotNegative();
+      });
+      assertThat(h.events(SourceEvent.Throughput.class).stream().mapToLong(e -> ((SourceEvent.Throughput) e).rows())
+          .sum()).as("rows counted").isPositive();
+    }
+  }
 }

@@ -292,6 +292,23 @@ public final class PgCatalog {
     throw new SQLException("replication slot " + name + " is still in use");
   }
 
+  /** Which of these relation oids still exist. */
+  public Set<Integer> existingRelations(Set<Integer> oids) throws SQLException {
+    Set<Integer> out = new java.util.HashSet<>();
+    if (oids.isEmpty()) {
+      return out;
+    }
+    try (PreparedStatement ps = connection.prepareStatement("SELECT oid::int FROM pg_class WHERE oid = ANY (?)")) {
+      ps.setArray(1, connection.createArrayOf("int4", oids.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getInt(1));
+        }
+      }
+    }
+    return out;
+  }
+
   /** A user-defined type from {@code pg_type}, cached. */
   public synchronized PgType type(int oid) {
     PgType known = types.get(oid);
