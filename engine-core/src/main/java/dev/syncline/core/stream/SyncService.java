@@ -59,6 +59,8 @@ public final class SyncService implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicReference<@Nullable Checkpoint> latest =
       new java.util.concurrent.atomic.AtomicReference<>();
   private final AutoCloseable watch;
+  /** Lines are buffered until this many bytes are pending, then sent; the rest goes out with the run's flush. */
+  private static final int SEND_AT_BYTES = 16 * 1024;
 
   private SyncService(Builder b) {
     this.rules = b.rules;
@@ -336,13 +338,17 @@ public final class SyncService implements AutoCloseable {
           Checkpoint current = announced;
           if (current != null && (announcedNow || session.hasPendingData())) {
             IOException[] failure = new IOException[1];
+            long[] unflushed = {0};
             session.data(current, l -> {
               if (failure[0] == null) {
                 try {
-                  if (l instanceof SyncLine.Data) {
-                    sink.send(encoder.apply(l)); // large: hand each page to the network as it is made
+                  byte[] encoded = encoder.apply(l);
+                  unflushed[0] += encoded.length;
+                  if (unflushed[0] >= SEND_AT_BYTES) {
+                    sink.send(encoded); // hand what is buffered to the network: memory per stream stays bounded
+                    unflushed[0] = 0;
                   } else {
-                    sink.write(encoder.apply(l));
+                    sink.write(encoded); // small pages go out together at the flush below: one write per stream
                   }
                 } catch (IOException e) {
                   failure[0] = e;
