@@ -76,8 +76,24 @@ public final class PgValues {
     this.types = types;
   }
 
-  /** Converts one non-null value. */
+  /**
+   * Converts one non-null value. A value that does not parse as its type says (which Postgres never sends, but a
+   * custom type with an unusual output function might) is kept as its raw text rather than stopping replication.
+   */
   public SourceValue convert(int typeOid, String text) {
+    try {
+      return convertStrict(typeOid, text);
+    } catch (RuntimeException e) {
+      if (e instanceof dev.syncline.api.SynclineException) {
+        throw e; // the catalog could not be read: a connection problem, retried by the engine
+      }
+      System.getLogger(PgValues.class.getName()).log(System.Logger.Level.WARNING, "value of type {0} kept as text: "
+          + "{1}", typeOid, e.toString());
+      return SqliteValue.of(text);
+    }
+  }
+
+  private SourceValue convertStrict(int typeOid, String text) {
     switch (typeOid) {
       case BOOL:
         return SqliteValue.of("t".equals(text) ? 1L : 0L);
@@ -318,7 +334,7 @@ public final class PgValues {
     if (elementOid == BOOL) {
       return "t".equals(text);
     }
-    return convert(elementOid, text);
+    return convertStrict(elementOid, text);
   }
 
   private static void skipSpaces(String s, int[] pos) {

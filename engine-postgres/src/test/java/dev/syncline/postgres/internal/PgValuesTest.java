@@ -98,4 +98,11 @@ class PgValuesTest {
     assertThat(values.convert(90002, "{(1,1),(0,0);(2,2),(1,1)}")).as("box[] uses ';'")
         .isEqualTo(new SourceValue.SourceArray(List.of(SqliteValue.of("(1,1),(0,0)"), SqliteValue.of("(2,2),(1,1)"))));
   }
+
+  @Test
+  void unparseableValuesAreKeptAsTextInsteadOfStoppingReplication() {
+    assertThat(values.convert(PgValues.INT8, "not a number")).isEqualTo(SqliteValue.of("not a number"));
+    assertThat(values.convert(1007, "{1,2")).as("unterminated array").isEqualTo(SqliteValue.of("{1,2"));
+    assertThat(values.convert(1007, "{1,x}")).isEqualTo(SqliteValue.of("{1,x}"));
+  }
 }
