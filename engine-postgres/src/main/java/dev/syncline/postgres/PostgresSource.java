@@ -65,7 +65,8 @@ import org.postgresql.replication.ReplicationSlotInfo;
  * position read after that copy; replaying the overlap is harmless because applying is idempotent.
  *
  * <p><b>Streaming.</b> Changes of a source transaction are buffered until its commit and committed to storage as one
- * batch (several small transactions that arrive together form one batch); a transaction larger than
+ * batch; while storage writes a batch, the transactions that arrive meanwhile form the next (group commit). A
+ * transaction larger than
  * {@link Builder#flushEveryChanges} is written in durable, invisible parts. A position is acknowledged to Postgres
  * only after storage has committed it (pgjdbc's automatic flush is off); on a quiet database the keepalive position
  * is committed and acknowledged about once a second so WAL does not pile up and write checkpoints resolve.
@@ -80,8 +81,6 @@ public final class PostgresSource implements SourceAdapter {
   public static final String MESSAGE_PREFIX = "syncline";
   private static final String CATCH_UP = "catchup:";
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
-  /** Longest a committed source transaction waits for others to share its storage commit. */
-  private static final long MAX_GROUP_DELAY_NANOS = 10_000_000L;
 
   private final String jdbcUrl;
   private final Properties properties;
@@ -508,7 +507,6 @@ public final class PostgresSource implements SourceAdapter {
     private boolean skipTransaction;
     private long commitTimeMicros;
     private long pendingCommit = -1;
-    private long pendingSinceNanos;
     private int pendingRows;
     private long lastAcked;
     private long lastKeepaliveMillis;
@@ -550,14 +548,15 @@ public final class PostgresSource implements SourceAdapter {
         while (!closed) {
           acknowledgeDurable(stream);
           report();
+          if (pendingCommit >= 0 && !storageBusy()) {
+            commitGroup(stream); // storage is free: everything that arrived meanwhile goes in one batch
+          }
           ByteBuffer buffer = stream.readPending();
           if (buffer == null) {
-            if (pendingCommit >= 0) {
-              commitGroup(stream);
-            } else if (!inTransaction) {
+            if (pendingCommit < 0 && !inTransaction) {
               keepalive(stream);
             }
-            Thread.sleep(idleSleep);
+            Thread.sleep(pendingCommit >= 0 ? 1 : idleSleep); // waiting for storage: look again soon
             idleSleep = Math.min(idleSleep * 2, 10);
             continue;
           }
@@ -602,13 +601,12 @@ public final class PostgresSource implements SourceAdapter {
         rows += txBuffer.size();
         transactions++;
         txBuffer.clear();
-        if (pendingCommit < 0) {
-          pendingSinceNanos = System.nanoTime();
-        }
         pendingCommit = c.endLsn();
         lastLagMillis = Math.max(0, clock.millis() - (commitTimeMicros + PG_EPOCH_MICROS) / 1000);
-        if (pendingRows >= flushEveryChanges || System.nanoTime() - pendingSinceNanos >= MAX_GROUP_DELAY_NANOS) {
-          commitGroup(stream); // bounded batches and bounded latency while transactions keep arriving
+        // Group commit: a transaction is committed at once when storage is free; while storage writes the previous
+        // batch, the transactions that arrive meanwhile gather into the next one (bounded by flushEveryChanges).
+        if (pendingRows >= flushEveryChanges || !storageBusy()) {
+          commitGroup(stream);
         }
       } else if (m instanceof PgOutputMessage.Relation r) {
         relation(r);
@@ -687,7 +685,16 @@ public final class PostgresSource implements SourceAdapter {
         LOG.log(System.Logger.Level.INFO, "the stream passed {0}: the resumed snapshot is consistent", catchUp);
         catchUp = null;
       }
+      submittedLsn = maxUnsigned(submittedLsn, position.value());
       sink.commitAsync(position, () -> durableLsn.accumulateAndGet(position.value(), PostgresSource::maxUnsigned));
+    }
+
+    /** The last position handed to storage. */
+    private long submittedLsn;
+
+    /** Whether storage is still writing a batch this thread handed it. */
+    private boolean storageBusy() {
+      return Long.compareUnsigned(submittedLsn, durableLsn.get()) > 0;
     }
 
     /** Positions storage has made durable; set by the storage's thread, acknowledged by this one. */
