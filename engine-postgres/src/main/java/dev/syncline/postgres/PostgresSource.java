@@ -424,6 +424,16 @@ public final class PostgresSource implements SourceAdapter {
   /** Copies a table ordered by its key, after {@code cursor} when given; returns false when closed meanwhile. */
   private boolean copy(Connection reader, TableInfo t, @Nullable String cursor, PgValues values, ChangeSink sink)
       throws Exception {
+    return copy(reader, t, cursor, values, sink, () -> { });
+  }
+
+  /** A unit of work between chunks of a copy (e.g. keeping a replication connection alive). */
+  private interface ChunkHook {
+    void run() throws Exception;
+  }
+
+  private boolean copy(Connection reader, TableInfo t, @Nullable String cursor, PgValues values, ChangeSink sink,
+      ChunkHook afterChunk) throws Exception {
     String keys = String.join(", ", t.keyColumns().stream().map(PgCatalog::quoteIdent).toList());
     List<String> after = cursor == null ? null : decodeCursor(cursor);
     String sql = "SELECT * FROM " + PgCatalog.quoteIdent(t.ref().schema()) + "." + PgCatalog.quoteIdent(t.ref().name())
@@ -459,6 +469,7 @@ public final class PostgresSource implements SourceAdapter {
             sink.flush();
             sink.snapshotProgress(t.ref(), encodeCursor(last));
             sink.event(new SourceEvent.SnapshotProgress(t.ref(), copied, t.estimatedRows(), false));
+            afterChunk.run();
           }
         }
       }
@@ -547,7 +558,7 @@ public final class PostgresSource implements SourceAdapter {
       try {
         while (!closed) {
           acknowledgeDurable(stream);
-          report();
+          report(stream);
           if (pendingCommit >= 0 && !storageBusy()) {
             commitGroup(stream); // storage is free: everything that arrived meanwhile goes in one batch
           }
@@ -723,7 +734,56 @@ public final class PostgresSource implements SourceAdapter {
       }
     }
 
-    private void report() throws SQLException {
+    /**
+     * Tables matching the rules that appeared after replication started: added to a managed publication, their
+     * existing rows copied (at READ COMMITTED; changes the stream replays over the copy are idempotent), then
+     * streamed. Runs between transactions; keeps the replication connection alive while copying.
+     */
+    private void discoverTables(PGReplicationStream stream) throws Exception {
+      if (inTransaction || !txBuffer.isEmpty() || inStreamBlock) {
+        return;
+      }
+      List<TableInfo> found;
+      try {
+        found = catalog.tables(patterns);
+      } catch (SynclineException e) {
+        sink.event(new SourceEvent.Warning(e.code().code(), e.getMessage(), null)); // e.g. a new table without a key
+        return;
+      }
+      List<TableInfo> fresh = found.stream().filter(t -> !tablesById.containsKey(t.relationId())).toList();
+      if (fresh.isEmpty()) {
+        return;
+      }
+      try {
+        catalog.ensurePublication(publication, managePublication, fresh);
+      } catch (SynclineException e) {
+        sink.event(new SourceEvent.Warning(e.code().code(), e.getMessage(), fresh.get(0).ref()));
+        return;
+      }
+      if (pendingCommit >= 0) {
+        commitGroup(stream);
+      }
+      try (Connection reader = connect(false)) {
+        PgCatalog.pinSessionSettings(reader);
+        reader.setAutoCommit(false);
+        for (TableInfo t : fresh) {
+          tablesById.put(t.relationId(), t);
+          LOG.log(System.Logger.Level.INFO, "new table {0}: copying its rows, then streaming it", t.ref());
+          if (!copy(reader, t, null, values, sink, () -> {
+            acknowledgeDurable(stream);
+            stream.forceUpdateStatus(); // a long copy must not let the walsender time out
+          })) {
+            return;
+          }
+          reader.commit();
+          sink.snapshotDone(t.ref());
+          sink.event(new SourceEvent.SchemaChanged(t.ref(), "new table: its existing rows were copied and its "
+              + "changes stream from now on"));
+        }
+      }
+    }
+
+    private void report(PGReplicationStream stream) throws Exception {
       long now = clock.millis();
       if (now - lastReportMillis < statusInterval.toMillis()) {
         return;
@@ -732,6 +792,7 @@ public final class PostgresSource implements SourceAdapter {
       transactions = 0;
       rows = 0;
       lastReportMillis = now;
+      discoverTables(stream);
       Set<Integer> existing = catalog.existingRelations(tablesById.keySet());
       for (var it = tablesById.entrySet().iterator(); it.hasNext(); ) {
         var e = it.next();

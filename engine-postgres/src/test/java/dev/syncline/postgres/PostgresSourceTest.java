@@ -273,4 +273,28 @@ class PostgresSourceTest {
           .sum()).as("rows counted").isPositive();
     }
   }
+
+  @Test
+  void aTableCreatedAfterReplicationStartedIsCopiedThenStreamed() {
+    try (var h = new ReplicationHarness(postgres, RULES, "t_later")) {
+      h.sql("CREATE TABLE items (id text PRIMARY KEY, n int)");
+      h.start(h.sourceBuilder().statusInterval(java.time.Duration.ofMillis(100)));
+      h.awaitCaughtUp();
+      assertThat(h.events(SourceEvent.Warning.class).toString()).contains("public.docs");
+      // Rows written before Syncline noticed the table (and added it to its publication) must not be lost.
+      h.sql("CREATE TABLE docs (id int PRIMARY KEY, owner text, body text, note text)",
+          "INSERT INTO docs SELECT g, 'o', 'b', 'n' FROM generate_series(1, 500) g");
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (h.events(SourceEvent.SchemaChanged.class).stream().noneMatch(e -> e.toString().contains("docs"))
+          && System.nanoTime() < deadline) {
+        ReplicationHarness.sleep(20);
+      }
+      h.sql("UPDATE docs SET note = 'streamed' WHERE id <= 10", "DELETE FROM docs WHERE id > 490");
+      Map<String, String> rows = h.assertReplicaMatches("global[]", "items", "docs");
+      assertThat(rows).hasSize(490);
+      assertThat(rows.get("docs/1")).contains("\"note\":\"streamed\"");
+      assertThat(h.storage.snapshotState(h.version).done()).extracting(dev.syncline.api.TableRef::name)
+          .contains("docs");
+    }
+  }
 }
