@@ -1,10 +1,5 @@
 package dev.syncline.bench;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.syncline.api.OpType;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
@@ -35,7 +30,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -190,12 +184,8 @@ public final class IdleStreamsBenchmark {
   }
 
   /** An HS256 token for {@code user} that the benchmarks' verifier (audience {@code bench}) accepts. */
-  static String token(String user, Duration lifetime) throws Exception {
-    Instant now = Instant.now();
-    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(user)
-        .audience("bench").issueTime(Date.from(now)).expirationTime(Date.from(now.plus(lifetime))).build());
-    jwt.sign(new MACSigner(SECRET));
-    return jwt.serialize();
+  static String token(String user, Duration lifetime) {
+    return dev.syncline.testkit.TestTokens.hs256(SECRET, "bench").forUser(user, lifetime);
   }
 
   static long microsNow() {

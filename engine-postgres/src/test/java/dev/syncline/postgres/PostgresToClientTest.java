@@ -2,16 +2,12 @@ package dev.syncline.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.core.stream.JdkHttpSyncServer;
 import dev.syncline.core.stream.SyncService;
 import dev.syncline.testkit.ProtocolClient;
+import dev.syncline.testkit.TestTokens;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -20,8 +16,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Date;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -48,13 +42,8 @@ class PostgresToClientTest {
             - SELECT * FROM todos WHERE list_id = bucket.list_id
       """;
 
-  private static String token(String user) throws Exception {
-    Instant now = Instant.now();
-    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(user)
-        .audience("test").issueTime(Date.from(now)).expirationTime(Date.from(now.plus(Duration.ofHours(1))))
-        .build());
-    jwt.sign(new MACSigner(SECRET));
-    return jwt.serialize();
+  private static String token(String user) {
+    return TestTokens.hs256(SECRET, "test").forUser(user);
   }
 
   @Test

@@ -2,11 +2,6 @@ package dev.syncline.testkit.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.SyncRules;
@@ -19,14 +14,13 @@ import dev.syncline.core.stream.SyncService;
 import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.testkit.ProtocolClient;
+import dev.syncline.testkit.TestTokens;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -86,12 +80,8 @@ abstract class SyncStreamEndToEndTest {
     writer.close();
   }
 
-  static String token(String user, Duration lifetime) throws Exception {
-    Instant now = Instant.now();
-    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(user)
-        .audience("test").issueTime(Date.from(now)).expirationTime(Date.from(now.plus(lifetime))).build());
-    jwt.sign(new MACSigner(SECRET));
-    return jwt.serialize();
+  static String token(String user, Duration lifetime) {
+    return TestTokens.hs256(SECRET, "test").forUser(user, lifetime);
   }
 
   void commit(SourceChange... changes) {
