@@ -380,11 +380,16 @@ public final class PostgresSource implements SourceAdapter {
         s.execute("SET TRANSACTION SNAPSHOT '" + info.getSnapshotName().replace("'", "''") + "'");
       }
       PgCatalog.pinSessionSettings(reader);
-      for (TableInfo t : tables) {
-        if (!copy(reader, t, null, values, sink)) {
-          return null;
+      sink.expectNewRows(true); // a new slot: storage holds nothing of this version yet
+      try {
+        for (TableInfo t : tables) {
+          if (!copy(reader, t, null, values, sink)) {
+            return null;
+          }
+          sink.snapshotDone(t.ref());
         }
-        sink.snapshotDone(t.ref());
+      } finally {
+        sink.expectNewRows(false);
       }
       reader.commit();
     }

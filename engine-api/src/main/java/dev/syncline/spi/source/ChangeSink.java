@@ -48,6 +48,13 @@ public interface ChangeSink {
   /** Records that a table's initial snapshot is complete; call after {@link #flush()}ing its last rows. */
   void snapshotDone(TableRef table);
 
+  /**
+   * Declares that the changes accepted from now on, until called again with {@code false}, are rows storage does not
+   * hold yet (the initial copy into a fresh slot), so the engine may skip reading their stored state. A wrong hint
+   * costs duplicate operations, never wrong data. By default ignored.
+   */
+  default void expectNewRows(boolean onlyNewRows) {}
+
   /** Reports an event operators should see (progress, lag, schema changes, warnings). Never blocks. */
   default void event(SourceEvent event) {}
 }

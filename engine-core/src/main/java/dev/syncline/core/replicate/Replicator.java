@@ -283,6 +283,8 @@ public final class Replicator implements AutoCloseable {
     private final java.util.concurrent.ExecutorService committer;
     private java.util.concurrent.@Nullable Future<Optional<Checkpoint>> inFlight;
     private java.util.concurrent.@Nullable Future<?> lastTask;
+    /** The source said the rows it sends now are not in storage yet (a fresh initial copy). */
+    private boolean onlyNewRows;
 
     Sink(BucketStorageWriter writer) {
       this.writer = writer;
@@ -307,7 +309,7 @@ public final class Replicator implements AutoCloseable {
         if (buffer.stream().anyMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE)) {
           awaitInFlight(); // a truncate lists the table's stored rows: let the batch being written land first
         }
-        batch.applyAll(buffer);
+        batch.applyAll(buffer, onlyNewRows);
         buffer.clear();
       }
     }
@@ -404,6 +406,17 @@ public final class Replicator implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
       }
+    }
+
+    @Override
+    public void expectNewRows(boolean only) {
+      try {
+        drain(); // changes accepted before apply under the previous setting
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
+      }
+      this.onlyNewRows = only;
     }
 
     @Override

@@ -197,6 +197,14 @@ public final class BatchBuilder {
    * call per row).
    */
   public void applyAll(List<SourceChange> changes) {
+    applyAll(changes, false);
+  }
+
+  /**
+   * Like {@link #applyAll(List)}; with {@code storedRowsAbsent} the rows are known not to be in storage (a fresh
+   * initial copy) and their stored state is not read.
+   */
+  public void applyAll(List<SourceChange> changes, boolean storedRowsAbsent) {
     Set<SourceKey> keys = new LinkedHashSet<>();
     for (SourceChange c : changes) {
       if (c.kind() == SourceChange.Kind.TRUNCATE) {
@@ -210,7 +218,9 @@ public final class BatchBuilder {
       }
     }
     keys.removeIf(k -> pending.containsKey(k) || inFlight.containsKey(k) || loaded.containsKey(k));
-    if (!keys.isEmpty()) {
+    if (!keys.isEmpty() && storedRowsAbsent) {
+      keys.forEach(k -> loaded.put(k, Optional.empty()));
+    } else if (!keys.isEmpty()) {
       Map<SourceKey, CurrentRow> found = writer.currentRows(keys);
       for (SourceKey k : keys) {
         loaded.put(k, Optional.ofNullable(found.get(k)));
