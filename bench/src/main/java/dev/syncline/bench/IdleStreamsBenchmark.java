@@ -6,7 +6,6 @@ import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.internal.storage.OpChecksums;
 import dev.syncline.core.rules.SyncRulesCompiler;
-import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.core.stream.JdkHttpSyncServer;
 import dev.syncline.core.stream.SyncService;
 import dev.syncline.core.stream.SyncServlet;
@@ -70,7 +69,10 @@ public final class IdleStreamsBenchmark {
   public static void main(String[] args) throws Exception {
     int streams = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     String adapter = args.length > 1 ? args[1] : "servlet";
-    BucketStorage storage = new InMemoryBucketStorage();
+    String storageKind = args.length > 3 ? args[3] : "memory";
+    BenchStorage benchStorage = BenchStorage.open(storageKind);
+    BucketStorage storage = benchStorage.storage;
+    System.out.println("storage: " + storageKind);
     SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "bench.yaml"));
     long version = storage.addRulesVersion(RULES).id();
     BucketStorageWriter writer = storage.openWriter(version);
