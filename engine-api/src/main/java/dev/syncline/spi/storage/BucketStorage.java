@@ -102,6 +102,19 @@ public interface BucketStorage extends AutoCloseable {
   /** The largest write checkpoint of the key whose position is covered by {@code checkpoint}, if any. */
   Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint);
 
+  /**
+   * {@link #writeCheckpoint} for many keys at once (the sync service asks for every open stream at each new
+   * checkpoint); keys without one are absent. The default asks key by key; storages with a network round trip per
+   * call should answer in bulk.
+   */
+  default Map<String, Long> writeCheckpoints(Collection<String> userKeys, Checkpoint checkpoint) {
+    Map<String, Long> out = new java.util.HashMap<>();
+    for (String key : userKeys) {
+      writeCheckpoint(key, checkpoint).ifPresent(id -> out.put(key, id));
+    }
+    return out;
+  }
+
   // ---- compaction ----
 
   /**

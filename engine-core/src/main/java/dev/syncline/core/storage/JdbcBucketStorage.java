@@ -949,6 +949,22 @@ public final class JdbcBucketStorage implements BucketStorage {
         .where(USER_KEY.eq(userKey).and(POSITION.le(checkpoint.position()))).fetchOne(0, Long.class)));
   }
 
+  @Override
+  public Map<String, Long> writeCheckpoints(Collection<String> userKeys, Checkpoint checkpoint) {
+    List<String> keys = List.copyOf(new java.util.LinkedHashSet<>(userKeys));
+    Map<String, Long> out = new HashMap<>();
+    read(dsl -> {
+      for (int i = 0; i < keys.size(); i += INSERT_CHUNK) {
+        dsl.select(USER_KEY, DSL.max(CHECKPOINT_ID)).from(writeCheckpoints)
+            .where(USER_KEY.in(keys.subList(i, Math.min(keys.size(), i + INSERT_CHUNK)))
+                .and(POSITION.le(checkpoint.position())))
+            .groupBy(USER_KEY).forEach(r -> out.put(r.value1(), r.value2()));
+      }
+      return null;
+    });
+    return out;
+  }
+
   // ---- compaction ----
 
   @Override

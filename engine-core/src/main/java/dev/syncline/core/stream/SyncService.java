@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -75,11 +76,75 @@ public final class SyncService implements AutoCloseable {
     this.maxBuckets = b.maxBuckets;
     this.maxParameterResults = b.maxParameterResults;
     this.maxStreams = b.maxStreams;
+    this.pages = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+        .maximumWeight(50_000).<PageKey, List<dev.syncline.spi.storage.OpRecord>>weigher((k, v) -> 1 + v.size())
+        .expireAfterWrite(Duration.ofSeconds(30)).build();
     this.watch = storage.watchCheckpoints(versionId, c -> {
       latest.accumulateAndGet(c, SyncService::newer);
-      connections.forEach(Connection::schedule);
+      try {
+        scheduler.execute(() -> {
+          prefetchChecksums(c);
+          connections.forEach(Connection::schedule);
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Shutting down.
+      }
     });
     storage.latestCheckpoint(versionId).ifPresent(c -> latest.accumulateAndGet(c, SyncService::newer));
+  }
+
+  /** A page of one bucket's ops at one checkpoint: the same for every stream that reads it. */
+  private record PageKey(String bucket, dev.syncline.api.OpId after, dev.syncline.api.OpId upTo, int limit) {}
+
+  /** Pages read recently, shared between the streams that send the same new ops after a checkpoint. */
+  private final com.github.benmanes.caffeine.cache.Cache<PageKey, List<dev.syncline.spi.storage.OpRecord>> pages;
+
+  /** The write checkpoints of every open stream at one checkpoint, read in bulk. */
+  private record WriteCheckpoints(Checkpoint checkpoint, java.util.Set<String> keys, java.util.Map<String, Long> ids) {}
+
+  private volatile @Nullable WriteCheckpoints prefetchedWriteCheckpoints;
+
+  /** The reads of every session: shared pages, prefetched write checkpoints, else storage. */
+  private final SyncSession.Reads reads = new SyncSession.Reads() {
+    @Override
+    public List<dev.syncline.spi.storage.OpRecord> ops(String bucket, dev.syncline.api.OpId after,
+        dev.syncline.api.OpId upTo, int limit) {
+      return pages.get(new PageKey(bucket, after, upTo, limit),
+          k -> storage.ops(versionId, bucket, after, upTo, limit));
+    }
+
+    @Override
+    public Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint) {
+      WriteCheckpoints w = prefetchedWriteCheckpoints;
+      if (w != null && w.checkpoint().equals(checkpoint) && w.keys().contains(userKey)) {
+        // Read just before this checkpoint was handed to the streams; one created since resolves at the next.
+        return Optional.ofNullable(w.ids().get(userKey));
+      }
+      return storage.writeCheckpoint(userKey, checkpoint);
+    }
+  };
+
+  /**
+   * Computes the checksums every open stream will need at a new checkpoint with one batched storage read, so that
+   * streams find them cached instead of each asking storage for its own buckets.
+   */
+  private void prefetchChecksums(Checkpoint checkpoint) {
+    java.util.Set<String> buckets = new java.util.HashSet<>();
+    java.util.Set<String> userKeys = new java.util.HashSet<>();
+    for (Connection c : connections) {
+      buckets.addAll(c.buckets);
+      userKeys.add(c.session.userKey());
+    }
+    if (userKeys.size() < 2) {
+      return;
+    }
+    try {
+      checksums.checksums(checkpoint.opId(), buckets);
+      prefetchedWriteCheckpoints = new WriteCheckpoints(checkpoint, userKeys,
+          storage.writeCheckpoints(userKeys, checkpoint));
+    } catch (RuntimeException e) {
+      // Each stream asks for itself then; the error (e.g. storage unavailable) surfaces there.
+    }
   }
 
   /** Starts configuring a service. */
@@ -226,7 +291,7 @@ public final class SyncService implements AutoCloseable {
       throw e;
     }
     Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request,
-        maxBuckets, maxParameterResults), sink,
+        maxBuckets, maxParameterResults, reads), sink,
         bson ? BsonEncoder::encode : l -> NdjsonEncoder.encode(l).getBytes(StandardCharsets.UTF_8));
     connections.add(c);
     sink.onDrained(c::schedule);
@@ -291,6 +356,8 @@ public final class SyncService implements AutoCloseable {
     private volatile @Nullable ScheduledFuture<?> keepalive;
     /** The newest checkpoint this stream evaluated. */
     private @Nullable Checkpoint last;
+    /** The buckets of the last checkpoint sent; read by the checksum prefetch on another thread. */
+    private volatile java.util.List<String> buckets = java.util.List.of();
     /** The checkpoint of the last checkpoint line sent: pending data is sent up to it. */
     private @Nullable Checkpoint announced;
 
@@ -331,6 +398,7 @@ public final class SyncService implements AutoCloseable {
             if (!lines.isEmpty()) {
               announced = newest;
               announcedNow = true;
+              buckets = session.bucketNames();
             }
           } else if (!session.hasPendingData()) {
             continue;

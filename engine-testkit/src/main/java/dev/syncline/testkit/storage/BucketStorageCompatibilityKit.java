@@ -301,6 +301,18 @@ public abstract class BucketStorageCompatibilityKit {
     assertThat(storage.writeCheckpoint("u1/c1", new Checkpoint(OpId.ZERO, pos(10)))).contains(1L);
     assertThat(storage.writeCheckpoint("u1/c1", new Checkpoint(OpId.ZERO, pos(25)))).contains(2L);
     assertThat(storage.writeCheckpoint("nobody", new Checkpoint(OpId.ZERO, pos(25)))).isEmpty();
+    // In bulk, as the sync service asks for all its streams at once: the same answers, keys without one absent.
+    assertThat(storage.writeCheckpoints(List.of("u1/c1", "u2/c1", "nobody"), new Checkpoint(OpId.ZERO, pos(9))))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("u2/c1", 1L));
+    assertThat(storage.writeCheckpoints(List.of("u1/c1", "u2/c1", "nobody"), new Checkpoint(OpId.ZERO, pos(25))))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("u1/c1", 2L, "u2/c1", 1L));
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 1_200; i++) {
+      many.add("bulk" + i + "/c");
+    }
+    storage.createWriteCheckpoint("bulk1100/c", pos(30));
+    assertThat(storage.writeCheckpoints(many, new Checkpoint(OpId.ZERO, pos(30))))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("bulk1100/c", 1L));
   }
 
   @Test

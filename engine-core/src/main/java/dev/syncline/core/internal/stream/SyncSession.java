@@ -64,6 +64,34 @@ public final class SyncSession {
   private boolean sentFull;
   private final int maxBuckets;
   private final int maxParameterResults;
+  private final Reads pages;
+
+  /**
+   * The storage reads a session makes per checkpoint; the service may answer them from what it read once for all
+   * its streams.
+   */
+  public interface Reads {
+    /** Ops of {@code bucket} with {@code after < opId <= upTo}, ascending, at most {@code limit}. */
+    List<OpRecord> ops(String bucket, OpId after, OpId upTo, int limit);
+
+    /** The user's newest write checkpoint covered by {@code checkpoint}. */
+    java.util.Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint);
+
+    /** Reads straight from storage. */
+    static Reads direct(BucketStorage storage, long versionId) {
+      return new Reads() {
+        @Override
+        public List<OpRecord> ops(String bucket, OpId after, OpId upTo, int limit) {
+          return storage.ops(versionId, bucket, after, upTo, limit);
+        }
+
+        @Override
+        public java.util.Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint) {
+          return storage.writeCheckpoint(userKey, checkpoint);
+        }
+      };
+    }
+  }
 
   public SyncSession(SyncRules rules, BucketStorage storage, long versionId, ChecksumCache checksums,
       SyncRequest request) {
@@ -76,6 +104,14 @@ public final class SyncSession {
    */
   public SyncSession(SyncRules rules, BucketStorage storage, long versionId, ChecksumCache checksums,
       SyncRequest request, int maxBuckets, int maxParameterResults) {
+    this(rules, storage, versionId, checksums, request, maxBuckets, maxParameterResults,
+        Reads.direct(storage, versionId));
+  }
+
+  /** A session making its per-checkpoint reads through {@code pages}. */
+  public SyncSession(SyncRules rules, BucketStorage storage, long versionId, ChecksumCache checksums,
+      SyncRequest request, int maxBuckets, int maxParameterResults, Reads pages) {
+    this.pages = pages;
     this.maxBuckets = maxBuckets;
     this.maxParameterResults = maxParameterResults;
     this.rules = rules;
@@ -135,7 +171,7 @@ public final class SyncSession {
       states.put(b.bucket().name(), new SyncLine.BucketState(b.bucket().name(), (int) c.checksum(), c.count(),
           b.priority(), subs.stream().distinct().toList()));
     }
-    String writeCheckpoint = storage.writeCheckpoint(userKey, checkpoint).map(String::valueOf).orElse(null);
+    String writeCheckpoint = pages.writeCheckpoint(userKey, checkpoint).map(String::valueOf).orElse(null);
     positions.keySet().retainAll(states.keySet());
     pending.retainAll(states.keySet());
     List<SyncLine> lines = new ArrayList<>(1);
@@ -237,6 +273,16 @@ public final class SyncSession {
     return maxTargetOp != null && maxTargetOp.compareTo(checkpoint.opId()) > 0;
   }
 
+  /** The key of this user and client for write checkpoints ({@code <sub>/<client_id>}). */
+  public String userKey() {
+    return userKey;
+  }
+
+  /** The buckets of the last checkpoint line sent (a copy; empty before the first). */
+  public List<String> bucketNames() {
+    return lastSent == null ? List.of() : List.copyOf(lastSent.keySet());
+  }
+
   /** Whether buckets of the last checkpoint still wait for their data (the data phase was interrupted). */
   public boolean hasPendingData() {
     return !pending.isEmpty();
@@ -250,7 +296,7 @@ public final class SyncSession {
       if (yieldNow.getAsBoolean()) {
         return false;
       }
-      List<OpRecord> ops = storage.ops(versionId, bucket, after, checkpoint.opId(), OPS_PER_CHUNK);
+      List<OpRecord> ops = pages.ops(bucket, after, checkpoint.opId(), OPS_PER_CHUNK);
       if (ops.isEmpty()) {
         break;
       }
