@@ -82,13 +82,13 @@ public final class SyncService implements AutoCloseable {
     this.watch = storage.watchCheckpoints(versionId, c -> {
       latest.accumulateAndGet(c, SyncService::newer);
       try {
-        scheduler.execute(() -> {
-          prefetchChecksums(c);
-          connections.forEach(Connection::schedule);
-        });
+        // Queued first: while one scheduler thread reads for all streams in bulk, the others already advance
+        // streams (reading for themselves until the bulk read lands).
+        scheduler.execute(() -> prefetchChecksums(c));
       } catch (java.util.concurrent.RejectedExecutionException e) {
-        // Shutting down.
+        return; // shutting down
       }
+      connections.forEach(Connection::schedule);
     });
     storage.latestCheckpoint(versionId).ifPresent(c -> latest.accumulateAndGet(c, SyncService::newer));
   }
