@@ -934,7 +934,7 @@ public final class PostgresSource implements SourceAdapter {
     }
 
     private void relation(PgOutputMessage.Relation r) throws SQLException {
-      PgOutputMessage.Relation previous = relations.put(r.relationId(), r);
+      relations.put(r.relationId(), r);
       TableInfo known = tablesById.get(r.relationId());
       TableRef ref = known != null ? known.ref() : patterns.stream()
           .filter(p -> p.schema().equals(r.namespace()) && p.matches(new TableRef(p.connectionTag(), r.namespace(),
@@ -968,11 +968,11 @@ public final class PostgresSource implements SourceAdapter {
         sink.event(new SourceEvent.SchemaChanged(ref, "new table in the stream; its rows sync from their next "
             + "change on (rows that existed before are not copied until the rules are deployed again)"));
       } else {
-        sink.event(new SourceEvent.SchemaChanged(ref, describeChange(known, info, previous)));
+        sink.event(new SourceEvent.SchemaChanged(ref, describeChange(known, info)));
       }
     }
 
-    private String describeChange(TableInfo before, TableInfo after, PgOutputMessage.@Nullable Relation previous) {
+    private String describeChange(TableInfo before, TableInfo after) {
       List<String> parts = new ArrayList<>();
       if (!before.ref().equals(after.ref())) {
         parts.add("renamed from " + before.ref().name());

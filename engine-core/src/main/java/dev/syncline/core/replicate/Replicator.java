@@ -388,20 +388,19 @@ public final class Replicator implements AutoCloseable {
 
     @Override
     public void snapshotProgress(TableRef table, String cursor) {
-      try {
-        flush();
-        lastTask = committer.submit(() -> writer.setSnapshotProgress(table, cursor)); // after the rows, in order
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
-      }
+      afterRows(() -> writer.setSnapshotProgress(table, cursor));
     }
 
     @Override
     public void snapshotDone(TableRef table) {
+      afterRows(() -> writer.setSnapshotDone(table, true));
+    }
+
+    /** Writes snapshot state on the committer, after the rows accepted so far (the committer runs in order). */
+    private void afterRows(Runnable write) {
       try {
         flush();
-        lastTask = committer.submit(() -> writer.setSnapshotDone(table, true));
+        lastTask = committer.submit(write);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
