@@ -65,6 +65,22 @@ public enum ErrorCode {
   SOURCE_UNAVAILABLE("SYNCLINE_P0003", 503),
   /** The source sent something the adapter cannot interpret (a malformed replication message); a bug to report. */
   SOURCE_PROTOCOL("PSYNC_S1101", 500),
+  /**
+   * An uploaded write names a table or column the upload handler does not allow, or a value it cannot store; the
+   * whole client transaction is rejected and nothing is written. Permanent: the client should discard it.
+   */
+  UPLOAD_INVALID("SYNCLINE_U0001", 422),
+  /** The authorization callback denied an uploaded write; nothing of its transaction is written. Permanent. */
+  UPLOAD_FORBIDDEN("SYNCLINE_U0002", 403),
+  /** The conflict policy rejected an uploaded write against the row's current state. Permanent. */
+  UPLOAD_CONFLICT("SYNCLINE_U0003", 409),
+  /**
+   * An upload could not be applied for a reason that may pass (the database was unreachable, a serialization
+   * failure, a deadlock); nothing was written. Transient: the client should retry the same upload.
+   */
+  UPLOAD_RETRY("SYNCLINE_U0004", 503),
+  /** The engine is not running (not started yet, or closed). */
+  ENGINE_NOT_RUNNING("SYNCLINE_E0001", 503),
   /** An unexpected internal failure; a bug in Syncline. */
   INTERNAL("PSYNC_S0001", 500);
 

@@ -31,7 +31,22 @@ public final class JdkHttpSyncServer implements AutoCloseable {
   private JdkHttpSyncServer(HttpServer server, SyncService service, String allowedOrigin) {
     this.server = server;
     this.service = service;
-    this.endpoints = new SyncEndpoints(service, allowedOrigin);
+    this.endpoints = new SyncEndpoints(() -> service, allowedOrigin);
+  }
+
+  /**
+   * The sync endpoints as a handler to mount on the application's own {@link HttpServer}, at {@code /} or at each
+   * of {@code /sync/}, {@code /write-checkpoint2.json} and {@code /probes/} (routes match the full request path).
+   * Each request is served by whichever service {@code services} gives then ({@code null}: 503
+   * {@code ENGINE_NOT_RUNNING}); an engine switches services when it activates new rules.
+   *
+   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for development)
+   */
+  public static com.sun.net.httpserver.HttpHandler handler(
+      java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin) {
+    SyncEndpoints endpoints = new SyncEndpoints(Objects.requireNonNull(services),
+        Objects.requireNonNull(allowedOrigin));
+    return exchange -> handle(endpoints, exchange);
   }
 
   /**
@@ -56,6 +71,10 @@ public final class JdkHttpSyncServer implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) throws IOException {
+    handle(endpoints, exchange);
+  }
+
+  private static void handle(SyncEndpoints endpoints, HttpExchange exchange) throws IOException {
     endpoints.handle(new SyncEndpoints.Call() {
       @Override
       public String method() {

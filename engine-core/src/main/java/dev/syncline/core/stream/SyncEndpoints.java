@@ -51,29 +51,41 @@ final class SyncEndpoints {
     void begin() throws IOException;
   }
 
-  private final SyncService service;
+  private final java.util.function.Supplier<@Nullable SyncService> services;
   private final String allowedOrigin;
 
-  SyncEndpoints(SyncService service, String allowedOrigin) {
-    this.service = service;
+  /** @param services the service to use for each request; {@code null} while the engine is not running */
+  SyncEndpoints(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin) {
+    this.services = services;
     this.allowedOrigin = allowedOrigin;
   }
 
   void handle(Call call) throws IOException {
     try {
+      // What the PowerSync service answers, so that browsers' preflights pass the same way.
       call.responseHeader("Access-Control-Allow-Origin", allowedOrigin);
-      call.responseHeader("Access-Control-Allow-Headers", "Authorization, Content-Type, X-User-Agent");
-      call.responseHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      call.responseHeader("Access-Control-Allow-Headers", "Content-Type, Authorization, User-Agent, X-User-Agent");
+      call.responseHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+      call.responseHeader("Access-Control-Expose-Headers", "Content-Type");
+      call.responseHeader("Access-Control-Max-Age", "3600");
       String method = call.method();
       String path = call.path();
       if (method.equals("OPTIONS")) {
         call.empty(204);
         return;
       }
+      if (path.startsWith("/probes/")) {
+        probe(call, path);
+        return;
+      }
+      SyncService service = services.get();
+      if (service == null) {
+        throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "The sync engine is not running");
+      }
       switch (path) {
         case "/sync/stream" -> {
           requireMethod(method, "POST");
-          stream(call);
+          stream(service, call);
         }
         case "/write-checkpoint2.json" -> {
           requireMethod(method, "GET");
@@ -82,9 +94,8 @@ final class SyncEndpoints {
         }
         case "/sync/checkpoint-request" -> {
           requireMethod(method, "POST");
-          checkpointRequest(call);
+          checkpointRequest(service, call);
         }
-        case "/probes/liveness", "/probes/readiness", "/probes/startup" -> call.json(200, "{\"ready\":true}");
         default -> throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found: " + method + " " + path);
       }
     } catch (SynclineException e) {
@@ -118,7 +129,18 @@ final class SyncEndpoints {
     }
   }
 
-  private void stream(Call call) throws IOException {
+  private void probe(Call call, String path) throws IOException {
+    switch (path) {
+      case "/probes/liveness" -> call.json(200, "{\"alive\":true}");
+      case "/probes/readiness", "/probes/startup" -> {
+        boolean ready = services.get() != null;
+        call.json(ready ? 200 : 503, "{\"ready\":" + ready + "}");
+      }
+      default -> throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found: " + call.method() + " " + path);
+    }
+  }
+
+  private void stream(SyncService service, Call call) throws IOException {
     byte[] body = body(call);
     boolean gzip = accepts(call.header("Accept-Encoding"), "gzip");
     boolean bson = StreamFormats.prefersBson(call.header("Accept"));
@@ -130,7 +152,7 @@ final class SyncEndpoints {
     sink[0].begin();
   }
 
-  private void checkpointRequest(Call call) throws IOException {
+  private void checkpointRequest(SyncService service, Call call) throws IOException {
     JsonNode node;
     try {
       node = JSON.readTree(body(call));

@@ -34,20 +34,24 @@ import org.jspecify.annotations.Nullable;
 public final class SyncServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
 
-  private final transient SyncService service;
   private final transient SyncEndpoints endpoints;
 
   /**
    * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for development)
    */
   public SyncServlet(SyncService service, String allowedOrigin) {
-    this.service = Objects.requireNonNull(service);
-    this.endpoints = new SyncEndpoints(service, Objects.requireNonNull(allowedOrigin));
+    Objects.requireNonNull(service);
+    this.endpoints = new SyncEndpoints(() -> service, Objects.requireNonNull(allowedOrigin));
   }
 
-  /** The service behind this servlet. */
-  public SyncService service() {
-    return service;
+  /**
+   * Serves whichever service {@code services} gives at each request (an engine switches services when it activates
+   * new rules); {@code null} answers 503 {@code ENGINE_NOT_RUNNING}.
+   *
+   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for development)
+   */
+  public SyncServlet(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin) {
+    this.endpoints = new SyncEndpoints(Objects.requireNonNull(services), Objects.requireNonNull(allowedOrigin));
   }
 
   @Override

@@ -1,0 +1,670 @@
+package dev.syncline.core.engine;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.auth.AuthContext;
+import dev.syncline.api.auth.TokenVerifier;
+import dev.syncline.api.engine.EngineEvent;
+import dev.syncline.api.engine.EngineHealth;
+import dev.syncline.api.engine.ReplicationState;
+import dev.syncline.api.engine.RulesDeployment;
+import dev.syncline.api.engine.SyncEngine;
+import dev.syncline.api.rules.SyncRules;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.replicate.Replicator;
+import dev.syncline.core.rules.SyncRulesCompiler;
+import dev.syncline.core.stream.JdkHttpSyncServer;
+import dev.syncline.core.stream.SyncService;
+import dev.syncline.core.stream.SyncServlet;
+import dev.syncline.spi.source.SourceAdapter;
+import dev.syncline.spi.source.SourceEvent;
+import dev.syncline.spi.storage.BucketStorage;
+import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.RulesVersion;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The embeddable engine: replicates a source into bucket storage through the sync rules and serves PowerSync
+ * clients' sync streams, inside the host application.
+ *
+ * <pre>{@code
+ * SyncEngine engine = Syncline.builder()
+ *     .storage(JdbcBucketStorage.builder(dataSource).build())
+ *     .source(() -> PostgresSource.builder().jdbcUrl(url).user(user).password(password).build())
+ *     .rules(SyncRulesSource.ofFile(Path.of("sync-rules.yaml")))
+ *     .tokenVerifier(JwtTokenVerifier.builder().jwksUri(jwks).audience("my-app").build())
+ *     .build()
+ *     .start();
+ * // serve engine.servlet("*") at /, or engine.httpHandler("*") on a JDK HttpServer
+ * }</pre>
+ *
+ * <h2>Rules versions</h2>
+ * Storage keeps the deployed rules as versions. On {@link #start()} the configured rules are compared with the
+ * active version: equal, it keeps serving; different, they become a new version that is replicated from a fresh
+ * snapshot while the active one serves, and replace it once they caught up (the first checkpoint of the new version
+ * exists: its snapshot is complete and its stream passed the snapshot's position). {@link #deployRules} does the
+ * same at runtime. Bucket ids carry the version ({@code <version>#name[...]}, PowerSync protocol §5.1), so clients
+ * download the new version's buckets afresh instead of failing checksums. Retired versions are dropped with their
+ * data and replication slot.
+ *
+ * <h2>Several instances</h2>
+ * Instances sharing one storage each run a replicator per live version; the storage's replication lock lets one
+ * replicate, the others stand by and take over within about a second when it stops. Every instance serves streams
+ * and follows version changes made by the others (polled every {@link Builder#pollInterval}).
+ *
+ * <h2>Threads</h2>
+ * The engine owns and names its threads: a maintenance thread ({@code <name>-maintenance}: version changes,
+ * health, compaction), the stream scheduler ({@code <name>-stream-<n>}, unless the host supplied one), and per
+ * replicated version the replicator's threads ({@code syncline-replication-<v>}, {@code syncline-storage-commit-<v>}).
+ * Idle streams hold no thread. Listeners run on the maintenance and replication threads and must not block.
+ */
+public final class Syncline implements SyncEngine {
+  private static final System.Logger LOG = System.getLogger(Syncline.class.getName());
+
+  private final BucketStorage storage;
+  private final Supplier<? extends SourceAdapter> sources;
+  private final String configuredRules;
+  private final String rulesName;
+  private final TokenVerifier tokenVerifier;
+  private final InstantSource clock;
+  private final String identity;
+  private final String name;
+  private final List<Consumer<EngineEvent>> listeners;
+  private final int maxConcurrentStreams;
+  private final int maxBucketsPerConnection;
+  private final Duration pollInterval;
+  private final Duration compactInterval;
+  private final String defaultSchema;
+  private final @Nullable ScheduledExecutorService givenScheduler;
+  private final int streamThreads;
+
+  private final Object lock = new Object();
+  private volatile EngineHealth.State state = EngineHealth.State.NEW;
+  /** Versions this instance runs a replicator for: the active one and the one being filled. */
+  private final Map<Long, VersionRun> runs = new ConcurrentHashMap<>();
+  /** The service of the active version; swapped when another version becomes active. */
+  private volatile @Nullable Served served;
+  private volatile @Nullable Long pendingVersion;
+  private volatile boolean storageReachable = true;
+  private @Nullable ScheduledExecutorService maintenance;
+  private @Nullable ScheduledExecutorService scheduler;
+  /** Used for write-checkpoint heads and to drop retired versions' slots; never run. */
+  private @Nullable SourceAdapter headSource;
+  private long lastCompaction;
+
+  private record Served(long version, SyncService service) {}
+
+  /** One version this instance replicates (or stands by for). */
+  private static final class VersionRun {
+    final long version;
+    final SyncRules rules;
+    final Replicator replicator;
+    volatile ReplicationState reported = ReplicationState.STARTING;
+    volatile long lagBytes = -1;
+    volatile long lagMillis = -1;
+
+    VersionRun(long version, SyncRules rules, Replicator replicator) {
+      this.version = version;
+      this.rules = rules;
+      this.replicator = replicator;
+    }
+
+    ReplicationState state() {
+      return ReplicationState.valueOf(replicator.status().state().name());
+    }
+  }
+
+  private Syncline(Builder b) {
+    this.storage = Objects.requireNonNull(b.storage, "storage is required");
+    this.sources = Objects.requireNonNull(b.sources, "source is required");
+    SyncRulesSource rules = Objects.requireNonNull(b.rules, "rules are required");
+    this.configuredRules = rules.yaml();
+    this.rulesName = rules.origin();
+    this.tokenVerifier = Objects.requireNonNull(b.tokenVerifier, "tokenVerifier is required");
+    this.clock = b.clock;
+    this.identity = b.identity != null ? b.identity : defaultIdentity();
+    this.name = b.name;
+    this.listeners = List.copyOf(b.listeners);
+    this.maxConcurrentStreams = b.maxConcurrentStreams;
+    this.maxBucketsPerConnection = b.maxBucketsPerConnection;
+    this.pollInterval = b.pollInterval;
+    this.compactInterval = b.compactInterval;
+    this.defaultSchema = b.defaultSchema;
+    this.givenScheduler = b.scheduler;
+    this.streamThreads = b.streamThreads;
+  }
+
+  /** Starts configuring an engine. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Configures a {@link Syncline} engine; storage, source, rules and token verifier are required. */
+  public static final class Builder {
+    private @Nullable BucketStorage storage;
+    private @Nullable Supplier<? extends SourceAdapter> sources;
+    private @Nullable SyncRulesSource rules;
+    private @Nullable TokenVerifier tokenVerifier;
+    private InstantSource clock = InstantSource.system();
+    private @Nullable String identity;
+    private String name = "syncline";
+    private final List<Consumer<EngineEvent>> listeners = new ArrayList<>();
+    private int maxConcurrentStreams = 10_000;
+    private int maxBucketsPerConnection = 1_000;
+    private Duration pollInterval = Duration.ofSeconds(1);
+    private Duration compactInterval = Duration.ofHours(1);
+    private String defaultSchema = "public";
+    private @Nullable ScheduledExecutorService scheduler;
+    private int streamThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+    private Builder() {}
+
+    /** Where op logs, checkpoints and rules versions are kept; the engine does not close it. */
+    public Builder storage(BucketStorage storage) {
+      this.storage = Objects.requireNonNull(storage);
+      return this;
+    }
+
+    /**
+     * Creates source adapters: one per replicated rules version (a source replicates one version and is closed
+     * with it), and one for write-checkpoint heads.
+     */
+    public Builder source(Supplier<? extends SourceAdapter> sources) {
+      this.sources = Objects.requireNonNull(sources);
+      return this;
+    }
+
+    /** The sync rules to serve; deployed on {@link #start()} when they differ from the active version. */
+    public Builder rules(SyncRulesSource rules) {
+      this.rules = Objects.requireNonNull(rules);
+      return this;
+    }
+
+    /** Verifies clients' tokens. */
+    public Builder tokenVerifier(TokenVerifier tokenVerifier) {
+      this.tokenVerifier = Objects.requireNonNull(tokenVerifier);
+      return this;
+    }
+
+    /** The clock for token expiry; default the system clock. */
+    public Builder clock(InstantSource clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    /** How this instance names itself in the replication lock; default {@code <host>/<pid>}. */
+    public Builder identity(String identity) {
+      this.identity = Objects.requireNonNull(identity);
+      return this;
+    }
+
+    /** Prefix of the engine's thread names; default {@code syncline}. */
+    public Builder name(String name) {
+      this.name = Objects.requireNonNull(name);
+      return this;
+    }
+
+    /** Adds a listener for metrics and life-cycle events; it runs on engine threads and must not block. */
+    public Builder listener(Consumer<EngineEvent> listener) {
+      listeners.add(Objects.requireNonNull(listener));
+      return this;
+    }
+
+    /** Most streams this instance serves at once; more are refused with 429. Default 10,000. */
+    public Builder maxConcurrentStreams(int streams) {
+      this.maxConcurrentStreams = streams;
+      return this;
+    }
+
+    /** Most buckets one connection may receive. Default 1,000. */
+    public Builder maxBucketsPerConnection(int buckets) {
+      this.maxBucketsPerConnection = buckets;
+      return this;
+    }
+
+    /** How often the engine looks for version changes made by other instances and updates health. Default 1 s. */
+    public Builder pollInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "pollInterval must be positive");
+      }
+      this.pollInterval = interval;
+      return this;
+    }
+
+    /**
+     * How often the replicating instance compacts the active version's op logs (PowerSync protocol §4.1);
+     * {@link Duration#ZERO} turns it off. Default 1 hour.
+     */
+    public Builder compactInterval(Duration interval) {
+      if (interval.isNegative()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "compactInterval must not be negative");
+      }
+      this.compactInterval = interval;
+      return this;
+    }
+
+    /** The schema of unqualified table names in the rules; default {@code public}. */
+    public Builder defaultSchema(String schema) {
+      this.defaultSchema = Objects.requireNonNull(schema);
+      return this;
+    }
+
+    /**
+     * Runs stream work on the host's scheduler instead of the engine's own ({@code streamThreads} threads); the
+     * host shuts it down after closing the engine.
+     */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler);
+      return this;
+    }
+
+    /** Threads of the engine's own stream scheduler; default the number of processors (at least 2). */
+    public Builder streamThreads(int threads) {
+      if (threads < 1) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "streamThreads must be at least 1");
+      }
+      this.streamThreads = threads;
+      return this;
+    }
+
+    /** The engine, not yet started. */
+    public Syncline build() {
+      return new Syncline(this);
+    }
+  }
+
+  @Override
+  public Syncline start() {
+    synchronized (lock) {
+      if (state == EngineHealth.State.CLOSED) {
+        throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "the engine was closed; build a new one");
+      }
+      if (state == EngineHealth.State.RUNNING) {
+        return this;
+      }
+      SyncRulesCompiler.builder().defaultSchema(defaultSchema).build()
+          .compileRules(SyncRulesSource.ofYaml(configuredRules, rulesName)); // invalid rules fail here, listed
+      maintenance = Executors.newSingleThreadScheduledExecutor(named(name + "-maintenance"));
+      scheduler = givenScheduler != null ? givenScheduler
+          : Executors.newScheduledThreadPool(streamThreads, named(name + "-stream-"));
+      headSource = sources.get();
+      try {
+        deploy(configuredRules);
+        refresh();
+      } catch (RuntimeException e) {
+        shutDownLocked();
+        throw e;
+      }
+      state = EngineHealth.State.RUNNING;
+      maintenance.scheduleWithFixedDelay(this::tick, pollInterval.toMillis(), pollInterval.toMillis(),
+          TimeUnit.MILLISECONDS);
+      lastCompaction = System.nanoTime();
+    }
+    return this;
+  }
+
+  @Override
+  public RulesDeployment deployRules(SyncRulesSource rules) {
+    SyncRulesCompiler.builder().defaultSchema(defaultSchema).build().compileRules(rules); // validate first
+    synchronized (lock) {
+      requireRunning();
+      RulesDeployment d = deploy(rules.yaml());
+      refresh();
+      return d;
+    }
+  }
+
+  /** Stores {@code yaml} as a new version unless it is active or being filled already. Under {@link #lock}. */
+  private RulesDeployment deploy(String yaml) {
+    List<RulesVersion> versions = storage.rulesVersions();
+    Optional<RulesVersion> active = versions.stream().filter(v -> v.state() == RulesVersion.State.ACTIVE).findFirst();
+    List<RulesVersion> processing = versions.stream().filter(v -> v.state() == RulesVersion.State.PROCESSING)
+        .toList();
+    if (active.isPresent() && active.get().content().equals(yaml)) {
+      // Deploying what serves cancels a deployment in progress.
+      processing.forEach(v -> dropVersion(v.id()));
+      return new RulesDeployment(active.get().id(), true);
+    }
+    Optional<RulesVersion> same = processing.stream().filter(v -> v.content().equals(yaml)).findFirst();
+    for (RulesVersion v : processing) {
+      if (same.isEmpty() || v.id() != same.get().id()) {
+        dropVersion(v.id()); // superseded by this deployment
+      }
+    }
+    if (same.isPresent()) {
+      return new RulesDeployment(same.get().id(), true);
+    }
+    RulesVersion added = storage.addRulesVersion(yaml);
+    emit(new EngineEvent.RulesDeployed(added.id()));
+    if (active.isEmpty()) {
+      // Nothing serves yet: serve the new version at once (clients get their first checkpoint after the snapshot).
+      storage.activate(added.id());
+    }
+    return new RulesDeployment(added.id(), false);
+  }
+
+  private void tick() {
+    try {
+      synchronized (lock) {
+        if (state != EngineHealth.State.RUNNING) {
+          return;
+        }
+        refresh();
+        maybeCompact();
+      }
+    } catch (RuntimeException e) {
+      // Storage unreachable or similar: health says so, the next tick tries again.
+      LOG.log(System.Logger.Level.WARNING, "engine maintenance failed: " + e);
+    }
+  }
+
+  /**
+   * Brings this instance in line with the versions in storage: replicators for the live versions, the service of
+   * the active one, activation of a filled version, dropping of retired ones. Under {@link #lock}.
+   */
+  private void refresh() {
+    List<RulesVersion> versions;
+    try {
+      versions = storage.rulesVersions();
+      storageReachable = true;
+    } catch (RuntimeException e) {
+      storageReachable = false;
+      throw e;
+    }
+    RulesVersion active = null;
+    RulesVersion pending = null;
+    for (RulesVersion v : versions) {
+      if (v.state() == RulesVersion.State.ACTIVE) {
+        active = v;
+      } else if (v.state() == RulesVersion.State.PROCESSING && (pending == null || v.id() > pending.id())) {
+        pending = v;
+      }
+    }
+    // A filled pending version replaces the active one; only the instance that replicates it decides.
+    if (pending != null) {
+      VersionRun run = runs.get(pending.id());
+      if (run != null && run.state() == ReplicationState.STREAMING
+          && storage.latestCheckpoint(pending.id()).isPresent()) {
+        storage.activate(pending.id());
+        LOG.log(System.Logger.Level.INFO, "rules version " + pending.id() + " caught up and is now active");
+        active = pending;
+        pending = null;
+      }
+    }
+    List<Long> live = new ArrayList<>();
+    if (active != null) {
+      live.add(active.id());
+    }
+    if (pending != null) {
+      live.add(pending.id());
+    }
+    // Serve the active version.
+    Served current = served;
+    if (active != null && (current == null || current.version() != active.id())) {
+      VersionRun run = ensureRun(active);
+      SyncService service = SyncService.builder().rules(run.rules).storage(storage, active.id())
+          .scheduler(Objects.requireNonNull(scheduler)).clock(clock).tokenVerifier(tokenVerifier)
+          .maxConcurrentStreams(maxConcurrentStreams).maxBucketsPerConnection(maxBucketsPerConnection)
+          .sourceHead(this::sourceHead).build();
+      served = new Served(active.id(), service);
+      if (current != null) {
+        current.service().close(); // its streams end; clients reconnect to the new version
+      }
+      emit(new EngineEvent.RulesActivated(active.id(), current == null ? 0 : current.version()));
+    }
+    pendingVersion = pending == null ? null : pending.id();
+    if (pending != null) {
+      ensureRun(pending);
+    }
+    // Stop replicating versions that are no longer live; drop retired ones.
+    for (VersionRun run : List.copyOf(runs.values())) {
+      if (!live.contains(run.version)) {
+        runs.remove(run.version);
+        run.replicator.close();
+        emitState(run);
+      }
+    }
+    for (RulesVersion v : versions) {
+      if (v.state() == RulesVersion.State.RETIRED) {
+        dropVersion(v.id());
+      }
+    }
+    for (VersionRun run : runs.values()) {
+      emitState(run);
+    }
+  }
+
+  private VersionRun ensureRun(RulesVersion version) {
+    VersionRun existing = runs.get(version.id());
+    if (existing != null) {
+      return existing;
+    }
+    SyncRules rules = SyncRulesCompiler.builder().defaultSchema(defaultSchema).bucketVersion((int) version.id())
+        .build().compileRules(SyncRulesSource.ofYaml(version.content(), rulesName));
+    VersionRun[] self = new VersionRun[1];
+    Replicator replicator = Replicator.builder().rules(rules).storage(storage, version.id()).source(sources.get())
+        .identity(identity)
+        .events(e -> {
+          VersionRun r = self[0];
+          if (r != null && e instanceof SourceEvent.Lag lag) {
+            r.lagBytes = lag.lagBytes();
+            r.lagMillis = lag.lagMillis();
+          }
+          emit(new EngineEvent.Source(version.id(), e));
+        })
+        .evaluationErrors(err -> emit(new EngineEvent.EvaluationFailed(version.id(), err)))
+        .build();
+    VersionRun run = new VersionRun(version.id(), rules, replicator);
+    self[0] = run;
+    runs.put(version.id(), run);
+    replicator.start();
+    return run;
+  }
+
+  private void emitState(VersionRun run) {
+    ReplicationState now = run.state();
+    if (now != run.reported) {
+      run.reported = now;
+      emit(new EngineEvent.ReplicationChanged(run.version, now, run.replicator.status().lastError()));
+    }
+  }
+
+  /** Drops a version that no longer serves; failures (e.g. its slot still in use elsewhere) retry next tick. */
+  private void dropVersion(long version) {
+    VersionRun run = runs.remove(version);
+    if (run != null) {
+      run.replicator.close();
+    }
+    try {
+      Objects.requireNonNull(headSource).dropVersion(version);
+      storage.drop(version);
+      emit(new EngineEvent.RulesDropped(version));
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "dropping rules version " + version + " failed, will retry: " + e);
+    }
+  }
+
+  private void maybeCompact() {
+    Served s = served;
+    if (compactInterval.isZero() || s == null
+        || System.nanoTime() - lastCompaction < compactInterval.toNanos()) {
+      return;
+    }
+    VersionRun run = runs.get(s.version());
+    if (run == null || run.state() != ReplicationState.STREAMING) {
+      return; // the replicating instance compacts
+    }
+    lastCompaction = System.nanoTime();
+    storage.latestCheckpoint(s.version()).map(Checkpoint::opId).ifPresent(upTo -> storage.compact(s.version(), upTo));
+  }
+
+  private String sourceHead() {
+    SourceAdapter h = headSource;
+    if (h == null) {
+      throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "the sync engine is not running");
+    }
+    return h.writeCheckpointHead().serialize();
+  }
+
+  @Override
+  public long createWriteCheckpoint(AuthContext user, String clientId) {
+    requireRunning();
+    return storage.createWriteCheckpoint(user.userKey() + "/" + Objects.requireNonNull(clientId), sourceHead());
+  }
+
+  /**
+   * The sync service of the active version, for transports: the one to hand the next request to. Changes when
+   * another version becomes active. {@code null} while the engine is not running.
+   */
+  public @Nullable SyncService service() {
+    Served s = served;
+    return state == EngineHealth.State.RUNNING && s != null ? s.service() : null;
+  }
+
+  /**
+   * The sync endpoints as a servlet (Jakarta Servlet 6, asynchronous): mount it at {@code /*} or at
+   * {@code /sync/*}, {@code /write-checkpoint2.json} and {@code /probes/*}.
+   *
+   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} ({@code *} lets any page connect)
+   */
+  public SyncServlet servlet(String allowedOrigin) {
+    return new SyncServlet(this::service, allowedOrigin);
+  }
+
+  /**
+   * The sync endpoints as a handler for the JDK's {@code HttpServer}; see
+   * {@link JdkHttpSyncServer#handler(Supplier, String)}.
+   */
+  public com.sun.net.httpserver.HttpHandler httpHandler(String allowedOrigin) {
+    return JdkHttpSyncServer.handler(this::service, allowedOrigin);
+  }
+
+  @Override
+  public EngineHealth health() {
+    Served s = served;
+    VersionRun active = s == null ? null : runs.get(s.version());
+    Long pending = pendingVersion;
+    VersionRun pendingRun = pending == null ? null : runs.get(pending);
+    SynclineException error = null;
+    for (VersionRun r : new VersionRun[] {active, pendingRun}) {
+      if (r != null && error == null) {
+        error = r.replicator.status().lastError();
+      }
+    }
+    return new EngineHealth(state, s == null ? 0 : s.version(), pending,
+        active == null ? ReplicationState.STOPPED : active.state(),
+        pendingRun == null ? ReplicationState.STOPPED : pendingRun.state(),
+        error == null ? null : error.code().code(), error == null ? null : error.getMessage(),
+        active == null ? -1 : active.lagBytes, active == null ? -1 : active.lagMillis, storageReachable,
+        s == null ? 0 : s.service().openStreams());
+  }
+
+  /** What this instance does for a version's replication ({@code STOPPED} when it runs no replicator for it). */
+  public ReplicationState replication(long version) {
+    VersionRun r = runs.get(version);
+    return r == null ? ReplicationState.STOPPED : r.state();
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (state == EngineHealth.State.CLOSED) {
+        return;
+      }
+      state = EngineHealth.State.CLOSED;
+      shutDownLocked();
+    }
+  }
+
+  private void shutDownLocked() {
+    Served s = served;
+    served = null;
+    if (s != null) {
+      s.service().close();
+    }
+    if (maintenance != null) {
+      maintenance.shutdownNow();
+    }
+    for (VersionRun run : runs.values()) {
+      run.replicator.close();
+    }
+    runs.clear();
+    if (headSource != null) {
+      headSource.close();
+    }
+    if (scheduler != null && givenScheduler == null) {
+      scheduler.shutdownNow();
+      try {
+        scheduler.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (maintenance != null) {
+      try {
+        maintenance.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void requireRunning() {
+    if (state != EngineHealth.State.RUNNING) {
+      throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "the sync engine is "
+          + (state == EngineHealth.State.NEW ? "not started" : "closed"));
+    }
+  }
+
+  private void emit(EngineEvent event) {
+    for (Consumer<EngineEvent> l : listeners) {
+      try {
+        l.accept(event);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "engine listener failed on " + event + ": " + e);
+      }
+    }
+  }
+
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    boolean numbered = prefix.endsWith("-");
+    return r -> {
+      Thread t = new Thread(r, numbered ? prefix + n.incrementAndGet() : prefix);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static String defaultIdentity() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      host = "unknown-host";
+    }
+    return host + "/" + ManagementFactory.getRuntimeMXBean().getPid();
+  }
+
+  @Override
+  public String toString() {
+    return "Syncline[" + name + ", " + state + ", active version " + (served == null ? 0 : served.version()) + "]";
+  }
+}

@@ -1,0 +1,687 @@
+package dev.syncline.core.upload;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.auth.AuthContext;
+import dev.syncline.api.engine.SyncEngine;
+import dev.syncline.api.upload.ConflictResolver;
+import dev.syncline.api.upload.CrudEntry;
+import dev.syncline.api.upload.UploadBatch;
+import dev.syncline.api.upload.UploadResult;
+import dev.syncline.api.upload.WriteAuthorizer;
+import dev.syncline.core.internal.stream.ErrorEnvelope;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.Record;
+import org.jooq.SQLDialect;
+import org.jooq.Table;
+import org.jooq.exception.DataAccessException;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Applies clients' offline writes to Postgres: the server side of the PowerSync SDKs' upload queue.
+ *
+ * <pre>{@code
+ * UploadHandler uploads = UploadHandler.builder(dataSource)
+ *     .table("lists", "id", "created_at", "name", "owner_id")
+ *     .table("todos")                                  // every column of public.todos
+ *     .authorizer((user, entry, current, tx) -> ...)  // who may write what
+ *     .engine(engine)                                  // creates the write checkpoint after each commit
+ *     .build();
+ * UploadResult result = uploads.apply(user, UploadHandler.parse(body));
+ * // or, in an HTTP endpoint after verifying the token: UploadHandler.Response r = uploads.handle(user, body);
+ * }</pre>
+ *
+ * <p>A batch (one client transaction) is applied in one database transaction, or not at all:
+ * <ul>
+ *   <li>Only allowed tables and columns are written; an unknown table or column, a value the column's type does not
+ *       accept, or a constraint violation rejects the batch ({@code UPLOAD_INVALID}, HTTP 422).
+ *   <li>Each entry's row is read and locked ({@code SELECT ... FOR UPDATE}), then the {@link WriteAuthorizer}
+ *       decides with the verified token ({@code UPLOAD_FORBIDDEN}, 403) and the {@link ConflictResolver} decides
+ *       what to write ({@code UPLOAD_CONFLICT}, 409; default last-write-wins).
+ *   <li>With a transaction id, the batch is applied exactly once per user and client: the last applied id is kept
+ *       in the idempotency table (one row per client) and a retry answers {@link UploadResult.AlreadyApplied}.
+ *   <li>Failures that may pass (connection lost, serialization failure, deadlock, the server shutting down, or any
+ *       error Syncline cannot classify) throw {@code UPLOAD_RETRY} (503): the client keeps the batch and retries.
+ *       Uploaded data is never dropped because of a server-side problem.
+ * </ul>
+ * Values are bound as text and cast to the column's type in SQL, so JSON numbers, strings and booleans (SQLite's
+ * 0/1 too) reach {@code integer}, {@code numeric}, {@code uuid}, {@code timestamptz}, {@code boolean}, {@code jsonb},
+ * enums and arrays (a JSON array) alike.
+ *
+ * <p>Threads: {@link #apply} may be called from any number of request threads at once; each call uses one
+ * connection. Column types are read from the catalog at first use and again when an upload names a column not seen
+ * before.
+ */
+public final class UploadHandler {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Largest upload body {@link #parse} accepts. */
+  public static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+  private final @Nullable DataSource dataSource;
+  private final Map<String, TableSpec> tables;
+  private final WriteAuthorizer authorizer;
+  private final ConflictResolver conflicts;
+  private final @Nullable SyncEngine engine;
+  private final String idempotencyTable;
+  private final Map<String, TableInfo> catalog = new ConcurrentHashMap<>();
+  private volatile boolean idempotencyTableReady;
+
+  /** What the builder allows for one client table. */
+  private record TableSpec(String clientTable, String schema, String table, @Nullable Set<String> columns,
+      String idColumn) {}
+
+  /** Column types of a table as the catalog gives them, e.g. {@code timestamp with time zone}. */
+  private record TableInfo(Map<String, String> types) {}
+
+  private UploadHandler(Builder b) {
+    this.dataSource = b.dataSource;
+    this.tables = Map.copyOf(b.tables);
+    this.authorizer = Objects.requireNonNull(b.authorizer,
+        "authorizer is required (WriteAuthorizer.allowAll() allows everything, for development only)");
+    this.conflicts = b.conflicts;
+    this.engine = b.engine;
+    this.idempotencyTable = b.idempotencyTable;
+    if (tables.isEmpty()) {
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "an upload handler allows at least one table");
+    }
+  }
+
+  /** Starts configuring a handler that runs its own transactions on {@code dataSource}. */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(Objects.requireNonNull(dataSource));
+  }
+
+  /**
+   * Starts configuring a handler that only runs inside the host's transactions
+   * ({@link #apply(Connection, AuthContext, UploadBatch)}).
+   */
+  public static Builder builder() {
+    return new Builder(null);
+  }
+
+  /** Configures an {@link UploadHandler}; at least one table and an authorizer are required. */
+  public static final class Builder {
+    private final @Nullable DataSource dataSource;
+    private final Map<String, TableSpec> tables = new LinkedHashMap<>();
+    private @Nullable WriteAuthorizer authorizer;
+    private ConflictResolver conflicts = ConflictResolver.lastWriteWins();
+    private @Nullable SyncEngine engine;
+    private String idempotencyTable = "syncline_upload_clients";
+
+    private Builder(@Nullable DataSource dataSource) {
+      this.dataSource = dataSource;
+    }
+
+    /**
+     * Allows writes to {@code table} (in schema {@code public}, the client's table of the same name), to the given
+     * columns only, or to every column when none are given. The row id column is {@code id}.
+     */
+    public Builder table(String table, String... columns) {
+      return table(table, dev.syncline.api.TableRef.of("public", table), "id", columns);
+    }
+
+    /**
+     * Allows writes from the client's {@code clientTable} to {@code target}, keyed by {@code idColumn}, to the
+     * given columns only, or to every column when none are given.
+     */
+    public Builder table(String clientTable, dev.syncline.api.TableRef target, String idColumn, String... columns) {
+      Set<String> allowed = columns.length == 0 ? null : Set.of(columns);
+      tables.put(Objects.requireNonNull(clientTable), new TableSpec(clientTable, target.schema(), target.name(),
+          allowed, Objects.requireNonNull(idColumn)));
+      return this;
+    }
+
+    /** Decides whether a user may make a write. Required. */
+    public Builder authorizer(WriteAuthorizer authorizer) {
+      this.authorizer = Objects.requireNonNull(authorizer);
+      return this;
+    }
+
+    /** Decides what to write given the row's current state; default {@link ConflictResolver#lastWriteWins()}. */
+    public Builder conflicts(ConflictResolver conflicts) {
+      this.conflicts = Objects.requireNonNull(conflicts);
+      return this;
+    }
+
+    /** Creates a write checkpoint after each committed upload, returned in {@link UploadResult.Applied}. */
+    public Builder engine(SyncEngine engine) {
+      this.engine = Objects.requireNonNull(engine);
+      return this;
+    }
+
+    /**
+     * The table that remembers each client's last applied transaction; default {@code syncline_upload_clients},
+     * created when missing ({@code user_id text, client_id text, last_transaction_id bigint, updated_at
+     * timestamptz, PRIMARY KEY (user_id, client_id)}).
+     */
+    public Builder idempotencyTable(String name) {
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?")) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "idempotency table name must be a plain "
+            + "(optionally schema-qualified) SQL identifier, got " + name);
+      }
+      this.idempotencyTable = name;
+      return this;
+    }
+
+    /** The handler. */
+    public UploadHandler build() {
+      return new UploadHandler(this);
+    }
+  }
+
+  /**
+   * Parses an upload body: {@code {"client_id": "...", "transaction_id": n, "ops": [{"op": "PUT"|"PATCH"|"DELETE",
+   * "table": "...", "id": "...", "data": {...}}]}}. Unknown fields are ignored; {@code opData} is accepted for
+   * {@code data} (the SDKs' field name), {@code type} for {@code table}.
+   *
+   * @throws SynclineException with {@code INVALID_REQUEST} saying what is malformed
+   */
+  public static UploadBatch parse(byte[] body) {
+    if (body.length > MAX_BODY_BYTES) {
+      throw invalid("upload body is larger than " + MAX_BODY_BYTES + " bytes");
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(body);
+    } catch (IOException e) {
+      throw invalid("upload body is not valid JSON");
+    }
+    if (root == null || !root.isObject()) {
+      throw invalid("upload body must be a JSON object");
+    }
+    JsonNode clientId = root.get("client_id");
+    if (clientId == null || !clientId.isTextual() || clientId.asText().isEmpty()) {
+      throw invalid("client_id must be a non-empty string");
+    }
+    JsonNode tx = root.get("transaction_id");
+    Long transactionId = null;
+    if (tx != null && !tx.isNull()) {
+      if (!tx.isIntegralNumber() || !tx.canConvertToLong()) {
+        throw invalid("transaction_id must be an integer");
+      }
+      transactionId = tx.asLong();
+    }
+    JsonNode ops = root.get("ops");
+    if (ops == null || !ops.isArray()) {
+      throw invalid("ops must be an array");
+    }
+    List<CrudEntry> entries = new ArrayList<>();
+    for (int i = 0; i < ops.size(); i++) {
+      JsonNode op = ops.get(i);
+      if (!op.isObject()) {
+        throw invalid("ops[" + i + "] must be an object");
+      }
+      CrudEntry.Op kind;
+      try {
+        kind = CrudEntry.Op.valueOf(text(op, "op", i));
+      } catch (IllegalArgumentException e) {
+        throw invalid("ops[" + i + "].op must be PUT, PATCH or DELETE");
+      }
+      String table = op.has("table") ? text(op, "table", i) : text(op, "type", i);
+      String id = text(op, "id", i);
+      JsonNode data = op.has("data") ? op.get("data") : op.get("opData");
+      Map<String, @Nullable Object> values = new LinkedHashMap<>();
+      if (data != null && !data.isNull()) {
+        if (!data.isObject()) {
+          throw invalid("ops[" + i + "].data must be an object");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = data.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> f = it.next();
+          values.put(f.getKey(), value(f.getValue()));
+        }
+      }
+      entries.add(new CrudEntry(kind, table, id, values));
+    }
+    return new UploadBatch(clientId.asText(), transactionId, entries);
+  }
+
+  private static String text(JsonNode op, String field, int index) {
+    JsonNode v = op.get(field);
+    if (v == null || !v.isTextual() || v.asText().isEmpty()) {
+      throw invalid("ops[" + index + "]." + field + " must be a non-empty string");
+    }
+    return v.asText();
+  }
+
+  private static @Nullable Object value(JsonNode v) {
+    if (v.isNull()) {
+      return null;
+    } else if (v.isTextual()) {
+      return v.asText();
+    } else if (v.isBoolean()) {
+      return v.asBoolean();
+    } else if (v.isIntegralNumber()) {
+      return v.canConvertToLong() ? (Object) v.asLong() : v.bigIntegerValue();
+    } else if (v.isNumber()) {
+      return v.decimalValue();
+    }
+    return JSON.convertValue(v, Object.class); // objects and arrays: maps and lists
+  }
+
+  private static SynclineException invalid(String message) {
+    return new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid upload: " + message);
+  }
+
+  /**
+   * Applies a batch in its own transaction, then creates the client's next write checkpoint when an engine was
+   * given.
+   *
+   * @throws SynclineException with {@code UPLOAD_RETRY} when the upload may succeed later (nothing was written)
+   */
+  public UploadResult apply(AuthContext user, UploadBatch batch) {
+    if (dataSource == null) {
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "this handler was built without a DataSource: use "
+          + "apply(Connection, AuthContext, UploadBatch) inside your transaction");
+    }
+    UploadResult result;
+    try (Connection c = dataSource.getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        result = apply(c, user, batch);
+        if (result instanceof UploadResult.Rejected) {
+          c.rollback();
+        } else {
+          c.commit();
+        }
+      } catch (RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      } finally {
+        try {
+          c.setAutoCommit(autoCommit);
+        } catch (SQLException e) {
+          // The pool will discard it.
+        }
+      }
+    } catch (SQLException e) {
+      throw classify(e, null);
+    }
+    if (result instanceof UploadResult.Applied a && engine != null) {
+      try {
+        return new UploadResult.Applied(a.applied(), a.skipped(), engine.createWriteCheckpoint(user,
+            batch.clientId()));
+      } catch (RuntimeException e) {
+        return a; // the SDK asks for a write checkpoint itself after the upload; nothing is lost
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Applies a batch inside the caller's transaction on {@code connection} (auto-commit off); the caller commits, or
+   * rolls back when the result is {@link UploadResult.Rejected} (nothing of the batch was written then, but the
+   * transaction may be aborted). Creates no write checkpoint: the SDK asks for one after the upload, or call
+   * {@link SyncEngine#createWriteCheckpoint} after committing.
+   *
+   * @throws SynclineException with {@code UPLOAD_RETRY} when the upload may succeed later
+   */
+  public UploadResult apply(Connection connection, AuthContext user, UploadBatch batch) {
+    DSLContext dsl = DSL.using(connection, SQLDialect.POSTGRES);
+    try {
+      return applyIn(dsl, user, batch);
+    } catch (DataAccessException ex) {
+      throw classify(ex.getCause() instanceof SQLException s ? s : null, ex);
+    }
+  }
+
+  private UploadResult applyIn(DSLContext dsl, AuthContext user, UploadBatch batch) {
+    // Validate everything first: every problem is reported, and nothing is written for an invalid batch.
+    List<UploadResult.Problem> problems = new ArrayList<>();
+    List<TableSpec> specs = new ArrayList<>();
+    for (int i = 0; i < batch.entries().size(); i++) {
+      CrudEntry e = batch.entries().get(i);
+      TableSpec spec = tables.get(e.table());
+      specs.add(spec);
+      if (spec == null) {
+        problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "table " + e.table() + " does not accept uploads"));
+        continue;
+      }
+      TableInfo info = info(dsl, spec, e.data().keySet());
+      for (String column : e.data().keySet()) {
+        if (column.equals(spec.idColumn())) {
+          if (!String.valueOf(e.data().get(column)).equals(e.id())) {
+            problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "column " + column + " differs from the entry id"));
+          }
+        } else if (!info.types().containsKey(column)) {
+          problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "table " + e.table() + " has no column " + column));
+        } else if (spec.columns() != null && !spec.columns().contains(column)) {
+          problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "column " + column + " of table " + e.table()
+              + " does not accept uploads"));
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      return new UploadResult.Rejected(problems.get(0).code(), problems);
+    }
+    {
+      if (batch.transactionId() != null && alreadyApplied(dsl, user, batch)) {
+        return new UploadResult.AlreadyApplied(batch.transactionId());
+      }
+      int applied = 0;
+      int skipped = 0;
+      for (int i = 0; i < batch.entries().size(); i++) {
+        CrudEntry e = batch.entries().get(i);
+        TableSpec spec = specs.get(i);
+        TableInfo info = catalog.get(key(spec));
+        Table<Record> table = DSL.table(DSL.name(spec.schema(), spec.table()));
+        Field<Object> idField = DSL.field(DSL.name(spec.idColumn()));
+        String idType = info.types().get(spec.idColumn());
+        Field<Object> idValue = cast(e.id(), idType == null ? "text" : idType);
+        Map<String, @Nullable Object> current;
+        try {
+          Record row = dsl.selectFrom(table).where(idField.eq(idValue)).forUpdate().fetchOne();
+          current = row == null ? null : row.intoMap();
+        } catch (DataAccessException ex) {
+          return rejectOrRetry(ex, i, e);
+        }
+        boolean allowed;
+        try {
+          allowed = dsl.connectionResult(c -> authorizer.allows(user, e, current, c));
+        } catch (DataAccessException ex) {
+          throw classify(ex.getCause() instanceof SQLException s ? s : null, ex);
+        }
+        if (!allowed) {
+          return new UploadResult.Rejected(ErrorCode.UPLOAD_FORBIDDEN, List.of(problem(i, e,
+              ErrorCode.UPLOAD_FORBIDDEN, "not allowed to " + e.op() + " " + e.table() + "/" + e.id())));
+        }
+        ConflictResolver.Resolution resolution = conflicts.resolve(e, current);
+        Map<String, @Nullable Object> data;
+        if (resolution instanceof ConflictResolver.Reject r) {
+          return new UploadResult.Rejected(ErrorCode.UPLOAD_CONFLICT, List.of(problem(i, e,
+              ErrorCode.UPLOAD_CONFLICT, r.reason())));
+        } else if (resolution instanceof ConflictResolver.Apply a) {
+          data = a.data() != null ? a.data() : e.data();
+        } else {
+          skipped++;
+          continue;
+        }
+        try {
+          write(dsl, spec, info, table, idField, idValue, e, data, current != null);
+        } catch (DataAccessException ex) {
+          return rejectOrRetry(ex, i, e);
+        }
+        applied++;
+      }
+      if (batch.transactionId() != null) {
+        dsl.update(DSL.table(DSL.name(idempotencyTable.split("\\."))))
+            .set(DSL.field(DSL.name("last_transaction_id")), (Object) batch.transactionId())
+            .set(DSL.field(DSL.name("updated_at")), DSL.currentOffsetDateTime())
+            .where(DSL.field(DSL.name("user_id")).eq(user.userKey()))
+            .and(DSL.field(DSL.name("client_id")).eq(batch.clientId()))
+            .execute();
+      }
+      return new UploadResult.Applied(applied, skipped, null);
+    }
+  }
+
+  private void write(DSLContext dsl, TableSpec spec, TableInfo info, Table<Record> table, Field<Object> idField,
+      Field<Object> idValue, CrudEntry e, Map<String, @Nullable Object> data, boolean exists) {
+    Map<Field<?>, Field<Object>> values = new LinkedHashMap<>();
+    for (Map.Entry<String, @Nullable Object> v : data.entrySet()) {
+      if (v.getKey().equals(spec.idColumn())) {
+        continue;
+      }
+      String type = info.types().get(v.getKey());
+      if (type == null || (spec.columns() != null && !spec.columns().contains(v.getKey()))) {
+        // A resolver's merged data may not add columns the upload could not.
+        throw new SynclineException(ErrorCode.UPLOAD_INVALID, "column " + v.getKey() + " does not accept uploads");
+      }
+      values.put(DSL.field(DSL.name(v.getKey())), cast(v.getValue(), type));
+    }
+    switch (e.op()) {
+      case DELETE -> dsl.deleteFrom(table).where(idField.eq(idValue)).execute();
+      case PATCH -> {
+        if (!values.isEmpty()) {
+          dsl.update(table).set(values).where(idField.eq(idValue)).execute();
+        }
+      }
+      case PUT -> {
+        if (exists) {
+          if (!values.isEmpty()) {
+            dsl.update(table).set(values).where(idField.eq(idValue)).execute();
+          }
+        } else {
+          Map<Field<?>, Field<Object>> row = new LinkedHashMap<>();
+          row.put(idField, idValue);
+          row.putAll(values);
+          int n = dsl.insertInto(table).set(row).onConflictDoNothing().execute();
+          if (n == 0) {
+            // Inserted by someone else since it was read: decide again with the row in place.
+            throw new SynclineException(ErrorCode.UPLOAD_RETRY, "row " + e.table() + "/" + e.id()
+                + " was created concurrently; retry the upload");
+          }
+        }
+      }
+    }
+  }
+
+  /** Takes the client's row lock; whether this transaction id (or a later one) was applied before. */
+  private boolean alreadyApplied(DSLContext dsl, AuthContext user, UploadBatch batch) {
+    ensureIdempotencyTable(dsl);
+    Table<Record> t = DSL.table(DSL.name(idempotencyTable.split("\\.")));
+    Field<Object> userId = DSL.field(DSL.name("user_id"));
+    Field<Object> clientId = DSL.field(DSL.name("client_id"));
+    Field<Long> last = DSL.field(DSL.name("last_transaction_id"), SQLDataType.BIGINT);
+    dsl.insertInto(t).columns(userId, clientId, DSL.field(DSL.name("last_transaction_id")),
+            DSL.field(DSL.name("updated_at")))
+        .values(user.userKey(), batch.clientId(), Long.MIN_VALUE, DSL.currentOffsetDateTime())
+        .onConflictDoNothing().execute();
+    Long applied = dsl.select(last).from(t).where(userId.eq(user.userKey())).and(clientId.eq(batch.clientId()))
+        .forUpdate().fetchOne(last);
+    return applied != null && applied >= Objects.requireNonNull(batch.transactionId());
+  }
+
+  private void ensureIdempotencyTable(DSLContext dsl) {
+    if (idempotencyTableReady) {
+      return;
+    }
+    String[] parts = idempotencyTable.split("\\.");
+    if (dsl.fetchValue("SELECT to_regclass({0}) IS NOT NULL", DSL.val(DSL.name(parts).toString()))
+        == Boolean.TRUE) {
+      idempotencyTableReady = true;
+      return;
+    }
+    // Created in the caller's transaction (Postgres DDL is transactional), so it is only known to exist once seen
+    // again later. The lock keeps concurrent first uploads from racing on the catalog.
+    dsl.execute("SELECT pg_advisory_xact_lock(hashtext({0}))", DSL.val("syncline:" + idempotencyTable));
+    dsl.execute("CREATE TABLE IF NOT EXISTS " + DSL.name(parts) + " (user_id text NOT NULL, "
+        + "client_id text NOT NULL, last_transaction_id bigint NOT NULL, updated_at timestamptz NOT NULL, "
+        + "PRIMARY KEY (user_id, client_id))");
+  }
+
+  private static String key(TableSpec spec) {
+    return spec.schema() + "." + spec.table();
+  }
+
+  /** The table's column types; read again when {@code columns} names one not known (added since). */
+  private TableInfo info(DSLContext dsl, TableSpec spec, Set<String> columns) {
+    TableInfo info = catalog.get(key(spec));
+    if (info != null && info.types().keySet().containsAll(columns)) {
+      return info;
+    }
+    Map<String, String> types = new LinkedHashMap<>();
+    dsl.resultQuery("SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            + "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            + "WHERE n.nspname = {0} AND c.relname = {1} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            DSL.val(spec.schema()), DSL.val(spec.table()))
+        .fetch().forEach(r -> types.put(r.get(0, String.class), r.get(1, String.class)));
+    if (types.isEmpty()) {
+      throw new SynclineException(ErrorCode.UPLOAD_RETRY, "table " + key(spec) + " configured for uploads does not "
+          + "exist in the database");
+    }
+    info = new TableInfo(types);
+    catalog.put(key(spec), info);
+    return info;
+  }
+
+  /** A value bound as text and cast to the column's type (trusted: it comes from the catalog). */
+  private static Field<Object> cast(@Nullable Object value, String type) {
+    String text = text(value, type);
+    return DSL.field("CAST({0} AS " + type + ")", Object.class, DSL.val(text, SQLDataType.VARCHAR));
+  }
+
+  private static @Nullable String text(@Nullable Object value, String type) {
+    if (value == null) {
+      return null;
+    }
+    boolean array = type.endsWith("[]");
+    if (array && value instanceof String s && s.startsWith("[")) {
+      try {
+        value = JSON.readValue(s, List.class); // clients keep arrays as JSON text
+      } catch (JsonProcessingException e) {
+        return s; // let the cast report it
+      }
+    }
+    if (array && value instanceof List<?> list) {
+      return arrayLiteral(list);
+    }
+    if (value instanceof Map<?, ?> || value instanceof List<?>) {
+      try {
+        return JSON.writeValueAsString(value);
+      } catch (JsonProcessingException e) {
+        throw new SynclineException(ErrorCode.UPLOAD_INVALID, "value cannot be written as JSON");
+      }
+    }
+    if (value instanceof java.math.BigDecimal d) {
+      return d.toPlainString();
+    }
+    return value.toString();
+  }
+
+  /** A Postgres array literal ({@code {"a","b"}}, nested lists as nested arrays). */
+  private static String arrayLiteral(List<?> list) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; i < list.size(); i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      Object v = list.get(i);
+      if (v == null) {
+        sb.append("NULL");
+      } else if (v instanceof List<?> inner) {
+        sb.append(arrayLiteral(inner));
+      } else {
+        String s;
+        try {
+          s = v instanceof Map<?, ?> ? JSON.writeValueAsString(v) : v.toString();
+        } catch (JsonProcessingException e) {
+          throw new SynclineException(ErrorCode.UPLOAD_INVALID, "array element cannot be written as JSON");
+        }
+        sb.append('"').append(s.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+      }
+    }
+    return sb.append('}').toString();
+  }
+
+  /** A data error in one entry rejects the batch; anything else is for the client to retry. */
+  private static UploadResult rejectOrRetry(DataAccessException ex, int index, CrudEntry e) {
+    SQLException sql = ex.getCause() instanceof SQLException s ? s : null;
+    String state = sql == null || sql.getSQLState() == null ? "" : sql.getSQLState();
+    if (state.equals("23505")) {
+      return new UploadResult.Rejected(ErrorCode.UPLOAD_CONFLICT, List.of(problem(index, e,
+          ErrorCode.UPLOAD_CONFLICT, "a unique constraint rejects the row: " + firstLine(sql))));
+    }
+    if (state.startsWith("22") || state.startsWith("23")) {
+      return new UploadResult.Rejected(ErrorCode.UPLOAD_INVALID, List.of(problem(index, e,
+          ErrorCode.UPLOAD_INVALID, firstLine(sql))));
+    }
+    throw classify(sql, ex);
+  }
+
+  private static String firstLine(@Nullable SQLException e) {
+    String m = e == null || e.getMessage() == null ? "rejected by the database" : e.getMessage();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  private static SynclineException classify(@Nullable SQLException sql, @Nullable Exception cause) {
+    String state = sql == null || sql.getSQLState() == null ? "?" : sql.getSQLState();
+    return new SynclineException(ErrorCode.UPLOAD_RETRY, "upload not applied, retry later (SQLSTATE " + state + ")",
+        cause != null ? cause : sql);
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      // The connection is broken; the pool discards it and the transaction is gone with it.
+    }
+  }
+
+  private static UploadResult.Problem problem(int index, CrudEntry e, ErrorCode code, String message) {
+    return new UploadResult.Problem(index, e.table(), e.id(), code, message);
+  }
+
+  /**
+   * The JSON body for a result: {@code {"applied": n, "skipped": n, "write_checkpoint": "n"}},
+   * {@code {"already_applied": true, "transaction_id": n}}, or the protocol's error envelope with a
+   * {@code problems} list ({@code index, table, id, code, message}).
+   */
+  public static String toJson(UploadResult result) {
+    ObjectNode root = JSON.createObjectNode();
+    if (result instanceof UploadResult.Applied a) {
+      root.put("applied", a.applied()).put("skipped", a.skipped());
+      if (a.writeCheckpoint() != null) {
+        root.put("write_checkpoint", String.valueOf(a.writeCheckpoint()));
+      }
+      return root.toString();
+    } else if (result instanceof UploadResult.AlreadyApplied a) {
+      return root.put("already_applied", true).put("transaction_id", a.transactionId()).toString();
+    }
+    UploadResult.Rejected r = (UploadResult.Rejected) result;
+    ObjectNode error;
+    try {
+      error = (ObjectNode) JSON.readTree(ErrorEnvelope.of(r.code(), r.problems().get(0).message()));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    ArrayNode problems = ((ObjectNode) error.get("error")).putArray("problems");
+    for (UploadResult.Problem p : r.problems()) {
+      problems.addObject().put("index", p.index()).put("table", p.table()).put("id", p.id())
+          .put("code", p.code().code()).put("message", p.message());
+    }
+    return error.toString();
+  }
+
+  /** A response for an upload request, for HTTP adapters. */
+  public record Response(int status, String json) {}
+
+  /**
+   * The whole HTTP exchange after the host verified the token: parses {@code body}, applies it and answers 200, a
+   * 4xx the client should discard (bad body: 400; rejected: 403/409/422), or 503 the client should retry. Never
+   * throws for bad input and never answers with a stack trace.
+   */
+  public Response handle(AuthContext user, byte[] body) {
+    try {
+      UploadResult result = apply(user, parse(body));
+      return new Response(result.httpStatus(), toJson(result));
+    } catch (SynclineException e) {
+      return new Response(e.code().httpStatus(), ErrorEnvelope.of(e));
+    } catch (RuntimeException e) {
+      // Unknown: keep the client's data and let it retry.
+      return new Response(503, ErrorEnvelope.of(new SynclineException(ErrorCode.UPLOAD_RETRY,
+          "upload not applied, retry later")));
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.syncline.examples.todo;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs the todo server until Ctrl-C: {@code [--port N] [--data-dir DIR] [--dev] [--demo]}, or the environment
+ * variables {@code PORT} and {@code SYNCLINE_DATA_DIR}. {@code --dev} (or {@code -Dtodo.dev=true}, which the Maven
+ * run sets) turns on the development token endpoint; {@code --demo} also writes changes continuously to a list of
+ * user {@code demo}, so that a connected client shows them arriving.
+ */
+public final class Main {
+  private Main() {}
+
+  /** Entry point. */
+  public static void main(String[] args) throws Exception {
+    int port = intOr(System.getenv("PORT"), 8080);
+    String dir = System.getenv("SYNCLINE_DATA_DIR");
+    boolean dev = Boolean.getBoolean("todo.dev");
+    boolean demo = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--port" -> port = intOr(value(args, ++i, "--port"), -1);
+        case "--data-dir" -> dir = value(args, ++i, "--data-dir");
+        case "--dev" -> dev = true;
+        case "--demo", "demo" -> demo = true;
+        case "--help", "-h" -> {
+          System.out.println("usage: todo-server [--port N] [--data-dir DIR] [--dev] [--demo]");
+          return;
+        }
+        default -> fail("unknown argument " + args[i] + " (try --help)");
+      }
+    }
+    if (port < 0 || port > 65_535) {
+      fail("the port must be a number from 0 to 65535");
+    }
+    Path dataDir = dir == null || dir.isBlank() ? null : Path.of(dir).toAbsolutePath();
+    TodoServer server = TodoServer.start(TodoServer.Config.embedded(port, dataDir, dev));
+    DemoWriter writer = demo ? DemoWriter.start(server.dataSource()) : null;
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (writer != null) {
+        writer.close();
+      }
+      server.close();
+      stopped.countDown();
+    }, "todo-shutdown"));
+    System.out.println("sync endpoint: " + server.baseUri());
+    System.out.println("postgres: " + server.jdbcUrl() + "?user=postgres");
+    if (dev) {
+      System.out.println("dev token: " + server.devTokenUri() + "?user=<id>");
+    }
+    if (demo) {
+      System.out.println("demo: writing changes to a list of user 'demo' (get a token with ?user=demo)");
+    }
+    System.out.println("data: " + (dataDir == null ? "temporary (set SYNCLINE_DATA_DIR to keep it)" : dataDir));
+    System.out.println("press Ctrl-C to stop");
+    stopped.await();
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length) {
+      fail(flag + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static int intOr(@Nullable String s, int fallback) {
+    if (s == null || s.isBlank()) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(s.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static void fail(String message) {
+    System.err.println("todo-server: " + message);
+    System.exit(2);
+  }
+}
