@@ -1,0 +1,317 @@
+package dev.syncline.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.OpId;
+import dev.syncline.api.OpType;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.auth.AuthContext;
+import dev.syncline.api.engine.EngineEvent;
+import dev.syncline.api.engine.EngineHealth;
+import dev.syncline.api.engine.ReplicationState;
+import dev.syncline.api.engine.RulesDeployment;
+import dev.syncline.api.rules.SyncRulesException;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.auth.JwtTokenVerifier;
+import dev.syncline.core.engine.Syncline;
+import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.OpRecord;
+import dev.syncline.spi.storage.RulesVersion;
+import dev.syncline.testkit.ProtocolClient;
+import dev.syncline.testkit.TestTokens;
+import dev.syncline.testkit.postgres.TestPostgres;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The embeddable engine on a real Postgres: two instances sharing storage (one replicates, both serve, the other
+ * takes over), rules deployed at runtime, life cycle.
+ */
+class SyncEngineTest {
+  @RegisterExtension
+  static final TestPostgres postgres = new TestPostgres();
+
+  private static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final String LIST = "00000000-0000-0000-0000-00000000000a";
+  private static final String RULES = """
+      bucket_definitions:
+        owned:
+          parameters: SELECT id AS list_id FROM lists WHERE owner_id = request.user_id()
+          data:
+            - SELECT * FROM lists WHERE id = bucket.list_id
+            - SELECT * FROM todos WHERE list_id = bucket.list_id
+      """;
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final List<EngineEvent> events = new CopyOnWriteArrayList<>();
+  private String prefix;
+
+  @BeforeEach
+  void schema() {
+    prefix = "eng" + Long.toHexString(System.nanoTime() & 0xffffff);
+    sql("DROP TABLE IF EXISTS todos, lists CASCADE",
+        "CREATE TABLE lists (id uuid PRIMARY KEY, name text, owner_id text)",
+        "CREATE TABLE todos (id uuid PRIMARY KEY, description text, list_id uuid)",
+        "INSERT INTO lists VALUES ('" + LIST + "', 'Groceries', 'alice')",
+        "INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000001', 'first', '" + LIST + "')");
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    // Slots outlive databases: drop what the test left.
+    sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '" + prefix
+        + "%' AND NOT active");
+  }
+
+  private JdbcBucketStorage storage() {
+    JdbcBucketStorage s = JdbcBucketStorage.builder(postgres.dataSource()).tablePrefix(prefix + "_").build();
+    closeables.add(s);
+    return s;
+  }
+
+  private Syncline.Builder engine(JdbcBucketStorage storage, String rules, String identity) {
+    return Syncline.builder().storage(storage).identity(identity).name(prefix + "-" + identity)
+        .source(() -> PostgresSource.builder().jdbcUrl(postgres.jdbcUrl()).user(postgres.user())
+            .password(postgres.password()).publication(prefix + "_pub", true).slotPrefix(prefix).build())
+        .rules(SyncRulesSource.ofYaml(rules, "rules.yaml"))
+        .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SECRET, null).build())
+        .pollInterval(Duration.ofMillis(200))
+        .listener(events::add);
+  }
+
+  private URI serve(Syncline engine) throws Exception {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    server.createContext("/", engine.httpHandler("*"));
+    server.start();
+    closeables.add(() -> server.stop(0));
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  private static String token(String user) {
+    return TestTokens.hs256(SECRET, "test").forUser(user);
+  }
+
+  @Test
+  void twoInstancesShareStorageAndTheStandbyTakesOverWithoutLossOrDuplicates() throws Exception {
+    Syncline a = engine(storage(), RULES, "a").build();
+    closeables.add(a);
+    a.start();
+    await(() -> a.health().replication() == ReplicationState.STREAMING, "instance a replicates");
+    Syncline b = engine(storage(), RULES, "b").build();
+    closeables.add(b);
+    b.start();
+    await(() -> b.health().replication() == ReplicationState.STANDBY, "instance b stands by");
+    assertThat(b.health().activeVersion()).isEqualTo(a.health().activeVersion());
+    assertThat(b.health().ready()).isTrue();
+
+    URI baseA = serve(a);
+    URI baseB = serve(b);
+    ProtocolClient onA = ProtocolClient.connect(baseA, token("alice"));
+    closeables.add(onA);
+    ProtocolClient onB = ProtocolClient.connect(baseB, token("alice"));
+    closeables.add(onB);
+    onA.awaitCheckpoints(1, WAIT);
+    onB.awaitCheckpoints(1, WAIT);
+    assertThat(onA.table("todos")).hasSize(1);
+    assertThat(onB.table("todos")).hasSize(1);
+
+    // Rows keep arriving while the replicating instance goes away.
+    Thread writer = new Thread(() -> {
+      try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement()) {
+        for (int i = 2; i <= 300; i++) {
+          s.execute(String.format("INSERT INTO todos VALUES ('00000000-0000-0000-0000-%012d', 'todo %d', '%s')", i,
+              i, LIST));
+          Thread.sleep(2);
+        }
+      } catch (SQLException | InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    writer.start();
+    Thread.sleep(200);
+    a.close();
+    assertThat(a.health().state()).isEqualTo(EngineHealth.State.CLOSED);
+    onA.awaitEnd(WAIT);
+    ProtocolClient moved = ProtocolClient.reconnect(baseB, token("alice"), onA);
+    closeables.add(moved);
+    await(() -> b.health().replication() == ReplicationState.STREAMING, "instance b took over");
+    writer.join();
+
+    Set<String> expected = todoIds();
+    assertThat(expected).hasSize(300);
+    await(() -> onB.table("todos").keySet().equals(expected), "the client on b has every row");
+    await(() -> moved.table("todos").keySet().equals(expected), "the moved client has every row");
+    // Nothing was applied twice: one PUT per inserted todo in the bucket's history (checksums were verified by the
+    // clients at every checkpoint).
+    long version = b.health().activeVersion();
+    JdbcBucketStorage check = storage();
+    Checkpoint cp = check.latestCheckpoint(version).orElseThrow();
+    List<OpRecord> ops = check.ops(version, version + "#owned[\"" + LIST + "\"]", OpId.ZERO, cp.opId(), 100_000);
+    assertThat(ops.stream().filter(o -> o.op() == OpType.PUT && "todos".equals(o.objectType())).count())
+        .isEqualTo(300);
+    assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOf(EngineEvent.ReplicationChanged.class));
+  }
+
+  @Test
+  void rulesDeployedAtRuntimeAreFilledWhileTheOldOnesServeThenReplaceThem() throws Exception {
+    String listsOnly = """
+        bucket_definitions:
+          owned:
+            parameters: SELECT id AS list_id FROM lists WHERE owner_id = request.user_id()
+            data:
+              - SELECT * FROM lists WHERE id = bucket.list_id
+        """;
+    JdbcBucketStorage storage = storage();
+    Syncline engine = engine(storage, listsOnly, "a").build();
+    closeables.add(engine);
+    engine.start();
+    URI base = serve(engine);
+    ProtocolClient client = ProtocolClient.connect(base, token("alice"));
+    closeables.add(client);
+    client.awaitCheckpoints(1, WAIT);
+    assertThat(client.table("lists")).containsOnlyKeys(LIST);
+    assertThat(client.table("todos")).isEmpty();
+    long v1 = engine.health().activeVersion();
+
+    assertThatThrownBy(() -> engine.deployRules(SyncRulesSource.ofYaml("bucket_definitions:\n  b:\n    data:\n"
+        + "      - SELECT * FROM nowhere WHERE\n", "bad.yaml")))
+        .isInstanceOf(SyncRulesException.class);
+    assertThat(storage.rulesVersions()).extracting(RulesVersion::id).containsExactly(v1);
+
+    RulesDeployment d = engine.deployRules(SyncRulesSource.ofYaml(RULES, "rules.yaml"));
+    assertThat(d.unchanged()).isFalse();
+    assertThat(d.version()).isGreaterThan(v1);
+    assertThat(engine.deployRules(SyncRulesSource.ofYaml(RULES, "rules.yaml")))
+        .isEqualTo(new RulesDeployment(d.version(), true));
+    await(() -> engine.health().activeVersion() == d.version(), "the new version is active");
+    assertThat(engine.health().pendingVersion()).isNull();
+    // The client's stream moved: it reconnects and gets the new version's buckets.
+    client.awaitEnd(WAIT);
+    ProtocolClient again = ProtocolClient.reconnect(base, token("alice"), client);
+    closeables.add(again);
+    await(() -> again.table("todos").size() == 1, "todos arrive with the new rules");
+    assertThat(again.table("lists")).containsOnlyKeys(LIST);
+    // The old version is gone with its slot.
+    await(() -> storage.rulesVersions().stream().noneMatch(v -> v.id() == v1), "version 1 dropped");
+    await(() -> !slots().contains(prefix + "_" + v1), "its slot dropped");
+    assertThat(events).anySatisfy(e -> assertThat(e).isEqualTo(new EngineEvent.RulesActivated(d.version(), v1)));
+    assertThat(events).anySatisfy(e -> assertThat(e).isEqualTo(new EngineEvent.RulesDropped(v1)));
+    // Restarting with the deployed rules keeps the version; with the old rules deploys them again.
+    engine.close();
+    Syncline restarted = engine(storage, RULES, "a").build();
+    closeables.add(restarted);
+    restarted.start();
+    assertThat(restarted.health().activeVersion()).isEqualTo(d.version());
+  }
+
+  @Test
+  void lifeCycleAndErrorsBeforeStartAndAfterClose() throws Exception {
+    Syncline engine = engine(storage(), RULES, "a").build();
+    closeables.add(engine);
+    AuthContext alice = new AuthContext(Map.of("sub", "alice"), Instant.now().plusSeconds(60));
+    assertThatThrownBy(() -> engine.createWriteCheckpoint(alice, "c1"))
+        .isInstanceOfSatisfying(SynclineException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.ENGINE_NOT_RUNNING));
+    URI base = serve(engine);
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(base.resolve("/sync/stream"))
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).header("Authorization", "Token " + token("alice")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.body()).contains("\"code\":\"SYNCLINE_E0001\"");
+    assertThat(engine.health().state()).isEqualTo(EngineHealth.State.NEW);
+
+    assertThat(engine.start()).isSameAs(engine.start());
+    await(() -> engine.health().ready(), "ready");
+    assertThat(engine.createWriteCheckpoint(alice, "c1")).isEqualTo(1);
+    assertThat(engine.createWriteCheckpoint(alice, "c1")).isEqualTo(2);
+    assertThat(threads()).anyMatch(n -> n.startsWith(prefix + "-a-"));
+    engine.close();
+    engine.close();
+    assertThatThrownBy(engine::start).isInstanceOfSatisfying(SynclineException.class,
+        e -> assertThat(e.code()).isEqualTo(ErrorCode.ENGINE_NOT_RUNNING));
+    await(() -> threads().noneMatch(n -> n.startsWith(prefix + "-a-")), "the engine's threads ended");
+    // Invalid configured rules fail start, listing the problems, and leave nothing running.
+    Syncline invalid = engine(storage(), "bucket_definitions:\n  b:\n    data: [42]\n", "x").build();
+    assertThatThrownBy(invalid::start).isInstanceOf(SyncRulesException.class);
+    assertThat(threads()).noneMatch(n -> n.startsWith(prefix + "-x-"));
+  }
+
+  private static java.util.stream.Stream<String> threads() {
+    return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName);
+  }
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static Set<String> todoIds() {
+    Set<String> ids = new HashSet<>();
+    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT id FROM todos")) {
+      while (rs.next()) {
+        ids.add(rs.getString(1));
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return ids;
+  }
+
+  private static Set<String> slots() {
+    Set<String> names = new HashSet<>();
+    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT slot_name FROM pg_replication_slots")) {
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return names;
+  }
+
+  private static void sql(String... statements) {
+    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement()) {
+      for (String st : statements) {
+        s.execute(st);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
