@@ -15,6 +15,8 @@ public final class Main {
 
   /** Entry point. */
   public static void main(String[] args) throws Exception {
+    System.setProperty("org.jooq.no-logo", "true"); // the app's choice: a quiet console
+    System.setProperty("org.jooq.no-tips", "true");
     int port = intOr(System.getenv("PORT"), 8080);
     String dir = System.getenv("SYNCLINE_DATA_DIR");
     boolean dev = Boolean.getBoolean("todo.dev");

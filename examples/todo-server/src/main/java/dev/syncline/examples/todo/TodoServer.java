@@ -56,7 +56,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Routes: {@code POST /sync/stream}, {@code GET /write-checkpoint2.json} (the sync endpoints, for PowerSync
  * SDKs); {@code POST /api/upload} (the SDK connector's {@code uploadData}); {@code POST /api/lists/<id>/shares}
  * and {@code DELETE /api/lists/<id>/shares/<user>} (the owner shares a list); {@code GET /dev/token?user=<id>}
- * (development only); {@code GET /probes/*}.
+ * (development only); {@code GET /probes/*}; {@code GET /} the web page on the official PowerSync web SDK, and
+ * {@code GET /api/info}.
  */
 public final class TodoServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -380,19 +381,59 @@ public final class TodoServer implements AutoCloseable {
     return jwt.serialize();
   }
 
+  /**
+   * {@code GET /api/info}: what runs here. {@code GET /} and {@code /assets/*}: the web page (built by
+   * {@code mvn install} from {@code web/} into the jar's {@code /web/}), or the info when it was not built.
+   */
   private void index(HttpExchange ex) throws IOException {
     try (ex) {
-      if (!ex.getRequestURI().getPath().equals("/")) {
-        send(ex, 404, error(ErrorCode.NOT_FOUND, "no route " + ex.getRequestURI().getPath()));
+      String path = ex.getRequestURI().getPath();
+      if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+        send(ex, 404, error(ErrorCode.NOT_FOUND, "no route " + ex.getRequestMethod() + " " + path));
+        return;
+      }
+      String file = path.equals("/") ? "index.html" : path.startsWith("/assets/") ? path.substring(1) : null;
+      if (file != null && !file.contains("..") && file.matches("[A-Za-z0-9._/-]+")) {
+        try (InputStream in = TodoServer.class.getClassLoader().getResourceAsStream("web/" + file)) {
+          if (in != null) {
+            byte[] bytes = in.readAllBytes();
+            ex.getResponseHeaders().set("Content-Type", mimeType(file));
+            ex.getResponseHeaders().set("Cache-Control", file.startsWith("assets/")
+                ? "public, max-age=31536000, immutable" : "no-cache");
+            ex.sendResponseHeaders(200, bytes.length);
+            try (OutputStream out = ex.getResponseBody()) {
+              out.write(bytes);
+            }
+            return;
+          }
+        }
+      }
+      if (!path.equals("/") && !path.equals("/api/info")) {
+        send(ex, 404, error(ErrorCode.NOT_FOUND, "no route " + path));
         return;
       }
       var h = engine.health();
       String body = JSON.createObjectNode().put("app", "syncline todo-server")
           .put("sync_endpoint", baseUri().toString()).put("upload_endpoint", baseUri() + "/api/upload")
           .put("rules_version", h.activeVersion()).put("replication", h.replication().name())
-          .put("ready", h.ready()).toString();
+          .put("ready", h.ready()).put("web_page", TodoServer.class.getClassLoader()
+              .getResource("web/index.html") != null).toString();
       send(ex, 200, body);
     }
+  }
+
+  private static String mimeType(String file) {
+    String ext = file.substring(file.lastIndexOf('.') + 1);
+    return switch (ext) {
+      case "html" -> "text/html; charset=utf-8";
+      case "js", "mjs" -> "text/javascript; charset=utf-8"; // module workers insist
+      case "wasm" -> "application/wasm"; // streaming compilation
+      case "css" -> "text/css; charset=utf-8";
+      case "json", "map" -> "application/json";
+      case "svg" -> "image/svg+xml";
+      case "png" -> "image/png";
+      default -> "application/octet-stream";
+    };
   }
 
   private static void cors(HttpExchange ex) {
