@@ -75,11 +75,12 @@ public final class SyncServlet extends HttpServlet {
 
     @Override
     public String path() {
-      String path = request.getPathInfo();
-      if (path == null) {
-        path = request.getServletPath();
-      }
-      return path == null || path.isEmpty() ? "/" : path;
+      // The path inside the web application, whichever way the servlet is mapped: "/*" (servlet path empty),
+      // "/sync/*" (servlet path "/sync", path info "/stream") or exactly "/write-checkpoint2.json".
+      String servletPath = request.getServletPath();
+      String pathInfo = request.getPathInfo();
+      String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
+      return path.isEmpty() ? "/" : path;
     }
 
     @Override
