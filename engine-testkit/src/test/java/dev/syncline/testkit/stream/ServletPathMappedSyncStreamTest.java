@@ -15,6 +15,11 @@ import org.eclipse.jetty.server.ServerConnector;
  */
 class ServletPathMappedSyncStreamTest extends SyncStreamEndToEndTest {
   @Override
+  String unknownRoute() {
+    return "/sync/nope"; // other paths belong to the host
+  }
+
+  @Override
   AutoCloseable serve(SyncService service) throws Exception {
     Server jetty = new Server(new InetSocketAddress("127.0.0.1", 0));
     ServletContextHandler context = new ServletContextHandler();

@@ -33,6 +33,11 @@ import org.junit.jupiter.api.Test;
  * HTTP adapter (see the subclasses).
  */
 abstract class SyncStreamEndToEndTest {
+  /** A path the adapter answers itself with its 404 envelope. */
+  String unknownRoute() {
+    return "/nope";
+  }
+
   static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
   static final SyncRules RULES = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
       bucket_definitions:
@@ -201,7 +206,7 @@ abstract class SyncStreamEndToEndTest {
       assertThat(badTypes.statusCode()).isEqualTo(400);
       HttpResponse<String> huge = http("POST", "/sync/stream", "Token " + token, "x".repeat(2 << 20));
       assertThat(huge.statusCode()).isEqualTo(400);
-      HttpResponse<String> unknown = http("GET", "/nope", null, null);
+      HttpResponse<String> unknown = http("GET", unknownRoute(), null, null);
       assertThat(unknown.statusCode()).isEqualTo(404);
       assertThat(unknown.body()).startsWith("{\"error\":");
       HttpResponse<String> badRequestId = http("POST", "/sync/checkpoint-request", "Token " + token,
