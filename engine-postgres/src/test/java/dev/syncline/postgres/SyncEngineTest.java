@@ -101,7 +101,8 @@ class SyncEngineTest {
   private Syncline.Builder engine(JdbcBucketStorage storage, String rules, String identity) {
     return Syncline.builder().storage(storage).identity(identity).name(prefix + "-" + identity)
         .source(() -> PostgresSource.builder().jdbcUrl(postgres.jdbcUrl()).user(postgres.user())
-            .password(postgres.password()).publication(prefix + "_pub", true).slotPrefix(prefix).build())
+            .password(postgres.password()).publication(prefix + "_pub", true).slotPrefix(prefix)
+            .statusInterval(Duration.ofMillis(500)).build())
         .rules(SyncRulesSource.ofYaml(rules, "rules.yaml"))
         .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SECRET, null).build())
         .pollInterval(Duration.ofMillis(200))
@@ -263,6 +264,31 @@ class SyncEngineTest {
     Syncline invalid = engine(storage(), "bucket_definitions:\n  b:\n    data: [42]\n", "x").build();
     assertThatThrownBy(invalid::start).isInstanceOf(SyncRulesException.class);
     assertThat(threads()).noneMatch(n -> n.startsWith(prefix + "-x-"));
+  }
+
+  @Test
+  void metricsArePublishedUnderThePowerSyncServicesNames() throws Exception {
+    Syncline engine = engine(storage(), RULES, "a").build();
+    closeables.add(engine);
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    dev.syncline.core.engine.SynclineMeters.bind(engine, registry, io.micrometer.core.instrument.Tag.of("app", "t"));
+    engine.start();
+    URI base = serve(engine);
+    ProtocolClient client = ProtocolClient.connect(base, token("alice"));
+    closeables.add(client);
+    client.awaitCheckpoints(1, WAIT);
+    sql("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000002', 'second', '" + LIST + "')");
+    await(() -> client.table("todos").size() == 2, "the insert arrives");
+    await(() -> registry.get("powersync.rows.replicated").functionCounter().count() >= 1, "rows are counted");
+    assertThat(registry.get("powersync.transactions.replicated").tag("app", "t").functionCounter().count())
+        .isGreaterThanOrEqualTo(1);
+    // The first sync sent two ops (the list and a todo), the insert one more.
+    assertThat(registry.get("powersync.operations.synced").functionCounter().count()).isGreaterThanOrEqualTo(3);
+    assertThat(registry.get("powersync.data.synced.bytes").functionCounter().count()).isGreaterThan(200);
+    assertThat(registry.get("powersync.concurrent.connections").gauge().value()).isEqualTo(1);
+    assertThat(registry.get("powersync.replication.lag.seconds").gauge().value()).isBetween(0.0, 60.0);
+    assertThat(engine.metrics().concurrentConnections()).isEqualTo(1);
   }
 
   private static java.util.stream.Stream<String> threads() {

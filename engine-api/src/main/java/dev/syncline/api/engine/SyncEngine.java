@@ -31,6 +31,9 @@ public interface SyncEngine extends AutoCloseable {
   /** The engine's state now: cheap, never blocks on the network. */
   EngineHealth health();
 
+  /** The engine's counters and gauges now: cheap, never blocks. */
+  EngineMetrics metrics();
+
   /**
    * Deploys new sync rules at runtime: validates them, then stores them as a new version that is filled (initial
    * snapshot, then streaming) while the active version keeps serving; once the new version caught up, it becomes

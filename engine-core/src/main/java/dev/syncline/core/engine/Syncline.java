@@ -108,6 +108,10 @@ public final class Syncline implements SyncEngine {
   /** Used for write-checkpoint heads and to drop retired versions' slots; never run. */
   private @Nullable SourceAdapter headSource;
   private long lastCompaction;
+  private final SyncService.Counters sent = new SyncService.Counters();
+  private final java.util.concurrent.atomic.LongAdder rowsReplicated = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder transactionsReplicated =
+      new java.util.concurrent.atomic.LongAdder();
 
   private record Served(long version, SyncService service) {}
 
@@ -422,7 +426,7 @@ public final class Syncline implements SyncEngine {
       SyncService service = SyncService.builder().rules(run.rules).storage(storage, active.id())
           .scheduler(Objects.requireNonNull(scheduler)).clock(clock).tokenVerifier(tokenVerifier)
           .maxConcurrentStreams(maxConcurrentStreams).maxBucketsPerConnection(maxBucketsPerConnection)
-          .sourceHead(this::sourceHead).build();
+          .sourceHead(this::sourceHead).counters(sent).build();
       served = new Served(active.id(), service);
       if (current != null) {
         current.service().close(); // its streams end; clients reconnect to the new version
@@ -466,6 +470,9 @@ public final class Syncline implements SyncEngine {
           if (r != null && e instanceof SourceEvent.Lag lag) {
             r.lagBytes = lag.lagBytes();
             r.lagMillis = lag.lagMillis();
+          } else if (e instanceof SourceEvent.Throughput t) {
+            rowsReplicated.add(t.rows());
+            transactionsReplicated.add(t.transactions());
           }
           emit(new EngineEvent.Source(version.id(), e));
         })
@@ -574,6 +581,16 @@ public final class Syncline implements SyncEngine {
         error == null ? null : error.code().code(), error == null ? null : error.getMessage(),
         active == null ? -1 : active.lagBytes, active == null ? -1 : active.lagMillis, storageReachable,
         s == null ? 0 : s.service().openStreams());
+  }
+
+  @Override
+  public dev.syncline.api.engine.EngineMetrics metrics() {
+    Served s = served;
+    VersionRun active = s == null ? null : runs.get(s.version());
+    long lag = active == null ? -1 : active.lagMillis;
+    return new dev.syncline.api.engine.EngineMetrics(sent.bytes(), sent.operations(),
+        s == null ? 0 : s.service().openStreams(), rowsReplicated.sum(), transactionsReplicated.sum(),
+        lag < 0 ? 0 : lag / 1000.0);
   }
 
   /** What this instance does for a version's replication ({@code STOPPED} when it runs no replicator for it). */

@@ -53,6 +53,7 @@ public final class SyncService implements AutoCloseable {
   private final int maxBuckets;
   private final int maxParameterResults;
   private final int maxStreams;
+  private final Counters counters;
   /** Streams open or being opened; reserved before a stream starts so the limit holds under concurrency. */
   private final java.util.concurrent.atomic.AtomicInteger streamSlots = new java.util.concurrent.atomic.AtomicInteger();
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
@@ -76,6 +77,7 @@ public final class SyncService implements AutoCloseable {
     this.maxBuckets = b.maxBuckets;
     this.maxParameterResults = b.maxParameterResults;
     this.maxStreams = b.maxStreams;
+    this.counters = b.counters;
     this.pages = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
         .maximumWeight(50_000).<PageKey, List<dev.syncline.spi.storage.OpRecord>>weigher((k, v) -> 1 + v.size())
         .expireAfterWrite(Duration.ofSeconds(30)).build();
@@ -147,6 +149,28 @@ public final class SyncService implements AutoCloseable {
     }
   }
 
+  /**
+   * What services have sent, for metrics: uncompressed bytes of sync lines and operations in data lines. One
+   * instance may be shared by several services (an engine shares one across its rules versions). Thread-safe.
+   */
+  public static final class Counters {
+    private final java.util.concurrent.atomic.LongAdder bytes = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder operations = new java.util.concurrent.atomic.LongAdder();
+
+    /** New counters at zero. */
+    public Counters() {}
+
+    /** Uncompressed bytes of sync lines sent ({@code powersync_data_synced_bytes_total}). */
+    public long bytes() {
+      return bytes.sum();
+    }
+
+    /** Operations sent in data lines ({@code powersync_operations_synced_total}). */
+    public long operations() {
+      return operations.sum();
+    }
+  }
+
   /** Starts configuring a service. */
   public static Builder builder() {
     return new Builder();
@@ -164,8 +188,15 @@ public final class SyncService implements AutoCloseable {
     private int maxBuckets = SyncSession.DEFAULT_MAX_BUCKETS;
     private int maxParameterResults = SyncSession.DEFAULT_MAX_PARAMETER_RESULTS;
     private int maxStreams = 10_000;
+    private Counters counters = new Counters();
 
     private Builder() {}
+
+    /** Where to count what is sent; default counters of this service's own. */
+    public Builder counters(Counters counters) {
+      this.counters = java.util.Objects.requireNonNull(counters);
+      return this;
+    }
 
     /** Most buckets one connection may receive; more ends its stream ({@code PSYNC_S2305}). Default 1,000. */
     public Builder maxBucketsPerConnection(int maxBuckets) {
@@ -290,9 +321,17 @@ public final class SyncService implements AutoCloseable {
       streamSlots.decrementAndGet();
       throw e;
     }
+    java.util.function.Function<SyncLine, byte[]> encode = bson ? BsonEncoder::encode
+        : l -> NdjsonEncoder.encode(l).getBytes(StandardCharsets.UTF_8);
     Connection c = new Connection(auth, new SyncSession(rules, storage, versionId, checksums, request,
-        maxBuckets, maxParameterResults, reads), sink,
-        bson ? BsonEncoder::encode : l -> NdjsonEncoder.encode(l).getBytes(StandardCharsets.UTF_8));
+        maxBuckets, maxParameterResults, reads), sink, l -> {
+          byte[] bytes = encode.apply(l);
+          counters.bytes.add(bytes.length);
+          if (l instanceof SyncLine.Data d) {
+            counters.operations.add(d.ops().size());
+          }
+          return bytes;
+        });
     connections.add(c);
     sink.onDrained(c::schedule);
     c.scheduleKeepalive();
@@ -326,6 +365,11 @@ public final class SyncService implements AutoCloseable {
   /** Creates a transport's sink once a stream request was accepted. */
   interface SinkFactory {
     LineSink open() throws IOException;
+  }
+
+  /** What this service has sent (shared with other services when given to their builders). */
+  public Counters counters() {
+    return counters;
   }
 
   /** Number of open streams. */
