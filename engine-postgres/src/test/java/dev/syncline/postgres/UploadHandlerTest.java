@@ -78,7 +78,7 @@ class UploadHandlerTest {
     UploadHandler h = handler().build();
     UploadResult r = h.apply(ALICE, new UploadBatch("c1", 1L, List.of(
         put(L1, data("owner_id", "alice", "name", "Milk", "qty", 2L, "price", 1.5, "done", 1L,
-            "due", "2024-05-01T10:00:00.000Z", "meta", Map.of("k", List.of(1, 2)), "tags", "[\"a\",\"b \\\"c\\\"\"]",
+            "due", "2024-05-01 10:00:00", "meta", Map.of("k", List.of(1, 2)), "tags", "[\"a\",\"b \\\"c\\\"\"]",
             "feeling", "happy")),
         put(T1, data("owner_id", "alice", "name", "Eggs")),
         new CrudEntry(CrudEntry.Op.PATCH, "items", L1, data("qty", 3L, "done", false)),

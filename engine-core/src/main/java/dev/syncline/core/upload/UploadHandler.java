@@ -66,7 +66,8 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  * Values are bound as text and cast to the column's type in SQL, so JSON numbers, strings and booleans (SQLite's
  * 0/1 too) reach {@code integer}, {@code numeric}, {@code uuid}, {@code timestamptz}, {@code boolean}, {@code jsonb},
- * enums and arrays (a JSON array) alike.
+ * enums and arrays (a JSON array) alike. A timestamp without a zone is read as UTC (the handler's own transactions
+ * set {@code TimeZone} to UTC; inside the host's transaction the host's session time zone applies).
  *
  * <p>Threads: {@link #apply} may be called from any number of request threads at once; each call uses one
  * connection. Column types are read from the catalog at first use and again when an upload names a column not seen
@@ -298,6 +299,10 @@ public final class UploadHandler {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
+        try (java.sql.Statement st = c.createStatement()) {
+          // Timestamps without a zone are UTC, as the sync stream sends them (PROTOCOL §8).
+          st.execute("SET LOCAL TimeZone = 'UTC'");
+        }
         result = apply(c, user, batch);
         if (result instanceof UploadResult.Rejected) {
           c.rollback();
