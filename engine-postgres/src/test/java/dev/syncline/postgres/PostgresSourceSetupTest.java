@@ -177,10 +177,10 @@ class PostgresSourceSetupTest {
       try (Replicator standby = Replicator.builder().rules(h.rules).storage(storage, h.version)
           .source(h.sourceBuilder().build()).identity("standby").build().start()) {
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (standby.status().state() != Replicator.State.STANDBY && System.nanoTime() < deadline) {
+        while (standby.status().state() != dev.syncline.api.engine.ReplicationState.STANDBY && System.nanoTime() < deadline) {
           ReplicationHarness.sleep(10);
         }
-        assertThat(standby.status().state()).isEqualTo(Replicator.State.STANDBY);
+        assertThat(standby.status().state()).isEqualTo(dev.syncline.api.engine.ReplicationState.STANDBY);
         h.sql("UPDATE items SET n = 0 WHERE id <= 10");
         h.assertReplicaMatches("global[]", "items");
         h.stop(); // the active one goes away: the standby takes over
@@ -190,7 +190,7 @@ class PostgresSourceSetupTest {
             && System.nanoTime() < deadline + 30_000_000_000L) {
           ReplicationHarness.sleep(20);
         }
-        assertThat(standby.status().state()).isEqualTo(Replicator.State.STREAMING);
+        assertThat(standby.status().state()).isEqualTo(dev.syncline.api.engine.ReplicationState.STREAMING);
         var c = storage.latestCheckpoint(h.version).orElseThrow();
         assertThat(h.bucket("global[]", c)).isEqualTo(h.expected("global[]", "items"));
         assertThat(storage.replicator(h.version)).contains("standby");

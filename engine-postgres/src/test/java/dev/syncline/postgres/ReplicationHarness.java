@@ -87,7 +87,7 @@ final class ReplicationHarness implements AutoCloseable {
         return latest.get();
       }
       assertThat(replicator.status().state()).as("replicator status %s", replicator.status())
-          .isNotEqualTo(Replicator.State.STOPPED);
+          .isNotEqualTo(dev.syncline.api.engine.ReplicationState.STOPPED);
       sleep(20);
     }
     throw new AssertionError("storage did not reach " + head + "; status " + replicator.status() + ", events "

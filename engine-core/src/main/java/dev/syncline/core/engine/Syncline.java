@@ -131,7 +131,7 @@ public final class Syncline implements SyncEngine {
     }
 
     ReplicationState state() {
-      return ReplicationState.valueOf(replicator.status().state().name());
+      return replicator.status().state();
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.syncline.core.replicate;
 
+import dev.syncline.api.engine.ReplicationState;
+
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
@@ -50,23 +52,7 @@ public final class Replicator implements AutoCloseable {
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean closed;
-  private volatile Status status = new Status(State.STARTING, null, null);
-
-  /** What the replicator is doing. */
-  public enum State {
-    /** Not yet connected. */
-    STARTING,
-    /** Another instance holds the replication lock; this one waits. */
-    STANDBY,
-    /** Copying the initial snapshot. */
-    SNAPSHOT,
-    /** Streaming changes. */
-    STREAMING,
-    /** Failed; retrying after a backoff. */
-    RETRYING,
-    /** Closed. */
-    STOPPED
-  }
+  private volatile Status status = new Status(ReplicationState.STARTING, null, null);
 
   /**
    * A snapshot of the replicator's state.
@@ -74,7 +60,7 @@ public final class Replicator implements AutoCloseable {
    * @param lastError the last failure, while retrying
    * @param lastCheckpoint the last checkpoint this replicator committed
    */
-  public record Status(State state, @Nullable SynclineException lastError, @Nullable Checkpoint lastCheckpoint) {}
+  public record Status(ReplicationState state, @Nullable SynclineException lastError, @Nullable Checkpoint lastCheckpoint) {}
 
   private Replicator(Builder b) {
     this.rules = Objects.requireNonNull(b.rules, "rules");
@@ -196,7 +182,7 @@ public final class Replicator implements AutoCloseable {
             backoff = fail(e, backoff);
             continue;
           }
-          status = new Status(State.STANDBY, null, status.lastCheckpoint());
+          status = new Status(ReplicationState.STANDBY, null, status.lastCheckpoint());
           sleep(Math.max(1000, minBackoff.toMillis()));
           continue;
         }
@@ -206,7 +192,7 @@ public final class Replicator implements AutoCloseable {
           SourcePosition resumeFrom = latest.map(Checkpoint::position).filter(p -> !p.isEmpty())
               .map(source::parsePosition).orElse(null);
           var done = new HashSet<TableRef>(snapshot.done());
-          status = new Status(resumeFrom == null ? State.SNAPSHOT : State.STREAMING, null, latest.orElse(null));
+          status = new Status(resumeFrom == null ? ReplicationState.SNAPSHOT : ReplicationState.STREAMING, null, latest.orElse(null));
           try (Sink sink = new Sink(writer)) {
             source.run(new SourceStart(versionId, rules.sourceTables(), resumeFrom, done, snapshot.progress()), sink);
           }
@@ -226,7 +212,7 @@ public final class Replicator implements AutoCloseable {
         }
       }
     } finally {
-      status = new Status(State.STOPPED, null, status.lastCheckpoint());
+      status = new Status(ReplicationState.STOPPED, null, status.lastCheckpoint());
       stopped.countDown();
     }
   }
@@ -235,7 +221,7 @@ public final class Replicator implements AutoCloseable {
     if (closed) {
       return backoff;
     }
-    status = new Status(State.RETRYING, e, status.lastCheckpoint());
+    status = new Status(ReplicationState.RETRYING, e, status.lastCheckpoint());
     LOG.log(System.Logger.Level.WARNING, "replication of version " + versionId + " failed ([" + e.code().code()
         + "] " + e.getMessage() + "); retrying in " + backoff + " ms");
     events.accept(new SourceEvent.Warning(e.code().code(), e.getMessage(), null));
@@ -321,7 +307,7 @@ public final class Replicator implements AutoCloseable {
       }
       try {
         Optional<Checkpoint> c = inFlight.get();
-        c.ifPresent(cp -> status = new Status(State.STREAMING, null, cp));
+        c.ifPresent(cp -> status = new Status(ReplicationState.STREAMING, null, cp));
       } catch (java.util.concurrent.ExecutionException e) {
         Throwable cause = e.getCause();
         if (cause instanceof SynclineException se) {

@@ -1,23 +1,16 @@
 package dev.syncline.examples.boot;
 
-import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.rules.SyncRulesSource;
-import dev.syncline.api.upload.CrudEntry;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.core.stream.SyncServlet;
 import dev.syncline.core.upload.UploadHandler;
+import dev.syncline.examples.todo.TodoServer;
 import dev.syncline.postgres.PostgresSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.util.Map;
 import javax.sql.DataSource;
-import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceProperties;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -78,33 +71,7 @@ class SynclineConfiguration {
         .table("lists", "created_at", "name", "owner_id")
         .table("todos", "created_at", "completed_at", "description", "completed", "created_by", "completed_by",
             "list_id")
-        .authorizer(SynclineConfiguration::mayWrite)
+        .authorizer(TodoServer::mayWrite) // the todo app's rules: own lists, and lists shared with the user
         .build();
-  }
-
-  /** Users write their own lists, and todos of lists they own or that are shared with them. */
-  static boolean mayWrite(AuthContext user, CrudEntry entry, @Nullable Map<String, @Nullable Object> current,
-      Connection tx) throws SQLException {
-    String me = user.userKey();
-    if (entry.table().equals("lists")) {
-      return current == null ? entry.op() != CrudEntry.Op.PUT || me.equals(entry.data().get("owner_id"))
-          : me.equals(current.get("owner_id"));
-    }
-    Object before = current == null ? null : current.get("list_id");
-    Object after = entry.data().get("list_id");
-    return (before == null || canAccess(tx, before.toString(), me))
-        && (after == null || canAccess(tx, after.toString(), me));
-  }
-
-  private static boolean canAccess(Connection tx, String listId, String user) throws SQLException {
-    try (PreparedStatement s = tx.prepareStatement("SELECT 1 FROM lists l WHERE l.id::text = ? AND (l.owner_id = ? "
-        + "OR EXISTS (SELECT 1 FROM list_shares s WHERE s.list_id = l.id AND s.user_id = ?))")) {
-      s.setString(1, listId);
-      s.setString(2, user);
-      s.setString(3, user);
-      try (ResultSet rs = s.executeQuery()) {
-        return rs.next();
-      }
-    }
   }
 }

@@ -217,9 +217,10 @@ public final class TodoServer implements AutoCloseable {
 
   /**
    * Who may write what: a user creates lists they own, changes and deletes only their own lists, and writes todos
-   * of lists they own or that are shared with them (moving a todo needs access to both lists).
+   * of lists they own or that are shared with them (moving a todo needs access to both lists). A
+   * {@link dev.syncline.api.upload.WriteAuthorizer}; the Spring Boot example uses it too.
    */
-  static boolean mayWrite(AuthContext user, CrudEntry entry, @Nullable Map<String, @Nullable Object> current,
+  public static boolean mayWrite(AuthContext user, CrudEntry entry, @Nullable Map<String, @Nullable Object> current,
       Connection tx) throws SQLException {
     String me = user.userKey();
     switch (entry.table()) {
