@@ -226,12 +226,20 @@ class SyncEngineTest {
     await(() -> !slots().contains(prefix + "_" + v1), "its slot dropped");
     assertThat(events).anySatisfy(e -> assertThat(e).isEqualTo(new EngineEvent.RulesActivated(d.version(), v1)));
     assertThat(events).anySatisfy(e -> assertThat(e).isEqualTo(new EngineEvent.RulesDropped(v1)));
-    // Restarting with the deployed rules keeps the version; with the old rules deploys them again.
+    // Another instance deploying the same rules at the same moment adds a duplicate version: it converges on the
+    // newest one, and the superseded one is dropped with its slot.
+    String moreRules = RULES.replace("owned:", "mine:");
+    RulesDeployment mine = engine.deployRules(SyncRulesSource.ofYaml(moreRules, "rules.yaml"));
+    long duplicate = storage.addRulesVersion(moreRules).id();
+    await(() -> engine.health().activeVersion() == duplicate, "the newest deployment is active");
+    await(() -> storage.rulesVersions().stream().noneMatch(v -> v.id() == mine.version()), "the duplicate dropped");
+    await(() -> !slots().contains(prefix + "_" + mine.version()), "and its slot");
+    // Restarting with the deployed rules keeps the version.
     engine.close();
-    Syncline restarted = engine(storage, RULES, "a").build();
+    Syncline restarted = engine(storage, moreRules, "a").build();
     closeables.add(restarted);
     restarted.start();
-    assertThat(restarted.health().activeVersion()).isEqualTo(d.version());
+    assertThat(restarted.health().activeVersion()).isEqualTo(duplicate);
   }
 
   @Test
@@ -264,6 +272,31 @@ class SyncEngineTest {
     Syncline invalid = engine(storage(), "bucket_definitions:\n  b:\n    data: [42]\n", "x").build();
     assertThatThrownBy(invalid::start).isInstanceOf(SyncRulesException.class);
     assertThat(threads()).noneMatch(n -> n.startsWith(prefix + "-x-"));
+  }
+
+  @Test
+  void theReplicatingInstanceCompactsTheActiveVersionAndClientsStillVerify() throws Exception {
+    JdbcBucketStorage storage = storage();
+    Syncline engine = engine(storage, RULES, "a").compactInterval(Duration.ofMillis(300)).build();
+    closeables.add(engine);
+    engine.start();
+    URI base = serve(engine);
+    ProtocolClient early = ProtocolClient.connect(base, token("alice"));
+    closeables.add(early);
+    early.awaitCheckpoints(1, WAIT); // the snapshot is in: the updates below are ops of their own
+    for (int i = 0; i < 5; i++) {
+      sql("UPDATE todos SET description = 'edit " + i + "'");
+    }
+    long version = engine.health().activeVersion();
+    String bucket = version + "#owned[\"" + LIST + "\"]";
+    await(() -> storage.latestCheckpoint(version).map(cp -> storage.ops(version, bucket, OpId.ZERO, cp.opId(), 1000)
+        .stream().filter(o -> o.op() == OpType.MOVE || o.op() == OpType.CLEAR).count() >= 4).orElse(false),
+        "superseded updates were compacted");
+    ProtocolClient late = ProtocolClient.connect(base, token("alice"));
+    closeables.add(late);
+    late.awaitCheckpoints(1, WAIT); // checksums over the compacted log verify
+    assertThat(late.table("todos").values()).singleElement().asString().contains("edit 4");
+    await(() -> early.table("todos").values().iterator().next().contains("edit 4"), "the early client caught up");
   }
 
   @Test

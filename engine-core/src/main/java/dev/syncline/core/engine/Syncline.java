@@ -352,26 +352,32 @@ public final class Syncline implements SyncEngine {
         dropVersion(v.id()); // superseded by this deployment
       }
     }
+    RulesVersion target;
     if (same.isPresent()) {
-      return new RulesDeployment(same.get().id(), true);
+      target = same.get();
+    } else {
+      target = storage.addRulesVersion(yaml);
+      emit(new EngineEvent.RulesDeployed(target.id()));
     }
-    RulesVersion added = storage.addRulesVersion(yaml);
-    emit(new EngineEvent.RulesDeployed(added.id()));
     if (active.isEmpty()) {
       // Nothing serves yet: serve the new version at once (clients get their first checkpoint after the snapshot).
-      storage.activate(added.id());
+      storage.activate(target.id());
     }
-    return new RulesDeployment(added.id(), false);
+    return new RulesDeployment(target.id(), same.isPresent());
   }
 
   private void tick() {
     try {
+      Runnable compaction;
       synchronized (lock) {
         if (state != EngineHealth.State.RUNNING) {
           return;
         }
         refresh();
-        maybeCompact();
+        compaction = compactionDue();
+      }
+      if (compaction != null) {
+        compaction.run(); // outside the lock: deployments and close() need not wait for a long compaction
       }
     } catch (RuntimeException e) {
       // Storage unreachable or similar: health says so, the next tick tries again.
@@ -446,7 +452,11 @@ public final class Syncline implements SyncEngine {
       }
     }
     for (RulesVersion v : versions) {
-      if (v.state() == RulesVersion.State.RETIRED) {
+      // Retired versions, and processing ones superseded by a newer deployment (e.g. two instances that deployed
+      // the same new rules at the same moment), are dropped with their slots.
+      boolean superseded = v.state() == RulesVersion.State.PROCESSING
+          && ((pending != null && v.id() < pending.id()) || (active != null && v.id() < active.id()));
+      if (v.state() == RulesVersion.State.RETIRED || superseded) {
         dropVersion(v.id());
       }
     }
@@ -508,18 +518,21 @@ public final class Syncline implements SyncEngine {
     }
   }
 
-  private void maybeCompact() {
+  /** The compaction to run now, if one is due and this instance replicates the active version. Under the lock. */
+  private @Nullable Runnable compactionDue() {
     Served s = served;
     if (compactInterval.isZero() || s == null
         || System.nanoTime() - lastCompaction < compactInterval.toNanos()) {
-      return;
+      return null;
     }
     VersionRun run = runs.get(s.version());
     if (run == null || run.state() != ReplicationState.STREAMING) {
-      return; // the replicating instance compacts
+      return null; // the replicating instance compacts
     }
     lastCompaction = System.nanoTime();
-    storage.latestCheckpoint(s.version()).map(Checkpoint::opId).ifPresent(upTo -> storage.compact(s.version(), upTo));
+    long version = s.version();
+    return () -> storage.latestCheckpoint(version).map(Checkpoint::opId)
+        .ifPresent(upTo -> storage.compact(version, upTo));
   }
 
   private String sourceHead() {
