@@ -38,7 +38,16 @@ public final class Main {
       fail("the port must be a number from 0 to 65535");
     }
     Path dataDir = dir == null || dir.isBlank() ? null : Path.of(dir).toAbsolutePath();
-    TodoServer server = TodoServer.start(TodoServer.Config.embedded(port, dataDir, dev));
+    TodoServer server;
+    try {
+      server = TodoServer.start(TodoServer.Config.embedded(port, dataDir, dev));
+    } catch (java.net.BindException e) {
+      fail("port " + port + " is in use: pass --port <n> (or set PORT), 0 for any free port");
+      return;
+    } catch (java.io.IOException | java.sql.SQLException | RuntimeException e) {
+      fail("cannot start: " + e.getMessage() + (dataDir == null ? "" : " (data directory " + dataDir + ")"));
+      return;
+    }
     DemoWriter writer = demo ? DemoWriter.start(server.dataSource()) : null;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
