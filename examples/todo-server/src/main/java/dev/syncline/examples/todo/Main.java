@@ -5,8 +5,10 @@ import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs the todo server until Ctrl-C: {@code [--port N] [--data-dir DIR] [--dev] [--demo]}, or the environment
- * variables {@code PORT} and {@code SYNCLINE_DATA_DIR}. {@code --dev} (or {@code -Dtodo.dev=true}, which the Maven
+ * Runs the todo server until Ctrl-C: {@code [--port N] [--data-dir DIR] [--jdbc-url URL] [--dev] [--demo]}, or the
+ * environment variables {@code PORT}, {@code SYNCLINE_DATA_DIR} and {@code DATABASE_URL} (with {@code DATABASE_USER},
+ * {@code DATABASE_PASSWORD}: an existing Postgres with {@code wal_level=logical} instead of the embedded one; several
+ * servers on one database share the work: one replicates, all serve). {@code --dev} (or {@code -Dtodo.dev=true}, which the Maven
  * run sets) turns on the development token endpoint; {@code --demo} also writes changes continuously to a list of
  * user {@code demo}, so that a connected client shows them arriving.
  */
@@ -21,14 +23,21 @@ public final class Main {
     String dir = System.getenv("SYNCLINE_DATA_DIR");
     boolean dev = Boolean.getBoolean("todo.dev");
     boolean demo = false;
+    String jdbcUrl = System.getenv("DATABASE_URL");
+    String dbUser = System.getenv().getOrDefault("DATABASE_USER", "postgres");
+    String dbPassword = System.getenv().getOrDefault("DATABASE_PASSWORD", "");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--port" -> port = intOr(value(args, ++i, "--port"), -1);
         case "--data-dir" -> dir = value(args, ++i, "--data-dir");
         case "--dev" -> dev = true;
+        case "--jdbc-url" -> jdbcUrl = value(args, ++i, "--jdbc-url");
+        case "--db-user" -> dbUser = value(args, ++i, "--db-user");
+        case "--db-password" -> dbPassword = value(args, ++i, "--db-password");
         case "--demo", "demo" -> demo = true;
         case "--help", "-h" -> {
-          System.out.println("usage: todo-server [--port N] [--data-dir DIR] [--dev] [--demo]");
+          System.out.println("usage: todo-server [--port N] [--data-dir DIR] [--jdbc-url URL [--db-user U] "
+              + "[--db-password P]] [--dev] [--demo]");
           return;
         }
         default -> fail("unknown argument " + args[i] + " (try --help)");
@@ -40,7 +49,9 @@ public final class Main {
     Path dataDir = dir == null || dir.isBlank() ? null : Path.of(dir).toAbsolutePath();
     TodoServer server;
     try {
-      server = TodoServer.start(TodoServer.Config.embedded(port, dataDir, dev));
+      server = TodoServer.start(jdbcUrl == null || jdbcUrl.isBlank()
+          ? TodoServer.Config.embedded(port, dataDir, dev)
+          : TodoServer.Config.external(port, jdbcUrl, dbUser, dbPassword, dev, "todo_sync"));
     } catch (java.net.BindException e) {
       fail("port " + port + " is in use: pass --port <n> (or set PORT), 0 for any free port");
       return;
@@ -58,14 +69,16 @@ public final class Main {
       stopped.countDown();
     }, "todo-shutdown"));
     System.out.println("sync endpoint: " + server.baseUri());
-    System.out.println("postgres: " + server.jdbcUrl() + "?user=postgres");
+    System.out.println("postgres: " + server.jdbcUrl() + (jdbcUrl == null || jdbcUrl.isBlank() ? "?user=postgres" : ""));
     if (dev) {
       System.out.println("dev token: " + server.devTokenUri() + "?user=<id>");
     }
     if (demo) {
       System.out.println("demo: writing changes to a list of user 'demo' (get a token with ?user=demo)");
     }
-    System.out.println("data: " + (dataDir == null ? "temporary (set SYNCLINE_DATA_DIR to keep it)" : dataDir));
+    if (jdbcUrl == null || jdbcUrl.isBlank()) {
+      System.out.println("data: " + (dataDir == null ? "temporary (set SYNCLINE_DATA_DIR to keep it)" : dataDir));
+    }
     System.out.println("press Ctrl-C to stop");
     stopped.await();
   }

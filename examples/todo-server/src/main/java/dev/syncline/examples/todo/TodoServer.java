@@ -138,7 +138,7 @@ public final class TodoServer implements AutoCloseable {
       hc.setPoolName("todo-server");
       this.dataSource = new HikariDataSource(hc);
       createSchema();
-      this.secret = devSecret(config.dataDir());
+      this.secret = devSecret();
       this.storage = JdbcBucketStorage.builder(dataSource).tablePrefix("syncline_").build();
       this.verifier = JwtTokenVerifier.builder().audience(AUDIENCE).hmacSecret(secret, "dev").build();
       this.engine = Syncline.builder()
@@ -169,6 +169,7 @@ public final class TodoServer implements AutoCloseable {
       http.createContext("/write-checkpoint2.json", sync);
       http.createContext("/probes/", sync);
       http.createContext("/api/", this::api);
+      http.createContext("/api/info", this::index);
       http.createContext("/dev/token", this::devToken);
       http.createContext("/", this::index);
       http.setExecutor(httpThreads);
@@ -490,23 +491,25 @@ public final class TodoServer implements AutoCloseable {
     return out;
   }
 
-  private static byte[] devSecret(@Nullable Path dataDir) throws IOException {
-    if (dataDir != null) {
-      Path file = dataDir.resolve("dev-jwt-secret");
-      if (Files.exists(file)) {
-        return Files.readAllBytes(file);
+  /**
+   * The development signing key, kept in the database: it survives restarts with the data, and every instance on
+   * one database signs and accepts the same tokens.
+   */
+  private byte[] devSecret() throws SQLException {
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS todo_dev_key (id int PRIMARY KEY, secret bytea NOT NULL)");
+      try (PreparedStatement insert = c.prepareStatement(
+          "INSERT INTO todo_dev_key VALUES (1, ?) ON CONFLICT (id) DO NOTHING")) {
+        byte[] fresh = new byte[32];
+        new SecureRandom().nextBytes(fresh);
+        insert.setBytes(1, fresh);
+        insert.executeUpdate();
       }
-      byte[] s = random();
-      Files.write(file, s);
-      return s;
+      try (ResultSet rs = s.executeQuery("SELECT secret FROM todo_dev_key WHERE id = 1")) {
+        rs.next();
+        return rs.getBytes(1);
+      }
     }
-    return random();
-  }
-
-  private static byte[] random() {
-    byte[] s = new byte[32];
-    new SecureRandom().nextBytes(s);
-    return s;
   }
 
   private static String resource(String name) {
