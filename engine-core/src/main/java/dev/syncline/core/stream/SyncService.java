@@ -79,6 +79,7 @@ public final class SyncService implements AutoCloseable {
     this.maxStreams = b.maxStreams;
     this.counters = b.counters;
     this.pages = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+        .executor(Runnable::run) // cache upkeep on the calling thread: no work on threads the engine does not own
         .maximumWeight(50_000).<PageKey, List<dev.syncline.spi.storage.OpRecord>>weigher((k, v) -> 1 + v.size())
         .expireAfterWrite(Duration.ofSeconds(30)).build();
     this.watch = storage.watchCheckpoints(versionId, c -> {

@@ -37,7 +37,9 @@ public final class ChecksumCache {
     this.storage = storage;
     this.versionId = versionId;
     this.keepPerBucket = keepPerBucket;
-    this.cache = Caffeine.newBuilder().maximumSize(maxBuckets).expireAfterAccess(Duration.ofHours(1)).build();
+    // Upkeep on the calling thread (Caffeine's default is the common fork-join pool, which the engine does not own).
+    this.cache = Caffeine.newBuilder().executor(Runnable::run).maximumSize(maxBuckets)
+        .expireAfterAccess(Duration.ofHours(1)).build();
   }
 
   /** Checksums of the buckets at {@code checkpoint}, in the order asked. */
