@@ -30,6 +30,15 @@ public interface BucketStorage extends AutoCloseable {
   /** Makes a version active and retires the previously active one, atomically. */
   void activate(long versionId);
 
+  /**
+   * Whether writers of this storage can {@linkplain BucketStorageWriter#adoptBuckets adopt} another version's
+   * buckets, which lets clients keep the buckets a rules deployment did not change. Default {@code false}: every
+   * deployment then gives clients new buckets.
+   */
+  default boolean supportsBucketAdoption() {
+    return false;
+  }
+
   /** Drops a retired or processing version and all its data. */
   void drop(long versionId);
 

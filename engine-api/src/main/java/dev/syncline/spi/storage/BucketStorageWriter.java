@@ -38,6 +38,24 @@ public interface BucketStorageWriter extends AutoCloseable {
   /** Records resumable progress of a table's initial snapshot (an opaque cursor, e.g. the last primary key). */
   void setSnapshotProgress(TableRef table, String cursor);
 
+  /**
+   * Makes the buckets {@code buckets} selects continue the logs of version {@code fromVersion} (as of its latest
+   * checkpoint), so that clients holding them keep them when this version replaces that one: each selected bucket's
+   * log becomes the other version's log, op ids and checksums unchanged, followed by PUT and REMOVE ops (with new
+   * op ids above both versions' ids) that take its contents to what this version holds. Both versions must name the
+   * bucket alike. Atomic; commits a checkpoint of this version at its latest position that covers the new ops and
+   * returns it (empty when this version has no checkpoint yet: then nothing is changed). Called between batches,
+   * on the thread that commits.
+   *
+   * @throws dev.syncline.api.SynclineException with {@code UNSUPPORTED_FEATURE} unless
+   *     {@link BucketStorage#supportsBucketAdoption()}
+   */
+  default java.util.Optional<Checkpoint> adoptBuckets(long fromVersion,
+      java.util.function.Predicate<String> buckets) {
+    throw new dev.syncline.api.SynclineException(dev.syncline.api.ErrorCode.UNSUPPORTED_FEATURE,
+        "this bucket storage cannot adopt another version's buckets");
+  }
+
   /** Releases the replication lock; idempotent. */
   @Override
   void close();

@@ -7,6 +7,7 @@ import dev.syncline.api.SqliteValue;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.ParameterLookup;
+import dev.syncline.core.internal.storage.BucketAdoption;
 import dev.syncline.core.internal.storage.Compactor;
 import dev.syncline.core.internal.storage.OpChecksums;
 import dev.syncline.spi.storage.BucketStorage;
@@ -85,6 +86,12 @@ public final class InMemoryBucketStorage implements BucketStorage {
       }
       return v;
     }
+  }
+
+  /** Yes: writers can adopt another version's buckets. */
+  @Override
+  public boolean supportsBucketAdoption() {
+    return true;
   }
 
   @Override
@@ -192,6 +199,53 @@ public final class InMemoryBucketStorage implements BucketStorage {
         v.lock.readLock().unlock();
       }
       matching.forEach(consumer);
+    }
+
+    @Override
+    public Optional<Checkpoint> adoptBuckets(long fromVersion, java.util.function.Predicate<String> buckets) {
+      checkOpen();
+      Version from = version(fromVersion);
+      Map<String, List<OpRecord>> adopted = new HashMap<>();
+      long fromOp;
+      from.lock.readLock().lock();
+      try {
+        if (from.checkpoint == null) {
+          return Optional.empty();
+        }
+        fromOp = from.checkpoint.opId().value();
+        from.buckets.forEach((bucket, log) -> {
+          if (buckets.test(bucket)) {
+            adopted.put(bucket, List.copyOf(log.headMap(fromOp, true).values()));
+          }
+        });
+      } finally {
+        from.lock.readLock().unlock();
+      }
+      v.lock.writeLock().lock();
+      try {
+        if (v.checkpoint == null) {
+          return Optional.empty();
+        }
+        long[] next = {Math.max(v.lastOpId, fromOp)};
+        java.util.Set<String> names = new java.util.TreeSet<>(adopted.keySet());
+        v.buckets.keySet().stream().filter(buckets).forEach(names::add);
+        for (String bucket : names) {
+          TreeMap<Long, OpRecord> mine = v.buckets.getOrDefault(bucket, new TreeMap<>());
+          TreeMap<Long, OpRecord> log = new TreeMap<>();
+          for (OpRecord op : BucketAdoption.merge(adopted.getOrDefault(bucket, List.of()),
+              List.copyOf(mine.values()), () -> ++next[0])) {
+            log.put(op.opId().value(), op);
+          }
+          v.buckets.put(bucket, log);
+        }
+        v.lastOpId = next[0];
+        v.checkpoint = new Checkpoint(new OpId(Math.max(next[0], v.checkpoint.opId().value())),
+            v.checkpoint.position());
+      } finally {
+        v.lock.writeLock().unlock();
+      }
+      watchers.check(v.id);
+      return Optional.ofNullable(v.checkpoint);
     }
 
     @Override

@@ -11,6 +11,7 @@ import dev.syncline.api.SqliteValue;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.ParameterLookup;
+import dev.syncline.core.internal.storage.BucketAdoption;
 import dev.syncline.core.internal.storage.Compactor;
 import dev.syncline.core.internal.storage.OpChecksums;
 import dev.syncline.core.internal.storage.StorageCodec;
@@ -317,6 +318,12 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   // ---- rules versions ----
 
+  /** Yes: writers can adopt another version's buckets. */
+  @Override
+  public boolean supportsBucketAdoption() {
+    return true;
+  }
+
   @Override
   public RulesVersion addRulesVersion(String content) {
     return transaction(dsl -> {
@@ -505,6 +512,49 @@ public final class JdbcBucketStorage implements BucketStorage {
           .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table))))
           .fetch(r -> currentRow(new SourceKey(table, r.get(SOURCE_KEY)), r)));
       rows.forEach(consumer);
+    }
+
+    @Override
+    public Optional<Checkpoint> adoptBuckets(long fromVersion, java.util.function.Predicate<String> buckets) {
+      checkOpen();
+      Optional<Checkpoint> from = latestCheckpoint(fromVersion);
+      if (from.isEmpty()) {
+        return Optional.empty();
+      }
+      long fromOp = from.get().opId().value();
+      long[] next = {Math.max(lastOp, fromOp)};
+      Optional<Checkpoint> result = transaction(dsl -> {
+        Record own = dsl.select(CHECKPOINT_OP, CHECKPOINT_POS).from(rules).where(ID.eq(versionId)).fetchOne();
+        if (own == null || own.get(CHECKPOINT_POS) == null) {
+          return Optional.<Checkpoint>empty();
+        }
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        dsl.selectDistinct(BUCKET).from(bucketData).where(VERSION.eq(fromVersion).and(OP_ID.le(fromOp)))
+            .fetch(BUCKET).stream().filter(buckets).forEach(names::add);
+        dsl.selectDistinct(BUCKET).from(bucketData).where(VERSION.eq(versionId))
+            .fetch(BUCKET).stream().filter(buckets).forEach(names::add);
+        for (String bucket : names) {
+          List<OpRecord> adopted = opRecords(dsl, fromVersion, bucket, Long.MIN_VALUE, fromOp, Integer.MAX_VALUE,
+              false);
+          List<OpRecord> mine = opRecords(dsl, versionId, bucket, Long.MIN_VALUE, Long.MAX_VALUE,
+              Integer.MAX_VALUE, true);
+          List<OpRecord> merged = BucketAdoption.merge(adopted, mine, () -> ++next[0]);
+          dsl.deleteFrom(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))).execute();
+          insertRecords(dsl, versionId, bucket, merged);
+        }
+        long opId = Math.max(next[0], own.get(CHECKPOINT_OP));
+        dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).where(ID.eq(versionId)).execute();
+        if (dialect.family() == SQLDialect.POSTGRES) {
+          dsl.select(DSL.field("pg_notify({0}, {1})", Object.class, DSL.val(channel()),
+              DSL.val(Long.toString(versionId)))).fetch();
+        }
+        return Optional.of(new Checkpoint(new OpId(opId), own.get(CHECKPOINT_POS)));
+      });
+      if (result.isPresent()) {
+        lastOp = next[0];
+        watchers.check(versionId);
+      }
+      return result;
     }
 
     @Override
@@ -839,13 +889,31 @@ public final class JdbcBucketStorage implements BucketStorage {
     if (limit <= 0) {
       throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "limit must be positive, got " + limit);
     }
-    return read(dsl -> dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP)
-        .from(bucketData)
-        .where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.gt(after.value())).and(OP_ID.le(upTo.value())))
-        .orderBy(OP_ID).limit(limit)
-        .fetch(r -> new OpRecord(new OpId(r.get(OP_ID)), bucket, OpType.valueOf(r.get(OP)), r.get(OBJECT_TYPE),
-            r.get(OBJECT_ID), r.get(SUBKEY), r.get(DATA), r.get(CHECKSUM),
-            r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP)))));
+    return read(dsl -> opRecords(dsl, versionId, bucket, after.value(), upTo.value(), limit, false));
+  }
+
+  /** A bucket's ops with {@code after < op_id <= upTo}, ascending; locked for update when asked. */
+  private List<OpRecord> opRecords(DSLContext dsl, long versionId, String bucket, long after, long upTo, int limit,
+      boolean forUpdate) {
+    var query = dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP).from(bucketData)
+        .where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.gt(after)).and(OP_ID.le(upTo)))
+        .orderBy(OP_ID).limit(limit);
+    return (forUpdate ? query.forUpdate() : query).fetch(r -> new OpRecord(new OpId(r.get(OP_ID)), bucket,
+        OpType.valueOf(r.get(OP)), r.get(OBJECT_TYPE), r.get(OBJECT_ID), r.get(SUBKEY), r.get(DATA),
+        r.get(CHECKSUM), r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP))));
+  }
+
+  /** Writes ops as they are (op ids included) into a version's log. */
+  private void insertRecords(DSLContext dsl, long versionId, String bucket, List<OpRecord> ops) {
+    for (int i = 0; i < ops.size(); i += INSERT_CHUNK) {
+      InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, OP_COLUMNS);
+      for (OpRecord op : ops.subList(i, Math.min(ops.size(), i + INSERT_CHUNK))) {
+        insert = insert.values(versionId, bucket, op.opId().value(), op.op().name(), op.objectType(),
+            op.objectId(), op.subkey(), op.data(), op.checksum(),
+            op.targetOp() == null ? null : op.targetOp().value());
+      }
+      insert.execute();
+    }
   }
 
   @Override
@@ -973,27 +1041,14 @@ public final class JdbcBucketStorage implements BucketStorage {
         .fetch(BUCKET));
     for (String bucket : names) {
       transaction(dsl -> {
-        List<OpRecord> ops = dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP)
-            .from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.le(upTo.value())))
-            .orderBy(OP_ID).forUpdate()
-            .fetch(r -> new OpRecord(new OpId(r.get(OP_ID)), bucket, OpType.valueOf(r.get(OP)), r.get(OBJECT_TYPE),
-                r.get(OBJECT_ID), r.get(SUBKEY), r.get(DATA), r.get(CHECKSUM),
-                r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP))));
+        List<OpRecord> ops = opRecords(dsl, versionId, bucket, Long.MIN_VALUE, upTo.value(), Integer.MAX_VALUE, true);
         List<OpRecord> compacted = Compactor.compact(ops, upTo);
         if (compacted.equals(ops)) {
           return null;
         }
         dsl.deleteFrom(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
             .and(OP_ID.le(upTo.value()))).execute();
-        for (int i = 0; i < compacted.size(); i += INSERT_CHUNK) {
-          InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, OP_COLUMNS);
-          for (OpRecord op : compacted.subList(i, Math.min(compacted.size(), i + INSERT_CHUNK))) {
-            insert = insert.values(versionId, bucket, op.opId().value(), op.op().name(), op.objectType(),
-                op.objectId(), op.subkey(), op.data(), op.checksum(),
-                op.targetOp() == null ? null : op.targetOp().value());
-          }
-          insert.execute();
-        }
+        insertRecords(dsl, versionId, bucket, compacted);
         return null;
       });
     }

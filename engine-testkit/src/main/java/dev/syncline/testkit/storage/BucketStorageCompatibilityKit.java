@@ -237,6 +237,94 @@ public abstract class BucketStorageCompatibilityKit {
   }
 
   @Test
+  void adopted_buckets_continue_the_other_versions_log_for_clients_holding_it() {
+    long other = storage.addRulesVersion("bucket_definitions: {} # other").id();
+    if (!storage.supportsBucketAdoption()) {
+      try (BucketStorageWriter w = storage.openWriter(other)) {
+        assertThatThrownBy(() -> w.adoptBuckets(version, b -> true)).isInstanceOfSatisfying(SynclineException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED_FEATURE));
+      }
+      return;
+    }
+    // The old version: a random history in x[1], x[2] and y[].
+    SplittableRandom random = new SplittableRandom(5);
+    List<Checkpoint> old = new ArrayList<>();
+    try (BucketStorageWriter w = storage.openWriter(version)) {
+      for (int i = 1; i <= 40; i++) {
+        String bucket = List.of("x[1]", "x[2]", "y[]").get(random.nextInt(3));
+        String row = "t" + random.nextInt(5);
+        NewOp op = random.nextInt(4) == 0 ? remove(bucket, row) : put(bucket, row, "{\"v\":" + random.nextInt(3) + "}");
+        old.add(commit(w, ops(pos(i), op)));
+      }
+    }
+    Checkpoint oldLast = old.get(old.size() - 1);
+    // Clients of the old version: one holds x[1] up to the middle, one all of it.
+    Client partial = new Client();
+    storage.ops(version, "x[1]", OpId.ZERO, old.get(19).opId(), Integer.MAX_VALUE).forEach(partial::apply);
+    Client full = new Client();
+    storage.ops(version, "x[1]", OpId.ZERO, oldLast.opId(), Integer.MAX_VALUE).forEach(full::apply);
+    List<OpRecord> oldX1 = storage.ops(version, "x[1]", OpId.ZERO, oldLast.opId(), Integer.MAX_VALUE);
+
+    // The new version: its own contents for x[1] (partly equal), x[3], y[]; nothing for x[2].
+    Checkpoint adopted;
+    Map<String, Client> expected = new HashMap<>();
+    try (BucketStorageWriter w = storage.openWriter(other)) {
+      Client x1 = new Client();
+      storage.ops(version, "x[1]", OpId.ZERO, oldLast.opId(), Integer.MAX_VALUE).forEach(x1::apply);
+      List<NewOp> mine = new ArrayList<>();
+      for (int r = 0; r < 5; r++) {
+        String row = "t" + r;
+        String same = x1.rows.get("todos/" + row + "/sub-" + row);
+        if (r == 0 && same != null) {
+          mine.add(put("x[1]", row, same)); // unchanged row: no new op for it
+        } else if (r % 2 == 1) {
+          mine.add(put("x[1]", row, "{\"new\":" + r + "}"));
+        }
+      }
+      mine.add(put("x[3]", "t9", "{\"v\":9}"));
+      mine.add(put("y[]", "t8", "{\"v\":8}"));
+      commit(w, new WriteBatch(mine, List.of(), List.of(), List.of(), pos(100)));
+      Checkpoint before = storage.latestCheckpoint(other).orElseThrow();
+      for (String b : List.of("x[1]", "x[2]", "x[3]", "y[]")) {
+        Client c = new Client();
+        storage.ops(other, b, OpId.ZERO, before.opId(), Integer.MAX_VALUE).forEach(c::apply);
+        expected.put(b, c);
+      }
+      List<OpRecord> yBefore = storage.ops(other, "y[]", OpId.ZERO, before.opId(), Integer.MAX_VALUE);
+
+      adopted = w.adoptBuckets(version, b -> b.startsWith("x[")).orElseThrow();
+      assertThat(adopted.position()).isEqualTo(pos(100));
+      assertThat(storage.latestCheckpoint(other)).contains(adopted);
+      assertThat(storage.ops(other, "y[]", OpId.ZERO, adopted.opId(), Integer.MAX_VALUE))
+          .as("buckets not selected are untouched").isEqualTo(yBefore);
+      // Later commits get op ids above both versions'.
+      Checkpoint after = commit(w, ops(pos(101), put("x[3]", "t7", "{}")));
+      assertThat(after.opId().value()).isGreaterThan(Math.max(adopted.opId().value(), oldLast.opId().value()));
+      expected.get("x[3]").apply(storage.ops(other, "x[3]", adopted.opId(), after.opId(), 10).get(0));
+      adopted = after;
+    }
+    // x[1] starts with the old log, op for op, and both old clients continue from where they are.
+    List<OpRecord> newX1 = storage.ops(other, "x[1]", OpId.ZERO, adopted.opId(), Integer.MAX_VALUE);
+    assertThat(newX1.subList(0, oldX1.size())).isEqualTo(oldX1);
+    long announced = storage.checksums(other, List.of("x[1]"), null, adopted.opId()).get("x[1]").checksum();
+    for (Client c : List.of(partial, full)) {
+      OpId from = c == full ? oldLast.opId() : old.get(19).opId();
+      storage.ops(other, "x[1]", from, adopted.opId(), Integer.MAX_VALUE).stream()
+          .filter(op -> op.opId().compareTo(from) > 0).forEach(c::apply);
+      assertThat(c.checksum()).isEqualTo(announced);
+      assertThat(c.rows).isEqualTo(expected.get("x[1]").rows);
+    }
+    // A new client of the new version gets the same contents; x[2] (not in the new version) ends empty.
+    for (String b : List.of("x[1]", "x[2]", "x[3]")) {
+      Client fresh = new Client();
+      storage.ops(other, b, OpId.ZERO, adopted.opId(), Integer.MAX_VALUE).forEach(fresh::apply);
+      assertThat(fresh.checksum()).as(b).isEqualTo(storage.checksums(other, List.of(b), null, adopted.opId())
+          .getOrDefault(b, new BucketStorage.PartialChecksum(0, 0, false)).checksum());
+      assertThat(fresh.rows).as(b).isEqualTo(expected.get(b).rows);
+    }
+  }
+
+  @Test
   void parameter_lookups_are_answered_as_of_a_checkpoint() {
     ParameterLookup key = new ParameterLookup("lists#1", List.of(SqliteValue.of("u1")));
     SourceKey l1 = new SourceKey(TableRef.of("public", "lists"), "[\"l1\"]");
