@@ -243,6 +243,58 @@ class SyncEngineTest {
   }
 
   @Test
+  void bucketsOfDefinitionsADeploymentLeavesUnchangedStayWithTheirClients() throws Exception {
+    JdbcBucketStorage storage = storage();
+    Syncline engine = engine(storage, RULES, "a").build();
+    closeables.add(engine);
+    engine.start();
+    URI base = serve(engine);
+    ProtocolClient client = ProtocolClient.connect(base, token("alice"));
+    closeables.add(client);
+    client.awaitCheckpoints(1, WAIT);
+    long v1 = engine.health().activeVersion();
+    String owned = v1 + "#owned[\"" + LIST + "\"]";
+    sql("UPDATE todos SET description = 'changed before the deployment'");
+    await(() -> client.table("todos").values().iterator().next().contains("changed before"), "the update arrives");
+
+    // New rules: the same `owned` definition, and a new one.
+    String more = RULES + """
+          everyone:
+            data:
+              - SELECT id, name FROM lists
+        """;
+    RulesDeployment d = engine.deployRules(SyncRulesSource.ofYaml(more, "rules.yaml"));
+    sql("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000002', 'while filling', '" + LIST + "')");
+    await(() -> engine.health().activeVersion() == d.version(), "the new rules are active");
+    client.awaitEnd(WAIT);
+    ProtocolClient again = ProtocolClient.reconnect(base, token("alice"), client);
+    closeables.add(again);
+    String everyone = d.version() + "#everyone[]";
+    await(() -> again.table("todos").size() == 2 && again.lines().stream().anyMatch(l -> l.contains(everyone)),
+        "the new definition's bucket and the new row arrive");
+    await(() -> again.lines().stream().anyMatch(l -> l.startsWith("{\"checkpoint_complete\"")),
+        "a checkpoint of the new version completes (the client verified every checksum)");
+    // The kept bucket goes on with the new version's changes.
+    sql("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000003', 'after the switch', '" + LIST + "')");
+    await(() -> again.table("todos").size() == 3, "a change after the switch arrives in the kept bucket");
+    // The unchanged definition kept its bucket id; only what changed was sent for it, not the whole bucket again.
+    String ownedInJson = owned.replace("\"", "\\\"");
+    assertThat(again.lines()).anySatisfy(l -> assertThat(l).startsWith("{\"checkpoint\"").contains(ownedInJson));
+    long resent = again.lines().stream().filter(l -> l.startsWith("{\"data\":{\"bucket\":\"" + ownedInJson + "\""))
+        .flatMap(l -> java.util.Arrays.stream(l.split("\"op\":\"PUT\"")).skip(1))
+        .filter(op -> op.contains("\"object_type\":\"lists\"") || op.contains("changed before")).count();
+    assertThat(resent).as("rows of the kept bucket sent again: %s", again.lines()).isZero();
+    assertThat(again.table("todos").values()).anySatisfy(t -> assertThat(t).contains("while filling"))
+        .anySatisfy(t -> assertThat(t).contains("after the switch"));
+    // A client that never had the bucket gets it whole.
+    ProtocolClient fresh = ProtocolClient.connect(base, token("alice"));
+    closeables.add(fresh);
+    fresh.awaitCheckpoints(1, WAIT);
+    assertThat(fresh.table("todos")).isEqualTo(again.table("todos"));
+    assertThat(fresh.table("lists")).isEqualTo(again.table("lists"));
+  }
+
+  @Test
   void lifeCycleAndErrorsBeforeStartAndAfterClose() throws Exception {
     Syncline engine = engine(storage(), RULES, "a").build();
     closeables.add(engine);

@@ -60,9 +60,13 @@ import org.jspecify.annotations.Nullable;
  * active version: equal, it keeps serving; different, they become a new version that is replicated from a fresh
  * snapshot while the active one serves, and replace it once they caught up (the first checkpoint of the new version
  * exists: its snapshot is complete and its stream passed the snapshot's position). {@link #deployRules} does the
- * same at runtime. Bucket ids carry the version ({@code <version>#name[...]}, PowerSync protocol §5.1), so clients
- * download the new version's buckets afresh instead of failing checksums. Retired versions are dropped with their
- * data and replication slot.
+ * same at runtime. Bucket ids carry the version ({@code <version>#name[...]}, PowerSync protocol §5.1). A bucket
+ * definition the deployment left unchanged (and with it everything else that affects evaluation) keeps its ids: when
+ * the new version becomes active, its buckets adopt the old version's logs plus the ops that bring them to the new
+ * version's contents ({@code BucketStorageWriter.adoptBuckets}), so clients keep those buckets and receive only what
+ * changed; the buckets of changed or new definitions are downloaded afresh. (A client that received changes of the
+ * old version after the adoption fails the checksum of that bucket once and downloads it again.) Retired versions are
+ * dropped with their data and replication slot.
  *
  * <h2>Several instances</h2>
  * Instances sharing one storage each run a replicator per live version; the storage's replication lock lets one
@@ -94,6 +98,7 @@ public final class Syncline implements SyncEngine {
   private final String defaultSchema;
   private final @Nullable ScheduledExecutorService givenScheduler;
   private final int streamThreads;
+  private final boolean keepUnchangedBuckets;
 
   private final Object lock = new Object();
   private volatile EngineHealth.State state = EngineHealth.State.NEW;
@@ -153,6 +158,7 @@ public final class Syncline implements SyncEngine {
     this.defaultSchema = b.defaultSchema;
     this.givenScheduler = b.scheduler;
     this.streamThreads = b.streamThreads;
+    this.keepUnchangedBuckets = b.keepUnchangedBuckets;
   }
 
   /** Starts configuring an engine. */
@@ -177,6 +183,7 @@ public final class Syncline implements SyncEngine {
     private String defaultSchema = "public";
     private @Nullable ScheduledExecutorService scheduler;
     private int streamThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    private boolean keepUnchangedBuckets = true;
 
     private Builder() {}
 
@@ -288,6 +295,16 @@ public final class Syncline implements SyncEngine {
       return this;
     }
 
+    /**
+     * Whether bucket definitions a rules deployment leaves unchanged keep their bucket ids and logs, so that clients
+     * keep those buckets instead of downloading them again (needs {@link BucketStorage#supportsBucketAdoption()}).
+     * Default {@code true}; {@code false} gives every deployment new buckets.
+     */
+    public Builder keepUnchangedBuckets(boolean keep) {
+      this.keepUnchangedBuckets = keep;
+      return this;
+    }
+
     /** The engine, not yet started. */
     public Syncline build() {
       return new Syncline(this);
@@ -341,12 +358,13 @@ public final class Syncline implements SyncEngine {
     Optional<RulesVersion> active = versions.stream().filter(v -> v.state() == RulesVersion.State.ACTIVE).findFirst();
     List<RulesVersion> processing = versions.stream().filter(v -> v.state() == RulesVersion.State.PROCESSING)
         .toList();
-    if (active.isPresent() && active.get().content().equals(yaml)) {
+    if (active.isPresent() && StoredRules.sameRules(active.get().content(), yaml)) {
       // Deploying what serves cancels a deployment in progress.
       processing.forEach(v -> dropVersion(v.id()));
       return new RulesDeployment(active.get().id(), true);
     }
-    Optional<RulesVersion> same = processing.stream().filter(v -> v.content().equals(yaml)).findFirst();
+    Optional<RulesVersion> same = processing.stream().filter(v -> StoredRules.sameRules(v.content(), yaml))
+        .findFirst();
     for (RulesVersion v : processing) {
       if (same.isEmpty() || v.id() != same.get().id()) {
         dropVersion(v.id()); // superseded by this deployment
@@ -356,7 +374,15 @@ public final class Syncline implements SyncEngine {
     if (same.isPresent()) {
       target = same.get();
     } else {
-      target = storage.addRulesVersion(yaml);
+      // Definitions the new rules leave as they are keep their bucket ids, so clients keep those buckets.
+      Map<String, Integer> kept = new java.util.TreeMap<>();
+      if (active.isPresent() && keepUnchangedBuckets && storage.supportsBucketAdoption()) {
+        Map<String, Integer> activeKept = StoredRules.keptVersions(active.get().content());
+        for (String definition : StoredRules.unchangedDefinitions(StoredRules.yaml(active.get().content()), yaml)) {
+          kept.put(definition, activeKept.getOrDefault(definition, (int) active.get().id()));
+        }
+      }
+      target = storage.addRulesVersion(StoredRules.encode(yaml, kept));
       emit(new EngineEvent.RulesDeployed(target.id()));
     }
     if (active.isEmpty()) {
@@ -412,6 +438,13 @@ public final class Syncline implements SyncEngine {
       VersionRun run = runs.get(pending.id());
       if (run != null && run.state() == ReplicationState.STREAMING
           && storage.latestCheckpoint(pending.id()).isPresent()) {
+        Map<String, Integer> kept = StoredRules.keptVersions(pending.content());
+        if (!kept.isEmpty() && active != null) {
+          // The buckets of unchanged definitions continue the active version's logs: clients keep them.
+          List<String> prefixes = kept.entrySet().stream().map(e -> e.getValue() + "#" + e.getKey() + "[").toList();
+          long from = active.id();
+          run.replicator.adoptBuckets(from, b -> prefixes.stream().anyMatch(b::startsWith), Duration.ofMinutes(10));
+        }
         storage.activate(pending.id());
         LOG.log(System.Logger.Level.INFO, "rules version " + pending.id() + " caught up and is now active");
         active = pending;
@@ -471,7 +504,8 @@ public final class Syncline implements SyncEngine {
       return existing;
     }
     SyncRules rules = SyncRulesCompiler.builder().defaultSchema(defaultSchema).bucketVersion((int) version.id())
-        .build().compileRules(SyncRulesSource.ofYaml(version.content(), rulesName));
+        .bucketVersions(StoredRules.keptVersions(version.content())).build()
+        .compileRules(SyncRulesSource.ofYaml(StoredRules.yaml(version.content()), rulesName));
     VersionRun[] self = new VersionRun[1];
     Replicator replicator = Replicator.builder().rules(rules).storage(storage, version.id()).source(sources.get())
         .identity(identity)

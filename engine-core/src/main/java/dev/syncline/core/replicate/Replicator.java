@@ -53,6 +53,8 @@ public final class Replicator implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean closed;
   private volatile Status status = new Status(ReplicationState.STARTING, null, null);
+  /** The sink of the running replication, while this replicator holds the lock. */
+  private volatile @Nullable Sink current;
 
   /**
    * A snapshot of the replicator's state.
@@ -194,7 +196,10 @@ public final class Replicator implements AutoCloseable {
           var done = new HashSet<TableRef>(snapshot.done());
           status = new Status(resumeFrom == null ? ReplicationState.SNAPSHOT : ReplicationState.STREAMING, null, latest.orElse(null));
           try (Sink sink = new Sink(writer)) {
+            current = sink;
             source.run(new SourceStart(versionId, rules.sourceTables(), resumeFrom, done, snapshot.progress()), sink);
+          } finally {
+            current = null;
           }
           if (!closed) {
             // The source returned without being asked to (e.g. it was closed by someone else): do not spin.
@@ -235,6 +240,39 @@ public final class Replicator implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closed = true;
+    }
+  }
+
+  /**
+   * Runs {@link BucketStorageWriter#adoptBuckets} with this replicator's writer, on its commit thread between two
+   * batches, and waits for it. Callable from any thread while this replicator holds the lock.
+   *
+   * @throws SynclineException {@code REPLICATION_LOCKED} when this replicator does not replicate now (standing by,
+   *     retrying, stopped), or the storage's error
+   */
+  public Optional<Checkpoint> adoptBuckets(long fromVersion, java.util.function.Predicate<String> buckets,
+      Duration timeout) {
+    Sink sink = current;
+    if (sink == null) {
+      throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId
+          + " is not being replicated by this instance");
+    }
+    try {
+      return sink.committer.submit(() -> sink.writer.adoptBuckets(fromVersion, buckets))
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "replication of version " + versionId
+          + " stopped");
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof SynclineException se) {
+        throw se;
+      }
+      throw new SynclineException(ErrorCode.STORAGE_FAILED, "adopting buckets failed: " + e.getCause(), e);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new SynclineException(ErrorCode.STORAGE_FAILED, "adopting buckets took longer than " + timeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SynclineException(ErrorCode.STORAGE_FAILED, "interrupted while adopting buckets");
     }
   }
 

@@ -29,18 +29,20 @@ public final class SyncRulesCompiler {
   private final String defaultSchema;
   private final @Nullable Map<String, List<String>> schema;
   private final @Nullable Integer bucketVersion;
+  private final Map<String, Integer> bucketVersions;
   private final boolean dangerousQueriesAreWarnings;
 
   private SyncRulesCompiler(Builder b) {
     this.defaultSchema = b.defaultSchema;
     this.schema = b.schema;
     this.bucketVersion = b.bucketVersion;
+    this.bucketVersions = Map.copyOf(b.bucketVersions);
     this.dangerousQueriesAreWarnings = b.dangerousQueriesAreWarnings;
   }
 
   private SyncConfigReader reader(SyncRulesSource source) {
     return new SyncConfigReader(source.yaml(), defaultSchema, schema, bucketVersion)
-        .dangerousQueriesAreWarnings(dangerousQueriesAreWarnings);
+        .dangerousQueriesAreWarnings(dangerousQueriesAreWarnings).bucketVersions(bucketVersions);
   }
 
   /** Compiles with the defaults (schema {@code public}, no source schema, unversioned bucket ids). */
@@ -80,6 +82,7 @@ public final class SyncRulesCompiler {
     private String defaultSchema = "public";
     private @Nullable Map<String, List<String>> schema;
     private @Nullable Integer bucketVersion;
+    private Map<String, Integer> bucketVersions = Map.of();
     private boolean dangerousQueriesAreWarnings;
 
     private Builder() {}
@@ -118,6 +121,20 @@ public final class SyncRulesCompiler {
         throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "bucket version must be positive, got " + version);
       }
       this.bucketVersion = version;
+      return this;
+    }
+
+    /**
+     * Prefixes the bucket ids of the named bucket definitions with another version than {@link #bucketVersion}:
+     * a definition a rules deployment did not change keeps the ids it had, so clients keep its buckets.
+     */
+    public Builder bucketVersions(Map<String, Integer> versions) {
+      versions.forEach((name, v) -> {
+        if (v == null || v < 1) {
+          throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "bucket version of " + name + " must be positive");
+        }
+      });
+      this.bucketVersions = Map.copyOf(versions);
       return this;
     }
 

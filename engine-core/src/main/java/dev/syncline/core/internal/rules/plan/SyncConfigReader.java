@@ -39,6 +39,7 @@ public final class SyncConfigReader {
   private final @Nullable Map<String, List<String>> schema;
   private final @Nullable Integer bucketVersion;
   private boolean dangerousQueriesAreWarnings;
+  private Map<String, Integer> bucketVersions = Map.of();
   private final List<Problem> problems = new ArrayList<>();
   private final List<BucketDefinition> definitions = new ArrayList<>();
   private final List<DefinitionInfo> definitionInfos = new ArrayList<>();
@@ -67,6 +68,12 @@ public final class SyncConfigReader {
   /** Reports queries that depend only on client parameters as warnings (PowerSync's behaviour) instead of errors. */
   public SyncConfigReader dangerousQueriesAreWarnings(boolean warn) {
     this.dangerousQueriesAreWarnings = warn;
+    return this;
+  }
+
+  /** Per bucket definition, the version to prefix its bucket ids with instead of the config's own. */
+  public SyncConfigReader bucketVersions(Map<String, Integer> versions) {
+    this.bucketVersions = Map.copyOf(versions);
     return this;
   }
 
@@ -256,7 +263,8 @@ public final class SyncConfigReader {
       }
       QueryContext ctx = new QueryContext(defaultSchema, schema, compatibility, functions, acceptDangerous, priority,
           dangerousQueriesAreWarnings);
-      String prefix = bucketVersion != null ? bucketVersion + "#" + name : name;
+      Integer version = bucketVersions.getOrDefault(name, bucketVersion);
+      String prefix = version != null ? version + "#" + name : name;
 
       List<ParameterQuery> parameterQueries = new ArrayList<>();
       List<String> bucketParameters = null;
