@@ -227,7 +227,9 @@ public final class TodoServer implements AutoCloseable {
     switch (entry.table()) {
       case "lists" -> {
         if (current == null) {
-          return entry.op() == CrudEntry.Op.DELETE || me.equals(entry.data().get("owner_id"));
+          // Creating: only in one's own name. Changing or deleting a list that is gone: nothing to protect (the
+          // conflict policy skips it), and denying would make the client discard the rest of its transaction.
+          return entry.op() != CrudEntry.Op.PUT || me.equals(entry.data().get("owner_id"));
         }
         return me.equals(current.get("owner_id"))
             && (!entry.data().containsKey("owner_id") || entry.data().get("owner_id") != null);
@@ -236,7 +238,7 @@ public final class TodoServer implements AutoCloseable {
         Object before = current == null ? null : current.get("list_id");
         Object after = entry.data().get("list_id");
         if (before == null && after == null) {
-          return entry.op() == CrudEntry.Op.DELETE; // deleting what does not exist changes nothing
+          return entry.op() != CrudEntry.Op.PUT; // a todo that is gone: nothing to protect, the policy skips it
         }
         return (before == null || canAccess(tx, before.toString(), me))
             && (after == null || canAccess(tx, after.toString(), me));

@@ -105,6 +105,38 @@ class TodoServerTest {
   }
 
   @Test
+  void concurrentOfflineEditsResolveLastWriteWinsAndEveryDeviceConverges() throws Exception {
+    String user = "u" + UUID.randomUUID();
+    String token = token(user, 3600);
+    String list = UUID.randomUUID().toString();
+    String todo = UUID.randomUUID().toString();
+    String gone = UUID.randomUUID().toString();
+    assertThat(post("/api/upload", token, upload("setup", 1, op("PUT", "lists", list, "{\"name\":\"L\","
+        + "\"owner_id\":\"" + user + "\"}"), op("PUT", "todos", todo, "{\"description\":\"original\","
+        + "\"list_id\":\"" + list + "\"}"), op("PUT", "todos", gone, "{\"description\":\"to delete\","
+        + "\"list_id\":\"" + list + "\"}"))).statusCode()).isEqualTo(200);
+    ProtocolClient phone = connect(token);
+    ProtocolClient laptop = connect(token);
+    await(() -> phone.table("todos").size() == 2 && laptop.table("todos").size() == 2, "both devices synced");
+    // Both edited the same todo while offline; the phone's upload arrives first, the laptop's last: it wins.
+    assertThat(post("/api/upload", token, upload("phone", 1, op("PATCH", "todos", todo,
+        "{\"description\":\"from the phone\",\"completed\":1}"))).statusCode()).isEqualTo(200);
+    // Meanwhile someone deletes the other todo; the laptop's edit of it is skipped, not a resurrection.
+    sql("DELETE FROM todos WHERE id = '" + gone + "'");
+    HttpResponse<String> laptopUpload = post("/api/upload", token, upload("laptop", 1, op("PATCH", "todos", todo,
+        "{\"description\":\"from the laptop\"}"), op("PATCH", "todos", gone, "{\"completed\":1}")));
+    assertThat(laptopUpload.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(laptopUpload.body()).get("skipped").asInt()).isEqualTo(1);
+    for (ProtocolClient device : List.of(phone, laptop)) {
+      await(() -> device.table("todos").size() == 1
+          && device.table("todos").get(todo).contains("\"description\":\"from the laptop\""), "converged");
+      // Last write wins per column: the phone's completed flag stays, the laptop's description wins.
+      assertThat(device.table("todos").get(todo)).contains("\"completed\":1");
+    }
+    assertThat(count("SELECT count(*) FROM todos WHERE id = '" + gone + "'")).isZero();
+  }
+
+  @Test
   void unauthorizedAndInvalidWritesAreRejectedSoTheClientDiscardsThem() throws Exception {
     String alice = "a" + UUID.randomUUID();
     String mallory = "m" + UUID.randomUUID();
