@@ -391,29 +391,25 @@ class SyncEngineTest {
   }
 
   private static Set<String> todoIds() {
-    Set<String> ids = new HashSet<>();
-    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT id FROM todos")) {
-      while (rs.next()) {
-        ids.add(rs.getString(1));
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-    return ids;
+    return strings("SELECT id FROM todos");
   }
 
   private static Set<String> slots() {
-    Set<String> names = new HashSet<>();
+    return strings("SELECT slot_name FROM pg_replication_slots");
+  }
+
+  /** The first column of a query's rows. */
+  private static Set<String> strings(String query) {
+    Set<String> values = new HashSet<>();
     try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT slot_name FROM pg_replication_slots")) {
+        ResultSet rs = s.executeQuery(query)) {
       while (rs.next()) {
-        names.add(rs.getString(1));
+        values.add(rs.getString(1));
       }
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
-    return names;
+    return values;
   }
 
   private static void sql(String... statements) {
