@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,7 +56,9 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>Only allowed tables and columns are written; an unknown table or column, a value the column's type does not
  *       accept, or a constraint violation rejects the batch ({@code UPLOAD_INVALID}, HTTP 422).
- *   <li>Each entry's row is read and locked ({@code SELECT ... FOR UPDATE}), then the {@link WriteAuthorizer}
+ *   <li>Each entry's row is read and locked ({@code SELECT ... FOR UPDATE}; the rows of a table the batch writes
+ *       several rows of with one query, in id order, so that concurrent uploads of the same rows do not deadlock),
+ *       then the {@link WriteAuthorizer}
  *       decides with the verified token ({@code UPLOAD_FORBIDDEN}, 403) and the {@link ConflictResolver} decides
  *       what to write ({@code UPLOAD_CONFLICT}, 409; default last-write-wins).
  *   <li>With a transaction id, the batch is applied exactly once per user and client: the last applied id is kept
@@ -385,6 +388,8 @@ public final class UploadHandler {
       }
       int applied = 0;
       int skipped = 0;
+      Map<String, Map<String, Map<String, @Nullable Object>>> prefetched = prefetch(dsl, batch, specs);
+      java.util.Set<String> written = new java.util.HashSet<>();
       for (int i = 0; i < batch.entries().size(); i++) {
         CrudEntry e = batch.entries().get(i);
         TableSpec spec = specs.get(i);
@@ -393,13 +398,20 @@ public final class UploadHandler {
         Field<Object> idField = DSL.field(DSL.name(spec.idColumn()));
         String idType = info.types().get(spec.idColumn());
         Field<Object> idValue = cast(e.id(), idType == null ? "text" : idType);
+        Map<String, Map<String, @Nullable Object>> rows = prefetched.get(key(spec));
+        String rowKey = key(spec) + "/" + e.id();
         Map<String, @Nullable Object> current;
-        try {
-          Record row = dsl.selectFrom(table).where(idField.eq(idValue)).forUpdate().fetchOne();
-          current = row == null ? null : row.intoMap();
-        } catch (DataAccessException ex) {
-          return rejectOrRetry(ex, i, e);
+        if (rows != null && !written.contains(rowKey)) {
+          current = rows.get(e.id()); // read and locked with the table's other rows
+        } else {
+          try {
+            Record row = dsl.selectFrom(table).where(idField.eq(idValue)).forUpdate().fetchOne();
+            current = row == null ? null : row.intoMap();
+          } catch (DataAccessException ex) {
+            return rejectOrRetry(ex, i, e);
+          }
         }
+        written.add(rowKey);
         boolean allowed;
         try {
           allowed = dsl.connectionResult(c -> authorizer.allows(user, e, current, c));
@@ -438,6 +450,56 @@ public final class UploadHandler {
       }
       return new UploadResult.Applied(applied, skipped, null);
     }
+  }
+
+  /**
+   * Reads and locks the current rows of every table the batch writes more than one row of, with one query per table
+   * (ordered by id, so concurrent uploads lock in the same order): table key to entry id to row, absent ids missing.
+   * A table whose read fails (e.g. an id its type refuses) is left out, under a savepoint, so that the row-by-row
+   * read names the entry.
+   */
+  private Map<String, Map<String, Map<String, @Nullable Object>>> prefetch(DSLContext dsl, UploadBatch batch,
+      List<TableSpec> specs) {
+    Map<TableSpec, java.util.LinkedHashSet<String>> ids = new LinkedHashMap<>();
+    for (int i = 0; i < batch.entries().size(); i++) {
+      ids.computeIfAbsent(specs.get(i), k -> new java.util.LinkedHashSet<>()).add(batch.entries().get(i).id());
+    }
+    Map<String, Map<String, Map<String, @Nullable Object>>> out = new HashMap<>();
+    ids.forEach((spec, keys) -> {
+      String idType = catalog.get(key(spec)).types().get(spec.idColumn());
+      if (keys.size() < 2 || idType == null) {
+        return;
+      }
+      String values = String.join(", ", java.util.Collections.nCopies(keys.size(), "(?)"));
+      String sql = "SELECT v.syncline_key, t.* FROM (VALUES " + values + ") AS v(syncline_key) JOIN "
+          + dsl.render(DSL.table(DSL.name(spec.schema(), spec.table()))) + " t ON t."
+          + dsl.render(DSL.name(spec.idColumn())) + " = CAST(v.syncline_key AS " + idType + ") ORDER BY t."
+          + dsl.render(DSL.name(spec.idColumn())) + " FOR UPDATE OF t";
+      Map<String, Map<String, @Nullable Object>> rows = dsl.connectionResult(c -> {
+        java.sql.Savepoint savepoint = c.setSavepoint();
+        try {
+          Map<String, Map<String, @Nullable Object>> found = new HashMap<>();
+          for (Record r : DSL.using(c, SQLDialect.POSTGRES).resultQuery(sql, keys.toArray()).fetch()) {
+            Map<String, @Nullable Object> row = new LinkedHashMap<>(r.intoMap());
+            found.put(String.valueOf(row.remove("syncline_key")), row);
+          }
+          c.releaseSavepoint(savepoint);
+          return found;
+        } catch (DataAccessException e) {
+          SQLException cause = e.getCause() instanceof SQLException x ? x : null;
+          String state = cause == null || cause.getSQLState() == null ? "" : cause.getSQLState();
+          if (!state.startsWith("22")) {
+            throw e; // not about the values: a failure to retry
+          }
+          c.rollback(savepoint);
+          return null;
+        }
+      });
+      if (rows != null) {
+        out.put(key(spec), rows);
+      }
+    });
+    return out;
   }
 
   private void write(DSLContext dsl, TableSpec spec, TableInfo info, Table<Record> table, Field<Object> idField,
