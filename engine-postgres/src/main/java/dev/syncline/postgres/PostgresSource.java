@@ -99,6 +99,10 @@ public final class PostgresSource implements SourceAdapter {
   private volatile @Nullable Connection replicationConnection;
   private final ReentrantLock headLock = new ReentrantLock();
   private @Nullable Connection headConnection;
+  /** Calls of {@link #writeCheckpointHead()} so far, and how many of them the last head read served. */
+  private final java.util.concurrent.atomic.AtomicLong headCalls = new java.util.concurrent.atomic.AtomicLong();
+  private long headServed;
+  private @Nullable Lsn lastHead;
 
   private PostgresSource(Builder b) {
     this.jdbcUrl = Objects.requireNonNull(b.jdbcUrl, "jdbcUrl");
@@ -1028,8 +1032,15 @@ public final class PostgresSource implements SourceAdapter {
 
   @Override
   public SourcePosition writeCheckpointHead() {
+    // Callers that arrive while a head is being read wait for the next read, which serves them all at once: it
+    // starts after each of their calls, so every change committed before a call is at or below the head it gets.
+    long ticket = headCalls.incrementAndGet();
     headLock.lock();
     try {
+      if (headServed >= ticket && lastHead != null) {
+        return lastHead;
+      }
+      long covering = headCalls.get();
       for (int attempt = 0; ; attempt++) {
         try {
           if (headConnection == null || headConnection.isClosed()) {
@@ -1046,6 +1057,8 @@ public final class PostgresSource implements SourceAdapter {
           try (Statement s = headConnection.createStatement()) {
             s.execute("SELECT pg_logical_emit_message(true, '" + MESSAGE_PREFIX + "', 'checkpoint')");
           }
+          lastHead = head;
+          headServed = covering;
           return head;
         } catch (SQLException e) {
           closeQuietly(headConnection);

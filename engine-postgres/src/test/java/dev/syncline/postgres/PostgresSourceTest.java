@@ -41,6 +41,42 @@ class PostgresSourceTest {
   }
 
   @Test
+  void concurrentWriteCheckpointHeadsCoverEveryChangeCommittedBeforeTheCall() throws Exception {
+    PostgresSource source = PostgresSource.builder().jdbcUrl(postgres.jdbcUrl()).user(postgres.user())
+        .password(postgres.password()).build();
+    try (source; Connection setup = postgres.dataSource().getConnection(); Statement s = setup.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS head_probe (n int)");
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(12);
+      try {
+        java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+        for (int t = 0; t < 12; t++) {
+          done.add(pool.submit(() -> {
+            try (Connection c = postgres.dataSource().getConnection(); Statement st = c.createStatement()) {
+              for (int i = 0; i < 25; i++) {
+                st.execute("INSERT INTO head_probe VALUES (" + i + ")");
+                Lsn committed;
+                try (var rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+                  rs.next();
+                  committed = Lsn.parse(rs.getString(1));
+                }
+                Lsn head = (Lsn) source.writeCheckpointHead();
+                assertThat(head.compareTo(committed)).as("head %s covers %s", head, committed)
+                    .isGreaterThanOrEqualTo(0);
+              }
+            }
+            return null;
+          }));
+        }
+        for (var f : done) {
+          f.get();
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void snapshotThenEveryChangeKind() {
     try (var h = new ReplicationHarness(postgres, RULES, "t_kinds")) {
       h.sql("CREATE TABLE items (id text PRIMARY KEY, n int, price numeric(10,2), at timestamptz, tags text[])",
