@@ -119,6 +119,11 @@ public final class SyncServlet extends HttpServlet {
 
     @Override
     public SyncEndpoints.StreamSink stream(String contentType, boolean gzip) throws IOException {
+      if (!request.isAsyncSupported()) {
+        // A deployment mistake, told to the developer instead of a bare 500.
+        throw new dev.syncline.api.SynclineException(dev.syncline.api.ErrorCode.INTERNAL,
+            "the sync servlet must be registered with asyncSupported=true (setAsyncSupported(true))");
+      }
       response.setStatus(200);
       response.setContentType(contentType);
       response.setHeader("X-Accel-Buffering", "no");

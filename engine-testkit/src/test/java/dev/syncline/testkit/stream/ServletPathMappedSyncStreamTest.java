@@ -14,6 +14,18 @@ import org.eclipse.jetty.server.ServerConnector;
  * {@code /write-checkpoint2.json}, {@code /probes/*}) next to the host's own servlets, as the README shows.
  */
 class ServletPathMappedSyncStreamTest extends SyncStreamEndToEndTest {
+  private boolean async = true;
+
+  @org.junit.jupiter.api.Test
+  void a_servlet_registered_without_async_support_says_so() throws Exception {
+    async = false;
+    try (AutoCloseable server = serve(service)) {
+      var r = http("POST", "/sync/stream", "Token " + token("alice", java.time.Duration.ofHours(1)), "{}");
+      org.assertj.core.api.Assertions.assertThat(r.statusCode()).isEqualTo(500);
+      org.assertj.core.api.Assertions.assertThat(r.body()).contains("asyncSupported=true");
+    }
+  }
+
   @Override
   String unknownRoute() {
     return "/sync/nope"; // other paths belong to the host
@@ -25,7 +37,7 @@ class ServletPathMappedSyncStreamTest extends SyncStreamEndToEndTest {
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
     ServletHolder holder = new ServletHolder(new SyncServlet(() -> service, "*"));
-    holder.setAsyncSupported(true);
+    holder.setAsyncSupported(async);
     context.addServlet(holder, "/sync/*");
     context.addServlet(holder, "/write-checkpoint2.json");
     context.addServlet(holder, "/probes/*");

@@ -53,6 +53,7 @@ abstract class SyncStreamEndToEndTest {
   static final Duration WAIT = Duration.ofSeconds(20);
 
   InMemoryBucketStorage storage;
+  SyncService service;
   long version;
   BucketStorageWriter writer;
   BatchBuilder batch;
@@ -70,7 +71,7 @@ abstract class SyncStreamEndToEndTest {
       throw new AssertionError(e.toString());
     });
     scheduler = Executors.newScheduledThreadPool(2);
-    SyncService service = SyncService.builder().rules(RULES).storage(storage, version).scheduler(scheduler)
+    service = SyncService.builder().rules(RULES).storage(storage, version).scheduler(scheduler)
         .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SECRET, null).build()).build();
     server = serve(service);
   }
