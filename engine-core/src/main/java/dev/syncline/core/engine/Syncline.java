@@ -458,6 +458,8 @@ public final class Syncline implements SyncEngine {
     if (pending != null) {
       live.add(pending.id());
     }
+    // Published before the service: a reader of health() that sees the new active version sees no stale pending.
+    pendingVersion = pending == null ? null : pending.id();
     // Serve the active version.
     Served current = served;
     if (active != null && (current == null || current.version() != active.id())) {
@@ -472,7 +474,6 @@ public final class Syncline implements SyncEngine {
       }
       emit(new EngineEvent.RulesActivated(active.id(), current == null ? 0 : current.version()));
     }
-    pendingVersion = pending == null ? null : pending.id();
     if (pending != null) {
       ensureRun(pending);
     }
