@@ -347,7 +347,8 @@ class SyncEngineTest {
     ProtocolClient late = ProtocolClient.connect(base, token("alice"));
     closeables.add(late);
     late.awaitCheckpoints(1, WAIT); // checksums over the compacted log verify
-    assertThat(late.table("todos").values()).singleElement().asString().contains("edit 4");
+    await(() -> late.table("todos").size() == 1 && late.table("todos").values().iterator().next().contains("edit 4"),
+        "the late client has the last edit");
     await(() -> early.table("todos").values().iterator().next().contains("edit 4"), "the early client caught up");
   }
 
