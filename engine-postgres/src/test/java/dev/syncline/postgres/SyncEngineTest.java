@@ -117,6 +117,19 @@ class SyncEngineTest {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
+  /** A started engine of identity "a" on {@code storage}, closed after the test. */
+  private Syncline started(JdbcBucketStorage storage, String rules) {
+    Syncline engine = engine(storage, rules, "a").build();
+    closeables.add(engine);
+    return engine.start();
+  }
+
+  /** A client of alice that completed its first checkpoint, closed after the test. */
+  private ProtocolClient synced(URI base) throws Exception {
+    ProtocolClient client = synced(base);
+    return client;
+  }
+
   private static String token(String user) {
     return TestTokens.hs256(SECRET, "test").forUser(user);
   }
@@ -192,13 +205,9 @@ class SyncEngineTest {
               - SELECT * FROM lists WHERE id = bucket.list_id
         """;
     JdbcBucketStorage storage = storage();
-    Syncline engine = engine(storage, listsOnly, "a").build();
-    closeables.add(engine);
-    engine.start();
+    Syncline engine = started(storage, listsOnly);
     URI base = serve(engine);
-    ProtocolClient client = ProtocolClient.connect(base, token("alice"));
-    closeables.add(client);
-    client.awaitCheckpoints(1, WAIT);
+    ProtocolClient client = synced(base);
     assertThat(client.table("lists")).containsOnlyKeys(LIST);
     assertThat(client.table("todos")).isEmpty();
     long v1 = engine.health().activeVersion();
@@ -245,13 +254,9 @@ class SyncEngineTest {
   @Test
   void bucketsOfDefinitionsADeploymentLeavesUnchangedStayWithTheirClients() throws Exception {
     JdbcBucketStorage storage = storage();
-    Syncline engine = engine(storage, RULES, "a").build();
-    closeables.add(engine);
-    engine.start();
+    Syncline engine = started(storage, RULES);
     URI base = serve(engine);
-    ProtocolClient client = ProtocolClient.connect(base, token("alice"));
-    closeables.add(client);
-    client.awaitCheckpoints(1, WAIT);
+    ProtocolClient client = synced(base);
     long v1 = engine.health().activeVersion();
     String owned = v1 + "#owned[\"" + LIST + "\"]";
     sql("UPDATE todos SET description = 'changed before the deployment'");
@@ -287,9 +292,7 @@ class SyncEngineTest {
     assertThat(again.table("todos").values()).anySatisfy(t -> assertThat(t).contains("while filling"))
         .anySatisfy(t -> assertThat(t).contains("after the switch"));
     // A client that never had the bucket gets it whole.
-    ProtocolClient fresh = ProtocolClient.connect(base, token("alice"));
-    closeables.add(fresh);
-    fresh.awaitCheckpoints(1, WAIT);
+    ProtocolClient fresh = synced(base);
     assertThat(fresh.table("todos")).isEqualTo(again.table("todos"));
     assertThat(fresh.table("lists")).isEqualTo(again.table("lists"));
   }
@@ -333,9 +336,7 @@ class SyncEngineTest {
     closeables.add(engine);
     engine.start();
     URI base = serve(engine);
-    ProtocolClient early = ProtocolClient.connect(base, token("alice"));
-    closeables.add(early);
-    early.awaitCheckpoints(1, WAIT); // the snapshot is in: the updates below are ops of their own
+    ProtocolClient early = synced(base); // the snapshot is in: the updates below are ops of their own
     for (int i = 0; i < 5; i++) {
       sql("UPDATE todos SET description = 'edit " + i + "'");
     }
@@ -344,9 +345,7 @@ class SyncEngineTest {
     await(() -> storage.latestCheckpoint(version).map(cp -> storage.ops(version, bucket, OpId.ZERO, cp.opId(), 1000)
         .stream().filter(o -> o.op() == OpType.MOVE || o.op() == OpType.CLEAR).count() >= 4).orElse(false),
         "superseded updates were compacted");
-    ProtocolClient late = ProtocolClient.connect(base, token("alice"));
-    closeables.add(late);
-    late.awaitCheckpoints(1, WAIT); // checksums over the compacted log verify
+    ProtocolClient late = synced(base); // checksums over the compacted log verify
     await(() -> late.table("todos").size() == 1 && late.table("todos").values().iterator().next().contains("edit 4"),
         "the late client has the last edit");
     await(() -> early.table("todos").values().iterator().next().contains("edit 4"), "the early client caught up");
@@ -361,9 +360,7 @@ class SyncEngineTest {
     dev.syncline.core.engine.SynclineMeters.bind(engine, registry, io.micrometer.core.instrument.Tag.of("app", "t"));
     engine.start();
     URI base = serve(engine);
-    ProtocolClient client = ProtocolClient.connect(base, token("alice"));
-    closeables.add(client);
-    client.awaitCheckpoints(1, WAIT);
+    ProtocolClient client = synced(base);
     sql("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000002', 'second', '" + LIST + "')");
     await(() -> client.table("todos").size() == 2, "the insert arrives");
     await(() -> registry.get("powersync.rows.replicated").functionCounter().count() >= 1, "rows are counted");
