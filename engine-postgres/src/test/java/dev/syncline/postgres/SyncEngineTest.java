@@ -126,7 +126,9 @@ class SyncEngineTest {
 
   /** A client of alice that completed its first checkpoint, closed after the test. */
   private ProtocolClient synced(URI base) throws Exception {
-    ProtocolClient client = synced(base);
+    ProtocolClient client = ProtocolClient.connect(base, token("alice"));
+    closeables.add(client);
+    client.awaitCheckpoints(1, WAIT);
     return client;
   }
 
