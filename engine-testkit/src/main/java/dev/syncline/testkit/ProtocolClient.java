@@ -199,8 +199,13 @@ public final class ProtocolClient implements AutoCloseable {
     }
   }
 
-  /** Rows of a client-side table: row id to data JSON. */
+  /**
+   * Rows of a client-side table: row id to data JSON.
+   *
+   * @throws AssertionError when the stream failed (a checksum mismatch, a protocol error)
+   */
   public Map<String, String> table(String table) {
+    checkFailure(); // a checksum mismatch or protocol error fails the test here, not as a later timeout
     synchronized (replica) {
       return replica.table(table);
     }
@@ -208,6 +213,7 @@ public final class ProtocolClient implements AutoCloseable {
 
   /** The write checkpoint of the latest checkpoint line. */
   public @Nullable String writeCheckpoint() {
+    checkFailure();
     synchronized (replica) {
       return replica.writeCheckpoint();
     }
