@@ -514,6 +514,14 @@ public final class JdbcBucketStorage implements BucketStorage {
       rows.forEach(consumer);
     }
 
+    /** Postgres: tells other instances' LISTEN about a new checkpoint when (and only if) this transaction commits. */
+    private void notifyCheckpoint(DSLContext dsl) {
+      if (dialect.family() == SQLDialect.POSTGRES) {
+        dsl.select(DSL.field("pg_notify({0}, {1})", Object.class, DSL.val(channel()),
+            DSL.val(Long.toString(versionId)))).fetch();
+      }
+    }
+
     @Override
     public Optional<Checkpoint> adoptBuckets(long fromVersion, java.util.function.Predicate<String> buckets) {
       checkOpen();
@@ -544,10 +552,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         }
         long opId = Math.max(next[0], own.get(CHECKPOINT_OP));
         dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).where(ID.eq(versionId)).execute();
-        if (dialect.family() == SQLDialect.POSTGRES) {
-          dsl.select(DSL.field("pg_notify({0}, {1})", Object.class, DSL.val(channel()),
-              DSL.val(Long.toString(versionId)))).fetch();
-        }
+        notifyCheckpoint(dsl);
         return Optional.of(new Checkpoint(new OpId(opId), own.get(CHECKPOINT_POS)));
       });
       if (result.isPresent()) {
@@ -574,11 +579,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         long opId = Math.max(next[0], previous == null ? 0 : previous);
         dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).set(CHECKPOINT_POS, batch.position())
             .where(ID.eq(versionId)).execute();
-        if (dialect.family() == SQLDialect.POSTGRES) {
-          // Delivered to other instances' LISTEN when (and only if) this transaction commits.
-          dsl.select(DSL.field("pg_notify({0}, {1})", Object.class, DSL.val(channel()),
-              DSL.val(Long.toString(versionId)))).fetch();
-        }
+        notifyCheckpoint(dsl);
         return Optional.of(new Checkpoint(new OpId(opId), batch.position()));
       });
       lastOp = next[0];

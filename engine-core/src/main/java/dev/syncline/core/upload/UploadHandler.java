@@ -516,31 +516,25 @@ public final class UploadHandler {
       }
       values.put(DSL.field(DSL.name(v.getKey())), cast(v.getValue(), type));
     }
-    switch (e.op()) {
-      case DELETE -> dsl.deleteFrom(table).where(idField.eq(idValue)).execute();
-      case PATCH -> {
-        if (!values.isEmpty()) {
-          dsl.update(table).set(values).where(idField.eq(idValue)).execute();
-        }
+    if (e.op() == CrudEntry.Op.DELETE) {
+      dsl.deleteFrom(table).where(idField.eq(idValue)).execute();
+    } else if (e.op() == CrudEntry.Op.PATCH || exists) {
+      // A PATCH, or a PUT of a row that exists: the uploaded columns are updated, the others stay.
+      if (!values.isEmpty()) {
+        dsl.update(table).set(values).where(idField.eq(idValue)).execute();
       }
-      case PUT -> {
-        if (exists) {
-          if (!values.isEmpty()) {
-            dsl.update(table).set(values).where(idField.eq(idValue)).execute();
-          }
-        } else {
-          Map<Field<?>, Field<Object>> row = new LinkedHashMap<>();
-          row.put(idField, idValue);
-          row.putAll(values);
-          int n = dsl.insertInto(table).set(row).onConflictDoNothing().execute();
-          if (n == 0) {
-            // Inserted by someone else since it was read: decide again with the row in place.
-            throw new SynclineException(ErrorCode.UPLOAD_RETRY, "row " + e.table() + "/" + e.id()
-                + " was created concurrently; retry the upload");
-          }
-        }
+    } else {
+      Map<Field<?>, Field<Object>> row = new LinkedHashMap<>();
+      row.put(idField, idValue);
+      row.putAll(values);
+      int n = dsl.insertInto(table).set(row).onConflictDoNothing().execute();
+      if (n == 0) {
+        // Inserted by someone else since it was read: decide again with the row in place.
+        throw new SynclineException(ErrorCode.UPLOAD_RETRY, "row " + e.table() + "/" + e.id()
+            + " was created concurrently; retry the upload");
       }
     }
+
   }
 
   /** Takes the client's row lock; whether this transaction id (or a later one) was applied before. */
@@ -731,6 +725,14 @@ public final class UploadHandler {
     return error.toString();
   }
 
+  /**
+   * The JSON body for a failed upload request (the protocol's error envelope: code, status, description; never a
+   * stack trace), for hosts that map {@link #parse} and {@link #apply} exceptions themselves.
+   */
+  public static String toJson(SynclineException error) {
+    return ErrorEnvelope.of(error);
+  }
+
   /** A response for an upload request, for HTTP adapters. */
   public record Response(int status, String json) {}
 
@@ -744,10 +746,10 @@ public final class UploadHandler {
       UploadResult result = apply(user, parse(body));
       return new Response(result.httpStatus(), toJson(result));
     } catch (SynclineException e) {
-      return new Response(e.code().httpStatus(), ErrorEnvelope.of(e));
+      return new Response(e.code().httpStatus(), toJson(e));
     } catch (RuntimeException e) {
       // Unknown: keep the client's data and let it retry.
-      return new Response(503, ErrorEnvelope.of(new SynclineException(ErrorCode.UPLOAD_RETRY,
+      return new Response(503, toJson(new SynclineException(ErrorCode.UPLOAD_RETRY,
           "upload not applied, retry later")));
     }
   }

@@ -1,6 +1,5 @@
 package dev.syncline.examples.boot;
 
-import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.upload.UploadBatch;
@@ -58,12 +57,10 @@ class UploadController {
     return ResponseEntity.status(result.httpStatus()).body(UploadHandler.toJson(result));
   }
 
-  /** Malformed uploads (400) and failures to retry (503), as JSON; never a stack trace. */
+  /** Malformed uploads (400) and failures to retry (503), as the protocol's JSON envelope; never a stack trace. */
   @ExceptionHandler(SynclineException.class)
   ResponseEntity<String> failed(SynclineException e) {
-    ErrorCode code = e.code();
-    return ResponseEntity.status(code.httpStatus()).contentType(MediaType.APPLICATION_JSON)
-        .body("{\"error\":{\"code\":\"" + code.code() + "\",\"status\":" + code.httpStatus()
-            + ",\"description\":\"" + (code == ErrorCode.UPLOAD_RETRY ? "retry later" : "invalid upload") + "\"}}");
+    return ResponseEntity.status(e.code().httpStatus()).contentType(MediaType.APPLICATION_JSON)
+        .body(UploadHandler.toJson(e));
   }
 }
