@@ -30,15 +30,6 @@ class ConformanceVectorsTest {
     List<VectorCase> cases = ConformanceSuite.load(vectorDir());
     assertThat(cases).hasSizeGreaterThan(300);
     return cases.stream().map(c -> DynamicTest.dynamicTest(c.file() + " " + c.id(), () -> {
-      if (c.usesStreams()) {
-        List<Problem> problems = SyncRulesCompiler.builder().build()
-            .check(SyncRulesSource.ofYaml(c.json().get("yaml").asText(), c.id()));
-        assertThat(problems).anySatisfy(p -> {
-          assertThat(p.severity()).isEqualTo(Severity.FATAL);
-          assertThat(p.message()).contains("Sync Streams");
-        });
-        return;
-      }
       assertThat(ConformanceSuite.check(c)).as(c.id()).isEmpty();
     }));
   }

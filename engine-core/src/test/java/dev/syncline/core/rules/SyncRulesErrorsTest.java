@@ -180,14 +180,19 @@ class SyncRulesErrorsTest {
   }
 
   @Test
-  void streams_are_rejected_until_supported() {
+  void every_stream_problem_is_listed_with_line_and_column() {
     assertThat(problems("""
         config:
-          edition: 2
+          edition: 3
         streams:
-          todos:
-            query: SELECT * FROM todos
-        """)).anySatisfy(p -> assertThat(p.message()).contains("Sync Streams"));
+          a:
+            query: SELECT * FROM todos WHERE title LIKE 'x%'
+          b:
+            query: SELECT id, random() AS r FROM lists WHERE owner = request.user_id()
+        """)).extracting(Problem::message, Problem::line, Problem::column).containsExactlyInAnyOrder(
+        org.assertj.core.groups.Tuple.tuple("LIKE expressions are not currently supported.", 5, 38),
+        org.assertj.core.groups.Tuple.tuple("Forbidden call: Sync definitions must be deterministic.", 7, 23),
+        org.assertj.core.groups.Tuple.tuple("Invalid schema in function name", 7, 62));
   }
 
   @Test

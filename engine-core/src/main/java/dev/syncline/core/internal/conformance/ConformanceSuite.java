@@ -450,6 +450,22 @@ public final class ConformanceSuite {
     }
     if (expected.get("querier_errors").size() != querier.errors().size()) {
       failures.add("querier_errors: expected " + expected.get("querier_errors") + " but was " + querier.errors());
+    } else {
+      for (int i = 0; i < querier.errors().size(); i++) {
+        JsonNode e = expected.get("querier_errors").get(i);
+        var actual = querier.errors().get(i);
+        Integer subscription = e.has("subscription") && !e.get("subscription").isNull()
+            ? e.get("subscription").asInt() : null;
+        if (!e.get("descriptor").asText().equals(actual.definition())
+            || !Objects.equals(subscription, actual.subscription())) {
+          failures.add("querier error: expected " + e + " but was " + actual);
+        }
+      }
+    }
+    if (expected.has("has_dynamic_buckets")
+        && expected.get("has_dynamic_buckets").asBoolean() != querier.hasDynamicBuckets()) {
+      failures.add("has_dynamic_buckets: expected " + expected.get("has_dynamic_buckets") + " but was "
+          + querier.hasDynamicBuckets());
     }
     Objects.requireNonNull(buckets);
   }

@@ -31,6 +31,8 @@ import org.jspecify.annotations.Nullable;
 public final class CompiledSyncRules implements SyncRules {
   private final SyncRulesSource source;
   private final List<BucketDefinition> definitions;
+  private final List<StreamPlan.Stream> streams;
+  private final List<StreamPlan.LookupNode> lookups;
   private final List<DefinitionInfo> definitionInfos;
   private final List<TablePattern> sourceTables;
   private final List<Problem> warnings;
@@ -42,6 +44,18 @@ public final class CompiledSyncRules implements SyncRules {
       String defaultSchema) {
     this.source = source;
     this.definitions = List.copyOf(reader.definitions());
+    this.streams = List.copyOf(reader.streams());
+    List<StreamPlan.LookupNode> nodes = new ArrayList<>();
+    for (StreamPlan.Stream st : streams) {
+      for (StreamPlan.Variant v : st.variants()) {
+        for (StreamPlan.LookupNode n : v.allLookups()) {
+          if (!nodes.contains(n)) {
+            nodes.add(n);
+          }
+        }
+      }
+    }
+    this.lookups = List.copyOf(nodes);
     this.definitionInfos = reader.definitionInfos();
     this.sourceTables = reader.sourceTables();
     this.warnings = List.copyOf(warnings);
@@ -49,7 +63,12 @@ public final class CompiledSyncRules implements SyncRules {
     // Built on first use: rendering SQL with jOOQ is only needed for snapshots and explain().
     List<BucketDefinition> defs = this.definitions;
     List<TablePattern> tables = this.sourceTables;
-    this.snapshotPlans = com.google.common.base.Suppliers.memoize(() -> new SnapshotPlans(defs, tables));
+    java.util.Set<TablePattern> fullRows = new java.util.LinkedHashSet<>();
+    for (StreamPlan.Stream st : streams) {
+      st.variants().forEach(v -> fullRows.add(v.table()));
+    }
+    lookups.forEach(n -> fullRows.add(n.table));
+    this.snapshotPlans = com.google.common.base.Suppliers.memoize(() -> new SnapshotPlans(defs, tables, fullRows));
   }
 
   @Override
@@ -81,11 +100,23 @@ public final class CompiledSyncRules implements SyncRules {
         }
       }
     }
+    for (StreamPlan.Stream st : streams) {
+      for (StreamPlan.Variant v : st.variants()) {
+        if (v.table().matches(table)) {
+          return true;
+        }
+      }
+    }
     return false;
   }
 
   @Override
   public boolean syncsParameters(TableRef table) {
+    for (StreamPlan.LookupNode n : lookups) {
+      if (n.table.matches(table)) {
+        return true;
+      }
+    }
     for (BucketDefinition d : definitions) {
       for (ParameterQuery q : d.parameterQueries()) {
         if (q instanceof TableParameterQuery t && t.applies(table)) {
@@ -144,6 +175,55 @@ public final class CompiledSyncRules implements SyncRules {
         }
       }
     }
+    for (StreamPlan.Stream st : streams) {
+      for (StreamPlan.Variant v : st.variants()) {
+        if (!v.table().matches(table)) {
+          continue;
+        }
+        if (internal == null) {
+          internal = Values.toInternalRow(row, compatibility);
+          plain = DataQuery.isPlainRow(internal);
+          sb = new StringBuilder(64 + 32 * internal.size());
+        }
+        Map<String, @Nullable Object> tableRow = internal;
+        if (v.table().isWildcard()) {
+          tableRow = new LinkedHashMap<>(internal);
+          tableRow.put("_table_suffix", TableRefs.suffix(v.table(), table.name()));
+        }
+        List<String> buckets;
+        Map<String, @Nullable Object> out;
+        try {
+          buckets = v.bucketParameters(tableRow);
+          if (buckets.isEmpty()) {
+            continue;
+          }
+          boolean starOnly = v.extractors().size() == 1 && v.extractors().get(0) instanceof DataQuery.StarExtractor;
+          out = plain && starOnly && !v.table().isWildcard() ? internal : DataQuery.transform(v.extractors(), tableRow);
+        } catch (RuntimeException e) {
+          if (errors.isEmpty()) {
+            errors = new ArrayList<>();
+          }
+          errors.add(new EvaluationError(st.name(), message(e)));
+          continue;
+        }
+        String data;
+        if (out == internal && plainJson != null) {
+          data = plainJson;
+        } else {
+          sb.setLength(0);
+          JsJson.write(sb, out, true);
+          data = sb.toString();
+          if (out == internal) {
+            plainJson = data;
+          }
+        }
+        String id = dev.syncline.core.internal.rules.eval.SqlValues.idText(out.get("id"));
+        String outputTable = v.outputTable(table);
+        for (String params : buckets) {
+          rows.add(new EvaluatedRow(new BucketId(v.bucketPrefix() + params, st.name()), outputTable, id, data));
+        }
+      }
+    }
     return new RowEvaluation(rows, errors);
   }
 
@@ -177,6 +257,31 @@ public final class CompiledSyncRules implements SyncRules {
         } catch (RuntimeException e) {
           errors.add(new EvaluationError(d.name(), message(e)));
         }
+      }
+    }
+    for (StreamPlan.LookupNode n : lookups) {
+      if (!n.table.matches(table)) {
+        continue;
+      }
+      if (internal == null) {
+        internal = Values.toInternalRow(row, compatibility);
+      }
+      Map<String, @Nullable Object> tableRow = internal;
+      if (n.table.isWildcard()) {
+        tableRow = new LinkedHashMap<>(internal);
+        tableRow.put("_table_suffix", TableRefs.suffix(n.table, table.name()));
+      }
+      try {
+        StreamPlan.LookupNode.Entry e = n.evaluate(tableRow);
+        if (e != null) {
+          List<SqliteValue> key = new ArrayList<>();
+          e.key().forEach(v -> key.add(Values.toApi(v)));
+          Map<String, SqliteValue> m = new LinkedHashMap<>();
+          e.outputs().forEach((k, v) -> m.put(k, Values.toApi(v)));
+          entries.add(new ParameterIndexEntry(new ParameterLookup(n.scope, key), List.of(m)));
+        }
+      } catch (RuntimeException ex) {
+        errors.add(new EvaluationError(n.scope, message(ex)));
       }
     }
     return new ParameterEvaluation(entries, errors);
@@ -230,9 +335,15 @@ public final class CompiledSyncRules implements SyncRules {
         }
       }
     }
+    StreamQuerier streamQuerier = streams.isEmpty() ? null : new StreamQuerier(streams, request, parameters);
+    if (streamQuerier != null) {
+      staticBuckets.addAll(streamQuerier.staticBuckets());
+      errors.addAll(streamQuerier.errors());
+    }
     List<ResolvedBucket> mergedStatic = merge(staticBuckets);
     List<EvaluationError> errorList = List.copyOf(errors);
     List<Pending> pendingList = List.copyOf(pending);
+    boolean streamDynamic = streamQuerier != null && streamQuerier.hasDynamicBuckets();
     return new RequestQuerier() {
       @Override
       public List<ResolvedBucket> staticBuckets() {
@@ -241,13 +352,14 @@ public final class CompiledSyncRules implements SyncRules {
 
       @Override
       public boolean hasDynamicBuckets() {
-        return !pendingList.isEmpty();
+        return !pendingList.isEmpty() || streamDynamic;
       }
 
       @Override
       public List<ResolvedBucket> dynamicBuckets(ParameterLookupSource source) {
+        List<ResolvedBucket> fromStreams = streamDynamic ? streamQuerier.dynamicBuckets(source) : List.of();
         if (pendingList.isEmpty()) {
-          return List.of();
+          return fromStreams;
         }
         List<ParameterLookup> all = new ArrayList<>();
         for (Pending p : pendingList) {
@@ -266,6 +378,7 @@ public final class CompiledSyncRules implements SyncRules {
             dynamic.add(resolved(p.definition(), b));
           }
         }
+        dynamic.addAll(fromStreams);
         return merge(dynamic);
       }
 

@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
 /** A compiled data query of a bucket definition: which rows, which columns, which bucket parameters. Immutable. */
 final class DataQuery {
   /** One output column. */
-  private sealed interface Extractor permits ColumnExtractor, StarExtractor {}
+  sealed interface Extractor permits ColumnExtractor, StarExtractor {}
 
   /**
    * A named output column.
@@ -26,11 +26,11 @@ final class DataQuery {
    * @param sourceColumn for a bare column reference, the column it reads (absent columns are omitted from the
    *     output); else null
    */
-  private record ColumnExtractor(String name, Clause.RowValue value, @Nullable String sourceColumn)
+  record ColumnExtractor(String name, Clause.RowValue value, @Nullable String sourceColumn)
       implements Extractor {}
 
   /** {@code SELECT *}: every source column not starting with an underscore. */
-  private record StarExtractor() implements Extractor {}
+  record StarExtractor() implements Extractor {}
 
   private static final Object UNDEFINED = new Object();
 
@@ -186,12 +186,13 @@ final class DataQuery {
       serialized.add(serializeBucketKeys(bucketKeys, m));
     }
     Map<String, @Nullable Object> data = plainRow && selectsStarOnly() && !sourceTable.isWildcard() ? row
-        : transform(tableRow);
+        : transform(extractors, tableRow);
     String id = SqlValues.idText(data.get("id"));
     return new Output(outputTable(sourceTableRef), id, data, serialized);
   }
 
-  private Map<String, @Nullable Object> transform(Map<String, @Nullable Object> row) {
+  /** Applies the output columns to a row: JavaScript's key order, BLOBs and absent columns dropped. */
+  static Map<String, @Nullable Object> transform(List<Extractor> extractors, Map<String, @Nullable Object> row) {
     Map<String, @Nullable Object> out = new LinkedHashMap<>(Math.max(extractors.size(), row.size()) * 4 / 3 + 2);
     boolean dropSome = false;
     for (Extractor e : extractors) {

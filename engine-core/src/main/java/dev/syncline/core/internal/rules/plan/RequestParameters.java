@@ -99,7 +99,7 @@ class RequestParameters {
   }
 
   /** {@code toSyncRulesParameters}: integral numbers become INTEGER, booleans 1/0, objects and arrays JSON text. */
-  private static Map<String, @Nullable Object> toSyncRulesParameters(Map<String, @Nullable Object> parameters) {
+  static Map<String, @Nullable Object> toSyncRulesParameters(Map<String, @Nullable Object> parameters) {
     Map<String, @Nullable Object> out = new LinkedHashMap<>();
     parameters.forEach((k, v) -> out.put(k, toSyncRulesValue(v)));
     return out;

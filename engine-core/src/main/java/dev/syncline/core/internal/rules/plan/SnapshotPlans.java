@@ -22,12 +22,18 @@ import org.jooq.impl.DSL;
 final class SnapshotPlans {
   private final Map<TablePattern, String> sql;
 
-  SnapshotPlans(List<BucketDefinition> definitions, List<TablePattern> tables) {
+  /**
+   * @param fullRows tables read in full (by Sync Streams, whose plans are not analysed column by column)
+   */
+  SnapshotPlans(List<BucketDefinition> definitions, List<TablePattern> tables, Set<TablePattern> fullRows) {
     Map<TablePattern, Set<String>> columns = new LinkedHashMap<>();
-    Set<TablePattern> star = new LinkedHashSet<>();
+    Set<TablePattern> star = new LinkedHashSet<>(fullRows);
     // Per table: the disjunction of what each reading query requires of a row; null once a query requires nothing.
     Map<TablePattern, List<Set<String>>> requirements = new LinkedHashMap<>();
-    Set<TablePattern> unrestricted = new LinkedHashSet<>();
+    Set<TablePattern> unrestricted = new LinkedHashSet<>(fullRows);
+    for (TablePattern t : fullRows) {
+      columns.computeIfAbsent(t, k -> new LinkedHashSet<>());
+    }
     for (BucketDefinition d : definitions) {
       for (DataQuery q : d.dataQueries()) {
         add(q.sourceTable, q.select, q.table().sqlName(), columns, star, requirements, unrestricted);

@@ -48,7 +48,8 @@ public final class SyncConfigReader {
   private final Set<TablePattern> eventTables = new LinkedHashSet<>();
   private final List<EventDefinition> eventDefinitions = new ArrayList<>();
   private Compatibility compatibility = Compatibility.LEGACY;
-  private boolean usesStreams;
+  private final Set<String> names = new LinkedHashSet<>();
+  private List<StreamPlan.Stream> streams = List.of();
 
   /** An {@code event_definitions} entry. */
   public record EventDefinition(String name, List<TablePattern> sourceTables) {}
@@ -137,10 +138,14 @@ public final class SyncConfigReader {
         }
       }
     }
-    if (streams != null) {
-      usesStreams = true;
-      add(Severity.FATAL, "Sync Streams ('streams:') are not supported by this version of Syncline yet; use "
-          + "'bucket_definitions'.", streams.start(), streams.end());
+    if (streams instanceof YMap streamMap) {
+      StreamCompiler compiler = new StreamCompiler(this, compatibility, defaultSchema, schema, bucketVersion);
+      schemaErrors |= compiler.read(streamMap, compatibility.edition() >= 3 ? with : null, names);
+      this.streams = List.copyOf(compiler.streams());
+      dataTables.addAll(compiler.dataTables);
+      parameterTables.addAll(compiler.parameterTables);
+    } else if (streams != null && !(streams instanceof YScalar s && s.isNull())) {
+      expected(streams, "a map");
     }
     YNode events = root.get("event_definitions");
     if (events instanceof YMap eventMap) {
@@ -203,8 +208,13 @@ public final class SyncConfigReader {
     YNode sv = config.get("storage_version");
     if (sv != null) {
       Double n = sv instanceof YScalar s ? s.numberValue() : null;
+      // The reference's positions of these scalars include the line break after them.
+      int end = sv.end() < yaml.length() && yaml.charAt(sv.end()) == '\n' ? sv.end() + 1 : sv.end();
       if (n == null) {
-        addAt(sv, "Storage version must be numeric");
+        add(Severity.FATAL, "Storage version must be numeric", sv.start(), end);
+      } else if (n > 2) {
+        add(Severity.WARNING, "Storage version " + (n == Math.rint(n) ? Long.toString(n.longValue()) : n.toString()) + " is unstable, and may cause unexpected "
+            + "behavior or stop functioning in any release", sv.start(), end);
       }
     }
   }
@@ -224,7 +234,6 @@ public final class SyncConfigReader {
   /** Returns whether a schema-level problem (unknown key) was seen. */
   private boolean readBucketDefinitions(YMap map) {
     boolean unknownKeys = false;
-    Set<String> names = new LinkedHashSet<>();
     SqlFunctions functions = new SqlFunctions(compatibility.fixedJson());
     for (YamlTree.Entry entry : map.entries()) {
       String name = entry.key().value();
@@ -366,7 +375,8 @@ public final class SyncConfigReader {
     return unknownKeys;
   }
 
-  private record QueryInput(String sql, @Nullable YScalar scalar) {}
+  /** A query and the YAML scalar it was written in (null for implied queries). */
+  record QueryInput(String sql, @Nullable YScalar scalar) {}
 
   private Ast.Statement parseSingle(String sql) throws QueryException {
     List<Ast.Statement> statements;
@@ -445,7 +455,7 @@ public final class SyncConfigReader {
     }
   }
 
-  private void report(QueryInput input, List<SqlProblem> sqlProblems) {
+  void report(QueryInput input, List<SqlProblem> sqlProblems) {
     for (SqlProblem p : sqlProblems) {
       YScalar scalar = input.scalar;
       if (scalar == null) {
@@ -469,11 +479,11 @@ public final class SyncConfigReader {
     addAt(node, "Expected " + what + " here.");
   }
 
-  private void addAt(YNode node, String message) {
+  void addAt(YNode node, String message) {
     add(Severity.FATAL, message, node.start(), node.end());
   }
 
-  private void add(Severity severity, String message, int start, int end) {
+  void add(Severity severity, String message, int start, int end) {
     int line = 1;
     int lineStart = 0;
     for (int i = 0; i < start && i < yaml.length(); i++) {
@@ -511,8 +521,21 @@ public final class SyncConfigReader {
     return compatibility;
   }
 
-  /** Whether the config uses {@code streams:} (not supported yet). */
+  /** The compiled streams, in declaration order. */
+  List<StreamPlan.Stream> streams() {
+    return streams;
+  }
+
+  /** Whether the config defines {@code streams:}. */
   public boolean usesStreams() {
-    return usesStreams;
+    return !streams.isEmpty();
+  }
+
+  String yaml() {
+    return yaml;
+  }
+
+  void addDefinitionInfo(DefinitionInfo info) {
+    definitionInfos.add(info);
   }
 }

@@ -85,7 +85,13 @@ public final class Ast {
   }
 
   /** A function call {@code [schema.]name(args)}. */
-  public record Call(@Nullable String schema, String name, List<Expr> args, Span span) implements Expr {
+  public record Call(@Nullable String schema, String name, List<Expr> args, boolean distinct, Span span)
+      implements Expr {
+    /** A call without DISTINCT. */
+    public Call(@Nullable String schema, String name, List<Expr> args, Span span) {
+      this(schema, name, args, false, span);
+    }
+
     @Override
     public String type() {
       return "call";
@@ -192,8 +198,17 @@ public final class Ast {
    * A SELECT.
    *
    * @param limitSpan where the LIMIT/OFFSET clause is (the LIMIT expression, or the OFFSET clause), or null
+   * @param joinConditions the {@code ON} conditions of joins, in order
+   * @param usingSpan where the first {@code USING} clause is, or null
    */
   public record Select(boolean distinct, List<Column> columns, List<FromItem> from, @Nullable Expr where,
       List<Expr> groupBy, @Nullable Expr having, List<Expr> orderBy, @Nullable Span limitSpan,
-      @Nullable Span forSpan, Span span) implements Statement {}
+      @Nullable Span forSpan, Span span, List<Expr> joinConditions, @Nullable Span usingSpan) implements Statement {
+    /** A SELECT without joins. */
+    public Select(boolean distinct, List<Column> columns, List<FromItem> from, @Nullable Expr where,
+        List<Expr> groupBy, @Nullable Expr having, List<Expr> orderBy, @Nullable Span limitSpan,
+        @Nullable Span forSpan, Span span) {
+      this(distinct, columns, from, where, groupBy, having, orderBy, limitSpan, forSpan, span, List.of(), null);
+    }
+  }
 }

@@ -113,12 +113,18 @@ public final class SqlParser {
     if (t.kind() == Kind.WORD && Set.of("insert", "update", "delete", "create", "drop", "alter", "truncate")
         .contains(t.text())) {
       // Consume the rest of the statement; the compiler rejects it with its location.
+      // The location of an UPDATE ends with its SET keyword, as the reference's parser reports it.
       int start = t.start();
       int end = t.end();
+      Integer setEnd = null;
       while (peek().kind() != Kind.EOF && !peek().isOp(";")) {
-        end = next().end();
+        Token n = next();
+        end = n.end();
+        if (setEnd == null && t.isWord("update") && n.isWord("set")) {
+          setEnd = end;
+        }
       }
-      return new OtherStatement(t.text(), new Span(start, end));
+      return new OtherStatement(t.text(), new Span(start, setEnd != null ? setEnd : end));
     }
     throw unexpected(t, "SELECT");
   }
@@ -145,6 +151,8 @@ public final class SqlParser {
       } while (acceptOp(","));
     }
     List<FromItem> from = new ArrayList<>();
+    List<Expr> joinConditions = new ArrayList<>();
+    Span usingSpan = null;
     if (acceptWord("from")) {
       from.add(fromItem(null));
       while (true) {
@@ -159,13 +167,17 @@ public final class SqlParser {
         FromItem item = fromItem(join);
         from.add(item);
         if (acceptWord("on")) {
-          expr();
-        } else if (acceptWord("using")) {
+          joinConditions.add(expr());
+        } else if (peek().isWord("using")) {
+          Token using = next();
           expectOp("(");
           do {
             identifier();
           } while (acceptOp(","));
-          expectOp(")");
+          Token close = expectOp(")");
+          if (usingSpan == null) {
+            usingSpan = new Span(using.start(), close.end());
+          }
         }
       }
     }
@@ -230,7 +242,7 @@ public final class SqlParser {
     }
     int end = tokens.get(pos - 1).end();
     return new Select(distinct, List.copyOf(columns), List.copyOf(from), where, groupBy, having, orderBy,
-        limitSpan, forSpan, new Span(selectToken.start(), end));
+        limitSpan, forSpan, new Span(selectToken.start(), end), List.copyOf(joinConditions), usingSpan);
   }
 
   private static boolean isClauseStart(Token t) {
@@ -807,8 +819,9 @@ public final class SqlParser {
   private Call callArgs(@Nullable String schema, String name, int start) throws SqlSyntaxException {
     expectOp("(");
     List<Expr> args = new ArrayList<>();
+    boolean distinct = false;
     if (!peek().isOp(")")) {
-      acceptWord("distinct");
+      distinct = acceptWord("distinct");
       if (peek().isOp("*") && peekAt(1).isOp(")")) {
         Token star = next();
         Span s = new Span(star.start(), star.end());
@@ -818,7 +831,7 @@ public final class SqlParser {
       }
     }
     Token close = expectOp(")");
-    return new Call(schema, name, List.copyOf(args), new Span(start, close.end()));
+    return new Call(schema, name, List.copyOf(args), distinct, new Span(start, close.end()));
   }
 
   // ---- token helpers ----

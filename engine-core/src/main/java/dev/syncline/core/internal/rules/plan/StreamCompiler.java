@@ -1,0 +1,1311 @@
+package dev.syncline.core.internal.rules.plan;
+
+import dev.syncline.api.rules.Severity;
+import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.eval.SqlFunction;
+import dev.syncline.core.internal.rules.eval.SqlFunctions;
+import dev.syncline.core.internal.rules.eval.SqlValues;
+import dev.syncline.core.internal.rules.plan.StreamPlan.BucketParameter;
+import dev.syncline.core.internal.rules.plan.StreamPlan.Ev;
+import dev.syncline.core.internal.rules.plan.StreamPlan.KeyPart;
+import dev.syncline.core.internal.rules.plan.StreamPlan.LookupNode;
+import dev.syncline.core.internal.rules.plan.StreamPlan.LookupOutput;
+import dev.syncline.core.internal.rules.plan.StreamPlan.RequestArray;
+import dev.syncline.core.internal.rules.plan.StreamPlan.RequestValue;
+import dev.syncline.core.internal.rules.plan.StreamPlan.Source;
+import dev.syncline.core.internal.rules.plan.StreamPlan.StreamRequest;
+import dev.syncline.core.internal.rules.sql.Ast;
+import dev.syncline.core.internal.rules.sql.Ast.Expr;
+import dev.syncline.core.internal.rules.sql.SqlParser;
+import dev.syncline.core.internal.rules.sql.SqlSyntaxException;
+import dev.syncline.core.internal.rules.yaml.YamlTree;
+import dev.syncline.core.internal.rules.yaml.YamlTree.YMap;
+import dev.syncline.core.internal.rules.yaml.YamlTree.YNode;
+import dev.syncline.core.internal.rules.yaml.YamlTree.YScalar;
+import dev.syncline.core.internal.rules.yaml.YamlTree.YSeq;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Compiles the {@code streams:} section of a sync config (editions 2 and 3) into {@link StreamPlan.Stream}s,
+ * reporting every problem through the {@link SyncConfigReader} that owns it. Single use; not thread-safe.
+ *
+ * <p>A stream query is planned like this: the WHERE clause (and JOIN conditions) is put in disjunctive normal form,
+ * splitting only the ORs that mix the output row with request values or subqueries; each conjunction becomes a
+ * variant. In a variant, conditions on the output row alone filter rows, conditions on the request alone gate the
+ * request, and comparisons between the two become bucket parameters. Subqueries, common table expressions and joined
+ * tables become parameter-index look-ups ({@link LookupNode}): the joined table's rows are indexed by the columns
+ * compared with request values (or with the outputs of a nested look-up), and hold the columns the outer query
+ * compares with.
+ */
+final class StreamCompiler {
+  private static final Set<String> STREAM_KEYS = Set.of("query", "queries", "auto_subscribe", "priority",
+      "accept_potentially_dangerous_queries", "with");
+  private static final Set<String> CAST_TYPES = Set.of("text", "numeric", "integer", "real", "blob");
+  private static final Set<String> NON_DETERMINISTIC = Set.of("random", "randomblob", "changes", "total_changes",
+      "last_insert_rowid", "sqlite_version", "sqlite_source_id", "current_timestamp", "now");
+  private static final String ALPHA_WARNING = "This is using an alpha version of Sync Streams. We recommend "
+      + "upgrading `config.edition` to version 3 to support the latest features.";
+
+  private final SyncConfigReader reader;
+  private final String defaultSchema;
+  private final @Nullable Map<String, List<String>> schema;
+  private final @Nullable Integer bucketVersion;
+  private final int edition;
+  private final SqlFunctions functions;
+  private final boolean exactIntegers;
+  private final Map<String, LookupNode> sharedLookups = new LinkedHashMap<>();
+  private final List<StreamPlan.Stream> streams = new ArrayList<>();
+  final Set<TablePattern> dataTables = new LinkedHashSet<>();
+  final Set<TablePattern> parameterTables = new LinkedHashSet<>();
+
+  StreamCompiler(SyncConfigReader reader, Compatibility compatibility, String defaultSchema,
+      @Nullable Map<String, List<String>> schema, @Nullable Integer bucketVersion) {
+    this.reader = reader;
+    this.defaultSchema = defaultSchema;
+    this.schema = schema;
+    this.bucketVersion = bucketVersion;
+    this.edition = compatibility.edition();
+    this.functions = new SqlFunctions(compatibility.fixedJson());
+    this.exactIntegers = compatibility.edition() >= 3;
+  }
+
+  List<StreamPlan.Stream> streams() {
+    return streams;
+  }
+
+  /** A common table expression: its SQL and where it is written. */
+  private record Cte(String sql, YScalar scalar) {}
+
+  /** Reads every stream; returns whether a schema-level problem (unknown key) was seen. */
+  boolean read(YMap map, @Nullable YNode globalWith, Set<String> names) {
+    boolean unknownKeys = false;
+    Map<String, Cte> globalCtes = readCtes(globalWith);
+    for (YamlTree.Entry entry : map.entries()) {
+      String name = entry.key().value();
+      if (edition < 3) {
+        reader.add(Severity.WARNING, ALPHA_WARNING, entry.key().start(), entry.value().end());
+      }
+      if (!names.add(name)) {
+        reader.add(Severity.FATAL, "Duplicate stream or bucket definition.", entry.key().start(),
+            entry.key().start() + 1);
+        continue;
+      }
+      if (!(entry.value() instanceof YMap def)) {
+        reader.add(Severity.FATAL, "must be object", 0, 10);
+        continue;
+      }
+      for (YamlTree.Entry e : def.entries()) {
+        unknownKeys |= !STREAM_KEYS.contains(e.key().value());
+      }
+      boolean autoSubscribe = false;
+      YNode auto = def.get("auto_subscribe");
+      if (auto != null) {
+        Boolean b = auto instanceof YScalar s ? s.booleanValue() : null;
+        if (b == null) {
+          reader.addAt(auto, "must be a boolean");
+        } else {
+          autoSubscribe = b;
+        }
+      }
+      boolean acceptDangerous = false;
+      YNode accept = def.get("accept_potentially_dangerous_queries");
+      if (accept != null) {
+        Boolean b = accept instanceof YScalar s ? s.booleanValue() : null;
+        if (b == null) {
+          reader.addAt(accept, "must be a boolean");
+        } else {
+          acceptDangerous = b;
+        }
+      }
+      int priority = 3;
+      YNode pr = def.get("priority");
+      if (pr != null) {
+        Double n = pr instanceof YScalar s ? s.numberValue() : null;
+        if (n == null || n != Math.rint(n) || n < 0 || n > 3) {
+          reader.addAt(pr, "Invalid priority, expected a number between 0 and 3 (inclusive).");
+        } else {
+          priority = n.intValue();
+        }
+      }
+      Map<String, Cte> ctes = new LinkedHashMap<>(globalCtes);
+      ctes.putAll(readCtes(def.get("with")));
+      YNode query = def.get("query");
+      YNode queries = def.get("queries");
+      List<YScalar> scalars = new ArrayList<>();
+      if ((query == null) == (queries == null)) {
+        reader.add(Severity.FATAL, "One of `queries` or `query` must be given.", def.start(), def.end());
+      } else if (query != null) {
+        if (query instanceof YScalar s) {
+          scalars.add(s);
+        } else {
+          reader.addAt(query, "Expected a scalar value here.");
+        }
+      } else if (queries instanceof YSeq seq) {
+        for (YNode item : seq.items()) {
+          if (item instanceof YScalar s) {
+            scalars.add(s);
+          } else {
+            reader.addAt(item, "Expected a scalar value here.");
+          }
+        }
+      } else {
+        reader.addAt(queries, "must be array");
+      }
+      StreamContext sc = new StreamContext(name, ctes, acceptDangerous);
+      List<StreamPlan.Variant> variants = new ArrayList<>();
+      for (YScalar s : scalars) {
+        if (edition < 2) {
+          reader.add(Severity.FATAL, "Sync streams require edition 2 or later. Try adding a `config: {edition: 2} "
+              + "block to the end of the file.`", YamlTree.sourceOffset(reader.yaml(), s, 0),
+              YamlTree.sourceOffset(reader.yaml(), s, s.value().length()));
+          continue;
+        }
+        QueryCompiler qc = new QueryCompiler(sc, s.value(), s);
+        List<SqlProblem> problems = qc.problems;
+        try {
+          qc.compileStream(variants);
+          if (edition < 3 && autoSubscribe && qc.usesSubscriptionParameters) {
+            problems.add(SqlProblem.warning("Clients subscribe to this stream by default, but it uses subscription "
+                + "parameters. Default subscriptions use null for all parameters, which can lead to unintentional "
+                + "results. Try removing the parameter or not marking the stream as auto-subscribe.", 0,
+                s.value().length()));
+          }
+        } catch (QueryException e) {
+          problems.add(e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
+        } catch (ClauseCompiler.StaticEvaluationException e) {
+          problems.add(SqlProblem.fatal(e.getMessage(), -1, -1));
+        }
+        reader.report(new SyncConfigReader.QueryInput(s.value(), s), problems);
+      }
+      for (StreamPlan.Variant v : variants) {
+        dataTables.add(v.table());
+        for (LookupNode n : v.allLookups()) {
+          parameterTables.add(n.table);
+        }
+      }
+      streams.add(new StreamPlan.Stream(name, autoSubscribe, edition >= 3 ? priority : 3, edition,
+          List.copyOf(variants)));
+      reader.addDefinitionInfo(new dev.syncline.api.rules.DefinitionInfo(name,
+          dev.syncline.api.rules.DefinitionInfo.Kind.STREAM, autoSubscribe));
+    }
+    return unknownKeys;
+  }
+
+  private Map<String, Cte> readCtes(@Nullable YNode with) {
+    Map<String, Cte> out = new LinkedHashMap<>();
+    if (with == null) {
+      return out;
+    }
+    if (!(with instanceof YMap map)) {
+      reader.addAt(with, "must be object");
+      return out;
+    }
+    for (YamlTree.Entry e : map.entries()) {
+      if (e.value() instanceof YScalar s) {
+        out.put(e.key().value(), new Cte(s.value(), s));
+      } else {
+        reader.addAt(e.value(), "Expected a scalar value here.");
+      }
+    }
+    return out;
+  }
+
+  /** What all queries of one stream share. */
+  private final class StreamContext {
+    final String name;
+    final Map<String, Cte> ctes;
+    final boolean acceptDangerous;
+    final Map<String, LookupNode> lookups = new LinkedHashMap<>();
+    final Map<String, Ast.Select> parsedCtes = new LinkedHashMap<>();
+
+    StreamContext(String name, Map<String, Cte> ctes, boolean acceptDangerous) {
+      this.name = name;
+      this.ctes = ctes;
+      this.acceptDangerous = acceptDangerous;
+    }
+
+    /** Registers a look-up, sharing identical ones (edition 3 shares them across streams). */
+    LookupNode lookup(TablePattern table, List<CExpr> filters, List<KeyPart> keys, List<CExpr> outputs) {
+      StringBuilder canonical = new StringBuilder(table.toString()).append("|f:");
+      filters.forEach(f -> canonical.append(f.text).append(';'));
+      canonical.append("|k:");
+      keys.forEach(k -> canonical.append(k.rowText()).append('=').append(k.source().text()).append(';'));
+      canonical.append("|o:");
+      outputs.forEach(o -> canonical.append(o.text).append(';'));
+      Map<String, LookupNode> registry = edition >= 3 ? sharedLookups : lookups;
+      LookupNode existing = registry.get(canonical.toString());
+      if (existing != null) {
+        return existing;
+      }
+      String scope = edition >= 3 ? "lookup#" + registry.size() : name + "|" + registry.size();
+      List<String> outputNames = new ArrayList<>();
+      for (int i = 0; i < outputs.size(); i++) {
+        outputNames.add(edition >= 3 ? Integer.toString(i) : "result");
+      }
+      LookupNode node = new LookupNode(scope, table, filters.stream().map(f -> f.ev).toList(), keys,
+          outputs.stream().map(o -> o.ev).toList(), outputNames, canonical.toString());
+      registry.put(canonical.toString(), node);
+      return node;
+    }
+  }
+
+  /** A table visible in a query. */
+  private record ScopeTable(String alias, String nameInSchema, @Nullable TablePattern pattern,
+      Ast.@Nullable FromCall call, Ast.Span span) {}
+
+  /**
+   * A compiled expression with what it depends on.
+   *
+   * @param tables the aliases of the tables whose columns it reads
+   * @param request whether it reads the request
+   * @param auth whether it reads authenticated request values ({@code auth.*})
+   * @param unauthenticated the first place it reads client-controlled values, or null
+   */
+  private record CExpr(Ev ev, Set<String> tables, boolean request, boolean auth, Ast.@Nullable Span unauthenticated,
+      boolean subscription, String text, boolean error) {
+    boolean isStatic() {
+      return tables.isEmpty() && !request && !error;
+    }
+  }
+
+  /** Compiles one query (a {@code query:} or {@code queries:} entry, or a common table expression). */
+  private final class QueryCompiler {
+    final StreamContext stream;
+    final String sql;
+    final YScalar scalar;
+    final List<SqlProblem> problems = new ArrayList<>();
+    boolean usesSubscriptionParameters;
+    Map<String, ScopeTable> scope = Map.of();
+
+    QueryCompiler(StreamContext stream, String sql, YScalar scalar) {
+      this.stream = stream;
+      this.sql = sql;
+      this.scalar = scalar;
+    }
+
+    CExpr error(String message, Ast.Span at) {
+      problems.add(SqlProblem.fatal(message, at.start(), at.end()));
+      return new CExpr((r, q) -> null, Set.of(), false, false, null, false, "", true);
+    }
+
+    String text(Ast.Node node) {
+      return sql.substring(node.span().start(), node.span().end()).strip().replaceAll("\\s+", " ");
+    }
+
+    Ast.Select parse() throws QueryException {
+      List<Ast.Statement> statements;
+      try {
+        statements = SqlParser.parse(sql);
+      } catch (SqlSyntaxException e) {
+        throw new QueryException(SqlProblem.fatal(e.getMessage(), e.start(), e.end()));
+      }
+      if (statements.size() > 1) {
+        Ast.Span s = statements.get(1).span();
+        throw new QueryException(SqlProblem.fatal("Only a single SELECT statement is supported", s.start(),
+            s.end()));
+      }
+      if (!(statements.get(0) instanceof Ast.Select select)) {
+        Ast.Span s = statements.get(0).span();
+        throw new QueryException(SqlProblem.fatal("Expected a SELECT statement", s.start(), s.end()));
+      }
+      return select;
+    }
+
+    // ---- the stream query ----
+
+    void compileStream(List<StreamPlan.Variant> variants) throws QueryException {
+      Ast.Select q = parse();
+      problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
+      if (q.usingSpan() != null) {
+        throw new QueryException(SqlProblem.fatal("USING is not supported", q.span().start(), q.span().end()));
+      }
+      scope = tables(q);
+      // The output table: the one the result columns read.
+      String output = null;
+      for (Ast.Column c : q.columns()) {
+        String t = columnTable(c.expr());
+        if (t != null) {
+          output = t;
+          break;
+        }
+      }
+      List<DataQuery.Extractor> extractors = new ArrayList<>();
+      for (Ast.Column c : q.columns()) {
+        if (c.expr() instanceof Ast.Ref ref && ref.name().equals("*")) {
+          if (ref.table() != null && !scope.containsKey(ref.table().name())) {
+            error("Undefined table " + ref.table().name(), ref.span());
+          }
+          extractors.add(new DataQuery.StarExtractor());
+          continue;
+        }
+        CExpr value = compile(c.expr());
+        if (value.error) {
+          continue;
+        }
+        if (value.request) {
+          error("This attempts to sync a connection parameter. Only values from the source database can be synced.",
+              c.expr().span());
+          continue;
+        }
+        String name;
+        if (c.alias() != null) {
+          name = c.alias();
+        } else if (c.expr() instanceof Ast.Ref ref) {
+          name = ref.name();
+        } else {
+          name = text(c.expr());
+          problems.add(SqlProblem.warning("The name of this column is unspecified, consider adding an alias.",
+              c.expr().span().start(), c.expr().span().end()));
+        }
+        String sourceColumn = c.expr() instanceof Ast.Ref ref ? ref.name() : null;
+        Ev ev = value.ev;
+        extractors.add(new DataQuery.ColumnExtractor(name, row -> ev.eval(row, null), sourceColumn));
+      }
+      if (output == null || scope.get(output).pattern() == null) {
+        throw new QueryException(SqlProblem.fatal("Must have a result column selecting from a table",
+            q.span().start(), q.span().end()));
+      }
+      ScopeTable out = scope.get(output);
+      Expr where = q.where();
+      for (Expr on : q.joinConditions()) {
+        where = where == null ? on : new Ast.Binary("AND", where, on, where.span());
+      }
+      for (List<Expr> atoms : dnf(where)) {
+        VariantBuilder vb = new VariantBuilder(output);
+        vb.build(atoms);
+        if (problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
+          continue;
+        }
+        String prefix = (bucketVersion != null ? bucketVersion + "#" : "") + stream.name + "|" + variants.size();
+        variants.add(new StreamPlan.Variant(prefix, out.pattern(), out.alias(), !out.alias().equals(
+            out.nameInSchema()), vb.rowFilters, vb.orderedParameters(), vb.requestGates, vb.lookupGates,
+            List.copyOf(extractors), sql));
+        if (edition >= 3 && !stream.acceptDangerous && vb.unauthenticated != null && !vb.authenticated) {
+          problems.add(SqlProblem.warning("Clients can send any value for this unauthenticated parameter, so this is "
+              + "unsuitable for authorization. Consider further constraining this with an authenticated parameter.",
+              vb.unauthenticated.start(), vb.unauthenticated.end()));
+        }
+      }
+    }
+
+    /** The tables of a FROM clause by alias. */
+    Map<String, ScopeTable> tables(Ast.Select q) throws QueryException {
+      Map<String, ScopeTable> out = new LinkedHashMap<>();
+      for (Ast.FromItem item : q.from()) {
+        if (item instanceof Ast.FromTable t) {
+          TablePattern pattern = TableRefs.pattern(t.name(), defaultSchema);
+          String alias = t.alias() != null ? t.alias() : t.name().name();
+          if (schema != null && !pattern.isWildcard()
+              && !schema.containsKey(pattern.schema() + "." + pattern.tablePattern())) {
+            problems.add(SqlProblem.warning("This table could not be found in the source schema.",
+                t.span().start(), t.span().end()));
+          }
+          out.put(alias, new ScopeTable(alias, t.name().name(), pattern, null, t.span()));
+        } else if (item instanceof Ast.FromCall c) {
+          String alias = c.alias() != null ? c.alias() : c.call().name();
+          out.put(alias, new ScopeTable(alias, c.call().name(), null, c, c.span()));
+        } else {
+          throw new QueryException(SqlProblem.fatal("Subqueries in FROM are not supported", item.span().start(),
+              item.span().end()));
+        }
+      }
+      return out;
+    }
+
+    /** The alias of the table a result column reads, if it reads exactly one. */
+    @Nullable String columnTable(Expr e) {
+      if (e instanceof Ast.Ref ref && ref.name().equals("*")) {
+        if (ref.table() != null) {
+          return scope.containsKey(ref.table().name()) ? ref.table().name() : null;
+        }
+        List<String> real = scope.values().stream().filter(t -> t.pattern() != null).map(ScopeTable::alias)
+            .toList();
+        return real.size() == 1 ? real.get(0) : null;
+      }
+      Deps d = deps(e);
+      return d.tables.size() == 1 ? d.tables.iterator().next() : null;
+    }
+
+    // ---- dependencies and normal form ----
+
+    /** What an expression reads, found without compiling it (and so without reporting problems). */
+    final class Deps {
+      final Set<String> tables = new LinkedHashSet<>();
+      boolean request;
+      boolean subquery;
+    }
+
+    Deps deps(@Nullable Expr e) {
+      Deps d = new Deps();
+      visit(e, d);
+      return d;
+    }
+
+    private void visit(@Nullable Expr e, Deps d) {
+      if (e == null) {
+        return;
+      }
+      if (e instanceof Ast.Ref ref) {
+        if (ref.table() != null) {
+          if (scope.containsKey(ref.table().name())) {
+            d.tables.add(ref.table().name());
+          }
+        } else if (scope.size() == 1) {
+          d.tables.add(scope.keySet().iterator().next());
+        } else if (isCte(ref)) {
+          d.subquery = true;
+        }
+      } else if (e instanceof Ast.Call c) {
+        if (c.schema() != null) {
+          d.request = true;
+        }
+        c.args().forEach(a -> visit(a, d));
+      } else if (e instanceof Ast.Binary b) {
+        visit(b.left(), d);
+        if ((b.op().equals("IN") || b.op().equals("NOT IN")) && b.right() instanceof Ast.Ref r && isCte(r)) {
+          d.subquery = true;
+        } else {
+          visit(b.right(), d);
+        }
+      } else if (e instanceof Ast.Unary u) {
+        visit(u.operand(), d);
+      } else if (e instanceof Ast.Member m) {
+        visit(m.operand(), d);
+      } else if (e instanceof Ast.Cast c) {
+        visit(c.operand(), d);
+      } else if (e instanceof Ast.ListExpr l) {
+        l.items().forEach(i -> visit(i, d));
+      } else if (e instanceof Ast.SubSelect) {
+        d.subquery = true;
+      } else if (e instanceof Ast.Other o) {
+        o.children().forEach(c -> visit(c, d));
+      }
+    }
+
+    boolean isCte(Ast.Ref ref) {
+      return ref.table() == null && !ref.name().equals("*") && stream.ctes.containsKey(ref.name())
+          && !scope.containsKey(ref.name());
+    }
+
+    /** Whether an OR can stay one condition: it reads only one table, or only the request. */
+    boolean simpleOr(Expr e) {
+      Deps d = deps(e);
+      return !d.subquery && ((d.tables.size() <= 1 && !d.request) || d.tables.isEmpty());
+    }
+
+    /** The conjunctions of a condition, splitting only ORs that cannot be one condition. */
+    List<List<Expr>> dnf(@Nullable Expr e) {
+      if (e == null) {
+        return List.of(List.of());
+      }
+      if (e instanceof Ast.Binary b && b.op().equals("AND")) {
+        List<List<Expr>> out = new ArrayList<>();
+        for (List<Expr> l : dnf(b.left())) {
+          for (List<Expr> r : dnf(b.right())) {
+            List<Expr> both = new ArrayList<>(l);
+            both.addAll(r);
+            out.add(both);
+          }
+        }
+        return out;
+      }
+      if (e instanceof Ast.Binary b && b.op().equals("OR") && !simpleOr(e)) {
+        List<List<Expr>> out = new ArrayList<>(dnf(b.left()));
+        out.addAll(dnf(b.right()));
+        return out;
+      }
+      return List.of(List.of(e));
+    }
+
+    /** The conjuncts of a condition that must not contain ORs mixing tables with the request. */
+    List<Expr> conjuncts(@Nullable Expr e) {
+      List<Expr> out = new ArrayList<>();
+      if (e == null) {
+        return out;
+      }
+      if (e instanceof Ast.Binary b && b.op().equals("AND")) {
+        out.addAll(conjuncts(b.left()));
+        out.addAll(conjuncts(b.right()));
+      } else if (e instanceof Ast.Binary b && b.op().equals("OR") && !simpleOr(e)) {
+        problems.add(SqlProblem.fatal("Stream subqueries can't use OR filters", e.span().start(), e.span().end()));
+      } else {
+        out.add(e);
+      }
+      return out;
+    }
+
+    /** For {@code x IN (SELECT ...)} or {@code x IN cte}: the subquery; else null. */
+    @Nullable Object subqueryOf(Expr atom) {
+      if (atom instanceof Ast.Binary b && (b.op().equals("IN") || b.op().equals("NOT IN"))) {
+        if (b.right() instanceof Ast.SubSelect s) {
+          return s;
+        }
+        if (b.right() instanceof Ast.Ref r && isCte(r)) {
+          return r;
+        }
+      }
+      return null;
+    }
+
+    // ---- variants ----
+
+    /** Collects the parts of one conjunction of the stream query. */
+    final class VariantBuilder {
+      final String output;
+      final List<Ev> rowFilters = new ArrayList<>();
+      final List<Ev> requestGates = new ArrayList<>();
+      final List<LookupNode> lookupGates = new ArrayList<>();
+      final List<BucketParameter> requestParameters = new ArrayList<>();
+      final List<BucketParameter> lookupParameters = new ArrayList<>();
+      final List<Expr> joinAtoms = new ArrayList<>();
+      boolean authenticated;
+      Ast.@Nullable Span unauthenticated;
+
+      VariantBuilder(String output) {
+        this.output = output;
+      }
+
+      /** Bucket parameters in id order: request values first, then look-up results, each group last-first. */
+      List<BucketParameter> orderedParameters() {
+        List<BucketParameter> out = new ArrayList<>(requestParameters);
+        java.util.Collections.reverse(out);
+        List<BucketParameter> lookups = new ArrayList<>(lookupParameters);
+        java.util.Collections.reverse(lookups);
+        out.addAll(lookups);
+        return List.copyOf(out);
+      }
+
+      void use(CExpr e) {
+        authenticated |= e.auth;
+        if (e.unauthenticated != null && unauthenticated == null) {
+          unauthenticated = e.unauthenticated;
+        }
+        usesSubscriptionParameters |= e.subscription;
+      }
+
+      void build(List<Expr> atoms) {
+        for (Expr atom : atoms) {
+          if (atom instanceof Ast.Unary u && u.op().equals("NOT")) {
+            Deps d = deps(u.operand());
+            if (d.subquery || (!d.tables.isEmpty() && d.request)) {
+              // The reference's span of "x IN (SELECT ...)" ends with the subquery's last token, inside the ")".
+              int end = u.operand() instanceof Ast.Binary b && b.right() instanceof Ast.SubSelect s
+                  ? s.select().span().end() : atom.span().end();
+              error("Negations are not allowed here", new Ast.Span(atom.span().start(), end));
+              continue;
+            }
+          }
+          Object sub = subqueryOf(atom);
+          if (sub != null) {
+            Ast.Binary b = (Ast.Binary) atom;
+            if (b.op().equals("NOT IN")) {
+              error("Negations are not allowed here", atom.span());
+              continue;
+            }
+            Deps ld = deps(b.left());
+            if (ld.subquery) {
+              error("Unsupported subquery", b.left().span());
+            } else if (ld.tables.equals(Set.of(output)) && !ld.request) {
+              CExpr left = compile(b.left());
+              Source source = subquery(sub, null, this);
+              if (!left.error && source != null) {
+                add(new BucketParameter(left.ev, false, source, left.text));
+              }
+            } else if (ld.tables.isEmpty() && ld.request) {
+              CExpr left = compile(b.left());
+              use(left);
+              Source source = subquery(sub, new RequestValue(left.ev, left.text), this);
+              if (source instanceof LookupOutput o) {
+                lookupGates.add(o.node());
+              } else if (source instanceof RequestArray array) {
+                Ev l = left.ev;
+                requestGates.add((row, r) -> SqlValues.operator("IN", l.eval(row, r), array.ev().eval(row, r)));
+              }
+            } else if (ld.tables.isEmpty()) {
+              error("For IN subqueries, the left operand must either depend on the row to sync or stream "
+                  + "parameters.", b.left().span());
+            } else if (!ld.tables.contains(output) && ld.tables.size() == 1) {
+              joinAtoms.add(atom);
+            } else {
+              error("Unsupported subquery filter", atom.span());
+            }
+            continue;
+          }
+          Deps d = deps(atom);
+          if (!d.tables.isEmpty() && !d.tables.equals(Set.of(output))) {
+            joinAtoms.add(atom);
+          } else if (d.tables.isEmpty()) {
+            CExpr c = compile(atom);
+            use(c);
+            requestGates.add(c.ev);
+          } else if (!d.request) {
+            rowFilters.add(compile(atom).ev);
+          } else {
+            BucketParameter p = match(atom, output, this);
+            if (p != null) {
+              add(p);
+            }
+          }
+        }
+        if (!joinAtoms.isEmpty()) {
+          joins();
+        }
+      }
+
+      void add(BucketParameter p) {
+        if (p.source() instanceof LookupOutput) {
+          lookupParameters.add(p);
+        } else {
+          requestParameters.add(p);
+        }
+      }
+
+      /** Turns the conditions on joined tables into look-ups. */
+      void joins() {
+        Set<String> visited = new LinkedHashSet<>();
+        visited.add(output);
+        Map<String, List<Expr>> links = new LinkedHashMap<>();
+        for (Expr atom : joinAtoms) {
+          Deps d = deps(atom);
+          if (d.tables.size() == 2 && d.tables.contains(output) && !d.request) {
+            String other = d.tables.stream().filter(t -> !t.equals(output)).findFirst().orElseThrow();
+            links.computeIfAbsent(other, k -> new ArrayList<>()).add(atom);
+          }
+        }
+        for (Map.Entry<String, List<Expr>> e : links.entrySet()) {
+          if (visited.contains(e.getKey())) {
+            continue;
+          }
+          List<CExpr> parentSides = new ArrayList<>();
+          LookupNode node = joinNode(e.getKey(), output, e.getValue(), parentSides, visited);
+          if (node == null) {
+            continue;
+          }
+          for (int i = 0; i < parentSides.size(); i++) {
+            CExpr side = parentSides.get(i);
+            add(new BucketParameter(side.ev, false, new LookupOutput(node, i), side.text));
+          }
+        }
+        // Joined tables with conditions but no link to the output table gate the request.
+        for (Expr atom : joinAtoms) {
+          Deps d = deps(atom);
+          for (String t : d.tables) {
+            if (!visited.contains(t)) {
+              LookupNode gate = joinNode(t, null, List.of(), new ArrayList<>(), visited);
+              if (gate != null) {
+                lookupGates.add(gate);
+              }
+            }
+          }
+        }
+      }
+
+      /**
+       * The look-up of joined table {@code alias}: keyed by its conditions on the request and its links to tables
+       * further away, holding the columns linked to {@code parent}.
+       */
+      @Nullable LookupNode joinNode(String alias, @Nullable String parent, List<Expr> parentLinks,
+          List<CExpr> parentSides, Set<String> visited) {
+        visited.add(alias);
+        ScopeTable table = scope.get(alias);
+        if (table.pattern() == null) {
+          error("Sync streams can only select from actual tables", table.span());
+          return null;
+        }
+        List<CExpr> outputs = new ArrayList<>();
+        for (Expr link : parentLinks) {
+          if (!(link instanceof Ast.Binary b && b.op().equals("="))) {
+            error("Tables can only be joined with equality conditions", link.span());
+            continue;
+          }
+          Deps left = deps(b.left());
+          boolean leftIsThis = left.tables.equals(Set.of(alias));
+          CExpr mine = compile(leftIsThis ? b.left() : b.right());
+          CExpr theirs = compile(leftIsThis ? b.right() : b.left());
+          if (mine.error || theirs.error) {
+            continue;
+          }
+          if (!mine.tables.equals(Set.of(alias)) || !theirs.tables.equals(Set.of(parent))) {
+            error("Tables can only be joined with equality conditions", link.span());
+            continue;
+          }
+          outputs.add(mine);
+          parentSides.add(theirs);
+        }
+        List<CExpr> filters = new ArrayList<>();
+        List<KeyPart> keys = new ArrayList<>();
+        Map<String, List<Expr>> childLinks = new LinkedHashMap<>();
+        for (Expr atom : joinAtoms) {
+          Deps d = deps(atom);
+          Object sub = subqueryOf(atom);
+          if (d.tables.equals(Set.of(alias)) || (sub != null && deps(((Ast.Binary) atom).left()).tables
+              .equals(Set.of(alias)))) {
+            tableCondition(atom, alias, filters, keys, this);
+          } else if (d.tables.size() == 2 && d.tables.contains(alias) && !d.request
+              && (parent == null || !d.tables.contains(parent))) {
+            String other = d.tables.stream().filter(t -> !t.equals(alias)).findFirst().orElseThrow();
+            if (!visited.contains(other)) {
+              childLinks.computeIfAbsent(other, k -> new ArrayList<>()).add(atom);
+            }
+          }
+        }
+        for (Map.Entry<String, List<Expr>> e : childLinks.entrySet()) {
+          List<CExpr> mySides = new ArrayList<>();
+          LookupNode child = joinNode(e.getKey(), alias, e.getValue(), mySides, visited);
+          if (child == null) {
+            continue;
+          }
+          for (int i = 0; i < mySides.size(); i++) {
+            keys.add(new KeyPart(mySides.get(i).ev, new LookupOutput(child, i), mySides.get(i).text));
+          }
+        }
+        if (filters.isEmpty() && keys.isEmpty() && outputs.isEmpty()) {
+          return null;
+        }
+        return stream.lookup(table.pattern(), filters, keys, outputs);
+      }
+    }
+
+    /**
+     * A condition comparing the output row with the request: {@code row = request}, {@code row IN request_array},
+     * {@code request IN row_array}, {@code row_array && request_array}.
+     */
+    @Nullable BucketParameter match(Expr atom, String table, VariantBuilder vb) {
+      if (!(atom instanceof Ast.Binary b) || !Set.of("=", "IN", "&&").contains(b.op())) {
+        error("Cannot use table values and parameters in the same clauses", atom.span());
+        return null;
+      }
+      CExpr l = compile(b.left());
+      CExpr r = compile(b.right());
+      if (l.error || r.error) {
+        return null;
+      }
+      boolean rowLeft = l.tables.equals(Set.of(table)) && !l.request;
+      boolean rowRight = r.tables.equals(Set.of(table)) && !r.request;
+      boolean requestLeft = l.tables.isEmpty();
+      boolean requestRight = r.tables.isEmpty();
+      CExpr row;
+      CExpr request;
+      if (rowLeft && requestRight) {
+        row = l;
+        request = r;
+      } else if (requestLeft && rowRight) {
+        row = r;
+        request = l;
+      } else {
+        error("Cannot use table values and parameters in the same clauses", atom.span());
+        return null;
+      }
+      vb.use(request);
+      return switch (b.op()) {
+        case "=" -> new BucketParameter(row.ev, false, new RequestValue(request.ev, request.text), row.text);
+        case "IN" -> row == l ? new BucketParameter(row.ev, false, new RequestArray(request.ev, request.text), row.text)
+            : new BucketParameter(row.ev, true, new RequestValue(request.ev, request.text), row.text);
+        default -> new BucketParameter(row.ev, true, new RequestArray(request.ev, request.text), row.text);
+      };
+    }
+
+    /** A condition on a look-up table alone (or with the request): a filter or a key. */
+    void tableCondition(Expr atom, String alias, List<CExpr> filters, List<KeyPart> keys, VariantBuilder vb) {
+      Object sub = subqueryOf(atom);
+      if (sub != null) {
+        Ast.Binary b = (Ast.Binary) atom;
+        if (b.op().equals("NOT IN")) {
+          error("Negations are not allowed here", atom.span());
+          return;
+        }
+        CExpr left = compile(b.left());
+        Source source = subquery(sub, null, vb);
+        if (!left.error && source != null) {
+          keys.add(new KeyPart(left.ev, source, left.text));
+        }
+        return;
+      }
+      Deps d = deps(atom);
+      if (!d.request) {
+        CExpr c = compile(atom);
+        if (!c.error) {
+          filters.add(c);
+        }
+        return;
+      }
+      BucketParameter p = match(atom, alias, vb);
+      if (p == null) {
+        return;
+      }
+      if (p.rowExpands()) {
+        error("Look-ups cannot expand arrays of the looked-up table", atom.span());
+        return;
+      }
+      keys.add(new KeyPart(p.row(), p.source(), p.rowText()));
+    }
+
+    /**
+     * Compiles {@code x IN (SELECT ...)} (or a common table expression): a look-up holding the selected column, or,
+     * for {@code SELECT value FROM json_each(request_value)}, the request array itself. With {@code gate} set, the
+     * selected column is compared with it instead (a key), and the look-up holds nothing.
+     */
+    @Nullable Source subquery(Object sub, @Nullable RequestValue gate, VariantBuilder vb) {
+      QueryCompiler inner;
+      Ast.Select q;
+      if (sub instanceof Ast.SubSelect s) {
+        inner = new QueryCompiler(stream, sql, scalar);
+        inner.problems.clear();
+        q = s.select();
+      } else {
+        Cte cte = stream.ctes.get(((Ast.Ref) sub).name());
+        inner = new QueryCompiler(stream, cte.sql(), cte.scalar());
+        try {
+          q = stream.parsedCtes.containsKey(cte.sql()) ? stream.parsedCtes.get(cte.sql()) : inner.parse();
+          stream.parsedCtes.put(cte.sql(), q);
+        } catch (QueryException e) {
+          reader.report(new SyncConfigReader.QueryInput(cte.sql(), cte.scalar()), List.of(e.problem));
+          return null;
+        }
+      }
+      Source result;
+      try {
+        result = inner.subqueryBody(q, gate, vb, span());
+      } catch (QueryException e) {
+        inner.problems.add(e.problem);
+        result = null;
+      }
+      usesSubscriptionParameters |= inner.usesSubscriptionParameters;
+      if (inner.sql.equals(sql) && inner.scalar == scalar) {
+        problems.addAll(inner.problems);
+      } else if (!inner.problems.isEmpty()) {
+        reader.report(new SyncConfigReader.QueryInput(inner.sql, inner.scalar), inner.problems);
+        if (inner.problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
+          problems.add(SqlProblem.fatal("Invalid common table expression", -1, -1));
+        }
+      }
+      return result;
+    }
+
+    Ast.Span span() {
+      return new Ast.Span(0, sql.length());
+    }
+
+    @Nullable Source subqueryBody(Ast.Select q, @Nullable RequestValue gate, VariantBuilder outer,
+        Ast.Span outerQuery) throws QueryException {
+      problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
+      if (q.from().size() != 1) {
+        throw new QueryException(SqlProblem.fatal("Subqueries must select from a single table", q.span().start(),
+            q.span().end()));
+      }
+      scope = tables(q);
+      ScopeTable table = scope.values().iterator().next();
+      if (q.columns().size() != 1) {
+        if (edition < 3) {
+          throw new QueryException(SqlProblem.fatal("Unsupported subquery without parameter, must depend on request "
+              + "parameters", outerQuery.start(), outerQuery.end()));
+        }
+        throw new QueryException(SqlProblem.fatal("Subqueries must return exactly one column", q.span().start(),
+            q.span().end()));
+      }
+      Ast.Column column = q.columns().get(0);
+      if (table.call() != null) {
+        Ast.Call call = table.call().call();
+        if (!call.name().equals("json_each") || call.args().size() != 1 || q.where() != null
+            || !(column.expr() instanceof Ast.Ref ref) || !ref.name().equals("value")) {
+          throw new QueryException(SqlProblem.fatal("Sync streams can only select from actual tables",
+              table.span().start(), table.span().end()));
+        }
+        scope = Map.of();
+        CExpr array = compile(call.args().get(0));
+        if (array.error) {
+          return null;
+        }
+        if (!array.tables.isEmpty()) {
+          error("json_each() can only read request values here", call.span());
+          return null;
+        }
+        outer.use(array);
+        return new RequestArray(array.ev, array.text);
+      }
+      CExpr selected = compile(column.expr());
+      if (selected.error) {
+        return null;
+      }
+      if (selected.request) {
+        error("Subqueries must select a column of their table", column.expr().span());
+        return null;
+      }
+      List<CExpr> filters = new ArrayList<>();
+      List<KeyPart> keys = new ArrayList<>();
+      List<CExpr> outputs = new ArrayList<>();
+      if (gate != null) {
+        keys.add(new KeyPart(selected.ev, gate, selected.text));
+      } else {
+        outputs.add(selected);
+      }
+      VariantBuilder vb = new VariantBuilder(table.alias());
+      for (Expr atom : conjuncts(q.where())) {
+        tableCondition(atom, table.alias(), filters, keys, vb);
+      }
+      outer.authenticated |= vb.authenticated;
+      if (outer.unauthenticated == null) {
+        outer.unauthenticated = vb.unauthenticated;
+      }
+      if (edition < 3 && gate == null && keys.isEmpty()
+          && problems.stream().noneMatch(p -> p.severity() == Severity.FATAL)) {
+        throw new QueryException(SqlProblem.fatal("Unsupported subquery without parameter, must depend on request "
+            + "parameters", outerQuery.start(), outerQuery.end()));
+      }
+      if (problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
+        return null;
+      }
+      LookupNode node = stream.lookup(table.pattern(), filters, keys, outputs);
+      return new LookupOutput(node, 0);
+    }
+
+    // ---- expressions ----
+
+    CExpr constant(@Nullable Object value, Ast.Node at) {
+      return new CExpr((r, q) -> value, Set.of(), false, false, null, false, text(at), false);
+    }
+
+    Object literal(Expr expr) {
+      if (expr instanceof Ast.BoolLit b) {
+        return b.value() ? SqlValues.TRUE : SqlValues.FALSE;
+      } else if (expr instanceof Ast.IntegerLit i) {
+        return exactIntegers ? SqlValues.integerOf(new BigInteger(i.text()))
+            : SqlValues.integerOf(new BigDecimal(Double.parseDouble(i.text())).toBigInteger());
+      } else if (expr instanceof Ast.NumericLit n) {
+        return Double.parseDouble(n.text());
+      }
+      return ((Ast.StringLit) expr).value();
+    }
+
+    /** Combines sub-expressions with a function of their values; constant when they all are. */
+    CExpr compose(Ast.Node at, List<CExpr> args, Function<@Nullable Object[], @Nullable Object> fn,
+        boolean allowMixed) {
+      Set<String> tables = new LinkedHashSet<>();
+      boolean request = false;
+      boolean auth = false;
+      boolean subscription = false;
+      Ast.Span unauth = null;
+      for (CExpr a : args) {
+        if (a.error) {
+          return a;
+        }
+        tables.addAll(a.tables);
+        request |= a.request;
+        auth |= a.auth;
+        subscription |= a.subscription;
+        if (unauth == null) {
+          unauth = a.unauthenticated;
+        }
+      }
+      if (!allowMixed && !tables.isEmpty() && request) {
+        return error("Cannot use table values and parameters in the same clauses", at.span());
+      }
+      int n = args.size();
+      Ev[] evs = args.stream().map(a -> a.ev).toArray(Ev[]::new);
+      Ev ev;
+      if (n == 1) {
+        Ev a = evs[0];
+        ev = (row, r) -> fn.apply(new Object[] {a.eval(row, r)});
+      } else if (n == 2) {
+        Ev a = evs[0];
+        Ev b = evs[1];
+        ev = (row, r) -> fn.apply(new Object[] {a.eval(row, r), b.eval(row, r)});
+      } else {
+        ev = (row, r) -> {
+          Object[] values = new Object[n];
+          for (int i = 0; i < n; i++) {
+            values[i] = evs[i].eval(row, r);
+          }
+          return fn.apply(values);
+        };
+      }
+      if (tables.isEmpty() && !request) {
+        try {
+          Object value = ev.eval(Map.of(), null);
+          return constant(value, at);
+        } catch (RuntimeException e) {
+          throw new ClauseCompiler.StaticEvaluationException(String.valueOf(e.getMessage()));
+        }
+      }
+      return new CExpr(ev, Set.copyOf(tables), request, auth, unauth, subscription, text(at), false);
+    }
+
+    CExpr compile(Expr e) {
+      if (e instanceof Ast.NullLit) {
+        return constant(null, e);
+      }
+      if (e instanceof Ast.IntegerLit || e instanceof Ast.NumericLit || e instanceof Ast.StringLit
+          || e instanceof Ast.BoolLit) {
+        return constant(literal(e), e);
+      }
+      if (e instanceof Ast.Ref ref) {
+        return ref(ref);
+      }
+      if (e instanceof Ast.Binary b) {
+        return binary(b);
+      }
+      if (e instanceof Ast.Unary u) {
+        return unary(u);
+      }
+      if (e instanceof Ast.Member m) {
+        SqlFunction fn = m.op().equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+        if (!(m.member() instanceof String member)) {
+          return error("Unsupported member operation " + m.op(), m.span());
+        }
+        return compose(m, List.of(compile(m.operand())), a -> fn.call(a[0], member), false);
+      }
+      if (e instanceof Ast.Call c) {
+        return call(c);
+      }
+      if (e instanceof Ast.Cast c) {
+        String to = c.typeName().toLowerCase(Locale.ROOT);
+        if (!CAST_TYPES.contains(to)) {
+          return error("CAST not supported for '" + to + "'", c.span());
+        }
+        return compose(c, List.of(compile(c.operand())), a -> a[0] == null ? null : SqlValues.cast(a[0], to),
+            false);
+      }
+      if (e instanceof Ast.Other o && o.kind().equals("case")) {
+        return caseExpr(o);
+      }
+      if (e instanceof Ast.Other o && o.kind().equals("ternary")) {
+        boolean negated = "NOT BETWEEN".equals(o.op());
+        return compose(o, o.children().stream().map(this::compile).toList(), a -> {
+          if (a[0] == null || a[1] == null || a[2] == null) {
+            return null;
+          }
+          boolean in = SqlValues.compare(a[0], a[1]) >= 0 && SqlValues.compare(a[0], a[2]) <= 0;
+          return in != negated ? SqlValues.TRUE : SqlValues.FALSE;
+        }, false);
+      }
+      if (e instanceof Ast.SubSelect) {
+        return error("Subqueries are only supported as the right side of IN", e.span());
+      }
+      return error(e.type() + " not supported here", e.span());
+    }
+
+    CExpr ref(Ast.Ref ref) {
+      if (ref.name().equals("*")) {
+        return error("* columns are not supported here", ref.span());
+      }
+      ScopeTable table;
+      if (ref.table() != null) {
+        if (ref.table().schema() != null) {
+          return error("Schema is not supported in column references", ref.span());
+        }
+        table = scope.get(ref.table().name());
+        if (table == null) {
+          return error("Undefined table " + ref.table().name(), ref.table().span());
+        }
+      } else if (scope.size() == 1) {
+        table = scope.values().iterator().next();
+      } else if (scope.isEmpty()) {
+        return error("Undefined reference: " + ref.name(), ref.span());
+      } else {
+        return error("Invalid unqualified reference since multiple tables are in scope", ref.span());
+      }
+      if (table.call() != null) {
+        return error("Sync streams can only select from actual tables", ref.span());
+      }
+      if (schema != null && table.pattern() != null) {
+        List<String> columns = schema.get(table.pattern().schema() + "." + table.pattern().tablePattern());
+        if (columns != null && !columns.contains(ref.name())) {
+          problems.add(SqlProblem.warning("Column not found.", ref.span().start(), ref.span().end()));
+        }
+      }
+      String column = ref.name();
+      return new CExpr((row, r) -> row.get(column), Set.of(table.alias()), false, false, null, false, text(ref),
+          false);
+    }
+
+    CExpr binary(Ast.Binary b) {
+      String op = b.op();
+      switch (op) {
+        case "LIKE", "NOT LIKE", "ILIKE", "NOT ILIKE":
+          return error("LIKE expressions are not currently supported.", b.span());
+        case "IN", "NOT IN": {
+          if (b.right() instanceof Ast.SubSelect || (b.right() instanceof Ast.Ref r && isCte(r))) {
+            return error("Subqueries are only supported in top-level conditions", b.span());
+          }
+          CExpr left = compile(b.left());
+          boolean negated = op.equals("NOT IN");
+          if (b.right() instanceof Ast.ListExpr list) {
+            List<CExpr> args = new ArrayList<>();
+            args.add(left);
+            list.items().forEach(i -> args.add(compile(i)));
+            return compose(b, args, a -> {
+              if (a[0] == null) {
+                return null;
+              }
+              boolean found = false;
+              for (int i = 1; i < a.length; i++) {
+                found |= a[i] != null && SqlValues.compare(a[0], a[i]) == 0;
+              }
+              return found != negated ? SqlValues.TRUE : SqlValues.FALSE;
+            }, false);
+          }
+          return compose(b, List.of(left, compile(b.right())), a -> {
+            Object in = SqlValues.operator("IN", a[0], a[1]);
+            return negated && in != null ? (SqlValues.truthy(in) ? SqlValues.FALSE : SqlValues.TRUE) : in;
+          }, false);
+        }
+        case "AND", "OR", "=", "<", ">", "<=", ">=", "+", "-", "*", "/", "||", "IS", "IS NOT", "&&", "!=": {
+          String applied = op.equals("!=") && edition >= 3 ? "IS NOT" : op;
+          return compose(b, List.of(compile(b.left()), compile(b.right())),
+              a -> SqlValues.operator(applied, a[0], a[1]), false);
+        }
+        case "->", "->>": {
+          SqlFunction fn = op.equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+          return compose(b, List.of(compile(b.left()), compile(b.right())), a -> fn.call(a[0], a[1]), false);
+        }
+        default:
+          return error("Operator not supported: " + op, b.span());
+      }
+    }
+
+    CExpr unary(Ast.Unary u) {
+      String op = u.op();
+      if (op.equals("-") || op.equals("+")) {
+        return error("Unary " + (op.equals("-") ? "minus" : "plus") + " is not currently supported", u.span());
+      }
+      CExpr operand = compile(u.operand());
+      Function<@Nullable Object[], @Nullable Object> fn = switch (op) {
+        case "NOT" -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
+        case "IS NULL" -> a -> a[0] == null ? SqlValues.TRUE : SqlValues.FALSE;
+        case "IS NOT NULL" -> a -> a[0] != null ? SqlValues.TRUE : SqlValues.FALSE;
+        case "IS TRUE" -> a -> SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
+        case "IS NOT TRUE" -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
+        case "IS FALSE" -> a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
+        case "IS NOT FALSE" -> a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
+        default -> null;
+      };
+      if (fn == null) {
+        return error("Operator " + op + " is not supported", u.span());
+      }
+      return compose(u, List.of(operand), fn, false);
+    }
+
+    CExpr caseExpr(Ast.Other o) {
+      List<Expr> children = o.children();
+      // Children: [base] (when then)* [else]; a base is present when the count of the rest is off.
+      boolean hasElse;
+      boolean hasBase;
+      int n = children.size();
+      // With a base: 1 + 2k (+1 for else); without: 2k (+1).
+      // The parser records whether a base was written by position only, so look at the source text.
+      String source = sql.substring(o.span().start(), o.span().end()).toLowerCase(Locale.ROOT);
+      hasBase = !source.substring(4).stripLeading().startsWith("when");
+      hasElse = ((n - (hasBase ? 1 : 0)) % 2) == 1;
+      List<CExpr> args = children.stream().map(this::compile).toList();
+      boolean base = hasBase;
+      boolean otherwise = hasElse;
+      return compose(o, args, a -> {
+        int i = base ? 1 : 0;
+        int pairsEnd = a.length - (otherwise ? 1 : 0);
+        for (; i + 1 < pairsEnd; i += 2) {
+          boolean hit = base ? a[0] != null && a[i] != null && SqlValues.compare(a[0], a[i]) == 0
+              : SqlValues.truthy(a[i]);
+          if (hit) {
+            return a[i + 1];
+          }
+        }
+        return otherwise ? a[a.length - 1] : null;
+      }, false);
+    }
+
+    Ast.Span nameSpan(Ast.Call c) {
+      int start = c.span().start();
+      int length = (c.schema() != null ? c.schema().length() + 1 : 0) + c.name().length();
+      return new Ast.Span(start, Math.min(start + length, c.span().end()));
+    }
+
+    CExpr call(Ast.Call c) {
+      if (c.distinct()) {
+        return error("DISTINCT, ORDER BY, FILTER and OVER clauses are not supported", nameSpan(c));
+      }
+      String schemaName = c.schema();
+      String name = c.name();
+      if (schemaName == null) {
+        if (NON_DETERMINISTIC.contains(name)) {
+          return error("Forbidden call: Sync definitions must be deterministic.", nameSpan(c));
+        }
+        SqlFunction fn = functions.named(name);
+        if (fn == null) {
+          return error("Function '" + name + "' is not defined", c.span());
+        }
+        if (c.args().size() < fn.minArgs()) {
+          return error("Expected at least " + fn.minArgs() + " arguments", c.span());
+        }
+        if (c.args().size() > fn.maxArgs()) {
+          return error("Expected at most " + fn.maxArgs() + " arguments", c.span());
+        }
+        return compose(c, c.args().stream().map(this::compile).toList(), fn::call, false);
+      }
+      if (schemaName.equals("request")) {
+        return edition >= 3 ? error("Invalid schema in function name", nameSpan(c))
+            : error("Function 'request." + name + "' is not defined", c.span());
+      }
+      if (!Set.of("auth", "subscription", "connection").contains(schemaName)) {
+        return error("Invalid schema in function name", nameSpan(c));
+      }
+      Function<StreamRequest, @Nullable Object> noArgs = null;
+      java.util.function.BiFunction<StreamRequest, @Nullable Object, @Nullable Object> oneArg = null;
+      switch (name) {
+        case "user_id" -> {
+          if (!schemaName.equals("auth")) {
+            return error(".user_id() is only available on auth schema", nameSpan(c));
+          }
+          noArgs = StreamRequest::userId;
+        }
+        case "parameters" -> noArgs = switch (schemaName) {
+          case "auth" -> StreamRequest::authParameters;
+          case "subscription" -> StreamRequest::subscriptionParameters;
+          default -> StreamRequest::connectionParameters;
+        };
+        case "parameter" -> oneArg = switch (schemaName) {
+          case "auth" -> StreamRequest::authParameter;
+          case "subscription" -> StreamRequest::subscriptionParameter;
+          default -> StreamRequest::connectionParameter;
+        };
+        default -> {
+          return error("Unknown request function", nameSpan(c));
+        }
+      }
+      boolean auth = schemaName.equals("auth");
+      boolean subscription = schemaName.equals("subscription");
+      Ast.Span unauth = auth ? null : c.span();
+      if (noArgs != null) {
+        if (!c.args().isEmpty()) {
+          return error("Expected no arguments here", nameSpan(c));
+        }
+        Function<StreamRequest, @Nullable Object> f = noArgs;
+        return new CExpr((row, r) -> r == null ? null : f.apply(r), Set.of(), true, auth, unauth, subscription,
+            text(c), false);
+      }
+      if (c.args().size() != 1) {
+        return error("Expected a single argument here", nameSpan(c));
+      }
+      CExpr arg = compile(c.args().get(0));
+      if (arg.error) {
+        return arg;
+      }
+      if (!arg.tables.isEmpty()) {
+        return error("Cannot use table values and parameters in the same clauses", c.args().get(0).span());
+      }
+      java.util.function.BiFunction<StreamRequest, @Nullable Object, @Nullable Object> f = oneArg;
+      Ev a = arg.ev;
+      return new CExpr((row, r) -> r == null ? null : f.apply(r, a.eval(row, r)), Set.of(), true, auth || arg.auth,
+          unauth != null ? unauth : arg.unauthenticated, subscription || arg.subscription, text(c), false);
+    }
+  }
+}
