@@ -31,6 +31,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class ProtocolClient implements AutoCloseable {
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   private final ClientReplica replica;
   private final List<String> lines = new ArrayList<>();
   private final Thread reader;
@@ -47,9 +49,45 @@ public final class ProtocolClient implements AutoCloseable {
     this.reader.start();
   }
 
+  /**
+   * A stream subscription sent in the request's {@code streams.subscriptions}.
+   *
+   * @param stream the stream name
+   * @param parameters its subscription parameters (JSON values)
+   * @param overridePriority a priority replacing the stream's, or null
+   */
+  public record Subscription(String stream, Map<String, @Nullable Object> parameters,
+      @Nullable Integer overridePriority) {
+    /** Copies the parameters. */
+    public Subscription {
+      parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(parameters));
+    }
+
+    /** A subscription with parameters and the stream's own priority. */
+    public static Subscription of(String stream, Map<String, @Nullable Object> parameters) {
+      return new Subscription(stream, parameters, null);
+    }
+  }
+
   /** Connects as a new client (no buckets held), reading NDJSON. */
   public static ProtocolClient connect(URI baseUri, String token) throws IOException, InterruptedException {
-    return connect(baseUri, token, new ClientReplica(), false, false);
+    return connect(baseUri, token, new ClientReplica(), false, false, true, List.of());
+  }
+
+  /** Connects as a new client with stream subscriptions; {@code includeDefaults} as in the request. */
+  public static ProtocolClient connect(URI baseUri, String token, boolean includeDefaults,
+      List<Subscription> subscriptions) throws IOException, InterruptedException {
+    return connect(baseUri, token, new ClientReplica(), false, false, includeDefaults, subscriptions);
+  }
+
+  /**
+   * Reconnects with the buckets and positions {@code previous} holds and new subscriptions, as a client does after
+   * its app changed what it subscribes to.
+   */
+  public static ProtocolClient reconnect(URI baseUri, String token, ProtocolClient previous, boolean includeDefaults,
+      List<Subscription> subscriptions) throws IOException, InterruptedException {
+    previous.close();
+    return connect(baseUri, token, previous.replica, false, false, includeDefaults, subscriptions);
   }
 
   /**
@@ -58,18 +96,28 @@ public final class ProtocolClient implements AutoCloseable {
    */
   public static ProtocolClient connectPreferringBsonAndGzip(URI baseUri, String token)
       throws IOException, InterruptedException {
-    return connect(baseUri, token, new ClientReplica(), true, true);
+    return connect(baseUri, token, new ClientReplica(), true, true, true, List.of());
   }
 
   /** Reconnects with the buckets and positions {@code previous} holds, as a client does after a disconnect. */
   public static ProtocolClient reconnect(URI baseUri, String token, ProtocolClient previous)
       throws IOException, InterruptedException {
     previous.close();
-    return connect(baseUri, token, previous.replica, false, false);
+    return connect(baseUri, token, previous.replica, false, false, true, List.of());
   }
 
-  static ProtocolClient connect(URI baseUri, String token, ClientReplica replica, boolean gzip, boolean bson)
-      throws IOException, InterruptedException {
+  static ProtocolClient connect(URI baseUri, String token, ClientReplica replica, boolean gzip, boolean bson,
+      boolean includeDefaults, List<Subscription> subscriptions) throws IOException, InterruptedException {
+    StringBuilder subs = new StringBuilder("[");
+    for (Subscription s : subscriptions) {
+      if (subs.length() > 1) {
+        subs.append(',');
+      }
+      subs.append("{\"stream\":").append(dev.syncline.api.WireFormat.quote(s.stream())).append(",\"parameters\":")
+          .append(JSON.writeValueAsString(s.parameters())).append(",\"override_priority\":")
+          .append(s.overridePriority()).append('}');
+    }
+    subs.append(']');
     StringBuilder buckets = new StringBuilder("[");
     synchronized (replica) {
       for (Map.Entry<String, String> e : replica.positions().entrySet()) {
@@ -83,7 +131,7 @@ public final class ProtocolClient implements AutoCloseable {
     buckets.append(']');
     String body = "{\"buckets\":" + buckets + ",\"include_checksum\":true,\"raw_data\":true,\"binary_data\":true,"
         + "\"client_id\":\"protocol-client\",\"parameters\":null,"
-        + "\"streams\":{\"include_defaults\":true,\"subscriptions\":[]}}";
+        + "\"streams\":{\"include_defaults\":" + includeDefaults + ",\"subscriptions\":" + subs + "}}";
     HttpRequest.Builder request = HttpRequest.newBuilder(baseUri.resolve("/sync/stream"))
         .header("Authorization", "Token " + token).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body));
@@ -216,6 +264,14 @@ public final class ProtocolClient implements AutoCloseable {
     checkFailure();
     synchronized (replica) {
       return replica.writeCheckpoint();
+    }
+  }
+
+  /** The priority of each bucket the client holds, from the latest checkpoint lines. */
+  public Map<String, Integer> bucketPriorities() {
+    checkFailure();
+    synchronized (replica) {
+      return replica.priorities();
     }
   }
 

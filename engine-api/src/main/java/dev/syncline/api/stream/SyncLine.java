@@ -41,8 +41,34 @@ public sealed interface SyncLine permits SyncLine.Checkpoint, SyncLine.Checkpoin
    *
    * @param name its name
    * @param isDefault whether the client gets it without subscribing
+   * @param errors problems resolving its subscriptions for this connection (the stream still syncs what it could)
    */
-  record StreamDescription(String name, boolean isDefault) {}
+  record StreamDescription(String name, boolean isDefault, List<StreamError> errors) {
+    /** Copies the list. */
+    public StreamDescription {
+      Objects.requireNonNull(name, "name");
+      errors = List.copyOf(errors);
+    }
+
+    /** A description without errors. */
+    public StreamDescription(String name, boolean isDefault) {
+      this(name, isDefault, List.of());
+    }
+  }
+
+  /**
+   * A problem resolving one subscription of a stream.
+   *
+   * @param subscription the index of the subscription in the request's {@code streams.subscriptions}, or null for
+   *     the default subscription (sent as {@code "default"})
+   * @param message what went wrong
+   */
+  record StreamError(@Nullable Integer subscription, String message) {
+    /** Validates the message. */
+    public StreamError {
+      Objects.requireNonNull(message, "message");
+    }
+  }
 
   /** {@code checkpoint}: every bucket the client should hold. */
   record Checkpoint(OpId lastOpId, @Nullable String writeCheckpoint, List<BucketState> buckets,

@@ -26,8 +26,15 @@ public final class BsonEncoder {
       Doc streams = new Doc();
       for (int i = 0; i < c.streams().size(); i++) {
         SyncLine.StreamDescription s = c.streams().get(i);
+        Doc errors = new Doc();
+        for (int j = 0; j < s.errors().size(); j++) {
+          SyncLine.StreamError e = s.errors().get(j);
+          Doc error = e.subscription() == null ? new Doc().string("subscription", "default")
+              : new Doc().int32("subscription", e.subscription());
+          errors.doc(Integer.toString(j), error.string("message", e.message()));
+        }
         streams.doc(Integer.toString(i), new Doc().string("name", s.name()).bool("is_default", s.isDefault())
-            .array("errors", new Doc()));
+            .array("errors", errors));
       }
       d.array("streams", streams);
       root.doc("checkpoint", d);

@@ -154,6 +154,13 @@ public final class ClientReplica {
     return out;
   }
 
+  /** The priority of each held bucket. */
+  public Map<String, Integer> priorities() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    buckets.forEach((name, b) -> out.put(name, b.priority));
+    return out;
+  }
+
   /** Visible rows across buckets: row key to data. */
   public Map<String, String> rows() {
     Map<String, String> all = new LinkedHashMap<>();

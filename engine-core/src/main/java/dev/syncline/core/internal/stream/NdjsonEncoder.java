@@ -37,7 +37,20 @@ public final class NdjsonEncoder {
         }
         sb.append("{\"name\":");
         WireFormat.appendQuoted(sb, s.name());
-        sb.append(",\"is_default\":").append(s.isDefault()).append(",\"errors\":[]}");
+        sb.append(",\"is_default\":").append(s.isDefault()).append(",\"errors\":[");
+        for (int j = 0; j < s.errors().size(); j++) {
+          SyncLine.StreamError e = s.errors().get(j);
+          sb.append(j > 0 ? ",{\"subscription\":" : "{\"subscription\":");
+          if (e.subscription() == null) {
+            sb.append("\"default\"");
+          } else {
+            sb.append(e.subscription().intValue());
+          }
+          sb.append(",\"message\":");
+          WireFormat.appendQuoted(sb, e.message());
+          sb.append('}');
+        }
+        sb.append("]}");
       }
       sb.append("]}}");
     } else if (line instanceof SyncLine.CheckpointDiff d) {

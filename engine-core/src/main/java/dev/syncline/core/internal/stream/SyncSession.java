@@ -6,6 +6,7 @@ import dev.syncline.api.OpType;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.rules.DefinitionInfo;
 import dev.syncline.api.rules.InclusionReason;
+import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.RequestQuerier;
 import dev.syncline.api.rules.ResolvedBucket;
 import dev.syncline.api.rules.SyncRules;
@@ -122,9 +123,24 @@ public final class SyncSession {
     this.querier = rules.querier(request.request());
     Object sub = request.request().userId();
     this.userKey = sub + (request.clientId() == null ? "" : "/" + request.clientId());
+    // The definitions this request is subscribed to, with the problems resolving its subscriptions of each.
+    RequestContext rc = request.request();
+    Map<String, List<SyncLine.StreamError>> errors = new LinkedHashMap<>();
+    for (var e : querier.errors()) {
+      errors.computeIfAbsent(e.definition(), k -> new ArrayList<>())
+          .add(new SyncLine.StreamError(e.subscription(), e.message()));
+    }
     for (DefinitionInfo d : rules.definitions()) {
+      boolean named = rc.subscriptions().stream().anyMatch(s -> s.stream().equals(d.name()));
+      boolean included = d.kind() == DefinitionInfo.Kind.BUCKET_DEFINITION
+          ? rc.includeDefaults() || named : (d.subscribedByDefault() && rc.includeDefaults()) || named;
+      if (!included) {
+        continue;
+      }
       streamIndex.put(d.name(), streams.size());
-      streams.add(new SyncLine.StreamDescription(d.name(), d.subscribedByDefault()));
+      streams.add(new SyncLine.StreamDescription(d.name(),
+          d.kind() == DefinitionInfo.Kind.BUCKET_DEFINITION || d.subscribedByDefault(),
+          errors.getOrDefault(d.name(), List.of())));
     }
     positions.putAll(request.buckets());
   }
@@ -150,7 +166,12 @@ public final class SyncSession {
     });
     Map<String, ResolvedBucket> merged = new LinkedHashMap<>();
     for (ResolvedBucket b : buckets) {
-      merged.merge(b.bucket().name(), b, (x, y) -> x.priority() <= y.priority() ? x : y);
+      // A bucket both static and dynamic (or reached by several subscriptions) keeps every reason, best priority.
+      merged.merge(b.bucket().name(), b, (x, y) -> {
+        List<InclusionReason> reasons = new ArrayList<>(x.reasons());
+        reasons.addAll(y.reasons());
+        return new ResolvedBucket(x.bucket(), Math.min(x.priority(), y.priority()), reasons);
+      });
     }
     if (merged.size() > maxBuckets) {
       throw new SynclineException(ErrorCode.TOO_MANY_BUCKETS, "this connection would receive " + merged.size()

@@ -198,7 +198,20 @@ final class StreamQuerier {
     boolean strict = item.stream().edition() >= 3;
     List<Source> sources = item.variant().parameters().stream().map(BucketParameter::source).toList();
     List<ResolvedBucket> out = new ArrayList<>();
+    List<BucketParameter> parameters = item.variant().parameters();
+    values:
     for (@Nullable Object[] values : combine(sources, item.parameterValues(), done, strict)) {
+      // Parameters comparing the same row value with two sources (a subscription parameter and an authorization
+      // subquery, say) only match a row when both agree: other combinations would be buckets no row can be in.
+      for (int i = 0; i < values.length; i++) {
+        for (int j = i + 1; j < values.length; j++) {
+          if (!parameters.get(i).rowExpands() && !parameters.get(j).rowExpands()
+              && parameters.get(i).rowText().equals(parameters.get(j).rowText())
+              && !StreamPlan.serialize(new Object[] {values[i]}).equals(StreamPlan.serialize(new Object[] {values[j]}))) {
+            continue values;
+          }
+        }
+      }
       out.add(new ResolvedBucket(new BucketId(item.variant().bucketPrefix() + StreamPlan.serialize(values),
           item.stream().name()), item.priority(), List.of(item.reason())));
     }
