@@ -123,6 +123,14 @@ public final class SyncRulesTester {
     return forRequest(RequestContext.forUser(userId));
   }
 
+  /**
+   * What the user with this id receives with these stream subscriptions, besides the streams it gets by default.
+   * A subscription's index in the list is its id in {@code InclusionReason.Subscription}.
+   */
+  public UserView forUser(String userId, List<RequestContext.Subscription> subscriptions) {
+    return forRequest(new RequestContext(Map.of("sub", userId), Map.of(), true, subscriptions));
+  }
+
   /** What a user with these token claims receives. */
   public UserView forClaims(Map<String, @Nullable Object> claims) {
     return forRequest(new RequestContext(claims, Map.of()));

@@ -453,7 +453,58 @@ public final class CompiledSyncRules implements SyncRules {
         lines.add(d.name() + ": no data query reads " + table);
       }
     }
+    for (StreamPlan.Stream st : streams) {
+      boolean any = false;
+      for (StreamPlan.Variant v : st.variants()) {
+        if (!v.table().matches(table)) {
+          continue;
+        }
+        any = true;
+        String name = v.bucketPrefix();
+        Map<String, @Nullable Object> tableRow = internal;
+        if (v.table().isWildcard()) {
+          tableRow = new LinkedHashMap<>(internal);
+          tableRow.put("_table_suffix", TableRefs.suffix(v.table(), table.name()));
+        }
+        try {
+          List<String> buckets = v.bucketParameters(tableRow);
+          if (buckets.isEmpty()) {
+            lines.add(name + ": `" + oneLine(v.sql()) + "` does not match this row: a filter is false or a bucket "
+                + "parameter (" + v.parameters().stream().map(StreamPlan.BucketParameter::rowText).toList()
+                + ") is NULL");
+          } else {
+            lines.add(name + ": `" + oneLine(v.sql()) + "` puts it into "
+                + buckets.stream().map(b -> v.bucketPrefix() + b).toList() + " as " + v.outputTable(table) + "/"
+                + dev.syncline.core.internal.rules.eval.SqlValues.idText(internal.get("id")));
+          }
+        } catch (RuntimeException e) {
+          lines.add(name + ": `" + oneLine(v.sql()) + "` failed for this row: " + message(e));
+        }
+      }
+      for (StreamPlan.LookupNode n : lookups) {
+        if (n.table.matches(table) && st.variants().stream().anyMatch(v -> v.allLookups().contains(n))) {
+          any = true;
+          StreamPlan.LookupNode.Entry e;
+          try {
+            e = n.evaluate(internal);
+          } catch (RuntimeException ex) {
+            lines.add(st.name() + " look-up " + n.scope + " failed for this row: " + message(ex));
+            continue;
+          }
+          lines.add(st.name() + " look-up " + n.scope + (e == null ? ": this row is not indexed (a filter is false "
+              + "or a key is NULL)" : ": indexes this row under " + JsJson.stringifyBig(e.key()) + " holding "
+              + JsJson.stringifyBig(e.outputs())));
+        }
+      }
+      if (!any) {
+        lines.add(st.name() + ": no query of this stream reads " + table);
+      }
+    }
     return lines;
+  }
+
+  private static String oneLine(String sql) {
+    return sql.strip().replaceAll("\\s+", " ");
   }
 
   private static List<String> referencedColumns(DataQuery q) {
@@ -485,11 +536,48 @@ public final class CompiledSyncRules implements SyncRules {
         sb.append("    ").append(q.sql.strip().replaceAll("\\s+", " ")).append('\n');
       }
     }
+    for (StreamPlan.Stream st : streams) {
+      sb.append("stream ").append(st.name()).append(" (edition ").append(st.edition())
+          .append(st.autoSubscribe() ? ", subscribed by default" : ", on subscription").append(", priority ")
+          .append(st.priority()).append(")\n");
+      for (StreamPlan.Variant v : st.variants()) {
+        sb.append("  variant ").append(v.bucketPrefix()).append(" [table ").append(v.table()).append(" as ")
+            .append(v.outputTable()).append(", columns ").append(v.extractors().stream().map(e ->
+                e instanceof DataQuery.ColumnExtractor c ? c.name() : "*").toList()).append("]\n");
+        sb.append("    ").append(oneLine(v.sql())).append('\n');
+        for (StreamPlan.BucketParameter p : v.parameters()) {
+          sb.append("    bucket parameter ").append(p.rowText()).append(p.rowExpands() ? " (each element)" : "")
+              .append(" from ").append(describe(p.source())).append('\n');
+        }
+        if (!v.requestGates().isEmpty()) {
+          sb.append("    ").append(v.requestGates().size()).append(" condition(s) on the request alone\n");
+        }
+        for (StreamPlan.LookupNode n : v.lookupGates()) {
+          sb.append("    only when look-up ").append(n.scope).append(" finds a row\n");
+        }
+        for (StreamPlan.LookupNode n : v.allLookups()) {
+          sb.append("    look-up ").append(n.scope).append(" [table ").append(n.table).append(", keyed by ")
+              .append(n.keys.stream().map(k -> k.rowText() + " = " + describe(k.source())).toList())
+              .append(", ").append(n.filters.size()).append(" filter(s), holds ").append(n.outputs.size())
+              .append(" column(s)]\n");
+        }
+      }
+    }
     sb.append("snapshot queries (Postgres):\n");
     for (Map.Entry<TablePattern, String> e : snapshotPlans.get().sql().entrySet()) {
       sb.append("  ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
     }
     return sb.toString();
+  }
+
+  private static String describe(StreamPlan.Source source) {
+    if (source instanceof StreamPlan.RequestValue r) {
+      return "request value " + r.text();
+    } else if (source instanceof StreamPlan.RequestArray r) {
+      return "each element of request array " + r.text();
+    }
+    StreamPlan.LookupOutput o = (StreamPlan.LookupOutput) source;
+    return "column " + o.column() + " of look-up " + o.node().scope;
   }
 
   /** The Postgres snapshot query of each source table the rules read. */

@@ -235,13 +235,16 @@ final class StreamCompiler {
     }
 
     /** Registers a look-up, sharing identical ones (edition 3 shares them across streams). */
-    LookupNode lookup(TablePattern table, List<CExpr> filters, List<KeyPart> keys, List<CExpr> outputs) {
+    LookupNode lookup(TablePattern table, String alias, List<CExpr> filters, List<KeyPart> keys,
+        List<CExpr> outputs) {
+      // Everything here reads the one table, so "members.user_id" and "user_id" are the same expression.
       StringBuilder canonical = new StringBuilder(table.toString()).append("|f:");
-      filters.forEach(f -> canonical.append(f.text).append(';'));
+      filters.forEach(f -> canonical.append(unqualified(f.text, alias)).append(';'));
       canonical.append("|k:");
-      keys.forEach(k -> canonical.append(k.rowText()).append('=').append(k.source().text()).append(';'));
+      keys.forEach(k -> canonical.append(unqualified(k.rowText(), alias)).append('=').append(k.source().text())
+          .append(';'));
       canonical.append("|o:");
-      outputs.forEach(o -> canonical.append(o.text).append(';'));
+      outputs.forEach(o -> canonical.append(unqualified(o.text, alias)).append(';'));
       Map<String, LookupNode> registry = edition >= 3 ? sharedLookups : lookups;
       LookupNode existing = registry.get(canonical.toString());
       if (existing != null) {
@@ -257,6 +260,31 @@ final class StreamCompiler {
       registry.put(canonical.toString(), node);
       return node;
     }
+  }
+
+  /** SQL text without {@code alias.} qualifiers outside string literals. */
+  static String unqualified(String text, String alias) {
+    StringBuilder out = new StringBuilder(text.length());
+    boolean quoted = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\'') {
+        quoted = !quoted;
+      } else if (!quoted && text.startsWith(alias + ".", i) && (i == 0 || !isIdentifierPart(text.charAt(i - 1)))) {
+        i += alias.length();
+        continue;
+      } else if (!quoted && text.startsWith("\"" + alias + "\".", i)
+          && (i == 0 || !isIdentifierPart(text.charAt(i - 1)))) {
+        i += alias.length() + 2;
+        continue;
+      }
+      out.append(c);
+    }
+    return out.toString();
+  }
+
+  private static boolean isIdentifierPart(char c) {
+    return Character.isLetterOrDigit(c) || c == '_' || c == '"' || c == '.';
   }
 
   /** A table visible in a query. */
@@ -772,7 +800,7 @@ final class StreamCompiler {
         if (filters.isEmpty() && keys.isEmpty() && outputs.isEmpty()) {
           return null;
         }
-        return stream.lookup(table.pattern(), filters, keys, outputs);
+        return stream.lookup(table.pattern(), alias, filters, keys, outputs);
       }
     }
 
@@ -965,7 +993,7 @@ final class StreamCompiler {
       if (problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
         return null;
       }
-      LookupNode node = stream.lookup(table.pattern(), filters, keys, outputs);
+      LookupNode node = stream.lookup(table.pattern(), table.alias(), filters, keys, outputs);
       return new LookupOutput(node, 0);
     }
 
