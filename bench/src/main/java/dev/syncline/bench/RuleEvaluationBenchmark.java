@@ -3,10 +3,15 @@ package dev.syncline.bench;
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.ParameterEvaluation;
+import dev.syncline.api.rules.RequestContext;
+import dev.syncline.api.rules.ResolvedBucket;
 import dev.syncline.api.rules.RowEvaluation;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.rules.SyncRulesCompiler;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -64,6 +69,8 @@ public class RuleEvaluationBenchmark {
   TableRef todosTable = TableRef.of("public", "todos");
   TableRef listsTable = TableRef.of("public", "lists");
   TableRef sharesTable = TableRef.of("public", "list_shares");
+  ParameterIndex index;
+  RequestContext[] requests;
   int i;
 
   @Setup
@@ -95,6 +102,23 @@ public class RuleEvaluationBenchmark {
       shares[n] = SourceRow.builder().put("id", "share-" + n).put("list_id", listId)
           .put("user_id", "user-" + random.nextInt(50)).build();
     }
+    index = new ParameterIndex();
+    for (int n = 0; n < 100; n++) {
+      index.add(rules.evaluateParameterRow(listsTable, lists[n]));
+    }
+    for (SourceRow share : shares) {
+      index.add(rules.evaluateParameterRow(sharesTable, share));
+    }
+    requests = new RequestContext[64];
+    for (int n = 0; n < requests.length; n++) {
+      requests[n] = new RequestContext(Map.of("sub", "user-" + (n % 50), "org_id", "org-" + (n % 20)), Map.of());
+    }
+  }
+
+  /** One connection's bucket list: two table parameter queries and a token-claim query, from an in-memory index. */
+  @Benchmark
+  public List<ResolvedBucket> request() {
+    return rules.querier(requests[i++ & 63]).allBuckets(index);
   }
 
   /** One todo row: lands in two definitions' buckets, two JSON encodings. */

@@ -45,17 +45,16 @@ public final class CompiledSyncRules implements SyncRules {
     this.source = source;
     this.definitions = List.copyOf(reader.definitions());
     this.streams = List.copyOf(reader.streams());
-    List<StreamPlan.LookupNode> nodes = new ArrayList<>();
+    // One node per index scope: nodes differing only in where requests get key values share an index.
+    Map<String, StreamPlan.LookupNode> nodes = new LinkedHashMap<>();
     for (StreamPlan.Stream st : streams) {
       for (StreamPlan.Variant v : st.variants()) {
         for (StreamPlan.LookupNode n : v.allLookups()) {
-          if (!nodes.contains(n)) {
-            nodes.add(n);
-          }
+          nodes.putIfAbsent(n.scope, n);
         }
       }
     }
-    this.lookups = List.copyOf(nodes);
+    this.lookups = List.copyOf(nodes.values());
     this.definitionInfos = reader.definitionInfos();
     this.sourceTables = reader.sourceTables();
     this.warnings = List.copyOf(warnings);
@@ -482,7 +481,8 @@ public final class CompiledSyncRules implements SyncRules {
         }
       }
       for (StreamPlan.LookupNode n : lookups) {
-        if (n.table.matches(table) && st.variants().stream().anyMatch(v -> v.allLookups().contains(n))) {
+        if (n.table.matches(table) && st.variants().stream()
+            .anyMatch(v -> v.allLookups().stream().anyMatch(m -> m.scope.equals(n.scope)))) {
           any = true;
           StreamPlan.LookupNode.Entry e;
           try {

@@ -64,6 +64,7 @@ final class StreamCompiler {
   private final SqlFunctions functions;
   private final boolean exactIntegers;
   private final Map<String, LookupNode> sharedLookups = new LinkedHashMap<>();
+  private final Map<String, String> sharedScopes = new LinkedHashMap<>();
   private final List<StreamPlan.Stream> streams = new ArrayList<>();
   final Set<TablePattern> dataTables = new LinkedHashSet<>();
   final Set<TablePattern> parameterTables = new LinkedHashSet<>();
@@ -226,6 +227,7 @@ final class StreamCompiler {
     final Map<String, Cte> ctes;
     final boolean acceptDangerous;
     final Map<String, LookupNode> lookups = new LinkedHashMap<>();
+    final Map<String, String> scopes = new LinkedHashMap<>();
     final Map<String, Ast.Select> parsedCtes = new LinkedHashMap<>();
 
     StreamContext(String name, Map<String, Cte> ctes, boolean acceptDangerous) {
@@ -234,30 +236,34 @@ final class StreamCompiler {
       this.acceptDangerous = acceptDangerous;
     }
 
-    /** Registers a look-up, sharing identical ones (edition 3 shares them across streams). */
     LookupNode lookup(TablePattern table, String alias, List<CExpr> filters, List<KeyPart> keys,
         List<CExpr> outputs) {
-      // Everything here reads the one table, so "members.user_id" and "user_id" are the same expression.
-      StringBuilder canonical = new StringBuilder(table.toString()).append("|f:");
-      filters.forEach(f -> canonical.append(unqualified(f.text, alias)).append(';'));
-      canonical.append("|k:");
-      keys.forEach(k -> canonical.append(unqualified(k.rowText(), alias)).append('=').append(k.source().text())
-          .append(';'));
-      canonical.append("|o:");
-      outputs.forEach(o -> canonical.append(unqualified(o.text, alias)).append(';'));
-      Map<String, LookupNode> registry = edition >= 3 ? sharedLookups : lookups;
-      LookupNode existing = registry.get(canonical.toString());
+      // What the index holds depends on the table, filters, key columns and outputs, not on where a request gets
+      // its key values: look-ups differing only in that share one index (one scope). Everything here reads the one
+      // table, so "members.user_id" and "user_id" are the same expression.
+      StringBuilder index = new StringBuilder(table.toString()).append("|f:");
+      filters.forEach(f -> index.append(unqualified(f.text, alias)).append(';'));
+      index.append("|k:");
+      keys.forEach(k -> index.append(unqualified(k.rowText(), alias)).append(';'));
+      index.append("|o:");
+      outputs.forEach(o -> index.append(unqualified(o.text, alias)).append(';'));
+      StringBuilder full = new StringBuilder(index).append("|s:");
+      keys.forEach(k -> full.append(k.source().text()).append(';'));
+      Map<String, String> scopes = edition >= 3 ? sharedScopes : this.scopes;
+      Map<String, LookupNode> nodes = edition >= 3 ? sharedLookups : lookups;
+      LookupNode existing = nodes.get(full.toString());
       if (existing != null) {
         return existing;
       }
-      String scope = edition >= 3 ? "lookup#" + registry.size() : name + "|" + registry.size();
+      String scope = scopes.computeIfAbsent(index.toString(),
+          k -> edition >= 3 ? "lookup#" + scopes.size() : name + "|" + scopes.size());
       List<String> outputNames = new ArrayList<>();
       for (int i = 0; i < outputs.size(); i++) {
         outputNames.add(edition >= 3 ? Integer.toString(i) : "result");
       }
       LookupNode node = new LookupNode(scope, table, filters.stream().map(f -> f.ev).toList(), keys,
-          outputs.stream().map(o -> o.ev).toList(), outputNames, canonical.toString());
-      registry.put(canonical.toString(), node);
+          outputs.stream().map(o -> o.ev).toList(), outputNames, full.toString());
+      nodes.put(full.toString(), node);
       return node;
     }
   }
