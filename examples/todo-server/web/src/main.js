@@ -1,9 +1,15 @@
 // A todo-list page on the official PowerSync web SDK, syncing with the Syncline todo server it is served from.
 // ?user=<id> picks the user (development tokens from /dev/token); ?multitab=0 keeps the database in this tab.
+// ?streams=1 is for a server running the Sync Streams rules (--streams): the page then subscribes to the todos of
+// each list it shows (&follow=0 leaves subscribing to whoever drives the page).
 import { PowerSyncDatabase, Schema, Table, column } from '@powersync/web';
 
 const params = new URLSearchParams(location.search);
 const user = params.get('user') || 'alice';
+const streams = params.get('streams') === '1';
+const follow = streams && params.get('follow') !== '0';
+// With Sync Streams: list id -> the subscription to that list's todos (null while subscribing).
+const subscriptions = new Map();
 
 // The client-side schema of PowerSync's todo demos (every table has an implicit text `id`).
 const schema = new Schema({
@@ -117,6 +123,28 @@ async function render() {
   );
   root.dataset.lists = String(lists.length);
   root.dataset.todos = String(todos.length);
+  if (follow) {
+    followLists(lists.map((l) => l.id));
+  }
+}
+
+// Keeps one subscription to `list_todos` per list shown, and drops those of lists gone.
+function followLists(ids) {
+  const shown = new Set(ids);
+  for (const id of shown) {
+    if (!subscriptions.has(id)) {
+      subscriptions.set(id, null);
+      db.syncStream('list_todos', { list: id }).subscribe()
+        .then((s) => subscriptions.set(id, s))
+        .catch((e) => log(`cannot subscribe to list ${id}: ${e}`));
+    }
+  }
+  for (const [id, s] of subscriptions) {
+    if (!shown.has(id) && s) {
+      s.unsubscribe();
+      subscriptions.delete(id);
+    }
+  }
 }
 
 async function addTodo(listId, input) {
@@ -159,4 +187,4 @@ await db.init();
 db.onChange({ onChange: () => render() }, { tables: ['lists', 'todos'], throttleMs: 30 });
 await render();
 db.connect(connector);
-window.todo = { db, user };
+window.todo = { db, user, streams, subscriptions };

@@ -1,16 +1,19 @@
 package dev.syncline.examples.todo;
 
+import dev.syncline.api.rules.SyncRulesSource;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs the todo server until Ctrl-C: {@code [--port N] [--data-dir DIR] [--jdbc-url URL] [--dev] [--demo]}, or the
+ * Runs the todo server until Ctrl-C: {@code [--port N] [--data-dir DIR] [--jdbc-url URL] [--dev] [--demo]
+ * [--streams | --rules FILE]}, or the
  * environment variables {@code PORT}, {@code SYNCLINE_DATA_DIR} and {@code DATABASE_URL} (with {@code DATABASE_USER},
  * {@code DATABASE_PASSWORD}: an existing Postgres with {@code wal_level=logical} instead of the embedded one; several
  * servers on one database share the work: one replicates, all serve). {@code --dev} (or {@code -Dtodo.dev=true}, which the Maven
  * run sets) turns on the development token endpoint; {@code --demo} also writes changes continuously to a list of
- * user {@code demo}, so that a connected client shows them arriving.
+ * user {@code demo}, so that a connected client shows them arriving. {@code --streams} serves the bundled Sync Streams
+ * version of the rules (open the page with {@code ?streams=1}); {@code --rules FILE} serves your own rules file.
  */
 public final class Main {
   private Main() {}
@@ -26,6 +29,7 @@ public final class Main {
     String jdbcUrl = System.getenv("DATABASE_URL");
     String dbUser = System.getenv().getOrDefault("DATABASE_USER", "postgres");
     String dbPassword = System.getenv().getOrDefault("DATABASE_PASSWORD", "");
+    SyncRulesSource rules = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--port" -> port = intOr(value(args, ++i, "--port"), -1);
@@ -35,9 +39,18 @@ public final class Main {
         case "--db-user" -> dbUser = value(args, ++i, "--db-user");
         case "--db-password" -> dbPassword = value(args, ++i, "--db-password");
         case "--demo", "demo" -> demo = true;
+        case "--streams" -> rules = TodoServer.streamsRules();
+        case "--rules" -> {
+          Path file = Path.of(value(args, ++i, "--rules"));
+          try {
+            rules = SyncRulesSource.ofFile(file);
+          } catch (RuntimeException e) {
+            fail("cannot read the rules file " + file.toAbsolutePath() + ": " + e.getMessage());
+          }
+        }
         case "--help", "-h" -> {
           System.out.println("usage: todo-server [--port N] [--data-dir DIR] [--jdbc-url URL [--db-user U] "
-              + "[--db-password P]] [--dev] [--demo]");
+              + "[--db-password P]] [--dev] [--demo] [--streams | --rules FILE]");
           return;
         }
         default -> fail("unknown argument " + args[i] + " (try --help)");
@@ -49,9 +62,10 @@ public final class Main {
     Path dataDir = dir == null || dir.isBlank() ? null : Path.of(dir).toAbsolutePath();
     TodoServer server;
     try {
-      server = TodoServer.start(jdbcUrl == null || jdbcUrl.isBlank()
+      TodoServer.Config config = jdbcUrl == null || jdbcUrl.isBlank()
           ? TodoServer.Config.embedded(port, dataDir, dev)
-          : TodoServer.Config.external(port, jdbcUrl, dbUser, dbPassword, dev, "todo_sync"));
+          : TodoServer.Config.external(port, jdbcUrl, dbUser, dbPassword, dev, "todo_sync");
+      server = TodoServer.start(rules == null ? config : config.withRules(rules));
     } catch (java.net.BindException e) {
       fail("port " + port + " is in use: pass --port <n> (or set PORT), 0 for any free port");
       return;
@@ -69,6 +83,9 @@ public final class Main {
       stopped.countDown();
     }, "todo-shutdown"));
     System.out.println("sync endpoint: " + server.baseUri());
+    if (rules != null && rules.origin().equals("todo/sync-streams.yaml")) {
+      System.out.println("page: " + server.baseUri() + "?streams=1 (the Sync Streams rules)");
+    }
     System.out.println("postgres: " + server.jdbcUrl() + (jdbcUrl == null || jdbcUrl.isBlank() ? "?user=postgres" : ""));
     if (dev) {
       System.out.println("dev token: " + server.devTokenUri() + "?user=<id>");

@@ -88,19 +88,30 @@ public final class TodoServer implements AutoCloseable {
    * @param devTokens whether {@code GET /dev/token} hands out tokens (development only)
    * @param slotPrefix prefix of the replication slot and publication names (slots are per server, so two apps on
    *     one server need different prefixes)
+   * @param rules the sync rules; null for the bundled {@code todo/sync-rules.yaml}
    */
   public record Config(int port, @Nullable Path dataDir, @Nullable String jdbcUrl, @Nullable String user,
-      @Nullable String password, boolean devTokens, String slotPrefix) {
+      @Nullable String password, boolean devTokens, String slotPrefix, @Nullable SyncRulesSource rules) {
     /** The embedded default on {@code port}. */
     public static Config embedded(int port, @Nullable Path dataDir, boolean devTokens) {
-      return new Config(port, dataDir, null, null, null, devTokens, "todo_sync");
+      return new Config(port, dataDir, null, null, null, devTokens, "todo_sync", null);
     }
 
     /** An existing Postgres (with {@code wal_level=logical}). */
     public static Config external(int port, String jdbcUrl, String user, String password, boolean devTokens,
         String slotPrefix) {
-      return new Config(port, null, jdbcUrl, user, password, devTokens, slotPrefix);
+      return new Config(port, null, jdbcUrl, user, password, devTokens, slotPrefix, null);
     }
+
+    /** This configuration with other sync rules. */
+    public Config withRules(SyncRulesSource rules) {
+      return new Config(port, dataDir, jdbcUrl, user, password, devTokens, slotPrefix, rules);
+    }
+  }
+
+  /** The bundled Sync Streams version of the rules ({@code todo/sync-streams.yaml}). */
+  public static SyncRulesSource streamsRules() {
+    return SyncRulesSource.ofYaml(resource("todo/sync-streams.yaml"), "todo/sync-streams.yaml");
   }
 
   private TodoServer(Config config) throws IOException, SQLException {
@@ -145,7 +156,8 @@ public final class TodoServer implements AutoCloseable {
           .storage(storage)
           .source(() -> PostgresSource.builder().jdbcUrl(url).user(user).password(password)
               .publication(config.slotPrefix(), true).slotPrefix(config.slotPrefix()).build())
-          .rules(SyncRulesSource.ofYaml(resource("todo/sync-rules.yaml"), "todo/sync-rules.yaml"))
+          .rules(config.rules() != null ? config.rules()
+              : SyncRulesSource.ofYaml(resource("todo/sync-rules.yaml"), "todo/sync-rules.yaml"))
           .tokenVerifier(verifier)
           .name("todo-sync")
           .build();

@@ -29,38 +29,50 @@ class BrowserSdkTest {
   @RegisterExtension
   static final TestPostgres postgres = new TestPostgres();
 
-  @Test
-  void theOfficialWebSdkSyncsWritesOfflineAndUploadsOnReconnect() throws Exception {
+  /**
+   * The Chromium to use; aborts the test when there is none, unless {@code SYNCLINE_REQUIRE_BROWSER=true} makes that a
+   * failure. Checks the page was built and {@code npm ci} ran.
+   */
+  static String chromium() {
     String chromium = System.getenv().getOrDefault("CHROMIUM_PATH", "/usr/bin/chromium");
     boolean required = "true".equals(System.getenv("SYNCLINE_REQUIRE_BROWSER"));
     if (!new File(chromium).canExecute()) {
       assertThat(required).as("Chromium is required (SYNCLINE_REQUIRE_BROWSER) but missing at " + chromium).isFalse();
       Assumptions.abort("no Chromium at " + chromium + " (apt-get install chromium, or set CHROMIUM_PATH)");
     }
-    Path web = Path.of("web").toAbsolutePath();
-    assertThat(web.resolve("node_modules/playwright-core")).as("npm ci ran in the build").exists();
+    assertThat(Path.of("web/node_modules/playwright-core")).as("npm ci ran in the build").exists();
     assertThat(TodoServer.class.getClassLoader().getResource("web/index.html")).as("the page was built").isNotNull();
+    return chromium;
+  }
 
+  /** Runs a browser test script of {@code web/test} against {@code server}; returns the JSON line it prints. */
+  static JsonNode runScript(String script, TodoServer server, String chromium) throws Exception {
+    Path web = Path.of("web").toAbsolutePath();
+    ProcessBuilder pb = new ProcessBuilder("node", "test/" + script).directory(web.toFile());
+    pb.environment().put("TODO_SERVER_PORT", String.valueOf(server.baseUri().getPort()));
+    pb.environment().put("CHROMIUM_PATH", chromium);
+    Path out = Files.createTempFile("browser-test", ".out");
+    Path err = Files.createTempFile("browser-test", ".err");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    boolean finished = p.waitFor(5, TimeUnit.MINUTES);
+    if (!finished) {
+      p.destroyForcibly();
+    }
+    String stdout = Files.readString(out, StandardCharsets.UTF_8);
+    String stderr = Files.readString(err, StandardCharsets.UTF_8);
+    assertThat(finished && p.exitValue() == 0).as("%s: %s%n%s", script, stdout, stderr).isTrue();
+    String last = stdout.strip().lines().reduce((a, b) -> b).orElse("");
+    System.out.println(script + ": " + last);
+    return new ObjectMapper().readTree(last);
+  }
+
+  @Test
+  void theOfficialWebSdkSyncsWritesOfflineAndUploadsOnReconnect() throws Exception {
+    String chromium = chromium();
     try (TodoServer server = TodoServer.start(TodoServer.Config.external(0, postgres.jdbcUrl(), postgres.user(),
         postgres.password(), true, "todo_browser"))) {
-      ProcessBuilder pb = new ProcessBuilder("node", "test/browser.test.mjs").directory(web.toFile())
-          .redirectErrorStream(false);
-      pb.environment().put("TODO_SERVER_PORT", String.valueOf(server.baseUri().getPort()));
-      pb.environment().put("CHROMIUM_PATH", chromium);
-      Path out = Files.createTempFile("browser-test", ".out");
-      Path err = Files.createTempFile("browser-test", ".err");
-      pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-      Process p = pb.start();
-      boolean finished = p.waitFor(5, TimeUnit.MINUTES);
-      if (!finished) {
-        p.destroyForcibly();
-      }
-      String stdout = Files.readString(out, StandardCharsets.UTF_8);
-      String stderr = Files.readString(err, StandardCharsets.UTF_8);
-      assertThat(finished && p.exitValue() == 0).as("browser test: %s%n%s", stdout, stderr).isTrue();
-      String last = stdout.strip().lines().reduce((a, b) -> b).orElse("");
-      JsonNode result = new ObjectMapper().readTree(last);
-      System.out.println("browser test: " + last);
+      JsonNode result = runScript("browser.test.mjs", server, chromium);
 
       // The offline write is in Postgres, once, as the user made it, and completed from the second context.
       try (Connection c = postgres.dataSource().getConnection();
