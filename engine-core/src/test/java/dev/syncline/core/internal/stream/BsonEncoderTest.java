@@ -19,7 +19,8 @@ class BsonEncoderTest {
     return List.of(
         new SyncLine.Checkpoint(new OpId(170026), "3", List.of(new SyncLine.BucketState("1#b[\"ü\"]", -93886621, 2,
             3, List.of(new SyncLine.Subscription(true, 0), new SyncLine.Subscription(false, 1)))),
-            List.of(new SyncLine.StreamDescription("b", true))),
+            List.of(new SyncLine.StreamDescription("b", true), new SyncLine.StreamDescription("s", false, List.of(
+                new SyncLine.StreamError(null, "default failed"), new SyncLine.StreamError(1, "Expected \"JSON\""))))),
         new SyncLine.CheckpointDiff(new OpId(4), null, List.of(), List.of("1#old[]")),
         new SyncLine.Data("b", OpId.ZERO, new OpId(9), true, List.of(
             new SyncLine.Op(new OpId(2), OpType.PUT, "t", "i", "s", "{\"id\":\"i\",\"x\":\"😀\"}", 3640386756L),
@@ -42,6 +43,13 @@ class BsonEncoderTest {
       assertThat(JSON.readTree(decoded)).as(l.toString()).isEqualTo(JSON.readTree(NdjsonEncoder.encode(l)));
     }
     assertThat(BsonDecoder.next(in)).isNull();
+  }
+
+  @Test
+  void stream_errors_name_their_subscription_or_default() {
+    assertThat(NdjsonEncoder.encode(lines().get(0))).contains("\"streams\":[{\"name\":\"b\",\"is_default\":true,"
+        + "\"errors\":[]},{\"name\":\"s\",\"is_default\":false,\"errors\":[{\"subscription\":\"default\","
+        + "\"message\":\"default failed\"},{\"subscription\":1,\"message\":\"Expected \\\"JSON\\\"\"}]}]");
   }
 
   @Test

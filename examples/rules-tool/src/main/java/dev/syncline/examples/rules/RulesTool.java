@@ -97,8 +97,9 @@ public final class RulesTool {
     out.println("""
         usage:
           check   RULES.yaml                      validate; print every problem as file:line:column
-          explain RULES.yaml --user ID [--claims JSON] [--params JSON] [--rows DIR]
-                                                  buckets a user gets and, given rows, the rows they receive
+          explain RULES.yaml --user ID [--claims JSON] [--params JSON] [--subscribe STREAM[=JSON]]...
+                  [--no-defaults] [--rows DIR]    buckets a user gets and, given rows, the rows they receive;
+                                                  --subscribe adds a Sync Streams subscription with parameters
           (no arguments)                          check and explain the bundled sample rules""");
   }
 
@@ -129,11 +130,23 @@ public final class RulesTool {
     Map<String, @Nullable Object> claims = new LinkedHashMap<>();
     Map<String, @Nullable Object> params = Map.of();
     Path rows = null;
+    List<RequestContext.Subscription> subscriptions = new java.util.ArrayList<>();
+    boolean defaults = true;
     for (int i = 2; i < args.length; i++) {
+      if (args[i].equals("--no-defaults")) {
+        defaults = false;
+        continue;
+      }
       if (i + 1 >= args.length) {
         return usage();
       }
       switch (args[i]) {
+        case "--subscribe" -> {
+          String spec = args[++i];
+          int eq = spec.indexOf('=');
+          subscriptions.add(new RequestContext.Subscription(eq < 0 ? spec : spec.substring(0, eq),
+              eq < 0 ? Map.of() : jsonObject(spec.substring(eq + 1), "--subscribe"), null));
+        }
         case "--user" -> user = args[++i];
         case "--claims" -> claims.putAll(jsonObject(args[++i], "--claims"));
         case "--params" -> params = jsonObject(args[++i], "--params");
@@ -154,7 +167,7 @@ public final class RulesTool {
     if (rows != null) {
       loadRows(tester, rows);
     }
-    printView(tester.forRequest(new RequestContext(claims, params)));
+    printView(tester.forRequest(new RequestContext(claims, params, defaults, subscriptions)));
     return 0;
   }
 
@@ -195,7 +208,10 @@ public final class RulesTool {
   private void printView(SyncRulesTester.UserView view) {
     out.println("user " + view.request().userId() + " receives " + view.buckets().size() + " buckets:");
     for (ResolvedBucket b : view.buckets()) {
-      out.println("  " + b.bucket().name() + "  (priority " + b.priority() + ")");
+      out.println("  " + b.bucket().name() + "  (priority " + b.priority() + ", " + b.reasons().stream()
+          .map(r -> r instanceof dev.syncline.api.rules.InclusionReason.Subscription sub
+              ? "subscription " + sub.index() : "default").distinct().collect(java.util.stream.Collectors.joining(", "))
+          + ")");
     }
     out.println("and " + view.rows().size() + " rows:");
     for (SyncedRow r : view.rows()) {

@@ -75,6 +75,30 @@ class RulesToolTest {
   }
 
   @Test
+  void explain_takes_stream_subscriptions(@TempDir Path dir) throws IOException {
+    Path rules = dir.resolve("streams.yaml");
+    Files.writeString(rules, """
+        config:
+          edition: 3
+        streams:
+          mine:
+            auto_subscribe: true
+            query: SELECT * FROM notes WHERE owner = auth.user_id()
+          by_tag:
+            query: SELECT * FROM notes WHERE tag = subscription.parameter('tag') AND owner = auth.user_id()
+        """);
+    Path rows = Files.createDirectory(dir.resolve("rows"));
+    Files.writeString(rows.resolve("notes.json"), """
+        [{"id": "n1", "owner": "u1", "tag": "work"}, {"id": "n2", "owner": "u2", "tag": "work"}]
+        """);
+    assertThat(run("explain", rules.toString(), "--user", "u1", "--subscribe", "by_tag={\"tag\": \"work\"}",
+        "--no-defaults", "--rows", rows.toString())).isZero();
+    assertThat(output()).contains("user u1 receives 1 buckets:")
+        .contains("by_tag|0[\"u1\",\"work\"]  (priority 3, subscription 0)")
+        .doesNotContain("mine|0");
+  }
+
+  @Test
   void bad_usage_and_unreadable_files_are_reported_without_a_stack_trace(@TempDir Path dir) {
     assertThat(run("frobnicate")).isEqualTo(2);
     assertThat(run("check", dir.resolve("missing.yaml").toString())).isEqualTo(2);
