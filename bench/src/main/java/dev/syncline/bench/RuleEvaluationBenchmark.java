@@ -1,7 +1,5 @@
 package dev.syncline.bench;
 
-import dev.syncline.api.SourceRow;
-import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.ParameterEvaluation;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.ResolvedBucket;
@@ -11,8 +9,6 @@ import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -61,14 +57,7 @@ public class RuleEvaluationBenchmark {
       """;
 
   SyncRules rules;
-  SourceRow[] todos;
-  SourceRow[] lists;
-  SourceRow[] shares;
-  SourceRow[] projects;
-  TableRef projectsTable = TableRef.of("public", "projects");
-  TableRef todosTable = TableRef.of("public", "todos");
-  TableRef listsTable = TableRef.of("public", "lists");
-  TableRef sharesTable = TableRef.of("public", "list_shares");
+  BenchRows rows;
   ParameterIndex index;
   RequestContext[] requests;
   int i;
@@ -76,43 +65,9 @@ public class RuleEvaluationBenchmark {
   @Setup
   public void setup() {
     rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "bench.yaml"));
-    SplittableRandom random = new SplittableRandom(1);
-    todos = new SourceRow[1024];
-    lists = new SourceRow[1024];
-    shares = new SourceRow[1024];
-    projects = new SourceRow[1024];
-    for (int n = 0; n < todos.length; n++) {
-      String listId = "list-" + random.nextInt(100);
-      todos[n] = SourceRow.builder()
-          .put("id", "7c2d1e00-0000-4000-8000-" + String.format("%012d", n))
-          .put("created_at", "2026-11-01 09:05:00Z")
-          .put("completed_at", (String) null)
-          .put("description", "Buy milk and bread #" + n)
-          .put("completed", n % 2)
-          .put("created_by", "user-" + random.nextInt(50))
-          .put("completed_by", (String) null)
-          .put("list_id", listId)
-          .put("priority_score", Math.round(random.nextDouble() * 1000) / 100.0)
-          .build();
-      lists[n] = SourceRow.builder().put("id", listId).put("name", "List " + n)
-          .put("owner_id", "user-" + random.nextInt(50)).put("created_at", "2026-11-01 09:00:00Z").build();
-      projects[n] = SourceRow.builder().put("id", "project-" + n).put("org_id", "org-" + random.nextInt(20))
-          .put("name", "Project " + n).put("code", "prj" + n).put("budget", (long) random.nextInt(100_000))
-          .put("created_at", "2026-10-01 12:00:00Z").build();
-      shares[n] = SourceRow.builder().put("id", "share-" + n).put("list_id", listId)
-          .put("user_id", "user-" + random.nextInt(50)).build();
-    }
-    index = new ParameterIndex();
-    for (int n = 0; n < 100; n++) {
-      index.add(rules.evaluateParameterRow(listsTable, lists[n]));
-    }
-    for (SourceRow share : shares) {
-      index.add(rules.evaluateParameterRow(sharesTable, share));
-    }
-    requests = new RequestContext[64];
-    for (int n = 0; n < requests.length; n++) {
-      requests[n] = new RequestContext(Map.of("sub", "user-" + (n % 50), "org_id", "org-" + (n % 20)), Map.of());
-    }
+    rows = new BenchRows();
+    index = rows.index(rules);
+    requests = BenchRows.requests(n -> List.of());
   }
 
   /** One connection's bucket list: two table parameter queries and a token-claim query, from an in-memory index. */
@@ -124,24 +79,24 @@ public class RuleEvaluationBenchmark {
   /** One todo row: lands in two definitions' buckets, two JSON encodings. */
   @Benchmark
   public RowEvaluation dataRow() {
-    return rules.evaluateRow(todosTable, todos[i++ & 1023]);
+    return rules.evaluateRow(BenchRows.TODOS, rows.todos[i++ & 1023]);
   }
 
   /** One project row: read by exactly one data query (computed columns, parameterized bucket). */
   @Benchmark
   public RowEvaluation dataRowOneQuery() {
-    return rules.evaluateRow(projectsTable, projects[i++ & 1023]);
+    return rules.evaluateRow(BenchRows.PROJECTS, rows.projects[i++ & 1023]);
   }
 
   /** One list row through the parameter queries (parameter-index entries). */
   @Benchmark
   public ParameterEvaluation parameterRow() {
-    return rules.evaluateParameterRow(listsTable, lists[i++ & 1023]);
+    return rules.evaluateParameterRow(BenchRows.LISTS, rows.lists[i++ & 1023]);
   }
 
   /** One share row through the parameter queries. */
   @Benchmark
   public ParameterEvaluation parameterRowShares() {
-    return rules.evaluateParameterRow(sharesTable, shares[i++ & 1023]);
+    return rules.evaluateParameterRow(BenchRows.SHARES, rows.shares[i++ & 1023]);
   }
 }

@@ -108,36 +108,10 @@ final class StreamCompiler {
       for (YamlTree.Entry e : def.entries()) {
         unknownKeys |= !STREAM_KEYS.contains(e.key().value());
       }
-      boolean autoSubscribe = false;
-      YNode auto = def.get("auto_subscribe");
-      if (auto != null) {
-        Boolean b = auto instanceof YScalar s ? s.booleanValue() : null;
-        if (b == null) {
-          reader.addAt(auto, "must be a boolean");
-        } else {
-          autoSubscribe = b;
-        }
-      }
-      boolean acceptDangerous = false;
-      YNode accept = def.get("accept_potentially_dangerous_queries");
-      if (accept != null) {
-        Boolean b = accept instanceof YScalar s ? s.booleanValue() : null;
-        if (b == null) {
-          reader.addAt(accept, "must be a boolean");
-        } else {
-          acceptDangerous = b;
-        }
-      }
-      int priority = 3;
-      YNode pr = def.get("priority");
-      if (pr != null) {
-        Double n = pr instanceof YScalar s ? s.numberValue() : null;
-        if (n == null || n != Math.rint(n) || n < 0 || n > 3) {
-          reader.addAt(pr, "Invalid priority, expected a number between 0 and 3 (inclusive).");
-        } else {
-          priority = n.intValue();
-        }
-      }
+      boolean autoSubscribe = reader.booleanOption(def, "auto_subscribe", false);
+      boolean acceptDangerous = reader.booleanOption(def, "accept_potentially_dangerous_queries", false);
+      Integer configured = reader.priorityOption(def);
+      int priority = configured == null ? 3 : configured;
       Map<String, Cte> ctes = new LinkedHashMap<>(globalCtes);
       ctes.putAll(readCtes(def.get("with")));
       YNode query = def.get("query");

@@ -249,27 +249,8 @@ public final class SyncConfigReader {
       for (YamlTree.Entry e : def.entries()) {
         unknownKeys |= !DEFINITION_KEYS.contains(e.key().value());
       }
-      boolean acceptDangerous = false;
-      YNode accept = def.get("accept_potentially_dangerous_queries");
-      if (accept != null) {
-        Boolean b = accept instanceof YScalar s ? s.booleanValue() : null;
-        if (b == null) {
-          addAt(accept, "must be a boolean");
-        } else {
-          acceptDangerous = b;
-        }
-      }
-      Integer priority = null;
-      YNode pr = def.get("priority");
-      if (pr != null) {
-        String message = "Invalid priority, expected a number between 0 and 3 (inclusive).";
-        Double n = pr instanceof YScalar s ? s.numberValue() : null;
-        if (n == null || n != Math.rint(n) || n < 0 || n > 3) {
-          addAt(pr, message);
-        } else {
-          priority = n.intValue();
-        }
-      }
+      boolean acceptDangerous = booleanOption(def, "accept_potentially_dangerous_queries", false);
+      Integer priority = priorityOption(def);
       QueryContext ctx = new QueryContext(defaultSchema, schema, compatibility, functions, acceptDangerous, priority,
           dangerousQueriesAreWarnings);
       Integer version = bucketVersions.getOrDefault(name, bucketVersion);
@@ -373,6 +354,34 @@ public final class SyncConfigReader {
       definitionInfos.add(new DefinitionInfo(name, DefinitionInfo.Kind.BUCKET_DEFINITION, true));
     }
     return unknownKeys;
+  }
+
+  /** A boolean key of a definition or stream: its value, {@code fallback} when absent (a problem when not a boolean). */
+  boolean booleanOption(YMap def, String key, boolean fallback) {
+    YNode node = def.get(key);
+    if (node == null) {
+      return fallback;
+    }
+    Boolean b = node instanceof YScalar s ? s.booleanValue() : null;
+    if (b == null) {
+      addAt(node, "must be a boolean");
+      return fallback;
+    }
+    return b;
+  }
+
+  /** The {@code priority} of a definition or stream: 0..3, or null when absent or invalid (a problem). */
+  @Nullable Integer priorityOption(YMap def) {
+    YNode pr = def.get("priority");
+    if (pr == null) {
+      return null;
+    }
+    Double n = pr instanceof YScalar s ? s.numberValue() : null;
+    if (n == null || n != Math.rint(n) || n < 0 || n > 3) {
+      addAt(pr, "Invalid priority, expected a number between 0 and 3 (inclusive).");
+      return null;
+    }
+    return n.intValue();
   }
 
   /** A query and the YAML scalar it was written in (null for implied queries). */
