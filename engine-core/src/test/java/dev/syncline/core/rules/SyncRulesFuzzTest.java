@@ -41,6 +41,30 @@ class SyncRulesFuzzTest {
             - "SELECT id, substring(title, 2, 3) AS t, 'x' || id AS x FROM \\"notes%\\""
       """;
 
+  private static final String VALID_STREAMS = """
+      config:
+        edition: 3
+      with:
+        mine: SELECT id FROM lists WHERE owner_id = auth.user_id()
+      streams:
+        lists:
+          auto_subscribe: true
+          query: SELECT * FROM lists WHERE id IN mine OR auth.parameter('admin')
+        todos:
+          queries:
+            - >-
+              SELECT todos.* FROM todos, lists WHERE todos.list_id = lists.id AND lists.owner_id = auth.user_id()
+              AND todos.list_id = subscription.parameter('list')
+            - >-
+              SELECT * FROM items WHERE tag IN subscription.parameter('tags') AND n > 0.5 AND id IN
+              (SELECT item_id FROM shares WHERE user_id IN (SELECT id FROM users WHERE org = auth.parameter('org')))
+        tagged:
+          accept_potentially_dangerous_queries: true
+          query: >-
+            SELECT id, CASE WHEN n > 1 THEN 'big' ELSE 'small' END AS size FROM notes
+            WHERE tags && connection.parameter('tags')
+      """;
+
   private static final String[] TOKENS = {
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "IS", "NULL", "AS", "*", ",", "(", ")", "=", "!=", "<", ">",
     "->", "->>", "::", "||", "+", "-", "/", "'", "\"", "bucket.", "request.user_id()", "request.jwt()", "id", "x",
@@ -57,6 +81,59 @@ class SyncRulesFuzzTest {
       String text = random.nextInt(3) == 0 ? randomTokens(random) : mutate(VALID, random);
       assertCompilesOrFailsCleanly(text, seed, i);
     }
+  }
+
+  @Test
+  void any_variation_of_a_streams_config_compiles_or_throws_only_a_sync_rules_exception() {
+    long seed = 20261125L;
+    SplittableRandom random = new SplittableRandom(seed);
+    for (int i = 0; i < 3_000; i++) {
+      assertCompilesOrFailsCleanly(mutate(VALID_STREAMS, random), seed, i);
+    }
+  }
+
+  @Test
+  void evaluating_random_rows_and_subscriptions_against_streams_never_throws() {
+    SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(VALID_STREAMS, "streams.yaml"));
+    SplittableRandom random = new SplittableRandom(11);
+    List<String> tables = List.of("lists", "todos", "items", "shares", "users", "notes");
+    List<String> columns = List.of("id", "list_id", "owner_id", "item_id", "user_id", "org", "n", "tag", "tags");
+    dev.syncline.core.internal.rules.ParameterIndex index = new dev.syncline.core.internal.rules.ParameterIndex();
+    for (int i = 0; i < 20_000; i++) {
+      Map<String, SourceValue> row = new LinkedHashMap<>();
+      for (String c : columns) {
+        if (random.nextInt(4) > 0) {
+          row.put(c, random.nextInt(3) == 0 ? SqliteValue.of("u" + random.nextInt(5)) : randomValue(random));
+        }
+      }
+      TableRef table = TableRef.of("public", tables.get(random.nextInt(tables.size())));
+      SourceRow sourceRow = new SourceRow(row);
+      rules.evaluateRow(table, sourceRow);
+      index.add(rules.evaluateParameterRow(table, sourceRow));
+    }
+    List<String> streams = List.of("lists", "todos", "tagged", "nope");
+    for (int i = 0; i < 2_000; i++) {
+      Map<String, Object> claims = new LinkedHashMap<>();
+      claims.put("sub", randomJson(random, 0));
+      claims.put("admin", randomJson(random, 0));
+      claims.put("org", randomJson(random, 0));
+      List<RequestContext.Subscription> subscriptions = new ArrayList<>();
+      for (int n = random.nextInt(4); n > 0; n--) {
+        Map<String, Object> parameters = new LinkedHashMap<>();
+        parameters.put("list", randomJson(random, 0));
+        parameters.put("tags", random.nextInt(10) == 0 ? deepJson(12) : randomJson(random, 0));
+        subscriptions.add(new RequestContext.Subscription(streams.get(random.nextInt(streams.size())), parameters,
+            random.nextInt(5) == 0 ? random.nextInt(4) : null));
+      }
+      Map<String, Object> client = Map.of("tags", randomJson(random, 0));
+      var querier = rules.querier(new RequestContext(claims, client, random.nextBoolean(), subscriptions));
+      querier.allBuckets(index);
+      querier.errors().forEach(e -> assertThat(e.subscription()).isNotNull());
+    }
+  }
+
+  private static Object deepJson(int depth) {
+    return depth == 0 ? "x" : List.of(deepJson(depth - 1));
   }
 
   private static String randomTokens(SplittableRandom random) {

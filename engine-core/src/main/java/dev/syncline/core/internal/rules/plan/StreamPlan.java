@@ -121,7 +121,11 @@ final class StreamPlan {
       }
       Map<String, @Nullable Object> out = new LinkedHashMap<>();
       for (int i = 0; i < outputs.size(); i++) {
-        out.put(outputNames.get(i), outputs.get(i).eval(row, null));
+        Object v = outputs.get(i).eval(row, null);
+        if (v != null && !SqlValues.isJsonValue(v)) {
+          return null; // a BLOB cannot be a bucket parameter (as in data rows: no bucket)
+        }
+        out.put(outputNames.get(i), v);
       }
       return new Entry(key, out);
     }

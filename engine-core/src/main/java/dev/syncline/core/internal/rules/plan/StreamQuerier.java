@@ -53,7 +53,14 @@ final class StreamQuerier {
       }
       for (int index : subscriptions) {
         RequestContext.Subscription s = request.subscriptions().get(index);
-        StreamRequest sr = new StreamRequest(parameters, s.parameters());
+        StreamRequest sr;
+        try {
+          sr = new StreamRequest(parameters, s.parameters());
+        } catch (RuntimeException e) {
+          // E.g. parameters nested too deeply: this subscription fails, the connection goes on.
+          errors.add(new EvaluationError(stream.name(), "Invalid subscription parameters: " + e.getMessage(), index));
+          continue;
+        }
         int priority = s.overridePriority() != null ? s.overridePriority() : stream.priority();
         evaluate(stream, sr, priority, new InclusionReason.Subscription(index), index);
       }
