@@ -281,9 +281,6 @@ final class StreamCompiler {
    */
   private record CExpr(Ev ev, Set<String> tables, boolean request, boolean auth, Ast.@Nullable Span unauthenticated,
       boolean subscription, String text, boolean error) {
-    boolean isStatic() {
-      return tables.isEmpty() && !request && !error;
-    }
   }
 
   /** Compiles one query (a {@code query:} or {@code queries:} entry, or a common table expression). */
@@ -868,7 +865,6 @@ final class StreamCompiler {
       Ast.Select q;
       if (sub instanceof Ast.SubSelect s) {
         inner = new QueryCompiler(stream, sql, scalar);
-        inner.problems.clear();
         q = s.select();
       } else {
         Cte cte = stream.ctes.get(((Ast.Ref) sub).name());
@@ -1203,24 +1199,14 @@ final class StreamCompiler {
       return compose(u, List.of(operand), fn, false);
     }
 
+    /** {@code CASE [base] WHEN w THEN t ... [ELSE e] END}: children are the base, the pairs, then the else. */
     CExpr caseExpr(Ast.Other o) {
       List<Expr> children = o.children();
-      // Children: [base] (when then)* [else]; a base is present when the count of the rest is off.
-      boolean hasElse;
-      boolean hasBase;
-      int n = children.size();
-      // With a base: 1 + 2k (+1 for else); without: 2k (+1).
-      // The parser records whether a base was written by position only, so look at the source text.
-      String source = sql.substring(o.span().start(), o.span().end()).toLowerCase(Locale.ROOT);
-      hasBase = !source.substring(4).stripLeading().startsWith("when");
-      hasElse = ((n - (hasBase ? 1 : 0)) % 2) == 1;
-      List<CExpr> args = children.stream().map(this::compile).toList();
-      boolean base = hasBase;
-      boolean otherwise = hasElse;
-      return compose(o, args, a -> {
-        int i = base ? 1 : 0;
+      boolean base = "base".equals(o.op());
+      boolean otherwise = (children.size() - (base ? 1 : 0)) % 2 == 1;
+      return compose(o, children.stream().map(this::compile).toList(), a -> {
         int pairsEnd = a.length - (otherwise ? 1 : 0);
-        for (; i + 1 < pairsEnd; i += 2) {
+        for (int i = base ? 1 : 0; i + 1 < pairsEnd; i += 2) {
           boolean hit = base ? a[0] != null && a[i] != null && SqlValues.compare(a[0], a[i]) == 0
               : SqlValues.truthy(a[i]);
           if (hit) {

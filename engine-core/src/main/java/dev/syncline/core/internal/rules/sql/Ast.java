@@ -155,7 +155,8 @@ public final class Ast {
    * for later editions.
    *
    * @param kind the node kind name
-   * @param op the operator for {@code ternary} ({@code BETWEEN}, {@code NOT BETWEEN}), else null
+   * @param op the operator for {@code ternary} ({@code BETWEEN}, {@code NOT BETWEEN}); {@code base} for a
+   *     {@code case} with a base expression ({@code CASE x WHEN ...}, the first child); else null
    * @param children the sub-expressions, in order
    */
   public record Other(String kind, @Nullable String op, List<Expr> children, Span span) implements Expr {

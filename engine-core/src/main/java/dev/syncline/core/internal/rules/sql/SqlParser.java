@@ -754,8 +754,10 @@ public final class SqlParser {
 
   private Expr caseExpr(Token caseToken) throws SqlSyntaxException {
     List<Expr> children = new ArrayList<>();
+    boolean base = false;
     if (!peek().isWord("when")) {
       children.add(expr());
+      base = true;
     }
     if (!peek().isWord("when")) {
       throw unexpected(peek(), "WHEN");
@@ -769,7 +771,7 @@ public final class SqlParser {
       children.add(expr());
     }
     Token end = expectWord("end");
-    return new Other("case", null, children, new Span(caseToken.start(), end.end()));
+    return new Other("case", base ? "base" : null, children, new Span(caseToken.start(), end.end()));
   }
 
   private Expr refOrCall(Token first) throws SqlSyntaxException {
