@@ -126,51 +126,70 @@ public final class CompiledSyncRules implements SyncRules {
     return false;
   }
 
+  /**
+   * One row's evaluation state: the row converted once, and its JSON encoding shared by every output that is the row
+   * itself (several {@code SELECT *} queries or variants).
+   */
+  private final class RowOutputs {
+    final Map<String, @Nullable Object> internal;
+    final boolean plain;
+    private final StringBuilder sb;
+    private @Nullable String plainJson;
+    final List<EvaluatedRow> rows = new ArrayList<>(4);
+    List<EvaluationError> errors = List.of();
+
+    RowOutputs(SourceRow row) {
+      this.internal = Values.toInternalRow(row, compatibility);
+      this.plain = DataQuery.isPlainRow(internal);
+      this.sb = new StringBuilder(64 + 32 * internal.size());
+    }
+
+    String encode(Map<String, @Nullable Object> data) {
+      if (data == internal && plainJson != null) {
+        return plainJson;
+      }
+      sb.setLength(0);
+      JsJson.write(sb, data, true);
+      String json = sb.toString();
+      if (data == internal) {
+        plainJson = json;
+      }
+      return json;
+    }
+
+    void error(String definition, RuntimeException e) {
+      if (errors.isEmpty()) {
+        errors = new ArrayList<>();
+      }
+      errors.add(new EvaluationError(definition, message(e)));
+    }
+  }
+
   @Override
   public RowEvaluation evaluateRow(TableRef table, SourceRow row) {
-    Map<String, @Nullable Object> internal = null;
-    boolean plain = false;
-    String plainJson = null;
-    List<EvaluatedRow> rows = new ArrayList<>(4);
-    List<EvaluationError> errors = List.of();
-    StringBuilder sb = null;
+    RowOutputs o = null;
     for (BucketDefinition d : definitions) {
       for (DataQuery q : d.dataQueries()) {
         if (!q.applies(table)) {
           continue;
         }
-        if (internal == null) {
-          internal = Values.toInternalRow(row, compatibility);
-          plain = DataQuery.isPlainRow(internal);
-          sb = new StringBuilder(64 + 32 * internal.size());
+        if (o == null) {
+          o = new RowOutputs(row);
         }
         DataQuery.Output out;
         try {
-          out = q.evaluate(table, internal, plain);
+          out = q.evaluate(table, o.internal, o.plain);
         } catch (RuntimeException e) {
-          if (errors.isEmpty()) {
-            errors = new ArrayList<>();
-          }
-          errors.add(new EvaluationError(d.name(), message(e)));
+          o.error(d.name(), e);
           continue;
         }
         if (out == null) {
           continue;
         }
-        String data;
-        if (out.data() == internal && plainJson != null) {
-          // Several SELECT * queries over the same row share one encoding.
-          data = plainJson;
-        } else {
-          sb.setLength(0);
-          JsJson.write(sb, out.data(), true);
-          data = sb.toString();
-          if (out.data() == internal) {
-            plainJson = data;
-          }
-        }
+        String data = o.encode(out.data());
         for (String params : out.serializedParameters()) {
-          rows.add(new EvaluatedRow(new BucketId(d.bucketPrefix() + params, d.name()), out.table(), out.id(), data));
+          o.rows.add(new EvaluatedRow(new BucketId(d.bucketPrefix() + params, d.name()), out.table(), out.id(),
+              data));
         }
       }
     }
@@ -179,14 +198,12 @@ public final class CompiledSyncRules implements SyncRules {
         if (!v.table().matches(table)) {
           continue;
         }
-        if (internal == null) {
-          internal = Values.toInternalRow(row, compatibility);
-          plain = DataQuery.isPlainRow(internal);
-          sb = new StringBuilder(64 + 32 * internal.size());
+        if (o == null) {
+          o = new RowOutputs(row);
         }
-        Map<String, @Nullable Object> tableRow = internal;
+        Map<String, @Nullable Object> tableRow = o.internal;
         if (v.table().isWildcard()) {
-          tableRow = new LinkedHashMap<>(internal);
+          tableRow = new LinkedHashMap<>(o.internal);
           tableRow.put("_table_suffix", TableRefs.suffix(v.table(), table.name()));
         }
         List<String> buckets;
@@ -197,33 +214,21 @@ public final class CompiledSyncRules implements SyncRules {
             continue;
           }
           boolean starOnly = v.extractors().size() == 1 && v.extractors().get(0) instanceof DataQuery.StarExtractor;
-          out = plain && starOnly && !v.table().isWildcard() ? internal : DataQuery.transform(v.extractors(), tableRow);
+          out = o.plain && starOnly && !v.table().isWildcard() ? o.internal
+              : DataQuery.transform(v.extractors(), tableRow);
         } catch (RuntimeException e) {
-          if (errors.isEmpty()) {
-            errors = new ArrayList<>();
-          }
-          errors.add(new EvaluationError(st.name(), message(e)));
+          o.error(st.name(), e);
           continue;
         }
-        String data;
-        if (out == internal && plainJson != null) {
-          data = plainJson;
-        } else {
-          sb.setLength(0);
-          JsJson.write(sb, out, true);
-          data = sb.toString();
-          if (out == internal) {
-            plainJson = data;
-          }
-        }
+        String data = o.encode(out);
         String id = dev.syncline.core.internal.rules.eval.SqlValues.idText(out.get("id"));
         String outputTable = v.outputTable(table);
         for (String params : buckets) {
-          rows.add(new EvaluatedRow(new BucketId(v.bucketPrefix() + params, st.name()), outputTable, id, data));
+          o.rows.add(new EvaluatedRow(new BucketId(v.bucketPrefix() + params, st.name()), outputTable, id, data));
         }
       }
     }
-    return new RowEvaluation(rows, errors);
+    return o == null ? new RowEvaluation(List.of(), List.of()) : new RowEvaluation(o.rows, o.errors);
   }
 
   private static String message(RuntimeException e) {
