@@ -196,6 +196,17 @@ class SyncRulesErrorsTest {
   }
 
   @Test
+  void a_join_condition_the_planner_cannot_use_is_an_error_never_ignored() {
+    // Ignoring the cycle's third condition (or a join condition mixed with a request value) would sync more rows
+    // than the query allows.
+    for (String where : List.of("a.x = b.x AND b.y = c.y AND c.z = a.z AND c.o = auth.user_id()",
+        "a.x = b.y + auth.parameter('k') AND b.o = auth.user_id()")) {
+      assertThat(problems("config:\n  edition: 3\nstreams:\n  s:\n    query: SELECT a.* FROM a, b, c WHERE " + where
+          + "\n")).extracting(Problem::message).anySatisfy(m -> assertThat(m).startsWith("Unsupported join condition"));
+    }
+  }
+
+  @Test
   void every_problem_is_listed_across_definitions_with_line_and_column() {
     SyncRulesException e = catchThrowableOfType(SyncRulesException.class, () -> SyncRulesCompiler.compile(
         SyncRulesSource.ofYaml("""

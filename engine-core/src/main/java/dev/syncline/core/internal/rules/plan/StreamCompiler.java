@@ -573,6 +573,8 @@ final class StreamCompiler {
       final List<BucketParameter> requestParameters = new ArrayList<>();
       final List<BucketParameter> lookupParameters = new ArrayList<>();
       final List<Expr> joinAtoms = new ArrayList<>();
+      /** Join conditions turned into look-ups; any other is an error (never silently dropped). */
+      final Set<Expr> consumed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
       boolean authenticated;
       Ast.@Nullable Span unauthenticated;
 
@@ -713,6 +715,12 @@ final class StreamCompiler {
             }
           }
         }
+        for (Expr atom : joinAtoms) {
+          if (!consumed.contains(atom)) {
+            error("Unsupported join condition: tables can be joined in a tree, each by = between columns of two "
+                + "tables, and filtered by conditions on one table and the request", atom.span());
+          }
+        }
       }
 
       /**
@@ -729,6 +737,7 @@ final class StreamCompiler {
         }
         List<CExpr> outputs = new ArrayList<>();
         for (Expr link : parentLinks) {
+          consumed.add(link);
           if (!(link instanceof Ast.Binary b && b.op().equals("="))) {
             error("Tables can only be joined with equality conditions", link.span());
             continue;
@@ -755,6 +764,7 @@ final class StreamCompiler {
           Object sub = subqueryOf(atom);
           if (d.tables.equals(Set.of(alias)) || (sub != null && deps(((Ast.Binary) atom).left()).tables
               .equals(Set.of(alias)))) {
+            consumed.add(atom);
             tableCondition(atom, alias, filters, keys, this);
           } else if (d.tables.size() == 2 && d.tables.contains(alias) && !d.request
               && (parent == null || !d.tables.contains(parent))) {
