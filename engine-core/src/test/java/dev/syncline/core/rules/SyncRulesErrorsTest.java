@@ -207,6 +207,27 @@ class SyncRulesErrorsTest {
   }
 
   @Test
+  void common_table_expression_problems_are_reported_once_where_they_are_written() {
+    assertThat(problems("""
+        config:
+          edition: 3
+        with:
+          mine: SELECT id FROM lists WHERE owner LIKE 'a%'
+          loop: SELECT id FROM lists WHERE id IN loop
+        streams:
+          a:
+            query: SELECT * FROM todos WHERE list_id IN mine
+          b:
+            query: SELECT * FROM notes WHERE list_id IN mine OR list_id IN loop
+        """)).extracting(Problem::message, Problem::line).containsExactlyInAnyOrder(
+        org.assertj.core.groups.Tuple.tuple("LIKE expressions are not currently supported.", 4),
+        org.assertj.core.groups.Tuple.tuple("Invalid common table expression", 8),
+        org.assertj.core.groups.Tuple.tuple("Invalid common table expression", 10),
+        org.assertj.core.groups.Tuple.tuple("A common table expression cannot refer to itself", 5),
+        org.assertj.core.groups.Tuple.tuple("Invalid common table expression", 10));
+  }
+
+  @Test
   void every_problem_is_listed_across_definitions_with_line_and_column() {
     SyncRulesException e = catchThrowableOfType(SyncRulesException.class, () -> SyncRulesCompiler.compile(
         SyncRulesSource.ofYaml("""

@@ -65,6 +65,7 @@ final class StreamCompiler {
   private final boolean exactIntegers;
   private final Map<String, LookupNode> sharedLookups = new LinkedHashMap<>();
   private final Map<String, String> sharedScopes = new LinkedHashMap<>();
+  private final Set<YScalar> reportedCtes = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
   private final List<StreamPlan.Stream> streams = new ArrayList<>();
   final Set<TablePattern> dataTables = new LinkedHashSet<>();
   final Set<TablePattern> parameterTables = new LinkedHashSet<>();
@@ -203,6 +204,7 @@ final class StreamCompiler {
     final Map<String, LookupNode> lookups = new LinkedHashMap<>();
     final Map<String, String> scopes = new LinkedHashMap<>();
     final Map<String, Ast.Select> parsedCtes = new LinkedHashMap<>();
+    final Set<String> expanding = new java.util.HashSet<>();
 
     StreamContext(String name, Map<String, Cte> ctes, boolean acceptDangerous) {
       this.name = name;
@@ -877,13 +879,20 @@ final class StreamCompiler {
         inner = new QueryCompiler(stream, sql, scalar);
         q = s.select();
       } else {
-        Cte cte = stream.ctes.get(((Ast.Ref) sub).name());
+        Ast.Ref ref = (Ast.Ref) sub;
+        Cte cte = stream.ctes.get(ref.name());
+        if (!stream.expanding.add(ref.name())) {
+          error("A common table expression cannot refer to itself", ref.span());
+          return null;
+        }
         inner = new QueryCompiler(stream, cte.sql(), cte.scalar());
         try {
           q = stream.parsedCtes.containsKey(cte.sql()) ? stream.parsedCtes.get(cte.sql()) : inner.parse();
           stream.parsedCtes.put(cte.sql(), q);
         } catch (QueryException e) {
-          reader.report(new SyncConfigReader.QueryInput(cte.sql(), cte.scalar()), List.of(e.problem));
+          stream.expanding.remove(ref.name());
+          reportOnce(cte, List.of(e.problem));
+          problems.add(SqlProblem.fatal("Invalid common table expression", ref.span().start(), ref.span().end()));
           return null;
         }
       }
@@ -893,14 +902,19 @@ final class StreamCompiler {
       } catch (QueryException e) {
         inner.problems.add(e.problem);
         result = null;
+      } finally {
+        if (sub instanceof Ast.Ref ref) {
+          stream.expanding.remove(ref.name());
+        }
       }
       usesSubscriptionParameters |= inner.usesSubscriptionParameters;
       if (inner.sql.equals(sql) && inner.scalar == scalar) {
         problems.addAll(inner.problems);
       } else if (!inner.problems.isEmpty()) {
-        reader.report(new SyncConfigReader.QueryInput(inner.sql, inner.scalar), inner.problems);
+        reportOnce(stream.ctes.get(((Ast.Ref) sub).name()), inner.problems);
         if (inner.problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
-          problems.add(SqlProblem.fatal("Invalid common table expression", -1, -1));
+          Ast.Span at = ((Ast.Ref) sub).span();
+          problems.add(SqlProblem.fatal("Invalid common table expression", at.start(), at.end()));
         }
       }
       return result;
@@ -908,6 +922,13 @@ final class StreamCompiler {
 
     Ast.Span span() {
       return new Ast.Span(0, sql.length());
+    }
+
+    /** Reports a common table expression's problems where it is written, once however many queries use it. */
+    void reportOnce(Cte cte, List<SqlProblem> cteProblems) {
+      if (reportedCtes.add(cte.scalar())) {
+        reader.report(new SyncConfigReader.QueryInput(cte.sql(), cte.scalar()), cteProblems);
+      }
     }
 
     @Nullable Source subqueryBody(Ast.Select q, @Nullable RequestValue gate, VariantBuilder outer,
