@@ -207,6 +207,22 @@ class SyncRulesErrorsTest {
   }
 
   @Test
+  void a_stream_only_client_parameters_decide_is_refused_unless_accepted() {
+    String stream = "config:\n  edition: 3\nstreams:\n  s:\n%s    query: SELECT * FROM todos WHERE list_id = "
+        + "subscription.parameter('list')\n";
+    assertThat(problems(stream.formatted(""))).extracting(Problem::message)
+        .anySatisfy(m -> assertThat(m).startsWith("Clients can send any value").contains("accept_potentially"));
+    assertThat(SyncRulesCompiler.compile(SyncRulesSource.ofYaml(stream.formatted(
+        "    accept_potentially_dangerous_queries: true\n"), "ok.yaml")).warnings()).isEmpty();
+    assertThat(SyncRulesCompiler.builder().warnOnDangerousQueries().build().compileRules(SyncRulesSource.ofYaml(
+        stream.formatted(""), "warn.yaml")).warnings()).extracting(Problem::severity).containsExactly(Severity.WARNING);
+    // Constrained by the token, the subscription parameter only selects among the user's own lists.
+    assertThat(SyncRulesCompiler.compile(SyncRulesSource.ofYaml(stream.formatted("").replace("\n    query:",
+        "\n    query:").replace("('list')\n", "('list') AND list_id IN (SELECT id FROM lists WHERE owner = "
+        + "auth.user_id())\n"), "constrained.yaml")).warnings()).isEmpty();
+  }
+
+  @Test
   void common_table_expression_problems_are_reported_once_where_they_are_written() {
     assertThat(problems("""
         config:

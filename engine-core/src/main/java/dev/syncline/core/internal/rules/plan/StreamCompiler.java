@@ -398,9 +398,14 @@ final class StreamCompiler {
             out.nameInSchema()), vb.rowFilters, vb.orderedParameters(), vb.requestGates, vb.lookupGates,
             List.copyOf(extractors), sql));
         if (edition >= 3 && !stream.acceptDangerous && vb.unauthenticated != null && !vb.authenticated) {
-          problems.add(SqlProblem.warning("Clients can send any value for this unauthenticated parameter, so this is "
-              + "unsuitable for authorization. Consider further constraining this with an authenticated parameter.",
-              vb.unauthenticated.start(), vb.unauthenticated.end()));
+          // Like dangerous parameter queries: an error unless the compiler was asked for PowerSync's warning.
+          String message = "Clients can send any value for this unauthenticated parameter, so this is unsuitable for "
+              + "authorization. Consider further constraining this with an authenticated parameter.";
+          problems.add(reader.dangerousQueriesAreWarnings()
+              ? SqlProblem.warning(message, vb.unauthenticated.start(), vb.unauthenticated.end())
+              : SqlProblem.fatal(message + " If any client may read these rows, set "
+                  + "accept_potentially_dangerous_queries: true on the stream.", vb.unauthenticated.start(),
+                  vb.unauthenticated.end()));
         }
       }
     }

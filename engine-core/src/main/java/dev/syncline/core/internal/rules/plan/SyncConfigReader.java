@@ -544,6 +544,10 @@ public final class SyncConfigReader {
     return yaml;
   }
 
+  boolean dangerousQueriesAreWarnings() {
+    return dangerousQueriesAreWarnings;
+  }
+
   void addDefinitionInfo(DefinitionInfo info) {
     definitionInfos.add(info);
   }
