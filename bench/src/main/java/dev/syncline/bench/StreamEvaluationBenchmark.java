@@ -1,40 +1,15 @@
 package dev.syncline.bench;
 
-import dev.syncline.api.rules.ParameterEvaluation;
 import dev.syncline.api.rules.RequestContext;
-import dev.syncline.api.rules.ResolvedBucket;
-import dev.syncline.api.rules.RowEvaluation;
-import dev.syncline.api.rules.SyncRules;
-import dev.syncline.api.rules.SyncRulesSource;
-import dev.syncline.core.internal.rules.ParameterIndex;
-import dev.syncline.core.rules.SyncRulesCompiler;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Threads;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Throughput of evaluating replicated rows and requests against an edition-3 Sync Streams config with a join and a
- * nested subquery: the streams counterpart of {@link RuleEvaluationBenchmark}, over the same rows. One thread.
+ * {@link EvaluationBenchmark} on the edition-3 Sync Streams counterpart of {@link RuleEvaluationBenchmark}'s rules,
+ * with a join and a nested subquery; each request also subscribes to the nested-subquery stream (two rounds of
+ * look-ups).
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(1)
-@Threads(1)
-public class StreamEvaluationBenchmark {
+public class StreamEvaluationBenchmark extends EvaluationBenchmark {
   static final String RULES = """
       config:
         edition: 3
@@ -65,50 +40,13 @@ public class StreamEvaluationBenchmark {
               (SELECT user_id FROM list_shares WHERE list_id = subscription.parameter('list')))
       """;
 
-  SyncRules rules;
-  BenchRows rows;
-  ParameterIndex index;
-  RequestContext[] requests;
-  int i;
-
-  @Setup
-  public void setup() {
-    rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "bench.yaml"));
-    rows = new BenchRows();
-    index = rows.index(rules);
-    requests = BenchRows.requests(n -> List.of(new RequestContext.Subscription("co_owned_todos", Map.of("list", "list-" + n), null)));
+  @Override
+  String rulesYaml() {
+    return RULES;
   }
 
-  /** One todo row: a join variant, a subquery variant and a nested-subquery variant → 3 rows, 2 encodings. */
-  @Benchmark
-  public RowEvaluation dataRow() {
-    return rules.evaluateRow(BenchRows.TODOS, rows.todos[i++ & 1023]);
-  }
-
-  /** One project row: one variant (computed columns, a bucket parameter from a token claim). */
-  @Benchmark
-  public RowEvaluation dataRowOneQuery() {
-    return rules.evaluateRow(BenchRows.PROJECTS, rows.projects[i++ & 1023]);
-  }
-
-  /** One list row through every look-up reading lists (the join's and the nested subquery's). */
-  @Benchmark
-  public ParameterEvaluation parameterRow() {
-    return rules.evaluateParameterRow(BenchRows.LISTS, rows.lists[i++ & 1023]);
-  }
-
-  /** One share row through every look-up reading shares. */
-  @Benchmark
-  public ParameterEvaluation parameterRowShares() {
-    return rules.evaluateParameterRow(BenchRows.SHARES, rows.shares[i++ & 1023]);
-  }
-
-  /**
-   * One connection's bucket list: 4 default streams (two with look-ups) plus a subscription whose nested subquery
-   * takes two rounds of look-ups, answered from an in-memory index.
-   */
-  @Benchmark
-  public List<ResolvedBucket> request() {
-    return rules.querier(requests[i++ & 63]).allBuckets(index);
+  @Override
+  List<RequestContext.Subscription> subscriptions(int n) {
+    return List.of(new RequestContext.Subscription("co_owned_todos", Map.of("list", "list-" + n), null));
   }
 }

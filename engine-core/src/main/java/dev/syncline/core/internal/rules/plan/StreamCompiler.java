@@ -16,8 +16,6 @@ import dev.syncline.core.internal.rules.plan.StreamPlan.Source;
 import dev.syncline.core.internal.rules.plan.StreamPlan.StreamRequest;
 import dev.syncline.core.internal.rules.sql.Ast;
 import dev.syncline.core.internal.rules.sql.Ast.Expr;
-import dev.syncline.core.internal.rules.sql.SqlParser;
-import dev.syncline.core.internal.rules.sql.SqlSyntaxException;
 import dev.syncline.core.internal.rules.yaml.YamlTree;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YMap;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YNode;
@@ -310,19 +308,9 @@ final class StreamCompiler {
     }
 
     Ast.Select parse() throws QueryException {
-      List<Ast.Statement> statements;
-      try {
-        statements = SqlParser.parse(sql);
-      } catch (SqlSyntaxException e) {
-        throw new QueryException(SqlProblem.fatal(e.getMessage(), e.start(), e.end()));
-      }
-      if (statements.size() > 1) {
-        Ast.Span s = statements.get(1).span();
-        throw new QueryException(SqlProblem.fatal("Only a single SELECT statement is supported", s.start(),
-            s.end()));
-      }
-      if (!(statements.get(0) instanceof Ast.Select select)) {
-        Ast.Span s = statements.get(0).span();
+      Ast.Statement statement = SyncConfigReader.parseSingle(sql);
+      if (!(statement instanceof Ast.Select select)) {
+        Ast.Span s = statement.span();
         throw new QueryException(SqlProblem.fatal("Expected a SELECT statement", s.start(), s.end()));
       }
       return select;

@@ -387,7 +387,8 @@ public final class SyncConfigReader {
   /** A query and the YAML scalar it was written in (null for implied queries). */
   record QueryInput(String sql, @Nullable YScalar scalar) {}
 
-  private Ast.Statement parseSingle(String sql) throws QueryException {
+  /** Parses one statement; more than one, or a syntax error, is a problem. */
+  static Ast.Statement parseSingle(String sql) throws QueryException {
     List<Ast.Statement> statements;
     try {
       statements = SqlParser.parse(sql);
