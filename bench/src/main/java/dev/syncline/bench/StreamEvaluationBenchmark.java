@@ -35,6 +35,7 @@ public class StreamEvaluationBenchmark extends EvaluationBenchmark {
           priority: 1
           query: SELECT id, display_name, length(display_name) AS name_length FROM users
         co_owned_todos:
+          accept_potentially_dangerous_queries: true
           query: >-
             SELECT * FROM todos WHERE list_id IN (SELECT id FROM lists WHERE owner_id IN
               (SELECT user_id FROM list_shares WHERE list_id = subscription.parameter('list')))
