@@ -16,7 +16,8 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Compiles PowerSync-compatible sync rules into {@link SyncRules}.
+ * Compiles PowerSync-compatible sync rules into {@link SyncRules}: {@code bucket_definitions} (editions 1 and 2) and
+ * Sync Streams ({@code streams:}, editions 2 and 3).
  *
  * <pre>{@code
  * SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofFile(Path.of("sync-rules.yaml")));
@@ -88,10 +89,10 @@ public final class SyncRulesCompiler {
     private Builder() {}
 
     /**
-     * Accepts parameter queries whose buckets depend only on client-controlled values ({@code request.parameters()},
-     * {@code user_parameters}) with a warning, as PowerSync does. By default they are errors, because any client can
-     * then ask for any such bucket; a definition can also opt in with
-     * {@code accept_potentially_dangerous_queries: true}.
+     * Accepts parameter queries and streams whose buckets depend only on client-controlled values
+     * ({@code request.parameters()}, {@code user_parameters}, {@code subscription.*}, {@code connection.*}) with a
+     * warning, as PowerSync does. By default they are errors, because any client can then ask for any such bucket; a
+     * definition or stream can also opt in with {@code accept_potentially_dangerous_queries: true}.
      */
     public Builder warnOnDangerousQueries() {
       this.dangerousQueriesAreWarnings = true;
