@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.SourceValue;
@@ -19,6 +18,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Text encodings of storage values for the JDBC storage: exact (types are kept: INTEGER 5 and REAL 5.0 differ) and
@@ -77,12 +77,22 @@ public final class StorageCodec {
 
   /** Rows of bucket parameters as JSON text. */
   public static String rows(List<Map<String, SqliteValue>> rows) {
-    ArrayNode a = JSON.createArrayNode();
+    StringBuilder sb = new StringBuilder(16 + rows.size() * 48).append('[');
     for (Map<String, SqliteValue> row : rows) {
-      ObjectNode o = a.addObject();
-      row.forEach((k, v) -> o.put(k, value(v)));
+      sb.append(sb.length() > 1 ? ",{" : "{");
+      boolean first = true;
+      for (Map.Entry<String, SqliteValue> e : row.entrySet()) {
+        if (!first) {
+          sb.append(',');
+        }
+        first = false;
+        WireFormat.appendQuoted(sb, e.getKey());
+        sb.append(':');
+        WireFormat.appendQuoted(sb, value(e.getValue()));
+      }
+      sb.append('}');
     }
-    return a.toString();
+    return sb.append(']').toString();
   }
 
   /** Decodes {@link #rows(List)}. */
@@ -102,9 +112,50 @@ public final class StorageCodec {
 
   /** A source row image as JSON text (every {@link SourceValue} kind, exactly). */
   public static String image(SourceRow row) {
-    ObjectNode o = JSON.createObjectNode();
-    row.columns().forEach((k, v) -> o.set(k, sourceValue(v)));
-    return o.toString();
+    // Written directly: Jackson's JsonNode.toString() builds a serializer per call, which showed in profiles of the
+    // initial copy (every row's image, placements and look-ups are encoded on the storage writer's thread).
+    StringBuilder sb = new StringBuilder(32 + row.columns().size() * 24).append('{');
+    boolean first = true;
+    for (Map.Entry<String, SourceValue> e : row.columns().entrySet()) {
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      WireFormat.appendQuoted(sb, e.getKey());
+      sb.append(':');
+      writeSourceValue(sb, e.getValue());
+    }
+    return sb.append('}').toString();
+  }
+
+  private static void writeSourceValue(StringBuilder sb, @Nullable Object v) {
+    if (v instanceof SqliteValue s) {
+      WireFormat.appendQuoted(sb, value(s));
+    } else if (v instanceof SourceValue.Timestamp ts) {
+      sb.append("{\"ts\":");
+      WireFormat.appendQuoted(sb, ts.iso8601());
+      sb.append(",\"p\":\"").append(ts.precision().name()).append("\",\"dp\":\"")
+          .append(ts.defaultPrecision().name()).append("\"}");
+    } else if (v instanceof SourceValue.TimeOfDay t) {
+      sb.append("{\"time\":");
+      WireFormat.appendQuoted(sb, t.text());
+      sb.append(",\"p\":\"").append(t.precision().name()).append("\"}");
+    } else if (v instanceof SourceValue.SourceArray a) {
+      sb.append('[');
+      for (int i = 0; i < a.elements().size(); i++) {
+        if (i > 0) {
+          sb.append(',');
+        }
+        writeSourceValue(sb, a.elements().get(i));
+      }
+      sb.append(']');
+    } else if (v instanceof Boolean b) {
+      sb.append(b.booleanValue());
+    } else if (v == null) {
+      sb.append("null");
+    } else {
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "cannot store value of type " + v.getClass());
+    }
   }
 
   /** Decodes {@link #image(SourceRow)}. */
@@ -116,26 +167,6 @@ public final class StorageCodec {
       columns.put(e.getKey(), (SourceValue) sourceValue(e.getValue()));
     }
     return new SourceRow(columns);
-  }
-
-  private static JsonNode sourceValue(Object v) {
-    if (v instanceof SqliteValue s) {
-      return JSON.getNodeFactory().textNode(value(s));
-    } else if (v instanceof SourceValue.Timestamp ts) {
-      return JSON.createObjectNode().put("ts", ts.iso8601()).put("p", ts.precision().name())
-          .put("dp", ts.defaultPrecision().name());
-    } else if (v instanceof SourceValue.TimeOfDay t) {
-      return JSON.createObjectNode().put("time", t.text()).put("p", t.precision().name());
-    } else if (v instanceof SourceValue.SourceArray a) {
-      ArrayNode arr = JSON.createArrayNode();
-      a.elements().forEach(e -> arr.add(sourceValue(e)));
-      return arr;
-    } else if (v instanceof Boolean b) {
-      return JSON.getNodeFactory().booleanNode(b);
-    } else if (v == null) {
-      return JSON.getNodeFactory().nullNode();
-    }
-    throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "cannot store value of type " + v.getClass());
   }
 
   private static Object sourceValue(JsonNode n) {
@@ -160,11 +191,17 @@ public final class StorageCodec {
 
   /** Placements as JSON text. */
   public static String placements(List<Placement> placements) {
-    ArrayNode a = JSON.createArrayNode();
+    StringBuilder sb = new StringBuilder(16 + placements.size() * 80).append('[');
     for (Placement p : placements) {
-      a.addArray().add(p.bucket()).add(p.table()).add(p.rowId()).add(p.checksum());
+      sb.append(sb.length() > 1 ? ",[" : "[");
+      WireFormat.appendQuoted(sb, p.bucket());
+      sb.append(',');
+      WireFormat.appendQuoted(sb, p.table());
+      sb.append(',');
+      WireFormat.appendQuoted(sb, p.rowId());
+      sb.append(',').append(p.checksum()).append(']');
     }
-    return a.toString();
+    return sb.append(']').toString();
   }
 
   /** Decodes {@link #placements(List)}. */
@@ -178,9 +215,17 @@ public final class StorageCodec {
 
   /** Look-up keys as JSON text. */
   public static String lookups(List<ParameterLookup> lookups) {
-    ArrayNode a = JSON.createArrayNode();
-    lookups.forEach(l -> a.add(lookup(l)));
-    return a.toString();
+    if (lookups.isEmpty()) {
+      return "[]";
+    }
+    StringBuilder sb = new StringBuilder(16 + lookups.size() * 48).append('[');
+    for (ParameterLookup l : lookups) {
+      if (sb.length() > 1) {
+        sb.append(',');
+      }
+      WireFormat.appendQuoted(sb, lookup(l));
+    }
+    return sb.append(']').toString();
   }
 
   /** Decodes {@link #lookups(List)}. */

@@ -1,0 +1,68 @@
+package dev.syncline.core.internal.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.syncline.api.SourceRow;
+import dev.syncline.api.SourceValue;
+import dev.syncline.api.SqliteValue;
+import dev.syncline.api.rules.ParameterLookup;
+import dev.syncline.spi.storage.Placement;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What JdbcBucketStorage stores decodes to exactly what was stored; look-up keys keep their text. */
+class StorageCodecTest {
+  private static final String AWKWARD = "q\"b\\s/\n\t\u0001é😀\ud800end";
+
+  @Test
+  void row_images_of_every_value_kind_round_trip() {
+    Map<String, SourceValue> columns = new LinkedHashMap<>();
+    columns.put("text", SqliteValue.of(AWKWARD));
+    columns.put(AWKWARD, SqliteValue.of("key with escapes"));
+    columns.put("int", SqliteValue.of(Long.MIN_VALUE));
+    columns.put("real", SqliteValue.of(0.1));
+    columns.put("nan", SqliteValue.of(Double.NaN));
+    columns.put("blob", new SqliteValue.BlobValue(new byte[] {0, (byte) 0xff}));
+    columns.put("null", SqliteValue.NULL);
+    columns.put("ts", new SourceValue.Timestamp("2024-03-05T10:11:12.123456Z", SourceValue.Precision.MICROSECONDS,
+        SourceValue.Precision.MILLISECONDS));
+    columns.put("time", new SourceValue.TimeOfDay("08:09:10.25", SourceValue.Precision.MICROSECONDS));
+    columns.put("array", new SourceValue.SourceArray(List.of(true, false, SqliteValue.of("x"), SqliteValue.NULL,
+        new SourceValue.SourceArray(List.of(SqliteValue.of(1L))))));
+    SourceRow row = new SourceRow(columns);
+    SourceRow back = StorageCodec.image(StorageCodec.image(row));
+    assertThat(back.columns().keySet()).containsExactlyElementsOf(columns.keySet());
+    assertThat(StorageCodec.image(back)).isEqualTo(StorageCodec.image(row));
+    assertThat(back.columns().get("text")).isEqualTo(SqliteValue.of(AWKWARD));
+    assertThat(back.columns().get("ts")).isEqualTo(columns.get("ts"));
+    assertThat(back.columns().get("array")).isEqualTo(columns.get("array"));
+  }
+
+  @Test
+  void placements_look_ups_and_parameter_rows_round_trip() {
+    List<Placement> placements = List.of(new Placement("1#b[\"" + AWKWARD + "\"]", "todos", AWKWARD, 4294967295L),
+        new Placement("g[]", "t", "", 0));
+    assertThat(StorageCodec.placements(StorageCodec.placements(placements))).isEqualTo(placements);
+    assertThat(StorageCodec.placements(StorageCodec.placements(List.of()))).isEmpty();
+
+    List<ParameterLookup> lookups = List.of(new ParameterLookup("by_list#1", List.of(SqliteValue.of(AWKWARD),
+        SqliteValue.of(3L), SqliteValue.of(2.5), SqliteValue.NULL)), new ParameterLookup("lookup#0", List.of()));
+    assertThat(StorageCodec.lookups(StorageCodec.lookups(lookups))).isEqualTo(lookups);
+
+    Map<String, SqliteValue> parameters = new LinkedHashMap<>();
+    parameters.put("0", SqliteValue.of(AWKWARD));
+    parameters.put("result", SqliteValue.of(7L));
+    assertThat(StorageCodec.rows(StorageCodec.rows(List.of(parameters, Map.of())))).containsExactly(parameters,
+        Map.of());
+  }
+
+  @Test
+  void look_up_keys_keep_the_text_existing_databases_hold() {
+    // Keys are compared as text in storage: their format must never drift.
+    assertThat(StorageCodec.lookup(new ParameterLookup("by_list#1", List.of(SqliteValue.of("a\"b"),
+        SqliteValue.of(3L), SqliteValue.of(2.5), SqliteValue.NULL)))).isEqualTo("[\"by_list#1\",\"t:a\\\"b\",\"i:3\","
+        + "\"r:2.5\",\"n\"]");
+  }
+}
