@@ -168,7 +168,7 @@ class SyncStreamsEndToEndTest {
     JsonNode errors = streams.get(1).get("errors");
     assertThat(errors).hasSize(1);
     assertThat(errors.get(0).get("subscription").asInt()).isEqualTo(0);
-    assertThat(errors.get(0).get("message").asText()).contains("Expected JSON");
+    assertThat(errors.get(0).get("message").asText()).contains("expected a JSON array, got not an array");
     // The second subscription works, and the default stream too; asking for Bob's C gives Alice an empty bucket.
     assertThat(client.bucketPriorities()).containsOnlyKeys("1#my_lists|0[\"alice\"]",
         "1#some_lists|0[\"alice\",\"B\"]", "1#some_lists|0[\"alice\",\"C\"]");

@@ -236,7 +236,7 @@ final class StreamCompiler {
         outputNames.add(edition >= 3 ? Integer.toString(i) : "result");
       }
       LookupNode node = new LookupNode(scope, table, filters.stream().map(f -> f.ev).toList(), keys,
-          outputs.stream().map(o -> o.ev).toList(), outputNames, full.toString());
+          outputs.stream().map(o -> o.ev).toList(), outputNames);
       nodes.put(full.toString(), node);
       return node;
     }

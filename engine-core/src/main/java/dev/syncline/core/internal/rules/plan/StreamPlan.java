@@ -80,17 +80,15 @@ final class StreamPlan {
     final List<KeyPart> keys;
     final List<Ev> outputs;
     final List<String> outputNames;
-    final String description;
 
     LookupNode(String scope, TablePattern table, List<Ev> filters, List<KeyPart> keys, List<Ev> outputs,
-        List<String> outputNames, String description) {
+        List<String> outputNames) {
       this.scope = scope;
       this.table = table;
       this.filters = List.copyOf(filters);
       this.keys = List.copyOf(keys);
       this.outputs = List.copyOf(outputs);
       this.outputNames = List.copyOf(outputNames);
-      this.description = description;
     }
 
     /** The look-ups whose results this one's keys need. */

@@ -136,10 +136,13 @@ final class StreamQuerier {
       if (v == null) {
         return List.of();
       }
-      if (!(v instanceof String text) || !text.stripLeading().startsWith("[")) {
-        throw new IllegalArgumentException("Expected JSON string");
+      try {
+        return new ArrayList<>(SqlValues.jsonArray(v, "not text"));
+      } catch (RuntimeException e) {
+        String shown = SqlValues.text(v);
+        throw new IllegalArgumentException("expected a JSON array, got "
+            + (shown.length() > 60 ? shown.substring(0, 60) + "..." : shown));
       }
-      return new ArrayList<>(SqlValues.jsonArray(text, "Expected JSON string"));
     }
     return null;
   }
