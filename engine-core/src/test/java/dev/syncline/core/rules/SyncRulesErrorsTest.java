@@ -223,6 +223,15 @@ class SyncRulesErrorsTest {
   }
 
   @Test
+  void a_stream_selects_the_columns_of_one_table() {
+    for (String columns : List.of("todos.*, lists.name", "todos.id, lists.*", "todos.id, upper(lists.name) AS n")) {
+      assertThat(problems("config:\n  edition: 3\nstreams:\n  s:\n    query: SELECT " + columns + " FROM todos, lists "
+          + "WHERE todos.list_id = lists.id AND lists.owner = auth.user_id()\n")).extracting(Problem::message)
+          .as(columns).contains("Result columns must all come from one table, todos");
+    }
+  }
+
+  @Test
   void common_table_expression_problems_are_reported_once_where_they_are_written() {
     assertThat(problems("""
         config:

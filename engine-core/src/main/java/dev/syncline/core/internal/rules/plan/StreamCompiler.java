@@ -339,12 +339,18 @@ final class StreamCompiler {
         if (c.expr() instanceof Ast.Ref ref && ref.name().equals("*")) {
           if (ref.table() != null && !scope.containsKey(ref.table().name())) {
             error("Undefined table " + ref.table().name(), ref.span());
+          } else if (ref.table() != null && !ref.table().name().equals(output)) {
+            error("Result columns must all come from one table, " + output, ref.span());
           }
           extractors.add(new DataQuery.StarExtractor());
           continue;
         }
         CExpr value = compile(c.expr());
         if (value.error) {
+          continue;
+        }
+        if (!value.tables.isEmpty() && !value.tables.equals(Set.of(output))) {
+          error("Result columns must all come from one table, " + output, c.expr().span());
           continue;
         }
         if (value.request) {
