@@ -131,6 +131,14 @@ final class ClauseCompiler {
   }
 
   Object literalValue(Expr expr) {
+    return literalValue(expr, exactIntegerLiterals);
+  }
+
+  /**
+   * The value of a literal (not NULL). Without {@code exactIntegerLiterals} (editions 1 and 2) integers go through a
+   * double, as the reference does.
+   */
+  static Object literalValue(Expr expr, boolean exactIntegerLiterals) {
     if (expr instanceof Ast.BoolLit b) {
       return b.value() ? SqlValues.TRUE : SqlValues.FALSE;
     } else if (expr instanceof Ast.IntegerLit i) {

@@ -21,8 +21,6 @@ import dev.syncline.core.internal.rules.yaml.YamlTree.YMap;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YNode;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YScalar;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YSeq;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -1009,18 +1007,6 @@ final class StreamCompiler {
       return new CExpr((r, q) -> value, Set.of(), false, false, null, false, text(at), false);
     }
 
-    Object literal(Expr expr) {
-      if (expr instanceof Ast.BoolLit b) {
-        return b.value() ? SqlValues.TRUE : SqlValues.FALSE;
-      } else if (expr instanceof Ast.IntegerLit i) {
-        return exactIntegers ? SqlValues.integerOf(new BigInteger(i.text()))
-            : SqlValues.integerOf(new BigDecimal(Double.parseDouble(i.text())).toBigInteger());
-      } else if (expr instanceof Ast.NumericLit n) {
-        return Double.parseDouble(n.text());
-      }
-      return ((Ast.StringLit) expr).value();
-    }
-
     /** Combines sub-expressions with a function of their values; constant when they all are. */
     CExpr compose(Ast.Node at, List<CExpr> args, Function<@Nullable Object[], @Nullable Object> fn,
         boolean allowMixed) {
@@ -1080,7 +1066,7 @@ final class StreamCompiler {
       }
       if (e instanceof Ast.IntegerLit || e instanceof Ast.NumericLit || e instanceof Ast.StringLit
           || e instanceof Ast.BoolLit) {
-        return constant(literal(e), e);
+        return constant(ClauseCompiler.literalValue(e, exactIntegers), e);
       }
       if (e instanceof Ast.Ref ref) {
         return ref(ref);
