@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -565,12 +566,24 @@ public final class JdbcBucketStorage implements BucketStorage {
     @Override
     public Optional<Checkpoint> commit(WriteBatch batch) {
       checkOpen();
+      try {
+        return commit(batch, batch.newRows());
+      } catch (SynclineException e) {
+        if (batch.newRows().isEmpty() || !isUniqueViolation(e)) {
+          throw e;
+        }
+        // The new-rows hint was wrong (a row was stored after all): nothing was written; again without it.
+        return commit(batch, Set.of());
+      }
+    }
+
+    private Optional<Checkpoint> commit(WriteBatch batch, Set<SourceKey> newRows) {
       long[] next = {lastOp};
       Optional<Checkpoint> result = transaction(dsl -> {
         insertOps(dsl, batch.ops(), next);
         insertParameters(dsl, batch.parameterChanges(), next);
         deleteRows(dsl, batch.deletes());
-        upsertRows(dsl, batch.upserts());
+        upsertRows(dsl, batch.upserts(), newRows);
         if (batch.position() == null) {
           dsl.update(rules).set(LAST_OP, next[0]).where(ID.eq(versionId)).execute();
           return Optional.<Checkpoint>empty();
@@ -637,9 +650,11 @@ public final class JdbcBucketStorage implements BucketStorage {
       }
     }
 
-    private void upsertRows(DSLContext dsl, List<CurrentRow> rows) {
-      // Delete, then insert in bulk: portable across dialects, and the writer is alone on these rows.
-      deleteRows(dsl, rows.stream().map(CurrentRow::key).toList());
+    private void upsertRows(DSLContext dsl, List<CurrentRow> rows, Set<SourceKey> newRows) {
+      // Delete, then insert in bulk: portable across dialects, and the writer is alone on these rows. Rows the
+      // engine knows are not stored (an initial copy) need no delete; if one is stored after all, the insert fails
+      // on the primary key and the batch is retried without the hint.
+      deleteRows(dsl, rows.stream().map(CurrentRow::key).filter(k -> !newRows.contains(k)).toList());
       if (dialect.family() == SQLDialect.POSTGRES && rows.size() >= 100) {
         copyRows(dsl, rows);
         return;
@@ -734,6 +749,19 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   /** Appends text escaped for COPY's text format. */
+  /** Whether a storage failure is a unique-key violation (SQLState 23505), anywhere in its causes. */
+  private static boolean isUniqueViolation(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
+        return true;
+      }
+      if (t instanceof DataAccessException d && "23505".equals(d.sqlState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Appends {@code s} escaped for COPY's text format, copying runs of ordinary characters at once. */
   static StringBuilder copyText(StringBuilder sb, String s) {
     int run = 0;

@@ -26,10 +26,12 @@ import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteBatch;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -507,6 +509,28 @@ public abstract class BucketStorageCompatibilityKit {
       for (CurrentRow expected : rows) {
         assertThat(read.get(expected.key())).as(expected.key().key()).isEqualTo(expected);
       }
+    }
+  }
+
+  @Test
+  void a_wrong_new_rows_hint_still_replaces_stored_state_and_writes_once() {
+    SourceKey stored = new SourceKey(TODOS, "[\"w0\"]");
+    try (BucketStorageWriter w = storage.openWriter(version)) {
+      commit(w, new WriteBatch(List.of(), List.of(new CurrentRow(stored, null,
+          List.of(new Placement("b[]", "todos", "w0", 1)), List.of())), List.of(), List.of(), pos(1)));
+      List<CurrentRow> rows = new ArrayList<>();
+      Set<SourceKey> claimedNew = new HashSet<>();
+      for (int i = 0; i < 150; i++) { // enough for bulk paths
+        SourceKey k = new SourceKey(TODOS, "[\"w" + i + "\"]");
+        rows.add(new CurrentRow(k, null, List.of(new Placement("b[]", "todos", "w" + i, 2)), List.of()));
+        claimedNew.add(k); // wrong for w0
+      }
+      Checkpoint c = commit(w, new WriteBatch(List.of(put("hinted", "w0", "{}")), rows, List.of(), List.of(), pos(2),
+          claimedNew));
+      Map<SourceKey, CurrentRow> read = w.currentRows(rows.stream().map(CurrentRow::key).toList());
+      assertThat(read).hasSize(150);
+      assertThat(read.values()).allMatch(r -> r.placements().get(0).checksum() == 2);
+      assertThat(all("hinted", c.opId())).hasSize(1);
     }
   }
 

@@ -155,14 +155,19 @@ public final class BatchBuilder {
     }
     List<CurrentRow> upserts = new ArrayList<>();
     List<SourceKey> deletes = new ArrayList<>();
+    Set<SourceKey> newRows = new java.util.HashSet<>();
     pending.forEach((k, v) -> {
       if (v.isPresent()) {
         upserts.add(v.get());
+        // Read (or declared) absent from storage while this batch was built, and not in the batch before it.
+        if (Optional.empty().equals(loaded.get(k))) {
+          newRows.add(k);
+        }
       } else {
         deletes.add(k);
       }
     });
-    WriteBatch batch = new WriteBatch(ops, upserts, deletes, parameterChanges, position);
+    WriteBatch batch = new WriteBatch(ops, upserts, deletes, parameterChanges, position, newRows);
     ops.clear();
     parameterChanges.clear();
     inFlight = new java.util.HashMap<>(pending);
