@@ -75,7 +75,7 @@ class SyncEngineTest {
   @BeforeEach
   void schema() {
     prefix = "eng" + Long.toHexString(System.nanoTime() & 0xffffff);
-    sql("DROP TABLE IF EXISTS todos, lists CASCADE",
+    postgres.execute("DROP TABLE IF EXISTS todos, lists CASCADE",
         "CREATE TABLE lists (id uuid PRIMARY KEY, name text, owner_id text)",
         "CREATE TABLE todos (id uuid PRIMARY KEY, description text, list_id uuid)",
         "INSERT INTO lists VALUES ('" + LIST + "', 'Groceries', 'alice')",
@@ -88,8 +88,8 @@ class SyncEngineTest {
       closeables.get(i).close();
     }
     // Slots outlive databases: drop what the test left.
-    sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '" + prefix
-        + "%' AND NOT active");
+    postgres.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '"
+        + prefix + "%' AND NOT active");
   }
 
   private JdbcBucketStorage storage() {
@@ -261,7 +261,7 @@ class SyncEngineTest {
     ProtocolClient client = synced(base);
     long v1 = engine.health().activeVersion();
     String owned = v1 + "#owned[\"" + LIST + "\"]";
-    sql("UPDATE todos SET description = 'changed before the deployment'");
+    postgres.execute("UPDATE todos SET description = 'changed before the deployment'");
     await(() -> client.table("todos").values().iterator().next().contains("changed before"), "the update arrives");
 
     // New rules: the same `owned` definition, and a new one.
@@ -271,7 +271,8 @@ class SyncEngineTest {
               - SELECT id, name FROM lists
         """;
     RulesDeployment d = engine.deployRules(SyncRulesSource.ofYaml(more, "rules.yaml"));
-    sql("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000002', 'while filling', '" + LIST + "')");
+    postgres.execute("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000002', 'while filling', '"
+        + LIST + "')");
     await(() -> engine.health().activeVersion() == d.version(), "the new rules are active");
     client.awaitEnd(WAIT);
     ProtocolClient again = ProtocolClient.reconnect(base, token("alice"), client);
@@ -282,7 +283,8 @@ class SyncEngineTest {
     await(() -> again.lines().stream().anyMatch(l -> l.startsWith("{\"checkpoint_complete\"")),
         "a checkpoint of the new version completes (the client verified every checksum)");
     // The kept bucket goes on with the new version's changes.
-    sql("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000003', 'after the switch', '" + LIST + "')");
+    postgres.execute("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000003', 'after the switch', '"
+        + LIST + "')");
     await(() -> again.table("todos").size() == 3, "a change after the switch arrives in the kept bucket");
     // The unchanged definition kept its bucket id; only what changed was sent for it, not the whole bucket again.
     String ownedInJson = owned.replace("\"", "\\\"");
@@ -340,7 +342,7 @@ class SyncEngineTest {
     URI base = serve(engine);
     ProtocolClient early = synced(base); // the snapshot is in: the updates below are ops of their own
     for (int i = 0; i < 5; i++) {
-      sql("UPDATE todos SET description = 'edit " + i + "'");
+      postgres.execute("UPDATE todos SET description = 'edit " + i + "'");
     }
     long version = engine.health().activeVersion();
     String bucket = version + "#owned[\"" + LIST + "\"]";
@@ -363,7 +365,7 @@ class SyncEngineTest {
     engine.start();
     URI base = serve(engine);
     ProtocolClient client = synced(base);
-    sql("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000002', 'second', '" + LIST + "')");
+    postgres.execute("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000002', 'second', '" + LIST + "')");
     await(() -> client.table("todos").size() == 2, "the insert arrives");
     await(() -> registry.get("powersync.rows.replicated").functionCounter().count() >= 1, "rows are counted");
     assertThat(registry.get("powersync.transactions.replicated").tag("app", "t").functionCounter().count())
@@ -410,15 +412,5 @@ class SyncEngineTest {
       throw new IllegalStateException(e);
     }
     return values;
-  }
-
-  private static void sql(String... statements) {
-    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement()) {
-      for (String st : statements) {
-        s.execute(st);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

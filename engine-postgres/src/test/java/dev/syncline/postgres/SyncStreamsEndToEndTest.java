@@ -16,9 +16,6 @@ import dev.syncline.testkit.postgres.TestPostgres;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,7 +62,7 @@ class SyncStreamsEndToEndTest {
   @BeforeEach
   void start() throws Exception {
     prefix = "str" + Long.toHexString(System.nanoTime() & 0xffffff);
-    sql("DROP TABLE IF EXISTS todos, lists CASCADE",
+    postgres.execute("DROP TABLE IF EXISTS todos, lists CASCADE",
         "CREATE TABLE lists (id text PRIMARY KEY, name text, owner_id text)",
         "CREATE TABLE todos (id text PRIMARY KEY, description text, list_id text)",
         "INSERT INTO lists VALUES ('A', 'Alice A', 'alice'), ('B', 'Alice B', 'alice'), ('C', 'Bob C', 'bob')",
@@ -96,8 +93,8 @@ class SyncStreamsEndToEndTest {
     for (int i = closeables.size() - 1; i >= 0; i--) {
       closeables.get(i).close();
     }
-    sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '" + prefix
-        + "%' AND NOT active");
+    postgres.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '"
+        + prefix + "%' AND NOT active");
   }
 
   @Test
@@ -105,7 +102,8 @@ class SyncStreamsEndToEndTest {
     String token = TestTokens.hs256(SECRET, "test").forUser("alice");
     // Alice subscribes to her list A, and to Bob's list C, which her authorization subquery must refuse.
     ProtocolClient client = ProtocolClient.connect(base, token, true,
-        List.of(Subscription.of("list_todos", Map.of("list", "A")), Subscription.of("list_todos", Map.of("list", "C"))));
+        List.of(Subscription.of("list_todos", Map.of("list", "A")),
+            Subscription.of("list_todos", Map.of("list", "C"))));
     closeables.add(client);
     client.awaitCheckpoints(1, WAIT);
     assertThat(client.table("lists")).containsOnlyKeys("A", "B");
@@ -128,7 +126,7 @@ class SyncStreamsEndToEndTest {
     assertThat(lines.get(partial)).contains("\"priority\":1");
 
     // Live changes reach exactly the subscribed list.
-    sql("INSERT INTO todos VALUES ('a3', 'a three', 'A'), ('b2', 'b two', 'B'), ('c2', 'c two', 'C')");
+    postgres.execute("INSERT INTO todos VALUES ('a3', 'a three', 'A'), ('b2', 'b two', 'B'), ('c2', 'c two', 'C')");
     await(() -> client.table("todos").containsKey("a3"), "a3 to arrive");
     assertThat(client.table("todos")).containsOnlyKeys("a1", "a2", "a3");
 
@@ -206,16 +204,6 @@ class SyncStreamsEndToEndTest {
         throw new AssertionError("timed out waiting for " + what);
       }
       Thread.sleep(50);
-    }
-  }
-
-  private static void sql(String... statements) {
-    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement()) {
-      for (String sql : statements) {
-        s.execute(sql);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -47,7 +47,7 @@ class UploadHandlerTest {
 
   @BeforeEach
   void schema() {
-    sql("DROP TABLE IF EXISTS items, syncline_upload_clients CASCADE",
+    postgres.execute("DROP TABLE IF EXISTS items, syncline_upload_clients CASCADE",
         "DROP TYPE IF EXISTS mood",
         "CREATE TYPE mood AS ENUM ('happy', 'sad')",
         "CREATE TABLE items (id uuid PRIMARY KEY, owner_id text NOT NULL, name text, qty integer, price numeric(10,2),"
@@ -93,7 +93,7 @@ class UploadHandlerTest {
     UploadHandler h = handler().build();
     UploadBatch batch = new UploadBatch("c1", 7L, List.of(put(L1, data("owner_id", "alice", "name", "first"))));
     assertThat(h.apply(ALICE, batch)).isInstanceOf(UploadResult.Applied.class);
-    sql("UPDATE items SET name = 'changed since'");
+    postgres.execute("UPDATE items SET name = 'changed since'");
     assertThat(h.apply(ALICE, batch)).isEqualTo(new UploadResult.AlreadyApplied(7));
     assertThat(h.apply(ALICE, new UploadBatch("c1", 6L, List.of(put(L1, data("owner_id", "alice", "name", "old"))))))
         .as("an older transaction of the same client").isEqualTo(new UploadResult.AlreadyApplied(6));
@@ -106,7 +106,7 @@ class UploadHandlerTest {
 
   @Test
   void concurrentRetriesOfOneTransactionApplyItOnce() throws Exception {
-    sql("INSERT INTO items (id, owner_id, qty) VALUES ('" + L1 + "', 'alice', 0)");
+    postgres.execute("INSERT INTO items (id, owner_id, qty) VALUES ('" + L1 + "', 'alice', 0)");
     UploadHandler h = UploadHandler.builder(postgres.dataSource()).table("items").authorizer(OWNER_ONLY)
         .conflicts((entry, current) -> ConflictResolver.Resolution.apply(
             Map.of("qty", ((Number) current.get("qty")).longValue() + 1))) // increments: a double apply shows
@@ -131,7 +131,8 @@ class UploadHandlerTest {
 
   @Test
   void concurrentUploadsOfTheSameRowsInAnyOrderNeitherDeadlockNorLoseUpdates() throws Exception {
-    sql("INSERT INTO items (id, owner_id, qty) VALUES ('" + L1 + "', 'alice', 0), ('" + T1 + "', 'alice', 0)");
+    postgres.execute("INSERT INTO items (id, owner_id, qty) VALUES ('" + L1 + "', 'alice', 0), ('" + T1
+        + "', 'alice', 0)");
     UploadHandler h = UploadHandler.builder(postgres.dataSource()).table("items").authorizer(OWNER_ONLY)
         .conflicts((entry, current) -> ConflictResolver.Resolution.apply(
             Map.of("qty", ((Number) current.get("qty")).longValue() + 1)))
@@ -193,7 +194,7 @@ class UploadHandlerTest {
 
   @Test
   void theAuthorizerSeesTheStoredRowAndDeniesForOthers() {
-    sql("INSERT INTO items (id, owner_id, name) VALUES ('" + L1 + "', 'alice', 'mine')");
+    postgres.execute("INSERT INTO items (id, owner_id, name) VALUES ('" + L1 + "', 'alice', 'mine')");
     UploadHandler h = handler().build();
     UploadResult r = h.apply(BOB, new UploadBatch("c1", 1L, List.of(
         new CrudEntry(CrudEntry.Op.PATCH, "items", L1, data("name", "stolen")))));
@@ -211,7 +212,7 @@ class UploadHandlerTest {
 
   @Test
   void conflictPolicies() {
-    sql("INSERT INTO items (id, owner_id, name) VALUES ('" + L1 + "', 'alice', 'server')");
+    postgres.execute("INSERT INTO items (id, owner_id, name) VALUES ('" + L1 + "', 'alice', 'server')");
     // Last write wins (default): a PUT over an existing row replaces the uploaded columns; a PATCH of a deleted
     // row is skipped.
     UploadHandler lww = handler().build();
@@ -302,16 +303,6 @@ class UploadHandlerTest {
           + "coalesce(price::text, ''), coalesce(done::text, ''), coalesce(due::text, ''), coalesce(meta::text, ''), "
           + "coalesce(tags::text, ''), coalesce(feeling::text, '')) FROM items WHERE id = '" + id + "'")) {
         return rs.next() ? rs.getString(1) : null;
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void sql(String... statements) {
-    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement()) {
-      for (String st : statements) {
-        s.execute(st);
       }
     } catch (SQLException e) {
       throw new IllegalStateException(e);

@@ -93,6 +93,21 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
     return server.dataSource(database);
   }
 
+  /**
+   * Runs SQL statements on this test class's database, in order, each committed on its own.
+   *
+   * @throws IllegalStateException when one fails (the test fails with Postgres' message)
+   */
+  public void execute(String... statements) {
+    try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+      for (String sql : statements) {
+        s.execute(sql);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The role tests connect as (a superuser on the embedded server). */
   public String user() {
     dataSource();

@@ -51,8 +51,8 @@ class TodoServerTest {
     if (server != null) {
       server.close();
     }
-    sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'todo_test%' "
-        + "AND NOT active");
+    postgres.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+        + "WHERE slot_name LIKE 'todo_test%' AND NOT active");
   }
 
   @AfterEach
@@ -88,7 +88,7 @@ class TodoServerTest {
     await(() -> writeCheckpoint.equals(phone.writeCheckpoint()), "the phone sees its write checkpoint");
 
     // The SDK retries an upload whose response it did not get: applied once, later changes are not undone.
-    sql("UPDATE todos SET description = 'Oat milk' WHERE id = '" + todo + "'");
+    postgres.execute("UPDATE todos SET description = 'Oat milk' WHERE id = '" + todo + "'");
     HttpResponse<String> retry = post("/api/upload", token, body);
     assertThat(retry.statusCode()).isEqualTo(200);
     assertThat(retry.body()).contains("\"already_applied\":true");
@@ -122,7 +122,7 @@ class TodoServerTest {
     assertThat(post("/api/upload", token, upload("phone", 1, op("PATCH", "todos", todo,
         "{\"description\":\"from the phone\",\"completed\":1}"))).statusCode()).isEqualTo(200);
     // Meanwhile someone deletes the other todo; the laptop's edit of it is skipped, not a resurrection.
-    sql("DELETE FROM todos WHERE id = '" + gone + "'");
+    postgres.execute("DELETE FROM todos WHERE id = '" + gone + "'");
     HttpResponse<String> laptopUpload = post("/api/upload", token, upload("laptop", 1, op("PATCH", "todos", todo,
         "{\"description\":\"from the laptop\"}"), op("PATCH", "todos", gone, "{\"completed\":1}")));
     assertThat(laptopUpload.statusCode()).isEqualTo(200);
@@ -220,7 +220,7 @@ class TodoServerTest {
     closeables.add(first);
     await(() -> first.table("lists").containsKey(list), "the list arrives");
     first.awaitEnd(WAIT); // the token expired
-    sql("INSERT INTO todos (description, list_id) VALUES ('while away', '" + list + "')");
+    postgres.execute("INSERT INTO todos (description, list_id) VALUES ('while away', '" + list + "')");
     ProtocolClient refreshed = ProtocolClient.reconnect(server.baseUri(), token(user, 3600), first);
     closeables.add(refreshed);
     await(() -> refreshed.table("todos").size() == 1, "what changed meanwhile arrives");
@@ -296,14 +296,6 @@ class TodoServerTest {
         ResultSet rs = s.executeQuery(query)) {
       rs.next();
       return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void sql(String statement) {
-    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement()) {
-      s.execute(statement);
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
