@@ -84,6 +84,7 @@ public final class ReplicationBenchmark {
         PostgresSource source = PostgresSource.builder().jdbcUrl(url).user("postgres").password("").build();
 
         // 1. Initial snapshot.
+        long walBefore = walBytes(ds);
         long start = System.nanoTime();
         Replicator replicator = Replicator.builder().rules(rules).storage(storage, version).source(source)
             .events(e -> { }).build().start();
@@ -91,6 +92,9 @@ public final class ReplicationBenchmark {
         double snapshotSeconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT, "snapshot: %,d rows in %.1f s = %,.0f rows/s (checkpoint %s)%n", snapshotRows,
             snapshotSeconds, snapshotRows / snapshotSeconds, first);
+        long wal = walBytes(ds) - walBefore;
+        System.out.printf(Locale.ROOT, "WAL written meanwhile (whole server): %,d MB = %,d bytes per row%n",
+            wal >> 20, wal / Math.max(1, snapshotRows));
         replicator.close();
 
         // 2. Streaming, next to raw pgjdbc reading the same WAL from its own slot.
@@ -239,13 +243,28 @@ public final class ReplicationBenchmark {
     return latencies;
   }
 
-  private static Checkpoint await(dev.syncline.spi.storage.BucketStorage storage, long version, String head) throws InterruptedException {
-    while (true) {
-      var c = storage.latestCheckpoint(version);
-      if (c.isPresent() && c.get().position().compareTo(head) >= 0) {
-        return c.get();
+  private static long walBytes(javax.sql.DataSource ds) throws Exception {
+    try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Waits for a checkpoint at or past {@code head}, told by storage (polling would take CPU from the replicator). */
+  private static Checkpoint await(dev.syncline.spi.storage.BucketStorage storage, long version, String head)
+      throws Exception {
+    java.util.concurrent.CompletableFuture<Checkpoint> reached = new java.util.concurrent.CompletableFuture<>();
+    try (AutoCloseable watch = storage.watchCheckpoints(version, c -> {
+      if (c.position() != null && c.position().compareTo(head) >= 0) {
+        reached.complete(c);
       }
-      Thread.sleep(5);
+    })) {
+      var now = storage.latestCheckpoint(version);
+      if (now.isPresent() && now.get().position().compareTo(head) >= 0) {
+        return now.get();
+      }
+      return reached.get(10, TimeUnit.MINUTES);
     }
   }
 

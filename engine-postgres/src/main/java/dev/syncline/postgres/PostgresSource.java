@@ -12,6 +12,7 @@ import dev.syncline.postgres.internal.PgCatalog.TableInfo;
 import dev.syncline.postgres.internal.PgOutputDecoder;
 import dev.syncline.postgres.internal.PgOutputMessage;
 import dev.syncline.postgres.internal.PgValues;
+import dev.syncline.postgres.internal.RowImages;
 import dev.syncline.postgres.internal.TransactionSpool;
 import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceAdapter;
@@ -96,6 +97,8 @@ public final class PostgresSource implements SourceAdapter {
   /** Large transactions received as protocol-2 streams and committed (for tests and metrics). */
   final java.util.concurrent.atomic.AtomicLong streamedTransactions = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean closed;
+  /** How to size each table's rows for {@link #needsRowImage}; written and read by the replication thread. */
+  private final Map<TableRef, RowImages> rowImages = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile @Nullable Connection replicationConnection;
   private final ReentrantLock headLock = new ReentrantLock();
   private @Nullable Connection headConnection;
@@ -267,6 +270,23 @@ public final class PostgresSource implements SourceAdapter {
     return true;
   }
 
+  /**
+   * Only for rows that may hold values Postgres stored out of line (TOAST): those are the values a later update
+   * leaves out when it does not change them. A row whose stored size (bounded from its values and the table's
+   * column types) is below the table's TOAST threshold cannot hold any; most rows of most tables are such rows, and
+   * storing no image for them halves what the initial copy writes per row. See {@link RowImages}.
+   */
+  @Override
+  public boolean needsRowImage(TableRef table, SourceRow row) {
+    RowImages images = rowImages.get(table);
+    return images == null || images.needed(row);
+  }
+
+  /** Records how to size a table's rows; called whenever the catalog describes a table. */
+  private void describe(TableInfo t) {
+    rowImages.put(t.ref(), t.images());
+  }
+
   @Override
   public void run(SourceStart start, ChangeSink sink) throws Exception {
     if (closed) {
@@ -277,6 +297,7 @@ public final class PostgresSource implements SourceAdapter {
       PgCatalog catalog = new PgCatalog(sql);
       catalog.checkServer();
       List<TableInfo> tables = catalog.tables(start.tables());
+      tables.forEach(PostgresSource.this::describe);
       reportMissingTables(start.tables(), tables, sink);
       catalog.ensurePublication(publication, managePublication, tables);
       String slot = slotName(start.versionId());
@@ -604,6 +625,15 @@ public final class PostgresSource implements SourceAdapter {
         inTransaction = true;
         commitTimeMicros = b.commitTimeMicros();
         skipTransaction = resumeFrom != null && Long.compareUnsigned(b.finalLsn(), resumeFrom.value()) < 0;
+        // Inserts are of rows storage does not hold, except in the first transaction after a start (parts of it may
+        // have been stored before a stop), while catching up with a resumed copy, and in transactions a copy of a
+        // new table may have seen.
+        boolean newInserts = !skipTransaction && appliedSinceStart && catchUp == null
+            && Long.compareUnsigned(b.finalLsn(), copiedUpTo) > 0;
+        if (newInserts != insertsAreNew) {
+          sink.expectNewInserts(newInserts);
+          insertsAreNew = newInserts;
+        }
       } else if (m instanceof PgOutputMessage.Commit c) {
         inTransaction = false;
         if (skipTransaction) {
@@ -611,6 +641,7 @@ public final class PostgresSource implements SourceAdapter {
           skipTransaction = false;
           return;
         }
+        appliedSinceStart = true;
         if (pendingCommit >= 0 && !txBuffer.isEmpty() && pendingRows + txBuffer.size() > flushEveryChanges) {
           commitGroup(stream);
         }
@@ -711,6 +742,12 @@ public final class PostgresSource implements SourceAdapter {
 
     /** The last position handed to storage. */
     private long submittedLsn;
+    /** A transaction was applied since this streamer started (the first may have been partly stored before). */
+    private boolean appliedSinceStart;
+    /** Transactions committed before this position may have been seen by a copy of a new table. */
+    private long copiedUpTo;
+    /** What the sink was last told by {@link ChangeSink#expectNewInserts}. */
+    private boolean insertsAreNew;
 
     /** Whether storage is still writing a batch this thread handed it. */
     private boolean storageBusy() {
@@ -777,6 +814,7 @@ public final class PostgresSource implements SourceAdapter {
         reader.setAutoCommit(false);
         for (TableInfo t : fresh) {
           tablesById.put(t.relationId(), t);
+          describe(t);
           LOG.log(System.Logger.Level.INFO, "new table {0}: copying its rows, then streaming it", t.ref());
           if (!copy(reader, t, null, values, sink, () -> {
             acknowledgeDurable(stream);
@@ -789,6 +827,13 @@ public final class PostgresSource implements SourceAdapter {
           sink.event(new SourceEvent.SchemaChanged(t.ref(), "new table: its existing rows were copied and its "
               + "changes stream from now on"));
         }
+        // The copy may have seen rows of transactions the stream has yet to send.
+        try (Statement s = reader.createStatement();
+            ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+          rs.next();
+          copiedUpTo = maxUnsigned(copiedUpTo, Lsn.parse(rs.getString(1)).value());
+        }
+        reader.commit();
       }
     }
 
@@ -966,8 +1011,9 @@ public final class PostgresSource implements SourceAdapter {
       // Use the columns and types as the stream sends them from now on.
       info = new TableInfo(info.ref(), info.relationId(), columns,
           r.columns().stream().map(PgOutputMessage.Column::typeOid).toList(), info.keyColumns(),
-          r.replicaIdentity(), -1);
+          r.replicaIdentity(), -1, info.images());
       tablesById.put(r.relationId(), info);
+      describe(info);
       if (known == null) {
         sink.event(new SourceEvent.SchemaChanged(ref, "new table in the stream; its rows sync from their next "
             + "change on (rows that existed before are not copied until the rules are deployed again)"));

@@ -2,12 +2,17 @@ package dev.syncline.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.syncline.api.TableRef;
 import dev.syncline.spi.source.SourceEvent;
+import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.CurrentRow;
+import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -165,6 +170,89 @@ class PostgresSourceTest {
       assertThat(rows).containsOnlyKeys("docs/2", "docs/3");
       assertThat(rows.get("docs/3")).contains("\"body_length\":20000");
       assertThat(h.events(SourceEvent.SchemaChanged.class)).as("the identity change is reported").isNotEmpty();
+    }
+  }
+
+  /**
+   * Storage keeps the image only of rows that can hold out-of-line values: a row that grows past the TOAST
+   * threshold gets one from that change on, and updates that leave such values out are completed from it.
+   */
+  @Test
+  void rowImagesOnlyForRowsThatCanHoldToastedValues() {
+    Random random = new Random(5);
+    try (var h = new ReplicationHarness(postgres, RULES, "t_images")) {
+      h.sql("CREATE TABLE items (id text PRIMARY KEY, n int)",
+          "CREATE TABLE docs (id int PRIMARY KEY, owner text, body text, note text)",
+          "INSERT INTO docs VALUES (1, 'ann', 'short', 'a'), (2, 'bob', '" + body(random, 20_000) + "', 'b')");
+      h.start();
+      h.assertReplicaMatches("global[]", "items", "docs");
+      h.sql("INSERT INTO docs VALUES (3, 'cy', 'short', 'c')", "UPDATE docs SET body = '" + body(random, 20_000)
+          + "' WHERE id = 1");
+      h.assertReplicaMatches("global[]", "items", "docs");
+      h.sql("UPDATE docs SET note = 'changed' WHERE id IN (1, 2, 3)"); // bodies of 1 and 2 not sent ('u')
+      Map<String, String> rows = h.assertReplicaMatches("global[]", "items", "docs");
+      assertThat(rows.get("docs/1")).contains("\"body_length\":20000").contains("\"note\":\"changed\"");
+      assertThat(rows.get("docs/2")).contains("\"body_length\":20000").contains("\"note\":\"changed\"");
+      h.stop();
+      TableRef docs = TableRef.of("public", "docs");
+      try (BucketStorageWriter w = h.storage.openWriter(h.version)) {
+        Map<SourceKey, CurrentRow> stored = w.currentRows(List.of(new SourceKey(docs, "[1]"),
+            new SourceKey(docs, "[2]"), new SourceKey(docs, "[3]")));
+        assertThat(stored).hasSize(3);
+        assertThat(stored.get(new SourceKey(docs, "[1]")).image()).as("grew past the threshold").isNotNull();
+        assertThat(stored.get(new SourceKey(docs, "[2]")).image()).as("large from the start").isNotNull();
+        assertThat(stored.get(new SourceKey(docs, "[3]")).image()).as("small").isNull();
+      }
+    }
+  }
+
+  /**
+   * Streamed inserts are of rows storage does not hold: their stored state is not read, except in the first
+   * transaction after a start (which may have been partly stored before a stop).
+   */
+  @Test
+  void streamedInsertsAreNotLookedUpInStorage() {
+    java.util.concurrent.atomic.AtomicLong lookedUp = new java.util.concurrent.atomic.AtomicLong();
+    dev.syncline.core.storage.InMemoryBucketStorage memory = new dev.syncline.core.storage.InMemoryBucketStorage();
+    var storage = (dev.syncline.spi.storage.BucketStorage) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {dev.syncline.spi.storage.BucketStorage.class},
+        (proxy, method, args) -> {
+          Object result = invoke(memory, method, args);
+          if (!method.getName().equals("openWriter")) {
+            return result;
+          }
+          BucketStorageWriter w = (BucketStorageWriter) result;
+          return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+              new Class<?>[] {BucketStorageWriter.class}, (p, m, a) -> {
+                if (m.getName().equals("currentRows")) {
+                  lookedUp.addAndGet(((java.util.Collection<?>) a[0]).size());
+                }
+                return invoke(w, m, a);
+              });
+        });
+    try (memory; var h = new ReplicationHarness(postgres, storage, RULES, "t_inserts")) {
+      h.sql("CREATE TABLE items (id text PRIMARY KEY, n int)",
+          "CREATE TABLE docs (id int PRIMARY KEY, owner text, body text, note text)");
+      h.start();
+      h.awaitCaughtUp();
+      h.sql("INSERT INTO items VALUES ('first', 0)"); // the first transaction after the start is looked up
+      h.assertReplicaMatches("global[]", "items", "docs");
+      long before = lookedUp.get();
+      assertThat(before).as("the first transaction after the start is read").isEqualTo(1);
+      h.sql("INSERT INTO items SELECT 'i' || g, g FROM generate_series(1, 500) g");
+      assertThat(h.assertReplicaMatches("global[]", "items", "docs")).hasSize(501);
+      assertThat(lookedUp.get()).as("inserted rows are not read").isEqualTo(before);
+      h.sql("UPDATE items SET n = -1 WHERE id IN ('i1', 'i2')");
+      h.assertReplicaMatches("global[]", "items", "docs");
+      assertThat(lookedUp.get() - before).as("updated rows are read").isEqualTo(2);
+    }
+  }
+
+  private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      throw e.getCause();
     }
   }
 

@@ -55,6 +55,15 @@ public interface ChangeSink {
    */
   default void expectNewRows(boolean onlyNewRows) {}
 
+  /**
+   * Declares that, until called again with {@code false}, every {@link SourceChange.Kind#INSERT INSERT} accepted
+   * is of a row storage does not hold (a source streaming past everything storage recorded, whose database enforces
+   * the key's uniqueness), so the engine may skip reading its stored state. Declare it only where a row's insert can
+   * be neither a replay of one already applied nor of a row an earlier copy already read: a wrong declaration costs
+   * duplicate operations. By default ignored.
+   */
+  default void expectNewInserts(boolean insertsAreNew) {}
+
   /** Reports an event operators should see (progress, lag, schema changes, warnings). Never blocks. */
   default void event(SourceEvent event) {}
 }

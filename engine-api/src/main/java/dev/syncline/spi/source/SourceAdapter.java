@@ -31,6 +31,16 @@ public interface SourceAdapter extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Whether storage must keep the image of this row (as received, complete) so that a later change of it can leave
+   * columns {@link SourceChange#unchanged() unchanged}. A source may answer {@code false} only for rows it can never
+   * send that way before sending them again in full. Called on the thread that runs {@link #run}, for every row
+   * stored; by default {@link #needsRowImages()}.
+   */
+  default boolean needsRowImage(dev.syncline.api.TableRef table, dev.syncline.api.SourceRow row) {
+    return needsRowImages();
+  }
+
   /** Releases what the source keeps for a rules version that was dropped (e.g. its replication slot). */
   default void dropVersion(long versionId) {}
 

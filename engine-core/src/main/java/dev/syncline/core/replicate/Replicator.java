@@ -258,7 +258,7 @@ public final class Replicator implements AutoCloseable {
           + " is not being replicated by this instance");
     }
     try {
-      return sink.committer.submit(() -> sink.writer.adoptBuckets(fromVersion, buckets))
+      return sink.inOrder(() -> sink.writer.adoptBuckets(fromVersion, buckets))
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
       throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "replication of version " + versionId
@@ -307,12 +307,16 @@ public final class Replicator implements AutoCloseable {
     private final java.util.concurrent.ExecutorService committer;
     private java.util.concurrent.@Nullable Future<Optional<Checkpoint>> inFlight;
     private java.util.concurrent.@Nullable Future<?> lastTask;
+    /** The first storage write that failed; written and read on the committer thread only. */
+    private @Nullable Throwable failed;
     /** The source said the rows it sends now are not in storage yet (a fresh initial copy). */
     private boolean onlyNewRows;
+    /** The source said the rows it inserts now are not in storage yet (streaming past what storage holds). */
+    private boolean newInserts;
 
     Sink(BucketStorageWriter writer) {
       this.writer = writer;
-      this.batch = new BatchBuilder(rules, writer, evaluationErrors, t -> source.needsRowImages());
+      this.batch = new BatchBuilder(rules, writer, evaluationErrors, source::needsRowImage);
       this.committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "syncline-storage-commit-" + versionId);
         t.setDaemon(true);
@@ -333,7 +337,7 @@ public final class Replicator implements AutoCloseable {
         if (buffer.stream().anyMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE)) {
           awaitInFlight(); // a truncate lists the table's stored rows: let the batch being written land first
         }
-        batch.applyAll(buffer, onlyNewRows);
+        batch.applyAll(buffer, onlyNewRows, newInserts);
         buffer.clear();
       }
     }
@@ -358,15 +362,36 @@ public final class Replicator implements AutoCloseable {
       batch.committed();
     }
 
+    /**
+     * Runs a storage write on the committer after the writes submitted before it, and only if all of them succeeded:
+     * a snapshot's progress must never be recorded past rows whose batch failed (the replication thread learns of a
+     * failure only when it next waits for the committer).
+     */
+    private <T> java.util.concurrent.Future<T> inOrder(java.util.concurrent.Callable<T> write) {
+      return committer.submit(() -> {
+        Throwable earlier = failed;
+        if (earlier != null) {
+          throw new SynclineException(ErrorCode.STORAGE_FAILED, "not written: an earlier storage write failed ("
+              + earlier + ")", earlier);
+        }
+        try {
+          return write.call();
+        } catch (Throwable t) {
+          failed = t;
+          throw t;
+        }
+      });
+    }
+
     /** Hands the accumulated batch to the committer; {@code durable} runs there after the commit. */
     private void submit(@Nullable String position, @Nullable Runnable durable) throws InterruptedException {
       drain();
-      awaitInFlight();
       if (batch.isEmpty() && position == null) {
-        return;
+        return; // nothing to write: the batch in flight (if any) keeps going
       }
+      awaitInFlight();
       var b = batch.takeBatch(position);
-      inFlight = committer.submit(() -> {
+      inFlight = inOrder(() -> {
         Optional<Checkpoint> c = writer.commit(b);
         if (durable != null) {
           durable.run();
@@ -424,7 +449,10 @@ public final class Replicator implements AutoCloseable {
     private void afterRows(Runnable write) {
       try {
         flush();
-        lastTask = committer.submit(write);
+        lastTask = inOrder(() -> {
+          write.run();
+          return null;
+        });
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
@@ -440,6 +468,17 @@ public final class Replicator implements AutoCloseable {
         throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
       }
       this.onlyNewRows = only;
+    }
+
+    @Override
+    public void expectNewInserts(boolean insertsAreNew) {
+      try {
+        drain(); // changes accepted before apply under the previous setting
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
+      }
+      this.newInserts = insertsAreNew;
     }
 
     @Override

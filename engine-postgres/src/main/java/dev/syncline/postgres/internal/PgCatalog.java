@@ -26,6 +26,8 @@ import org.jspecify.annotations.Nullable;
 public final class PgCatalog {
   private final Connection connection;
   private final Map<Integer, PgType> types = new ConcurrentHashMap<>();
+  private int blockSize;
+  private @Nullable String serverEncoding;
 
   public PgCatalog(Connection connection) {
     this.connection = connection;
@@ -47,9 +49,10 @@ public final class PgCatalog {
    * @param typeOids column type oids, same order
    * @param keyColumns the columns that identify a row (primary key, or the replica identity index)
    * @param replicaIdentity {@code d}, {@code f}, {@code i} or {@code n}
+   * @param images which of its rows storage must keep an image of (sized from the catalog's columns)
    */
   public record TableInfo(TableRef ref, int relationId, List<String> columns, List<Integer> typeOids,
-      List<String> keyColumns, char replicaIdentity, long estimatedRows) {
+      List<String> keyColumns, char replicaIdentity, long estimatedRows, RowImages images) {
     public TableInfo {
       columns = List.copyOf(columns);
       typeOids = List.copyOf(typeOids);
@@ -138,16 +141,36 @@ public final class PgCatalog {
       throws SQLException {
     List<String> columns = new ArrayList<>();
     List<Integer> typeOids = new ArrayList<>();
-    try (PreparedStatement ps = connection.prepareStatement("SELECT attname, atttypid FROM pg_attribute "
-        + "WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+    Map<String, RowImages.Column> sizes = new LinkedHashMap<>();
+    // Domains: the base type's length and category (attlen is the base type's; so is a domain's category).
+    try (PreparedStatement ps = connection.prepareStatement("SELECT a.attname, a.atttypid, a.attlen, t.typcategory, "
+        + "e.oid, e.typlen, e.typcategory FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        + "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
+        + "WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
       ps.setInt(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           columns.add(rs.getString(1));
           typeOids.add(rs.getInt(2));
+          String elementCategory = rs.getString(7);
+          sizes.put(rs.getString(1), new RowImages.Column(new RowImages.Type(rs.getInt(2), rs.getInt(3),
+              rs.getString(4).charAt(0)), elementCategory == null ? null
+                  : new RowImages.Type(rs.getInt(5), rs.getInt(6), elementCategory.charAt(0))));
         }
       }
     }
+    int toastTupleTarget = 0;
+    try (PreparedStatement ps = connection.prepareStatement("SELECT option_value FROM pg_class c, "
+        + "pg_options_to_table(c.reloptions) WHERE c.oid = ? AND option_name = 'toast_tuple_target'")) {
+      ps.setInt(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          toastTupleTarget = Integer.parseInt(rs.getString(1));
+        }
+      }
+    }
+    RowImages images = new RowImages(sizes, RowImages.toastLimit(blockSize(), toastTupleTarget),
+        "UTF8".equals(serverEncoding()));
     List<String> primary = indexColumns(oid, "indisprimary");
     List<String> key;
     switch (identity) {
@@ -162,7 +185,23 @@ public final class PgCatalog {
           + quoteIdent(ref.name()) + " REPLICA IDENTITY USING INDEX <unique index> (or FULL)");
       return null;
     }
-    return new TableInfo(ref, oid, columns, typeOids, key, identity, estimate);
+    return new TableInfo(ref, oid, columns, typeOids, key, identity, estimate, images);
+  }
+
+  /** The database's encoding ({@code server_encoding}, e.g. {@code UTF8}). */
+  private String serverEncoding() throws SQLException {
+    if (serverEncoding == null) {
+      serverEncoding = single("SHOW server_encoding");
+    }
+    return serverEncoding;
+  }
+
+  /** The server's page size ({@code block_size}, 8192 unless Postgres was compiled otherwise). */
+  private int blockSize() throws SQLException {
+    if (blockSize == 0) {
+      blockSize = Integer.parseInt(single("SHOW block_size"));
+    }
+    return blockSize;
   }
 
   private List<String> indexColumns(int oid, String flag) throws SQLException {

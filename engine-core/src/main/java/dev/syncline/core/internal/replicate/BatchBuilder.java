@@ -43,7 +43,7 @@ public final class BatchBuilder {
   private final SyncRules rules;
   private final BucketStorageWriter writer;
   private final Consumer<EvaluationError> errors;
-  private final java.util.function.Predicate<TableRef> keepImage;
+  private final java.util.function.BiPredicate<TableRef, SourceRow> keepImage;
   private final List<NewOp> ops = new ArrayList<>();
   private final List<ParameterChange> parameterChanges = new ArrayList<>();
   /** Row state as of this batch: a present value is the new state, an absent one is deleted. */
@@ -57,15 +57,15 @@ public final class BatchBuilder {
    * @param errors receives rule evaluation errors (a row that fails a query is not put into that query's buckets)
    */
   public BatchBuilder(SyncRules rules, BucketStorageWriter writer, Consumer<EvaluationError> errors) {
-    this(rules, writer, errors, t -> false);
+    this(rules, writer, errors, (t, r) -> false);
   }
 
   /**
-   * @param keepImage tables whose rows' full image storage keeps, for sources that send unchanged large values
-   *     only by reference (Postgres TOAST) and need the stored copy to fill them in
+   * @param keepImage rows whose full image storage keeps, for sources that send unchanged large values only by
+   *     reference (Postgres TOAST) and need the stored copy to fill them in
    */
   public BatchBuilder(SyncRules rules, BucketStorageWriter writer, Consumer<EvaluationError> errors,
-      java.util.function.Predicate<TableRef> keepImage) {
+      java.util.function.BiPredicate<TableRef, SourceRow> keepImage) {
     this.rules = rules;
     this.writer = writer;
     this.errors = errors;
@@ -210,19 +210,40 @@ public final class BatchBuilder {
    * initial copy) and their stored state is not read.
    */
   public void applyAll(List<SourceChange> changes, boolean storedRowsAbsent) {
+    applyAll(changes, storedRowsAbsent, false);
+  }
+
+  /**
+   * Like {@link #applyAll(List, boolean)}; with {@code insertsAreNew} the rows of inserts are known not to be in
+   * storage ({@link dev.syncline.spi.source.ChangeSink#expectNewInserts}) and only the other changes' rows are read.
+   */
+  public void applyAll(List<SourceChange> changes, boolean storedRowsAbsent, boolean insertsAreNew) {
     Set<SourceKey> keys = new LinkedHashSet<>();
+    Set<SourceKey> inserted = insertsAreNew ? new java.util.HashSet<>() : Set.of();
     for (SourceChange c : changes) {
       if (c.kind() == SourceChange.Kind.TRUNCATE) {
         continue;
       }
       if (c.after() != null) {
-        keys.add(key(c.table(), c.keyColumns(), c.after()));
+        SourceKey k = key(c.table(), c.keyColumns(), c.after());
+        if (keys.add(k) && c.kind() == SourceChange.Kind.INSERT && insertsAreNew) {
+          inserted.add(k); // the row's first change here says it did not exist before
+        }
       }
       if (c.before() != null) {
         keys.add(key(c.table(), c.keyColumns(), c.before()));
       }
     }
     keys.removeIf(k -> pending.containsKey(k) || inFlight.containsKey(k) || loaded.containsKey(k));
+    if (!inserted.isEmpty()) {
+      for (java.util.Iterator<SourceKey> it = keys.iterator(); it.hasNext(); ) {
+        SourceKey k = it.next();
+        if (inserted.contains(k)) {
+          loaded.put(k, Optional.empty());
+          it.remove();
+        }
+      }
+    }
     if (!keys.isEmpty() && storedRowsAbsent) {
       keys.forEach(k -> loaded.put(k, Optional.empty()));
     } else if (!keys.isEmpty()) {
@@ -285,7 +306,7 @@ public final class BatchBuilder {
         }
       }
     }
-    pending.put(key, Optional.of(new CurrentRow(key, keepImage.test(key.table()) ? row : null,
+    pending.put(key, Optional.of(new CurrentRow(key, keepImage.test(key.table(), row) ? row : null,
         List.copyOf(now.values()), lookups)));
   }
 

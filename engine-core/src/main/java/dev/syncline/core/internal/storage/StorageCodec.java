@@ -112,9 +112,14 @@ public final class StorageCodec {
 
   /** A source row image as JSON text (every {@link SourceValue} kind, exactly). */
   public static String image(SourceRow row) {
+    return appendImage(new StringBuilder(32 + row.columns().size() * 24), row).toString();
+  }
+
+  /** Appends {@link #image(SourceRow)} to {@code sb}. */
+  public static StringBuilder appendImage(StringBuilder sb, SourceRow row) {
     // Written directly: Jackson's JsonNode.toString() builds a serializer per call, which showed in profiles of the
     // initial copy (every row's image, placements and look-ups are encoded on the storage writer's thread).
-    StringBuilder sb = new StringBuilder(32 + row.columns().size() * 24).append('{');
+    sb.append('{');
     boolean first = true;
     for (Map.Entry<String, SourceValue> e : row.columns().entrySet()) {
       if (!first) {
@@ -125,7 +130,7 @@ public final class StorageCodec {
       sb.append(':');
       writeSourceValue(sb, e.getValue());
     }
-    return sb.append('}').toString();
+    return sb.append('}');
   }
 
   private static void writeSourceValue(StringBuilder sb, @Nullable Object v) {
@@ -191,9 +196,16 @@ public final class StorageCodec {
 
   /** Placements as JSON text. */
   public static String placements(List<Placement> placements) {
-    StringBuilder sb = new StringBuilder(16 + placements.size() * 80).append('[');
+    return appendPlacements(new StringBuilder(16 + placements.size() * 80), placements).toString();
+  }
+
+  /** Appends {@link #placements(List)} to {@code sb}. */
+  public static StringBuilder appendPlacements(StringBuilder sb, List<Placement> placements) {
+    sb.append('[');
+    boolean first = true;
     for (Placement p : placements) {
-      sb.append(sb.length() > 1 ? ",[" : "[");
+      sb.append(first ? "[" : ",[");
+      first = false;
       WireFormat.appendQuoted(sb, p.bucket());
       sb.append(',');
       WireFormat.appendQuoted(sb, p.table());
@@ -201,7 +213,7 @@ public final class StorageCodec {
       WireFormat.appendQuoted(sb, p.rowId());
       sb.append(',').append(p.checksum()).append(']');
     }
-    return sb.append(']').toString();
+    return sb.append(']');
   }
 
   /** Decodes {@link #placements(List)}. */
@@ -218,14 +230,21 @@ public final class StorageCodec {
     if (lookups.isEmpty()) {
       return "[]";
     }
-    StringBuilder sb = new StringBuilder(16 + lookups.size() * 48).append('[');
+    return appendLookups(new StringBuilder(16 + lookups.size() * 48), lookups).toString();
+  }
+
+  /** Appends {@link #lookups(List)} to {@code sb}. */
+  public static StringBuilder appendLookups(StringBuilder sb, List<ParameterLookup> lookups) {
+    sb.append('[');
+    boolean first = true;
     for (ParameterLookup l : lookups) {
-      if (sb.length() > 1) {
+      if (!first) {
         sb.append(',');
       }
+      first = false;
       WireFormat.appendQuoted(sb, lookup(l));
     }
-    return sb.append(']').toString();
+    return sb.append(']');
   }
 
   /** Decodes {@link #lookups(List)}. */

@@ -1,0 +1,172 @@
+package dev.syncline.core.replicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.SourceRow;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.rules.SyncRulesCompiler;
+import dev.syncline.core.storage.InMemoryBucketStorage;
+import dev.syncline.spi.source.ChangeSink;
+import dev.syncline.spi.source.SourceAdapter;
+import dev.syncline.spi.source.SourceChange;
+import dev.syncline.spi.source.SourcePosition;
+import dev.syncline.spi.source.SourceStart;
+import dev.syncline.spi.storage.BucketStorage;
+import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.spi.storage.WriteBatch;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Storage writes run on a committer thread while the replication thread reads on; a failed batch must stop every
+ * write queued behind it, or a snapshot's progress would be recorded past rows that were never stored.
+ */
+class ReplicatorStorageFailureTest {
+  private static final String RULES = "bucket_definitions:\n  all:\n    data:\n      - SELECT * FROM items\n";
+  private static final TableRef ITEMS = TableRef.of("public", "items");
+
+  @Test
+  void snapshot_progress_is_not_recorded_past_a_batch_that_failed() throws Exception {
+    try (InMemoryBucketStorage memory = new InMemoryBucketStorage()) {
+      long version = memory.addRulesVersion(RULES).id();
+      AtomicInteger commits = new AtomicInteger();
+      BucketStorage storage = failingSecondCommit(memory, commits);
+      ChunkedSnapshotSource source = new ChunkedSnapshotSource();
+      Replicator replicator = Replicator.builder()
+          .rules(SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "rules.yaml")))
+          .storage(storage, version).source(source).backoff(Duration.ofMillis(10), Duration.ofMillis(10))
+          .build().start();
+      try {
+        // The first run copies two chunks and fails on the second; the engine runs the source again.
+        SourceStart restart = source.starts.poll(30, TimeUnit.SECONDS);
+        SourceStart second = source.starts.poll(30, TimeUnit.SECONDS);
+        assertThat(restart).isNotNull();
+        assertThat(second).as("the source was started again after the failed write").isNotNull();
+        assertThat(commits.get()).isGreaterThanOrEqualTo(2);
+        assertThat(second.snapshotProgress()).containsExactly(Map.entry(ITEMS, "after-2"));
+        assertThat(memory.snapshotState(version).progress()).containsExactly(Map.entry(ITEMS, "after-2"));
+      } finally {
+        replicator.close();
+      }
+    }
+  }
+
+  /** Storage whose writers fail their second commit (once); everything else goes to {@code delegate}. */
+  private static BucketStorage failingSecondCommit(BucketStorage delegate, AtomicInteger commits) {
+    return proxy(BucketStorage.class, (method, args) -> {
+      if (method.equals("openWriter")) {
+        BucketStorageWriter writer = (BucketStorageWriter) invoke(delegate, method, args);
+        return proxy(BucketStorageWriter.class, (m, a) -> {
+          if (m.equals("commit") && a.length == 1 && a[0] instanceof WriteBatch
+              && commits.incrementAndGet() == 2) {
+            throw new SynclineException(ErrorCode.STORAGE_FAILED, "disk full (test)");
+          }
+          return invoke(writer, m, a);
+        });
+      }
+      return invoke(delegate, method, args);
+    });
+  }
+
+  private interface Handler {
+    Object handle(String method, Object[] args) throws Throwable;
+  }
+
+  private static <T> T proxy(Class<T> type, Handler handler) {
+    Object p = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (self, method, args) -> {
+      Object[] a = args == null ? new Object[0] : args;
+      return handler.handle(method.getName(), a);
+    });
+    return type.cast(p);
+  }
+
+  private static Object invoke(Object target, String name, Object[] args) throws Throwable {
+    for (var m : target.getClass().getMethods()) {
+      if (m.getName().equals(name) && m.getParameterCount() == args.length && accepts(m.getParameterTypes(), args)) {
+        try {
+          m.setAccessible(true);
+          return m.invoke(target, args);
+        } catch (InvocationTargetException e) {
+          throw e.getCause();
+        }
+      }
+    }
+    throw new NoSuchMethodException(name);
+  }
+
+  private static boolean accepts(Class<?>[] types, Object[] args) {
+    for (int i = 0; i < types.length; i++) {
+      if (args[i] != null && !types[i].isPrimitive() && !types[i].isInstance(args[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A source that copies {@code items} in three chunks of two rows, recording progress after each chunk as the
+   * Postgres source does; on a restart it records what it was given and waits to be closed.
+   */
+  private static final class ChunkedSnapshotSource implements SourceAdapter {
+    final BlockingQueue<SourceStart> starts = new LinkedBlockingQueue<>();
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    @Override
+    public void run(SourceStart start, ChangeSink sink) throws Exception {
+      starts.add(start);
+      if (starts.size() == 1) {
+        int id = 0;
+        for (int chunk = 1; chunk <= 3; chunk++) {
+          for (int i = 0; i < 2; i++) {
+            id++;
+            sink.accept(SourceChange.insert(ITEMS, List.of("id"),
+                SourceRow.builder().put("id", "i" + id).put("n", id).build()));
+          }
+          sink.flush();
+          sink.snapshotProgress(ITEMS, "after-" + (2 * chunk));
+        }
+        sink.sync();
+      }
+      closed.await();
+    }
+
+    @Override
+    public SourcePosition parsePosition(String serialized) {
+      return new Position(serialized);
+    }
+
+    @Override
+    public SourcePosition writeCheckpointHead() {
+      return new Position("0");
+    }
+
+    @Override
+    public void close() {
+      closed.countDown();
+    }
+  }
+
+  private record Position(String value) implements SourcePosition {
+    @Override
+    public String serialize() {
+      return value;
+    }
+
+    @Override
+    public int compareTo(SourcePosition o) {
+      return value.compareTo(o.serialize());
+    }
+  }
+}
