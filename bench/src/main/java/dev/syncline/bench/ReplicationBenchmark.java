@@ -37,7 +37,7 @@ import org.postgresql.replication.PGReplicationStream;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.syncline.bench.ReplicationBenchmark [snapshotRows] [streamRows] [tps] \
- *     [separate|same|memory]
+ *     [separate|server|same|memory]
  * </pre>
  */
 public final class ReplicationBenchmark {
@@ -52,13 +52,16 @@ public final class ReplicationBenchmark {
         .setServerConfig("wal_writer_delay", System.getProperty("walWriterDelay", "200ms")).start()) {
       String url = pg.getJdbcUrl("postgres", "postgres");
       String storageDb = args.length > 3 ? args[3] : "separate";
+      // "server": storage in a second Postgres server (default settings) on the same machine.
+      EmbeddedPostgres storageServer = storageDb.equals("server") ? EmbeddedPostgres.builder().start() : null;
       if (storageDb.equals("separate")) {
         try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
           s.execute("CREATE DATABASE storage");
         }
       }
       HikariConfig config = new HikariConfig();
-      config.setJdbcUrl(storageDb.equals("separate") ? pg.getJdbcUrl("postgres", "storage") : url);
+      config.setJdbcUrl(storageServer != null ? storageServer.getJdbcUrl("postgres", "postgres")
+          : storageDb.equals("separate") ? pg.getJdbcUrl("postgres", "storage") : url);
       HikariConfig sourceConfig = new HikariConfig();
       sourceConfig.setJdbcUrl(url);
       sourceConfig.setMaximumPoolSize(2);
@@ -70,6 +73,7 @@ public final class ReplicationBenchmark {
               : JdbcBucketStorage.builder(storageDs).build()) {
         System.out.println("bucket storage: " + switch (storageDb) {
           case "separate" -> "Postgres, a separate database of the same server";
+          case "server" -> "Postgres, a second server on the same machine";
           case "memory" -> "in memory";
           default -> "Postgres, the source database";
         });
@@ -83,8 +87,17 @@ public final class ReplicationBenchmark {
         long version = storage.addRulesVersion(RULES).id();
         PostgresSource source = PostgresSource.builder().jdbcUrl(url).user("postgres").password("").build();
 
+        // The raw reader's slot starts where Syncline's does, so that both read the same WAL (with bucket storage
+        // in the same server, that includes everything storage wrote during the snapshot).
+        try (Connection raw = replicationConnection(url)) {
+          raw.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot().logical()
+              .withSlotName("bench_raw").withOutputPlugin("pgoutput").make();
+        }
+        sql(ds, "CREATE PUBLICATION bench_raw FOR TABLE big");
+
         // 1. Initial snapshot.
-        long walBefore = walBytes(ds);
+        javax.sql.DataSource walSource = storageServer != null ? storageDs : ds;
+        long walBefore = walBytes(walSource);
         long start = System.nanoTime();
         Replicator replicator = Replicator.builder().rules(rules).storage(storage, version).source(source)
             .events(e -> { }).build().start();
@@ -92,16 +105,13 @@ public final class ReplicationBenchmark {
         double snapshotSeconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT, "snapshot: %,d rows in %.1f s = %,.0f rows/s (checkpoint %s)%n", snapshotRows,
             snapshotSeconds, snapshotRows / snapshotSeconds, first);
-        long wal = walBytes(ds) - walBefore;
-        System.out.printf(Locale.ROOT, "WAL written meanwhile (whole server): %,d MB = %,d bytes per row%n",
+        long wal = walBytes(walSource) - walBefore;
+        System.out.printf(Locale.ROOT, "WAL written meanwhile by the storage's server: %,d MB = %,d bytes per row%n",
             wal >> 20, wal / Math.max(1, snapshotRows));
         replicator.close();
 
         // 2. Streaming, next to raw pgjdbc reading the same WAL from its own slot.
         try (Connection raw = replicationConnection(url)) {
-          raw.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot().logical()
-              .withSlotName("bench_raw").withOutputPlugin("pgoutput").make();
-          sql(ds, "CREATE PUBLICATION bench_raw FOR TABLE big");
           int perTx = 1_000;
           for (int i = 0; i < streamRows; i += perTx) {
             sql(ds, "INSERT INTO big SELECT g, 'name ' || g, g / 100.0, now(), g % 2 = 0 FROM generate_series("
@@ -125,6 +135,12 @@ public final class ReplicationBenchmark {
           replicator.close();
           List<Long> rawLatencies;
           try (Connection fresh = replicationConnection(url)) {
+            // A new slot: the old one would first decode again the WAL storage wrote meanwhile.
+            try (Statement s = fresh.createStatement()) {
+              s.execute("DROP_REPLICATION_SLOT bench_raw");
+            }
+            fresh.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot().logical()
+                .withSlotName("bench_raw").withOutputPlugin("pgoutput").make();
             rawLatencies = rawLatency(fresh, ds, tps, snapshotRows + streamRows + 1_000_000);
           }
           System.out.printf(Locale.ROOT, "raw pgjdbc at %,d tx/s (%,d transactions): server commit -> commit message "
@@ -182,6 +198,10 @@ public final class ReplicationBenchmark {
             sorted.get(sorted.size() - 1) / 1e6);
         replicator.close();
         source.dropVersion(version);
+      } finally {
+        if (storageServer != null) {
+          storageServer.close();
+        }
       }
     }
   }

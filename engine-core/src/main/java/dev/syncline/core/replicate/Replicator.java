@@ -461,24 +461,24 @@ public final class Replicator implements AutoCloseable {
 
     @Override
     public void expectNewRows(boolean only) {
-      try {
-        drain(); // changes accepted before apply under the previous setting
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
-      }
+      drainUnderPreviousHints();
       this.onlyNewRows = only;
     }
 
     @Override
     public void expectNewInserts(boolean insertsAreNew) {
+      drainUnderPreviousHints();
+      this.newInserts = insertsAreNew;
+    }
+
+    /** Applies the changes accepted so far, before a hint about the next ones changes. */
+    private void drainUnderPreviousHints() {
       try {
-        drain(); // changes accepted before apply under the previous setting
+        drain();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "interrupted", e);
       }
-      this.newInserts = insertsAreNew;
     }
 
     @Override

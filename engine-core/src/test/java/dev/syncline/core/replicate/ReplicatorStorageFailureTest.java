@@ -121,12 +121,13 @@ class ReplicatorStorageFailureTest {
    */
   private static final class ChunkedSnapshotSource implements SourceAdapter {
     final BlockingQueue<SourceStart> starts = new LinkedBlockingQueue<>();
+    private final AtomicInteger runs = new AtomicInteger();
     private final CountDownLatch closed = new CountDownLatch(1);
 
     @Override
     public void run(SourceStart start, ChangeSink sink) throws Exception {
-      starts.add(start);
-      if (starts.size() == 1) {
+      if (runs.incrementAndGet() == 1) {
+        starts.add(start);
         int id = 0;
         for (int chunk = 1; chunk <= 3; chunk++) {
           for (int i = 0; i < 2; i++) {
@@ -138,6 +139,8 @@ class ReplicatorStorageFailureTest {
           sink.snapshotProgress(ITEMS, "after-" + (2 * chunk));
         }
         sink.sync();
+      } else {
+        starts.add(start);
       }
       closed.await();
     }

@@ -44,6 +44,7 @@ public final class BatchBuilder {
   private final BucketStorageWriter writer;
   private final Consumer<EvaluationError> errors;
   private final java.util.function.BiPredicate<TableRef, SourceRow> keepImage;
+  private final MessageDigest digest = sha256();
   private final List<NewOp> ops = new ArrayList<>();
   private final List<ParameterChange> parameterChanges = new ArrayList<>();
   /** Row state as of this batch: a present value is the new state, an absent one is deleted. */
@@ -257,12 +258,12 @@ public final class BatchBuilder {
 
   private void put(SourceKey key, SourceRow row) {
     CurrentRow old = current(key);
-    String subkey = subkey(key);
-    Map<String, Placement> before = new LinkedHashMap<>();
+    String subkey = subkeyOf(key);
+    Map<String, Placement> before = old == null || old.placements().isEmpty() ? Map.of() : new LinkedHashMap<>();
     if (old != null) {
       old.placements().forEach(p -> before.put(placementKey(p.bucket(), p.table(), p.rowId()), p));
     }
-    Map<String, Placement> now = new LinkedHashMap<>();
+    Map<String, Placement> now = new LinkedHashMap<>(4);
     List<EvaluatedRow> evaluated = new ArrayList<>();
     if (rules.syncsData(key.table())) {
       var evaluation = rules.evaluateRow(key.table(), row);
@@ -316,7 +317,7 @@ public final class BatchBuilder {
       pending.put(key, Optional.empty());
       return;
     }
-    String subkey = subkey(key);
+    String subkey = subkeyOf(key);
     for (Placement p : old.placements()) {
       ops.add(new NewOp(p.bucket(), OpType.REMOVE, p.table(), p.rowId(), subkey, null, OpChecksums.remove(subkey)));
     }
@@ -366,11 +367,23 @@ public final class BatchBuilder {
    * different for different rows (opaque to clients; PowerSync protocol §3.1).
    */
   static String subkey(SourceKey key) {
+    return subkey(sha256(), key);
+  }
+
+  /** {@link #subkey(SourceKey)} with this builder's digest (looking one up per row showed in profiles). */
+  private String subkeyOf(SourceKey key) {
+    return subkey(digest, key);
+  }
+
+  private static String subkey(MessageDigest md, SourceKey key) {
+    byte[] d = md.digest((key.table().schema() + "." + key.table().name() + "\u0000" + key.key())
+        .getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(d, 0, 16);
+  }
+
+  private static MessageDigest sha256() {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      byte[] d = md.digest((key.table().schema() + "." + key.table().name() + "\u0000" + key.key())
-          .getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 16);
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
