@@ -809,6 +809,11 @@ public final class PostgresSource implements SourceAdapter {
       if (pendingCommit >= 0) {
         commitGroup(stream);
       }
+      if (insertsAreNew) {
+        // The copy's rows are inserts too, of a table whose rows storage may hold (dropped and created again).
+        sink.expectNewInserts(false);
+        insertsAreNew = false;
+      }
       try (Connection reader = connect(false)) {
         PgCatalog.pinSessionSettings(reader);
         reader.setAutoCommit(false);

@@ -220,14 +220,16 @@ public final class BatchBuilder {
    */
   public void applyAll(List<SourceChange> changes, boolean storedRowsAbsent, boolean insertsAreNew) {
     Set<SourceKey> keys = new LinkedHashSet<>();
-    Set<SourceKey> inserted = insertsAreNew ? new java.util.HashSet<>() : Set.of();
+    // A truncate removes the stored rows, which it must know to remove them from their buckets, re-inserted or not.
+    boolean hint = insertsAreNew && changes.stream().noneMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE);
+    Set<SourceKey> inserted = hint ? new java.util.HashSet<>() : Set.of();
     for (SourceChange c : changes) {
       if (c.kind() == SourceChange.Kind.TRUNCATE) {
         continue;
       }
       if (c.after() != null) {
         SourceKey k = key(c.table(), c.keyColumns(), c.after());
-        if (keys.add(k) && c.kind() == SourceChange.Kind.INSERT && insertsAreNew) {
+        if (keys.add(k) && c.kind() == SourceChange.Kind.INSERT && hint) {
           inserted.add(k); // the row's first change here says it did not exist before
         }
       }

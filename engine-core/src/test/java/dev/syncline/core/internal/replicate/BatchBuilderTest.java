@@ -179,6 +179,16 @@ class BatchBuilderTest {
   }
 
   @Test
+  void a_truncate_before_inserting_the_same_rows_again_still_removes_them_from_their_old_buckets() {
+    CountingReads b = new CountingReads();
+    b.commitAll(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")));
+    Checkpoint c = b.commitAll(SourceChange.truncate(TODOS), SourceChange.insert(TODOS, ID, todo("t1", "l2",
+        "open", "Milk")));
+    assertThat(lastOps("owned[\"l1\"]", c)).isEqualTo(OpType.REMOVE);
+    assertThat(lastOps("owned[\"l2\"]", c)).isEqualTo(OpType.PUT);
+  }
+
+  @Test
   void a_replayed_insert_of_a_stored_row_ends_right_once_its_later_changes_are_replayed() {
     CountingReads b = new CountingReads();
     // Stored: t1 in l1 after insert and update (a transaction applied before a restart)...
