@@ -16,8 +16,8 @@ import dev.syncline.spi.source.SourcePosition;
 import dev.syncline.spi.source.SourceStart;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
-import dev.syncline.spi.storage.WriteBatch;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
@@ -66,53 +66,36 @@ class ReplicatorStorageFailureTest {
   /** Storage whose writers fail their second commit (once); everything else goes to {@code delegate}. */
   private static BucketStorage failingSecondCommit(BucketStorage delegate, AtomicInteger commits) {
     return proxy(BucketStorage.class, (method, args) -> {
-      if (method.equals("openWriter")) {
-        BucketStorageWriter writer = (BucketStorageWriter) invoke(delegate, method, args);
-        return proxy(BucketStorageWriter.class, (m, a) -> {
-          if (m.equals("commit") && a.length == 1 && a[0] instanceof WriteBatch
-              && commits.incrementAndGet() == 2) {
-            throw new SynclineException(ErrorCode.STORAGE_FAILED, "disk full (test)");
-          }
-          return invoke(writer, m, a);
-        });
+      Object result = invoke(delegate, method, args);
+      if (!method.getName().equals("openWriter")) {
+        return result;
       }
-      return invoke(delegate, method, args);
+      BucketStorageWriter writer = (BucketStorageWriter) result;
+      return proxy(BucketStorageWriter.class, (m, a) -> {
+        if (m.getName().equals("commit") && commits.incrementAndGet() == 2) {
+          throw new SynclineException(ErrorCode.STORAGE_FAILED, "disk full (test)");
+        }
+        return invoke(writer, m, a);
+      });
     });
   }
 
   private interface Handler {
-    Object handle(String method, Object[] args) throws Throwable;
+    Object handle(Method method, Object[] args) throws Throwable;
   }
 
   private static <T> T proxy(Class<T> type, Handler handler) {
-    Object p = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (self, method, args) -> {
-      Object[] a = args == null ? new Object[0] : args;
-      return handler.handle(method.getName(), a);
-    });
-    return type.cast(p);
+    return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+        (self, method, args) -> handler.handle(method, args)));
   }
 
-  private static Object invoke(Object target, String name, Object[] args) throws Throwable {
-    for (var m : target.getClass().getMethods()) {
-      if (m.getName().equals(name) && m.getParameterCount() == args.length && accepts(m.getParameterTypes(), args)) {
-        try {
-          m.setAccessible(true);
-          return m.invoke(target, args);
-        } catch (InvocationTargetException e) {
-          throw e.getCause();
-        }
-      }
+  /** Calls the interface method on {@code target}, throwing what it throws. */
+  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
     }
-    throw new NoSuchMethodException(name);
-  }
-
-  private static boolean accepts(Class<?>[] types, Object[] args) {
-    for (int i = 0; i < types.length; i++) {
-      if (args[i] != null && !types[i].isPrimitive() && !types[i].isInstance(args[i])) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**

@@ -219,6 +219,7 @@ public final class SyncConfigReader {
     }
   }
 
+  /** A boolean key: its value, or null when absent or not a boolean (then a problem is reported). */
   private @Nullable Boolean flag(YMap config, String name) {
     YNode n = config.get(name);
     if (n == null) {
@@ -358,16 +359,8 @@ public final class SyncConfigReader {
 
   /** A boolean key of a definition or stream: its value, {@code fallback} when absent (a problem when not a boolean). */
   boolean booleanOption(YMap def, String key, boolean fallback) {
-    YNode node = def.get(key);
-    if (node == null) {
-      return fallback;
-    }
-    Boolean b = node instanceof YScalar s ? s.booleanValue() : null;
-    if (b == null) {
-      addAt(node, "must be a boolean");
-      return fallback;
-    }
-    return b;
+    Boolean b = flag(def, key);
+    return b == null ? fallback : b;
   }
 
   /** The {@code priority} of a definition or stream: 0..3, or null when absent or invalid (a problem). */
