@@ -10,7 +10,7 @@ import java.io.IOException;
 
 /**
  * A storage for benchmarks: {@code memory}, {@code postgres} (embedded PostgreSQL with the test settings fsync,
- * synchronous_commit and full_page_writes off) or {@code postgres-durable} (the server's defaults).
+ * synchronous_commit and full_page_writes off) or {@code postgres-durable} (fsync and synchronous commit on).
  */
 final class BenchStorage implements AutoCloseable {
   final BucketStorage storage;
@@ -28,7 +28,9 @@ final class BenchStorage implements AutoCloseable {
       return new BenchStorage(new InMemoryBucketStorage(), null, null);
     }
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
-    if (kind.equals("postgres")) {
+    if (kind.equals("postgres-durable")) {
+      durable(builder);
+    } else {
       builder.setServerConfig("fsync", "off").setServerConfig("synchronous_commit", "off")
           .setServerConfig("full_page_writes", "off");
     }
@@ -38,6 +40,14 @@ final class BenchStorage implements AutoCloseable {
     config.setMaximumPoolSize(4);
     HikariDataSource dataSource = new HikariDataSource(config);
     return new BenchStorage(JdbcBucketStorage.builder(dataSource).build(), postgres, dataSource);
+  }
+
+  /**
+   * Durable settings for an embedded server: zonky's builder starts Postgres with {@code fsync} and
+   * {@code synchronous_commit} off (fine for tests, not for figures that claim durability), so turn both back on.
+   */
+  static EmbeddedPostgres.Builder durable(EmbeddedPostgres.Builder builder) {
+    return builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on");
   }
 
   @Override

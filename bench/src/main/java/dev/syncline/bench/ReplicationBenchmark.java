@@ -47,13 +47,14 @@ public final class ReplicationBenchmark {
     int snapshotRows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int streamRows = args.length > 1 ? Integer.parseInt(args[1]) : 200_000;
     int tps = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
-    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setServerConfig("wal_level", "logical")
+    try (EmbeddedPostgres pg = BenchStorage.durable(EmbeddedPostgres.builder()).setServerConfig("wal_level", "logical")
         .setServerConfig("max_replication_slots", "10").setServerConfig("max_wal_senders", "10")
         .setServerConfig("wal_writer_delay", System.getProperty("walWriterDelay", "200ms")).start()) {
       String url = pg.getJdbcUrl("postgres", "postgres");
       String storageDb = args.length > 3 ? args[3] : "separate";
       // "server": storage in a second Postgres server (default settings) on the same machine.
-      EmbeddedPostgres storageServer = storageDb.equals("server") ? EmbeddedPostgres.builder().start() : null;
+      EmbeddedPostgres storageServer = storageDb.equals("server") ? BenchStorage.durable(EmbeddedPostgres.builder()).start()
+          : null;
       if (storageDb.equals("separate")) {
         try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
           s.execute("CREATE DATABASE storage");
@@ -98,6 +99,7 @@ public final class ReplicationBenchmark {
         // 1. Initial snapshot.
         javax.sql.DataSource walSource = storageServer != null ? storageDs : ds;
         long walBefore = walBytes(walSource);
+        CpuUsage cpuBefore = CpuUsage.now();
         long start = System.nanoTime();
         Replicator replicator = Replicator.builder().rules(rules).storage(storage, version).source(source)
             .events(e -> { }).build().start();
@@ -105,6 +107,7 @@ public final class ReplicationBenchmark {
         double snapshotSeconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT, "snapshot: %,d rows in %.1f s = %,.0f rows/s (checkpoint %s)%n", snapshotRows,
             snapshotSeconds, snapshotRows / snapshotSeconds, first);
+        System.out.println(CpuUsage.now().since(cpuBefore));
         long wal = walBytes(walSource) - walBefore;
         System.out.printf(Locale.ROOT, "WAL written meanwhile by the storage's server: %,d MB = %,d bytes per row%n",
             wal >> 20, wal / Math.max(1, snapshotRows));

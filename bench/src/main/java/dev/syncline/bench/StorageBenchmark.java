@@ -41,7 +41,7 @@ public class StorageBenchmark {
   static final int ROWS_PER_BATCH = 1000;
   static final int BIG_BUCKET = 1_000_000;
 
-  /** {@code postgres-durable}: the server's defaults (fsync and synchronous commit on). */
+  /** {@code postgres-durable}: fsync and synchronous commit on. */
   @Param({"memory", "postgres", "postgres-durable"})
   public String storageKind;
 

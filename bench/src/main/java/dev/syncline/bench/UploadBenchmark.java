@@ -42,7 +42,7 @@ public final class UploadBenchmark {
     int uploads = args.length > 0 ? Integer.parseInt(args[0]) : 2_000;
     int ops = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     int threads = args.length > 2 ? Integer.parseInt(args[2]) : 8;
-    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
+    try (EmbeddedPostgres pg = BenchStorage.durable(EmbeddedPostgres.builder()).start()) {
       HikariConfig config = new HikariConfig();
       config.setJdbcUrl(pg.getJdbcUrl("postgres", "postgres"));
       config.setMaximumPoolSize(threads + 2);

@@ -29,6 +29,12 @@ public interface BucketStorageWriter extends AutoCloseable {
   /**
    * Commits a batch atomically. Returns only once it is durable; the returned checkpoint (empty when the batch
    * carries no position) is then visible to readers.
+   *
+   * <p>A batch without a position is covered by no checkpoint yet, and after a crash the engine repeats it from the
+   * stored state. Storage may therefore make such a batch durable in two steps: its ops and parameter changes
+   * first, its rows' state ({@code upserts}, {@code deletes}) second, never the other way round (state without its
+   * ops would make the repeat find nothing to write: a loss; ops without their state make it write them again:
+   * duplicates, which no checkpoint exposes before the batch is complete). Batches with a position stay atomic.
    */
   Optional<Checkpoint> commit(WriteBatch batch);
 

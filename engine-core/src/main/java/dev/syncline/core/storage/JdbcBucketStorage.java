@@ -4,6 +4,7 @@ import static org.jooq.impl.DSL.field;
 import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
+import com.google.common.util.concurrent.Uninterruptibles;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
@@ -38,6 +39,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -64,7 +72,10 @@ import org.jspecify.annotations.Nullable;
  * batch is visible.
  *
  * <p>Thread-safe. Reads borrow a connection per call; a writer keeps one connection for its lock and borrows another
- * per commit.
+ * per commit. On Postgres, a large batch without a position (a chunk of an initial copy, a part of a large
+ * transaction) is written on two borrowed connections at once, its ops and its rows' state, the latter committed
+ * only after the former (see {@link BucketStorageWriter#commit}). With watchers on Postgres, one more connection
+ * stays open for their notifications.
  *
  * <pre>{@code
  * BucketStorage storage = JdbcBucketStorage.builder(dataSource).build();
@@ -72,8 +83,10 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JdbcBucketStorage implements BucketStorage {
   /** Schema version written by this code; older databases are migrated on start. */
-  static final int SCHEMA_VERSION = 2;
+  static final int SCHEMA_VERSION = 3;
   private static final int INSERT_CHUNK = 500;
+  /** Current rows from which a batch without position is written on two connections at once (Postgres). */
+  private static final int SPLIT_ROWS = 1_000;
 
   private final DataSource dataSource;
   private final SQLDialect dialect;
@@ -302,6 +315,10 @@ public final class JdbcBucketStorage implements BucketStorage {
         migrateV2(dsl);
         dsl.insertInto(schema).columns(version).values(2).execute();
       }
+      if (from < 3) {
+        migrateV3(dsl);
+        dsl.insertInto(schema).columns(version).values(3).execute();
+      }
       return null;
     });
   }
@@ -339,6 +356,22 @@ public final class JdbcBucketStorage implements BucketStorage {
     keys.forEach((table, columns) -> dsl.execute("ALTER TABLE " + dsl.render(table) + " " + String.join(", ",
         columns.stream().map(c -> "ALTER COLUMN " + dsl.render(c) + " TYPE varchar(" + c.getDataType().length()
             + ") COLLATE \"C\"").toList())));
+  }
+
+  /**
+   * Version 3: current rows are keyed by {@link StorageCodec#storedKey} (integer keys ascend as text) instead of the
+   * source key itself. Rewrites the stored keys in place, with the same rule in SQL.
+   */
+  private void migrateV3(DSLContext dsl) {
+    String table = dsl.render(currentData);
+    String key = dsl.render(SOURCE_KEY);
+    // (No regex quantifier braces: jOOQ reads braces in plain SQL as placeholders.)
+    String integer = (dialect.family() == SQLDialect.POSTGRES ? key + " ~ '^\\[[0-9]+\\]$'"
+        : "REGEXP_LIKE(" + key + ", '^\\[[0-9]+\\]$')") + " AND LENGTH(" + key + ") <= 21";
+    String letter = (dialect.family() == SQLDialect.POSTGRES ? "chr" : "CHAR") + "(94 + LENGTH(" + key + "))";
+    dsl.execute("UPDATE " + table + " SET " + key + " = CASE WHEN " + key + " NOT LIKE '[%' THEN '~' || " + key
+        + " WHEN (" + integer + ") THEN " + letter + " || " + key + " ELSE " + key + " END"
+        + " WHERE " + key + " NOT LIKE '[%' OR (" + integer + ")");
   }
 
   // ---- rules versions ----
@@ -484,6 +517,7 @@ public final class JdbcBucketStorage implements BucketStorage {
     private final Connection lockConnection;
     private long lastOp;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private @Nullable ExecutorService rowWriter;
 
     Writer(long versionId, Connection lockConnection, long lastOp) {
       this.versionId = versionId;
@@ -516,7 +550,8 @@ public final class JdbcBucketStorage implements BucketStorage {
           TableRef table = e.getValue().get(0).table();
           List<String> ks = e.getValue().stream().map(SourceKey::key).toList();
           for (int i = 0; i < ks.size(); i += INSERT_CHUNK) {
-            List<String> chunk = ks.subList(i, Math.min(ks.size(), i + INSERT_CHUNK));
+            List<String> chunk = ks.subList(i, Math.min(ks.size(), i + INSERT_CHUNK)).stream()
+                .map(StorageCodec::storedKey).toList();
             // Postgres: one array parameter instead of one per key (a statement that parses and plans the same for
             // any number of keys).
             org.jooq.Condition in = dialect.family() == SQLDialect.POSTGRES
@@ -524,7 +559,7 @@ public final class JdbcBucketStorage implements BucketStorage {
             dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS).from(currentData)
                 .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(e.getKey())).and(in))
                 .forEach(r -> {
-                  SourceKey k = new SourceKey(table, r.get(SOURCE_KEY));
+                  SourceKey k = new SourceKey(table, StorageCodec.sourceKey(r.get(SOURCE_KEY)));
                   out.put(k, currentRow(k, r));
                 });
           }
@@ -539,7 +574,7 @@ public final class JdbcBucketStorage implements BucketStorage {
       checkOpen();
       List<CurrentRow> rows = read(dsl -> dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS).from(currentData)
           .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table))))
-          .fetch(r -> currentRow(new SourceKey(table, r.get(SOURCE_KEY)), r)));
+          .fetch(r -> currentRow(new SourceKey(table, StorageCodec.sourceKey(r.get(SOURCE_KEY))), r)));
       rows.forEach(consumer);
     }
 
@@ -606,6 +641,11 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
 
     private Optional<Checkpoint> commit(WriteBatch batch, Set<SourceKey> newRows) {
+      if (dialect.family() == SQLDialect.POSTGRES && batch.position() == null && !batch.ops().isEmpty()
+          && batch.upserts().size() + batch.deletes().size() >= SPLIT_ROWS) {
+        commitSplit(batch, newRows);
+        return Optional.empty();
+      }
       long[] next = {lastOp};
       Optional<Checkpoint> result = transaction(dsl -> {
         insertOps(dsl, batch.ops(), next);
@@ -628,6 +668,102 @@ public final class JdbcBucketStorage implements BucketStorage {
         watchers.check(versionId);
       }
       return result;
+    }
+
+    /**
+     * A large batch without a position (a chunk of an initial copy, a part of a large transaction) in two
+     * transactions on two connections, written at the same time: ops, parameters and the last op id on the calling
+     * thread, current rows on {@link #rowWriter}. The rows' transaction commits only after the ops' one has (it
+     * waits for it, and rolls back if that failed), so a crash in between leaves ops without their rows' new state,
+     * never the reverse: the batch is repeated after a restart (no checkpoint covers it), the repeat finds the old
+     * state and writes the ops again (duplicates, superseded ones removed by compaction, never a loss). Returns when
+     * both have committed, so the caller sees one durable batch as before.
+     */
+    private void commitSplit(WriteBatch batch, Set<SourceKey> newRows) {
+      CompletableFuture<Boolean> opsCommitted = new CompletableFuture<>();
+      List<Future<?>> rows = new ArrayList<>(1);
+      long[] next = {lastOp};
+      try {
+        transaction(dsl -> {
+          // Submitted once this transaction holds its connection: with a pool of two, the rows' transaction then
+          // waits for this one's connection instead of holding the last one while this one waits for it.
+          rows.add(rowWriter().submit(() -> writeRowsAfter(opsCommitted, batch, newRows)));
+          insertOps(dsl, batch.ops(), next);
+          insertParameters(dsl, batch.parameterChanges(), next);
+          dsl.update(rules).set(LAST_OP, next[0]).where(ID.eq(versionId)).execute();
+          return null;
+        });
+      } catch (RuntimeException e) {
+        opsCommitted.complete(false);
+        rows.forEach(f -> awaitRows(f, e));
+        throw e;
+      }
+      lastOp = next[0];
+      opsCommitted.complete(true);
+      rows.forEach(f -> awaitRows(f, null));
+    }
+
+    /** On the row writer: the current-row part of {@link #commitSplit}, committed only after its ops were. */
+    private void writeRowsAfter(CompletableFuture<Boolean> opsCommitted, WriteBatch batch, Set<SourceKey> newRows) {
+      try {
+        transaction(dsl -> {
+          deleteRows(dsl, batch.deletes());
+          upsertRows(dsl, batch.upserts(), newRows);
+          if (!opsCommitted.join()) {
+            throw new OpsNotCommitted();
+          }
+          return null;
+        });
+      } catch (OpsNotCommitted e) {
+        // Rolled back with the ops: nothing of the batch was written.
+      } catch (SynclineException e) {
+        if (newRows.isEmpty() || !isUniqueViolation(e)) {
+          throw e;
+        }
+        // The new-rows hint was wrong (a row was stored after all): this part again without it.
+        if (opsCommitted.join()) {
+          transaction(dsl -> {
+            deleteRows(dsl, batch.deletes());
+            upsertRows(dsl, batch.upserts(), Set.of());
+            return null;
+          });
+        }
+      }
+    }
+
+    /**
+     * Waits for the row part of a split commit. Not interruptible: the part commits or rolls back on its own, and
+     * the caller may not return before knowing which.
+     */
+    private void awaitRows(Future<?> rows, @Nullable RuntimeException failure) {
+      try {
+        Uninterruptibles.getUninterruptibly(rows);
+      } catch (ExecutionException e) {
+        if (failure != null) {
+          failure.addSuppressed(e.getCause());
+          return;
+        }
+        if (e.getCause() instanceof SynclineException s) {
+          throw s;
+        }
+        throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage operation failed: " + e.getCause(),
+            e.getCause());
+      }
+    }
+
+    /** The thread that writes current rows of split commits; started on first use, ended after a while idle. */
+    private synchronized ExecutorService rowWriter() {
+      if (rowWriter == null) {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "syncline-storage-rows-" + versionId);
+              t.setDaemon(true);
+              return t;
+            });
+        executor.allowCoreThreadTimeOut(true);
+        rowWriter = executor;
+      }
+      return rowWriter;
     }
 
     private void insertOps(DSLContext dsl, List<NewOp> ops, long[] next) {
@@ -684,7 +820,7 @@ public final class JdbcBucketStorage implements BucketStorage {
       for (int i = 0; i < rows.size(); i += INSERT_CHUNK) {
         InsertValuesStepN<Record> insert = dsl.insertInto(currentData, CURRENT_COLUMNS);
         for (CurrentRow r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
-          insert = insert.values(versionId, tableName(r.key().table()), r.key().key(),
+          insert = insert.values(versionId, tableName(r.key().table()), StorageCodec.storedKey(r.key().key()),
               r.image() == null ? null : StorageCodec.image(r.image()), StorageCodec.placements(r.placements()),
               StorageCodec.lookups(r.lookups()));
         }
@@ -697,7 +833,8 @@ public final class JdbcBucketStorage implements BucketStorage {
       StringBuilder json = new StringBuilder(256);
       copy(dsl, currentData, CURRENT_COLUMNS, out -> {
         for (CurrentRow r : rows) {
-          out.number(versionId).tab().text(tableName(r.key().table())).tab().text(r.key().key()).tab();
+          out.number(versionId).tab().text(tableName(r.key().table())).tab()
+              .text(StorageCodec.storedKey(r.key().key())).tab();
           if (r.image() == null) {
             out.nul();
           } else {
@@ -733,7 +870,8 @@ public final class JdbcBucketStorage implements BucketStorage {
 
     private void deleteRows(DSLContext dsl, List<SourceKey> keys) {
       Map<String, List<String>> byTable = new LinkedHashMap<>();
-      keys.forEach(k -> byTable.computeIfAbsent(tableName(k.table()), t -> new ArrayList<>()).add(k.key()));
+      keys.forEach(k -> byTable.computeIfAbsent(tableName(k.table()), t -> new ArrayList<>())
+          .add(StorageCodec.storedKey(k.key())));
       for (Map.Entry<String, List<String>> e : byTable.entrySet()) {
         List<String> ks = e.getValue();
         for (int i = 0; i < ks.size(); i += INSERT_CHUNK) {
@@ -772,6 +910,15 @@ public final class JdbcBucketStorage implements BucketStorage {
       if (!closed.compareAndSet(false, true)) {
         return;
       }
+      ExecutorService rows;
+      synchronized (this) {
+        rows = rowWriter;
+      }
+      if (rows != null) {
+        // A split commit in progress on another thread finishes its row part before the lock is let go.
+        rows.shutdown();
+        Uninterruptibles.awaitTerminationUninterruptibly(rows, java.time.Duration.ofMinutes(1));
+      }
       try {
         if (dialect.family() == SQLDialect.POSTGRES) {
           DSL.using(lockConnection, dialect).select(DSL.field("pg_advisory_unlock({0}, {1})", Boolean.class,
@@ -784,6 +931,15 @@ public final class JdbcBucketStorage implements BucketStorage {
       } finally {
         closeQuietly(lockConnection);
       }
+    }
+  }
+
+  /** Ends the row part of a split commit whose ops did not commit (rolls its transaction back). */
+  private static final class OpsNotCommitted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    OpsNotCommitted() {
+      super("the batch's ops did not commit", null, false, false);
     }
   }
 

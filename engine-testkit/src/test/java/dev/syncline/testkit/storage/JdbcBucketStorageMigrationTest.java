@@ -13,6 +13,11 @@ import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.NewOp;
 import dev.syncline.spi.storage.OpRecord;
 import dev.syncline.spi.storage.WriteBatch;
+import dev.syncline.spi.storage.CurrentRow;
+import dev.syncline.spi.storage.Placement;
+import dev.syncline.spi.storage.SourceKey;
+import dev.syncline.api.TableRef;
+import java.util.Map;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -40,7 +45,7 @@ class JdbcBucketStorageMigrationTest {
       }
     }
     // What version 1 created: the database's default collation, and no row for version 2.
-    POSTGRES.execute("DELETE FROM m1_schema_version WHERE version = 2",
+    POSTGRES.execute("DELETE FROM m1_schema_version WHERE version >= 2",
         "ALTER TABLE m1_bucket_data ALTER COLUMN bucket TYPE varchar(2000) COLLATE \"default\"",
         "ALTER TABLE m1_current_data ALTER COLUMN source_table TYPE varchar(500) COLLATE \"default\", "
             + "ALTER COLUMN source_key TYPE varchar(2000) COLLATE \"default\"",
@@ -51,10 +56,78 @@ class JdbcBucketStorageMigrationTest {
 
     try (JdbcBucketStorage storage = JdbcBucketStorage.builder(POSTGRES.dataSource()).tablePrefix("m1_").build()) {
       assertThat(collations("m1_")).containsOnly("C").hasSize(6);
-      assertThat(schemaVersions("m1_")).containsExactly(1, 2);
+      assertThat(schemaVersions("m1_")).containsExactly(1, 2, 3);
       List<OpRecord> ops = storage.ops(version, "b[\"é\"]", OpId.ZERO, written.opId(), 10);
       assertThat(ops).extracting(OpRecord::objectId).containsExactly("t1");
     }
+  }
+
+  @Test
+  void a_version_2_database_on_postgres_gets_its_current_row_keys_rewritten() throws Exception {
+    assertVersion2KeysAreRewritten(POSTGRES.dataSource(), "m3_");
+  }
+
+  @Test
+  void a_version_2_database_on_h2_gets_its_current_row_keys_rewritten() throws Exception {
+    org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+    h2.setURL("jdbc:h2:mem:migrate-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    assertVersion2KeysAreRewritten(h2, "m3_");
+  }
+
+  /**
+   * Version 2 stored current rows under their source keys; version 3 under {@code StorageCodec.storedKey}. Rows
+   * written by version 3 are turned back into what version 2 wrote; after the upgrade the writer finds each of them
+   * again (a miss would re-add rows without removing their old ops), lists them and deletes them by key.
+   */
+  private static void assertVersion2KeysAreRewritten(javax.sql.DataSource ds, String prefix) throws Exception {
+    TableRef table = TableRef.of("public", "items");
+    List<String> keys = List.of("[0]", "[7]", "[10]", "[123456]", "[9223372036854775807]", "[-1]", "[1,2]",
+        "[\"a\"]", "[12345678901234567890]", "plain", "");
+    long version;
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(ds).tablePrefix(prefix).build()) {
+      version = storage.addRulesVersion("bucket_definitions: {}").id();
+      try (BucketStorageWriter w = storage.openWriter(version)) {
+        w.commit(new WriteBatch(List.of(), keys.stream().map(k -> row(table, k)).toList(), List.of(), List.of(),
+            "0001"));
+      }
+    }
+    try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+      // What version 2 stored: the keys themselves.
+      s.execute("UPDATE \"" + prefix + "current_data\" SET \"source_key\" = SUBSTRING(\"source_key\", 2) "
+          + "WHERE \"source_key\" NOT LIKE '[%'");
+      s.execute("DELETE FROM \"" + prefix + "schema_version\" WHERE \"version\" = 3");
+    }
+    assertThat(storedKeys(ds, prefix)).containsExactlyInAnyOrderElementsOf(keys);
+
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(ds).tablePrefix(prefix).build();
+        BucketStorageWriter w = storage.openWriter(version)) {
+      assertThat(storedKeys(ds, prefix)).contains("a[0]", "b[10]", "f[123456]", "[-1]", "[1,2]", "~plain", "~");
+      Map<SourceKey, CurrentRow> found = w.currentRows(keys.stream().map(k -> new SourceKey(table, k)).toList());
+      assertThat(found).hasSize(keys.size());
+      found.forEach((k, r) -> assertThat(r.placements().get(0).rowId()).isEqualTo(k.key()));
+      List<String> listed = new ArrayList<>();
+      w.forEachRow(table, r -> listed.add(r.key().key()));
+      assertThat(listed).containsExactlyInAnyOrderElementsOf(keys);
+      w.commit(new WriteBatch(List.of(), List.of(), keys.stream().map(k -> new SourceKey(table, k)).toList(),
+          List.of(), "0002"));
+      assertThat(storedKeys(ds, prefix)).isEmpty();
+    }
+  }
+
+  private static CurrentRow row(TableRef table, String key) {
+    return new CurrentRow(new SourceKey(table, key), null, List.of(new Placement("global[]", "items", key, 1)),
+        List.of());
+  }
+
+  private static List<String> storedKeys(javax.sql.DataSource ds, String prefix) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT \"source_key\" FROM \"" + prefix + "current_data\"")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
   }
 
   @Test

@@ -28,46 +28,69 @@ public final class CopyTextWriter implements AutoCloseable {
   /** A column value: {@code s} escaped for the text format ({@code \\}, tab, newline, carriage return). */
   public CopyTextWriter text(CharSequence s) throws SQLException {
     int len = s.length();
-    for (int i = 0; i < len; i++) {
-      char c = s.charAt(i);
-      if (c < 0x80) {
-        switch (c) {
-          case '\\' -> {
-            put('\\');
-            put('\\');
-          }
-          case '\t' -> {
-            put('\\');
-            put('t');
-          }
-          case '\n' -> {
-            put('\\');
-            put('n');
-          }
-          case '\r' -> {
-            put('\\');
-            put('r');
-          }
-          default -> put(c);
-        }
-      } else if (c < 0x800) {
-        put(0xC0 | (c >> 6));
-        put(0x80 | (c & 0x3F));
-      } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-        int cp = Character.toCodePoint(c, s.charAt(++i));
-        put(0xF0 | (cp >> 18));
-        put(0x80 | ((cp >> 12) & 0x3F));
-        put(0x80 | ((cp >> 6) & 0x3F));
-        put(0x80 | (cp & 0x3F));
-      } else if (Character.isSurrogate(c)) {
-        put('?'); // an unpaired surrogate has no UTF-8 form; String.getBytes does the same
-      } else {
-        put(0xE0 | (c >> 12));
-        put(0x80 | ((c >> 6) & 0x3F));
-        put(0x80 | (c & 0x3F));
+    int i = 0;
+    while (i < len) {
+      // Fast path: printable ASCII other than the backslash is copied as it is, as far as the buffer has room.
+      int end = Math.min(len, i + CHUNK - pos);
+      int p = pos;
+      char c = 0;
+      while (i < end && (c = s.charAt(i)) >= ' ' && c < 0x7F && c != '\\') {
+        buf[p++] = (byte) c;
+        i++;
       }
+      pos = p;
+      if (i == len) {
+        break;
+      }
+      if (pos == CHUNK) {
+        send();
+        continue;
+      }
+      i = escaped(s, i, len);
     }
     return this;
+  }
+
+  /** Writes the character at {@code i} (one that needs escaping or encoding); returns the index after it. */
+  private int escaped(CharSequence s, int i, int len) throws SQLException {
+    char c = s.charAt(i);
+    if (c < 0x80) {
+      switch (c) {
+        case '\\' -> {
+          put('\\');
+          put('\\');
+        }
+        case '\t' -> {
+          put('\\');
+          put('t');
+        }
+        case '\n' -> {
+          put('\\');
+          put('n');
+        }
+        case '\r' -> {
+          put('\\');
+          put('r');
+        }
+        default -> put(c);
+      }
+    } else if (c < 0x800) {
+      put(0xC0 | (c >> 6));
+      put(0x80 | (c & 0x3F));
+    } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+      int cp = Character.toCodePoint(c, s.charAt(++i));
+      put(0xF0 | (cp >> 18));
+      put(0x80 | ((cp >> 12) & 0x3F));
+      put(0x80 | ((cp >> 6) & 0x3F));
+      put(0x80 | (cp & 0x3F));
+    } else if (Character.isSurrogate(c)) {
+      put('?'); // an unpaired surrogate has no UTF-8 form; String.getBytes does the same
+    } else {
+      put(0xE0 | (c >> 12));
+      put(0x80 | ((c >> 6) & 0x3F));
+      put(0x80 | (c & 0x3F));
+    }
+    return i + 1;
   }
 
   /** A column value: a number. */

@@ -29,6 +29,40 @@ public final class StorageCodec {
 
   private StorageCodec() {}
 
+  /** Digits of the longest integer key {@link #storedKey} orders (a {@code long} has at most 19). */
+  static final int MAX_KEY_DIGITS = 19;
+
+  /**
+   * The stored form of a source key (as {@code current_data.source_key}). A key that is one non-negative integer,
+   * {@code [123]}, gets a letter for its number of digits in front ({@code c[123]}; {@code a} for one digit to
+   * {@code s} for 19); other keys the engine renders (JSON arrays, starting with {@code [}) are stored as they are,
+   * and any other text gets {@code ~} in front. Keys of ascending integers then also ascend as text, so the rows of
+   * an initial copy, read in primary-key order, are appended at the end of the storage's index instead of all over
+   * it ({@code [10]} sorts before {@code [9]}), which leaves a third less index to write. A bijection:
+   * {@link #sourceKey} undoes it.
+   */
+  public static String storedKey(String key) {
+    if (key.isEmpty() || key.charAt(0) != '[') {
+      return "~" + key;
+    }
+    int digits = key.length() - 2;
+    if (digits < 1 || digits > MAX_KEY_DIGITS || key.charAt(key.length() - 1) != ']') {
+      return key;
+    }
+    for (int i = 1; i <= digits; i++) {
+      char c = key.charAt(i);
+      if (c < '0' || c > '9') {
+        return key;
+      }
+    }
+    return (char) ('a' + digits - 1) + key;
+  }
+
+  /** The source key a {@link #storedKey stored key} stands for. */
+  public static String sourceKey(String stored) {
+    return !stored.isEmpty() && stored.charAt(0) != '[' ? stored.substring(1) : stored;
+  }
+
   /** One value as a type-tagged string: {@code n}, {@code i:42}, {@code r:2.5}, {@code t:text}, {@code b:cafe}. */
   public static String value(SqliteValue v) {
     if (v instanceof SqliteValue.TextValue t) {

@@ -65,4 +65,27 @@ class StorageCodecTest {
         SqliteValue.of(3L), SqliteValue.of(2.5), SqliteValue.NULL)))).isEqualTo("[\"by_list#1\",\"t:a\\\"b\",\"i:3\","
         + "\"r:2.5\",\"n\"]");
   }
+
+  @Test
+  void stored_keys_of_ascending_integers_ascend_as_text_and_every_key_round_trips() {
+    List<Long> ids = List.of(0L, 1L, 9L, 10L, 99L, 100L, 123_456L, 999_999L, 1_000_000L, Long.MAX_VALUE);
+    List<String> stored = ids.stream().map(id -> StorageCodec.storedKey("[" + id + "]")).toList();
+    assertThat(stored).isSorted().startsWith("a[0]", "a[1]", "a[9]", "b[10]").endsWith("s[9223372036854775807]");
+    // Bytewise, as COLLATE "C" compares: the letters are ASCII, so String order is byte order here.
+    for (int i = 1; i < stored.size(); i++) {
+      assertThat(stored.get(i - 1).compareTo(stored.get(i))).isNegative();
+    }
+    List<String> others = List.of("[-5]", "[1,2]", "[\"10\"]", "[1.5]", "[]", "[12345678901234567890]", "[null]",
+        "[\"x'cafe'\"]", "[" + AWKWARD + "]", "plain", "", "~", "a[1]", "[");
+    for (String key : others) {
+      assertThat(StorageCodec.sourceKey(StorageCodec.storedKey(key))).as(key).isEqualTo(key);
+    }
+    for (Long id : ids) {
+      assertThat(StorageCodec.sourceKey(StorageCodec.storedKey("[" + id + "]"))).isEqualTo("[" + id + "]");
+    }
+    assertThat(StorageCodec.storedKey("[1,2]")).isEqualTo("[1,2]");
+    assertThat(StorageCodec.storedKey("plain")).isEqualTo("~plain");
+    assertThat(StorageCodec.storedKey("a[1]")).isEqualTo("~a[1]").isNotEqualTo(StorageCodec.storedKey("[1]"));
+    assertThat(StorageCodec.storedKey("[12345678901234567890]")).isEqualTo("[12345678901234567890]");
+  }
 }
