@@ -30,10 +30,11 @@ import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 
 /**
- * The Postgres source end to end into durable Postgres bucket storage (embedded PostgreSQL 17, default durability
- * settings, storage in the same server): initial snapshot rate, streaming rate next to what raw pgjdbc receives of
- * the same WAL, and commit-to-checkpoint latency at a steady rate of small transactions. A plain program (steady
- * states, not micro-benchmarks):
+ * The Postgres source end to end into durable Postgres bucket storage (embedded PostgreSQL 17 with fsync and
+ * synchronous commit on, which zonky turns off unless told; storage where the fourth argument says): initial
+ * snapshot rate and the CPU it took, streaming rate next to what raw pgjdbc receives of the same WAL, and
+ * commit-to-checkpoint latency at a steady rate of small transactions. A plain program (steady states, not
+ * micro-benchmarks):
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.syncline.bench.ReplicationBenchmark [snapshotRows] [streamRows] [tps] \
@@ -49,7 +50,9 @@ public final class ReplicationBenchmark {
     int tps = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
     try (EmbeddedPostgres pg = BenchStorage.durable(EmbeddedPostgres.builder()).setServerConfig("wal_level", "logical")
         .setServerConfig("max_replication_slots", "10").setServerConfig("max_wal_senders", "10")
-        .setServerConfig("wal_writer_delay", System.getProperty("walWriterDelay", "200ms")).start()) {
+        .setServerConfig("wal_writer_delay", System.getProperty("walWriterDelay", "200ms"))
+        // The source's commits: durable by default; -DsourceSynchronousCommit=off shows the WAL writer's delay.
+        .setServerConfig("synchronous_commit", System.getProperty("sourceSynchronousCommit", "on")).start()) {
       String url = pg.getJdbcUrl("postgres", "postgres");
       String storageDb = args.length > 3 ? args[3] : "separate";
       // "server": storage in a second Postgres server (default settings) on the same machine.

@@ -127,7 +127,9 @@ public final class TodoServer implements AutoCloseable {
           .setServerConfig("max_wal_senders", "10");
       if (config.dataDir() != null) {
         Files.createDirectories(config.dataDir());
-        b.setDataDirectory(config.dataDir().resolve("postgres")).setCleanDataDirectory(false);
+        // Kept data must survive a crash: the embedded server otherwise runs with fsync and synchronous commit off.
+        b.setDataDirectory(config.dataDir().resolve("postgres")).setCleanDataDirectory(false)
+            .setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on");
       }
       pg = b.start();
       url = "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres";
