@@ -36,7 +36,10 @@ record CpuUsage(Map<String, Long> jvmThreads, Map<String, Long> postgres, long i
             && "postgres".equals(comm(p.resolve("stat")))) {
           long[] cpu = ticks(p.resolve("stat"));
           if (cpu != null) {
-            pg.merge("server " + cpu[2] + " " + role(p), cpu[0] + cpu[1], Long::sum);
+            // A postmaster's children that ended (e.g. the copy's connection) count in its cutime and cstime.
+            String role = role(p);
+            long server = role.startsWith("postmaster") ? Long.parseLong(p.getFileName().toString()) : cpu[2];
+            pg.merge("server " + server + " " + role, cpu[0] + cpu[1] + cpu[3] + cpu[4], Long::sum);
           }
         }
       }
@@ -86,7 +89,7 @@ record CpuUsage(Map<String, Long> jvmThreads, Map<String, Long> postgres, long i
     try {
       String title = new String(Files.readAllBytes(proc.resolve("cmdline"))).replace('\0', ' ').trim();
       if (!title.startsWith("postgres: ")) {
-        return "postmaster";
+        return "postmaster (and ended children)";
       }
       String[] words = title.substring("postgres: ".length()).split(" ");
       return words.length >= 3 && words[2].contains("(") ? "backend " + words[2] : words[0];
@@ -108,7 +111,8 @@ record CpuUsage(Map<String, Long> jvmThreads, Map<String, Long> postgres, long i
     try {
       String s = Files.readString(stat);
       String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-      return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[1])};
+      return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[1]), Long.parseLong(f[13]),
+          Long.parseLong(f[14])};
     } catch (IOException | RuntimeException e) {
       return null;
     }

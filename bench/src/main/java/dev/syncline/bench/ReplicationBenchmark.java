@@ -89,7 +89,8 @@ public final class ReplicationBenchmark {
         System.out.printf(Locale.ROOT, "filled %,d rows in %.1f s%n", snapshotRows, (System.nanoTime() - t0) / 1e9);
         SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "rules.yaml"));
         long version = storage.addRulesVersion(RULES).id();
-        PostgresSource source = PostgresSource.builder().jdbcUrl(url).user("postgres").password("").build();
+        PostgresSource source = PostgresSource.builder().jdbcUrl(url).user("postgres").password("")
+            .snapshotChunkRows(Integer.getInteger("snapshotChunkRows", 10_000)).build();
 
         // The raw reader's slot starts where Syncline's does, so that both read the same WAL (with bucket storage
         // in the same server, that includes everything storage wrote during the snapshot).

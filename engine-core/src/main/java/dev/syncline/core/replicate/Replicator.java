@@ -296,16 +296,21 @@ public final class Replicator implements AutoCloseable {
   /**
    * Applies a source's changes through the rules into storage. Called by the replication thread; storage writes run
    * in order on a committer thread of the sink's own ({@code syncline-storage-commit-<version>}) so that the next
-   * batch is built while the previous one is written. At most one batch is being written at a time; the replication
-   * thread keeps reading stored rows meanwhile, which the storage SPI allows during a commit.
+   * batch is built while the previous ones are written. Up to {@link #MAX_IN_FLIGHT} batches are handed over at a
+   * time (one being written, one waiting, while a third is built), so a slow commit does not stall the building
+   * and a quick one does not wait for the next batch; the replication thread keeps reading stored rows meanwhile,
+   * which the storage SPI allows during a commit, and finds the rows of batches not yet committed in the builder.
    */
   private final class Sink implements ChangeSink, AutoCloseable {
+    private static final int MAX_IN_FLIGHT = 2;
     private final BucketStorageWriter writer;
     private final BatchBuilder batch;
     /** Changes not yet applied: applied in groups so that their stored rows are read with one query. */
     private final java.util.List<SourceChange> buffer = new java.util.ArrayList<>();
     private final java.util.concurrent.ExecutorService committer;
-    private java.util.concurrent.@Nullable Future<Optional<Checkpoint>> inFlight;
+    /** Batches handed to the committer and not yet seen committed, oldest first; at most {@link #MAX_IN_FLIGHT}. */
+    private final java.util.ArrayDeque<java.util.concurrent.Future<Optional<Checkpoint>>> inFlight =
+        new java.util.ArrayDeque<>();
     private java.util.concurrent.@Nullable Future<?> lastTask;
     /** The first storage write that failed; written and read on the committer thread only. */
     private @Nullable Throwable failed;
@@ -333,6 +338,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void drain() throws InterruptedException {
+      reapCommitted();
       if (!buffer.isEmpty()) {
         if (buffer.stream().anyMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE)) {
           awaitInFlight(); // a truncate lists the table's stored rows: let the batch being written land first
@@ -342,13 +348,27 @@ public final class Replicator implements AutoCloseable {
       }
     }
 
-    /** Waits for the batch being written; rethrows its failure on this thread. */
+    /** Waits for every batch being written; rethrows the first failure on this thread. */
     private void awaitInFlight() throws InterruptedException {
-      if (inFlight == null) {
-        return;
+      while (!inFlight.isEmpty()) {
+        awaitOldest();
       }
+    }
+
+    /**
+     * Takes note of the batches already written, without waiting: their rows are then read from storage again
+     * instead of the builder's memory, and the status shows their checkpoints.
+     */
+    private void reapCommitted() throws InterruptedException {
+      while (!inFlight.isEmpty() && inFlight.getFirst().isDone()) {
+        awaitOldest();
+      }
+    }
+
+    /** Waits for the oldest batch being written; rethrows its failure on this thread. */
+    private void awaitOldest() throws InterruptedException {
       try {
-        Optional<Checkpoint> c = inFlight.get();
+        Optional<Checkpoint> c = inFlight.getFirst().get();
         c.ifPresent(cp -> status = new Status(ReplicationState.STREAMING, null, cp));
       } catch (java.util.concurrent.ExecutionException e) {
         Throwable cause = e.getCause();
@@ -357,7 +377,7 @@ public final class Replicator implements AutoCloseable {
         }
         throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage commit failed: " + cause, cause);
       } finally {
-        inFlight = null;
+        inFlight.removeFirst();
       }
       batch.committed();
     }
@@ -389,16 +409,19 @@ public final class Replicator implements AutoCloseable {
       if (batch.isEmpty() && position == null) {
         return; // nothing to write: the batch in flight (if any) keeps going
       }
-      awaitInFlight();
+      while (inFlight.size() >= MAX_IN_FLIGHT) {
+        awaitOldest();
+      }
       var b = batch.takeBatch(position);
-      inFlight = inOrder(() -> {
+      var task = inOrder(() -> {
         Optional<Checkpoint> c = writer.commit(b);
         if (durable != null) {
           durable.run();
         }
         return c;
       });
-      lastTask = inFlight;
+      inFlight.addLast(task);
+      lastTask = task;
     }
 
     @Override

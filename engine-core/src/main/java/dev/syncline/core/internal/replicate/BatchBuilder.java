@@ -48,9 +48,9 @@ public final class BatchBuilder {
   private final List<NewOp> ops = new ArrayList<>();
   private final List<ParameterChange> parameterChanges = new ArrayList<>();
   /** Row state as of this batch: a present value is the new state, an absent one is deleted. */
-  private final Map<SourceKey, Optional<CurrentRow>> pending = new LinkedHashMap<>();
-  /** Row states of the batch being committed elsewhere (see {@link #takeBatch}). */
-  private Map<SourceKey, Optional<CurrentRow>> inFlight = Map.of();
+  private Map<SourceKey, Optional<CurrentRow>> pending = new LinkedHashMap<>();
+  /** Row states of the batches being committed elsewhere, oldest first (see {@link #takeBatch}). */
+  private final java.util.ArrayDeque<Map<SourceKey, Optional<CurrentRow>>> inFlight = new java.util.ArrayDeque<>();
   /** Stored state read ahead by {@link #applyAll}; valid until the next commit. */
   private final Map<SourceKey, Optional<CurrentRow>> loaded = new java.util.HashMap<>();
 
@@ -112,7 +112,9 @@ public final class BatchBuilder {
       case TRUNCATE -> {
         Set<SourceKey> keys = new LinkedHashSet<>();
         writer.forEachRow(change.table(), r -> keys.add(r.key()));
-        for (Map<SourceKey, Optional<CurrentRow>> recent : List.of(inFlight, pending)) {
+        List<Map<SourceKey, Optional<CurrentRow>>> recents = new ArrayList<>(inFlight);
+        recents.add(pending);
+        for (Map<SourceKey, Optional<CurrentRow>> recent : recents) {
           recent.forEach((k, v) -> {
             if (k.table().equals(change.table()) && v.isPresent()) {
               keys.add(k);
@@ -147,13 +149,11 @@ public final class BatchBuilder {
 
   /**
    * Everything accumulated, as a batch for the caller to commit (possibly on another thread). Until
-   * {@link #committed()} is called, the batch's row states stay visible to the changes added next, so they build on
-   * it as if it were already in storage. At most one batch may be outstanding.
+   * {@link #committed()} is called for it, the batch's row states stay visible to the changes added next, so they
+   * build on it as if it were already in storage. Several batches may be outstanding; the caller commits them in the
+   * order they were taken.
    */
   public WriteBatch takeBatch(@Nullable String position) {
-    if (!inFlight.isEmpty()) {
-      throw new IllegalStateException("the previous batch is not committed yet");
-    }
     List<CurrentRow> upserts = new ArrayList<>();
     List<SourceKey> deletes = new ArrayList<>();
     Set<SourceKey> newRows = new java.util.HashSet<>();
@@ -171,15 +171,27 @@ public final class BatchBuilder {
     WriteBatch batch = new WriteBatch(ops, upserts, deletes, parameterChanges, position, newRows);
     ops.clear();
     parameterChanges.clear();
-    inFlight = new java.util.HashMap<>(pending);
-    pending.clear();
+    inFlight.addLast(pending);
+    pending = new LinkedHashMap<>();
     loaded.clear();
     return batch;
   }
 
-  /** The batch returned by {@link #takeBatch} is durable in storage. */
+  /** The oldest batch returned by {@link #takeBatch} and not yet reported is durable in storage. */
   public void committed() {
-    inFlight = Map.of();
+    if (inFlight.pollFirst() == null) {
+      throw new IllegalStateException("no batch is outstanding");
+    }
+  }
+
+  private @Nullable Optional<CurrentRow> inFlight(SourceKey key) {
+    for (java.util.Iterator<Map<SourceKey, Optional<CurrentRow>>> it = inFlight.descendingIterator(); it.hasNext(); ) {
+      Optional<CurrentRow> state = it.next().get(key);
+      if (state != null) {
+        return state;
+      }
+    }
+    return null;
   }
 
   private @Nullable CurrentRow current(SourceKey key) {
@@ -187,7 +199,7 @@ public final class BatchBuilder {
     if (p != null) {
       return p.orElse(null);
     }
-    Optional<CurrentRow> f = inFlight.get(key);
+    Optional<CurrentRow> f = inFlight(key);
     if (f != null) {
       return f.orElse(null);
     }
@@ -237,7 +249,7 @@ public final class BatchBuilder {
         keys.add(key(c.table(), c.keyColumns(), c.before()));
       }
     }
-    keys.removeIf(k -> pending.containsKey(k) || inFlight.containsKey(k) || loaded.containsKey(k));
+    keys.removeIf(k -> pending.containsKey(k) || loaded.containsKey(k) || inFlight(k) != null);
     if (!inserted.isEmpty()) {
       for (java.util.Iterator<SourceKey> it = keys.iterator(); it.hasNext(); ) {
         SourceKey k = it.next();
