@@ -693,7 +693,7 @@ public final class JdbcBucketStorage implements BucketStorage {
           dsl.update(rules).set(LAST_OP, next[0]).where(ID.eq(versionId)).execute();
           return null;
         });
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         opsCommitted.complete(false);
         rows.forEach(f -> awaitRows(f, e));
         throw e;
@@ -735,7 +735,7 @@ public final class JdbcBucketStorage implements BucketStorage {
      * Waits for the row part of a split commit. Not interruptible: the part commits or rolls back on its own, and
      * the caller may not return before knowing which.
      */
-    private void awaitRows(Future<?> rows, @Nullable RuntimeException failure) {
+    private void awaitRows(Future<?> rows, @Nullable Throwable failure) {
       try {
         Uninterruptibles.getUninterruptibly(rows);
       } catch (ExecutionException e) {
