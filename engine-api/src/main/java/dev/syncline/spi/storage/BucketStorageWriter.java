@@ -34,7 +34,10 @@ public interface BucketStorageWriter extends AutoCloseable {
    * stored state. Storage may therefore make such a batch durable in two steps: its ops and parameter changes
    * first, its rows' state ({@code upserts}, {@code deletes}) second, never the other way round (state without its
    * ops would make the repeat find nothing to write: a loss; ops without their state make it write them again:
-   * duplicates, which no checkpoint exposes before the batch is complete). Batches with a position stay atomic.
+   * duplicates, which no checkpoint exposes before the batch is complete). It may also return before such a batch
+   * (or a snapshot record) is durable, provided that nothing written after it can survive a crash without it and
+   * that the next commit with a position makes it durable (as one write-ahead log does). Batches with a position
+   * stay atomic and durable on return.
    */
   Optional<Checkpoint> commit(WriteBatch batch);
 

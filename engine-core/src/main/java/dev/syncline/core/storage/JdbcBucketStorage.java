@@ -648,6 +648,9 @@ public final class JdbcBucketStorage implements BucketStorage {
       }
       long[] next = {lastOp};
       Optional<Checkpoint> result = transaction(dsl -> {
+        if (batch.position() == null) {
+          flushLater(dsl);
+        }
         insertOps(dsl, batch.ops(), next);
         insertParameters(dsl, batch.parameterChanges(), next);
         deleteRows(dsl, batch.deletes());
@@ -688,6 +691,7 @@ public final class JdbcBucketStorage implements BucketStorage {
           // Submitted once this transaction holds its connection: with a pool of two, the rows' transaction then
           // waits for this one's connection instead of holding the last one while this one waits for it.
           rows.add(rowWriter().submit(() -> writeRowsAfter(opsCommitted, batch, newRows)));
+          flushLater(dsl);
           insertOps(dsl, batch.ops(), next);
           insertParameters(dsl, batch.parameterChanges(), next);
           dsl.update(rules).set(LAST_OP, next[0]).where(ID.eq(versionId)).execute();
@@ -703,10 +707,25 @@ public final class JdbcBucketStorage implements BucketStorage {
       rows.forEach(f -> awaitRows(f, null));
     }
 
+    /**
+     * Postgres: this transaction's commit does not wait for its WAL to reach disk (it is written within
+     * {@code wal_writer_delay}). For what no checkpoint covers yet: a batch without a position, snapshot progress.
+     * The WAL is one sequence, so the next commit that does wait (the next batch with a position, which is what
+     * makes anything visible or lets the source acknowledge it) flushes these too, and a crash can lose them only
+     * together with everything after them: the engine then repeats them from the last checkpoint, as after any
+     * crash between checkpoints.
+     */
+    private void flushLater(DSLContext dsl) {
+      if (dialect.family() == SQLDialect.POSTGRES) {
+        dsl.execute("SET LOCAL synchronous_commit = off");
+      }
+    }
+
     /** On the row writer: the current-row part of {@link #commitSplit}, committed only after its ops were. */
     private void writeRowsAfter(CompletableFuture<Boolean> opsCommitted, WriteBatch batch, Set<SourceKey> newRows) {
       try {
         transaction(dsl -> {
+          flushLater(dsl);
           deleteRows(dsl, batch.deletes());
           upsertRows(dsl, batch.upserts(), newRows);
           if (!opsCommitted.join()) {
@@ -723,6 +742,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         // The new-rows hint was wrong (a row was stored after all): this part again without it.
         if (opsCommitted.join()) {
           transaction(dsl -> {
+            flushLater(dsl);
             deleteRows(dsl, batch.deletes());
             upsertRows(dsl, batch.upserts(), Set.of());
             return null;
@@ -883,6 +903,7 @@ public final class JdbcBucketStorage implements BucketStorage {
 
     private void setSnapshot(TableRef table, boolean done, @Nullable String progress) {
       transaction(dsl -> {
+        flushLater(dsl);
         int updated = dsl.update(snapshots).set(DONE, done).set(PROGRESS, progress)
             .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table)))).execute();
         if (updated == 0) {
