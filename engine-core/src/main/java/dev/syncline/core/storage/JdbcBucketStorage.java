@@ -653,8 +653,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         }
         insertOps(dsl, batch.ops(), next);
         insertParameters(dsl, batch.parameterChanges(), next);
-        deleteRows(dsl, batch.deletes());
-        upsertRows(dsl, batch.upserts(), newRows);
+        writeRowStates(dsl, batch, newRows);
         if (batch.position() == null) {
           dsl.update(rules).set(LAST_OP, next[0]).where(ID.eq(versionId)).execute();
           return Optional.<Checkpoint>empty();
@@ -726,8 +725,7 @@ public final class JdbcBucketStorage implements BucketStorage {
       try {
         transaction(dsl -> {
           flushLater(dsl);
-          deleteRows(dsl, batch.deletes());
-          upsertRows(dsl, batch.upserts(), newRows);
+          writeRowStates(dsl, batch, newRows);
           if (!opsCommitted.join()) {
             throw new OpsNotCommitted();
           }
@@ -743,8 +741,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         if (opsCommitted.join()) {
           transaction(dsl -> {
             flushLater(dsl);
-            deleteRows(dsl, batch.deletes());
-            upsertRows(dsl, batch.upserts(), Set.of());
+            writeRowStates(dsl, batch, Set.of());
             return null;
           });
         }
@@ -826,6 +823,12 @@ public final class JdbcBucketStorage implements BucketStorage {
         }
         insert.execute();
       }
+    }
+
+    /** The batch's row states: its deletes, then its upserts. */
+    private void writeRowStates(DSLContext dsl, WriteBatch batch, Set<SourceKey> newRows) {
+      deleteRows(dsl, batch.deletes());
+      upsertRows(dsl, batch.upserts(), newRows);
     }
 
     private void upsertRows(DSLContext dsl, List<CurrentRow> rows, Set<SourceKey> newRows) {

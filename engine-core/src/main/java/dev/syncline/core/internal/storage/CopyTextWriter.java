@@ -33,10 +33,12 @@ public final class CopyTextWriter implements AutoCloseable {
       // Fast path: printable ASCII other than the backslash is copied as it is, as far as the buffer has room.
       int end = Math.min(len, i + CHUNK - pos);
       int p = pos;
-      char c = 0;
-      while (i < end && (c = s.charAt(i)) >= ' ' && c < 0x7F && c != '\\') {
+      for (; i < end; i++) {
+        char c = s.charAt(i);
+        if (c < ' ' || c >= 0x7F || c == '\\') {
+          break;
+        }
         buf[p++] = (byte) c;
-        i++;
       }
       pos = p;
       if (i == len) {
