@@ -55,9 +55,9 @@ public final class ReplicationBenchmark {
         .setServerConfig("synchronous_commit", System.getProperty("sourceSynchronousCommit", "on")).start()) {
       String url = pg.getJdbcUrl("postgres", "postgres");
       String storageDb = args.length > 3 ? args[3] : "separate";
-      // "server": storage in a second Postgres server (default settings) on the same machine.
-      EmbeddedPostgres storageServer = storageDb.equals("server") ? BenchStorage.durable(EmbeddedPostgres.builder()).start()
-          : null;
+      // "server": storage in a second (durable) Postgres server on the same machine.
+      EmbeddedPostgres storageServer = storageDb.equals("server")
+          ? BenchStorage.durable(EmbeddedPostgres.builder()).start() : null;
       if (storageDb.equals("separate")) {
         try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
           s.execute("CREATE DATABASE storage");
@@ -81,15 +81,13 @@ public final class ReplicationBenchmark {
           case "memory" -> "in memory";
           default -> "Postgres, the source database";
         });
-        sql(ds, "CREATE TABLE big (id bigint PRIMARY KEY, name text, amount numeric(12,2), created timestamptz, "
-            + "flag bool)");
+        createTable(ds, "big");
         int warmup = Integer.getInteger("warmupRows", 0);
         if (warmup > 0) {
           warmUp(ds, url, storage, warmup);
         }
         long t0 = System.nanoTime();
-        sql(ds, "INSERT INTO big SELECT g, 'name ' || g, g / 100.0, now(), g % 2 = 0 FROM generate_series(1, "
-            + snapshotRows + ") g");
+        fill(ds, "big", 1, snapshotRows);
         System.out.printf(Locale.ROOT, "filled %,d rows in %.1f s%n", snapshotRows, (System.nanoTime() - t0) / 1e9);
         SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "rules.yaml"));
         long version = storage.addRulesVersion(RULES).id();
@@ -129,8 +127,7 @@ public final class ReplicationBenchmark {
         try (Connection raw = replicationConnection(url)) {
           int perTx = 1_000;
           for (int i = 0; i < streamRows; i += perTx) {
-            sql(ds, "INSERT INTO big SELECT g, 'name ' || g, g / 100.0, now(), g % 2 = 0 FROM generate_series("
-                + (snapshotRows + i + 1) + ", " + (snapshotRows + i + perTx) + ") g");
+            fill(ds, "big", snapshotRows + i + 1, snapshotRows + i + perTx);
           }
           String head = source.writeCheckpointHead().serialize();
           long rawStart = System.nanoTime();
@@ -229,10 +226,8 @@ public final class ReplicationBenchmark {
   private static void warmUp(javax.sql.DataSource ds, String url, dev.syncline.spi.storage.BucketStorage storage,
       int rows) throws Exception {
     String rules = "bucket_definitions:\n  warm:\n    data:\n      - SELECT * FROM warm\n";
-    sql(ds, "CREATE TABLE warm (id bigint PRIMARY KEY, name text, amount numeric(12,2), created timestamptz, "
-        + "flag bool)");
-    sql(ds, "INSERT INTO warm SELECT g, 'name ' || g, g / 100.0, now(), g % 2 = 0 FROM generate_series(1, " + rows
-        + ") g");
+    createTable(ds, "warm");
+    fill(ds, "warm", 1, rows);
     long version = storage.addRulesVersion(rules).id();
     PostgresSource source = PostgresSource.builder().jdbcUrl(url).user("postgres").password("").build();
     long start = System.nanoTime();
@@ -360,6 +355,18 @@ public final class ReplicationBenchmark {
     PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "14");
     PGProperty.PREFER_QUERY_MODE.set(p, "simple");
     return DriverManager.getConnection(url, p);
+  }
+
+  /** A table of the benchmark's shape. */
+  private static void createTable(javax.sql.DataSource ds, String name) throws Exception {
+    sql(ds, "CREATE TABLE " + name + " (id bigint PRIMARY KEY, name text, amount numeric(12,2), created timestamptz, "
+        + "flag bool)");
+  }
+
+  /** Inserts rows with ids {@code from} to {@code to} (inclusive) in one transaction. */
+  private static void fill(javax.sql.DataSource ds, String table, long from, long to) throws Exception {
+    sql(ds, "INSERT INTO " + table + " SELECT g, 'name ' || g, g / 100.0, now(), g % 2 = 0 FROM generate_series("
+        + from + ", " + to + ") g");
   }
 
   private static void sql(javax.sql.DataSource ds, String sql) throws Exception {

@@ -1,15 +1,11 @@
 package dev.syncline.testkit.storage;
 
+import static dev.syncline.testkit.storage.ItemBatches.ITEMS;
+import static dev.syncline.testkit.storage.ItemBatches.puts;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.syncline.api.OpType;
-import dev.syncline.api.TableRef;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
-import dev.syncline.spi.storage.CurrentRow;
-import dev.syncline.spi.storage.NewOp;
-import dev.syncline.spi.storage.Placement;
-import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteBatch;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.lang.reflect.InvocationTargetException;
@@ -19,8 +15,6 @@ import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.IntStream;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -34,7 +28,6 @@ class JdbcBucketStorageFlushTest {
   @RegisterExtension
   static final TestPostgres POSTGRES = new TestPostgres();
 
-  private static final TableRef ITEMS = TableRef.of("public", "items");
   private static final String DEFERRED = "synchronous_commit = off";
 
   /** The statements of each committed transaction, in commit order. */
@@ -47,11 +40,11 @@ class JdbcBucketStorageFlushTest {
       long version = storage.addRulesVersion("bucket_definitions: {}").id();
       try (BucketStorageWriter w = storage.openWriter(version)) {
         committed.clear();
-        w.commit(batch(0, 10, null));
+        w.commit(puts(0, 10, 1, null, false));
         assertThat(committed).hasSize(1).allSatisfy(tx -> assertThat(tx).anyMatch(sql -> sql.contains(DEFERRED)));
 
         committed.clear();
-        w.commit(batch(10, 2_010, null)); // large: ops and rows on two connections
+        w.commit(puts(10, 2_010, 1, null, false)); // large: ops and rows on two connections
         assertThat(committed).hasSize(2).allSatisfy(tx -> assertThat(tx).anyMatch(sql -> sql.contains(DEFERRED)));
 
         committed.clear();
@@ -59,8 +52,8 @@ class JdbcBucketStorageFlushTest {
         assertThat(committed).hasSize(1).allSatisfy(tx -> assertThat(tx).anyMatch(sql -> sql.contains(DEFERRED)));
 
         committed.clear();
-        w.commit(batch(2_010, 2_020, "0001"));
-        w.commit(batch(2_020, 4_020, "0002"));
+        w.commit(puts(2_010, 2_020, 1, "0001", false));
+        w.commit(puts(2_020, 4_020, 1, "0002", false));
         w.commit(WriteBatch.keepalive("0003"));
         assertThat(committed).hasSize(3).allSatisfy(tx -> {
           assertThat(tx).anyMatch(sql -> sql.contains("checkpoint_position"));
@@ -68,15 +61,6 @@ class JdbcBucketStorageFlushTest {
         });
       }
     }
-  }
-
-  private static WriteBatch batch(int from, int to, String position) {
-    List<NewOp> ops = IntStream.range(from, to).mapToObj(i -> new NewOp("global[]", OpType.PUT, "items",
-        Integer.toString(i), "s" + i, "{}", i)).toList();
-    List<CurrentRow> rows = IntStream.range(from, to).mapToObj(i -> new CurrentRow(new SourceKey(ITEMS,
-        "[" + i + "]"), null, List.of(new Placement("global[]", "items", Integer.toString(i), i)), List.of()))
-        .toList();
-    return new WriteBatch(ops, rows, List.of(), List.of(), position, Set.of());
   }
 
   /** A data source whose connections note the SQL they prepare and hand each committed transaction's to us. */

@@ -1,26 +1,22 @@
 package dev.syncline.testkit.storage;
 
+import static dev.syncline.testkit.storage.ItemBatches.keys;
+import static dev.syncline.testkit.storage.ItemBatches.puts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.OpId;
-import dev.syncline.api.OpType;
 import dev.syncline.api.SynclineException;
-import dev.syncline.api.TableRef;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
-import dev.syncline.spi.storage.CurrentRow;
-import dev.syncline.spi.storage.NewOp;
+import dev.syncline.spi.storage.OpRecord;
 import dev.syncline.spi.storage.Placement;
-import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteBatch;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,7 +30,6 @@ class JdbcBucketStorageSplitCommitTest {
   @RegisterExtension
   static final TestPostgres POSTGRES = new TestPostgres();
 
-  private static final TableRef ITEMS = TableRef.of("public", "items");
   private static final int ROWS = 2_500;
 
   @Test
@@ -42,7 +37,7 @@ class JdbcBucketStorageSplitCommitTest {
     try (JdbcBucketStorage storage = storage("s1_")) {
       long version = storage.addRulesVersion("bucket_definitions: {}").id();
       try (BucketStorageWriter w = storage.openWriter(version)) {
-        w.commit(batch(0, ROWS, 1, true));
+        w.commit(puts(0, ROWS, 1, null, true));
         Checkpoint c = w.commit(WriteBatch.keepalive("0001")).orElseThrow();
         assertThat(c.opId()).isEqualTo(new OpId(ROWS));
         assertThat(storage.ops(version, "global[]", OpId.ZERO, c.opId(), ROWS + 1)).hasSize(ROWS);
@@ -57,9 +52,9 @@ class JdbcBucketStorageSplitCommitTest {
     try (JdbcBucketStorage storage = storage("s2_")) {
       long version = storage.addRulesVersion("bucket_definitions: {}").id();
       try (BucketStorageWriter w = storage.openWriter(version)) {
-        w.commit(batch(0, ROWS, 1, true));
+        w.commit(puts(0, ROWS, 1, null, true));
         // The same rows again, claimed new: the insert of their state collides and is repeated without the hint.
-        w.commit(batch(0, ROWS, 2, true));
+        w.commit(puts(0, ROWS, 2, null, true));
         assertThat(w.currentRows(keys(0, ROWS))).hasSize(ROWS)
             .allSatisfy((k, r) -> assertThat(r.placements()).extracting(Placement::checksum).containsExactly(2L));
         Checkpoint c = w.commit(WriteBatch.keepalive("0001")).orElseThrow();
@@ -70,38 +65,34 @@ class JdbcBucketStorageSplitCommitTest {
 
   @Test
   void when_the_ops_fail_no_row_state_is_stored() {
-    try (JdbcBucketStorage storage = storage("s3_")) {
-      long version = storage.addRulesVersion("bucket_definitions: {}").id();
-      failInsertsOf("s3_bucket_data", "1234");
-      try (BucketStorageWriter w = storage.openWriter(version)) {
-        assertThatThrownBy(() -> w.commit(batch(0, ROWS, 1, true))).isInstanceOfSatisfying(SynclineException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED));
-        assertThat(w.currentRows(keys(0, ROWS))).as("no state without its ops").isEmpty();
-        POSTGRES.execute("DROP TRIGGER fail ON s3_bucket_data");
-        w.commit(batch(0, ROWS, 1, true));
-        Checkpoint c = w.commit(WriteBatch.keepalive("0001")).orElseThrow();
-        assertThat(w.currentRows(keys(0, ROWS))).hasSize(ROWS);
-        assertThat(storage.ops(version, "global[]", OpId.ZERO, c.opId(), 3 * ROWS)).hasSize(ROWS);
-      }
-    }
+    assertThat(failThenRepeat("s3_", "bucket_data", "1234")).as("no duplicates").hasSize(ROWS);
   }
 
   @Test
   void when_the_row_state_fails_the_commit_fails_and_a_repeat_stores_it() {
-    try (JdbcBucketStorage storage = storage("s4_")) {
+    // The engine repeats what was not covered by a checkpoint; the first attempt's ops may stay as duplicates.
+    assertThat(Set.copyOf(failThenRepeat("s4_", "current_data", "[1234]"))).hasSize(ROWS);
+  }
+
+  /**
+   * Commits a large batch while inserting the row {@code key} into {@code table} fails: the commit fails and no row
+   * state is stored. Then, without the failure, commits the batch again and a checkpoint; every row's state is then
+   * stored. Returns the object ids of the ops that checkpoint covers.
+   */
+  private static List<String> failThenRepeat(String prefix, String table, String key) {
+    try (JdbcBucketStorage storage = storage(prefix)) {
       long version = storage.addRulesVersion("bucket_definitions: {}").id();
-      failInsertsOf("s4_current_data", "[1234]");
+      failInsertsOf(prefix + table, key);
       try (BucketStorageWriter w = storage.openWriter(version)) {
-        assertThatThrownBy(() -> w.commit(batch(0, ROWS, 1, true))).isInstanceOfSatisfying(SynclineException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED));
-        assertThat(w.currentRows(keys(0, ROWS))).isEmpty();
-        POSTGRES.execute("DROP TRIGGER fail ON s4_current_data");
-        // The engine repeats what was not covered by a checkpoint; the first attempt's ops stay as duplicates.
-        w.commit(batch(0, ROWS, 1, true));
+        assertThatThrownBy(() -> w.commit(puts(0, ROWS, 1, null, true))).isInstanceOfSatisfying(
+            SynclineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED));
+        assertThat(w.currentRows(keys(0, ROWS))).as("no state without its ops").isEmpty();
+        POSTGRES.execute("DROP TRIGGER fail ON " + prefix + table);
+        w.commit(puts(0, ROWS, 1, null, true));
         Checkpoint c = w.commit(WriteBatch.keepalive("0001")).orElseThrow();
         assertThat(w.currentRows(keys(0, ROWS))).hasSize(ROWS);
-        assertThat(storage.ops(version, "global[]", OpId.ZERO, c.opId(), 3 * ROWS).stream()
-            .map(op -> op.objectId()).collect(Collectors.toSet())).hasSize(ROWS);
+        return storage.ops(version, "global[]", OpId.ZERO, c.opId(), 3 * ROWS).stream().map(OpRecord::objectId)
+            .toList();
       }
     }
   }
@@ -117,21 +108,5 @@ class JdbcBucketStorageSplitCommitTest {
         + "IF position('" + key + "' in NEW." + column + ") > 0 THEN RAISE EXCEPTION 'injected failure'; END IF; "
         + "RETURN NEW; END $$",
         "CREATE TRIGGER fail BEFORE INSERT ON " + table + " FOR EACH ROW EXECUTE FUNCTION fail_" + table + "()");
-  }
-
-  /** PUTs of rows [from, to) into one bucket with their state, {@code checksum} marking the generation. */
-  private static WriteBatch batch(int from, int to, long checksum, boolean claimNew) {
-    List<NewOp> ops = IntStream.range(from, to)
-        .mapToObj(i -> new NewOp("global[]", OpType.PUT, "items", Integer.toString(i), "s" + i,
-            "{\"id\":" + i + "}", checksum)).toList();
-    List<CurrentRow> rows = IntStream.range(from, to)
-        .mapToObj(i -> new CurrentRow(new SourceKey(ITEMS, "[" + i + "]"), null,
-            List.of(new Placement("global[]", "items", Integer.toString(i), checksum)), List.of())).toList();
-    Set<SourceKey> fresh = claimNew ? Set.copyOf(keys(from, to)) : Set.of();
-    return new WriteBatch(ops, rows, List.of(), List.of(), null, fresh);
-  }
-
-  private static List<SourceKey> keys(int from, int to) {
-    return IntStream.range(from, to).mapToObj(i -> new SourceKey(ITEMS, "[" + i + "]")).toList();
   }
 }
