@@ -117,6 +117,9 @@ public final class ReplicationBenchmark {
         long wal = walBytes(walSource) - walBefore;
         System.out.printf(Locale.ROOT, "WAL written meanwhile by the storage's server: %,d MB = %,d bytes per row%n",
             wal >> 20, wal / Math.max(1, snapshotRows));
+        if (Boolean.getBoolean("storageStats") && !storageDb.equals("memory")) {
+          printStorageStats(storageDs);
+        }
         replicator.close();
         if (streamRows <= 0 || tps <= 0) {
           System.out.println("streaming and latency phases skipped (stream rows or tps 0)");
@@ -298,6 +301,21 @@ public final class ReplicationBenchmark {
     writer.join();
     stream.close();
     return latencies;
+  }
+
+  /** With {@code -DstorageStats=true}: size on disk of storage's two large tables and a sample row of each. */
+  private static void printStorageStats(javax.sql.DataSource ds) throws Exception {
+    try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+      for (String table : List.of("syncline_bucket_data", "syncline_current_data")) {
+        try (ResultSet rs = s.executeQuery("SELECT pg_table_size('" + table + "'), pg_indexes_size('" + table
+            + "'), (SELECT avg(pg_column_size(t.*)) FROM (SELECT * FROM " + table + " LIMIT 10000) t), "
+            + "(SELECT t::text FROM " + table + " t LIMIT 1)")) {
+          rs.next();
+          System.out.printf(Locale.ROOT, "%s: table %,d MB, indexes %,d MB, row %.0f bytes, e.g. %s%n", table,
+              rs.getLong(1) >> 20, rs.getLong(2) >> 20, rs.getDouble(3), rs.getString(4));
+        }
+      }
+    }
   }
 
   private static long walBytes(javax.sql.DataSource ds) throws Exception {

@@ -15,7 +15,7 @@ public record SourceRow(Map<String, SourceValue> columns) {
   /** Copies the columns, keeping their order. */
   public SourceRow {
     Objects.requireNonNull(columns, "columns");
-    LinkedHashMap<String, SourceValue> copy = new LinkedHashMap<>();
+    LinkedHashMap<String, SourceValue> copy = new LinkedHashMap<>(columns.size() * 4 / 3 + 1);
     columns.forEach((k, v) -> copy.put(Objects.requireNonNull(k, "column name"), Objects.requireNonNull(v, k)));
     columns = Collections.unmodifiableMap(copy);
   }

@@ -480,15 +480,18 @@ public final class PostgresSource implements SourceAdapter {
       }
       try (ResultSet rs = ps.executeQuery()) {
         int n = rs.getMetaData().getColumnCount();
+        String[] names = t.columns().toArray(String[]::new);
+        int[] oids = t.typeOids().stream().mapToInt(Integer::intValue).toArray();
+        String[] texts = new String[n];
         String[] last = new String[keyIndex.length];
         while (rs.next()) {
           Map<String, SourceValue> row = new LinkedHashMap<>(n * 4 / 3 + 1);
           for (int i = 0; i < n; i++) {
-            String text = rs.getString(i + 1);
-            row.put(t.columns().get(i), values.convertNullable(t.typeOids().get(i), text));
+            texts[i] = rs.getString(i + 1);
+            row.put(names[i], values.convertNullable(oids[i], texts[i]));
           }
           for (int k = 0; k < keyIndex.length; k++) {
-            last[k] = rs.getString(keyIndex[k] + 1);
+            last[k] = texts[keyIndex[k]];
           }
           sink.accept(SourceChange.insert(t.ref(), t.keyColumns(), new SourceRow(row)));
           copied++;

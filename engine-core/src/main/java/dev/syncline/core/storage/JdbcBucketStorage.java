@@ -855,8 +855,14 @@ public final class JdbcBucketStorage implements BucketStorage {
     private void copyRows(DSLContext dsl, List<CurrentRow> rows) {
       StringBuilder json = new StringBuilder(256);
       copy(dsl, currentData, CURRENT_COLUMNS, out -> {
+        TableRef table = null;
+        String name = null;
         for (CurrentRow r : rows) {
-          out.number(versionId).tab().text(tableName(r.key().table())).tab()
+          if (r.key().table() != table) { // the rows of a batch are mostly of one table
+            table = r.key().table();
+            name = tableName(table);
+          }
+          out.number(versionId).tab().text(name).tab()
               .text(StorageCodec.storedKey(r.key().key())).tab();
           if (r.image() == null) {
             out.nul();

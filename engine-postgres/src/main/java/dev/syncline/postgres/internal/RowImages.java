@@ -71,13 +71,19 @@ public final class RowImages {
     if (row.columns().size() < columns.size()) {
       return true; // columns the engine never sees count toward the stored size
     }
+    // A quick bound first (UTF-8 takes at most 3 bytes per UTF-16 unit): most rows are far below the limit.
+    return sizeAtLeast(row, true) && sizeAtLeast(row, false);
+  }
+
+  /** Whether the row's bound reaches the limit; {@code quick} bounds UTF-8 text without reading it. */
+  private boolean sizeAtLeast(SourceRow row, boolean quick) {
     long size = ROW_OVERHEAD;
     for (Map.Entry<String, SourceValue> e : row.columns().entrySet()) {
       Column c = columns.get(e.getKey());
       if (c == null) {
         return true; // a column the catalog did not describe (the table changed): no bound
       }
-      size += bound(c, e.getValue(), utf8);
+      size += bound(c, e.getValue(), utf8, quick);
       if (size >= limit) {
         return true;
       }
@@ -87,12 +93,16 @@ public final class RowImages {
 
   /** An upper bound of a value's stored size, in bytes, including its header and alignment. */
   static long bound(Column c, SourceValue value, boolean utf8) {
+    return bound(c, value, utf8, false);
+  }
+
+  private static long bound(Column c, SourceValue value, boolean utf8, boolean quick) {
     if (value instanceof SqliteValue.NullValue) {
       return 0;
     } else if (c.type().length() > 0) {
       return c.type().length() + 8L;
     } else if (value instanceof SqliteValue.TextValue t) {
-      return text(c.type(), t.value(), utf8);
+      return text(c.type(), t.value(), utf8, quick);
     } else if (value instanceof SqliteValue.BlobValue b) {
       return b.value().length + 8L;
     } else if (value instanceof SourceValue.SourceArray a) {
@@ -102,10 +112,11 @@ public final class RowImages {
   }
 
   /** A value sent as text, stored as at most {@link #bytes} of it (fewer for numeric). */
-  private static long text(Type type, String text, boolean utf8) {
+  private static long text(Type type, String text, boolean utf8, boolean quick) {
     char category = type.category();
     if (category == 'S' || category == 'N' || type.oid() == PgValues.JSON || type.oid() == 142) {
-      return bytes(text, utf8) + 8; // strings, numeric (fewer bytes than digits), json and xml (their text)
+      // strings, numeric (fewer bytes than digits), json and xml (their text)
+      return (quick && utf8 ? 3L * text.length() : bytes(text, utf8)) + 8;
     } else if (type.oid() == PgValues.JSONB || category == 'R' || category == 'G' || category == 'I') {
       // jsonb's [1,1,1] takes six bytes per character; ranges, polygons and addresses grow less
       return 8L * bytes(text, utf8) + 64;
@@ -140,7 +151,7 @@ public final class RowImages {
       } else if (type.length() > 0) {
         size += type.length() + 8L;
       } else if (e instanceof SqliteValue.TextValue t) {
-        size += text(type, t.value(), utf8);
+        size += text(type, t.value(), utf8, false);
       } else if (e instanceof SqliteValue.BlobValue b) {
         size += b.value().length + 8L;
       } else {

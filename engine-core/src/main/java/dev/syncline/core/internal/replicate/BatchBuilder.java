@@ -47,12 +47,37 @@ public final class BatchBuilder {
   private final MessageDigest digest = sha256();
   private final List<NewOp> ops = new ArrayList<>();
   private final List<ParameterChange> parameterChanges = new ArrayList<>();
-  /** Row state as of this batch: a present value is the new state, an absent one is deleted. */
-  private Map<SourceKey, Optional<CurrentRow>> pending = new LinkedHashMap<>();
-  /** Row states of the batches being committed elsewhere, oldest first (see {@link #takeBatch}). */
-  private final java.util.ArrayDeque<Map<SourceKey, Optional<CurrentRow>>> inFlight = new java.util.ArrayDeque<>();
-  /** Stored state read ahead by {@link #applyAll}; valid until the next commit. */
-  private final Map<SourceKey, Optional<CurrentRow>> loaded = new java.util.HashMap<>();
+  /**
+   * What the builder knows of rows: the rows changed by the batch being built and by the batches taken and not yet
+   * committed (their newest state), and the rows whose stored state was read for the batch being built. One map, so
+   * that a row costs one look-up however many batches are outstanding.
+   */
+  private final Map<SourceKey, Known> known = new java.util.HashMap<>();
+  /** Rows changed by the batch being built, in the order of their first change in it. */
+  private List<Known> changed = new ArrayList<>();
+  /** Rows whose stored state was read (or declared absent) for the batch being built; forgotten when it is taken. */
+  private List<Known> read = new ArrayList<>();
+  /** The rows of each batch taken and not yet committed, oldest first (see {@link #takeBatch}). */
+  private final java.util.ArrayDeque<List<Known>> outstanding = new java.util.ArrayDeque<>();
+  /** Sequence number of the batch being built (the first is 1; 0 marks rows only read). */
+  private long building = 1;
+
+  /** A row the builder knows: its state and which batch last changed it. */
+  private static final class Known {
+    final SourceKey key;
+    /** The row's state: null when it is absent (deleted, or not stored). */
+    @Nullable CurrentRow row;
+    /** The batch that last changed the row, or 0 if no batch the builder still holds did (its state was read). */
+    long batch;
+    /** Read (or declared) absent from storage for the batch being built, before it changed the row. */
+    boolean readAbsent;
+    /** The row is new to storage in the batch that last changed it (the new-rows hint of {@link WriteBatch}). */
+    boolean newRow;
+
+    Known(SourceKey key) {
+      this.key = key;
+    }
+  }
 
   /**
    * @param errors receives rule evaluation errors (a row that fails a query is not put into that query's buckets)
@@ -85,7 +110,7 @@ public final class BatchBuilder {
 
   /** Whether nothing was accumulated since the last commit. */
   public boolean isEmpty() {
-    return ops.isEmpty() && parameterChanges.isEmpty() && pending.isEmpty();
+    return ops.isEmpty() && parameterChanges.isEmpty() && changed.isEmpty();
   }
 
   /**
@@ -94,34 +119,40 @@ public final class BatchBuilder {
    * catches up), they become NULL until the row's next change.
    */
   public void apply(SourceChange incoming) {
-    SourceChange change = !incoming.unchanged().isEmpty() && incoming.after() != null ? fillUnchanged(incoming)
-        : incoming;
+    apply(incoming, null, null);
+  }
+
+  /** {@link #apply(SourceChange)}, with the rows of the change's keys when the caller already looked them up. */
+  private void apply(SourceChange incoming, @Nullable Known afterRow, @Nullable Known beforeRow) {
+    boolean incomplete = !incoming.unchanged().isEmpty() && incoming.after() != null;
+    SourceChange change = incomplete ? fillUnchanged(incoming) : incoming;
+    if (incomplete) {
+      afterRow = null; // the key is taken from the completed row
+    }
     switch (change.kind()) {
       case INSERT, UPDATE -> {
         SourceRow after = change.after();
-        SourceKey key = key(change.table(), change.keyColumns(), after);
+        Known now = afterRow != null ? afterRow : row(key(change.table(), change.keyColumns(), after));
         if (change.before() != null) {
-          SourceKey oldKey = key(change.table(), change.keyColumns(), change.before());
-          if (!oldKey.equals(key)) {
-            remove(oldKey);
+          Known old = beforeRow != null ? beforeRow : row(key(change.table(), change.keyColumns(), change.before()));
+          if (!old.key.equals(now.key)) {
+            remove(old);
           }
         }
-        put(key, after);
+        put(now, after);
       }
-      case DELETE -> remove(key(change.table(), change.keyColumns(), change.before()));
+      case DELETE -> remove(beforeRow != null ? beforeRow
+          : row(key(change.table(), change.keyColumns(), change.before())));
       case TRUNCATE -> {
         Set<SourceKey> keys = new LinkedHashSet<>();
         writer.forEachRow(change.table(), r -> keys.add(r.key()));
-        List<Map<SourceKey, Optional<CurrentRow>>> recents = new ArrayList<>(inFlight);
-        recents.add(pending);
-        for (Map<SourceKey, Optional<CurrentRow>> recent : recents) {
-          recent.forEach((k, v) -> {
-            if (k.table().equals(change.table()) && v.isPresent()) {
-              keys.add(k);
-            }
-          });
-        }
-        keys.forEach(this::remove);
+        // Rows of batches not yet committed, and of this one, are not in storage yet.
+        known.values().forEach(k -> {
+          if (k.batch != 0 && k.row != null && k.key.table().equals(change.table())) {
+            keys.add(k.key);
+          }
+        });
+        keys.forEach(k -> remove(row(k)));
       }
     }
   }
@@ -129,7 +160,7 @@ public final class BatchBuilder {
   private SourceChange fillUnchanged(SourceChange change) {
     SourceRow after = change.after();
     SourceRow keyRow = change.before() != null ? change.before() : after;
-    CurrentRow stored = current(key(change.table(), change.keyColumns(), keyRow));
+    CurrentRow stored = row(key(change.table(), change.keyColumns(), keyRow)).row;
     SourceRow image = stored == null ? null : stored.image();
     Map<String, SourceValue> filled = new LinkedHashMap<>(after.columns());
     for (String column : change.unchanged()) {
@@ -157,57 +188,74 @@ public final class BatchBuilder {
     List<CurrentRow> upserts = new ArrayList<>();
     List<SourceKey> deletes = new ArrayList<>();
     Set<SourceKey> newRows = new java.util.HashSet<>();
-    pending.forEach((k, v) -> {
-      if (v.isPresent()) {
-        upserts.add(v.get());
-        // Read (or declared) absent from storage while this batch was built, and not in the batch before it.
-        if (Optional.empty().equals(loaded.get(k))) {
-          newRows.add(k);
+    for (Known k : changed) {
+      if (k.row != null) {
+        upserts.add(k.row);
+        if (k.newRow) {
+          newRows.add(k.key);
         }
       } else {
-        deletes.add(k);
+        deletes.add(k.key);
       }
-    });
+    }
     WriteBatch batch = new WriteBatch(ops, upserts, deletes, parameterChanges, position, newRows);
     ops.clear();
     parameterChanges.clear();
-    inFlight.addLast(pending);
-    pending = new LinkedHashMap<>();
-    loaded.clear();
+    for (Known k : read) {
+      if (k.batch == 0) {
+        known.remove(k.key, k); // read for this batch only: storage may change once it is committed
+      }
+    }
+    read = new ArrayList<>();
+    outstanding.addLast(changed);
+    changed = new ArrayList<>();
+    building++;
     return batch;
   }
 
   /** The oldest batch returned by {@link #takeBatch} and not yet reported is durable in storage. */
   public void committed() {
-    if (inFlight.pollFirst() == null) {
+    List<Known> rows = outstanding.pollFirst();
+    if (rows == null) {
       throw new IllegalStateException("no batch is outstanding");
     }
-  }
-
-  private @Nullable Optional<CurrentRow> inFlight(SourceKey key) {
-    for (java.util.Iterator<Map<SourceKey, Optional<CurrentRow>>> it = inFlight.descendingIterator(); it.hasNext(); ) {
-      Optional<CurrentRow> state = it.next().get(key);
-      if (state != null) {
-        return state;
+    long batch = building - outstanding.size() - 1;
+    for (Known k : rows) {
+      if (k.batch == batch) {
+        known.remove(k.key, k); // storage holds its newest state now
       }
     }
-    return null;
   }
 
   private @Nullable CurrentRow current(SourceKey key) {
-    Optional<CurrentRow> p = pending.get(key);
-    if (p != null) {
-      return p.orElse(null);
-    }
-    Optional<CurrentRow> f = inFlight(key);
-    if (f != null) {
-      return f.orElse(null);
-    }
-    Optional<CurrentRow> l = loaded.get(key);
-    if (l != null) {
-      return l.orElse(null);
+    Known k = known.get(key);
+    if (k != null) {
+      return k.row;
     }
     return writer.currentRows(List.of(key)).get(key);
+  }
+
+  /** What the builder knows of a row, its stored state read now if nothing yet. */
+  private Known row(SourceKey key) {
+    Known k = known.get(key);
+    if (k == null) {
+      k = new Known(key);
+      k.row = writer.currentRows(List.of(key)).get(key);
+      k.readAbsent = k.row == null;
+      known.put(key, k);
+      read.add(k);
+    }
+    return k;
+  }
+
+  /** Records the row's new state as a change of the batch being built. */
+  private void change(Known k, @Nullable CurrentRow row) {
+    if (k.batch != building) {
+      k.newRow = k.batch == 0 && k.readAbsent; // read absent for this batch, and no batch before it changed the row
+      k.batch = building;
+      changed.add(k);
+    }
+    k.row = row;
   }
 
   /**
@@ -231,74 +279,87 @@ public final class BatchBuilder {
    * storage ({@link dev.syncline.spi.source.ChangeSink#expectNewInserts}) and only the other changes' rows are read.
    */
   public void applyAll(List<SourceChange> changes, boolean storedRowsAbsent, boolean insertsAreNew) {
-    Set<SourceKey> keys = new LinkedHashSet<>();
     // A truncate removes the stored rows, which it must know to remove them from their buckets, re-inserted or not.
     boolean hint = insertsAreNew && changes.stream().noneMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE);
-    Set<SourceKey> inserted = hint ? new java.util.HashSet<>() : Set.of();
-    for (SourceChange c : changes) {
-      if (c.kind() == SourceChange.Kind.TRUNCATE) {
-        continue;
-      }
-      if (c.after() != null) {
-        SourceKey k = key(c.table(), c.keyColumns(), c.after());
-        if (keys.add(k) && c.kind() == SourceChange.Kind.INSERT && hint) {
-          inserted.add(k); // the row's first change here says it did not exist before
+    int n = changes.size();
+    Known[] afterRows = new Known[n];
+    Known[] beforeRows = new Known[n];
+    List<Known> toRead = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        SourceChange c = changes.get(i);
+        if (c.kind() == SourceChange.Kind.TRUNCATE) {
+          continue;
+        }
+        if (c.after() != null) {
+          // An insert that is a row's first change here says it did not exist before.
+          afterRows[i] = learn(key(c.table(), c.keyColumns(), c.after()), storedRowsAbsent
+              || (hint && c.kind() == SourceChange.Kind.INSERT), toRead);
+        }
+        if (c.before() != null) {
+          beforeRows[i] = learn(key(c.table(), c.keyColumns(), c.before()), storedRowsAbsent, toRead);
         }
       }
-      if (c.before() != null) {
-        keys.add(key(c.table(), c.keyColumns(), c.before()));
-      }
-    }
-    keys.removeIf(k -> pending.containsKey(k) || loaded.containsKey(k) || inFlight(k) != null);
-    if (!inserted.isEmpty()) {
-      for (java.util.Iterator<SourceKey> it = keys.iterator(); it.hasNext(); ) {
-        SourceKey k = it.next();
-        if (inserted.contains(k)) {
-          loaded.put(k, Optional.empty());
-          it.remove();
+      if (!toRead.isEmpty()) {
+        Map<SourceKey, CurrentRow> found = writer.currentRows(toRead.stream().map(k -> k.key).toList());
+        for (Known k : toRead) {
+          k.row = found.get(k.key);
+          k.readAbsent = k.row == null;
         }
       }
+    } catch (RuntimeException e) {
+      toRead.forEach(k -> known.remove(k.key, k)); // not read after all
+      throw e;
     }
-    if (!keys.isEmpty() && storedRowsAbsent) {
-      keys.forEach(k -> loaded.put(k, Optional.empty()));
-    } else if (!keys.isEmpty()) {
-      Map<SourceKey, CurrentRow> found = writer.currentRows(keys);
-      for (SourceKey k : keys) {
-        loaded.put(k, Optional.ofNullable(found.get(k)));
-      }
+    for (int i = 0; i < n; i++) {
+      apply(changes.get(i), afterRows[i], beforeRows[i]);
     }
-    changes.forEach(this::apply);
   }
 
-  private void put(SourceKey key, SourceRow row) {
-    CurrentRow old = current(key);
-    String subkey = subkeyOf(key);
-    Map<String, Placement> before = old == null || old.placements().isEmpty() ? Map.of() : new LinkedHashMap<>();
-    if (old != null) {
-      old.placements().forEach(p -> before.put(placementKey(p.bucket(), p.table(), p.rowId()), p));
+  /**
+   * The row of a key about to be changed: as known, or else declared absent from storage or queued in
+   * {@code toRead}.
+   */
+  private Known learn(SourceKey key, boolean absent, List<Known> toRead) {
+    Known fresh = new Known(key);
+    Known k = known.putIfAbsent(key, fresh);
+    if (k != null) {
+      return k;
     }
-    Map<String, Placement> now = new LinkedHashMap<>(4);
-    List<EvaluatedRow> evaluated = new ArrayList<>();
+    fresh.readAbsent = true;
+    read.add(fresh);
+    if (!absent) {
+      toRead.add(fresh);
+    }
+    return fresh;
+  }
+
+  private void put(Known k, SourceRow row) {
+    SourceKey key = k.key;
+    CurrentRow old = k.row;
+    String subkey = subkeyOf(key);
+    List<Placement> before = old == null ? List.of() : old.placements();
+    List<EvaluatedRow> evaluated = List.of();
     if (rules.syncsData(key.table())) {
       var evaluation = rules.evaluateRow(key.table(), row);
       evaluation.errors().forEach(errors);
       evaluated = evaluation.rows();
     }
+    Placements now = new Placements(evaluated.size());
+    Placements was = new Placements(before);
     for (EvaluatedRow r : evaluated) {
-      String pk = placementKey(r.bucket().name(), r.table(), r.id());
-      if (now.containsKey(pk)) {
+      if (now.find(r.bucket().name(), r.table(), r.id()) != null) {
         continue;
       }
       long checksum = OpChecksums.put(r.table(), r.id(), r.data());
-      now.put(pk, new Placement(r.bucket().name(), r.table(), r.id(), checksum));
-      Placement previous = before.get(pk);
+      now.add(new Placement(r.bucket().name(), r.table(), r.id(), checksum));
+      Placement previous = was.find(r.bucket().name(), r.table(), r.id());
       if (previous == null || previous.checksum() != checksum) {
         ops.add(new NewOp(r.bucket().name(), OpType.PUT, r.table(), r.id(), subkey, r.data(), checksum));
       }
     }
-    for (Map.Entry<String, Placement> e : before.entrySet()) {
-      if (!now.containsKey(e.getKey())) {
-        Placement p = e.getValue();
+    for (Placement p : before) {
+      if (now.find(p.bucket(), p.table(), p.rowId()) == null) {
         ops.add(new NewOp(p.bucket(), OpType.REMOVE, p.table(), p.rowId(), subkey, null,
             OpChecksums.remove(subkey)));
       }
@@ -321,14 +382,58 @@ public final class BatchBuilder {
         }
       }
     }
-    pending.put(key, Optional.of(new CurrentRow(key, keepImage.test(key.table(), row) ? row : null,
-        List.copyOf(now.values()), lookups)));
+    change(k, new CurrentRow(key, keepImage.test(key.table(), row) ? row : null, now.list, lookups));
   }
 
-  private void remove(SourceKey key) {
-    CurrentRow old = current(key);
+  /**
+   * Placements found by bucket, table and row id: by a scan while few (a row is in few buckets, and this runs for
+   * every row), through a map beyond that.
+   */
+  private static final class Placements {
+    private static final int SCAN_LIMIT = 8;
+    final List<Placement> list;
+    private @Nullable Map<String, Placement> index;
+
+    Placements(int expected) {
+      this.list = new ArrayList<>(expected);
+    }
+
+    Placements(List<Placement> existing) {
+      this.list = existing;
+      if (existing.size() > SCAN_LIMIT) {
+        index = new java.util.HashMap<>();
+        existing.forEach(p -> index.putIfAbsent(placementKey(p.bucket(), p.table(), p.rowId()), p));
+      }
+    }
+
+    void add(Placement p) {
+      list.add(p);
+      if (index != null) {
+        index.put(placementKey(p.bucket(), p.table(), p.rowId()), p);
+      } else if (list.size() > SCAN_LIMIT) {
+        index = new java.util.HashMap<>();
+        list.forEach(q -> index.put(placementKey(q.bucket(), q.table(), q.rowId()), q));
+      }
+    }
+
+    @Nullable Placement find(String bucket, String table, String rowId) {
+      if (index != null) {
+        return index.get(placementKey(bucket, table, rowId));
+      }
+      for (Placement p : list) {
+        if (p.rowId().equals(rowId) && p.bucket().equals(bucket) && p.table().equals(table)) {
+          return p;
+        }
+      }
+      return null;
+    }
+  }
+
+  private void remove(Known k) {
+    SourceKey key = k.key;
+    CurrentRow old = k.row;
     if (old == null) {
-      pending.put(key, Optional.empty());
+      change(k, null);
       return;
     }
     String subkey = subkeyOf(key);
@@ -338,7 +443,7 @@ public final class BatchBuilder {
     for (ParameterLookup l : old.lookups()) {
       parameterChanges.add(new ParameterChange(key, l, List.of()));
     }
-    pending.put(key, Optional.empty());
+    change(k, null);
   }
 
   private static String placementKey(String bucket, String table, String id) {

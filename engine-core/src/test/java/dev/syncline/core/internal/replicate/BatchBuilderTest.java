@@ -285,4 +285,66 @@ class BatchBuilderTest {
     assertThat(writer.currentRows(List.of(BatchBuilder.key(TODOS, ID, todo("t1", "l2", "open", "Milk")))))
         .as("truncated").isEmpty();
   }
+
+  @Test
+  void batches_taken_one_after_another_keep_the_newest_state_of_each_row_until_it_is_committed() {
+    CountingReads b = new CountingReads();
+    BatchBuilder builder = b.newInserts;
+    SourceRow t1Key = SourceRow.builder().put("id", "t1").build();
+    // Batch 1: new rows (t1 declared new by its insert, t2 read absent from storage).
+    builder.applyAll(List.of(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")),
+        SourceChange.update(TODOS, ID, null, todo("t2", "l1", "open", "Eggs"))), false, true);
+    var first = builder.takeBatch(null);
+    assertThat(first.newRows()).extracting(k -> k.key()).containsExactlyInAnyOrder("[\"t1\"]", "[\"t2\"]");
+    // Batch 2, while batch 1 is outstanding: t1 moves on (not new: batch 1 holds it), t3 is new.
+    builder.applyAll(List.of(SourceChange.update(TODOS, ID, null, todo("t1", "l2", "open", "Milk")),
+        SourceChange.insert(TODOS, ID, todo("t3", "l2", "open", "Tea"))), false, true);
+    var second = builder.takeBatch(null);
+    assertThat(second.newRows()).extracting(k -> k.key()).containsExactly("[\"t3\"]");
+    assertThat(b.reads).as("read once, for batch 1's update of t2").containsExactly(1);
+    // Batch 1 lands; t1's newest state is still batch 2's, which storage does not hold yet.
+    writer.commit(first);
+    builder.committed();
+    assertThat(builder.currentRow(BatchBuilder.key(TODOS, ID, t1Key)).placements()).extracting(p -> p.bucket())
+        .contains("owned[\"l2\"]").doesNotContain("owned[\"l1\"]");
+    builder.applyAll(List.of(SourceChange.delete(TODOS, ID, t1Key)), false, true);
+    var third = builder.takeBatch(String.format("%016x", ++position));
+    assertThat(third.ops()).extracting(o -> o.op(), o -> o.bucket()).containsExactlyInAnyOrder(
+        org.assertj.core.groups.Tuple.tuple(OpType.REMOVE, "owned[\"l2\"]"),
+        org.assertj.core.groups.Tuple.tuple(OpType.REMOVE, "by_status[\"open\"]"));
+    writer.commit(second);
+    builder.committed();
+    writer.commit(third);
+    builder.committed();
+    // Everything committed: the builder forgets the rows and reads them from storage again.
+    builder.applyAll(List.of(SourceChange.update(TODOS, ID, null, todo("t3", "l3", "open", "Tea"))), false, true);
+    assertThat(b.reads).containsExactly(1, 1);
+    var fourth = builder.takeBatch(String.format("%016x", ++position));
+    assertThat(fourth.ops()).extracting(o -> o.op(), o -> o.bucket()).contains(
+        org.assertj.core.groups.Tuple.tuple(OpType.REMOVE, "owned[\"l2\"]"));
+    assertThat(fourth.newRows()).isEmpty();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+      builder.committed();
+      builder.committed();
+    }).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void a_row_in_many_buckets_is_put_once_per_bucket_skipped_when_unchanged_and_removed_from_each() {
+    StringBuilder yaml = new StringBuilder("bucket_definitions:\n");
+    for (int i = 0; i < 12; i++) {
+      yaml.append("  b").append(i).append(":\n    data:\n      - SELECT id, title FROM todos\n");
+    }
+    SyncRules many = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(yaml.toString(), "many.yaml"));
+    BatchBuilder b = new BatchBuilder(many, writer, errors::add);
+    b.apply(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")));
+    assertThat(b.takeBatch("1").ops()).hasSize(12).allMatch(o -> o.op() == OpType.PUT);
+    b.apply(SourceChange.update(TODOS, ID, null, todo("t1", "l2", "done", "Milk")));
+    assertThat(b.takeBatch("2").ops()).as("columns no bucket syncs changed").isEmpty();
+    b.apply(SourceChange.update(TODOS, ID, null, todo("t1", "l2", "done", "Tea")));
+    assertThat(b.takeBatch("3").ops()).hasSize(12).allMatch(o -> o.op() == OpType.PUT);
+    b.apply(SourceChange.delete(TODOS, ID, SourceRow.builder().put("id", "t1").build()));
+    assertThat(b.takeBatch("4").ops()).extracting(o -> o.bucket()).hasSize(12).doesNotHaveDuplicates()
+        .allMatch(bucket -> bucket.startsWith("b"));
+  }
 }
