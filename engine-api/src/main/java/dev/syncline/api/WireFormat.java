@@ -202,7 +202,22 @@ public final class WireFormat {
     sb.append('"');
     int len = value.length();
     int runStart = 0;
-    for (int i = 0; i < len; i++) {
+    int i = 0;
+    if (value instanceof String s) {
+      // Most values need no escape: find the first character that does, copy everything before it at once.
+      while (i < len) {
+        char c = s.charAt(i);
+        if (c < 0x20 || c == '"' || c == '\\' || Character.isSurrogate(c)) {
+          break;
+        }
+        i++;
+      }
+      if (i == len) {
+        sb.append(s).append('"');
+        return;
+      }
+    }
+    for (; i < len; i++) {
       char c = value.charAt(i);
       String escape = null;
       boolean unicode = false;

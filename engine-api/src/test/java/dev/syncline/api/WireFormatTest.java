@@ -65,6 +65,7 @@ class WireFormatTest {
 
   @Test
   void strings_are_escaped_like_json_stringify() {
+    assertThat(WireFormat.quote("plain text/é")).isEqualTo("\"plain text/é\"");
     assertThat(WireFormat.quote("a\"b\\c/d")).isEqualTo("\"a\\\"b\\\\c/d\"");
     assertThat(WireFormat.quote("\n\r\t\b\f\u0001\u001f")).isEqualTo("\"\\n\\r\\t\\b\\f\\u0001\\u001f\"");
     assertThat(WireFormat.quote("Zoë 😀 \u2028")).isEqualTo("\"Zoë 😀 \u2028\"");

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.storage;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import org.postgresql.copy.CopyIn;
 
@@ -27,6 +28,14 @@ public final class CopyTextWriter implements AutoCloseable {
 
   /** A column value: {@code s} escaped for the text format ({@code \\}, tab, newline, carriage return). */
   public CopyTextWriter text(CharSequence s) throws SQLException {
+    if (s instanceof String str) {
+      // The JDK encodes a string to UTF-8 in bulk (a copy, for ASCII); most values then need no escape at all.
+      byte[] utf8 = str.getBytes(StandardCharsets.UTF_8);
+      if (!needsEscape(utf8)) {
+        write(utf8);
+        return this;
+      }
+    }
     int len = s.length();
     int i = 0;
     while (i < len) {
@@ -51,6 +60,29 @@ public final class CopyTextWriter implements AutoCloseable {
       i = escaped(s, i, len);
     }
     return this;
+  }
+
+  /** Whether UTF-8 text holds a byte the text format escapes (multi-byte sequences never do: all their bytes are negative). */
+  private static boolean needsEscape(byte[] utf8) {
+    for (byte b : utf8) {
+      if ((b >= 0 && b < ' ') || b == '\\') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void write(byte[] bytes) throws SQLException {
+    int off = 0;
+    while (off < bytes.length) {
+      if (pos == CHUNK) {
+        send();
+      }
+      int n = Math.min(bytes.length - off, CHUNK - pos);
+      System.arraycopy(bytes, off, buf, pos, n);
+      pos += n;
+      off += n;
+    }
   }
 
   /** Writes the character at {@code i} (one that needs escaping or encoding); returns the index after it. */

@@ -106,13 +106,27 @@ class CopyTextWriterTest {
     try (CopyTextWriter out = new CopyTextWriter(copy)) {
       for (int i = 0; i < 20_000; i++) {
         String s = "é😀\t" + i; // 2 + 4 + 2 bytes and digits: boundaries fall everywhere
-        out.text(s).tab().number(i * 1_000_003L).endRow();
-        expected.append("é😀\\t").append(i).append('\t').append(i * 1_000_003L).append('\n');
+        String plain = "é😀x" + i; // no escape: written in one piece
+        out.text(s).tab().number(i * 1_000_003L).tab().text(plain).tab().text(new StringBuilder(plain)).endRow();
+        expected.append("é😀\\t").append(i).append('\t').append(i * 1_000_003L).append('\t').append(plain)
+            .append('\t').append(plain).append('\n');
       }
       out.finish();
     }
     assertThat(copy.pieces).isGreaterThan(3);
     assertThat(copy.text()).isEqualTo(expected.toString());
+  }
+
+  @Test
+  void a_value_longer_than_a_chunk_arrives_whole() throws SQLException {
+    Recording copy = new Recording();
+    String large = "ab€".repeat(50_000); // 250,000 bytes
+    try (CopyTextWriter out = new CopyTextWriter(copy)) {
+      out.number(7).tab().text(large).endRow();
+      out.finish();
+    }
+    assertThat(copy.pieces).isGreaterThan(3);
+    assertThat(copy.text()).isEqualTo("7\t" + large + "\n");
   }
 
   @Test
