@@ -84,7 +84,7 @@ public final class ReplicationBenchmark {
         createTable(ds, "big");
         int warmup = Integer.getInteger("warmupRows", 0);
         if (warmup > 0) {
-          warmUp(ds, url, storage, warmup);
+          warmUp(ds, url, storage, storageDb.equals("memory") ? null : storageDs, warmup);
         }
         long t0 = System.nanoTime();
         fill(ds, "big", 1, snapshotRows);
@@ -107,9 +107,14 @@ public final class ReplicationBenchmark {
         long walBefore = walBytes(walSource);
         CpuUsage cpuBefore = CpuUsage.now();
         long start = System.nanoTime();
+        WaitEvents waits = Boolean.getBoolean("waitEvents") && !storageDb.equals("memory")
+            ? WaitEvents.start(config.getJdbcUrl()) : null;
         Replicator replicator = Replicator.builder().rules(rules).storage(storage, version).source(source)
             .events(e -> { }).build().start();
         Checkpoint first = await(storage, version, source.writeCheckpointHead().serialize());
+        if (waits != null) {
+          System.out.println(waits.stop());
+        }
         double snapshotSeconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT, "snapshot: %,d rows in %.1f s = %,.0f rows/s (checkpoint %s)%n", snapshotRows,
             snapshotSeconds, snapshotRows / snapshotSeconds, first);
@@ -227,7 +232,7 @@ public final class ReplicationBenchmark {
    * its code already, as in an application server that has replicated before.
    */
   private static void warmUp(javax.sql.DataSource ds, String url, dev.syncline.spi.storage.BucketStorage storage,
-      int rows) throws Exception {
+      javax.sql.@org.jspecify.annotations.Nullable DataSource storageDs, int rows) throws Exception {
     String rules = "bucket_definitions:\n  warm:\n    data:\n      - SELECT * FROM warm\n";
     createTable(ds, "warm");
     fill(ds, "warm", 1, rows);
@@ -244,6 +249,10 @@ public final class ReplicationBenchmark {
     source.dropVersion(version);
     storage.drop(version);
     sql(ds, "DROP TABLE warm");
+    if (storageDs != null) {
+      // Storage's server starts the measured copy as after any checkpoint, not past the WAL the warm-up wrote.
+      sql(storageDs, "CHECKPOINT");
+    }
   }
 
   private static double percentile(List<Long> nanos, double p) {
@@ -301,6 +310,49 @@ public final class ReplicationBenchmark {
     writer.join();
     stream.close();
     return latencies;
+  }
+
+  /**
+   * With {@code -DwaitEvents=true}: what storage's client backends were doing during the snapshot, sampled every
+   * 10 ms from {@code pg_stat_activity} (CPU, or the wait event they were in).
+   */
+  private static final class WaitEvents {
+    private final java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+    private final Thread thread;
+    private volatile boolean stop;
+
+    private WaitEvents(String url) {
+      thread = new Thread(() -> {
+        // A connection of its own: one from storage's pool would leave the engine one fewer.
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
+          while (!stop) {
+            try (ResultSet rs = s.executeQuery("SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU'), state "
+                + "FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                + "AND state <> 'idle'")) {
+              while (rs.next()) {
+                counts.merge(rs.getString(1), 1, Integer::sum);
+              }
+            }
+            Thread.sleep(10);
+          }
+        } catch (Exception e) {
+          counts.merge("sampling failed: " + e, 1, Integer::sum);
+        }
+      }, "wait-events");
+      thread.setDaemon(true);
+    }
+
+    static WaitEvents start(String url) {
+      WaitEvents w = new WaitEvents(url);
+      w.thread.start();
+      return w;
+    }
+
+    String stop() throws InterruptedException {
+      stop = true;
+      thread.join();
+      return "storage backends (samples, non-idle): " + counts;
+    }
   }
 
   /** With {@code -DstorageStats=true}: size on disk of storage's two large tables and a sample row of each. */
