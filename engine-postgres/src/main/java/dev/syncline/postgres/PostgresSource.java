@@ -7,6 +7,7 @@ import dev.syncline.api.SqliteValue;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.TablePattern;
+import dev.syncline.postgres.internal.CopyOutRows;
 import dev.syncline.postgres.internal.PgCatalog;
 import dev.syncline.postgres.internal.PgCatalog.TableInfo;
 import dev.syncline.postgres.internal.PgOutputDecoder;
@@ -23,11 +24,9 @@ import dev.syncline.spi.source.SourceStart;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -45,6 +44,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
+import org.postgresql.copy.CopyOut;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 import org.postgresql.replication.ReplicationSlotInfo;
@@ -466,28 +466,30 @@ public final class PostgresSource implements SourceAdapter {
       ChunkHook afterChunk) throws Exception {
     String keys = String.join(", ", t.keyColumns().stream().map(PgCatalog::quoteIdent).toList());
     List<String> after = cursor == null ? null : decodeCursor(cursor);
-    String sql = "SELECT * FROM " + PgCatalog.quoteIdent(t.ref().schema()) + "." + PgCatalog.quoteIdent(t.ref().name())
-        + (after == null ? "" : " WHERE (" + keys + ") > (" + String.join(", ", after.stream().map(a -> "?")
-            .toList()) + ")") + " ORDER BY " + keys;
+    // COPY takes no parameters: the cursor's key texts become literals, typed by the comparison as parameters were.
+    String sql = "COPY (SELECT * FROM " + PgCatalog.quoteIdent(t.ref().schema()) + "."
+        + PgCatalog.quoteIdent(t.ref().name()) + (after == null ? "" : " WHERE (" + keys + ") > ("
+            + String.join(", ", after.stream().map(CopyOutRows::literal).toList()) + ")") + " ORDER BY " + keys
+        + ") TO STDOUT";
     int[] keyIndex = t.keyColumns().stream().mapToInt(k -> t.columns().indexOf(k)).toArray();
+    String[] names = t.columns().toArray(String[]::new);
+    int[] oids = t.typeOids().stream().mapToInt(Integer::intValue).toArray();
+    int n = names.length;
+    String[] texts = new String[n];
+    String[] last = new String[keyIndex.length];
     long copied = 0;
-    try (PreparedStatement ps = reader.prepareStatement(sql)) {
-      ps.setFetchSize(5_000);
-      if (after != null) {
-        for (int i = 0; i < after.size(); i++) {
-          ps.setObject(i + 1, after.get(i), Types.OTHER);
-        }
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        int n = rs.getMetaData().getColumnCount();
-        String[] names = t.columns().toArray(String[]::new);
-        int[] oids = t.typeOids().stream().mapToInt(Integer::intValue).toArray();
-        String[] texts = new String[n];
-        String[] last = new String[keyIndex.length];
-        while (rs.next()) {
+    CopyOut out = reader.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
+    try {
+      for (byte[] data; (data = out.readFromCopy()) != null; ) {
+        for (int at = 0; at < data.length; ) { // one row per message from the server; more are read alike
+          try {
+            at = CopyOutRows.split(data, at, texts);
+          } catch (IllegalArgumentException e) {
+            throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "the columns of " + t.ref() + " changed "
+                + "while it was copied (" + e.getMessage() + "); the copy starts again", e);
+          }
           Map<String, SourceValue> row = new LinkedHashMap<>(n * 4 / 3 + 1);
           for (int i = 0; i < n; i++) {
-            texts[i] = rs.getString(i + 1);
             row.put(names[i], values.convertNullable(oids[i], texts[i]));
           }
           for (int k = 0; k < keyIndex.length; k++) {
@@ -505,6 +507,10 @@ public final class PostgresSource implements SourceAdapter {
             afterChunk.run();
           }
         }
+      }
+    } finally {
+      if (out.isActive()) {
+        out.cancelCopy(); // stopped early (closed, or a failure): the connection is left usable
       }
     }
     sink.flush();
