@@ -185,9 +185,9 @@ public final class BatchBuilder {
    * order they were taken.
    */
   public WriteBatch takeBatch(@Nullable String position) {
-    List<CurrentRow> upserts = new ArrayList<>();
+    List<CurrentRow> upserts = new ArrayList<>(changed.size());
     List<SourceKey> deletes = new ArrayList<>();
-    Set<SourceKey> newRows = new java.util.HashSet<>();
+    List<SourceKey> newRows = new ArrayList<>();
     for (Known k : changed) {
       if (k.row != null) {
         upserts.add(k.row);
@@ -198,7 +198,9 @@ public final class BatchBuilder {
         deletes.add(k.key);
       }
     }
-    WriteBatch batch = new WriteBatch(ops, upserts, deletes, parameterChanges, position, newRows);
+    // An immutable set (the keys are distinct): the batch keeps it instead of copying it into one.
+    WriteBatch batch = new WriteBatch(ops, upserts, deletes, parameterChanges, position,
+        Set.of(newRows.toArray(SourceKey[]::new)));
     ops.clear();
     parameterChanges.clear();
     for (Known k : read) {
