@@ -138,8 +138,13 @@ public final class PgValues {
     return text == null ? SqliteValue.NULL : convert(typeOid, text);
   }
 
+  /** Whether a date or time text may be {@code infinity} or {@code -infinity} (every other one starts with a digit). */
+  private static boolean special(String text) {
+    return !text.isEmpty() && !Character.isDigit(text.charAt(0));
+  }
+
   private static String date(String text) {
-    return switch (text) {
+    return !special(text) ? text : switch (text) {
       case "infinity" -> "9999-12-31";
       case "-infinity" -> "0000-01-01";
       default -> text;
@@ -147,13 +152,19 @@ public final class PgValues {
   }
 
   private static SourceValue timestamp(String text) {
-    switch (text) {
-      case "infinity":
-        return new SourceValue.Timestamp("9999-12-31T23:59:59", MICROS, MICROS);
-      case "-infinity":
-        return new SourceValue.Timestamp("0000-01-01T00:00:00", MICROS, MICROS);
-      default:
-        break;
+    if (special(text)) {
+      switch (text) {
+        case "infinity":
+          return new SourceValue.Timestamp("9999-12-31T23:59:59", MICROS, MICROS);
+        case "-infinity":
+          return new SourceValue.Timestamp("0000-01-01T00:00:00", MICROS, MICROS);
+        default:
+          break;
+      }
+    }
+    String fast = isoDateTime(text, text.length(), "");
+    if (fast != null) {
+      return new SourceValue.Timestamp(fast, MICROS, MICROS);
     }
     Matcher m = TIMESTAMP_TEXT.matcher(text);
     if (!m.matches()) {
@@ -164,13 +175,15 @@ public final class PgValues {
   }
 
   private static SourceValue timestamptz(String text) {
-    switch (text) {
-      case "infinity":
-        return new SourceValue.Timestamp("9999-12-31T23:59:59Z", MICROS, MICROS);
-      case "-infinity":
-        return new SourceValue.Timestamp("0000-01-01T00:00:00Z", MICROS, MICROS);
-      default:
-        break;
+    if (special(text)) {
+      switch (text) {
+        case "infinity":
+          return new SourceValue.Timestamp("9999-12-31T23:59:59Z", MICROS, MICROS);
+        case "-infinity":
+          return new SourceValue.Timestamp("0000-01-01T00:00:00Z", MICROS, MICROS);
+        default:
+          break;
+      }
     }
     String utcFast = utcFastPath(text);
     if (utcFast != null) {
@@ -209,11 +222,18 @@ public final class PgValues {
    */
   private static @Nullable String utcFastPath(String text) {
     int n = text.length();
-    if (n < 22 || !text.endsWith("+00") || text.charAt(10) != ' ' || text.charAt(4) != '-' || text.charAt(7) != '-'
+    return n >= 22 && text.endsWith("+00") ? isoDateTime(text, n - 3, "Z") : null;
+  }
+
+  /**
+   * {@code YYYY-MM-DD HH:MM:SS[.F]} (one to nine fraction digits) in {@code text} up to {@code end}, with a
+   * {@code T} between date and time and {@code suffix} appended; null for any other form (the patterns decide).
+   */
+  private static @Nullable String isoDateTime(String text, int end, String suffix) {
+    if (end < 19 || text.length() < end || text.charAt(10) != ' ' || text.charAt(4) != '-' || text.charAt(7) != '-'
         || text.charAt(13) != ':' || text.charAt(16) != ':') {
       return null;
     }
-    int end = n - 3;
     for (int i = 0; i < end; i++) {
       char c = text.charAt(i);
       boolean digit = c >= '0' && c <= '9';
@@ -231,7 +251,7 @@ public final class PgValues {
     if (end > 19 && end - 20 > 9) {
       return null; // more fraction digits than any Postgres type has
     }
-    return text.substring(0, 10) + 'T' + text.substring(11, end) + 'Z';
+    return text.substring(0, 10) + 'T' + text.substring(11, end) + suffix;
   }
 
   private static String lsn(String text) {

@@ -57,6 +57,11 @@ class PgValuesTest {
     assertThat(values.convert(PgValues.TIMESTAMP, "infinity"))
         .isEqualTo(new SourceValue.Timestamp("9999-12-31T23:59:59", US, US));
     assertThat(values.convert(PgValues.TIMESTAMP, "0044-03-15 12:00:00 BC")).isEqualTo(SqliteValue.NULL);
+    assertThat(values.convert(PgValues.TIMESTAMP, "12024-02-29 13:45:00")).isEqualTo(SqliteValue.NULL);
+    assertThat(values.convert(PgValues.TIMESTAMP, "2024-02-29 13:45:00.")).isEqualTo(SqliteValue.NULL);
+    assertThat(values.convert(PgValues.TIMESTAMP, "2024-02-29 13:45:00.123456789"))
+        .isEqualTo(new SourceValue.Timestamp("2024-02-29T13:45:00.123456789", US, US));
+    assertThat(values.convert(PgValues.TIMESTAMP, "2024-02-29 13:45:00.1234567890")).isEqualTo(SqliteValue.NULL);
     assertThat(values.convert(PgValues.TIMESTAMPTZ, "2024-02-29 07:04:56.789+00"))
         .isEqualTo(new SourceValue.Timestamp("2024-02-29T07:04:56.789Z", US, US));
     assertThat(values.convert(PgValues.TIMESTAMPTZ, "2024-02-29 12:34:56.789+05:30"))

@@ -353,7 +353,7 @@ public final class BatchBuilder {
       if (now.find(r.bucket().name(), r.table(), r.id()) != null) {
         continue;
       }
-      long checksum = OpChecksums.put(r.table(), r.id(), r.data());
+      long checksum = OpChecksums.put(digest, r.table(), r.id(), r.data());
       now.add(new Placement(r.bucket().name(), r.table(), r.id(), checksum));
       Placement previous = was.find(r.bucket().name(), r.table(), r.id());
       if (previous == null || previous.checksum() != checksum) {

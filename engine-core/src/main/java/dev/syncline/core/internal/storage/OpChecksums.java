@@ -27,7 +27,12 @@ public final class OpChecksums {
 
   /** Checksum of a PUT. */
   public static long put(String objectType, String objectId, String data) {
-    return le32Sha256("put." + objectType + "." + objectId + "." + data);
+    return put(SHA256.get(), objectType, objectId, data);
+  }
+
+  /** {@link #put(String, String, String)} with a SHA-256 digest of the caller's (one thread's, in a loop). */
+  public static long put(MessageDigest sha256, String objectType, String objectId, String data) {
+    return le32(sha256.digest(utf8("put." + objectType + "." + objectId + "." + data)));
   }
 
   /** Checksum of a REMOVE. */
@@ -46,7 +51,10 @@ public final class OpChecksums {
   }
 
   static long le32Sha256(String s) {
-    byte[] d = SHA256.get().digest(utf8(s));
+    return le32(SHA256.get().digest(utf8(s)));
+  }
+
+  private static long le32(byte[] d) {
     return (d[0] & 0xffL) | (d[1] & 0xffL) << 8 | (d[2] & 0xffL) << 16 | (d[3] & 0xffL) << 24;
   }
 
