@@ -151,16 +151,22 @@ public final class PgValues {
     };
   }
 
+  /** The timestamp {@code infinity} or {@code -infinity} stands for, with {@code zone} appended; else null. */
+  private static SourceValue.@Nullable Timestamp infinity(String text, String zone) {
+    if (!special(text)) {
+      return null;
+    }
+    return switch (text) {
+      case "infinity" -> new SourceValue.Timestamp("9999-12-31T23:59:59" + zone, MICROS, MICROS);
+      case "-infinity" -> new SourceValue.Timestamp("0000-01-01T00:00:00" + zone, MICROS, MICROS);
+      default -> null;
+    };
+  }
+
   private static SourceValue timestamp(String text) {
-    if (special(text)) {
-      switch (text) {
-        case "infinity":
-          return new SourceValue.Timestamp("9999-12-31T23:59:59", MICROS, MICROS);
-        case "-infinity":
-          return new SourceValue.Timestamp("0000-01-01T00:00:00", MICROS, MICROS);
-        default:
-          break;
-      }
+    SourceValue.Timestamp infinite = infinity(text, "");
+    if (infinite != null) {
+      return infinite;
     }
     String fast = isoDateTime(text, text.length(), "");
     if (fast != null) {
@@ -175,15 +181,9 @@ public final class PgValues {
   }
 
   private static SourceValue timestamptz(String text) {
-    if (special(text)) {
-      switch (text) {
-        case "infinity":
-          return new SourceValue.Timestamp("9999-12-31T23:59:59Z", MICROS, MICROS);
-        case "-infinity":
-          return new SourceValue.Timestamp("0000-01-01T00:00:00Z", MICROS, MICROS);
-        default:
-          break;
-      }
+    SourceValue.Timestamp infinite = infinity(text, "Z");
+    if (infinite != null) {
+      return infinite;
     }
     String utcFast = utcFastPath(text);
     if (utcFast != null) {
