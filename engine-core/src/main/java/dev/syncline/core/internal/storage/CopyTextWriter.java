@@ -62,7 +62,10 @@ public final class CopyTextWriter implements AutoCloseable {
     return this;
   }
 
-  /** Whether UTF-8 text holds a byte the text format escapes (multi-byte sequences never do: all their bytes are negative). */
+  /**
+   * Whether UTF-8 text holds a byte the text format escapes (multi-byte sequences never do: all their bytes are
+   * negative).
+   */
   private static boolean needsEscape(byte[] utf8) {
     for (byte b : utf8) {
       if ((b >= 0 && b < ' ') || b == '\\') {
