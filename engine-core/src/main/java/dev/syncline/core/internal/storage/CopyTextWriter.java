@@ -28,106 +28,41 @@ public final class CopyTextWriter implements AutoCloseable {
 
   /** A column value: {@code s} escaped for the text format ({@code \\}, tab, newline, carriage return). */
   public CopyTextWriter text(CharSequence s) throws SQLException {
-    if (s instanceof String str) {
-      // The JDK encodes a string to UTF-8 in bulk (a copy, for ASCII); most values then need no escape at all.
-      byte[] utf8 = str.getBytes(StandardCharsets.UTF_8);
-      if (!needsEscape(utf8)) {
-        write(utf8);
-        return this;
+    // The JDK encodes to UTF-8 in bulk (a copy, for ASCII; an unpaired surrogate becomes '?'); most values then need
+    // no escape at all, and those that do need it only for single bytes (multi-byte sequences are all negative).
+    byte[] utf8 = s.toString().getBytes(StandardCharsets.UTF_8);
+    int from = 0;
+    for (int i = 0; i < utf8.length; i++) {
+      byte b = utf8[i];
+      char escape = switch (b) {
+        case '\\' -> '\\';
+        case '\t' -> 't';
+        case '\n' -> 'n';
+        case '\r' -> 'r';
+        default -> 0;
+      };
+      if (escape != 0) {
+        write(utf8, from, i);
+        put('\\');
+        put(escape);
+        from = i + 1;
       }
     }
-    int len = s.length();
-    int i = 0;
-    while (i < len) {
-      // Fast path: printable ASCII other than the backslash is copied as it is, as far as the buffer has room.
-      int end = Math.min(len, i + CHUNK - pos);
-      int p = pos;
-      for (; i < end; i++) {
-        char c = s.charAt(i);
-        if (c < ' ' || c >= 0x7F || c == '\\') {
-          break;
-        }
-        buf[p++] = (byte) c;
-      }
-      pos = p;
-      if (i == len) {
-        break;
-      }
-      if (pos == CHUNK) {
-        send();
-        continue;
-      }
-      i = escaped(s, i, len);
-    }
+    write(utf8, from, utf8.length);
     return this;
   }
 
-  /**
-   * Whether UTF-8 text holds a byte the text format escapes (multi-byte sequences never do: all their bytes are
-   * negative).
-   */
-  private static boolean needsEscape(byte[] utf8) {
-    for (byte b : utf8) {
-      if ((b >= 0 && b < ' ') || b == '\\') {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private void write(byte[] bytes) throws SQLException {
-    int off = 0;
-    while (off < bytes.length) {
+  private void write(byte[] bytes, int from, int to) throws SQLException {
+    int off = from;
+    while (off < to) {
       if (pos == CHUNK) {
         send();
       }
-      int n = Math.min(bytes.length - off, CHUNK - pos);
+      int n = Math.min(to - off, CHUNK - pos);
       System.arraycopy(bytes, off, buf, pos, n);
       pos += n;
       off += n;
     }
-  }
-
-  /** Writes the character at {@code i} (one that needs escaping or encoding); returns the index after it. */
-  private int escaped(CharSequence s, int i, int len) throws SQLException {
-    char c = s.charAt(i);
-    if (c < 0x80) {
-      switch (c) {
-        case '\\' -> {
-          put('\\');
-          put('\\');
-        }
-        case '\t' -> {
-          put('\\');
-          put('t');
-        }
-        case '\n' -> {
-          put('\\');
-          put('n');
-        }
-        case '\r' -> {
-          put('\\');
-          put('r');
-        }
-        default -> put(c);
-      }
-    } else if (c < 0x800) {
-      put(0xC0 | (c >> 6));
-      put(0x80 | (c & 0x3F));
-    } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-      int cp = Character.toCodePoint(c, s.charAt(++i));
-      put(0xF0 | (cp >> 18));
-      put(0x80 | ((cp >> 12) & 0x3F));
-      put(0x80 | ((cp >> 6) & 0x3F));
-      put(0x80 | (cp & 0x3F));
-    } else if (Character.isSurrogate(c)) {
-      put('?'); // an unpaired surrogate has no UTF-8 form; String.getBytes does the same
-    } else {
-      put(0xE0 | (c >> 12));
-      put(0x80 | ((c >> 6) & 0x3F));
-      put(0x80 | (c & 0x3F));
-    }
-    return i + 1;
   }
 
   /** A column value: a number. */
