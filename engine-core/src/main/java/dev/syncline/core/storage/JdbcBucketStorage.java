@@ -16,6 +16,7 @@ import dev.syncline.core.internal.storage.BucketAdoption;
 import dev.syncline.core.internal.storage.Compactor;
 import dev.syncline.core.internal.storage.CopyTextWriter;
 import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.core.internal.storage.OpPacks;
 import dev.syncline.core.internal.storage.StorageCodec;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
@@ -27,7 +28,6 @@ import dev.syncline.spi.storage.ParameterChange;
 import dev.syncline.spi.storage.RulesVersion;
 import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteBatch;
-import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -83,7 +83,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JdbcBucketStorage implements BucketStorage {
   /** Schema version written by this code; older databases are migrated on start. */
-  static final int SCHEMA_VERSION = 3;
+  static final int SCHEMA_VERSION = 4;
   private static final int INSERT_CHUNK = 500;
   /** Current rows from which a batch without position is written on two connections at once (Postgres). */
   private static final int SPLIT_ROWS = 1_000;
@@ -123,6 +123,10 @@ public final class JdbcBucketStorage implements BucketStorage {
   private static final Field<String> DATA = field(name("data"), SQLDataType.CLOB);
   private static final Field<Long> CHECKSUM = field(name("checksum"), SQLDataType.BIGINT);
   private static final Field<Long> TARGET_OP = field(name("target_op"), SQLDataType.BIGINT);
+  /** Of a row holding a pack of ops ({@link OpPacks}): its first op id; null for a row of one op. */
+  private static final Field<Long> FIRST_OP = field(name("first_op_id"), SQLDataType.BIGINT);
+  /** How many ops the row holds: 1, or a pack's. */
+  private static final Field<Integer> OP_COUNT = field(name("op_count"), SQLDataType.INTEGER);
   private static final Field<String> SOURCE_TABLE = field(name("source_table"), SQLDataType.VARCHAR(500));
   private static final Field<String> SOURCE_KEY = field(name("source_key"), SQLDataType.VARCHAR(2000));
   private static final Field<String> IMAGE = field(name("image"), SQLDataType.CLOB);
@@ -140,6 +144,9 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   private static final List<Field<?>> OP_COLUMNS = List.of(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY,
       DATA, CHECKSUM, TARGET_OP);
+  /** The columns of new ops' rows: singles and packs. */
+  private static final List<Field<?>> NEW_OP_COLUMNS = List.of(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID,
+      SUBKEY, DATA, CHECKSUM, FIRST_OP, OP_COUNT);
   private static final List<Field<?>> CURRENT_COLUMNS = List.of(VERSION, SOURCE_TABLE, SOURCE_KEY, IMAGE, PLACEMENTS,
       LOOKUPS);
   private static final List<Field<?>> PARAMETER_COLUMNS = List.of(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID,
@@ -319,6 +326,10 @@ public final class JdbcBucketStorage implements BucketStorage {
         migrateV3(dsl);
         dsl.insertInto(schema).columns(version).values(3).execute();
       }
+      if (from < 4) {
+        migrateV4(dsl);
+        dsl.insertInto(schema).columns(version).values(4).execute();
+      }
       return null;
     });
   }
@@ -372,6 +383,15 @@ public final class JdbcBucketStorage implements BucketStorage {
     dsl.execute("UPDATE " + table + " SET " + key + " = CASE WHEN " + key + " NOT LIKE '[%' THEN '~' || " + key
         + " WHEN (" + integer + ") THEN " + letter + " || " + key + " ELSE " + key + " END"
         + " WHERE " + key + " NOT LIKE '[%' OR (" + integer + ")");
+  }
+
+  /**
+   * Version 4: a row of the op log may hold a pack of one bucket's ops ({@link OpPacks}). Existing rows are single
+   * ops, which the new columns' defaults say.
+   */
+  private void migrateV4(DSLContext dsl) {
+    dsl.alterTable(bucketData).addColumn(FIRST_OP).execute();
+    dsl.alterTable(bucketData).addColumn(OP_COUNT, SQLDataType.INTEGER.nullable(false).defaultValue(1)).execute();
   }
 
   // ---- rules versions ----
@@ -601,7 +621,8 @@ public final class JdbcBucketStorage implements BucketStorage {
           return Optional.<Checkpoint>empty();
         }
         java.util.Set<String> names = new java.util.TreeSet<>();
-        dsl.selectDistinct(BUCKET).from(bucketData).where(VERSION.eq(fromVersion).and(OP_ID.le(fromOp)))
+        dsl.selectDistinct(BUCKET).from(bucketData)
+            .where(VERSION.eq(fromVersion).and(OP_ID.le(fromOp).or(FIRST_OP.le(fromOp))))
             .fetch(BUCKET).stream().filter(buckets).forEach(names::add);
         dsl.selectDistinct(BUCKET).from(bucketData).where(VERSION.eq(versionId))
             .fetch(BUCKET).stream().filter(buckets).forEach(names::add);
@@ -783,35 +804,48 @@ public final class JdbcBucketStorage implements BucketStorage {
       return rowWriter;
     }
 
+    /** Appends a batch's ops, each bucket's packed ({@link OpPacks}); {@code next[0]} ends at the last op id. */
     private void insertOps(DSLContext dsl, List<NewOp> ops, long[] next) {
-      if (dialect.family() == SQLDialect.POSTGRES && ops.size() >= 100) {
-        copyOps(dsl, ops, next);
+      if (ops.isEmpty()) {
         return;
       }
-      for (int i = 0; i < ops.size(); i += INSERT_CHUNK) {
-        InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, OP_COLUMNS);
-        for (NewOp op : ops.subList(i, Math.min(ops.size(), i + INSERT_CHUNK))) {
-          insert = insert.values(versionId, op.bucket(), ++next[0], op.op().name(), op.objectType(), op.objectId(),
-              op.subkey(), op.data(), op.checksum(), null);
+      List<OpPacks.Row> rows = OpPacks.rows(ops, next[0] + 1);
+      next[0] += ops.size();
+      if (dialect.family() == SQLDialect.POSTGRES && rows.size() >= 100) {
+        copyOps(dsl, rows);
+        return;
+      }
+      for (int i = 0; i < rows.size(); i += INSERT_CHUNK) {
+        InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, NEW_OP_COLUMNS);
+        for (OpPacks.Row r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
+          insert = insert.values(versionId, r.bucket(), r.opId(), r.op(), r.objectType(), r.objectId(), r.subkey(),
+              r.data(), r.checksum(), r.firstOpId(), r.count());
         }
         insert.execute();
       }
     }
 
-    /** Postgres: streams the ops with COPY, several times faster than multi-row inserts for large batches. */
-    private void copyOps(DSLContext dsl, List<NewOp> ops, long[] next) {
-      copy(dsl, bucketData, OP_COLUMNS, out -> {
-        for (NewOp op : ops) {
-          out.number(versionId).tab().text(op.bucket()).tab().number(++next[0]).tab().text(op.op().name()).tab()
-              .text(op.objectType()).tab().text(op.objectId()).tab().text(op.subkey()).tab();
-          if (op.data() == null) {
+    /** Postgres: streams the rows with COPY, several times faster than multi-row inserts for large batches. */
+    private void copyOps(DSLContext dsl, List<OpPacks.Row> rows) {
+      copy(dsl, bucketData, NEW_OP_COLUMNS, out -> {
+        for (OpPacks.Row r : rows) {
+          out.number(versionId).tab().text(r.bucket()).tab().number(r.opId()).tab().text(r.op()).tab();
+          nullable(out, r.objectType()).tab();
+          nullable(out, r.objectId()).tab();
+          nullable(out, r.subkey()).tab();
+          nullable(out, r.data()).tab().number(r.checksum()).tab();
+          if (r.firstOpId() == null) {
             out.nul();
           } else {
-            out.text(op.data());
+            out.number(r.firstOpId());
           }
-          out.tab().number(op.checksum()).tab().nul().endRow();
+          out.tab().number(r.count()).endRow();
         }
       });
+    }
+
+    private static CopyTextWriter nullable(CopyTextWriter out, @Nullable String s) throws SQLException {
+      return s == null ? out.nul() : out.text(s);
     }
 
     private void insertParameters(DSLContext dsl, List<ParameterChange> changes, long[] next) {
@@ -1099,17 +1133,13 @@ public final class JdbcBucketStorage implements BucketStorage {
                 .and(OP_ID.gt(from)).and(OP_ID.le(upTo.value())))
             .groupBy(BUCKET).forEach(r -> clears.put(r.value1(), r.value2()));
         Map<String, PartialChecksum> sums = new HashMap<>();
-        dsl.select(BUCKET, DSL.sum(CHECKSUM), DSL.count()).from(bucketData)
-            .where(VERSION.eq(versionId).and(BUCKET.in(chunk)).and(OP_ID.gt(from)).and(OP_ID.le(upTo.value())))
-            .and(clears.isEmpty() ? DSL.noCondition() : BUCKET.notIn(clears.keySet()))
-            .groupBy(BUCKET)
-            .forEach(r -> sums.put(r.value1(), new PartialChecksum(mod32(r.value2()), r.value3(), after == null)));
+        List<String> plain = clears.isEmpty() ? chunk : chunk.stream().filter(b -> !clears.containsKey(b)).toList();
+        rangeSums(dsl, versionId, plain, from, upTo.value())
+            .forEach((b, s) -> sums.put(b, new PartialChecksum(s[0] & 0xffffffffL, (int) s[1], after == null)));
         for (Map.Entry<String, Long> clear : clears.entrySet()) {
-          Record r = dsl.select(DSL.sum(CHECKSUM), DSL.count()).from(bucketData)
-              .where(VERSION.eq(versionId).and(BUCKET.eq(clear.getKey())).and(OP_ID.ge(clear.getValue()))
-                  .and(OP_ID.le(upTo.value()))).fetchOne();
-          sums.put(clear.getKey(), new PartialChecksum(mod32(r.get(0, BigDecimal.class)), r.get(1, Integer.class),
-              true));
+          long[] s = rangeSums(dsl, versionId, List.of(clear.getKey()), clear.getValue() - 1, upTo.value())
+              .getOrDefault(clear.getKey(), new long[2]);
+          sums.put(clear.getKey(), new PartialChecksum(s[0] & 0xffffffffL, (int) s[1], true));
         }
         for (String b : chunk) {
           out.put(b, sums.getOrDefault(b, new PartialChecksum(0, 0, after == null)));
@@ -1119,8 +1149,47 @@ public final class JdbcBucketStorage implements BucketStorage {
     });
   }
 
-  private static long mod32(@Nullable BigDecimal sum) {
-    return sum == null ? 0 : sum.toBigInteger().longValue() & 0xffffffffL;
+  /**
+   * Sums (mod 2^64, which keeps them exact mod 2^32) and counts of the ops in {@code (after, upTo]} of buckets that
+   * have any: whole rows in SQL, and in Java the ops of the packs that straddle either end (at most one per bucket
+   * and end, found within {@link OpPacks#MAX_SPAN} of it).
+   */
+  private Map<String, long[]> rangeSums(DSLContext dsl, long versionId, List<String> buckets, long after,
+      long upTo) {
+    Map<String, long[]> sums = new HashMap<>();
+    if (buckets.isEmpty() || upTo <= after) {
+      return sums;
+    }
+    dsl.select(BUCKET, DSL.sum(CHECKSUM), DSL.sum(OP_COUNT)).from(bucketData)
+        .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(after)).and(OP_ID.le(upTo))
+            .and(FIRST_OP.isNull().or(FIRST_OP.gt(after))))
+        .groupBy(BUCKET)
+        .forEach(r -> sums.put(r.value1(), new long[] {r.value2().toBigInteger().longValue(),
+            r.value3().longValue()}));
+    var straddling = new ArrayList<org.jooq.Select<org.jooq.Record4<String, Long, Long, String>>>(2);
+    if (after >= 0) { // op ids are positive: nothing starts at or before a negative bound
+      straddling.add(dsl.select(BUCKET, OP_ID, FIRST_OP, DATA).from(bucketData)
+          .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(after))
+              .and(OP_ID.le(Math.min(upTo, after + OpPacks.MAX_SPAN))).and(FIRST_OP.le(after))));
+    }
+    if (upTo < Long.MAX_VALUE - OpPacks.MAX_SPAN) {
+      straddling.add(dsl.select(BUCKET, OP_ID, FIRST_OP, DATA).from(bucketData)
+          .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(upTo))
+              .and(OP_ID.le(upTo + OpPacks.MAX_SPAN)).and(FIRST_OP.le(upTo))));
+    }
+    if (!straddling.isEmpty()) {
+      var query = straddling.size() == 1 ? straddling.get(0) : straddling.get(0).unionAll(straddling.get(1));
+      for (var r : dsl.fetch(query)) {
+        long[] part = OpPacks.sum(r.value1(), r.value3(), Objects.requireNonNull(r.value4(), "a pack's text"),
+            after, upTo);
+        if (part[1] > 0) {
+          long[] s = sums.computeIfAbsent(r.value1(), b -> new long[2]);
+          s[0] += part[0];
+          s[1] += part[1];
+        }
+      }
+    }
+    return sums;
   }
 
   @Override
@@ -1131,15 +1200,56 @@ public final class JdbcBucketStorage implements BucketStorage {
     return read(dsl -> opRecords(dsl, versionId, bucket, after.value(), upTo.value(), limit, false));
   }
 
-  /** A bucket's ops with {@code after < op_id <= upTo}, ascending; locked for update when asked. */
+  /**
+   * A bucket's ops with {@code after < op_id <= upTo}, ascending, at most {@code limit}; their rows locked for update
+   * when asked. Packs are decoded: the rows in the range (each holds at least one op of it, as its last op id is in
+   * the range), then the one that may straddle {@code upTo}.
+   */
   private List<OpRecord> opRecords(DSLContext dsl, long versionId, String bucket, long after, long upTo, int limit,
       boolean forUpdate) {
-    var query = dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP).from(bucketData)
-        .where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.gt(after)).and(OP_ID.le(upTo)))
-        .orderBy(OP_ID).limit(limit);
-    return (forUpdate ? query.forUpdate() : query).fetch(r -> new OpRecord(new OpId(r.get(OP_ID)), bucket,
-        OpType.valueOf(r.get(OP)), r.get(OBJECT_TYPE), r.get(OBJECT_ID), r.get(SUBKEY), r.get(DATA),
-        r.get(CHECKSUM), r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP))));
+    List<OpRecord> out = new ArrayList<>(Math.min(limit, 256));
+    var query = dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP, FIRST_OP)
+        .from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.gt(after))
+            .and(OP_ID.le(upTo))).orderBy(OP_ID).limit(limit);
+    for (Record r : forUpdate ? query.forUpdate().fetch() : query.fetch()) {
+      addOps(out, bucket, r, after, upTo, limit);
+    }
+    if (out.size() < limit) {
+      Record straddling = straddling(dsl, versionId, bucket, upTo, forUpdate);
+      if (straddling != null) {
+        addOps(out, bucket, straddling, after, upTo, limit);
+      }
+    }
+    return out;
+  }
+
+  /** The pack of a bucket that holds ops both at or before {@code opId} and after it, if any (at most one). */
+  private @Nullable Record straddling(DSLContext dsl, long versionId, String bucket, long opId, boolean forUpdate) {
+    if (opId >= Long.MAX_VALUE - OpPacks.MAX_SPAN) {
+      return null;
+    }
+    var query = dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP, FIRST_OP)
+        .from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.gt(opId))
+            .and(OP_ID.le(opId + OpPacks.MAX_SPAN)).and(FIRST_OP.le(opId))).orderBy(OP_ID).limit(1);
+    return forUpdate ? query.forUpdate().fetchOne() : query.fetchOne();
+  }
+
+  /** Adds the ops of an op-log row in {@code (after, upTo]} to {@code out}, up to {@code limit} in all. */
+  private static void addOps(List<OpRecord> out, String bucket, Record r, long after, long upTo, int limit) {
+    Long first = r.get(FIRST_OP);
+    if (first == null) {
+      if (out.size() < limit) {
+        out.add(new OpRecord(new OpId(r.get(OP_ID)), bucket, OpType.valueOf(r.get(OP)), r.get(OBJECT_TYPE),
+            r.get(OBJECT_ID), r.get(SUBKEY), r.get(DATA), r.get(CHECKSUM),
+            r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP))));
+      }
+      return;
+    }
+    OpPacks.decode(bucket, first, Objects.requireNonNull(r.get(DATA), "a pack's text"), after, upTo, op -> {
+      if (out.size() < limit) {
+        out.add(op);
+      }
+    });
   }
 
   /** Writes ops as they are (op ids included) into a version's log. */
@@ -1287,6 +1397,15 @@ public final class JdbcBucketStorage implements BucketStorage {
         }
         dsl.deleteFrom(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
             .and(OP_ID.le(upTo.value()))).execute();
+        // A pack across upTo: its ops up to there are among those compacted, the rest become rows of their own.
+        Record straddling = straddling(dsl, versionId, bucket, upTo.value(), true);
+        if (straddling != null) {
+          List<OpRecord> rest = new ArrayList<>();
+          addOps(rest, bucket, straddling, upTo.value(), Long.MAX_VALUE, Integer.MAX_VALUE);
+          dsl.deleteFrom(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
+              .and(OP_ID.eq(straddling.get(OP_ID)))).execute();
+          insertRecords(dsl, versionId, bucket, rest);
+        }
         insertRecords(dsl, versionId, bucket, compacted);
         return null;
       });

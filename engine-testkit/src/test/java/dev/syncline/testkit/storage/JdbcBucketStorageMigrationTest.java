@@ -44,8 +44,9 @@ class JdbcBucketStorageMigrationTest {
             List.of(), List.of(), List.of(), "0001")).orElseThrow();
       }
     }
-    // What version 1 created: the database's default collation, and no row for version 2.
+    // What version 1 created: the database's default collation, no op-pack columns, and no row for version 2.
     POSTGRES.execute("DELETE FROM m1_schema_version WHERE version >= 2",
+        "ALTER TABLE m1_bucket_data DROP COLUMN first_op_id, DROP COLUMN op_count",
         "ALTER TABLE m1_bucket_data ALTER COLUMN bucket TYPE varchar(2000) COLLATE \"default\"",
         "ALTER TABLE m1_current_data ALTER COLUMN source_table TYPE varchar(500) COLLATE \"default\", "
             + "ALTER COLUMN source_key TYPE varchar(2000) COLLATE \"default\"",
@@ -56,7 +57,7 @@ class JdbcBucketStorageMigrationTest {
 
     try (JdbcBucketStorage storage = JdbcBucketStorage.builder(POSTGRES.dataSource()).tablePrefix("m1_").build()) {
       assertThat(collations("m1_")).containsOnly("C").hasSize(6);
-      assertThat(schemaVersions("m1_")).containsExactly(1, 2, 3);
+      assertThat(schemaVersions("m1_")).containsExactly(1, 2, 3, 4);
       List<OpRecord> ops = storage.ops(version, "b[\"é\"]", OpId.ZERO, written.opId(), 10);
       assertThat(ops).extracting(OpRecord::objectId).containsExactly("t1");
     }
@@ -95,7 +96,8 @@ class JdbcBucketStorageMigrationTest {
       // What version 2 stored: the keys themselves.
       s.execute("UPDATE \"" + prefix + "current_data\" SET \"source_key\" = SUBSTRING(\"source_key\", 2) "
           + "WHERE \"source_key\" NOT LIKE '[%'");
-      s.execute("DELETE FROM \"" + prefix + "schema_version\" WHERE \"version\" = 3");
+      s.execute("DELETE FROM \"" + prefix + "schema_version\" WHERE \"version\" >= 3");
+      undoVersion4(s, prefix);
     }
     assertThat(storedKeys(ds, prefix)).containsExactlyInAnyOrderElementsOf(keys);
 
@@ -112,6 +114,77 @@ class JdbcBucketStorageMigrationTest {
           List.of(), "0002"));
       assertThat(storedKeys(ds, prefix)).isEmpty();
     }
+  }
+
+  /** Turns the op log back into what version 3 created: no op-pack columns. */
+  private static void undoVersion4(Statement s, String prefix) throws SQLException {
+    s.execute("ALTER TABLE \"" + prefix + "bucket_data\" DROP COLUMN \"first_op_id\"");
+    s.execute("ALTER TABLE \"" + prefix + "bucket_data\" DROP COLUMN \"op_count\"");
+  }
+
+  @Test
+  void a_version_3_database_on_postgres_keeps_its_ops_and_packs_new_ones() throws Exception {
+    assertVersion3OpsAreKeptAndNewOnesPacked(POSTGRES.dataSource(), "m4_");
+  }
+
+  @Test
+  void a_version_3_database_on_h2_keeps_its_ops_and_packs_new_ones() throws Exception {
+    org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+    h2.setURL("jdbc:h2:mem:migrate-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    assertVersion3OpsAreKeptAndNewOnesPacked(h2, "m4_");
+  }
+
+  /**
+   * Version 3 stored one op per row; version 4 adds the columns of packs. Ops written before the upgrade are read
+   * back with those written after it (packed), and checksums and counts cover both.
+   */
+  private static void assertVersion3OpsAreKeptAndNewOnesPacked(javax.sql.DataSource ds, String prefix)
+      throws Exception {
+    long version;
+    List<NewOp> before = List.of(put("old1"), put("old2"), put("old3"));
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(ds).tablePrefix(prefix).build()) {
+      version = storage.addRulesVersion("bucket_definitions: {}").id();
+    }
+    try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+      s.execute("DELETE FROM \"" + prefix + "schema_version\" WHERE \"version\" = 4");
+      undoVersion4(s, prefix);
+      long id = 0;
+      for (NewOp op : before) { // as version 3 wrote them
+        s.execute("INSERT INTO \"" + prefix + "bucket_data\" VALUES (" + version + ", 'b', " + (++id) + ", 'PUT', "
+            + "'todos', '" + op.objectId() + "', 's', '{}', " + op.checksum() + ", NULL)");
+      }
+      s.execute("UPDATE \"" + prefix + "rules\" SET \"last_op_id\" = 3, \"checkpoint_op_id\" = 3, "
+          + "\"checkpoint_position\" = '0001'");
+    }
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(ds).tablePrefix(prefix).build();
+        BucketStorageWriter w = storage.openWriter(version)) {
+      List<NewOp> after = List.of(put("new1"), put("new2"), put("new3"), put("new4"));
+      Checkpoint c = w.commit(new WriteBatch(after, List.of(), List.of(), List.of(), "0002")).orElseThrow();
+      assertThat(c.opId().value()).isEqualTo(7);
+      try (Connection conn = ds.getConnection(); Statement s = conn.createStatement();
+          ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM \"" + prefix + "bucket_data\"")) {
+        rs.next();
+        assertThat(rs.getInt(1)).as("three old rows and one pack").isEqualTo(4);
+      }
+      assertThat(storage.ops(version, "b", OpId.ZERO, c.opId(), 100)).extracting(OpRecord::objectId)
+          .containsExactly("old1", "old2", "old3", "new1", "new2", "new3", "new4");
+      assertThat(storage.ops(version, "b", new OpId(2), new OpId(5), 100)).extracting(OpRecord::objectId)
+          .containsExactly("old3", "new1", "new2");
+      long sum = 0;
+      for (NewOp op : before) {
+        sum += op.checksum();
+      }
+      for (NewOp op : after) {
+        sum += op.checksum();
+      }
+      assertThat(storage.checksums(version, List.of("b"), null, c.opId()).get("b"))
+          .isEqualTo(new dev.syncline.spi.storage.BucketStorage.PartialChecksum(sum & 0xffffffffL, 7, true));
+    }
+  }
+
+  private static NewOp put(String id) {
+    return new NewOp("b", OpType.PUT, "todos", id, "s", "{}", dev.syncline.core.internal.storage.OpChecksums.put(
+        "todos", id, "{}"));
   }
 
   private static CurrentRow row(TableRef table, String key) {

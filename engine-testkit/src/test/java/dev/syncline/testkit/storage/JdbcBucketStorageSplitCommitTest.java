@@ -101,11 +101,14 @@ class JdbcBucketStorageSplitCommitTest {
     return JdbcBucketStorage.builder(POSTGRES.dataSource()).tablePrefix(prefix).build();
   }
 
-  /** Makes inserting a row whose key column ({@code object_id} or {@code source_key}) contains {@code key} fail. */
+  /**
+   * Makes inserting a row whose key column ({@code object_id}, or a pack's text, or {@code source_key}) contains
+   * {@code key} fail.
+   */
   private static void failInsertsOf(String table, String key) {
-    String column = table.endsWith("bucket_data") ? "object_id" : "source_key";
+    String column = table.endsWith("bucket_data") ? "coalesce(NEW.object_id, NEW.data)" : "NEW.source_key";
     POSTGRES.execute("CREATE OR REPLACE FUNCTION fail_" + table + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        + "IF position('" + key + "' in NEW." + column + ") > 0 THEN RAISE EXCEPTION 'injected failure'; END IF; "
+        + "IF position('" + key + "' in " + column + ") > 0 THEN RAISE EXCEPTION 'injected failure'; END IF; "
         + "RETURN NEW; END $$",
         "CREATE TRIGGER fail BEFORE INSERT ON " + table + " FOR EACH ROW EXECUTE FUNCTION fail_" + table + "()");
   }
