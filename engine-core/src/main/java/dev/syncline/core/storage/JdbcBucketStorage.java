@@ -28,6 +28,7 @@ import dev.syncline.spi.storage.ParameterChange;
 import dev.syncline.spi.storage.RulesVersion;
 import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteBatch;
+import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -144,6 +145,9 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   private static final List<Field<?>> OP_COLUMNS = List.of(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY,
       DATA, CHECKSUM, TARGET_OP);
+  /** The columns read from op-log rows. */
+  private static final List<Field<?>> OP_FIELDS = List.of(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM,
+      TARGET_OP, FIRST_OP);
   /** The columns of new ops' rows: singles and packs. */
   private static final List<Field<?>> NEW_OP_COLUMNS = List.of(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID,
       SUBKEY, DATA, CHECKSUM, FIRST_OP, OP_COUNT);
@@ -1160,37 +1164,39 @@ public final class JdbcBucketStorage implements BucketStorage {
     if (buckets.isEmpty() || upTo <= after) {
       return sums;
     }
-    dsl.select(BUCKET, DSL.sum(CHECKSUM), DSL.sum(OP_COUNT)).from(bucketData)
+    // One round trip: the sums of whole rows (op id null), then the rows of straddling packs (sums null).
+    Field<Long> noId = DSL.inline(null, SQLDataType.BIGINT);
+    Field<String> noText = DSL.inline(null, DATA.getDataType());
+    Field<BigDecimal> noSum = DSL.inline(null, SQLDataType.DECIMAL);
+    var query = dsl.select(BUCKET, DSL.sum(CHECKSUM), DSL.sum(OP_COUNT), noId, noId, noText).from(bucketData)
         .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(after)).and(OP_ID.le(upTo))
             .and(FIRST_OP.isNull().or(FIRST_OP.gt(after))))
-        .groupBy(BUCKET)
-        .forEach(r -> sums.put(r.value1(), new long[] {r.value2().toBigInteger().longValue(),
-            r.value3().longValue()}));
-    var straddling = new ArrayList<org.jooq.Select<org.jooq.Record4<String, Long, Long, String>>>(2);
+        .groupBy(BUCKET);
+    org.jooq.Select<org.jooq.Record6<String, BigDecimal, BigDecimal, Long, Long, String>> all = query;
     if (after >= 0) { // op ids are positive: nothing starts at or before a negative bound
-      straddling.add(dsl.select(BUCKET, OP_ID, FIRST_OP, DATA).from(bucketData)
+      all = all.unionAll(dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA).from(bucketData)
           .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(after))
               .and(OP_ID.le(Math.min(upTo, after + OpPacks.MAX_SPAN))).and(FIRST_OP.le(after))));
     }
     if (upTo < Long.MAX_VALUE - OpPacks.MAX_SPAN) {
-      straddling.add(dsl.select(BUCKET, OP_ID, FIRST_OP, DATA).from(bucketData)
+      all = all.unionAll(dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA).from(bucketData)
           .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(upTo))
               .and(OP_ID.le(upTo + OpPacks.MAX_SPAN)).and(FIRST_OP.le(upTo))));
     }
-    if (!straddling.isEmpty()) {
-      var query = straddling.size() == 1 ? straddling.get(0) : straddling.get(0).unionAll(straddling.get(1));
-      for (var r : dsl.fetch(query)) {
-        long[] part = OpPacks.sum(r.value1(), r.value3(), Objects.requireNonNull(r.value4(), "a pack's text"),
-            after, upTo);
-        if (part[1] > 0) {
-          long[] s = sums.computeIfAbsent(r.value1(), b -> new long[2]);
-          s[0] += part[0];
-          s[1] += part[1];
-        }
+    for (var r : dsl.fetch(all)) {
+      long[] part = r.value4() == null
+          ? new long[] {r.value2().toBigInteger().longValue(), r.value3().longValue()}
+          : OpPacks.sum(r.value1(), Objects.requireNonNull(r.value5(), "a pack's first op id"),
+              Objects.requireNonNull(r.value6(), "a pack's text"), after, upTo);
+      if (part[1] > 0) {
+        long[] sum = sums.computeIfAbsent(r.value1(), b -> new long[2]);
+        sum[0] += part[0];
+        sum[1] += part[1];
       }
     }
     return sums;
   }
+
 
   @Override
   public List<OpRecord> ops(long versionId, String bucket, OpId after, OpId upTo, int limit) {
@@ -1203,19 +1209,41 @@ public final class JdbcBucketStorage implements BucketStorage {
   /**
    * A bucket's ops with {@code after < op_id <= upTo}, ascending, at most {@code limit}; their rows locked for update
    * when asked. Packs are decoded: the rows in the range (each holds at least one op of it, as its last op id is in
-   * the range), then the one that may straddle {@code upTo}.
+   * the range), then the one that may straddle {@code upTo}. Rows are read a few at a time (packs hold several ops,
+   * single rows one), the first of them with the straddling one in the same round trip.
    */
   private List<OpRecord> opRecords(DSLContext dsl, long versionId, String bucket, long after, long upTo, int limit,
       boolean forUpdate) {
     List<OpRecord> out = new ArrayList<>(Math.min(limit, 256));
-    var query = dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP, FIRST_OP)
-        .from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.gt(after))
-            .and(OP_ID.le(upTo))).orderBy(OP_ID).limit(limit);
-    for (Record r : forUpdate ? query.forUpdate().fetch() : query.fetch()) {
-      addOps(out, bucket, r, after, upTo, limit);
+    long from = after;
+    int rows = limit <= 64 ? limit : Math.max(64, limit / 8);
+    @Nullable Record straddling = null;
+    boolean straddlingRead = forUpdate || upTo >= Long.MAX_VALUE - OpPacks.MAX_SPAN; // else with the first rows
+    while (true) {
+      var query = dsl.select(OP_FIELDS).from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
+          .and(OP_ID.gt(from)).and(OP_ID.le(upTo))).orderBy(OP_ID).limit(rows);
+      List<Record> read = new ArrayList<>(forUpdate ? query.forUpdate().fetch()
+          : straddlingRead ? query.fetch() : dsl.fetch(query.unionAll(straddlingQuery(dsl, versionId, bucket, upTo))));
+      if (!straddlingRead) {
+        straddlingRead = true;
+        read.sort(java.util.Comparator.comparingLong(r -> r.get(OP_ID)));
+        if (!read.isEmpty() && read.get(read.size() - 1).get(OP_ID) > upTo) {
+          straddling = read.remove(read.size() - 1);
+        }
+      }
+      for (Record r : read) {
+        addOps(out, bucket, r, after, upTo, limit);
+        from = r.get(OP_ID);
+      }
+      if (out.size() >= limit || read.size() < rows) {
+        break;
+      }
+      rows = limit - out.size(); // at most one row per op still wanted
     }
     if (out.size() < limit) {
-      Record straddling = straddling(dsl, versionId, bucket, upTo, forUpdate);
+      if (forUpdate) {
+        straddling = straddling(dsl, versionId, bucket, upTo, true);
+      }
       if (straddling != null) {
         addOps(out, bucket, straddling, after, upTo, limit);
       }
@@ -1228,10 +1256,15 @@ public final class JdbcBucketStorage implements BucketStorage {
     if (opId >= Long.MAX_VALUE - OpPacks.MAX_SPAN) {
       return null;
     }
-    var query = dsl.select(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP, FIRST_OP)
-        .from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.gt(opId))
-            .and(OP_ID.le(opId + OpPacks.MAX_SPAN)).and(FIRST_OP.le(opId))).orderBy(OP_ID).limit(1);
+    var query = straddlingQuery(dsl, versionId, bucket, opId);
     return forUpdate ? query.forUpdate().fetchOne() : query.fetchOne();
+  }
+
+  /** The query of {@link #straddling}; {@code opId} below {@code Long.MAX_VALUE - MAX_SPAN}. */
+  private org.jooq.SelectLimitPercentStep<Record> straddlingQuery(DSLContext dsl, long versionId, String bucket,
+      long opId) {
+    return dsl.select(OP_FIELDS).from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
+        .and(OP_ID.gt(opId)).and(OP_ID.le(opId + OpPacks.MAX_SPAN)).and(FIRST_OP.le(opId))).orderBy(OP_ID).limit(1);
   }
 
   /** Adds the ops of an op-log row in {@code (after, upTo]} to {@code out}, up to {@code limit} in all. */

@@ -154,11 +154,12 @@ public final class OpPacks {
       }
       long checksum = r.number();
       r.expect(',');
-      String type = r.string();
-      String objectId = r.string();
-      String subkey = r.string();
-      String data = kind == 'P' ? r.string() : null;
-      if (id > after && id <= upTo) {
+      boolean wanted = id > after && id <= upTo;
+      String type = r.string(wanted);
+      String objectId = r.string(wanted);
+      String subkey = r.string(wanted);
+      String data = kind == 'P' ? r.string(wanted) : null;
+      if (wanted) {
         sink.accept(new OpRecord(new OpId(id), bucket, kind == 'P' ? OpType.PUT : OpType.REMOVE, type, objectId,
             subkey, data, checksum, null));
       }
@@ -208,13 +209,14 @@ public final class OpPacks {
       return v;
     }
 
-    String string() {
+    /** The next string, or null past it if not {@code wanted}. */
+    @Nullable String string(boolean wanted) {
       long length = number();
       expect(':');
       if (length > text.length() - pos) {
         throw corrupt("a value is longer than the rest");
       }
-      String s = text.substring(pos, pos + (int) length);
+      String s = wanted ? text.substring(pos, pos + (int) length) : null;
       pos += (int) length;
       return s;
     }
