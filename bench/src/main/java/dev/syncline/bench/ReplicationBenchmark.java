@@ -363,10 +363,10 @@ public final class ReplicationBenchmark {
       for (String table : List.of("syncline_bucket_data", "syncline_current_data")) {
         try (ResultSet rs = s.executeQuery("SELECT pg_table_size('" + table + "'), pg_indexes_size('" + table
             + "'), (SELECT avg(pg_column_size(t.*)) FROM (SELECT * FROM " + table + " LIMIT 10000) t), "
-            + "(SELECT t::text FROM " + table + " t LIMIT 1)")) {
+            + "(SELECT t::text FROM " + table + " t LIMIT 1), (SELECT count(*) FROM " + table + ")")) {
           rs.next();
-          System.out.printf(Locale.ROOT, "%s: table %,d MB, indexes %,d MB, row %.0f bytes, e.g. %s%n", table,
-              rs.getLong(1) >> 20, rs.getLong(2) >> 20, rs.getDouble(3), rs.getString(4));
+          System.out.printf(Locale.ROOT, "%s: %,d rows, table %,d MB, indexes %,d MB, row %.0f bytes, e.g. %s%n",
+              table, rs.getLong(5), rs.getLong(1) >> 20, rs.getLong(2) >> 20, rs.getDouble(3), rs.getString(4));
         }
       }
     }
