@@ -105,6 +105,22 @@ public abstract class BucketStorageCompatibilityKit {
     return storage.ops(version, bucket, OpId.ZERO, upTo, Integer.MAX_VALUE);
   }
 
+  /** The stored ops are the written ones, in order. */
+  private static void assertStored(List<NewOp> written, List<OpRecord> stored) {
+    assertThat(stored).hasSize(written.size());
+    for (int i = 0; i < written.size(); i++) {
+      NewOp expected = written.get(i);
+      OpRecord actual = stored.get(i);
+      assertThat(actual.bucket()).isEqualTo(expected.bucket());
+      assertThat(actual.op()).isEqualTo(expected.op());
+      assertThat(actual.objectType()).isEqualTo(expected.objectType());
+      assertThat(actual.objectId()).isEqualTo(expected.objectId());
+      assertThat(actual.subkey()).isEqualTo(expected.subkey());
+      assertThat(actual.data()).isEqualTo(expected.data());
+      assertThat(actual.checksum()).isEqualTo(expected.checksum());
+    }
+  }
+
   private static long sum(List<OpRecord> ops) {
     long s = 0;
     for (OpRecord op : ops) {
@@ -142,16 +158,7 @@ public abstract class BucketStorageCompatibilityKit {
     try (BucketStorageWriter w = storage.openWriter(version)) {
       Checkpoint c = commit(w, new WriteBatch(ops, List.of(), List.of(), List.of(), pos(1)));
       List<OpRecord> read = all("big", c.opId());
-      assertThat(read).hasSize(ops.size());
-      for (int i = 0; i < ops.size(); i++) {
-        NewOp expected = ops.get(i);
-        OpRecord actual = read.get(i);
-        assertThat(actual.op()).isEqualTo(expected.op());
-        assertThat(actual.objectId()).isEqualTo(expected.objectId());
-        assertThat(actual.subkey()).isEqualTo(expected.subkey());
-        assertThat(actual.data()).isEqualTo(expected.data());
-        assertThat(actual.checksum()).isEqualTo(expected.checksum());
-      }
+      assertStored(ops, read);
       assertThat(storage.checksums(version, List.of("big"), null, c.opId()).get("big").checksum())
           .isEqualTo(sum(read));
     }
@@ -210,15 +217,7 @@ public abstract class BucketStorageCompatibilityKit {
     OpId last = checkpoints.get(checkpoints.size() - 1).opId();
     for (String bucket : List.of("x", "y", "z", "w")) {
       List<OpRecord> log = all(bucket, last);
-      List<NewOp> expected = written.stream().filter(o -> o.bucket().equals(bucket)).toList();
-      assertThat(log).hasSize(expected.size());
-      for (int i = 0; i < log.size(); i++) {
-        assertThat(log.get(i).objectId()).isEqualTo(expected.get(i).objectId());
-        assertThat(log.get(i).op()).isEqualTo(expected.get(i).op());
-        assertThat(log.get(i).data()).isEqualTo(expected.get(i).data());
-        assertThat(log.get(i).subkey()).isEqualTo(expected.get(i).subkey());
-        assertThat(log.get(i).checksum()).isEqualTo(expected.get(i).checksum());
-      }
+      assertStored(written.stream().filter(o -> o.bucket().equals(bucket)).toList(), log);
       assertThat(log.stream().mapToLong(o -> o.opId().value()).toArray()).isSorted().doesNotHaveDuplicates();
       for (int n = 0; n < 20; n++) {
         long a = random.nextLong(last.value() + 1);
@@ -603,19 +602,7 @@ public abstract class BucketStorageCompatibilityKit {
       for (CurrentRow expected : rows) {
         assertThat(read.get(expected.key())).as(expected.key().key()).isEqualTo(expected);
       }
-      List<OpRecord> stored = storage.ops(version, bucket, new OpId(0), c.opId(), 1_000);
-      assertThat(stored).hasSize(ops.size());
-      for (int i = 0; i < ops.size(); i++) {
-        NewOp expected = ops.get(i);
-        OpRecord actual = stored.get(i);
-        assertThat(actual.bucket()).isEqualTo(bucket);
-        assertThat(actual.op()).isEqualTo(expected.op());
-        assertThat(actual.objectType()).isEqualTo(expected.objectType());
-        assertThat(actual.objectId()).isEqualTo(expected.objectId());
-        assertThat(actual.subkey()).isEqualTo(expected.subkey());
-        assertThat(actual.data()).isEqualTo(expected.data());
-        assertThat(actual.checksum()).isEqualTo(expected.checksum());
-      }
+      assertStored(ops, storage.ops(version, bucket, new OpId(0), c.opId(), 1_000));
     }
   }
 

@@ -70,9 +70,7 @@ class JdbcBucketStorageMigrationTest {
 
   @Test
   void a_version_2_database_on_h2_gets_its_current_row_keys_rewritten() throws Exception {
-    org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
-    h2.setURL("jdbc:h2:mem:migrate-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-    assertVersion2KeysAreRewritten(h2, "m3_");
+    assertVersion2KeysAreRewritten(h2(), "m3_");
   }
 
   /**
@@ -116,6 +114,13 @@ class JdbcBucketStorageMigrationTest {
     }
   }
 
+  /** A fresh in-memory H2 database. */
+  private static javax.sql.DataSource h2() {
+    org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+    h2.setURL("jdbc:h2:mem:migrate-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    return h2;
+  }
+
   /** Turns the op log back into what version 3 created: no op-pack columns. */
   private static void undoVersion4(Statement s, String prefix) throws SQLException {
     s.execute("ALTER TABLE \"" + prefix + "bucket_data\" DROP COLUMN \"first_op_id\"");
@@ -129,9 +134,7 @@ class JdbcBucketStorageMigrationTest {
 
   @Test
   void a_version_3_database_on_h2_keeps_its_ops_and_packs_new_ones() throws Exception {
-    org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
-    h2.setURL("jdbc:h2:mem:migrate-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-    assertVersion3OpsAreKeptAndNewOnesPacked(h2, "m4_");
+    assertVersion3OpsAreKeptAndNewOnesPacked(h2(), "m4_");
   }
 
   /**
