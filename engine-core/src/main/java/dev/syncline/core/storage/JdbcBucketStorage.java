@@ -882,7 +882,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         InsertValuesStepN<Record> insert = dsl.insertInto(currentData, CURRENT_COLUMNS);
         for (CurrentRow r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
           insert = insert.values(versionId, tableName(r.key().table()), StorageCodec.storedKey(r.key().key()),
-              r.image() == null ? null : StorageCodec.image(r.image()), StorageCodec.placements(r.placements()),
+              r.image() == null ? null : StorageCodec.image(r.image()), StorageCodec.placements(r.placements(), r.key()),
               StorageCodec.lookups(r.lookups()));
         }
         insert.execute();
@@ -909,7 +909,7 @@ public final class JdbcBucketStorage implements BucketStorage {
             out.text(StorageCodec.appendImage(json, r.image()));
           }
           json.setLength(0);
-          out.tab().text(StorageCodec.appendPlacements(json, r.placements()));
+          out.tab().text(StorageCodec.appendPlacements(json, r.placements(), r.key()));
           json.setLength(0);
           out.tab().text(StorageCodec.appendLookups(json, r.lookups())).endRow();
         }
@@ -1027,7 +1027,7 @@ public final class JdbcBucketStorage implements BucketStorage {
   private static CurrentRow currentRow(SourceKey key, Record r) {
     String image = r.get(IMAGE);
     return new CurrentRow(key, image == null ? null : StorageCodec.image(image),
-        StorageCodec.placements(r.get(PLACEMENTS)), StorageCodec.lookups(r.get(LOOKUPS)));
+        StorageCodec.placements(r.get(PLACEMENTS), key), StorageCodec.lookups(r.get(LOOKUPS)));
   }
 
   private static String tableName(TableRef t) {

@@ -12,12 +12,14 @@ import dev.syncline.api.SynclineException;
 import dev.syncline.api.WireFormat;
 import dev.syncline.api.rules.ParameterLookup;
 import dev.syncline.spi.storage.Placement;
+import dev.syncline.spi.storage.SourceKey;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -228,35 +230,91 @@ public final class StorageCodec {
     throw new SynclineException(ErrorCode.STORAGE_FAILED, "corrupt stored row image: " + n);
   }
 
-  /** Placements as JSON text. */
-  public static String placements(List<Placement> placements) {
-    return appendPlacements(new StringBuilder(16 + placements.size() * 80), placements).toString();
+  /**
+   * A row's placements as JSON text: {@code [bucket, output table, row id, checksum]} each, or {@code [bucket,
+   * checksum]} when the output table is the source table's name and the row id is {@link #keyRowId the one its key
+   * implies} (the common case: a table with an {@code id} primary key synced as it is), which saves a current row a
+   * sixth of its bytes.
+   */
+  public static String placements(List<Placement> placements, SourceKey key) {
+    return appendPlacements(new StringBuilder(16 + placements.size() * 80), placements, key).toString();
   }
 
-  /** Appends {@link #placements(List)} to {@code sb}. */
-  public static StringBuilder appendPlacements(StringBuilder sb, List<Placement> placements) {
+  /** Appends {@link #placements(List, SourceKey)} to {@code sb}. */
+  public static StringBuilder appendPlacements(StringBuilder sb, List<Placement> placements, SourceKey key) {
     sb.append('[');
+    String table = key.table().name();
+    String rowId = null;
     boolean first = true;
     for (Placement p : placements) {
       sb.append(first ? "[" : ",[");
       first = false;
       WireFormat.appendQuoted(sb, p.bucket());
       sb.append(',');
-      WireFormat.appendQuoted(sb, p.table());
-      sb.append(',');
-      WireFormat.appendQuoted(sb, p.rowId());
-      sb.append(',').append(p.checksum()).append(']');
+      if (rowId == null) {
+        rowId = Objects.requireNonNullElse(keyRowId(key.key()), "");
+      }
+      if (!p.table().equals(table) || rowId.isEmpty() || !p.rowId().equals(rowId)) {
+        WireFormat.appendQuoted(sb, p.table());
+        sb.append(',');
+        WireFormat.appendQuoted(sb, p.rowId());
+        sb.append(',');
+      }
+      sb.append(p.checksum()).append(']');
     }
     return sb.append(']');
   }
 
-  /** Decodes {@link #placements(List)}. */
-  public static List<Placement> placements(String text) {
+  /** Decodes {@link #placements(List, SourceKey)} of the row with that key (both forms). */
+  public static List<Placement> placements(String text, SourceKey key) {
     List<Placement> out = new ArrayList<>();
     for (JsonNode p : read(text)) {
-      out.add(new Placement(p.get(0).asText(), p.get(1).asText(), p.get(2).asText(), p.get(3).asLong()));
+      if (p.size() == 2) {
+        String rowId = keyRowId(key.key());
+        if (rowId == null) {
+          throw new SynclineException(ErrorCode.STORAGE_FAILED, "corrupt stored placements of " + key
+              + ": its key implies no row id");
+        }
+        out.add(new Placement(p.get(0).asText(), key.table().name(), rowId, p.get(1).asLong()));
+      } else {
+        out.add(new Placement(p.get(0).asText(), p.get(1).asText(), p.get(2).asText(), p.get(3).asLong()));
+      }
     }
     return out;
+  }
+
+  /**
+   * The row id a source key implies: its one value's text for a key of one integer ({@code [42]} → {@code 42}) or one
+   * string without escapes ({@code ["a-1"]} → {@code a-1}); null for other keys.
+   */
+  static @Nullable String keyRowId(String key) {
+    int n = key.length();
+    if (n < 3 || key.charAt(0) != '[' || key.charAt(n - 1) != ']') {
+      return null;
+    }
+    if (key.charAt(1) == '"') {
+      if (n < 4 || key.charAt(n - 2) != '"') {
+        return null;
+      }
+      for (int i = 2; i < n - 2; i++) {
+        char c = key.charAt(i);
+        if (c == '"' || c == '\\') {
+          return null;
+        }
+      }
+      return key.substring(2, n - 2);
+    }
+    int start = key.charAt(1) == '-' ? 2 : 1;
+    if (start == n - 1) {
+      return null;
+    }
+    for (int i = start; i < n - 1; i++) {
+      char c = key.charAt(i);
+      if (c < '0' || c > '9') {
+        return null;
+      }
+    }
+    return key.substring(1, n - 1);
   }
 
   /** Look-up keys as JSON text. */

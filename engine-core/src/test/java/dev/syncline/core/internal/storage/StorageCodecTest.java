@@ -1,12 +1,17 @@
 package dev.syncline.core.internal.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.SourceValue;
 import dev.syncline.api.SqliteValue;
+import dev.syncline.api.SynclineException;
+import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.ParameterLookup;
 import dev.syncline.spi.storage.Placement;
+import dev.syncline.spi.storage.SourceKey;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,11 +46,38 @@ class StorageCodecTest {
   }
 
   @Test
+  void placements_whose_table_and_row_id_the_key_implies_are_stored_short_and_read_back_exactly() {
+    TableRef todos = TableRef.of("public", "todos");
+    for (String[] keyAndId : new String[][] {{"[42]", "42"}, {"[-7]", "-7"}, {"[\"a-1 é\"]", "a-1 é"}}) {
+      SourceKey key = new SourceKey(todos, keyAndId[0]);
+      List<Placement> placements = List.of(new Placement("g[]", "todos", keyAndId[1], 5),
+          new Placement("other[]", "lists", keyAndId[1], 6), new Placement("x[]", "todos", "9" + keyAndId[1], 7));
+      String text = StorageCodec.placements(placements, key);
+      assertThat(text).startsWith("[[\"g[]\",5],[\"other[]\",\"lists\",");
+      assertThat(StorageCodec.placements(text, key)).isEqualTo(placements);
+    }
+    // Keys that imply no row id keep the full form.
+    for (String key : List.of("[1,2]", "[\"a\\\"b\"]", "[\"a\\\\b\"]", "[]", "[-]", "[\"\"]", "[1.5]", "plain")) {
+      SourceKey k = new SourceKey(todos, key);
+      List<Placement> placements = List.of(new Placement("g[]", "todos", key, 5));
+      String text = StorageCodec.placements(placements, k);
+      assertThat(text).as(key).contains("\"todos\"");
+      assertThat(StorageCodec.placements(text, k)).isEqualTo(placements);
+    }
+    // What earlier versions stored (always the full form) reads as before.
+    assertThat(StorageCodec.placements("[[\"g[]\",\"todos\",\"42\",5]]", new SourceKey(todos, "[42]")))
+        .containsExactly(new Placement("g[]", "todos", "42", 5));
+    assertThatThrownBy(() -> StorageCodec.placements("[[\"g[]\",5]]", new SourceKey(todos, "[1,2]")))
+        .isInstanceOfSatisfying(SynclineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED));
+  }
+
+  @Test
   void placements_look_ups_and_parameter_rows_round_trip() {
     List<Placement> placements = List.of(new Placement("1#b[\"" + AWKWARD + "\"]", "todos", AWKWARD, 4294967295L),
         new Placement("g[]", "t", "", 0));
-    assertThat(StorageCodec.placements(StorageCodec.placements(placements))).isEqualTo(placements);
-    assertThat(StorageCodec.placements(StorageCodec.placements(List.of()))).isEmpty();
+    SourceKey key = new SourceKey(TableRef.of("public", "todos"), "[\"" + AWKWARD + "\"]");
+    assertThat(StorageCodec.placements(StorageCodec.placements(placements, key), key)).isEqualTo(placements);
+    assertThat(StorageCodec.placements(StorageCodec.placements(List.of(), key), key)).isEmpty();
 
     List<ParameterLookup> lookups = List.of(new ParameterLookup("by_list#1", List.of(SqliteValue.of(AWKWARD),
         SqliteValue.of(3L), SqliteValue.of(2.5), SqliteValue.NULL)), new ParameterLookup("lookup#0", List.of()));
