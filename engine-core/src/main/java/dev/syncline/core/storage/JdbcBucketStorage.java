@@ -390,8 +390,10 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   /**
-   * Version 4: a row of the op log may hold a pack of one bucket's ops ({@link OpPacks}). Existing rows are single
-   * ops, which the new columns' defaults say.
+   * Version 4: a row of the op log may hold a pack of one bucket's ops ({@link OpPacks}); existing rows are single
+   * ops, which the new columns' defaults say. Current rows may store placements in their short form
+   * ({@link StorageCodec#placements(List, SourceKey)}), which earlier versions could not read: the version number
+   * keeps them from opening such a database.
    */
   private void migrateV4(DSLContext dsl) {
     dsl.alterTable(bucketData).addColumn(FIRST_OP).execute();
