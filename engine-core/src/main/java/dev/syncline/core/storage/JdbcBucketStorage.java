@@ -884,8 +884,8 @@ public final class JdbcBucketStorage implements BucketStorage {
         InsertValuesStepN<Record> insert = dsl.insertInto(currentData, CURRENT_COLUMNS);
         for (CurrentRow r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
           insert = insert.values(versionId, tableName(r.key().table()), StorageCodec.storedKey(r.key().key()),
-              r.image() == null ? null : StorageCodec.image(r.image()), StorageCodec.placements(r.placements(), r.key()),
-              StorageCodec.lookups(r.lookups()));
+              r.image() == null ? null : StorageCodec.image(r.image()),
+              StorageCodec.placements(r.placements(), r.key()), StorageCodec.lookups(r.lookups()));
         }
         insert.execute();
       }
@@ -1141,11 +1141,11 @@ public final class JdbcBucketStorage implements BucketStorage {
         Map<String, PartialChecksum> sums = new HashMap<>();
         List<String> plain = clears.isEmpty() ? chunk : chunk.stream().filter(b -> !clears.containsKey(b)).toList();
         rangeSums(dsl, versionId, plain, from, upTo.value())
-            .forEach((b, s) -> sums.put(b, new PartialChecksum(s[0] & 0xffffffffL, (int) s[1], after == null)));
+            .forEach((b, s) -> sums.put(b, new PartialChecksum(s[0] & 0xffffffffL, s[1], after == null)));
         for (Map.Entry<String, Long> clear : clears.entrySet()) {
           long[] s = rangeSums(dsl, versionId, List.of(clear.getKey()), clear.getValue() - 1, upTo.value())
               .getOrDefault(clear.getKey(), new long[2]);
-          sums.put(clear.getKey(), new PartialChecksum(s[0] & 0xffffffffL, (int) s[1], true));
+          sums.put(clear.getKey(), new PartialChecksum(s[0] & 0xffffffffL, s[1], true));
         }
         for (String b : chunk) {
           out.put(b, sums.getOrDefault(b, new PartialChecksum(0, 0, after == null)));
@@ -1198,7 +1198,6 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
     return sums;
   }
-
 
   @Override
   public List<OpRecord> ops(long versionId, String bucket, OpId after, OpId upTo, int limit) {

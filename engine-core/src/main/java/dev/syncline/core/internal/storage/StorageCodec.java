@@ -233,8 +233,8 @@ public final class StorageCodec {
   /**
    * A row's placements as JSON text: {@code [bucket, output table, row id, checksum]} each, or {@code [bucket,
    * checksum]} when the output table is the source table's name and the row id is {@link #keyRowId the one its key
-   * implies} (the common case: a table with an {@code id} primary key synced as it is), which saves a current row a
-   * sixth of its bytes.
+   * implies} (the common case: a table with an {@code id} primary key synced as it is), which saves a current row
+   * about an eighth of its bytes.
    */
   public static String placements(List<Placement> placements, SourceKey key) {
     return appendPlacements(new StringBuilder(16 + placements.size() * 80), placements, key).toString();
@@ -244,7 +244,7 @@ public final class StorageCodec {
   public static StringBuilder appendPlacements(StringBuilder sb, List<Placement> placements, SourceKey key) {
     sb.append('[');
     String table = key.table().name();
-    String rowId = null;
+    @Nullable String rowId = null;
     boolean first = true;
     for (Placement p : placements) {
       sb.append(first ? "[" : ",[");
