@@ -70,7 +70,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Several engine instances may share one database: the writer of a rules version holds a lock that dies with its
  * connection (a Postgres advisory lock; on H2 a row lock held by an open transaction). Every batch is written in one
  * transaction (multi-row inserts; on Postgres, large batches are streamed with {@code COPY}), so nothing of a failed
- * batch is visible.
+ * batch is visible. A batch's ops of one bucket are stored several to a row (packs, see {@code OpPacks}), which
+ * every read answers exactly for any op-id range.
  *
  * <p>Thread-safe. Reads borrow a connection per call; a writer keeps one connection for its lock and borrows another
  * per commit. On Postgres, a large batch without a position (a chunk of an initial copy, a part of a large
