@@ -100,7 +100,11 @@ public final class BatchBuilder {
 
   /** The stored state of a row as of this batch (its image, placements and look-ups), or null. */
   public @Nullable CurrentRow currentRow(SourceKey key) {
-    return current(key);
+    Known k = known.get(key);
+    if (k != null) {
+      return k.row;
+    }
+    return writer.currentRows(List.of(key)).get(key);
   }
 
   /** Number of operations accumulated so far. */
@@ -227,14 +231,6 @@ public final class BatchBuilder {
         known.remove(k.key, k); // storage holds its newest state now
       }
     }
-  }
-
-  private @Nullable CurrentRow current(SourceKey key) {
-    Known k = known.get(key);
-    if (k != null) {
-      return k.row;
-    }
-    return writer.currentRows(List.of(key)).get(key);
   }
 
   /** What the builder knows of a row, its stored state read now if nothing yet. */
