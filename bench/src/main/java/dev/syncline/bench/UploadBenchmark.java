@@ -53,7 +53,7 @@ public final class UploadBenchmark {
               + "completed boolean, list_id uuid REFERENCES lists (id))");
         }
         WriteAuthorizer owner = (user, entry, current, tx) -> current == null
-            || user.userKey().equals(current.get("owner_id")) || entry.table().equals("todos");
+            || user.userId().equals(current.get("owner_id")) || entry.table().equals("todos");
         UploadHandler handler = UploadHandler.builder(ds).table("lists").table("todos").authorizer(owner).build();
         run(handler, Math.max(200, uploads / 10), ops, 1, "warm-up");
         run(handler, uploads / 2, ops, 1, "1 client");

@@ -79,6 +79,11 @@ public enum ErrorCode {
    * failure, a deadlock); nothing was written. Transient: the client should retry the same upload.
    */
   UPLOAD_RETRY("SYNCLINE_U0004", 503),
+  /**
+   * The client did not send its request (headers or body) within the server's time limit; nothing was done. The
+   * connection is closed; a well-behaved client simply retries.
+   */
+  REQUEST_TIMEOUT("SYNCLINE_H0001", 408),
   /** The engine is not running (not started yet, or closed). */
   ENGINE_NOT_RUNNING("SYNCLINE_E0001", 503),
   /** An unexpected internal failure; a bug in Syncline. */

@@ -297,12 +297,12 @@ class PostgresSourceTest {
           + "body text, note text)");
       h.start();
       Checkpoint before = h.awaitCaughtUp();
-      long id = h.storage.createWriteCheckpoint("user1/client", h.source.writeCheckpointHead().serialize());
+      long id = h.storage.createWriteCheckpoint(new dev.syncline.spi.storage.WriteCheckpointKey("user1", "client"), h.source.writeCheckpointHead().serialize());
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (System.nanoTime() < deadline) {
         var latest = h.storage.latestCheckpoint(h.version).orElseThrow();
-        if (h.storage.writeCheckpoint("user1/client", latest).isPresent()) {
-          assertThat(h.storage.writeCheckpoint("user1/client", latest)).contains(id);
+        if (h.storage.writeCheckpoint(new dev.syncline.spi.storage.WriteCheckpointKey("user1", "client"), latest).isPresent()) {
+          assertThat(h.storage.writeCheckpoint(new dev.syncline.spi.storage.WriteCheckpointKey("user1", "client"), latest)).contains(id);
           assertThat(latest.opId()).as("no data changed").isEqualTo(before.opId());
           return;
         }

@@ -65,4 +65,24 @@ public final class TestTokens {
     }
     return jwt.serialize();
   }
+
+  /**
+   * A token whose payload is exactly {@code payloadJson}, signed with this secret: for testing what a verifier
+   * refuses (a {@code "sub": null}, a numeric {@code sub}, a missing {@code exp}...). Nothing is added or checked.
+   */
+  public String signed(String payloadJson) {
+    com.nimbusds.jose.JWSObject jws = new com.nimbusds.jose.JWSObject(new JWSHeader(JWSAlgorithm.HS256),
+        new com.nimbusds.jose.Payload(payloadJson));
+    try {
+      jws.sign(new MACSigner(secret));
+    } catch (JOSEException e) {
+      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "cannot sign a test token: " + e.getMessage(), e);
+    }
+    return jws.serialize();
+  }
+
+  /** The audience these tokens name. */
+  public String audience() {
+    return audience;
+  }
 }

@@ -97,28 +97,36 @@ public interface BucketStorage extends AutoCloseable {
   // ---- write checkpoints (PowerSync protocol §7) ----
 
   /**
-   * Creates the next managed write checkpoint of a user+client key ({@code "<sub>/<client_id>"}): increments its
-   * counter (first value 1) and records the source head {@code position} it waits for. Returns the new value.
+   * Creates the next managed write checkpoint of a user's client: increments its counter (first value 1) and
+   * records the source head {@code position} it waits for. Returns the new value. Concurrent calls for one key (from
+   * any engine instance on this storage) get distinct, increasing values.
+   *
+   * <p>Requested ids are at most {@link WriteCheckpointKey#MAX_ID}, so the counter has room for 2^63 - 2^53 more
+   * ids; an implementation still fails with {@code INVALID_REQUEST} rather than overflow.
    */
-  long createWriteCheckpoint(String userKey, String position);
+  long createWriteCheckpoint(WriteCheckpointKey key, String position);
 
   /**
    * Records a client-chosen write checkpoint id (checkpoint-request mode): stored with {@code position} when greater
    * than the stored id, else unchanged. Returns the id stored afterwards.
+   *
+   * @throws dev.syncline.api.SynclineException {@code INVALID_REQUEST} unless
+   *     {@code 1 <= requestedId <= }{@link WriteCheckpointKey#MAX_ID}
    */
-  long requestWriteCheckpoint(String userKey, long requestedId, String position);
+  long requestWriteCheckpoint(WriteCheckpointKey key, long requestedId, String position);
 
   /** The largest write checkpoint of the key whose position is covered by {@code checkpoint}, if any. */
-  Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint);
+  Optional<Long> writeCheckpoint(WriteCheckpointKey key, Checkpoint checkpoint);
 
   /**
    * {@link #writeCheckpoint} for many keys at once (the sync service asks for every open stream at each new
    * checkpoint); keys without one are absent. The default asks key by key; storages with a network round trip per
    * call should answer in bulk.
    */
-  default Map<String, Long> writeCheckpoints(Collection<String> userKeys, Checkpoint checkpoint) {
-    Map<String, Long> out = new java.util.HashMap<>();
-    for (String key : userKeys) {
+  default Map<WriteCheckpointKey, Long> writeCheckpoints(Collection<WriteCheckpointKey> keys,
+      Checkpoint checkpoint) {
+    Map<WriteCheckpointKey, Long> out = new java.util.HashMap<>();
+    for (WriteCheckpointKey key : keys) {
       writeCheckpoint(key, checkpoint).ifPresent(id -> out.put(key, id));
     }
     return out;

@@ -45,8 +45,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Verifies JWTs as the PowerSync service does (protocol §6): HS256/384/512, RS256/384/512, PS256/384/512,
  * ES256/384/512 and EdDSA; static keys and JWKS URIs (cached, refreshed after 5 minutes, dropped after 60, refetched
- * when a token names an unknown {@code kid}); required {@code sub}, {@code iat}, {@code exp} and an accepted
- * {@code aud}; at most a day between {@code iat} and {@code exp}; 60 seconds of clock tolerance.
+ * when a token names an unknown {@code kid}); required {@code sub} (a non-empty string: see {@link AuthContext}),
+ * {@code iat}, {@code exp} and an accepted {@code aud}; at most a day between {@code iat} and {@code exp}; 60
+ * seconds of clock tolerance.
  *
  * <pre>{@code
  * TokenVerifier verifier = JwtTokenVerifier.builder()
@@ -227,17 +228,23 @@ public final class JwtTokenVerifier implements TokenVerifier {
       throw new SynclineException(ErrorCode.AUTH_SIGNATURE, "JWT signature verification failed");
     }
     try {
-      return checkClaims(jwt.getJWTClaimsSet());
+      // The subject as the token carries it: the parsed claims set turns a numeric "sub" into text.
+      Map<String, Object> payload = jwt.getPayload().toJSONObject();
+      return checkClaims(jwt.getJWTClaimsSet(), payload == null ? null : payload.get("sub"));
     } catch (ParseException e) {
       throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT payload is not a valid claims set");
     }
   }
 
-  private AuthContext checkClaims(JWTClaimsSet claims) {
+  private AuthContext checkClaims(JWTClaimsSet claims, @Nullable Object sub) {
     Date exp = claims.getExpirationTime();
     Date iat = claims.getIssueTime();
-    if (claims.getSubject() == null && !claims.getClaims().containsKey("sub")) {
+    if (sub == null) {
       throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT payload is missing a required claim \"sub\"");
+    }
+    if (!(sub instanceof String s) || s.isEmpty()) {
+      // A number, object or empty string would name a user ambiguously ("42", "null", ""): refused.
+      throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT payload \"sub\" must be a non-empty string");
     }
     if (iat == null) {
       throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT payload is missing a required claim \"iat\"");
@@ -272,7 +279,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
       throw new SynclineException(ErrorCode.AUTH_INVALID, "parameters in the JWT payload must be an object");
     }
     Map<String, @Nullable Object> json = new LinkedHashMap<>(claims.toJSONObject());
-    return new AuthContext(json, exp.toInstant());
+    return new AuthContext(json, exp.toInstant()); // checks the user id's length and characters too
   }
 
   /** Keys whose id and algorithm fit the token (protocol §6.2). */

@@ -21,6 +21,7 @@ import dev.syncline.spi.source.SourceEvent;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.RulesVersion;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -581,7 +582,8 @@ public final class Syncline implements SyncEngine {
   @Override
   public long createWriteCheckpoint(AuthContext user, String clientId) {
     requireRunning();
-    return storage.createWriteCheckpoint(user.userKey() + "/" + Objects.requireNonNull(clientId), sourceHead());
+    return storage.createWriteCheckpoint(WriteCheckpointKey.of(user, Objects.requireNonNull(clientId, "clientId")),
+        sourceHead());
   }
 
   /**
@@ -609,6 +611,17 @@ public final class Syncline implements SyncEngine {
    */
   public com.sun.net.httpserver.HttpHandler httpHandler(String allowedOrigin) {
     return JdkHttpSyncServer.handler(this::service, allowedOrigin);
+  }
+
+  /**
+   * Verifies the token of an {@code Authorization} header with the engine's token verifier, parsed exactly as the
+   * sync endpoints parse it ({@code Bearer}/{@code Token}, any case): for the app's own endpoints, so that one
+   * token means the same user everywhere.
+   *
+   * @throws SynclineException with an {@code AUTH_*} code (HTTP 401)
+   */
+  public AuthContext authenticate(@Nullable String authorizationHeader) {
+    return tokenVerifier.verifyAuthorization(authorizationHeader);
   }
 
   @Override

@@ -20,6 +20,7 @@ import dev.syncline.spi.storage.ParameterChange;
 import dev.syncline.spi.storage.RulesVersion;
 import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteBatch;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -46,7 +47,7 @@ public final class InMemoryBucketStorage implements BucketStorage {
   private final Object versionsLock = new Object();
   private final Map<Long, Version> versions = new LinkedHashMap<>();
   private long nextVersionId = 1;
-  private final Map<String, WriteCheckpointState> writeCheckpoints = new HashMap<>();
+  private final Map<WriteCheckpointKey, WriteCheckpointState> writeCheckpoints = new HashMap<>();
   private final dev.syncline.core.internal.storage.CheckpointWatchers watchers =
       new dev.syncline.core.internal.storage.CheckpointWatchers(this::latestCheckpointIfPresent);
 
@@ -446,10 +447,10 @@ public final class InMemoryBucketStorage implements BucketStorage {
   }
 
   @Override
-  public long createWriteCheckpoint(String userKey, String position) {
+  public long createWriteCheckpoint(WriteCheckpointKey userKey, String position) {
     synchronized (writeCheckpoints) {
       WriteCheckpointState s = writeCheckpoints.get(userKey);
-      long id = s == null ? 1 : s.id + 1;
+      long id = s == null ? 1 : nextWriteCheckpoint(s.id);
       NavigableMap<String, Long> history = s == null ? new TreeMap<>() : s.history;
       history.merge(position, id, Math::max);
       writeCheckpoints.put(userKey, new WriteCheckpointState(id, position, history));
@@ -458,11 +459,8 @@ public final class InMemoryBucketStorage implements BucketStorage {
   }
 
   @Override
-  public long requestWriteCheckpoint(String userKey, long requestedId, String position) {
-    if (requestedId < 1) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "checkpoint request id must be at least 1, got "
-          + requestedId);
-    }
+  public long requestWriteCheckpoint(WriteCheckpointKey userKey, long requestedId, String position) {
+    WriteCheckpointKey.checkRequestedId(requestedId);
     synchronized (writeCheckpoints) {
       WriteCheckpointState s = writeCheckpoints.get(userKey);
       if (s != null && s.id >= requestedId) {
@@ -476,7 +474,7 @@ public final class InMemoryBucketStorage implements BucketStorage {
   }
 
   @Override
-  public Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint) {
+  public Optional<Long> writeCheckpoint(WriteCheckpointKey userKey, Checkpoint checkpoint) {
     synchronized (writeCheckpoints) {
       WriteCheckpointState s = writeCheckpoints.get(userKey);
       if (s == null) {
@@ -490,6 +488,15 @@ public final class InMemoryBucketStorage implements BucketStorage {
       }
       return Optional.ofNullable(best);
     }
+  }
+
+  /** The id after {@code id}; a typed error instead of an overflow. */
+  static long nextWriteCheckpoint(long id) {
+    if (id == Long.MAX_VALUE) {
+      throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: this client's write checkpoints "
+          + "reached the largest id");
+    }
+    return id + 1;
   }
 
   @Override

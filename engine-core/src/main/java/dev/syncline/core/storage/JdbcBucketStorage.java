@@ -28,6 +28,7 @@ import dev.syncline.spi.storage.ParameterChange;
 import dev.syncline.spi.storage.RulesVersion;
 import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteBatch;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -85,7 +86,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JdbcBucketStorage implements BucketStorage {
   /** Schema version written by this code; older databases are migrated on start. */
-  static final int SCHEMA_VERSION = 4;
+  static final int SCHEMA_VERSION = 5;
   private static final int INSERT_CHUNK = 500;
   /** Current rows from which a batch without position is written on two connections at once (Postgres). */
   private static final int SPLIT_ROWS = 1_000;
@@ -100,7 +101,10 @@ public final class JdbcBucketStorage implements BucketStorage {
   private final Table<Record> currentData;
   private final Table<Record> parameters;
   private final Table<Record> snapshots;
-  private final Table<Record> writeCheckpoints;
+  /** Write checkpoints keyed by user and client (schema version 5). */
+  private final Table<Record> clientCheckpoints;
+  /** Write checkpoints keyed by {@code "<user>/<client>"}, before schema version 5. */
+  private final Table<Record> legacyWriteCheckpoints;
   private final Table<Record> locks;
   private final java.time.Duration pollInterval;
   private final dev.syncline.core.internal.storage.CheckpointWatchers watchers =
@@ -139,6 +143,10 @@ public final class JdbcBucketStorage implements BucketStorage {
   private static final Field<Boolean> DONE = field(name("done"), SQLDataType.BOOLEAN);
   private static final Field<String> PROGRESS = field(name("progress"), SQLDataType.CLOB);
   private static final Field<String> USER_KEY = field(name("user_key"), SQLDataType.VARCHAR(500));
+  private static final Field<String> USER_ID = field(name("user_id"),
+      SQLDataType.VARCHAR(dev.syncline.api.auth.AuthContext.MAX_USER_ID_LENGTH).nullable(false));
+  private static final Field<String> CLIENT_ID = field(name("client_id"),
+      SQLDataType.VARCHAR(WriteCheckpointKey.MAX_CLIENT_ID_LENGTH).nullable(false));
   private static final Field<Long> CHECKPOINT_ID = field(name("checkpoint_id"), SQLDataType.BIGINT);
   private static final Field<String> POSITION = field(name("position"), SQLDataType.VARCHAR(200));
   private static final Field<String> OWNER = field(name("owner"), SQLDataType.VARCHAR(200));
@@ -166,7 +174,8 @@ public final class JdbcBucketStorage implements BucketStorage {
     this.currentData = table(name(prefix + "current_data"));
     this.parameters = table(name(prefix + "parameters"));
     this.snapshots = table(name(prefix + "snapshots"));
-    this.writeCheckpoints = table(name(prefix + "write_checkpoints"));
+    this.legacyWriteCheckpoints = table(name(prefix + "write_checkpoints"));
+    this.clientCheckpoints = table(name(prefix + "client_checkpoints"));
     this.locks = table(name(prefix + "locks"));
     this.pollInterval = b.pollInterval;
     migrate();
@@ -335,6 +344,10 @@ public final class JdbcBucketStorage implements BucketStorage {
         migrateV4(dsl);
         dsl.insertInto(schema).columns(version).values(4).execute();
       }
+      if (from < 5) {
+        migrateV5(dsl);
+        dsl.insertInto(schema).columns(version).values(5).execute();
+      }
       return null;
     });
   }
@@ -351,7 +364,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         .constraints(DSL.primaryKey(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID)).execute();
     dsl.createTableIfNotExists(snapshots).columns(VERSION, SOURCE_TABLE, DONE, PROGRESS)
         .constraints(DSL.primaryKey(VERSION, SOURCE_TABLE)).execute();
-    dsl.createTableIfNotExists(writeCheckpoints).columns(USER_KEY, CHECKPOINT_ID, POSITION)
+    dsl.createTableIfNotExists(legacyWriteCheckpoints).columns(USER_KEY, CHECKPOINT_ID, POSITION)
         .constraints(DSL.primaryKey(USER_KEY, CHECKPOINT_ID)).execute();
     dsl.createTableIfNotExists(locks).columns(VERSION, OWNER).constraints(DSL.primaryKey(VERSION)).execute();
   }
@@ -399,6 +412,54 @@ public final class JdbcBucketStorage implements BucketStorage {
   private void migrateV4(DSLContext dsl) {
     dsl.alterTable(bucketData).addColumn(FIRST_OP).execute();
     dsl.alterTable(bucketData).addColumn(OP_COUNT, SQLDataType.INTEGER.nullable(false).defaultValue(1)).execute();
+  }
+
+  /**
+   * Version 5: write checkpoints are keyed by user and client in two columns ({@code <prefix>client_checkpoints}),
+   * no longer by {@code "<user>/<client>"}, which named two pairs alike (user {@code a/b} with client {@code c}, user
+   * {@code a} with client {@code b/c}). Existing keys are split at their last {@code /} (client ids are the SDKs'
+   * UUIDs); rows no client could have made (an id beyond {@link WriteCheckpointKey#MAX_ID}, a client id too long or
+   * with control characters) are dropped; then the old table is dropped.
+   */
+  private void migrateV5(DSLContext dsl) {
+    dsl.createTableIfNotExists(clientCheckpoints).columns(USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
+        .constraints(DSL.primaryKey(USER_ID, CLIENT_ID, CHECKPOINT_ID)).execute();
+    if (dialect.family() == SQLDialect.POSTGRES) {
+      dsl.execute("ALTER TABLE " + dsl.render(clientCheckpoints) + " ALTER COLUMN " + dsl.render(USER_ID)
+          + " TYPE varchar(" + USER_ID.getDataType().length() + ") COLLATE \"C\", ALTER COLUMN "
+          + dsl.render(CLIENT_ID) + " TYPE varchar(" + CLIENT_ID.getDataType().length() + ") COLLATE \"C\"");
+    }
+    List<org.jooq.Row4<String, String, Long, String>> rows = new ArrayList<>();
+    try (var cursor = dsl.select(USER_KEY, CHECKPOINT_ID, POSITION).from(legacyWriteCheckpoints).fetchLazy()) {
+      for (var r : cursor) {
+        String key = r.value1();
+        int slash = key.lastIndexOf('/');
+        String user = slash < 0 ? key : key.substring(0, slash);
+        String client = slash < 0 ? "" : key.substring(slash + 1);
+        WriteCheckpointKey k;
+        try {
+          k = new WriteCheckpointKey(user, client);
+        } catch (SynclineException e) {
+          continue; // no client could have made it
+        }
+        if (r.value2() == null || r.value2() < 1 || r.value2() > WriteCheckpointKey.MAX_ID) {
+          continue;
+        }
+        rows.add(DSL.row(k.userId(), k.clientId(), r.value2(), r.value3()));
+        if (rows.size() == INSERT_CHUNK) {
+          insertClientCheckpoints(dsl, rows);
+        }
+      }
+    }
+    insertClientCheckpoints(dsl, rows);
+    dsl.dropTable(legacyWriteCheckpoints).execute();
+  }
+
+  private void insertClientCheckpoints(DSLContext dsl, List<org.jooq.Row4<String, String, Long, String>> rows) {
+    if (!rows.isEmpty()) {
+      dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION).valuesOfRows(rows).execute();
+      rows.clear();
+    }
   }
 
   // ---- rules versions ----
@@ -1355,62 +1416,66 @@ public final class JdbcBucketStorage implements BucketStorage {
   // ---- write checkpoints ----
 
   @Override
-  public long createWriteCheckpoint(String userKey, String position) {
+  public long createWriteCheckpoint(WriteCheckpointKey key, String position) {
     return transaction(dsl -> {
-      lockUserKey(dsl, userKey);
-      Long max = dsl.select(DSL.max(CHECKPOINT_ID)).from(writeCheckpoints).where(USER_KEY.eq(userKey))
-          .fetchOne(0, Long.class);
-      long id = max == null ? 1 : max + 1;
-      dsl.insertInto(writeCheckpoints, USER_KEY, CHECKPOINT_ID, POSITION).values(userKey, id, position).execute();
+      lockWriteCheckpoints(dsl, key);
+      Long max = dsl.select(DSL.max(CHECKPOINT_ID)).from(clientCheckpoints).where(is(key)).fetchOne(0, Long.class);
+      long id = max == null ? 1 : InMemoryBucketStorage.nextWriteCheckpoint(max);
+      dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
+          .values(key.userId(), key.clientId(), id, position).execute();
       return id;
     });
   }
 
   @Override
-  public long requestWriteCheckpoint(String userKey, long requestedId, String position) {
-    if (requestedId < 1) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "checkpoint request id must be at least 1, got "
-          + requestedId);
-    }
+  public long requestWriteCheckpoint(WriteCheckpointKey key, long requestedId, String position) {
+    WriteCheckpointKey.checkRequestedId(requestedId);
     return transaction(dsl -> {
-      lockUserKey(dsl, userKey);
-      Long max = dsl.select(DSL.max(CHECKPOINT_ID)).from(writeCheckpoints).where(USER_KEY.eq(userKey))
-          .fetchOne(0, Long.class);
+      lockWriteCheckpoints(dsl, key);
+      Long max = dsl.select(DSL.max(CHECKPOINT_ID)).from(clientCheckpoints).where(is(key)).fetchOne(0, Long.class);
       if (max != null && max >= requestedId) {
         return max;
       }
-      dsl.insertInto(writeCheckpoints, USER_KEY, CHECKPOINT_ID, POSITION).values(userKey, requestedId, position)
-          .execute();
+      dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
+          .values(key.userId(), key.clientId(), requestedId, position).execute();
       return requestedId;
     });
   }
 
+  private static org.jooq.Condition is(WriteCheckpointKey key) {
+    return USER_ID.eq(key.userId()).and(CLIENT_ID.eq(key.clientId()));
+  }
+
   /** Serializes concurrent write-checkpoint creation for one key (across engine instances). */
-  private void lockUserKey(DSLContext dsl, String userKey) {
+  private void lockWriteCheckpoints(DSLContext dsl, WriteCheckpointKey key) {
     if (dialect.family() == SQLDialect.POSTGRES) {
-      dsl.select(DSL.field("pg_advisory_xact_lock({0}, hashtext({1}))", Object.class, DSL.inline(lockNamespace() + 1),
-          DSL.val(userKey))).fetch();
+      // A hash of both parts, the same in every JVM; two keys sharing one only wait for each other.
+      int hash = 31 * key.userId().hashCode() + key.clientId().hashCode();
+      dsl.select(DSL.field("pg_advisory_xact_lock({0}, {1})", Object.class, DSL.inline(lockNamespace() + 1),
+          DSL.val(hash))).fetch();
     } else {
-      dsl.select(CHECKPOINT_ID).from(writeCheckpoints).where(USER_KEY.eq(userKey)).forUpdate().fetch();
+      dsl.select(CHECKPOINT_ID).from(clientCheckpoints).where(is(key)).forUpdate().fetch();
     }
   }
 
   @Override
-  public Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint) {
-    return read(dsl -> Optional.ofNullable(dsl.select(DSL.max(CHECKPOINT_ID)).from(writeCheckpoints)
-        .where(USER_KEY.eq(userKey).and(POSITION.le(checkpoint.position()))).fetchOne(0, Long.class)));
+  public Optional<Long> writeCheckpoint(WriteCheckpointKey key, Checkpoint checkpoint) {
+    return read(dsl -> Optional.ofNullable(dsl.select(DSL.max(CHECKPOINT_ID)).from(clientCheckpoints)
+        .where(is(key).and(POSITION.le(checkpoint.position()))).fetchOne(0, Long.class)));
   }
 
   @Override
-  public Map<String, Long> writeCheckpoints(Collection<String> userKeys, Checkpoint checkpoint) {
-    List<String> keys = List.copyOf(new java.util.LinkedHashSet<>(userKeys));
-    Map<String, Long> out = new HashMap<>();
+  public Map<WriteCheckpointKey, Long> writeCheckpoints(Collection<WriteCheckpointKey> keys, Checkpoint checkpoint) {
+    List<WriteCheckpointKey> all = List.copyOf(new java.util.LinkedHashSet<>(keys));
+    Map<WriteCheckpointKey, Long> out = new HashMap<>();
     read(dsl -> {
-      for (int i = 0; i < keys.size(); i += INSERT_CHUNK) {
-        dsl.select(USER_KEY, DSL.max(CHECKPOINT_ID)).from(writeCheckpoints)
-            .where(USER_KEY.in(keys.subList(i, Math.min(keys.size(), i + INSERT_CHUNK)))
-                .and(POSITION.le(checkpoint.position())))
-            .groupBy(USER_KEY).forEach(r -> out.put(r.value1(), r.value2()));
+      for (int i = 0; i < all.size(); i += INSERT_CHUNK) {
+        List<org.jooq.Row2<String, String>> chunk = all.subList(i, Math.min(all.size(), i + INSERT_CHUNK)).stream()
+            .map(k -> DSL.row(k.userId(), k.clientId())).toList();
+        dsl.select(USER_ID, CLIENT_ID, DSL.max(CHECKPOINT_ID)).from(clientCheckpoints)
+            .where(DSL.row(USER_ID, CLIENT_ID).in(chunk).and(POSITION.le(checkpoint.position())))
+            .groupBy(USER_ID, CLIENT_ID)
+            .forEach(r -> out.put(new WriteCheckpointKey(r.value1(), r.value2()), r.value3()));
       }
       return null;
     });

@@ -4,7 +4,6 @@ import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -18,7 +17,16 @@ import org.jspecify.annotations.Nullable;
  * The sync endpoints on the JDK's built-in HTTP server, with no dependencies: {@code POST /sync/stream} (NDJSON,
  * gzip when accepted), {@code GET /write-checkpoint2.json}, {@code POST /sync/checkpoint-request}, probes, and the
  * protocol's JSON error envelope for every failure (never a stack trace). CORS headers allow browser clients from
- * the configured origin.
+ * the configured origin. Every endpoint verifies the token before it reads a request body.
+ *
+ * <p><b>A development transport.</b> The JDK's server reads request headers and bodies with blocking I/O on its
+ * executor's threads: each client still sending its request holds one thread, so a few clients that send slowly
+ * can occupy a small executor. Its only defense is a JVM-wide limit on the time to read a request,
+ * {@code -Dsun.net.httpserver.maxReqTime=<seconds>} (off unless set), read once when the JVM creates its first
+ * server: {@link #start} sets it to {@value #MAX_REQUEST_SECONDS} seconds when nothing set it before; set it
+ * yourself ({@code -D} on the command line) when you mount {@link #handler} on your own server. In production, serve
+ * the endpoints from a servlet container with asynchronous reads and timeouts ({@link SyncServlet} on Jetty or
+ * Tomcat, as the examples do).
  *
  * <p>Request handling runs on the given executor and returns at once for streams; stream lines are written by the
  * {@link SyncService}'s scheduler. <em>Incubating</em>.
@@ -27,6 +35,10 @@ public final class JdkHttpSyncServer implements AutoCloseable {
   private final HttpServer server;
   private final SyncService service;
   private final SyncEndpoints endpoints;
+
+  /** The request-read limit {@link #start} sets when nothing set one ({@code sun.net.httpserver.maxReqTime}). */
+  public static final int MAX_REQUEST_SECONDS = 30;
+  private static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
 
   private JdkHttpSyncServer(HttpServer server, SyncService service, String allowedOrigin) {
     this.server = server;
@@ -50,13 +62,17 @@ public final class JdkHttpSyncServer implements AutoCloseable {
   }
 
   /**
-   * Starts serving on {@code address}.
+   * Starts serving on {@code address}. Sets {@code sun.net.httpserver.maxReqTime} to
+   * {@value #MAX_REQUEST_SECONDS} seconds when the system property is not set (see the class documentation).
    *
    * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for development)
    * @param executor runs request handling (not streams)
    */
   public static JdkHttpSyncServer start(InetSocketAddress address, SyncService service, String allowedOrigin,
       Executor executor) throws IOException {
+    if (System.getProperty(MAX_REQ_TIME) == null) {
+      System.setProperty(MAX_REQ_TIME, Integer.toString(MAX_REQUEST_SECONDS));
+    }
     HttpServer server = HttpServer.create(address, 1024); // backlog for reconnect bursts
     JdkHttpSyncServer s = new JdkHttpSyncServer(server, Objects.requireNonNull(service), allowedOrigin);
     server.createContext("/", s::handle);
@@ -97,8 +113,21 @@ public final class JdkHttpSyncServer implements AutoCloseable {
       }
 
       @Override
-      public InputStream body() {
-        return exchange.getRequestBody();
+      public String remote() {
+        return String.valueOf(exchange.getRemoteAddress());
+      }
+
+      @Override
+      public void readBody(int maxBytes, java.util.function.Consumer<byte[]> onBody,
+          java.util.function.Consumer<Exception> onError) {
+        byte[] body;
+        try {
+          body = SyncEndpoints.readBlocking(exchange.getRequestBody(), maxBytes);
+        } catch (IOException | RuntimeException e) {
+          onError.accept(e);
+          return;
+        }
+        onBody.accept(body);
       }
 
       @Override

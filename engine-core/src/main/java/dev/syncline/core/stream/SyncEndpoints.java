@@ -4,23 +4,36 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
+import dev.syncline.api.auth.AuthContext;
 import dev.syncline.core.internal.stream.ErrorEnvelope;
 import dev.syncline.core.internal.stream.SyncRequestParser;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The transport-neutral part of the HTTP adapters: routing, CORS headers, body limits, content negotiation and
- * error envelopes. Each adapter supplies a {@link Call} over its own request and response types.
+ * The transport-neutral part of the HTTP adapters: routing, CORS headers, authentication, body limits, content
+ * negotiation, error envelopes and logging. Each adapter supplies a {@link Call} over its own request and response
+ * types.
  *
- * <p>{@link #handle} runs on the transport's request thread; stream lines are written later by the
+ * <p>Every endpoint verifies the token before it reads a request body: a client without a valid token never makes
+ * the server read, buffer or wait for its body. Client mistakes answer a 4xx with a stable code (logged at
+ * {@code INFO}, one line); server faults a 5xx (logged at {@code WARNING} or {@code ERROR} with the cause). No
+ * response body carries a stack trace or internals.
+ *
+ * <p>Threads: {@link #handle} runs on the transport's request thread. A transport that reads bodies asynchronously
+ * continues the request on whichever of its threads completes the read; stream lines are written later by the
  * {@link SyncService}'s scheduler through the sink the call opens.
  */
 final class SyncEndpoints {
+  private static final System.Logger LOG = System.getLogger(SyncEndpoints.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Largest body of {@code POST /sync/checkpoint-request} (a client id and a number). */
+  static final int MAX_CHECKPOINT_REQUEST_BYTES = 4 * 1024;
 
   /** One HTTP request and its response, as seen by the endpoints. */
   interface Call {
@@ -32,7 +45,16 @@ final class SyncEndpoints {
 
     @Nullable String rawQuery();
 
-    InputStream body() throws IOException;
+    /** The peer, for logs; never sent to anyone. */
+    String remote();
+
+    /**
+     * Reads the whole request body, at most {@code maxBytes}, then calls {@code onBody} with it, or
+     * {@code onError} with a {@link SynclineException} (too large: {@code INVALID_REQUEST}; too slow:
+     * {@code REQUEST_TIMEOUT}) or the {@link IOException} of a client gone. Exactly one of them is called, once,
+     * on this thread or on one of the transport's threads.
+     */
+    void readBody(int maxBytes, Consumer<byte[]> onBody, Consumer<Exception> onError);
 
     void responseHeader(String name, String value);
 
@@ -51,6 +73,11 @@ final class SyncEndpoints {
     void begin() throws IOException;
   }
 
+  /** A step of a request that may fail with an answer for the client. */
+  private interface Step {
+    void run() throws IOException;
+  }
+
   private final java.util.function.Supplier<@Nullable SyncService> services;
   private final String allowedOrigin;
 
@@ -60,8 +87,8 @@ final class SyncEndpoints {
     this.allowedOrigin = allowedOrigin;
   }
 
-  void handle(Call call) throws IOException {
-    try {
+  void handle(Call call) {
+    run(call, () -> {
       // What the PowerSync service answers, so that browsers' preflights pass the same way.
       call.responseHeader("Access-Control-Allow-Origin", allowedOrigin);
       call.responseHeader("Access-Control-Allow-Headers", "Content-Type, Authorization, User-Agent, X-User-Agent");
@@ -78,54 +105,105 @@ final class SyncEndpoints {
         probe(call, path);
         return;
       }
-      SyncService service = services.get();
-      if (service == null) {
-        throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "The sync engine is not running");
-      }
+      SyncService service = service();
       switch (path) {
         case "/sync/stream" -> {
           requireMethod(method, "POST");
-          stream(service, call);
+          AuthContext auth = service.authenticate(call.header("Authorization"));
+          call.readBody(SyncRequestParser.MAX_BODY_BYTES, body -> run(call, () -> stream(auth, body, call)),
+              error -> run(call, () -> failed(error)));
         }
         case "/write-checkpoint2.json" -> {
           requireMethod(method, "GET");
-          long id = service.writeCheckpoint(call.header("Authorization"), query(call.rawQuery(), "client_id"));
+          AuthContext auth = service.authenticate(call.header("Authorization"));
+          long id = service.writeCheckpoint(auth, query(call.rawQuery(), "client_id"));
           call.json(200, "{\"data\":{\"write_checkpoint\":\"" + id + "\"}}");
         }
         case "/sync/checkpoint-request" -> {
           requireMethod(method, "POST");
-          checkpointRequest(service, call);
+          AuthContext auth = service.authenticate(call.header("Authorization"));
+          call.readBody(MAX_CHECKPOINT_REQUEST_BYTES, body -> run(call, () -> checkpointRequest(auth, body, call)),
+              error -> run(call, () -> failed(error)));
         }
-        default -> throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found: " + method + " " + path);
+        default -> throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found: " + method + " "
+            + clip(path));
       }
+    });
+  }
+
+  /**
+   * Runs a step, answering a failure with the protocol's envelope and logging it: 4xx are the client's mistakes
+   * (one line at {@code INFO}), 5xx are faults (with their cause at {@code WARNING}, or {@code ERROR} when
+   * unexpected).
+   */
+  private void run(Call call, Step step) {
+    try {
+      step.run();
     } catch (SynclineException e) {
-      call.json(e.code().httpStatus(), ErrorEnvelope.of(e));
+      int status = e.code().httpStatus();
+      if (status >= 500) {
+        LOG.log(System.Logger.Level.WARNING, () -> line(call, status, e), e);
+      } else {
+        LOG.log(System.Logger.Level.INFO, () -> line(call, status, e));
+      }
+      respond(call, status, ErrorEnvelope.of(e));
+    } catch (IOException e) {
+      // The client went away while we answered it: nothing to tell anyone.
+      LOG.log(System.Logger.Level.DEBUG, () -> call.method() + " " + clip(call.path()) + " from " + call.remote()
+          + ": client gone (" + e + ")");
     } catch (RuntimeException e) {
-      call.json(500, ErrorEnvelope.of(e));
+      LOG.log(System.Logger.Level.ERROR, () -> call.method() + " " + clip(call.path()) + " from " + call.remote()
+          + " -> 500 " + ErrorCode.INTERNAL.code() + ": unexpected failure", e);
+      respond(call, 500, ErrorEnvelope.of(e));
     }
+  }
+
+  private static void respond(Call call, int status, String json) {
+    try {
+      call.json(status, json);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, () -> "could not answer " + call.method() + " " + clip(call.path())
+          + " from " + call.remote() + ": " + e);
+    }
+  }
+
+  private static String line(Call call, int status, SynclineException e) {
+    return call.method() + " " + clip(call.path()) + " from " + call.remote() + " -> " + status + " "
+        + e.code().code() + ": " + clip(message(e));
+  }
+
+  /** The exception's message without its {@code [CODE] } prefix. */
+  static String message(SynclineException e) {
+    String m = String.valueOf(e.getMessage());
+    String prefix = "[" + e.code().code() + "] ";
+    return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+  }
+
+  /** A value a client chose, cut short for a log line or an answer. */
+  static String clip(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+
+  private static void failed(Exception error) throws IOException {
+    if (error instanceof SynclineException s) {
+      throw s;
+    } else if (error instanceof IOException io) {
+      throw io;
+    }
+    throw new IllegalStateException("reading the request body failed", error);
+  }
+
+  private SyncService service() {
+    SyncService service = services.get();
+    if (service == null) {
+      throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "The sync engine is not running");
+    }
+    return service;
   }
 
   private static void requireMethod(String actual, String expected) {
     if (!actual.equals(expected)) {
-      throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found for method " + actual);
-    }
-  }
-
-  private static byte[] body(Call call) throws IOException {
-    try (InputStream in = call.body()) {
-      byte[] body = in.readNBytes(SyncRequestParser.MAX_BODY_BYTES + 1);
-      if (body.length > SyncRequestParser.MAX_BODY_BYTES) {
-        // Read the rest (up to a bound) so the error response is not lost to a connection reset.
-        long drained = 0;
-        byte[] scratch = new byte[64 * 1024];
-        int n;
-        while (drained < 64L * SyncRequestParser.MAX_BODY_BYTES && (n = in.read(scratch)) > 0) {
-          drained += n;
-        }
-        throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: request body is larger than "
-            + SyncRequestParser.MAX_BODY_BYTES + " bytes");
-      }
-      return body;
+      throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found for method " + clip(actual));
     }
   }
 
@@ -136,30 +214,33 @@ final class SyncEndpoints {
         boolean ready = services.get() != null;
         call.json(ready ? 200 : 503, "{\"ready\":" + ready + "}");
       }
-      default -> throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found: " + call.method() + " " + path);
+      default -> throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found: " + call.method() + " "
+          + clip(path));
     }
   }
 
-  private void stream(SyncService service, Call call) throws IOException {
-    byte[] body = body(call);
+  private void stream(AuthContext auth, byte[] body, Call call) throws IOException {
     boolean gzip = accepts(call.header("Accept-Encoding"), "gzip");
     boolean bson = StreamFormats.prefersBson(call.header("Accept"));
-    String authorization = call.header("Authorization");
-    // Authentication and validation happen before any byte of the response; failures become the envelope.
+    // Validation happens before any byte of the response; failures become the envelope. The service is looked up
+    // again: the engine may have switched rules versions while the body arrived.
     StreamSink[] sink = new StreamSink[1];
-    service.openStream(authorization, body, () -> sink[0] = call.stream(bson ? StreamFormats.BSON
-        : StreamFormats.NDJSON, gzip), bson);
+    service().openStream(auth, body, () -> sink[0] = call.stream(bson ? StreamFormats.BSON : StreamFormats.NDJSON,
+        gzip), bson);
     sink[0].begin();
   }
 
-  private void checkpointRequest(SyncService service, Call call) throws IOException {
+  private void checkpointRequest(AuthContext auth, byte[] body, Call call) throws IOException {
     JsonNode node;
     try {
-      node = JSON.readTree(body(call));
+      node = JSON.readTree(body);
     } catch (IOException e) {
       throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: body is not valid JSON");
     }
-    JsonNode id = node == null ? null : node.get("checkpoint_request_id");
+    if (node == null || !node.isObject()) {
+      throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: body must be a JSON object");
+    }
+    JsonNode id = node.get("checkpoint_request_id");
     long requested;
     if (id != null && id.isTextual() && id.asText().matches("[0-9]{1,19}")) {
       try {
@@ -172,14 +253,40 @@ final class SyncEndpoints {
     } else {
       requested = -1;
     }
-    if (requested < 1) {
-      throw new SynclineException(ErrorCode.INVALID_REQUEST,
-          "Invalid request: checkpoint_request_id must be an integer from 1 to 9223372036854775807");
-    }
+    WriteCheckpointKey.checkRequestedId(requested);
     JsonNode clientId = node.get("client_id");
-    long stored = service.checkpointRequest(call.header("Authorization"),
-        clientId != null && clientId.isTextual() ? clientId.asText() : null, requested);
+    if (clientId != null && !clientId.isNull() && !clientId.isTextual()) {
+      throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: client_id must be a string");
+    }
+    long stored = service().checkpointRequest(auth, clientId != null && clientId.isTextual() ? clientId.asText()
+        : null, requested);
     call.json(200, "{\"data\":{\"checkpoint_request_id\":\"" + stored + "\"}}");
+  }
+
+  /**
+   * Reads a blocking body of at most {@code maxBytes}: the body, or {@code INVALID_REQUEST} when larger (the rest is
+   * drained, up to a bound, so that the answer is not lost to a connection reset).
+   */
+  static byte[] readBlocking(InputStream in, int maxBytes) throws IOException {
+    try (in) {
+      byte[] body = in.readNBytes(maxBytes + 1);
+      if (body.length > maxBytes) {
+        long drained = 0;
+        byte[] scratch = new byte[64 * 1024];
+        int n;
+        while (drained < 4L * maxBytes && (n = in.read(scratch)) > 0) {
+          drained += n;
+        }
+        throw tooLarge(maxBytes);
+      }
+      return body;
+    }
+  }
+
+  /** The error for a body larger than {@code maxBytes}. */
+  static SynclineException tooLarge(int maxBytes) {
+    return new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: request body is larger than "
+        + maxBytes + " bytes");
   }
 
   static boolean accepts(@Nullable String header, String encoding) {
@@ -201,11 +308,19 @@ final class SyncEndpoints {
     }
     for (String pair : rawQuery.split("&")) {
       int eq = pair.indexOf('=');
-      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String key = decode(eq < 0 ? pair : pair.substring(0, eq));
       if (key.equals(name)) {
-        return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        return eq < 0 ? "" : decode(pair.substring(eq + 1));
       }
     }
     return null;
+  }
+
+  private static String decode(String s) {
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: malformed query string");
+    }
   }
 }

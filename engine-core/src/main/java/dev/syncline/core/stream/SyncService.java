@@ -14,6 +14,7 @@ import dev.syncline.core.internal.stream.SyncRequestParser;
 import dev.syncline.core.internal.stream.SyncSession;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -103,7 +104,8 @@ public final class SyncService implements AutoCloseable {
   private final com.github.benmanes.caffeine.cache.Cache<PageKey, List<dev.syncline.spi.storage.OpRecord>> pages;
 
   /** The write checkpoints of every open stream at one checkpoint, read in bulk. */
-  private record WriteCheckpoints(Checkpoint checkpoint, java.util.Set<String> keys, java.util.Map<String, Long> ids) {}
+  private record WriteCheckpoints(Checkpoint checkpoint, java.util.Set<WriteCheckpointKey> keys,
+      java.util.Map<WriteCheckpointKey, Long> ids) {}
 
   private volatile @Nullable WriteCheckpoints prefetchedWriteCheckpoints;
 
@@ -117,13 +119,13 @@ public final class SyncService implements AutoCloseable {
     }
 
     @Override
-    public Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint) {
+    public Optional<Long> writeCheckpoint(WriteCheckpointKey key, Checkpoint checkpoint) {
       WriteCheckpoints w = prefetchedWriteCheckpoints;
-      if (w != null && w.checkpoint().equals(checkpoint) && w.keys().contains(userKey)) {
+      if (w != null && w.checkpoint().equals(checkpoint) && w.keys().contains(key)) {
         // Read just before this checkpoint was handed to the streams; one created since resolves at the next.
-        return Optional.ofNullable(w.ids().get(userKey));
+        return Optional.ofNullable(w.ids().get(key));
       }
-      return storage.writeCheckpoint(userKey, checkpoint);
+      return storage.writeCheckpoint(key, checkpoint);
     }
   };
 
@@ -133,10 +135,13 @@ public final class SyncService implements AutoCloseable {
    */
   private void prefetchChecksums(Checkpoint checkpoint) {
     java.util.Set<String> buckets = new java.util.HashSet<>();
-    java.util.Set<String> userKeys = new java.util.HashSet<>();
+    java.util.Set<WriteCheckpointKey> userKeys = new java.util.HashSet<>();
     for (Connection c : connections) {
       buckets.addAll(c.buckets);
-      userKeys.add(c.session.userKey());
+      WriteCheckpointKey key = c.session.writeCheckpointKey();
+      if (key != null) {
+        userKeys.add(key);
+      }
     }
     if (userKeys.size() < 2) {
       return;
@@ -285,12 +290,23 @@ public final class SyncService implements AutoCloseable {
   }
 
   /**
+   * Verifies the token of an {@code Authorization} header ({@code Bearer <jwt>} or {@code Token <jwt>}, scheme in
+   * any case): the first step of every endpoint, taken before the request body is read, so that a client without a
+   * valid token cannot make the server read or hold anything of its body.
+   *
+   * @throws SynclineException with an {@code AUTH_*} code (HTTP 401)
+   */
+  public AuthContext authenticate(@Nullable String authorization) {
+    return tokenVerifier.verifyAuthorization(authorization);
+  }
+
+  /**
    * Authenticates and parses a stream request, then starts streaming into {@code sink}.
    *
    * @throws SynclineException with a 4xx code before anything is streamed; the transport answers with the envelope
    */
   public AutoCloseable openStream(@Nullable String authorization, byte[] body, LineSink sink) {
-    return openStream(authorization, body, sink, false);
+    return openStream(authenticate(authorization), body, sink, false);
   }
 
   /**
@@ -298,17 +314,20 @@ public final class SyncService implements AutoCloseable {
    * client preferred {@code application/vnd.powersync.bson-stream}).
    */
   public AutoCloseable openStream(@Nullable String authorization, byte[] body, LineSink sink, boolean bson) {
+    return openStream(authenticate(authorization), body, sink, bson);
+  }
+
+  /** Parses a stream request of an {@linkplain #authenticate authenticated} user and starts streaming. */
+  public AutoCloseable openStream(AuthContext auth, byte[] body, LineSink sink, boolean bson) {
     try {
-      return openStream(authorization, body, () -> sink, bson);
+      return openStream(auth, body, () -> sink, bson);
     } catch (IOException e) {
       throw new UncheckedIOException(e); // unreachable: this factory does not throw
     }
   }
 
   /** Validates the request, and only then asks the transport for its sink (which commits it to streaming). */
-  AutoCloseable openStream(@Nullable String authorization, byte[] body, SinkFactory sinks, boolean bson)
-      throws IOException {
-    AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
+  AutoCloseable openStream(AuthContext auth, byte[] body, SinkFactory sinks, boolean bson) throws IOException {
     SyncRequest request = SyncRequestParser.parse(body, auth);
     if (streamSlots.incrementAndGet() > maxStreams) {
       streamSlots.decrementAndGet();
@@ -342,21 +361,33 @@ public final class SyncService implements AutoCloseable {
 
   /** {@code GET /write-checkpoint2.json}: creates the next write checkpoint of the user and client. */
   public long writeCheckpoint(@Nullable String authorization, @Nullable String clientId) {
-    AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
-    return storage.createWriteCheckpoint(userKey(auth, clientId), sourceHead.get());
+    return writeCheckpoint(authenticate(authorization), clientId);
+  }
+
+  /**
+   * Creates the next write checkpoint of an authenticated user's client.
+   *
+   * @throws SynclineException {@code INVALID_REQUEST} for a client id longer than
+   *     {@link WriteCheckpointKey#MAX_CLIENT_ID_LENGTH} or with control characters
+   */
+  public long writeCheckpoint(AuthContext auth, @Nullable String clientId) {
+    return storage.createWriteCheckpoint(WriteCheckpointKey.of(auth, clientId), sourceHead.get());
   }
 
   /** {@code POST /sync/checkpoint-request}: records a client-chosen write checkpoint id. */
   public long checkpointRequest(@Nullable String authorization, @Nullable String clientId, long requestedId) {
-    AuthContext auth = tokenVerifier.verify(SyncRequestParser.token(authorization));
-    if (requestedId < 1) {
-      throw new SynclineException(ErrorCode.INVALID_REQUEST, "checkpoint_request_id must be at least 1");
-    }
-    return storage.requestWriteCheckpoint(userKey(auth, clientId), requestedId, sourceHead.get());
+    return checkpointRequest(authenticate(authorization), clientId, requestedId);
   }
 
-  private static String userKey(AuthContext auth, @Nullable String clientId) {
-    return auth.userKey() + (clientId == null ? "" : "/" + clientId);
+  /**
+   * Records a client-chosen write checkpoint id of an authenticated user's client.
+   *
+   * @throws SynclineException {@code INVALID_REQUEST} unless {@code 1 <= requestedId <= }
+   *     {@link WriteCheckpointKey#MAX_ID}, or for an invalid client id
+   */
+  public long checkpointRequest(AuthContext auth, @Nullable String clientId, long requestedId) {
+    WriteCheckpointKey.checkRequestedId(requestedId);
+    return storage.requestWriteCheckpoint(WriteCheckpointKey.of(auth, clientId), requestedId, sourceHead.get());
   }
 
   private static @Nullable Checkpoint newer(@Nullable Checkpoint a, Checkpoint b) {

@@ -1,5 +1,6 @@
 package dev.syncline.core.stream;
 
+import dev.syncline.core.internal.http.AsyncBody;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -10,8 +11,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.zip.GZIPOutputStream;
@@ -29,19 +30,25 @@ import org.jspecify.annotations.Nullable;
  * idle stream holds no thread. The servlet API is a {@code provided} dependency: the container supplies it.
  *
  * <p>Writes are non-blocking ({@code WriteListener}): a client that reads slowly holds no thread; the stream
- * produces its next page only once the response took the previous one. <em>Incubating</em>.
+ * produces its next page only once the response took the previous one. Reads are too: every endpoint verifies the
+ * token first, then reads the request body asynchronously ({@code ReadListener}), at most 1 MiB within
+ * {@link #DEFAULT_BODY_TIMEOUT} (configurable), so a client that sends its body slowly or not at all holds no thread
+ * either and is answered 408 ({@code SYNCLINE_H0001}) when its time is up. <em>Incubating</em>.
  */
 public final class SyncServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
 
+  /** How long a client may take to send a request body, by default. */
+  public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(30);
+
   private final transient SyncEndpoints endpoints;
+  private final Duration bodyTimeout;
 
   /**
    * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for development)
    */
   public SyncServlet(SyncService service, String allowedOrigin) {
-    Objects.requireNonNull(service);
-    this.endpoints = new SyncEndpoints(() -> service, Objects.requireNonNull(allowedOrigin));
+    this(() -> Objects.requireNonNull(service), allowedOrigin);
   }
 
   /**
@@ -51,21 +58,60 @@ public final class SyncServlet extends HttpServlet {
    * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for development)
    */
   public SyncServlet(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin) {
+    this(services, allowedOrigin, DEFAULT_BODY_TIMEOUT);
+  }
+
+  /**
+   * Like {@link #SyncServlet(java.util.function.Supplier, String)}, with the time a client may take to send a
+   * request body ({@link #DEFAULT_BODY_TIMEOUT} by default); a slower one is answered 408 ({@code SYNCLINE_H0001}).
+   */
+  public SyncServlet(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin,
+      Duration bodyTimeout) {
     this.endpoints = new SyncEndpoints(Objects.requireNonNull(services), Objects.requireNonNull(allowedOrigin));
+    if (bodyTimeout.isNegative() || bodyTimeout.isZero()) {
+      throw new dev.syncline.api.SynclineException(dev.syncline.api.ErrorCode.INVALID_ARGUMENT,
+          "the body timeout must be positive, got " + bodyTimeout);
+    }
+    this.bodyTimeout = bodyTimeout;
   }
 
   @Override
   protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
-    endpoints.handle(new ServletCall(request, response));
+    endpoints.handle(new ServletCall(request, response, bodyTimeout));
   }
 
   private static final class ServletCall implements SyncEndpoints.Call {
     private final HttpServletRequest request;
     private final HttpServletResponse response;
+    private final Duration bodyTimeout;
+    /** Set once the body is read asynchronously; then every answer completes it. */
+    private volatile @Nullable AsyncContext async;
 
-    ServletCall(HttpServletRequest request, HttpServletResponse response) {
+    ServletCall(HttpServletRequest request, HttpServletResponse response, Duration bodyTimeout) {
       this.request = request;
       this.response = response;
+      this.bodyTimeout = bodyTimeout;
+    }
+
+    @Override
+    public String remote() {
+      return request.getRemoteAddr() + ":" + request.getRemotePort();
+    }
+
+    @Override
+    public void readBody(int maxBytes, java.util.function.Consumer<byte[]> onBody,
+        java.util.function.Consumer<Exception> onError) {
+      if (!request.isAsyncSupported()) {
+        // A deployment mistake, told to the developer instead of a thread held by every slow client.
+        onError.accept(new dev.syncline.api.SynclineException(dev.syncline.api.ErrorCode.INTERNAL,
+            "the sync servlet must be registered with asyncSupported=true (setAsyncSupported(true))"));
+        return;
+      }
+      try {
+        async = AsyncBody.read(request, maxBytes, bodyTimeout, onBody, onError);
+      } catch (IOException | RuntimeException e) {
+        onError.accept(e);
+      }
     }
 
     @Override
@@ -94,11 +140,6 @@ public final class SyncServlet extends HttpServlet {
     }
 
     @Override
-    public InputStream body() throws IOException {
-      return request.getInputStream();
-    }
-
-    @Override
     public void responseHeader(String name, String value) {
       response.setHeader(name, value);
     }
@@ -106,15 +147,37 @@ public final class SyncServlet extends HttpServlet {
     @Override
     public void empty(int status) {
       response.setStatus(status);
+      complete();
     }
 
     @Override
     public void json(int status, String body) throws IOException {
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      response.setStatus(status);
-      response.setContentType("application/json");
-      response.setContentLength(bytes.length);
-      response.getOutputStream().write(bytes);
+      try {
+        if (response.isCommitted()) {
+          return; // a stream already answered; nothing more can be said on this response
+        }
+        response.setStatus(status);
+        if (status == 408 || (status == 400 && async != null)) {
+          response.setHeader("Connection", "close"); // the rest of the body is not read: end the connection
+        }
+        response.setContentType("application/json");
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
+      } finally {
+        complete();
+      }
+    }
+
+    private void complete() {
+      AsyncContext a = async;
+      if (a != null) {
+        try {
+          a.complete();
+        } catch (IllegalStateException e) {
+          // Already completed (the client went away, or the container timed it out).
+        }
+      }
     }
 
     @Override
@@ -131,9 +194,10 @@ public final class SyncServlet extends HttpServlet {
       if (gzip) {
         response.setHeader("Content-Encoding", "gzip");
       }
-      AsyncContext async = request.startAsync();
-      async.setTimeout(0);
-      return new AsyncSink(async, response.getOutputStream(), gzip);
+      AsyncContext a = async != null ? async : request.startAsync();
+      a.setTimeout(0); // the body deadline is over: a stream lives until it ends or its client goes away
+      async = null; // from now on the sink completes it
+      return new AsyncSink(a, response.getOutputStream(), gzip);
     }
   }
 

@@ -1,6 +1,9 @@
 package dev.syncline.core.upload;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,6 +18,7 @@ import dev.syncline.api.upload.UploadBatch;
 import dev.syncline.api.upload.UploadResult;
 import dev.syncline.api.upload.WriteAuthorizer;
 import dev.syncline.core.internal.stream.ErrorEnvelope;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -43,19 +47,22 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * UploadHandler uploads = UploadHandler.builder(dataSource)
- *     .table("lists", "id", "created_at", "name", "owner_id")
+ *     .table("lists", "created_at", "name", "owner_id")
  *     .table("todos")                                  // every column of public.todos
  *     .authorizer((user, entry, current, tx) -> ...)  // who may write what
  *     .engine(engine)                                  // creates the write checkpoint after each commit
  *     .build();
  * UploadResult result = uploads.apply(user, UploadHandler.parse(body));
  * // or, in an HTTP endpoint after verifying the token: UploadHandler.Response r = uploads.handle(user, body);
+ * // or the whole endpoint, token first and the body read without holding a thread: new UploadServlet(...)
  * }</pre>
  *
  * <p>A batch (one client transaction) is applied in one database transaction, or not at all:
  * <ul>
  *   <li>Only allowed tables and columns are written; an unknown table or column, a value the column's type does not
- *       accept, or a constraint violation rejects the batch ({@code UPLOAD_INVALID}, HTTP 422).
+ *       accept, a value or row larger than the configured limits, a NUL character, or a constraint violation
+ *       rejects the batch ({@code UPLOAD_INVALID}, HTTP 422; a unique violation is {@code UPLOAD_CONFLICT}, 409).
+ *       Tables and columns outside the allow-list are refused from the list itself, without asking the database.
  *   <li>Each entry's row is read and locked ({@code SELECT ... FOR UPDATE}; the rows of a table the batch writes
  *       several rows of with one query, in id order, so that concurrent uploads of the same rows do not deadlock),
  *       then the {@link WriteAuthorizer}
@@ -63,23 +70,49 @@ import org.jspecify.annotations.Nullable;
  *       what to write ({@code UPLOAD_CONFLICT}, 409; default last-write-wins).
  *   <li>With a transaction id, the batch is applied exactly once per user and client: the last applied id is kept
  *       in the idempotency table (one row per client) and a retry answers {@link UploadResult.AlreadyApplied}.
- *   <li>Failures that may pass (connection lost, serialization failure, deadlock, the server shutting down, or any
- *       error Syncline cannot classify) throw {@code UPLOAD_RETRY} (503): the client keeps the batch and retries.
- *       Uploaded data is never dropped because of a server-side problem.
+ *   <li>Only failures that may pass (connection lost, serialization failure, deadlock, the server shutting down,
+ *       missing rights or tables an operator can fix, or any error Syncline cannot classify) throw
+ *       {@code UPLOAD_RETRY} (503): the client keeps the batch and retries. Uploaded data is never dropped because
+ *       of a server-side problem, and a client's own mistake is never answered with "retry", which would stick its
+ *       upload queue for good.
  * </ul>
- * Values are bound as text and cast to the column's type in SQL, so JSON numbers, strings and booleans (SQLite's
+ * Rejections name the entry and say what is wrong in general terms ("a unique constraint refuses the row"), never
+ * with SQL, constraint names or row values; the database's own message goes to the log. Every rejection is logged
+ * at {@code INFO}, every failure to retry at {@code WARNING}, with user, client, code and cause (logger
+ * {@code dev.syncline.core.upload.UploadHandler}, {@link System.Logger}).
+ *
+ * <p>Values are bound as text and cast to the column's type in SQL, so JSON numbers, strings and booleans (SQLite's
  * 0/1 too) reach {@code integer}, {@code numeric}, {@code uuid}, {@code timestamptz}, {@code boolean}, {@code jsonb},
  * enums and arrays (a JSON array) alike. A timestamp without a zone is read as UTC (the handler's own transactions
  * set {@code TimeZone} to UTC; inside the host's transaction the host's session time zone applies).
  *
  * <p>Threads: {@link #apply} may be called from any number of request threads at once; each call uses one
- * connection. Column types are read from the catalog at first use and again when an upload names a column not seen
- * before.
+ * connection. Column types are read from the catalog at first use; when a table allowed with all its columns is
+ * sent a column not seen before, the catalog is read again at most once a minute.
  */
 public final class UploadHandler {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  /** Largest upload body {@link #parse} accepts. */
+  private static final System.Logger LOG = System.getLogger(UploadHandler.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper()
+      // 1e999 stays a number the database refuses as out of range, never an infinity or a parse failure.
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /** Largest upload body {@link #parse} accepts, by default. */
   public static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+  /** Largest value of one column an upload may carry, by default: 1 MiB (UTF-8 bytes of its text form). */
+  public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
+  /** Largest row (the sum of its values) an upload may carry, by default: 4 MiB. */
+  public static final int DEFAULT_MAX_ROW_BYTES = 4 << 20;
+  /** Longest row id, in characters. */
+  public static final int MAX_ID_LENGTH = 1024;
+  /** Problems listed in a rejection's answer; the rest are counted ({@code problem_count}). */
+  static final int MAX_PROBLEMS_SHOWN = 10;
+  /** How often an unknown column may make the handler read a table's columns again. */
+  private static final long CATALOG_REFRESH_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+  static {
+    JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64)
+        .maxStringLength(MAX_BODY_BYTES).build());
+  }
 
   private final @Nullable DataSource dataSource;
   private final Map<String, TableSpec> tables;
@@ -87,6 +120,9 @@ public final class UploadHandler {
   private final ConflictResolver conflicts;
   private final @Nullable SyncEngine engine;
   private final String idempotencyTable;
+  private final int maxValueBytes;
+  private final int maxRowBytes;
+  private final int maxBodyBytes;
   private final Map<String, TableInfo> catalog = new ConcurrentHashMap<>();
   private volatile boolean idempotencyTableReady;
 
@@ -94,8 +130,11 @@ public final class UploadHandler {
   private record TableSpec(String clientTable, String schema, String table, @Nullable Set<String> columns,
       String idColumn) {}
 
-  /** Column types of a table as the catalog gives them, e.g. {@code timestamp with time zone}. */
-  private record TableInfo(Map<String, String> types) {}
+  /**
+   * Column types of a table as the catalog gives them, e.g. {@code timestamp with time zone}, and when they were
+   * read ({@link System#nanoTime()}).
+   */
+  private record TableInfo(Map<String, String> types, long readAt) {}
 
   private UploadHandler(Builder b) {
     this.dataSource = b.dataSource;
@@ -105,6 +144,9 @@ public final class UploadHandler {
     this.conflicts = b.conflicts;
     this.engine = b.engine;
     this.idempotencyTable = b.idempotencyTable;
+    this.maxValueBytes = b.maxValueBytes;
+    this.maxRowBytes = b.maxRowBytes;
+    this.maxBodyBytes = b.maxBodyBytes;
     if (tables.isEmpty()) {
       throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "an upload handler allows at least one table");
     }
@@ -131,6 +173,9 @@ public final class UploadHandler {
     private ConflictResolver conflicts = ConflictResolver.lastWriteWins();
     private @Nullable SyncEngine engine;
     private String idempotencyTable = "syncline_upload_clients";
+    private int maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
+    private int maxRowBytes = DEFAULT_MAX_ROW_BYTES;
+    private int maxBodyBytes = MAX_BODY_BYTES;
 
     private Builder(@Nullable DataSource dataSource) {
       this.dataSource = dataSource;
@@ -187,6 +232,40 @@ public final class UploadHandler {
       return this;
     }
 
+    /**
+     * The largest value of one column an upload may write, in UTF-8 bytes of its text form (a JSON value: its JSON
+     * text); larger ones reject the batch ({@code UPLOAD_INVALID}). Default {@value #DEFAULT_MAX_VALUE_BYTES}.
+     */
+    public Builder maxValueBytes(int bytes) {
+      this.maxValueBytes = positive(bytes, "max value bytes");
+      return this;
+    }
+
+    /**
+     * The largest row an upload may write: the sum of its values' sizes; larger ones reject the batch
+     * ({@code UPLOAD_INVALID}). Default {@value #DEFAULT_MAX_ROW_BYTES}.
+     */
+    public Builder maxRowBytes(int bytes) {
+      this.maxRowBytes = positive(bytes, "max row bytes");
+      return this;
+    }
+
+    /**
+     * The largest upload body {@link #handle} and {@link UploadServlet} accept; larger ones are refused with
+     * {@code INVALID_REQUEST} (400). Default {@value #MAX_BODY_BYTES}.
+     */
+    public Builder maxBodyBytes(int bytes) {
+      this.maxBodyBytes = positive(bytes, "max body bytes");
+      return this;
+    }
+
+    private static int positive(int value, String what) {
+      if (value < 1) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, what + " must be positive, got " + value);
+      }
+      return value;
+    }
+
     /** The handler. */
     public UploadHandler build() {
       return new UploadHandler(this);
@@ -196,13 +275,21 @@ public final class UploadHandler {
   /**
    * Parses an upload body: {@code {"client_id": "...", "transaction_id": n, "ops": [{"op": "PUT"|"PATCH"|"DELETE",
    * "table": "...", "id": "...", "data": {...}}]}}. Unknown fields are ignored; {@code opData} is accepted for
-   * {@code data} (the SDKs' field name), {@code type} for {@code table}.
+   * {@code data} (the SDKs' field name), {@code type} for {@code table}. Numbers with a fraction or an exponent
+   * become {@link java.math.BigDecimal}s (exactly as sent, never an infinity), large integers
+   * {@link java.math.BigInteger}s.
    *
-   * @throws SynclineException with {@code INVALID_REQUEST} saying what is malformed
+   * @throws SynclineException with {@code INVALID_REQUEST} saying what is malformed (the body is not a JSON
+   *     object of that shape, names a field twice, or its client id is longer than
+   *     {@value WriteCheckpointKey#MAX_CLIENT_ID_LENGTH} characters or holds control characters)
    */
   public static UploadBatch parse(byte[] body) {
-    if (body.length > MAX_BODY_BYTES) {
-      throw invalid("upload body is larger than " + MAX_BODY_BYTES + " bytes");
+    return parse(body, MAX_BODY_BYTES);
+  }
+
+  private static UploadBatch parse(byte[] body, int maxBodyBytes) {
+    if (body.length > maxBodyBytes) {
+      throw invalid("upload body is larger than " + maxBodyBytes + " bytes");
     }
     JsonNode root;
     try {
@@ -216,6 +303,11 @@ public final class UploadHandler {
     JsonNode clientId = root.get("client_id");
     if (clientId == null || !clientId.isTextual() || clientId.asText().isEmpty()) {
       throw invalid("client_id must be a non-empty string");
+    }
+    try {
+      WriteCheckpointKey.checkClientId(clientId.asText());
+    } catch (SynclineException e) {
+      throw invalid(e.getMessage().substring(e.getMessage().indexOf("client_id")));
     }
     JsonNode tx = root.get("transaction_id");
     Long transactionId = null;
@@ -323,13 +415,16 @@ public final class UploadHandler {
         }
       }
     } catch (SQLException e) {
-      throw classify(e, null);
+      // Getting, committing or resetting the connection failed: nothing of the client's doing.
+      throw retry(user, batch, e, e);
     }
     if (result instanceof UploadResult.Applied a && engine != null) {
       try {
         return new UploadResult.Applied(a.applied(), a.skipped(), engine.createWriteCheckpoint(user,
             batch.clientId()));
       } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "no write checkpoint after an upload of " + who(user, batch)
+            + " (the client asks for one itself): " + e);
         return a; // the SDK asks for a write checkpoint itself after the upload; nothing is lost
       }
     }
@@ -346,41 +441,69 @@ public final class UploadHandler {
    */
   public UploadResult apply(Connection connection, AuthContext user, UploadBatch batch) {
     DSLContext dsl = DSL.using(connection, SQLDialect.POSTGRES);
+    UploadResult result;
     try {
-      return applyIn(dsl, user, batch);
+      result = applyIn(dsl, user, batch);
+    } catch (Retry logged) {
+      throw logged;
+    } catch (SynclineException ex) {
+      throw ex.code() == ErrorCode.UPLOAD_RETRY ? retry(user, batch, null, ex) : ex;
     } catch (DataAccessException ex) {
-      throw classify(ex.getCause() instanceof SQLException s ? s : null, ex);
+      SQLException sql = ex.getCause() instanceof SQLException x ? x : null;
+      UploadResult.Problem data = dataProblem(sql, -1, null);
+      if (data == null) {
+        throw retry(user, batch, sql, ex);
+      }
+      // The client's data made a statement outside an entry's own fail (e.g. the authorizer's query).
+      result = new UploadResult.Rejected(data.code(), List.of(data));
+      logRejected(user, batch, (UploadResult.Rejected) result, sql);
     }
+    return result;
   }
 
   private UploadResult applyIn(DSLContext dsl, AuthContext user, UploadBatch batch) {
-    // Validate everything first: every problem is reported, and nothing is written for an invalid batch.
+    // Validate everything first: every problem is reported, and nothing is written for an invalid batch. Tables and
+    // columns outside the allow-list are refused from the list alone: no catalog query for anything a client makes
+    // up.
     List<UploadResult.Problem> problems = new ArrayList<>();
     List<TableSpec> specs = new ArrayList<>();
+    Set<String> refreshed = new java.util.HashSet<>();
     for (int i = 0; i < batch.entries().size(); i++) {
       CrudEntry e = batch.entries().get(i);
       TableSpec spec = tables.get(e.table());
       specs.add(spec);
       if (spec == null) {
-        problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "table " + e.table() + " does not accept uploads"));
+        problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "table " + clip(e.table()) + " does not accept uploads"));
         continue;
       }
-      TableInfo info = info(dsl, spec, e.data().keySet());
+      int before = problems.size();
+      checkEntry(i, e, spec, problems);
+      if (problems.size() > before) {
+        continue;
+      }
+      TableInfo info = info(dsl, spec, e.data().keySet(), refreshed);
       for (String column : e.data().keySet()) {
-        if (column.equals(spec.idColumn())) {
-          if (!String.valueOf(e.data().get(column)).equals(e.id())) {
-            problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "column " + column + " differs from the entry id"));
+        if (!column.equals(spec.idColumn()) && !info.types().containsKey(column)) {
+          if (spec.columns() != null) {
+            // Allowed by the host, absent from the table: the host's configuration, not the client's mistake.
+            throw new SynclineException(ErrorCode.UPLOAD_RETRY, "column " + column
+                + " of table " + key(spec) + " is allowed for uploads but does not exist");
           }
-        } else if (!info.types().containsKey(column)) {
-          problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "table " + e.table() + " has no column " + column));
-        } else if (spec.columns() != null && !spec.columns().contains(column)) {
-          problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "column " + column + " of table " + e.table()
-              + " does not accept uploads"));
+          if (!refreshed.contains(key(spec))) {
+            // Read a moment ago by another upload: the column may have been added since. Retried, the upload
+            // reads the catalog again; a column that stays unknown is refused then.
+            throw new SynclineException(ErrorCode.UPLOAD_RETRY, "table " + key(spec) + " has no column "
+                + clip(column) + " as of a moment ago");
+          }
+          problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "table " + e.table() + " has no column "
+              + clip(column)));
         }
       }
     }
     if (!problems.isEmpty()) {
-      return new UploadResult.Rejected(problems.get(0).code(), problems);
+      UploadResult.Rejected rejected = new UploadResult.Rejected(problems.get(0).code(), problems);
+      logRejected(user, batch, rejected, null);
+      return rejected;
     }
     {
       if (batch.transactionId() != null && alreadyApplied(dsl, user, batch)) {
@@ -408,7 +531,7 @@ public final class UploadHandler {
             Record row = dsl.selectFrom(table).where(idField.eq(idValue)).forUpdate().fetchOne();
             current = row == null ? null : row.intoMap();
           } catch (DataAccessException ex) {
-            return rejectOrRetry(ex, i, e);
+            return rejectOrRetry(user, batch, ex, i, e);
           }
         }
         written.add(rowKey);
@@ -416,17 +539,17 @@ public final class UploadHandler {
         try {
           allowed = dsl.connectionResult(c -> authorizer.allows(user, e, current, c));
         } catch (DataAccessException ex) {
-          throw classify(ex.getCause() instanceof SQLException s ? s : null, ex);
+          return rejectOrRetry(user, batch, ex, i, e); // the authorizer's query failed on the client's data?
         }
         if (!allowed) {
-          return new UploadResult.Rejected(ErrorCode.UPLOAD_FORBIDDEN, List.of(problem(i, e,
-              ErrorCode.UPLOAD_FORBIDDEN, "not allowed to " + e.op() + " " + e.table() + "/" + e.id())));
+          return rejected(user, batch, new UploadResult.Rejected(ErrorCode.UPLOAD_FORBIDDEN, List.of(problem(i, e,
+              ErrorCode.UPLOAD_FORBIDDEN, "not allowed to " + e.op() + " " + e.table() + "/" + clip(e.id())))));
         }
         ConflictResolver.Resolution resolution = conflicts.resolve(e, current);
         Map<String, @Nullable Object> data;
         if (resolution instanceof ConflictResolver.Reject r) {
-          return new UploadResult.Rejected(ErrorCode.UPLOAD_CONFLICT, List.of(problem(i, e,
-              ErrorCode.UPLOAD_CONFLICT, r.reason())));
+          return rejected(user, batch, new UploadResult.Rejected(ErrorCode.UPLOAD_CONFLICT, List.of(problem(i, e,
+              ErrorCode.UPLOAD_CONFLICT, r.reason()))));
         } else if (resolution instanceof ConflictResolver.Apply a) {
           data = a.data() != null ? a.data() : e.data();
         } else {
@@ -436,7 +559,7 @@ public final class UploadHandler {
         try {
           write(dsl, spec, info, table, idField, idValue, e, data, current != null);
         } catch (DataAccessException ex) {
-          return rejectOrRetry(ex, i, e);
+          return rejectOrRetry(user, batch, ex, i, e);
         }
         applied++;
       }
@@ -444,7 +567,7 @@ public final class UploadHandler {
         dsl.update(DSL.table(DSL.name(idempotencyTable.split("\\."))))
             .set(DSL.field(DSL.name("last_transaction_id")), (Object) batch.transactionId())
             .set(DSL.field(DSL.name("updated_at")), DSL.currentOffsetDateTime())
-            .where(DSL.field(DSL.name("user_id")).eq(user.userKey()))
+            .where(DSL.field(DSL.name("user_id")).eq(user.userId()))
             .and(DSL.field(DSL.name("client_id")).eq(batch.clientId()))
             .execute();
       }
@@ -511,8 +634,9 @@ public final class UploadHandler {
       }
       String type = info.types().get(v.getKey());
       if (type == null || (spec.columns() != null && !spec.columns().contains(v.getKey()))) {
-        // A resolver's merged data may not add columns the upload could not.
-        throw new SynclineException(ErrorCode.UPLOAD_INVALID, "column " + v.getKey() + " does not accept uploads");
+        // A resolver's merged data may not add columns the upload could not: the host's bug, not the client's.
+        throw new SynclineException(ErrorCode.UPLOAD_RETRY, "the conflict resolver wrote column " + clip(v.getKey())
+            + ", which table " + key(spec) + " does not accept uploads to");
       }
       values.put(DSL.field(DSL.name(v.getKey())), cast(v.getValue(), type));
     }
@@ -527,7 +651,8 @@ public final class UploadHandler {
       Map<Field<?>, Field<Object>> row = new LinkedHashMap<>();
       row.put(idField, idValue);
       row.putAll(values);
-      int n = dsl.insertInto(table).set(row).onConflictDoNothing().execute();
+      // Only a row with the same id counts as "created meanwhile"; any other unique violation is the data's.
+      int n = dsl.insertInto(table).set(row).onConflict(idField).doNothing().execute();
       if (n == 0) {
         // Inserted by someone else since it was read: decide again with the row in place.
         throw new SynclineException(ErrorCode.UPLOAD_RETRY, "row " + e.table() + "/" + e.id()
@@ -546,9 +671,9 @@ public final class UploadHandler {
     Field<Long> last = DSL.field(DSL.name("last_transaction_id"), SQLDataType.BIGINT);
     dsl.insertInto(t).columns(userId, clientId, DSL.field(DSL.name("last_transaction_id")),
             DSL.field(DSL.name("updated_at")))
-        .values(user.userKey(), batch.clientId(), Long.MIN_VALUE, DSL.currentOffsetDateTime())
+        .values(user.userId(), batch.clientId(), Long.MIN_VALUE, DSL.currentOffsetDateTime())
         .onConflictDoNothing().execute();
-    Long applied = dsl.select(last).from(t).where(userId.eq(user.userKey())).and(clientId.eq(batch.clientId()))
+    Long applied = dsl.select(last).from(t).where(userId.eq(user.userId())).and(clientId.eq(batch.clientId()))
         .forUpdate().fetchOne(last);
     return applied != null && applied >= Objects.requireNonNull(batch.transactionId());
   }
@@ -575,10 +700,15 @@ public final class UploadHandler {
     return spec.schema() + "." + spec.table();
   }
 
-  /** The table's column types; read again when {@code columns} names one not known (added since). */
-  private TableInfo info(DSLContext dsl, TableSpec spec, Set<String> columns) {
+  /**
+   * The table's column types. Read from the catalog at first use, and again when {@code columns} names one not
+   * known (added since) if the last read is older than {@link #CATALOG_REFRESH_NANOS} and this upload did not read
+   * it yet: however many unknown columns uploads name, a table's catalog is read at most once a minute.
+   */
+  private TableInfo info(DSLContext dsl, TableSpec spec, Set<String> columns, Set<String> refreshed) {
     TableInfo info = catalog.get(key(spec));
-    if (info != null && info.types().keySet().containsAll(columns)) {
+    if (info != null && (info.types().keySet().containsAll(columns) || refreshed.contains(key(spec))
+        || System.nanoTime() - info.readAt() < CATALOG_REFRESH_NANOS)) {
       return info;
     }
     Map<String, String> types = new LinkedHashMap<>();
@@ -591,9 +721,117 @@ public final class UploadHandler {
       throw new SynclineException(ErrorCode.UPLOAD_RETRY, "table " + key(spec) + " configured for uploads does not "
           + "exist in the database");
     }
-    info = new TableInfo(types);
+    info = new TableInfo(types, System.nanoTime());
     catalog.put(key(spec), info);
+    refreshed.add(key(spec));
     return info;
+  }
+
+  /**
+   * What is wrong with an entry of an allowed table before any database work: its id, its column names (the
+   * allow-list, or names no Postgres column can have), and its values (NUL characters, sizes).
+   */
+  private void checkEntry(int i, CrudEntry e, TableSpec spec, List<UploadResult.Problem> problems) {
+    if (e.id().length() > MAX_ID_LENGTH) {
+      problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "the row id is longer than " + MAX_ID_LENGTH
+          + " characters"));
+      return;
+    }
+    if (e.id().indexOf('\0') >= 0) {
+      problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "the row id contains a NUL character"));
+      return;
+    }
+    long rowBytes = 0;
+    for (Map.Entry<String, @Nullable Object> v : e.data().entrySet()) {
+      String column = v.getKey();
+      if (column.equals(spec.idColumn())) {
+        if (!String.valueOf(v.getValue()).equals(e.id())) {
+          problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "column " + column + " differs from the entry id"));
+        }
+        continue;
+      }
+      if (spec.columns() != null ? !spec.columns().contains(column)
+          : column.isEmpty() || column.indexOf('\0') >= 0 || utf8Length(column, 64) > 63) {
+        problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "column " + clip(column) + " of table " + e.table()
+            + " does not accept uploads"));
+        continue;
+      }
+      Object value = v.getValue();
+      if (containsNul(value)) {
+        problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "the value of column " + column
+            + " contains a NUL character, which the database cannot store"));
+        continue;
+      }
+      long bytes = size(value, maxValueBytes);
+      if (bytes > maxValueBytes) {
+        problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "the value of column " + column + " is larger than "
+            + maxValueBytes + " bytes"));
+      }
+      rowBytes += Math.min(bytes, (long) maxValueBytes + 1);
+    }
+    if (rowBytes > maxRowBytes) {
+      problems.add(problem(i, e, ErrorCode.UPLOAD_INVALID, "the row is larger than " + maxRowBytes + " bytes"));
+    }
+  }
+
+  private static boolean containsNul(@Nullable Object value) {
+    if (value instanceof String s) {
+      return s.indexOf('\0') >= 0;
+    } else if (value instanceof Map<?, ?> m) {
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (containsNul(e.getKey()) || containsNul(e.getValue())) {
+          return true;
+        }
+      }
+    } else if (value instanceof List<?> l) {
+      for (Object o : l) {
+        if (containsNul(o)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The size of a value's text form in UTF-8 bytes; counting stops once past {@code limit}. */
+  private static long size(@Nullable Object value, int limit) {
+    if (value == null) {
+      return 0;
+    } else if (value instanceof String s) {
+      return utf8Length(s, limit);
+    } else if (value instanceof java.math.BigDecimal d) {
+      return numberText(d).length();
+    } else if (value instanceof Map<?, ?> || value instanceof List<?>) {
+      long total = 2;
+      Iterable<?> parts = value instanceof Map<?, ?> m ? m.entrySet() : (List<?>) value;
+      for (Object part : parts) {
+        if (part instanceof Map.Entry<?, ?> entry) {
+          total += size(String.valueOf(entry.getKey()), limit) + size(entry.getValue(), limit) + 4;
+        } else {
+          total += size(part, limit) + 1;
+        }
+        if (total > limit) {
+          return total;
+        }
+      }
+      return total;
+    }
+    return value.toString().length();
+  }
+
+  /** UTF-8 length of {@code s}; counting stops once past {@code limit}. */
+  private static long utf8Length(String s, int limit) {
+    long bytes = 0;
+    for (int i = 0; i < s.length() && bytes <= limit; i++) {
+      char c = s.charAt(i);
+      bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isHighSurrogate(c) ? 2 : 3; // a pair counts 2 + 2
+    }
+    return bytes;
+  }
+
+  /** A name a client chose, cut short for a message. */
+  private static String clip(String s) {
+    return s.length() <= 64 ? s : s.substring(0, 64) + "...";
   }
 
   /** A value bound as text and cast to the column's type (trusted: it comes from the catalog). */
@@ -625,9 +863,18 @@ public final class UploadHandler {
       }
     }
     if (value instanceof java.math.BigDecimal d) {
-      return d.toPlainString();
+      return numberText(d);
     }
     return value.toString();
+  }
+
+  /**
+   * A number's text for a cast: plain digits ({@code 1000}, which integer columns accept) unless the exponent is
+   * huge ({@code 1E+999999999} stays in that form, which numeric and float columns read or refuse as out of range;
+   * its plain form would be a billion digits).
+   */
+  private static String numberText(java.math.BigDecimal d) {
+    return Math.abs((long) d.scale()) <= 1000 ? d.toPlainString() : d.toString();
   }
 
   /** A Postgres array literal ({@code {"a","b"}}, nested lists as nested arrays). */
@@ -656,30 +903,114 @@ public final class UploadHandler {
   }
 
   /** A data error in one entry rejects the batch; anything else is for the client to retry. */
-  private static UploadResult rejectOrRetry(DataAccessException ex, int index, CrudEntry e) {
-    SQLException sql = ex.getCause() instanceof SQLException s ? s : null;
+  private UploadResult rejectOrRetry(AuthContext user, UploadBatch batch, DataAccessException ex, int index,
+      CrudEntry e) {
+    SQLException sql = ex.getCause() instanceof SQLException x ? x : null;
+    UploadResult.Problem p = dataProblem(sql, index, e);
+    if (p == null) {
+      throw retry(user, batch, sql, ex);
+    }
+    UploadResult.Rejected rejected = new UploadResult.Rejected(p.code(), List.of(p));
+    logRejected(user, batch, rejected, sql);
+    return rejected;
+  }
+
+  /**
+   * The problem a database error names when the client's data caused it, or null when a retry may succeed. Only
+   * the error's class decides; the message is the same for every row, so that no SQL, constraint name or value of
+   * the database reaches the client.
+   */
+  static UploadResult.@Nullable Problem dataProblem(@Nullable SQLException sql, int index, @Nullable CrudEntry e) {
     String state = sql == null || sql.getSQLState() == null ? "" : sql.getSQLState();
-    if (state.equals("23505")) {
-      return new UploadResult.Rejected(ErrorCode.UPLOAD_CONFLICT, List.of(problem(index, e,
-          ErrorCode.UPLOAD_CONFLICT, "a unique constraint rejects the row: " + firstLine(sql))));
+    ErrorCode code = ErrorCode.UPLOAD_INVALID;
+    String message;
+    switch (state) {
+      case "23505" -> {
+        code = ErrorCode.UPLOAD_CONFLICT;
+        message = "a unique constraint refuses the row (another row has the same value)";
+      }
+      case "23503" -> message = "the row refers to a row that does not exist, or is referred to (a foreign key)";
+      case "23502" -> message = "a required column is missing or null";
+      case "23514" -> message = "a check constraint refuses the row";
+      case "23P01" -> message = "an exclusion constraint refuses the row";
+      case "22001" -> message = "a value is too long for its column";
+      case "22003" -> message = "a number is out of range for its column";
+      case "22021", "22P05" -> message = "a value holds characters the database cannot store";
+      case "22007", "22008" -> message = "a date or time value is not valid for its column";
+      case "22P02" -> message = "a value is not valid for its column's type";
+      case "P0001" -> message = "a rule of the database (a trigger) refuses the row";
+      default -> {
+        if (state.startsWith("23")) {
+          message = "a constraint refuses the row";
+        } else if (state.startsWith("22")) {
+          message = "a value is not valid for its column";
+        } else if (state.startsWith("54")) {
+          message = "a value is too large for the database (an index or a limit)";
+        } else {
+          return null; // connection, concurrency, rights, shutdown...: may pass
+        }
+      }
     }
-    if (state.startsWith("22") || state.startsWith("23")) {
-      return new UploadResult.Rejected(ErrorCode.UPLOAD_INVALID, List.of(problem(index, e,
-          ErrorCode.UPLOAD_INVALID, firstLine(sql))));
-    }
-    throw classify(sql, ex);
+    return e == null ? new UploadResult.Problem(index, "", "", code, message)
+        : new UploadResult.Problem(index, e.table(), e.id(), code, message);
   }
 
-  private static String firstLine(@Nullable SQLException e) {
-    String m = e == null || e.getMessage() == null ? "rejected by the database" : e.getMessage();
+  /** Logs a rejection (the client's mistake: one line, with the database's own words when it had any). */
+  private static void logRejected(AuthContext user, UploadBatch batch, UploadResult.Rejected r,
+      @Nullable SQLException cause) {
+    LOG.log(System.Logger.Level.INFO, () -> {
+      UploadResult.Problem first = r.problems().get(0);
+      StringBuilder sb = new StringBuilder("upload of ").append(who(user, batch)).append(" rejected: ")
+          .append(r.code().code()).append(" (").append(r.problems().size()).append(r.problems().size() == 1
+              ? " problem" : " problems").append("; ops[").append(first.index()).append("] ")
+          .append(clip(first.table())).append('/').append(clip(first.id())).append(": ").append(first.message())
+          .append(')');
+      if (cause != null) {
+        sb.append("; database: SQLSTATE ").append(cause.getSQLState()).append(' ').append(firstLine(cause));
+      }
+      return sb.toString();
+    });
+  }
+
+  private static UploadResult.Rejected rejected(AuthContext user, UploadBatch batch, UploadResult.Rejected r) {
+    logRejected(user, batch, r, null);
+    return r;
+  }
+
+  private static String who(AuthContext user, UploadBatch batch) {
+    return "user " + clip(user.userId()) + " client " + clip(batch.clientId())
+        + (batch.transactionId() == null ? "" : " transaction " + batch.transactionId());
+  }
+
+  private static String firstLine(SQLException e) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
     int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl);
+    return clip200(nl < 0 ? m : m.substring(0, nl));
   }
 
-  private static SynclineException classify(@Nullable SQLException sql, @Nullable Exception cause) {
-    String state = sql == null || sql.getSQLState() == null ? "?" : sql.getSQLState();
-    return new SynclineException(ErrorCode.UPLOAD_RETRY, "upload not applied, retry later (SQLSTATE " + state + ")",
-        cause != null ? cause : sql);
+  private static String clip200(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+
+  /** A failure to retry, logged with its cause; the client keeps its upload. */
+  private static SynclineException retry(AuthContext user, UploadBatch batch, @Nullable SQLException sql,
+      @Nullable Exception cause) {
+    String state = sql == null || sql.getSQLState() == null ? null : sql.getSQLState();
+    SynclineException e = new Retry("upload not applied, retry later" + (state == null ? "" : " (SQLSTATE " + state
+        + ")"), cause != null ? cause : sql);
+    LOG.log(System.Logger.Level.WARNING, () -> "upload of " + who(user, batch) + " not applied, the client will "
+        + "retry: " + ErrorCode.UPLOAD_RETRY.code() + (state == null ? "" : ", SQLSTATE " + state) + ": "
+        + (cause instanceof SynclineException s ? s.getMessage() : String.valueOf(cause)), cause);
+    return e;
+  }
+
+  /** An {@code UPLOAD_RETRY} already logged. */
+  private static final class Retry extends SynclineException {
+    private static final long serialVersionUID = 1L;
+
+    Retry(String message, @Nullable Throwable cause) {
+      super(ErrorCode.UPLOAD_RETRY, message, cause);
+    }
   }
 
   private static void rollbackQuietly(Connection c) {
@@ -697,7 +1028,8 @@ public final class UploadHandler {
   /**
    * The JSON body for a result: {@code {"applied": n, "skipped": n, "write_checkpoint": "n"}},
    * {@code {"already_applied": true, "transaction_id": n}}, or the protocol's error envelope with a
-   * {@code problems} list ({@code index, table, id, code, message}).
+   * {@code problems} list ({@code index, table, id, code, message}; the first {@value #MAX_PROBLEMS_SHOWN}, with
+   * {@code problem_count} saying how many there are): a few KiB at most, however large the upload.
    */
   public static String toJson(UploadResult result) {
     ObjectNode root = JSON.createObjectNode();
@@ -713,42 +1045,68 @@ public final class UploadHandler {
     UploadResult.Rejected r = (UploadResult.Rejected) result;
     ObjectNode error;
     try {
-      error = (ObjectNode) JSON.readTree(ErrorEnvelope.of(r.code(), r.problems().get(0).message()));
+      error = (ObjectNode) JSON.readTree(ErrorEnvelope.of(r.code(), clip200(r.problems().get(0).message())));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    ArrayNode problems = ((ObjectNode) error.get("error")).putArray("problems");
-    for (UploadResult.Problem p : r.problems()) {
-      problems.addObject().put("index", p.index()).put("table", p.table()).put("id", p.id())
-          .put("code", p.code().code()).put("message", p.message());
+    ObjectNode body = (ObjectNode) error.get("error");
+    body.put("problem_count", r.problems().size());
+    ArrayNode problems = body.putArray("problems");
+    for (UploadResult.Problem p : r.problems().subList(0, Math.min(MAX_PROBLEMS_SHOWN, r.problems().size()))) {
+      problems.addObject().put("index", p.index()).put("table", clip(p.table())).put("id", clip(p.id()))
+          .put("code", p.code().code()).put("message", clip200(p.message()));
     }
     return error.toString();
   }
 
   /**
    * The JSON body for a failed upload request (the protocol's error envelope: code, status, description; never a
-   * stack trace), for hosts that map {@link #parse} and {@link #apply} exceptions themselves.
+   * stack trace), for hosts that map {@link #parse} and {@link #apply} exceptions themselves. A failure to retry
+   * (5xx) is described in general terms only: its cause is in the log, not for the client.
    */
   public static String toJson(SynclineException error) {
+    if (error.code().httpStatus() >= 500) {
+      return ErrorEnvelope.of(error.code(), error.code() == ErrorCode.UPLOAD_RETRY
+          ? "upload not applied, retry later" : "internal error");
+    }
     return ErrorEnvelope.of(error);
   }
 
   /** A response for an upload request, for HTTP adapters. */
   public record Response(int status, String json) {}
 
+  /** The largest upload body this handler accepts ({@link Builder#maxBodyBytes}). */
+  public int maxBodyBytes() {
+    return maxBodyBytes;
+  }
+
   /**
    * The whole HTTP exchange after the host verified the token: parses {@code body}, applies it and answers 200, a
    * 4xx the client should discard (bad body: 400; rejected: 403/409/422), or 503 the client should retry. Never
-   * throws for bad input and never answers with a stack trace.
+   * throws for bad input and never answers with a stack trace; every 4xx and 5xx is logged with its cause.
    */
   public Response handle(AuthContext user, byte[] body) {
+    UploadBatch batch;
     try {
-      UploadResult result = apply(user, parse(body));
+      batch = parse(body, maxBodyBytes);
+    } catch (SynclineException e) {
+      LOG.log(System.Logger.Level.INFO, () -> "upload of user " + clip(user.userId()) + " refused: "
+          + e.code().code() + " " + e.getMessage());
+      return new Response(e.code().httpStatus(), toJson(e));
+    }
+    try {
+      UploadResult result = apply(user, batch);
       return new Response(result.httpStatus(), toJson(result));
     } catch (SynclineException e) {
+      if (!(e instanceof Retry)) {
+        LOG.log(e.code().httpStatus() >= 500 ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
+            () -> "upload of " + who(user, batch) + " not applied: " + e.getMessage(), e);
+      }
       return new Response(e.code().httpStatus(), toJson(e));
     } catch (RuntimeException e) {
-      // Unknown: keep the client's data and let it retry.
+      // Unknown (a bug in an authorizer or resolver, say): keep the client's data and let it retry.
+      LOG.log(System.Logger.Level.ERROR, () -> "upload of " + who(user, batch) + " failed unexpectedly; the "
+          + "client will retry", e);
       return new Response(503, toJson(new SynclineException(ErrorCode.UPLOAD_RETRY,
           "upload not applied, retry later")));
     }

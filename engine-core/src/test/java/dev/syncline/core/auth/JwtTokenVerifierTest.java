@@ -96,7 +96,7 @@ class JwtTokenVerifierTest {
     AuthContext auth = hmacVerifier().build().verify(hmac(claims().claim("parameters", Map.of("org", "o1"))
         .claim("role", "admin").build()));
     assertThat(auth.claims()).containsEntry("role", "admin").containsEntry("parameters", Map.of("org", "o1"));
-    assertThat(auth.userKey()).isEqualTo("u1");
+    assertThat(auth.userId()).isEqualTo("u1");
   }
 
   @Test

@@ -24,6 +24,7 @@ import dev.syncline.spi.storage.Placement;
 import dev.syncline.spi.storage.RulesVersion;
 import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteBatch;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -468,39 +469,76 @@ public abstract class BucketStorageCompatibilityKit {
 
   @Test
   void write_checkpoints_resolve_once_replication_passes_their_position() {
-    long first = storage.createWriteCheckpoint("u1/c1", pos(10));
-    long second = storage.createWriteCheckpoint("u1/c1", pos(20));
+    WriteCheckpointKey u1 = key("u1", "c1");
+    WriteCheckpointKey u2 = key("u2", "c1");
+    WriteCheckpointKey nobody = key("nobody", "");
+    long first = storage.createWriteCheckpoint(u1, pos(10));
+    long second = storage.createWriteCheckpoint(u1, pos(20));
     assertThat(first).isEqualTo(1);
     assertThat(second).isEqualTo(2);
-    assertThat(storage.createWriteCheckpoint("u2/c1", pos(5))).isEqualTo(1);
-    assertThat(storage.writeCheckpoint("u1/c1", new Checkpoint(OpId.ZERO, pos(9)))).isEmpty();
-    assertThat(storage.writeCheckpoint("u1/c1", new Checkpoint(OpId.ZERO, pos(10)))).contains(1L);
-    assertThat(storage.writeCheckpoint("u1/c1", new Checkpoint(OpId.ZERO, pos(25)))).contains(2L);
-    assertThat(storage.writeCheckpoint("nobody", new Checkpoint(OpId.ZERO, pos(25)))).isEmpty();
+    assertThat(storage.createWriteCheckpoint(u2, pos(5))).isEqualTo(1);
+    assertThat(storage.writeCheckpoint(u1, new Checkpoint(OpId.ZERO, pos(9)))).isEmpty();
+    assertThat(storage.writeCheckpoint(u1, new Checkpoint(OpId.ZERO, pos(10)))).contains(1L);
+    assertThat(storage.writeCheckpoint(u1, new Checkpoint(OpId.ZERO, pos(25)))).contains(2L);
+    assertThat(storage.writeCheckpoint(nobody, new Checkpoint(OpId.ZERO, pos(25)))).isEmpty();
     // In bulk, as the sync service asks for all its streams at once: the same answers, keys without one absent.
-    assertThat(storage.writeCheckpoints(List.of("u1/c1", "u2/c1", "nobody"), new Checkpoint(OpId.ZERO, pos(9))))
-        .containsExactlyInAnyOrderEntriesOf(Map.of("u2/c1", 1L));
-    assertThat(storage.writeCheckpoints(List.of("u1/c1", "u2/c1", "nobody"), new Checkpoint(OpId.ZERO, pos(25))))
-        .containsExactlyInAnyOrderEntriesOf(Map.of("u1/c1", 2L, "u2/c1", 1L));
-    List<String> many = new ArrayList<>();
+    assertThat(storage.writeCheckpoints(List.of(u1, u2, nobody), new Checkpoint(OpId.ZERO, pos(9))))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(u2, 1L));
+    assertThat(storage.writeCheckpoints(List.of(u1, u2, nobody), new Checkpoint(OpId.ZERO, pos(25))))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(u1, 2L, u2, 1L));
+    List<WriteCheckpointKey> many = new ArrayList<>();
     for (int i = 0; i < 1_200; i++) {
-      many.add("bulk" + i + "/c");
+      many.add(key("bulk" + i, "c"));
     }
-    storage.createWriteCheckpoint("bulk1100/c", pos(30));
+    storage.createWriteCheckpoint(key("bulk1100", "c"), pos(30));
     assertThat(storage.writeCheckpoints(many, new Checkpoint(OpId.ZERO, pos(30))))
-        .containsExactlyInAnyOrderEntriesOf(Map.of("bulk1100/c", 1L));
+        .containsExactlyInAnyOrderEntriesOf(Map.of(key("bulk1100", "c"), 1L));
+  }
+
+  /**
+   * User and client are two parts of the key, never one string: user {@code a/b} with client {@code c} and user
+   * {@code a} with client {@code b/c} count apart, and a user's key without a client is another key again.
+   */
+  @Test
+  void write_checkpoints_of_users_and_clients_that_join_alike_stay_apart() {
+    WriteCheckpointKey ab = key("a/b", "c");
+    WriteCheckpointKey a = key("a", "b/c");
+    WriteCheckpointKey bare = key("a/b/c", "");
+    assertThat(storage.createWriteCheckpoint(ab, pos(10))).isEqualTo(1);
+    assertThat(storage.createWriteCheckpoint(ab, pos(10))).isEqualTo(2);
+    assertThat(storage.createWriteCheckpoint(a, pos(10))).isEqualTo(1);
+    assertThat(storage.requestWriteCheckpoint(bare, 40, pos(10))).isEqualTo(40);
+    assertThat(storage.createWriteCheckpoint(ab, pos(10))).isEqualTo(3);
+    Checkpoint at = new Checkpoint(OpId.ZERO, pos(10));
+    assertThat(storage.writeCheckpoint(ab, at)).contains(3L);
+    assertThat(storage.writeCheckpoint(a, at)).contains(1L);
+    assertThat(storage.writeCheckpoint(bare, at)).contains(40L);
+    assertThat(storage.writeCheckpoints(List.of(ab, a, bare), at))
+        .containsExactlyInAnyOrderEntriesOf(Map.of(ab, 3L, a, 1L, bare, 40L));
   }
 
   @Test
   void requested_write_checkpoints_only_move_forward() {
-    assertThat(storage.requestWriteCheckpoint("u1/c1", 5, pos(10))).isEqualTo(5);
-    assertThat(storage.requestWriteCheckpoint("u1/c1", 3, pos(30))).isEqualTo(5);
-    assertThat(storage.requestWriteCheckpoint("u1/c1", 7, pos(40))).isEqualTo(7);
-    assertThat(storage.writeCheckpoint("u1/c1", new Checkpoint(OpId.ZERO, pos(35)))).contains(5L);
-    assertThat(storage.writeCheckpoint("u1/c1", new Checkpoint(OpId.ZERO, pos(40)))).contains(7L);
-    assertThatThrownBy(() -> storage.requestWriteCheckpoint("u1/c1", 0, pos(1)))
-        .isInstanceOfSatisfying(SynclineException.class, e -> assertThat(e.code())
-            .isEqualTo(ErrorCode.INVALID_ARGUMENT));
+    WriteCheckpointKey u1 = key("u1", "c1");
+    assertThat(storage.requestWriteCheckpoint(u1, 5, pos(10))).isEqualTo(5);
+    assertThat(storage.requestWriteCheckpoint(u1, 3, pos(30))).isEqualTo(5);
+    assertThat(storage.requestWriteCheckpoint(u1, 7, pos(40))).isEqualTo(7);
+    assertThat(storage.writeCheckpoint(u1, new Checkpoint(OpId.ZERO, pos(35)))).contains(5L);
+    assertThat(storage.writeCheckpoint(u1, new Checkpoint(OpId.ZERO, pos(40)))).contains(7L);
+    for (long bad : new long[] {0, -1, WriteCheckpointKey.MAX_ID + 1, Long.MAX_VALUE}) {
+      assertThatThrownBy(() -> storage.requestWriteCheckpoint(u1, bad, pos(1))).as(Long.toString(bad))
+          .isInstanceOfSatisfying(SynclineException.class, e -> assertThat(e.code())
+              .isEqualTo(ErrorCode.INVALID_REQUEST));
+    }
+    // The largest id a client may request still leaves room to count on.
+    WriteCheckpointKey top = key("u1", "top");
+    assertThat(storage.requestWriteCheckpoint(top, WriteCheckpointKey.MAX_ID, pos(1))).isEqualTo(
+        WriteCheckpointKey.MAX_ID);
+    assertThat(storage.createWriteCheckpoint(top, pos(2))).isEqualTo(WriteCheckpointKey.MAX_ID + 1);
+  }
+
+  private static WriteCheckpointKey key(String user, String client) {
+    return new WriteCheckpointKey(user, client);
   }
 
   @Test

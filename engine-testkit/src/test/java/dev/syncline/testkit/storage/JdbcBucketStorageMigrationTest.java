@@ -45,6 +45,9 @@ class JdbcBucketStorageMigrationTest {
       }
     }
     // What version 1 created: the database's default collation, no op-pack columns, and no row for version 2.
+    try (Connection c = POSTGRES.dataSource().getConnection(); Statement st = c.createStatement()) {
+      undoVersion5(st, "m1_");
+    }
     POSTGRES.execute("DELETE FROM m1_schema_version WHERE version >= 2",
         "ALTER TABLE m1_bucket_data DROP COLUMN first_op_id, DROP COLUMN op_count",
         "ALTER TABLE m1_bucket_data ALTER COLUMN bucket TYPE varchar(2000) COLLATE \"default\"",
@@ -57,7 +60,7 @@ class JdbcBucketStorageMigrationTest {
 
     try (JdbcBucketStorage storage = JdbcBucketStorage.builder(POSTGRES.dataSource()).tablePrefix("m1_").build()) {
       assertThat(collations("m1_")).containsOnly("C").hasSize(6);
-      assertThat(schemaVersions("m1_")).containsExactly(1, 2, 3, 4);
+      assertThat(schemaVersions("m1_")).containsExactly(1, 2, 3, 4, 5);
       List<OpRecord> ops = storage.ops(version, "b[\"é\"]", OpId.ZERO, written.opId(), 10);
       assertThat(ops).extracting(OpRecord::objectId).containsExactly("t1");
     }
@@ -95,6 +98,7 @@ class JdbcBucketStorageMigrationTest {
       s.execute("UPDATE \"" + prefix + "current_data\" SET \"source_key\" = SUBSTRING(\"source_key\", 2) "
           + "WHERE \"source_key\" NOT LIKE '[%'");
       s.execute("DELETE FROM \"" + prefix + "schema_version\" WHERE \"version\" >= 3");
+      undoVersion5(s, prefix);
       undoVersion4(s, prefix);
     }
     assertThat(storedKeys(ds, prefix)).containsExactlyInAnyOrderElementsOf(keys);
@@ -119,6 +123,61 @@ class JdbcBucketStorageMigrationTest {
     org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
     h2.setURL("jdbc:h2:mem:migrate-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
     return h2;
+  }
+
+  /** Turns write checkpoints back into what version 4 kept: one table keyed by {@code "<user>/<client>"}. */
+  private static void undoVersion5(Statement s, String prefix) throws SQLException {
+    s.execute("DROP TABLE \"" + prefix + "client_checkpoints\"");
+    s.execute("CREATE TABLE \"" + prefix + "write_checkpoints\" (\"user_key\" varchar(500) NOT NULL, "
+        + "\"checkpoint_id\" bigint NOT NULL, \"position\" varchar(200) NOT NULL, "
+        + "PRIMARY KEY (\"user_key\", \"checkpoint_id\"))");
+  }
+
+  @Test
+  void a_version_4_database_on_postgres_gets_write_checkpoints_keyed_by_user_and_client() throws Exception {
+    assertVersion4WriteCheckpointsAreSplit(POSTGRES.dataSource(), "m5_");
+  }
+
+  @Test
+  void a_version_4_database_on_h2_gets_write_checkpoints_keyed_by_user_and_client() throws Exception {
+    assertVersion4WriteCheckpointsAreSplit(h2(), "m5_");
+  }
+
+  /**
+   * Version 4 keyed write checkpoints by {@code "<user>/<client>"}; version 5 by user and client apart. Keys are
+   * split at their last slash; rows no client could have made are dropped.
+   */
+  private static void assertVersion4WriteCheckpointsAreSplit(javax.sql.DataSource ds, String prefix)
+      throws Exception {
+    JdbcBucketStorage.builder(ds).tablePrefix(prefix).build().close();
+    try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+      s.execute("DELETE FROM \"" + prefix + "schema_version\" WHERE \"version\" >= 5");
+      undoVersion5(s, prefix);
+      String t = "\"" + prefix + "write_checkpoints\"";
+      s.execute("INSERT INTO " + t + " VALUES ('alice/phone', 1, '0010'), ('alice/phone', 2, '0020'), "
+          + "('a/b/c', 7, '0010'), ('bare', 3, '0010'), ('mallory/x', 9223372036854775807, '0010'), "
+          + "('eve/" + "c".repeat(200) + "', 1, '0010')");
+    }
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(ds).tablePrefix(prefix).build()) {
+      Checkpoint at = new Checkpoint(OpId.ZERO, "0015");
+      Checkpoint later = new Checkpoint(OpId.ZERO, "0030");
+      assertThat(storage.writeCheckpoint(key("alice", "phone"), at)).contains(1L);
+      assertThat(storage.writeCheckpoint(key("alice", "phone"), later)).contains(2L);
+      assertThat(storage.writeCheckpoint(key("a/b", "c"), at)).contains(7L);
+      assertThat(storage.writeCheckpoint(key("a", "b/c"), at)).isEmpty();
+      assertThat(storage.writeCheckpoint(key("bare", ""), at)).contains(3L);
+      assertThat(storage.writeCheckpoint(key("mallory", "x"), at)).as("an id beyond what clients may ask").isEmpty();
+      assertThat(storage.createWriteCheckpoint(key("alice", "phone"), "0040")).isEqualTo(3);
+      assertThat(storage.createWriteCheckpoint(key("mallory", "x"), "0040")).isEqualTo(1);
+    }
+    try (Connection c = ds.getConnection()) {
+      assertThat(c.getMetaData().getTables(null, null, prefix + "write_checkpoints", null).next())
+          .as("the old table is gone").isFalse();
+    }
+  }
+
+  private static dev.syncline.spi.storage.WriteCheckpointKey key(String user, String client) {
+    return new dev.syncline.spi.storage.WriteCheckpointKey(user, client);
   }
 
   /** Turns the op log back into what version 3 created: no op-pack columns. */
@@ -149,7 +208,8 @@ class JdbcBucketStorageMigrationTest {
       version = storage.addRulesVersion("bucket_definitions: {}").id();
     }
     try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-      s.execute("DELETE FROM \"" + prefix + "schema_version\" WHERE \"version\" = 4");
+      s.execute("DELETE FROM \"" + prefix + "schema_version\" WHERE \"version\" >= 4");
+      undoVersion5(s, prefix);
       undoVersion4(s, prefix);
       long id = 0;
       for (NewOp op : before) { // as version 3 wrote them

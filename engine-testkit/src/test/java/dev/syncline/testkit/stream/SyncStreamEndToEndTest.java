@@ -13,6 +13,7 @@ import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.core.stream.SyncService;
 import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.TestTokens;
 import java.net.URI;
@@ -106,7 +107,7 @@ abstract class SyncStreamEndToEndTest {
   }
 
   HttpResponse<String> http(String method, String path, String auth, String body) throws Exception {
-    HttpRequest.Builder r = HttpRequest.newBuilder(base.resolve(path)).method(method, body == null
+    HttpRequest.Builder r = HttpRequest.newBuilder(base.resolve(path)).timeout(WAIT).method(method, body == null
         ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (auth != null) {
       r.header("Authorization", auth);
@@ -217,6 +218,94 @@ abstract class SyncStreamEndToEndTest {
     commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
     try (ProtocolClient client = ProtocolClient.connect(base, token)) {
       client.awaitCheckpoints(1, WAIT);
+    }
+  }
+
+  @Test
+  void the_authorization_scheme_is_read_alike_on_every_endpoint_in_any_case() throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
+    String token = token("alice", Duration.ofHours(1));
+    for (String scheme : List.of("bearer", "BEARER", "Bearer", "token", "Token")) {
+      HttpRequest r = HttpRequest.newBuilder(base.resolve("/sync/stream"))
+          .POST(HttpRequest.BodyPublishers.ofString("{}")).header("Authorization", scheme + "  " + token).build();
+      HttpResponse<java.io.InputStream> stream = HttpClient.newHttpClient().send(r,
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertThat(stream.statusCode()).as(scheme).isEqualTo(200);
+      try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(),
+          StandardCharsets.UTF_8))) {
+        assertThat(lines.readLine()).as(scheme).startsWith("{\"checkpoint\":");
+      }
+      assertThat(http("GET", "/write-checkpoint2.json?client_id=c", scheme + " " + token, null).statusCode())
+          .as(scheme).isEqualTo(200);
+      assertThat(http("POST", "/sync/checkpoint-request", scheme + " " + token,
+          "{\"client_id\":\"d\",\"checkpoint_request_id\":\"1\"}").statusCode()).as(scheme).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void a_token_without_a_string_subject_is_refused_on_every_endpoint() throws Exception {
+    TestTokens tokens = TestTokens.hs256(SECRET, "test");
+    long now = System.currentTimeMillis() / 1000;
+    String times = "\"aud\":\"test\",\"iat\":" + now + ",\"exp\":" + (now + 600);
+    for (String sub : List.of("\"sub\":null,", "", "\"sub\":\"\",", "\"sub\":42,", "\"sub\":{\"id\":\"a\"},",
+        "\"sub\":[\"a\"],")) {
+      String token = tokens.signed("{" + sub + times + "}");
+      for (String[] call : List.of(new String[] {"POST", "/sync/stream", "{}"},
+          new String[] {"GET", "/write-checkpoint2.json?client_id=c", null},
+          new String[] {"POST", "/sync/checkpoint-request", "{\"client_id\":\"c\",\"checkpoint_request_id\":1}"})) {
+        HttpResponse<String> r = http(call[0], call[1], "Bearer " + token, call[2]);
+        assertThat(r.statusCode()).as(sub + " " + call[1]).isEqualTo(401);
+        assertThat(r.body()).as(sub + " " + call[1]).contains("\"code\":\"PSYNC_S2101\"");
+      }
+    }
+    assertThat(storage.writeCheckpoint(new WriteCheckpointKey("null", "c"),
+        new dev.syncline.spi.storage.Checkpoint(dev.syncline.api.OpId.ZERO, "z"))).isEmpty();
+  }
+
+  @Test
+  void requested_write_checkpoint_ids_are_bounded_so_later_ones_never_overflow() throws Exception {
+    String token = "Bearer " + token("alice", Duration.ofHours(1));
+    for (String id : List.of("9223372036854775807", "\"9223372036854775807\"", "\"9007199254740992\"",
+        "\"99999999999999999999\"", "1.5", "-3", "\"0\"")) {
+      HttpResponse<String> r = http("POST", "/sync/checkpoint-request", token,
+          "{\"client_id\":\"c1\",\"checkpoint_request_id\":" + id + "}");
+      assertThat(r.statusCode()).as(id).isEqualTo(400);
+      assertThat(r.body()).as(id).contains("\"code\":\"PSYNC_S2001\"");
+    }
+    HttpResponse<String> top = http("POST", "/sync/checkpoint-request", token,
+        "{\"client_id\":\"c1\",\"checkpoint_request_id\":\"9007199254740991\"}");
+    assertThat(top.body()).isEqualTo("{\"data\":{\"checkpoint_request_id\":\"9007199254740991\"}}");
+    assertThat(http("GET", "/write-checkpoint2.json?client_id=c1", token, null).body())
+        .isEqualTo("{\"data\":{\"write_checkpoint\":\"9007199254740992\"}}");
+    assertThat(http("GET", "/write-checkpoint2.json?client_id=" + "x".repeat(200), token, null).statusCode())
+        .isEqualTo(400);
+  }
+
+  @Test
+  void write_checkpoints_of_users_and_clients_that_join_alike_stay_apart() throws Exception {
+    String ab = "Bearer " + token("a/b", Duration.ofHours(1));
+    String a = "Bearer " + token("a", Duration.ofHours(1));
+    assertThat(http("GET", "/write-checkpoint2.json?client_id=c", ab, null).body()).contains("\"1\"");
+    assertThat(http("GET", "/write-checkpoint2.json?client_id=c", ab, null).body()).contains("\"2\"");
+    assertThat(http("GET", "/write-checkpoint2.json?client_id=b%2Fc", a, null).body()).contains("\"1\"");
+    assertThat(http("POST", "/sync/checkpoint-request", a, "{\"client_id\":\"b/c\",\"checkpoint_request_id\":50}")
+        .body()).contains("\"50\"");
+    assertThat(http("GET", "/write-checkpoint2.json?client_id=c", ab, null).body()).contains("\"3\"");
+  }
+
+  @Test
+  void a_request_without_a_valid_token_is_answered_before_its_body_arrives() throws Exception {
+    for (String auth : new String[] {null, "Bearer x.y.z"}) {
+      try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+        socket.setSoTimeout((int) WAIT.toMillis()); // a hang guard only: the answer comes at once
+        String head = "POST /sync/stream HTTP/1.1\r\nHost: " + base.getHost() + "\r\nContent-Type: application/json"
+            + "\r\nContent-Length: 100000\r\n" + (auth == null ? "" : "Authorization: " + auth + "\r\n") + "\r\n{";
+        socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+            StandardCharsets.US_ASCII));
+        assertThat(in.readLine()).as(String.valueOf(auth)).startsWith("HTTP/1.1 401");
+      }
     }
   }
 }

@@ -20,8 +20,18 @@ public final class ErrorEnvelope {
     return of(ErrorCode.INTERNAL, "Internal error");
   }
 
-  /** The envelope for a code and description. */
+  /** Longest description sent, in characters; longer ones are cut (an error body stays small, whatever caused it). */
+  static final int MAX_DESCRIPTION = 2_000;
+
+  /** The envelope for a code and description (cut to {@value #MAX_DESCRIPTION} characters). */
   public static String of(ErrorCode code, String description) {
+    if (description.length() > MAX_DESCRIPTION) {
+      int cut = MAX_DESCRIPTION - 1;
+      if (Character.isHighSurrogate(description.charAt(cut - 1))) {
+        cut--; // never half a character
+      }
+      description = description.substring(0, cut) + "\u2026";
+    }
     StringBuilder sb = new StringBuilder(128).append("{\"error\":{\"name\":");
     WireFormat.appendQuoted(sb, name(code));
     sb.append(",\"code\":");

@@ -17,18 +17,18 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Parses the body of {@code POST /sync/stream} (PowerSync protocol §1.1) and the {@code Authorization} header.
+ * Parses the body of {@code POST /sync/stream} (PowerSync protocol §1.1).
  * Unknown fields are ignored and {@code null} is accepted wherever a field is optional; anything malformed is a
  * {@code PSYNC_S2001} error listing what is wrong. Stateless and thread-safe.
  */
 public final class SyncRequestParser {
   /** Largest accepted request body. */
   public static final int MAX_BODY_BYTES = 1 << 20;
+  /** Problems listed in an error; the rest are counted. */
+  static final int MAX_PROBLEMS = 10;
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
@@ -39,22 +39,7 @@ public final class SyncRequestParser {
         .maxStringLength(MAX_BODY_BYTES).build());
   }
 
-  private static final Pattern AUTHORIZATION = Pattern.compile("^(Token|Bearer) (\\S+)$");
-
   private SyncRequestParser() {}
-
-  /**
-   * The token of an {@code Authorization} header value.
-   *
-   * @throws SynclineException {@code AUTH_REQUIRED} when absent or not {@code Token <jwt>} / {@code Bearer <jwt>}
-   */
-  public static String token(@Nullable String authorization) {
-    Matcher m = authorization == null ? null : AUTHORIZATION.matcher(authorization);
-    if (m == null || !m.matches()) {
-      throw new SynclineException(ErrorCode.AUTH_REQUIRED, "Authentication required");
-    }
-    return m.group(2);
-  }
 
   /** Parses a request body for a verified user. */
   public static SyncRequest parse(byte[] body, AuthContext auth) {
@@ -107,6 +92,11 @@ public final class SyncRequestParser {
         problems.add("client_id must be a string");
       } else {
         clientId = cid.asText();
+        try {
+          dev.syncline.spi.storage.WriteCheckpointKey.checkClientId(clientId);
+        } catch (SynclineException e) {
+          problems.add(e.getMessage().substring(e.getMessage().indexOf("client_id")));
+        }
       }
     }
     Map<String, @Nullable Object> parameters = Map.of();
@@ -183,7 +173,11 @@ public final class SyncRequestParser {
     return out;
   }
 
+  /** The first {@link #MAX_PROBLEMS} problems and how many more: a request with many mistakes gets a short answer. */
   private static SynclineException invalid(List<String> problems) {
-    return new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: " + String.join("; ", problems));
+    String shown = String.join("; ", problems.subList(0, Math.min(MAX_PROBLEMS, problems.size())));
+    int more = problems.size() - MAX_PROBLEMS;
+    return new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: " + shown
+        + (more > 0 ? "; and " + more + " more problem" + (more == 1 ? "" : "s") : ""));
   }
 }

@@ -17,6 +17,7 @@ import dev.syncline.spi.storage.BucketChecksum;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.OpRecord;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -52,7 +53,8 @@ public final class SyncSession {
   private final ChecksumCache checksums;
   private final SyncRequest request;
   private final RequestQuerier querier;
-  private final String userKey;
+  /** Whose write checkpoints this stream reports; null for a request without a user (tests of the rules). */
+  private final @Nullable WriteCheckpointKey writeCheckpointKey;
   private final List<SyncLine.StreamDescription> streams = new ArrayList<>();
   private final Map<String, Integer> streamIndex = new HashMap<>();
 
@@ -76,7 +78,7 @@ public final class SyncSession {
     List<OpRecord> ops(String bucket, OpId after, OpId upTo, int limit);
 
     /** The user's newest write checkpoint covered by {@code checkpoint}. */
-    java.util.Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint);
+    java.util.Optional<Long> writeCheckpoint(WriteCheckpointKey key, Checkpoint checkpoint);
 
     /** Reads straight from storage. */
     static Reads direct(BucketStorage storage, long versionId) {
@@ -87,8 +89,8 @@ public final class SyncSession {
         }
 
         @Override
-        public java.util.Optional<Long> writeCheckpoint(String userKey, Checkpoint checkpoint) {
-          return storage.writeCheckpoint(userKey, checkpoint);
+        public java.util.Optional<Long> writeCheckpoint(WriteCheckpointKey key, Checkpoint checkpoint) {
+          return storage.writeCheckpoint(key, checkpoint);
         }
       };
     }
@@ -122,7 +124,8 @@ public final class SyncSession {
     this.request = request;
     this.querier = rules.querier(request.request());
     Object sub = request.request().userId();
-    this.userKey = sub + (request.clientId() == null ? "" : "/" + request.clientId());
+    this.writeCheckpointKey = sub instanceof String user && !user.isEmpty()
+        ? new WriteCheckpointKey(user, request.clientId() == null ? "" : request.clientId()) : null;
     // The definitions this request is subscribed to, with the problems resolving its subscriptions of each.
     RequestContext rc = request.request();
     Map<String, List<SyncLine.StreamError>> errors = new LinkedHashMap<>();
@@ -192,7 +195,8 @@ public final class SyncSession {
       states.put(b.bucket().name(), new SyncLine.BucketState(b.bucket().name(), (int) c.checksum(), c.count(),
           b.priority(), subs.stream().distinct().toList()));
     }
-    String writeCheckpoint = pages.writeCheckpoint(userKey, checkpoint).map(String::valueOf).orElse(null);
+    String writeCheckpoint = writeCheckpointKey == null ? null
+        : pages.writeCheckpoint(writeCheckpointKey, checkpoint).map(String::valueOf).orElse(null);
     positions.keySet().retainAll(states.keySet());
     pending.retainAll(states.keySet());
     List<SyncLine> lines = new ArrayList<>(1);
@@ -294,9 +298,9 @@ public final class SyncSession {
     return maxTargetOp != null && maxTargetOp.compareTo(checkpoint.opId()) > 0;
   }
 
-  /** The key of this user and client for write checkpoints ({@code <sub>/<client_id>}). */
-  public String userKey() {
-    return userKey;
+  /** Whose write checkpoints this stream reports: its user and client; null without a user. */
+  public @Nullable WriteCheckpointKey writeCheckpointKey() {
+    return writeCheckpointKey;
   }
 
   /** The buckets of the last checkpoint line sent (a copy; empty before the first). */

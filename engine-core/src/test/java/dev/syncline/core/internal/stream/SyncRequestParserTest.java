@@ -63,16 +63,6 @@ class SyncRequestParserTest {
   }
 
   @Test
-  void the_authorization_header_must_be_token_or_bearer() {
-    assertThat(SyncRequestParser.token("Token abc.def.ghi")).isEqualTo("abc.def.ghi");
-    assertThat(SyncRequestParser.token("Bearer abc")).isEqualTo("abc");
-    for (String bad : new String[] {null, "", "Basic abc", "Token", "Token a b", "bearer abc"}) {
-      assertThatThrownBy(() -> SyncRequestParser.token(bad)).isInstanceOfSatisfying(SynclineException.class,
-          e -> assertThat(e.code()).isEqualTo(ErrorCode.AUTH_REQUIRED));
-    }
-  }
-
-  @Test
   void errors_become_the_protocols_envelope_without_internals() {
     assertThat(ErrorEnvelope.of(new SynclineException(ErrorCode.AUTH_EXPIRED, "JWT has expired")))
         .isEqualTo("{\"error\":{\"name\":\"AuthorizationError\",\"code\":\"PSYNC_S2103\",\"status\":401,"

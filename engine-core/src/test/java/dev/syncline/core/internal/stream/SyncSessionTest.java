@@ -171,7 +171,7 @@ class SyncSessionTest {
     SyncSession session = session("alice", Map.of());
     ClientReplica client = new ClientReplica();
     sync(session, c1, client);
-    long id = storage.createWriteCheckpoint("alice/client-1", String.format("%016x", position + 1));
+    long id = storage.createWriteCheckpoint(new dev.syncline.spi.storage.WriteCheckpointKey("alice", "client-1"), String.format("%016x", position + 1));
     Checkpoint c2 = batch.commit(String.format("%016x", ++position)).orElseThrow();
     List<String> lines = sync(session, c2, client);
     assertThat(lines.get(0)).contains("\"write_checkpoint\":\"" + id + "\"").contains("\"updated_buckets\":[]");

@@ -1,6 +1,5 @@
 package dev.syncline.examples.todo;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -8,8 +7,6 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.syncline.api.ErrorCode;
@@ -20,15 +17,17 @@ import dev.syncline.api.upload.CrudEntry;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.core.stream.SyncServlet;
 import dev.syncline.core.upload.UploadHandler;
+import dev.syncline.core.upload.UploadServlet;
 import dev.syncline.postgres.PostgresSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,28 +40,44 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.UUID;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The todo-list backend of PowerSync's demo apps, embedding Syncline: Postgres (embedded by default), the sync
- * endpoints, an upload endpoint applying clients' offline writes, list sharing, and in development a token endpoint.
+ * endpoints, an upload endpoint applying clients' offline writes, list sharing, and in development a token endpoint,
+ * served by Jetty 12.
  *
- * <p>Routes: {@code POST /sync/stream}, {@code GET /write-checkpoint2.json} (the sync endpoints, for PowerSync
- * SDKs); {@code POST /api/upload} (the SDK connector's {@code uploadData}); {@code POST /api/lists/<id>/shares}
- * and {@code DELETE /api/lists/<id>/shares/<user>} (the owner shares a list); {@code GET /dev/token?user=<id>}
- * (development only); {@code GET /probes/*}; {@code GET /} the web page on the official PowerSync web SDK, and
- * {@code GET /api/info}.
+ * <p>Routes: {@code POST /sync/stream}, {@code GET /write-checkpoint2.json}, {@code POST /sync/checkpoint-request}
+ * (the sync endpoints, for PowerSync SDKs; {@link SyncServlet}); {@code POST /api/upload} (the SDK connector's
+ * {@code uploadData}; {@link UploadServlet}); {@code PUT} and {@code DELETE /api/lists/<id>/shares/<user>} (the owner
+ * shares a list, or stops); {@code GET /dev/token?user=<id>} (development only); {@code GET /probes/*};
+ * {@code GET /} the web page on the official PowerSync web SDK, and {@code GET /api/info}.
+ *
+ * <p>Facing the internet: every endpoint checks the token before it reads anything of a body, and the only bodies
+ * read are read asynchronously with a size limit and a deadline (sync and upload requests), so clients that send
+ * slowly, or not at all, hold no thread. Jetty bounds the rest: request headers (8 KiB), idle connections (30 s),
+ * open connections ({@value #MAX_CONNECTIONS}).
  */
 public final class TodoServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(TodoServer.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The JWT audience of this app's tokens. */
   public static final String AUDIENCE = "todo-server";
+  /** Connections the server keeps open at most; more wait in the accept queue. */
+  static final int MAX_CONNECTIONS = 10_000;
+  /** How long a connection may stay silent (no request, or a request stuck mid-way) before it is closed. */
+  static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
 
   private final @Nullable EmbeddedPostgres embedded;
   private HikariDataSource dataSource;
@@ -72,8 +87,8 @@ public final class TodoServer implements AutoCloseable {
   private JwtTokenVerifier verifier;
   private UploadHandler uploads;
   private byte[] secret;
-  private HttpServer http;
-  private ExecutorService httpThreads;
+  private Server http;
+  private ServerConnector connector;
   private final boolean devTokens;
 
   /**
@@ -171,27 +186,61 @@ public final class TodoServer implements AutoCloseable {
           .engine(engine)
           .build();
       engine.start();
-      AtomicInteger n = new AtomicInteger();
-      this.httpThreads = Executors.newFixedThreadPool(8, r -> {
-        Thread t = new Thread(r, "todo-http-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
-      this.http = HttpServer.create(new InetSocketAddress("127.0.0.1", config.port()), 1024);
-      var sync = engine.httpHandler("*");
-      http.createContext("/sync/", sync);
-      http.createContext("/write-checkpoint2.json", sync);
-      http.createContext("/probes/", sync);
-      http.createContext("/api/", this::api);
-      http.createContext("/api/info", this::index);
-      http.createContext("/dev/token", this::devToken);
-      http.createContext("/", this::index);
-      http.setExecutor(httpThreads);
-      http.start();
-    } catch (RuntimeException | SQLException | IOException e) {
+      startHttp(config.port());
+    } catch (Exception e) {
       closeQuietly();
-      throw e;
+      if (e instanceof IOException io) {
+        throw io;
+      } else if (e instanceof SQLException sql) {
+        throw sql;
+      } else if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IOException("cannot start the HTTP server: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Jetty with what a server facing the internet needs: bounded request headers, an idle timeout for silent
+   * connections, a cap on open connections, and no thread per waiting client (the sync and upload servlets read
+   * bodies asynchronously, streams write asynchronously).
+   */
+  private void startHttp(int port) throws Exception {
+    QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+    threads.setName("todo-http");
+    threads.setDaemon(true);
+    this.http = new Server(threads);
+    HttpConfiguration hc = new HttpConfiguration();
+    hc.setRequestHeaderSize(8 * 1024);
+    hc.setResponseHeaderSize(8 * 1024);
+    hc.setSendServerVersion(false);
+    hc.setSendDateHeader(false);
+    this.connector = new ServerConnector(http, 1, 1, new HttpConnectionFactory(hc));
+    connector.setHost("127.0.0.1");
+    connector.setPort(port);
+    connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+    connector.setAcceptQueueSize(1024); // reconnect bursts
+    http.addConnector(connector);
+    http.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, connector));
+
+    ServletContextHandler context = new ServletContextHandler();
+    context.setContextPath("/");
+    // The sync endpoints: asynchronous (no thread per stream or per slow client); CORS "*" is for development.
+    ServletHolder sync = new ServletHolder("sync", engine.servlet("*"));
+    sync.setAsyncSupported(true);
+    context.addServlet(sync, "/sync/*");
+    context.addServlet(sync, "/write-checkpoint2.json");
+    context.addServlet(sync, "/probes/*");
+    ServletHolder upload = new ServletHolder("upload", new UploadServlet(uploads, verifier, "*"));
+    upload.setAsyncSupported(true);
+    context.addServlet(upload, "/api/upload");
+    context.addServlet(new ServletHolder("shares", new Shares()), "/api/lists/*");
+    context.addServlet(new ServletHolder("dev-token", new DevTokens()), "/dev/token");
+    context.addServlet(new ServletHolder("info", new Page()), "/api/info");
+    context.addServlet(new ServletHolder("api", new NotFound()), "/api/*");
+    context.addServlet(new ServletHolder("page", new Page()), "/");
+    http.setHandler(context);
+    http.start();
   }
 
   /** Starts Postgres (when embedded), the engine and the HTTP server. */
@@ -201,7 +250,7 @@ public final class TodoServer implements AutoCloseable {
 
   /** The base URL to give a PowerSync SDK ({@code endpoint} of the connector's credentials). */
   public URI baseUri() {
-    return URI.create("http://127.0.0.1:" + http.getAddress().getPort());
+    return URI.create("http://127.0.0.1:" + connector.getLocalPort());
   }
 
   /** The JDBC URL of the database. */
@@ -231,28 +280,38 @@ public final class TodoServer implements AutoCloseable {
   }
 
   /**
-   * Who may write what: a user creates lists they own, changes and deletes only their own lists, and writes todos
-   * of lists they own or that are shared with them (moving a todo needs access to both lists). A
+   * Who may write what: a user creates lists they own, changes and deletes only their own lists and never gives
+   * them away (the owner stays the same user: a list one user wrote cannot appear in another's account), and writes
+   * todos of lists they own or that are shared with them (moving a todo needs access to both lists), in their own
+   * name ({@code created_by} and {@code completed_by} name the writer or stay as they were). A
    * {@link dev.syncline.api.upload.WriteAuthorizer}; the Spring Boot example uses it too.
    */
   public static boolean mayWrite(AuthContext user, CrudEntry entry, @Nullable Map<String, @Nullable Object> current,
       Connection tx) throws SQLException {
-    String me = user.userKey();
+    String me = user.userId();
+    Map<String, @Nullable Object> data = entry.data();
     switch (entry.table()) {
       case "lists" -> {
+        // Whatever the operation, an owner written is the writer: no list is created in, or moved to, another
+        // user's name, nor to none.
+        if (data.containsKey("owner_id") && !me.equals(data.get("owner_id"))) {
+          return false;
+        }
         if (current == null) {
           // Creating: only in one's own name. Changing or deleting a list that is gone: nothing to protect (the
           // conflict policy skips it), and denying would make the client discard the rest of its transaction.
-          return entry.op() != CrudEntry.Op.PUT || me.equals(entry.data().get("owner_id"));
+          return entry.op() != CrudEntry.Op.PUT || me.equals(data.get("owner_id"));
         }
-        return me.equals(current.get("owner_id"))
-            && (!entry.data().containsKey("owner_id") || entry.data().get("owner_id") != null);
+        return me.equals(current.get("owner_id"));
       }
       case "todos" -> {
         Object before = current == null ? null : current.get("list_id");
-        Object after = entry.data().get("list_id");
+        Object after = data.get("list_id");
         if (before == null && after == null) {
           return entry.op() != CrudEntry.Op.PUT; // a todo that is gone: nothing to protect, the policy skips it
+        }
+        if (!ownName(data, "created_by", me, current) || !ownName(data, "completed_by", me, current)) {
+          return false;
         }
         return (before == null || canAccess(tx, before.toString(), me))
             && (after == null || canAccess(tx, after.toString(), me));
@@ -261,6 +320,16 @@ public final class TodoServer implements AutoCloseable {
         return false;
       }
     }
+  }
+
+  /** Whether {@code column} of an upload names its writer, is cleared, or keeps what the row had. */
+  private static boolean ownName(Map<String, @Nullable Object> data, String column, String me,
+      @Nullable Map<String, @Nullable Object> current) {
+    if (!data.containsKey(column)) {
+      return true;
+    }
+    Object value = data.get(column);
+    return value == null || me.equals(value) || (current != null && Objects.equals(value, current.get(column)));
   }
 
   private static boolean canAccess(Connection tx, String listId, String user) throws SQLException {
@@ -277,111 +346,136 @@ public final class TodoServer implements AutoCloseable {
 
   // ---- HTTP
 
-  private void api(HttpExchange ex) throws IOException {
-    try (ex) {
-      cors(ex);
-      if (ex.getRequestMethod().equals("OPTIONS")) {
-        ex.sendResponseHeaders(204, -1);
+  /**
+   * {@code PUT /api/lists/<id>/shares/<user>} shares a list with a user, {@code DELETE} stops sharing it: only its
+   * owner may. No body: the token is checked, the path validated, and that is all a client can send.
+   */
+  private final class Shares extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+      cors(response);
+      if (request.getMethod().equals("OPTIONS")) {
+        response.setStatus(204);
         return;
       }
-      String path = ex.getRequestURI().getPath();
       AuthContext user;
       try {
-        user = verifier.verify(bearer(ex.getRequestHeaders().getFirst("Authorization")));
+        user = verifier.verifyAuthorization(request.getHeader("Authorization"));
       } catch (SynclineException e) {
-        send(ex, e.code().httpStatus(), error(e.code(), e.getMessage()));
+        fail(request, response, e);
         return;
       }
-      byte[] body = readBody(ex);
-      if (path.equals("/api/upload") && ex.getRequestMethod().equals("POST")) {
-        UploadHandler.Response r = uploads.handle(user, body);
-        send(ex, r.status(), r.json());
-      } else if (path.matches("/api/lists/[^/]+/shares") && ex.getRequestMethod().equals("POST")) {
-        share(ex, user, path.split("/")[3], body);
-      } else if (path.matches("/api/lists/[^/]+/shares/[^/]+") && ex.getRequestMethod().equals("DELETE")) {
-        String[] p = path.split("/");
-        unshare(ex, user, p[3], URLDecoder.decode(p[5], StandardCharsets.UTF_8));
-      } else {
-        send(ex, 404, error(ErrorCode.NOT_FOUND, "no route " + ex.getRequestMethod() + " " + path));
+      String[] parts = (request.getPathInfo() == null ? "" : request.getPathInfo()).split("/", -1);
+      // "/<list>/shares/<user>" splits into "", list, "shares", user
+      boolean put = request.getMethod().equals("PUT");
+      if (parts.length != 4 || !parts[2].equals("shares") || !(put || request.getMethod().equals("DELETE"))) {
+        fail(request, response, new SynclineException(ErrorCode.NOT_FOUND, "no route " + request.getMethod()
+            + " /api/lists" + clip(String.valueOf(request.getPathInfo()))
+            + " (PUT or DELETE /api/lists/<id>/shares/<user>)"));
+        return;
       }
-    } catch (RuntimeException e) {
-      // Never a stack trace to the client; the log has it.
-      System.getLogger(TodoServer.class.getName()).log(System.Logger.Level.ERROR, "request failed", e);
-      send(ex, 500, error(ErrorCode.INTERNAL, "internal error"));
+      UUID list;
+      String other;
+      try {
+        list = UUID.fromString(parts[1]);
+        other = parts[3]; // the container decoded the path
+      } catch (IllegalArgumentException e) {
+        fail(request, response, new SynclineException(ErrorCode.NOT_FOUND, "no list " + clip(parts[1])));
+        return;
+      }
+      String problem = shareTargetProblem(other);
+      if (problem != null) {
+        fail(request, response, new SynclineException(ErrorCode.INVALID_REQUEST, problem));
+        return;
+      }
+      ownerWrite(request, response, user, list, put
+          ? "INSERT INTO list_shares (list_id, user_id) SELECT id, ? FROM lists WHERE id = ? ON CONFLICT DO NOTHING"
+          : "DELETE FROM list_shares WHERE user_id = ? AND list_id = ?", other);
     }
   }
 
-  private void share(HttpExchange ex, AuthContext user, String listId, byte[] body) throws IOException {
-    JsonNode node;
-    try {
-      node = JSON.readTree(body);
-    } catch (IOException e) {
-      node = null;
+  /**
+   * Why a list cannot be shared with {@code other}, or null: a user id is a token's {@code sub}, so one that no
+   * token could carry (empty, too long, control characters) is refused.
+   */
+  static @Nullable String shareTargetProblem(String other) {
+    if (other.isBlank() || other.length() > AuthContext.MAX_USER_ID_LENGTH) {
+      return "the user id must be 1 to " + AuthContext.MAX_USER_ID_LENGTH + " characters";
     }
-    JsonNode other = node == null ? null : node.get("user_id");
-    if (other == null || !other.isTextual() || other.asText().isBlank()) {
-      send(ex, 400, error(ErrorCode.INVALID_REQUEST, "body must be {\"user_id\": \"<user to share with>\"}"));
-      return;
+    if (other.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      return "the user id must not contain control characters";
     }
-    ownerWrite(ex, user, listId, "INSERT INTO list_shares (list_id, user_id) SELECT id, ? FROM lists WHERE id::text = ? "
-        + "ON CONFLICT DO NOTHING", other.asText());
+    return null;
   }
 
-  private void unshare(HttpExchange ex, AuthContext user, String listId, String other) throws IOException {
-    ownerWrite(ex, user, listId, "DELETE FROM list_shares WHERE user_id = ? AND list_id::text = ?", other);
-  }
-
-  private void ownerWrite(HttpExchange ex, AuthContext user, String listId, String sql, String other)
-      throws IOException {
+  private void ownerWrite(HttpServletRequest request, HttpServletResponse response, AuthContext user, UUID list,
+      String sql, String other) throws IOException {
     try (Connection c = dataSource.getConnection()) {
-      try (PreparedStatement s = c.prepareStatement("SELECT owner_id FROM lists WHERE id::text = ?")) {
-        s.setString(1, listId);
+      try (PreparedStatement s = c.prepareStatement("SELECT owner_id FROM lists WHERE id = ?")) {
+        s.setObject(1, list);
         try (ResultSet rs = s.executeQuery()) {
           if (!rs.next()) {
-            send(ex, 404, error(ErrorCode.NOT_FOUND, "no list " + listId));
+            fail(request, response, new SynclineException(ErrorCode.NOT_FOUND, "no list " + list));
             return;
           }
-          if (!user.userKey().equals(rs.getString(1))) {
-            send(ex, 403, error(ErrorCode.UPLOAD_FORBIDDEN, "only the list's owner shares it"));
+          if (!user.userId().equals(rs.getString(1))) {
+            fail(request, response, new SynclineException(ErrorCode.UPLOAD_FORBIDDEN,
+                "only the list's owner shares it"));
+            return;
+          }
+          if (other.equals(user.userId())) {
+            fail(request, response, new SynclineException(ErrorCode.INVALID_REQUEST,
+                "a list is always shared with its owner"));
             return;
           }
         }
       }
       try (PreparedStatement s = c.prepareStatement(sql)) {
         s.setString(1, other);
-        s.setString(2, listId);
+        s.setObject(2, list);
         s.executeUpdate();
       }
-      send(ex, 200, "{\"ok\":true}");
+      send(response, 200, "{\"ok\":true}");
     } catch (SQLException e) {
-      send(ex, 503, error(ErrorCode.UPLOAD_RETRY, "database unavailable, retry later"));
+      // Validated above: what fails now is the database, for the client to retry.
+      fail(request, response, new SynclineException(ErrorCode.UPLOAD_RETRY, "database unavailable, retry later",
+          e));
     }
   }
 
-  private void devToken(HttpExchange ex) throws IOException {
-    try (ex) {
-      cors(ex);
+  /** {@code GET /dev/token?user=<id>[&expires_in=<s>]}: a development token, with {@code --dev} only. */
+  private final class DevTokens extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+      cors(response);
       if (!devTokens) {
-        send(ex, 404, error(ErrorCode.NOT_FOUND, "the development token endpoint is off (start with --dev)"));
+        fail(request, response, new SynclineException(ErrorCode.NOT_FOUND,
+            "the development token endpoint is off (start with --dev)"));
         return;
       }
-      Map<String, String> query = query(ex.getRequestURI().getRawQuery());
-      String user = query.get("user");
-      if (user == null || user.isBlank() || user.length() > 200) {
-        send(ex, 400, error(ErrorCode.INVALID_REQUEST, "query parameter user=<id> is required (at most 200 chars)"));
+      String user = request.getParameter("user");
+      if (user == null || user.isBlank() || user.length() > 200 || user.chars().anyMatch(c -> c < 0x20)) {
+        fail(request, response, new SynclineException(ErrorCode.INVALID_REQUEST,
+            "query parameter user=<id> is required (at most 200 printable characters)"));
         return;
       }
       long seconds;
       try {
-        seconds = Long.parseLong(query.getOrDefault("expires_in", "3600"));
+        seconds = Long.parseLong(Objects.requireNonNullElse(request.getParameter("expires_in"), "3600"));
       } catch (NumberFormatException e) {
         seconds = -1;
       }
       if (seconds < 1 || seconds > 86_400) {
-        send(ex, 400, error(ErrorCode.INVALID_REQUEST, "expires_in must be 1 to 86400 seconds"));
+        fail(request, response, new SynclineException(ErrorCode.INVALID_REQUEST,
+            "expires_in must be 1 to 86400 seconds"));
         return;
       }
-      send(ex, 200, JSON.createObjectNode().put("token", token(user, Duration.ofSeconds(seconds))).toString());
+      send(response, 200, JSON.createObjectNode().put("token", token(user, Duration.ofSeconds(seconds)))
+          .toString());
     }
   }
 
@@ -403,11 +497,15 @@ public final class TodoServer implements AutoCloseable {
    * {@code GET /api/info}: what runs here. {@code GET /} and {@code /assets/*}: the web page (built by
    * {@code mvn install} from {@code web/} into the jar's {@code /web/}), or the info when it was not built.
    */
-  private void index(HttpExchange ex) throws IOException {
-    try (ex) {
-      String path = ex.getRequestURI().getPath();
-      if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
-        send(ex, 404, error(ErrorCode.NOT_FOUND, "no route " + ex.getRequestMethod() + " " + path));
+  private final class Page extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+      String path = request.getRequestURI();
+      if (!request.getMethod().equals("GET") && !request.getMethod().equals("HEAD")) {
+        fail(request, response, new SynclineException(ErrorCode.NOT_FOUND, "no route " + request.getMethod() + " "
+            + clip(path)));
         return;
       }
       String file = path.equals("/") ? "index.html" : path.startsWith("/assets/") ? path.substring(1) : null;
@@ -415,28 +513,37 @@ public final class TodoServer implements AutoCloseable {
         try (InputStream in = TodoServer.class.getClassLoader().getResourceAsStream("web/" + file)) {
           if (in != null) {
             byte[] bytes = in.readAllBytes();
-            ex.getResponseHeaders().set("Content-Type", mimeType(file));
-            ex.getResponseHeaders().set("Cache-Control", file.startsWith("assets/")
+            response.setContentType(mimeType(file));
+            response.setHeader("Cache-Control", file.startsWith("assets/")
                 ? "public, max-age=31536000, immutable" : "no-cache");
-            ex.sendResponseHeaders(200, bytes.length);
-            try (OutputStream out = ex.getResponseBody()) {
-              out.write(bytes);
-            }
+            response.setContentLength(bytes.length);
+            response.getOutputStream().write(bytes);
             return;
           }
         }
       }
       if (!path.equals("/") && !path.equals("/api/info")) {
-        send(ex, 404, error(ErrorCode.NOT_FOUND, "no route " + path));
+        fail(request, response, new SynclineException(ErrorCode.NOT_FOUND, "no route " + clip(path)));
         return;
       }
       var h = engine.health();
-      String body = JSON.createObjectNode().put("app", "syncline todo-server")
+      send(response, 200, JSON.createObjectNode().put("app", "syncline todo-server")
           .put("sync_endpoint", baseUri().toString()).put("upload_endpoint", baseUri() + "/api/upload")
           .put("rules_version", h.activeVersion()).put("replication", h.replication().name())
           .put("ready", h.ready()).put("web_page", TodoServer.class.getClassLoader()
-              .getResource("web/index.html") != null).toString();
-      send(ex, 200, body);
+              .getResource("web/index.html") != null).toString());
+    }
+  }
+
+  /** Any other {@code /api/} route. */
+  private static final class NotFound extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+      cors(response);
+      fail(request, response, new SynclineException(ErrorCode.NOT_FOUND, "no route " + request.getMethod() + " "
+          + clip(request.getRequestURI())));
     }
   }
 
@@ -454,57 +561,39 @@ public final class TodoServer implements AutoCloseable {
     };
   }
 
-  private static void cors(HttpExchange ex) {
-    ex.getResponseHeaders().set("Access-Control-Allow-Origin", "*");
-    ex.getResponseHeaders().set("Access-Control-Allow-Headers", "Content-Type, Authorization");
-    ex.getResponseHeaders().set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+  private static void cors(HttpServletResponse response) {
+    response.setHeader("Access-Control-Allow-Origin", "*");
+    response.setHeader("Access-Control-Allow-Headers", "Content-Type, Authorization");
+    response.setHeader("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
   }
 
-  private static String bearer(@Nullable String header) {
-    if (header == null) {
-      throw new SynclineException(ErrorCode.AUTH_REQUIRED, "Authorization: Bearer <token> is required");
+  /** Answers an error with the protocol's envelope, and logs it: client mistakes in a line, faults with cause. */
+  private static void fail(HttpServletRequest request, HttpServletResponse response, SynclineException e)
+      throws IOException {
+    int status = e.code().httpStatus();
+    String line = request.getMethod() + " " + clip(request.getRequestURI()) + " from " + request.getRemoteAddr()
+        + " -> " + status + " " + e.getMessage();
+    if (status >= 500) {
+      LOG.log(System.Logger.Level.WARNING, line, e);
+    } else {
+      LOG.log(System.Logger.Level.INFO, line);
     }
-    String h = header.trim();
-    for (String scheme : new String[] {"Bearer ", "Token "}) {
-      if (h.regionMatches(true, 0, scheme, 0, scheme.length())) {
-        return h.substring(scheme.length()).trim();
-      }
-    }
-    throw new SynclineException(ErrorCode.AUTH_REQUIRED, "Authorization: Bearer <token> is required");
+    String description = status >= 500 ? "the server could not do it now, retry later"
+        : e.getMessage().substring(e.getMessage().indexOf(']') + 2);
+    send(response, status, JSON.createObjectNode().set("error", JSON.createObjectNode().put("code", e.code().code())
+        .put("status", status).put("description", description)).toString());
   }
 
-  private static byte[] readBody(HttpExchange ex) throws IOException {
-    try (InputStream in = ex.getRequestBody()) {
-      return in.readNBytes(UploadHandler.MAX_BODY_BYTES + 1);
-    }
-  }
-
-  private static void send(HttpExchange ex, int status, String json) throws IOException {
+  private static void send(HttpServletResponse response, int status, String json) throws IOException {
     byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
+    response.setStatus(status);
+    response.setContentType("application/json");
+    response.setContentLength(bytes.length);
+    response.getOutputStream().write(bytes);
   }
 
-  private static String error(ErrorCode code, @Nullable String message) {
-    return JSON.createObjectNode().set("error", JSON.createObjectNode().put("code", code.code())
-        .put("status", code.httpStatus()).put("description", String.valueOf(message))).toString();
-  }
-
-  private static Map<String, String> query(@Nullable String raw) {
-    Map<String, String> out = new HashMap<>();
-    if (raw != null) {
-      for (String pair : raw.split("&")) {
-        int eq = pair.indexOf('=');
-        if (eq > 0) {
-          out.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-              URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-        }
-      }
-    }
-    return out;
+  private static String clip(String s) {
+    return s.length() <= 100 ? s : s.substring(0, 100) + "...";
   }
 
   /**
@@ -547,13 +636,14 @@ public final class TodoServer implements AutoCloseable {
 
   private void closeQuietly() {
     if (http != null) {
-      http.stop(0);
+      try {
+        http.stop();
+      } catch (Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "stopping the HTTP server failed", e);
+      }
     }
     if (engine != null) {
       engine.close();
-    }
-    if (httpThreads != null) {
-      httpThreads.shutdownNow();
     }
     if (storage != null) {
       storage.close();

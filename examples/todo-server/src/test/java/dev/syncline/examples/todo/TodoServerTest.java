@@ -190,10 +190,9 @@ class TodoServerTest {
     bobs.awaitCheckpoints(1, WAIT);
     assertThat(bobs.table("lists")).isEmpty();
 
-    assertThat(post("/api/lists/" + list + "/shares", bobToken, "{\"user_id\":\"" + bob + "\"}").statusCode())
+    assertThat(put("/api/lists/" + list + "/shares/" + bob, bobToken).statusCode())
         .as("only the owner shares").isEqualTo(403);
-    assertThat(post("/api/lists/" + list + "/shares", aliceToken, "{\"user_id\":\"" + bob + "\"}").statusCode())
-        .isEqualTo(200);
+    assertThat(put("/api/lists/" + list + "/shares/" + bob, aliceToken).statusCode()).isEqualTo(200);
     await(() -> bobs.table("todos").size() == 1 && bobs.table("lists").containsKey(list), "bob gets the list");
     // Bob may now add todos to it.
     String bobsTodo = UUID.randomUUID().toString();
@@ -275,6 +274,11 @@ class TodoServerTest {
       b.header("Authorization", "Bearer " + token);
     }
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> put(String path, String token) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(server.baseUri().resolve(path)).PUT(HttpRequest.BodyPublishers.noBody())
+        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   static HttpResponse<String> get(String uri) throws Exception {
