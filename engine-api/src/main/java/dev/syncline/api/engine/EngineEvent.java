@@ -31,4 +31,15 @@ public sealed interface EngineEvent {
 
   /** A row could not be evaluated by the rules (it is not synced); replication goes on. */
   record EvaluationFailed(long version, EvaluationError error) implements EngineEvent {}
+
+  /**
+   * A replicated row is larger than the engine's limits (one value, or the whole row): it is not synced, and taken
+   * out of the buckets it was in, until a change brings it within them; replication goes on.
+   *
+   * @param table the row's source table
+   * @param key the row's key, as the source identifies it (JSON text of its primary key values)
+   * @param reason which limit it passes
+   */
+  record RowTooLarge(long version, dev.syncline.api.TableRef table, String key, String reason)
+      implements EngineEvent {}
 }

@@ -94,6 +94,8 @@ public final class Syncline implements SyncEngine {
   private final List<Consumer<EngineEvent>> listeners;
   private final int maxConcurrentStreams;
   private final int maxBucketsPerConnection;
+  private final long maxValueBytes;
+  private final long maxRowBytes;
   private final Duration pollInterval;
   private final Duration compactInterval;
   private final String defaultSchema;
@@ -154,6 +156,8 @@ public final class Syncline implements SyncEngine {
     this.listeners = List.copyOf(b.listeners);
     this.maxConcurrentStreams = b.maxConcurrentStreams;
     this.maxBucketsPerConnection = b.maxBucketsPerConnection;
+    this.maxValueBytes = b.maxValueBytes;
+    this.maxRowBytes = b.maxRowBytes;
     this.pollInterval = b.pollInterval;
     this.compactInterval = b.compactInterval;
     this.defaultSchema = b.defaultSchema;
@@ -179,6 +183,8 @@ public final class Syncline implements SyncEngine {
     private final List<Consumer<EngineEvent>> listeners = new ArrayList<>();
     private int maxConcurrentStreams = 10_000;
     private int maxBucketsPerConnection = 1_000;
+    private long maxValueBytes = 1 << 20;
+    private long maxRowBytes = 4 << 20;
     private Duration pollInterval = Duration.ofSeconds(1);
     private Duration compactInterval = Duration.ofHours(1);
     private String defaultSchema = "public";
@@ -248,6 +254,22 @@ public final class Syncline implements SyncEngine {
     /** Most buckets one connection may receive. Default 1,000. */
     public Builder maxBucketsPerConnection(int buckets) {
       this.maxBucketsPerConnection = buckets;
+      return this;
+    }
+
+    /**
+     * The largest value of one column, and the largest row, that replication syncs: a row with a larger value, or
+     * larger in all (UTF-8 bytes of text, a blob's bytes), is not sent to clients; it is taken out of the buckets
+     * it was in until a change brings it within the limits, and reported ({@link EngineEvent.RowTooLarge}, and a
+     * warning in the log). Defaults 1 MiB and 4 MiB, as the upload handler's; PowerSync allows up to 15 MB a row.
+     */
+    public Builder rowLimits(long maxValueBytes, long maxRowBytes) {
+      if (maxValueBytes < 1 || maxRowBytes < 1) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "row limits must be positive, got "
+            + maxValueBytes + " and " + maxRowBytes);
+      }
+      this.maxValueBytes = maxValueBytes;
+      this.maxRowBytes = maxRowBytes;
       return this;
     }
 
@@ -523,6 +545,12 @@ public final class Syncline implements SyncEngine {
           emit(new EngineEvent.Source(version.id(), e));
         })
         .evaluationErrors(err -> emit(new EngineEvent.EvaluationFailed(version.id(), err)))
+        .rowLimits(maxValueBytes, maxRowBytes)
+        .refusedRows((key, reason) -> {
+          LOG.log(System.Logger.Level.WARNING, () -> "row " + key.table() + " " + clip(key.key()) + " of rules "
+              + "version " + version.id() + " is not synced: " + reason);
+          emit(new EngineEvent.RowTooLarge(version.id(), key.table(), key.key(), reason));
+        })
         .build();
     VersionRun run = new VersionRun(version.id(), rules, replicator);
     self[0] = run;
@@ -739,6 +767,10 @@ public final class Syncline implements SyncEngine {
       host = "unknown-host";
     }
     return host + "/" + ManagementFactory.getRuntimeMXBean().getPid();
+  }
+
+  private static String clip(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.EvaluationError;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.core.internal.replicate.BatchBuilder;
+import dev.syncline.core.internal.replicate.RowLimits;
 import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceAdapter;
 import dev.syncline.spi.source.SourceChange;
@@ -17,6 +18,7 @@ import dev.syncline.spi.source.SourceStart;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.SourceKey;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Objects;
@@ -24,6 +26,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -47,6 +50,8 @@ public final class Replicator implements AutoCloseable {
   private final String identity;
   private final Consumer<SourceEvent> events;
   private final Consumer<EvaluationError> evaluationErrors;
+  private final RowLimits rowLimits;
+  private final BiConsumer<SourceKey, String> refusals;
   private final Duration minBackoff;
   private final Duration maxBackoff;
   private final Thread thread;
@@ -72,6 +77,8 @@ public final class Replicator implements AutoCloseable {
     this.identity = b.identity;
     this.events = b.events;
     this.evaluationErrors = b.evaluationErrors;
+    this.rowLimits = b.rowLimits;
+    this.refusals = b.refusals;
     this.minBackoff = b.minBackoff;
     this.maxBackoff = b.maxBackoff;
     this.thread = new Thread(this::loop, "syncline-replication-" + versionId);
@@ -93,6 +100,9 @@ public final class Replicator implements AutoCloseable {
     private Consumer<SourceEvent> events = e -> { };
     private Consumer<EvaluationError> evaluationErrors = e -> LOG.log(System.Logger.Level.WARNING,
         "row skipped by a query: {0}", e);
+    private RowLimits rowLimits = RowLimits.DEFAULT;
+    private BiConsumer<SourceKey, String> refusals = (key, reason) -> LOG.log(System.Logger.Level.WARNING,
+        "row {0} {1} is not synced: {2}", key.table(), key.key(), reason);
     private Duration minBackoff = Duration.ofMillis(200);
     private Duration maxBackoff = Duration.ofSeconds(30);
 
@@ -132,6 +142,28 @@ public final class Replicator implements AutoCloseable {
     /** Receives rows a query could not evaluate (logged as warnings by default). */
     public Builder evaluationErrors(Consumer<EvaluationError> errors) {
       this.evaluationErrors = Objects.requireNonNull(errors);
+      return this;
+    }
+
+    /**
+     * Rows with a value larger than {@code maxValueBytes}, or larger than {@code maxRowBytes} in all, are not synced
+     * (defaults 1 MiB and 4 MiB) and reported to {@link #refusedRows} (logged as warnings by default).
+     */
+    public Builder rowLimits(long maxValueBytes, long maxRowBytes) {
+      if (maxValueBytes < 1 || maxRowBytes < 1) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "row limits must be positive, got "
+            + maxValueBytes + " and " + maxRowBytes);
+      }
+      this.rowLimits = new RowLimits(maxValueBytes, maxRowBytes);
+      return this;
+    }
+
+    /**
+     * Receives the rows not synced because they are larger than the {@link #rowLimits}, with the reason, on the
+     * replication thread.
+     */
+    public Builder refusedRows(BiConsumer<SourceKey, String> refusals) {
+      this.refusals = Objects.requireNonNull(refusals);
       return this;
     }
 
@@ -321,7 +353,8 @@ public final class Replicator implements AutoCloseable {
 
     Sink(BucketStorageWriter writer) {
       this.writer = writer;
-      this.batch = new BatchBuilder(rules, writer, evaluationErrors, source::needsRowImage);
+      this.batch = new BatchBuilder(rules, writer, evaluationErrors, source::needsRowImage)
+          .rowLimits(rowLimits, refusals);
       this.committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "syncline-storage-commit-" + versionId);
         t.setDaemon(true);

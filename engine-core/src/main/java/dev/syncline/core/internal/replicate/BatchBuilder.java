@@ -98,6 +98,19 @@ public final class BatchBuilder {
     this.keepImage = keepImage;
   }
 
+  private RowLimits limits = new RowLimits(Long.MAX_VALUE, Long.MAX_VALUE);
+  private java.util.function.BiConsumer<SourceKey, String> refusals = (key, reason) -> { };
+
+  /**
+   * Rows larger than {@code limits} are not synced (taken out of their buckets and look-ups until a change brings
+   * them within) and reported to {@code refusals} with the reason. By default there is no limit.
+   */
+  public BatchBuilder rowLimits(RowLimits limits, java.util.function.BiConsumer<SourceKey, String> refusals) {
+    this.limits = java.util.Objects.requireNonNull(limits);
+    this.refusals = java.util.Objects.requireNonNull(refusals);
+    return this;
+  }
+
   /** The stored state of a row as of this batch (its image, placements and look-ups), or null. */
   public @Nullable CurrentRow currentRow(SourceKey key) {
     Known k = known.get(key);
@@ -338,7 +351,10 @@ public final class BatchBuilder {
     String subkey = subkeyOf(key);
     List<Placement> before = old == null ? List.of() : old.placements();
     List<EvaluatedRow> evaluated = List.of();
-    if (rules.syncsData(key.table())) {
+    String tooLarge = limits.check(row);
+    if (tooLarge != null) {
+      refusals.accept(key, tooLarge);
+    } else if (rules.syncsData(key.table())) {
       var evaluation = rules.evaluateRow(key.table(), row);
       evaluation.errors().forEach(errors);
       evaluated = evaluation.rows();
@@ -363,7 +379,7 @@ public final class BatchBuilder {
       }
     }
     List<ParameterLookup> lookups = new ArrayList<>();
-    if (rules.syncsParameters(key.table())) {
+    if (tooLarge == null && rules.syncsParameters(key.table())) {
       var evaluation = rules.evaluateParameterRow(key.table(), row);
       evaluation.errors().forEach(errors);
       Map<ParameterLookup, List<Map<String, SqliteValue>>> grouped = new LinkedHashMap<>();

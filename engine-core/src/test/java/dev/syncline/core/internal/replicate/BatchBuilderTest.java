@@ -67,6 +67,38 @@ class BatchBuilderTest {
     return storage.ops(version, bucket, OpId.ZERO, c.opId(), 1000);
   }
 
+  /**
+   * A row larger than the limits is not synced: it leaves the buckets it was in (REMOVE) and its parameter-index
+   * entries, is reported, and comes back once a change brings it within the limits.
+   */
+  @Test
+  void a_row_larger_than_the_limits_is_taken_out_until_it_fits_again() {
+    List<String> refused = new ArrayList<>();
+    builder.rowLimits(new RowLimits(16, 30), (key, reason) -> refused.add(key.key() + ": " + reason));
+    Checkpoint c1 = commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")),
+        SourceChange.insert(LISTS, ID, SourceRow.builder().put("id", "l1").put("owner_id", "alice").build()));
+    assertThat(ops("owned[\"l1\"]", c1)).extracting(OpRecord::op).containsExactly(OpType.PUT);
+    Checkpoint c2 = commit(SourceChange.update(TODOS, ID, null, todo("t1", "l1", "open", "é".repeat(9))),
+        SourceChange.update(LISTS, ID, null, SourceRow.builder().put("id", "l1")
+            .put("owner_id", "alice-" + "x".repeat(40)).build()));
+    assertThat(refused).containsExactly("[\"t1\"]: column title holds more than 16 bytes",
+        "[\"l1\"]: column owner_id holds more than 16 bytes");
+    assertThat(ops("owned[\"l1\"]", c2)).extracting(OpRecord::op).containsExactly(OpType.PUT, OpType.REMOVE);
+    assertThat(ops("by_status[\"open\"]", c2)).extracting(OpRecord::op).containsExactly(OpType.PUT, OpType.REMOVE);
+    var alice = RULES.querier(RequestContext.forUser("alice"));
+    assertThat(alice.dynamicBuckets(l -> storage.lookup(version, c1.opId(), l))).hasSize(1);
+    assertThat(alice.dynamicBuckets(l -> storage.lookup(version, c2.opId(), l))).as("out of the index").isEmpty();
+    refused.clear();
+    Checkpoint c3 = commit(SourceChange.update(TODOS, ID, null, todo("t1", "l1", "open", "é".repeat(8))));
+    assertThat(refused).isEmpty();
+    assertThat(ops("owned[\"l1\"]", c3)).extracting(OpRecord::op)
+        .containsExactly(OpType.PUT, OpType.REMOVE, OpType.PUT);
+    Checkpoint c4 = commit(SourceChange.update(TODOS, ID, null, todo("t1", "l1", "closed-and-more", "0123456789ab")));
+    assertThat(refused).singleElement().asString().endsWith("the row holds more than 30 bytes");
+    assertThat(ops("owned[\"l1\"]", c4)).extracting(OpRecord::op)
+        .containsExactly(OpType.PUT, OpType.REMOVE, OpType.PUT, OpType.REMOVE);
+  }
+
   @Test
   void an_insert_puts_the_row_into_every_bucket_it_belongs_to() {
     Checkpoint c = commit(SourceChange.insert(TODOS, ID, todo("t1", "l1", "open", "Milk")));

@@ -1,8 +1,10 @@
 package dev.syncline.examples.boot;
 
+import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.core.auth.JwtTokenVerifier;
+import dev.syncline.core.upload.UploadHandler;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -44,8 +46,12 @@ class SecurityConfiguration {
         .build();
   }
 
-  /** Authenticates {@code Authorization: Bearer <jwt>}; an invalid token answers 401 with the error's code. */
+  /**
+   * Authenticates {@code Authorization: Bearer <jwt>} (or {@code Token <jwt>}); an invalid token answers 401 with the
+   * error's code, a declared body larger than an upload may be answers 400, both before the body is read.
+   */
   static final class BearerTokenFilter extends OncePerRequestFilter {
+    private static final System.Logger LOG = System.getLogger(BearerTokenFilter.class.getName());
     private final JwtTokenVerifier verifier;
 
     BearerTokenFilter(JwtTokenVerifier verifier) {
@@ -61,18 +67,30 @@ class SecurityConfiguration {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
         throws ServletException, IOException {
       String header = request.getHeader("Authorization");
-      if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      if (header != null) {
         try {
-          AuthContext user = verifier.verify(header.substring(7).trim());
+          // Parsed exactly as the sync endpoints parse it: Bearer or Token, in any case.
+          AuthContext user = verifier.verifyAuthorization(header);
           SecurityContextHolder.getContext().setAuthentication(
               UsernamePasswordAuthenticationToken.authenticated(user, null, List.of()));
         } catch (SynclineException e) {
+          LOG.log(System.Logger.Level.INFO, () -> request.getMethod() + " " + request.getRequestURI() + " from "
+              + request.getRemoteAddr() + " -> " + e.code().httpStatus() + " " + e.getMessage());
           response.setStatus(e.code().httpStatus());
           response.setContentType("application/json");
           response.getWriter().write("{\"error\":{\"code\":\"" + e.code().code() + "\",\"status\":"
               + e.code().httpStatus() + ",\"description\":\"invalid token\"}}");
           return;
         }
+      }
+      if (request.getContentLengthLong() > UploadHandler.MAX_BODY_BYTES) {
+        // Refused before Spring reads a byte of it.
+        response.setStatus(400);
+        response.setHeader("Connection", "close");
+        response.setContentType("application/json");
+        response.getWriter().write(UploadHandler.toJson(new SynclineException(ErrorCode.INVALID_REQUEST,
+            "request body is larger than " + UploadHandler.MAX_BODY_BYTES + " bytes")));
+        return;
       }
       chain.doFilter(request, response);
     }

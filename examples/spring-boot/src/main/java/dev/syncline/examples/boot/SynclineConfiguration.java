@@ -6,7 +6,7 @@ import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.core.stream.SyncServlet;
 import dev.syncline.core.upload.UploadHandler;
-import dev.syncline.examples.todo.TodoServer;
+import dev.syncline.examples.todo.TodoAuthorizer;
 import dev.syncline.postgres.PostgresSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,7 +71,7 @@ class SynclineConfiguration {
         .table("lists", "created_at", "name", "owner_id")
         .table("todos", "created_at", "completed_at", "description", "completed", "created_by", "completed_by",
             "list_id")
-        .authorizer(TodoServer::mayWrite) // the todo app's rules: own lists, and lists shared with the user
+        .authorizer(TodoAuthorizer::mayWrite) // the todo app's rules: own lists, and lists shared with the user
         .build();
   }
 }

@@ -27,6 +27,7 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 class UploadController {
+  private static final System.Logger LOG = System.getLogger(UploadController.class.getName());
   private final UploadHandler uploads;
   private final DataSource dataSource;
   private final Syncline engine;
@@ -60,6 +61,9 @@ class UploadController {
   /** Malformed uploads (400) and failures to retry (503), as the protocol's JSON envelope; never a stack trace. */
   @ExceptionHandler(SynclineException.class)
   ResponseEntity<String> failed(SynclineException e) {
+    // The handler logs rejections and retries it decides; what reaches here (a malformed body) is logged here.
+    LOG.log(e.code().httpStatus() >= 500 ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
+        () -> "upload refused: " + e.getMessage());
     return ResponseEntity.status(e.code().httpStatus()).contentType(MediaType.APPLICATION_JSON)
         .body(UploadHandler.toJson(e));
   }

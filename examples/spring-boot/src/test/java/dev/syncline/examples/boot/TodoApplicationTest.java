@@ -125,6 +125,30 @@ class TodoApplicationTest {
         .isEqualTo("Alice's");
   }
 
+  /** The same refusals as the todo server's: identity, header schemes, numbers, owners (the shared authorizer). */
+  @Test
+  void theApiRefusesWhatTheTodoServerRefuses() throws Exception {
+    long now = System.currentTimeMillis() / 1000;
+    String nullSub = TOKENS.signed("{\"sub\":null,\"aud\":\"todo-app\",\"iat\":" + now + ",\"exp\":"
+        + (now + 600) + "}");
+    assertThat(upload(nullSub, "{}").statusCode()).isEqualTo(401);
+    String list = UUID.randomUUID().toString();
+    HttpRequest lowerCase = HttpRequest.newBuilder(base().resolve("/api/upload"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"client_id\":\"c\",\"ops\":[{\"op\":\"PUT\",\"table\":"
+            + "\"lists\",\"id\":\"" + list + "\",\"data\":{\"name\":\"L\",\"owner_id\":\"bob\"}}]}"))
+        .header("Content-Type", "application/json").header("Authorization", "token " + TOKENS.forUser("bob")).build();
+    assertThat(HTTP.send(lowerCase, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+    HttpResponse<String> handOver = upload(TOKENS.forUser("bob"), "{\"client_id\":\"c\",\"ops\":[{\"op\":"
+        + "\"PATCH\",\"table\":\"lists\",\"id\":\"" + list + "\",\"data\":{\"owner_id\":\"alice\"}}]}");
+    assertThat(handOver.statusCode()).isEqualTo(403);
+    HttpResponse<String> huge = upload(TOKENS.forUser("bob"), "{\"client_id\":\"c\",\"ops\":[{\"op\":\"PUT\","
+        + "\"table\":\"todos\",\"id\":\"" + UUID.randomUUID() + "\",\"data\":{\"description\":\"x\",\"list_id\":\""
+        + list + "\",\"completed_at\":1e999}}]}");
+    assertThat(huge.statusCode()).as(huge.body()).isEqualTo(422);
+    assertThat(jdbc.queryForObject("SELECT owner_id FROM lists WHERE id = ?::uuid", String.class, list))
+        .isEqualTo("bob");
+  }
+
   private HttpResponse<String> upload(String token, String body) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(base().resolve("/api/upload"))
         .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");

@@ -13,7 +13,6 @@ import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.rules.SyncRulesSource;
-import dev.syncline.api.upload.CrudEntry;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
@@ -40,7 +39,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -182,7 +180,7 @@ public final class TodoServer implements AutoCloseable {
           .table("lists", "created_at", "name", "owner_id")
           .table("todos", "created_at", "completed_at", "description", "completed", "created_by", "completed_by",
               "list_id")
-          .authorizer(TodoServer::mayWrite)
+          .authorizer(TodoAuthorizer::mayWrite)
           .engine(engine)
           .build();
       engine.start();
@@ -240,7 +238,47 @@ public final class TodoServer implements AutoCloseable {
     context.addServlet(new ServletHolder("api", new NotFound()), "/api/*");
     context.addServlet(new ServletHolder("page", new Page()), "/");
     http.setHandler(context);
+    JsonErrors errors = new JsonErrors();
+    http.setErrorHandler(errors);
+    context.setErrorHandler(errors);
     http.start();
+  }
+
+  /**
+   * Jetty's own answers (a malformed request line or URI, headers too large, an unsupported method) in the
+   * protocol's JSON envelope too, with a fixed description: a client parsing error bodies always finds JSON, and
+   * nobody gets Jetty's HTML page or its reason text.
+   */
+  private static final class JsonErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
+    @Override
+    protected void generateResponse(org.eclipse.jetty.server.Request request,
+        org.eclipse.jetty.server.Response response, int status, String message, Throwable cause,
+        org.eclipse.jetty.util.Callback callback) {
+      LOG.log(status >= 500 ? System.Logger.Level.WARNING : System.Logger.Level.INFO, () -> request.getMethod()
+          + " " + clip(request.getHttpURI().getPath()) + " -> " + status + " (HTTP server): " + message);
+      response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+      response.write(true, java.nio.ByteBuffer.wrap(envelope(status).getBytes(StandardCharsets.UTF_8)), callback);
+    }
+
+    @Override
+    public java.nio.ByteBuffer badMessageError(int status, String reason,
+        org.eclipse.jetty.http.HttpFields.Mutable fields) {
+      LOG.log(System.Logger.Level.INFO, () -> "malformed request -> " + status + ": " + reason);
+      fields.put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+      return java.nio.ByteBuffer.wrap(envelope(status).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String envelope(int status) {
+      ErrorCode code = switch (status) {
+        case 401 -> ErrorCode.AUTH_REQUIRED;
+        case 404, 405 -> ErrorCode.NOT_FOUND;
+        case 408 -> ErrorCode.REQUEST_TIMEOUT;
+        default -> status >= 500 ? ErrorCode.INTERNAL : ErrorCode.INVALID_REQUEST;
+      };
+      String description = status >= 500 ? "internal error" : "the request was not understood (HTTP " + status + ")";
+      return JSON.createObjectNode().set("error", JSON.createObjectNode().put("code", code.code())
+          .put("status", status).put("description", description)).toString();
+    }
   }
 
   /** Starts Postgres (when embedded), the engine and the HTTP server. */
@@ -276,71 +314,6 @@ public final class TodoServer implements AutoCloseable {
   private void createSchema() throws SQLException {
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       s.execute(resource("todo/schema.sql"));
-    }
-  }
-
-  /**
-   * Who may write what: a user creates lists they own, changes and deletes only their own lists and never gives
-   * them away (the owner stays the same user: a list one user wrote cannot appear in another's account), and writes
-   * todos of lists they own or that are shared with them (moving a todo needs access to both lists), in their own
-   * name ({@code created_by} and {@code completed_by} name the writer or stay as they were). A
-   * {@link dev.syncline.api.upload.WriteAuthorizer}; the Spring Boot example uses it too.
-   */
-  public static boolean mayWrite(AuthContext user, CrudEntry entry, @Nullable Map<String, @Nullable Object> current,
-      Connection tx) throws SQLException {
-    String me = user.userId();
-    Map<String, @Nullable Object> data = entry.data();
-    switch (entry.table()) {
-      case "lists" -> {
-        // Whatever the operation, an owner written is the writer: no list is created in, or moved to, another
-        // user's name, nor to none.
-        if (data.containsKey("owner_id") && !me.equals(data.get("owner_id"))) {
-          return false;
-        }
-        if (current == null) {
-          // Creating: only in one's own name. Changing or deleting a list that is gone: nothing to protect (the
-          // conflict policy skips it), and denying would make the client discard the rest of its transaction.
-          return entry.op() != CrudEntry.Op.PUT || me.equals(data.get("owner_id"));
-        }
-        return me.equals(current.get("owner_id"));
-      }
-      case "todos" -> {
-        Object before = current == null ? null : current.get("list_id");
-        Object after = data.get("list_id");
-        if (before == null && after == null) {
-          return entry.op() != CrudEntry.Op.PUT; // a todo that is gone: nothing to protect, the policy skips it
-        }
-        if (!ownName(data, "created_by", me, current) || !ownName(data, "completed_by", me, current)) {
-          return false;
-        }
-        return (before == null || canAccess(tx, before.toString(), me))
-            && (after == null || canAccess(tx, after.toString(), me));
-      }
-      default -> {
-        return false;
-      }
-    }
-  }
-
-  /** Whether {@code column} of an upload names its writer, is cleared, or keeps what the row had. */
-  private static boolean ownName(Map<String, @Nullable Object> data, String column, String me,
-      @Nullable Map<String, @Nullable Object> current) {
-    if (!data.containsKey(column)) {
-      return true;
-    }
-    Object value = data.get(column);
-    return value == null || me.equals(value) || (current != null && Objects.equals(value, current.get(column)));
-  }
-
-  private static boolean canAccess(Connection tx, String listId, String user) throws SQLException {
-    try (PreparedStatement s = tx.prepareStatement("SELECT 1 FROM lists l WHERE l.id::text = ? AND (l.owner_id = ? "
-        + "OR EXISTS (SELECT 1 FROM list_shares s WHERE s.list_id = l.id AND s.user_id = ?))")) {
-      s.setString(1, listId);
-      s.setString(2, user);
-      s.setString(3, user);
-      try (ResultSet rs = s.executeQuery()) {
-        return rs.next();
-      }
     }
   }
 
