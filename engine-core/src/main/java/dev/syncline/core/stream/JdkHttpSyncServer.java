@@ -120,6 +120,12 @@ public final class JdkHttpSyncServer implements AutoCloseable {
       @Override
       public void readBody(int maxBytes, java.util.function.Consumer<byte[]> onBody,
           java.util.function.Consumer<Exception> onError) {
+        if (declaredLength(exchange) > 4L * maxBytes) {
+          // Refused before reading a byte. (A body up to four times too large is read and dropped first, so that a
+          // client writing all of it before it reads gets the answer, not a reset connection.)
+          onError.accept(SyncEndpoints.tooLarge(maxBytes));
+          return;
+        }
         byte[] body;
         try {
           body = SyncEndpoints.readBlocking(exchange.getRequestBody(), maxBytes);
@@ -156,6 +162,16 @@ public final class JdkHttpSyncServer implements AutoCloseable {
         return new ExchangeSink(exchange, contentType, gzip);
       }
     });
+  }
+
+  /** The request's {@code Content-Length}, or -1 when it has none (or none that is a number). */
+  private static long declaredLength(HttpExchange exchange) {
+    String value = exchange.getRequestHeaders().getFirst("Content-Length");
+    try {
+      return value == null ? -1 : Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** Writes stream lines to an exchange: headers on the first line, then chunks, flushed line by line. */

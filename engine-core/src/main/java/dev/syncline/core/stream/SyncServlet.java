@@ -84,8 +84,10 @@ public final class SyncServlet extends HttpServlet {
     private final HttpServletRequest request;
     private final HttpServletResponse response;
     private final Duration bodyTimeout;
-    /** Set once the body is read asynchronously; then every answer completes it. */
-    private volatile @Nullable AsyncContext async;
+    /** Whether a stream's sink owns the response (and completes it); answers before that complete it here. */
+    private volatile boolean streaming;
+    /** The body's reader, once reading started: it completes the request (after discarding an over-long body). */
+    private volatile @Nullable AsyncBody body;
 
     ServletCall(HttpServletRequest request, HttpServletResponse response, Duration bodyTimeout) {
       this.request = request;
@@ -108,7 +110,9 @@ public final class SyncServlet extends HttpServlet {
         return;
       }
       try {
-        async = AsyncBody.read(request, maxBytes, bodyTimeout, onBody, onError);
+        AsyncBody reader = AsyncBody.read(request, maxBytes, bodyTimeout, onBody, onError);
+        body = reader; // before it starts: an answer given at once completes through it
+        reader.start();
       } catch (IOException | RuntimeException e) {
         onError.accept(e);
       }
@@ -151,32 +155,39 @@ public final class SyncServlet extends HttpServlet {
     }
 
     @Override
-    public void json(int status, String body) throws IOException {
-      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    public void json(int status, String json) throws IOException {
+      byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
       try {
         if (response.isCommitted()) {
           return; // a stream already answered; nothing more can be said on this response
         }
         response.setStatus(status);
-        if (status == 408 || (status == 400 && async != null)) {
-          response.setHeader("Connection", "close"); // the rest of the body is not read: end the connection
+        AsyncBody b = body;
+        if (status == 408 || (b != null && b.draining())) {
+          response.setHeader("Connection", "close"); // the rest of the body is not used: end the connection
         }
         response.setContentType("application/json");
         response.setContentLength(bytes.length);
         response.getOutputStream().write(bytes);
+        response.flushBuffer(); // the answer leaves now, also while the rest of a body is still discarded
       } finally {
         complete();
       }
     }
 
     private void complete() {
-      AsyncContext a = async;
-      if (a != null) {
-        try {
-          a.complete();
-        } catch (IllegalStateException e) {
-          // Already completed (the client went away, or the container timed it out).
-        }
+      if (streaming || !request.isAsyncStarted()) {
+        return;
+      }
+      AsyncBody b = body;
+      if (b != null) {
+        b.complete(); // now, or once the rest of an over-long body is discarded
+        return;
+      }
+      try {
+        request.getAsyncContext().complete();
+      } catch (IllegalStateException e) {
+        // Already completed (the client went away, or the container timed it out).
       }
     }
 
@@ -194,9 +205,9 @@ public final class SyncServlet extends HttpServlet {
       if (gzip) {
         response.setHeader("Content-Encoding", "gzip");
       }
-      AsyncContext a = async != null ? async : request.startAsync();
+      AsyncContext a = request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync();
       a.setTimeout(0); // the body deadline is over: a stream lives until it ends or its client goes away
-      async = null; // from now on the sink completes it
+      streaming = true; // from now on the sink completes it
       return new AsyncSink(a, response.getOutputStream(), gzip);
     }
   }

@@ -6,7 +6,6 @@ import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.auth.TokenVerifier;
 import dev.syncline.core.internal.http.AsyncBody;
 import dev.syncline.core.internal.stream.ErrorEnvelope;
-import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -84,45 +83,35 @@ public final class UploadServlet extends HttpServlet {
     }
     if (!request.getMethod().equals("POST")) {
       fail(request, response, null, new SynclineException(ErrorCode.NOT_FOUND, "Route not found for method "
-          + clip(request.getMethod())));
+          + clip(request.getMethod())), false);
       return;
     }
     if (!request.isAsyncSupported()) {
       fail(request, response, null, new SynclineException(ErrorCode.INTERNAL,
-          "the upload servlet must be registered with asyncSupported=true (setAsyncSupported(true))"));
+          "the upload servlet must be registered with asyncSupported=true (setAsyncSupported(true))"), false);
       return;
     }
     AuthContext user;
     try {
       user = verifier.verifyAuthorization(request.getHeader("Authorization"));
     } catch (SynclineException e) {
-      fail(request, response, null, e);
+      fail(request, response, null, e, false);
       return;
     }
-    AsyncContext[] async = new AsyncContext[1];
-    async[0] = AsyncBody.read(request, uploads.maxBodyBytes(), bodyTimeout, body -> {
+    AsyncBody[] reader = new AsyncBody[1];
+    reader[0] = AsyncBody.read(request, uploads.maxBodyBytes(), bodyTimeout, body -> {
       UploadHandler.Response r = uploads.handle(user, body); // logs what it refuses
       write(response, r.status(), r.json(), false);
-      complete(async[0], request);
+      reader[0].complete();
     }, error -> {
-      fail(request, response, user, error);
-      complete(async[0], request);
+      fail(request, response, user, error, reader[0].draining());
+      reader[0].complete(); // now, or once the rest of an over-long body is discarded
     });
-  }
-
-  private static void complete(@Nullable AsyncContext async, HttpServletRequest request) {
-    AsyncContext a = async != null ? async : request.isAsyncStarted() ? request.getAsyncContext() : null;
-    if (a != null) {
-      try {
-        a.complete();
-      } catch (IllegalStateException e) {
-        // Already completed: the client went away or the container timed it out.
-      }
-    }
+    reader[0].start();
   }
 
   private static void fail(HttpServletRequest request, HttpServletResponse response, @Nullable AuthContext user,
-      Exception error) {
+      Exception error, boolean draining) {
     String who = request.getRemoteAddr() + ":" + request.getRemotePort()
         + (user == null ? "" : " (user " + clip(user.userId()) + ")");
     if (error instanceof SynclineException e) {
@@ -132,7 +121,7 @@ public final class UploadServlet extends HttpServlet {
       } else {
         LOG.log(System.Logger.Level.INFO, () -> "upload from " + who + " -> " + status + " " + e.getMessage());
       }
-      write(response, status, ErrorEnvelope.of(e), status == 408 || status == 400);
+      write(response, status, ErrorEnvelope.of(e), status == 408 || draining);
     } else {
       // The container's read failed: the client went away. Nothing to tell it, but say so in the log.
       LOG.log(System.Logger.Level.DEBUG, () -> "upload from " + who + ": body not read: " + error);

@@ -130,6 +130,28 @@ class JwtTokenVerifierTest {
     assertThat(codeOf(() -> v.verify("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSJ9."))).isEqualTo(ErrorCode.AUTH_INVALID);
   }
 
+  /**
+   * The user is a non-empty string, as the token carries it: a null, missing, empty, numeric, boolean, array or
+   * object {@code sub} is refused (the JWT library would have turned a number into text: {@code 42} and {@code "42"}
+   * would be one user).
+   */
+  @Test
+  void the_subject_must_be_a_non_empty_string_in_the_token_itself() throws Exception {
+    JwtTokenVerifier verifier = hmacVerifier().build();
+    String times = "\"aud\":\"app\",\"iat\":" + NOW.getEpochSecond() + ",\"exp\":" + (NOW.getEpochSecond() + 60);
+    for (String sub : List.of("\"sub\":null,", "", "\"sub\":\"\",", "\"sub\":42,", "\"sub\":4.2,",
+        "\"sub\":true,", "\"sub\":[\"u1\"],", "\"sub\":{\"id\":\"u1\"},", "\"sub\":\"a\\u0000b\",",
+        "\"sub\":\"" + "x".repeat(AuthContext.MAX_USER_ID_LENGTH + 1) + "\",")) {
+      com.nimbusds.jose.JWSObject jws = new com.nimbusds.jose.JWSObject(new JWSHeader(JWSAlgorithm.HS256),
+          new com.nimbusds.jose.Payload("{" + sub + times + "}"));
+      jws.sign(new MACSigner(SECRET));
+      assertThatThrownBy(() -> verifier.verify(jws.serialize())).as(sub.length() > 60 ? "a long sub" : sub)
+          .isInstanceOfSatisfying(SynclineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.AUTH_INVALID));
+    }
+    assertThat(verifier.verify(sign(new MACSigner(SECRET), JWSAlgorithm.HS256, null, claims().subject("42").build()))
+        .userId()).as("a string of digits is a string").isEqualTo("42");
+  }
+
   @Test
   void a_wrong_signature_or_unknown_key_is_rejected() throws Exception {
     String other = sign(new MACSigner("ffffffffffffffffffffffffffffffff".getBytes(StandardCharsets.UTF_8)),

@@ -308,4 +308,33 @@ abstract class SyncStreamEndToEndTest {
       }
     }
   }
+
+  /**
+   * A request whose declared body is far too large is answered at once and its connection closed (the body is never
+   * read); an empty body is an empty request. (A body up to four times too large is read and dropped, so that the
+   * client gets its answer: {@link #bad_requests_get_the_error_envelope_and_the_server_stays_healthy}.)
+   */
+  @Test
+  void declared_body_sizes_are_answered_before_reading_the_body() throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
+    String token = token("alice", Duration.ofHours(1));
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout((int) WAIT.toMillis()); // a hang guard only
+      socket.getOutputStream().write(("POST /sync/stream HTTP/1.1\r\nHost: " + base.getHost() + "\r\nAuthorization: "
+          + "Bearer " + token + "\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{")
+          .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(answer).startsWith("HTTP/1.1 400").contains("\"code\":\"PSYNC_S2001\"");
+    }
+    HttpRequest empty = HttpRequest.newBuilder(base.resolve("/sync/stream")).timeout(WAIT)
+        .POST(HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer " + token).build();
+    HttpResponse<java.io.InputStream> stream = HttpClient.newHttpClient().send(empty,
+        HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(stream.statusCode()).isEqualTo(200);
+    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(),
+        StandardCharsets.UTF_8))) {
+      assertThat(lines.readLine()).startsWith("{\"checkpoint\":");
+    }
+  }
 }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a servlet request's body without holding a thread while the client sends it: the request goes into async
@@ -20,55 +21,98 @@ import java.util.function.Consumer;
  * of them, within a deadline. A client that sends its body one byte a second, or not at all, costs a buffer and a
  * timer, never a thread, and is answered when the deadline passes.
  *
+ * <p>A body larger than {@code maxBytes} is refused as soon as that is known (its declared length, or the bytes
+ * read), and the rest of it is then read and discarded, up to {@link #DRAIN_FACTOR} times {@code maxBytes} and
+ * within the same deadline, before the request is completed: a client that writes its whole body before reading the
+ * answer (as most HTTP clients do) gets the answer instead of a reset connection, so it can tell "too large, give
+ * up" from "network error, retry". Whoever answers calls {@link #complete()}, which completes the request now or
+ * once the discarding ends.
+ *
  * <p>Exactly one of the callbacks runs, once, on a container thread (or on the caller's, for an empty or
- * over-long declared body). On success the async context stays open with the deadline still set: the caller
- * completes it, or resets its timeout (a stream). On failure it stays open too, so the caller can answer.
- * Internal: the sync and upload servlets use it.
+ * over-long declared body, before {@link #start} returns). On success the async context stays open, without a
+ * deadline any more: the caller answers and completes it (or streams). Internal: the sync and upload servlets use
+ * it.
  */
 public final class AsyncBody implements ReadListener, AsyncListener {
-  private final ServletInputStream in;
+  /** How much more than the limit is read and discarded so that a client gets its "too large" answer. */
+  public static final int DRAIN_FACTOR = 4;
+
+  private final AsyncContext async;
+  private final HttpServletRequest request;
   private final int maxBytes;
-  private final ByteArrayOutputStream buffer;
   private final Consumer<byte[]> onBody;
   private final Consumer<Exception> onError;
   private final AtomicBoolean done = new AtomicBoolean();
-  private final byte[] chunk;
+  private @Nullable ServletInputStream in;
+  /** The bytes read so far; dropped once done (the listener stays registered for the request's whole life). */
+  private volatile @Nullable ByteArrayOutputStream buffer;
+  /** Set while the rest of an over-long body is read and discarded. */
+  private volatile boolean draining;
+  private long drained;
+  /** The answer was written and the request is to be completed once draining ends. */
+  private final AtomicBoolean completeWanted = new AtomicBoolean();
+  private final AtomicBoolean completed = new AtomicBoolean();
 
-  private AsyncBody(ServletInputStream in, int maxBytes, long declared, Consumer<byte[]> onBody,
+  private AsyncBody(AsyncContext async, HttpServletRequest request, int maxBytes, Consumer<byte[]> onBody,
       Consumer<Exception> onError) {
-    this.in = in;
+    this.async = async;
+    this.request = request;
     this.maxBytes = maxBytes;
-    this.buffer = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
-    this.chunk = new byte[Math.min(16 * 1024, maxBytes + 1)];
+    this.buffer = new ByteArrayOutputStream(1024);
     this.onBody = onBody;
     this.onError = onError;
   }
 
   /**
-   * Starts reading {@code request}'s body (putting it into async mode with {@code timeout}, unless it is already)
-   * and returns its async context.
+   * Prepares to read {@code request}'s body, putting it into async mode with {@code timeout} (unless it is
+   * already); {@link #start()} begins.
    *
    * @param onBody receives the whole body, at most {@code maxBytes}
    * @param onError receives {@code INVALID_REQUEST} for a larger body, {@code REQUEST_TIMEOUT} when the deadline
    *     passed first, or the container's {@link IOException} (the client went away)
+   * @return the reader: {@link #start()} it, and call its {@link #complete()} once answered
    */
-  public static AsyncContext read(HttpServletRequest request, int maxBytes, Duration timeout,
-      Consumer<byte[]> onBody, Consumer<Exception> onError) throws IOException {
+  public static AsyncBody read(HttpServletRequest request, int maxBytes, Duration timeout,
+      Consumer<byte[]> onBody, Consumer<Exception> onError) {
     AsyncContext async = request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync();
     async.setTimeout(Math.max(1, timeout.toMillis()));
-    long declared = request.getContentLengthLong();
-    if (declared > maxBytes) {
-      onError.accept(tooLarge(maxBytes)); // refused without reading a byte
-      return async;
-    }
-    if (declared == 0) {
-      onBody.accept(new byte[0]);
-      return async;
-    }
-    AsyncBody reader = new AsyncBody(request.getInputStream(), maxBytes, declared, onBody, onError);
+    AsyncBody reader = new AsyncBody(async, request, maxBytes, onBody, onError);
     async.addListener(reader);
-    reader.in.setReadListener(reader);
-    return async;
+    return reader;
+  }
+
+  /**
+   * Starts reading. An empty or over-long declared body is answered before this returns (on this thread); any
+   * other, on container threads as it arrives.
+   */
+  public void start() throws IOException {
+    long declared = request.getContentLengthLong();
+    if (declared == 0) {
+      done.set(true);
+      buffer = null;
+      try {
+        async.setTimeout(0);
+      } catch (IllegalStateException e) {
+        // The deadline stays.
+      }
+      onBody.accept(new byte[0]);
+      return;
+    }
+    if (declared > maxBytes) {
+      buffer = null;
+      if (declared <= (long) DRAIN_FACTOR * maxBytes) {
+        draining = true; // answered at once; what the client still sends is read and dropped
+        in = request.getInputStream();
+        in.setReadListener(this);
+      }
+      fail(tooLarge(maxBytes));
+      return;
+    }
+    if (declared > 0) {
+      buffer = new ByteArrayOutputStream((int) declared);
+    }
+    in = request.getInputStream();
+    in.setReadListener(this);
   }
 
   /** The error for a body larger than {@code maxBytes} ({@code INVALID_REQUEST}, HTTP 400). */
@@ -83,35 +127,107 @@ public final class AsyncBody implements ReadListener, AsyncListener {
         + timeout.toSeconds() + " s");
   }
 
+  /**
+   * Completes the request once it was answered: now, or when the rest of an over-long body has been discarded. Any
+   * thread; idempotent.
+   */
+  public void complete() {
+    completeWanted.set(true);
+    if (!draining) {
+      completeNow();
+    }
+  }
+
+  /** Whether the rest of an over-long body is being read and discarded (the answer must close the connection). */
+  public boolean draining() {
+    return draining;
+  }
+
+  private void completeNow() {
+    if (completed.compareAndSet(false, true)) {
+      try {
+        async.complete();
+      } catch (IllegalStateException e) {
+        // Already completed: the client went away or the container timed it out.
+      }
+    }
+  }
+
+  /** Discarding ended (all read, enough read, the deadline, an error): complete if the answer was given. */
+  private void drainEnded() {
+    draining = false;
+    if (completeWanted.get()) {
+      completeNow();
+    }
+  }
+
   @Override
   public void onDataAvailable() throws IOException {
-    while (!done.get() && in.isReady()) {
-      int n = in.read(chunk);
+    ServletInputStream stream = in;
+    if (stream == null) {
+      return;
+    }
+    byte[] chunk = new byte[8 * 1024];
+    while (stream.isReady()) {
+      int n = stream.read(chunk);
       if (n < 0) {
         return; // onAllDataRead follows
       }
-      buffer.write(chunk, 0, n);
-      if (buffer.size() > maxBytes) {
-        fail(tooLarge(maxBytes));
+      if (draining) {
+        drained += n;
+        if (drained > (long) DRAIN_FACTOR * maxBytes) {
+          drainEnded(); // enough: the connection closes with the rest unread
+          return;
+        }
+        continue;
+      }
+      ByteArrayOutputStream b = buffer;
+      if (done.get() || b == null) {
         return;
+      }
+      b.write(chunk, 0, n);
+      if (b.size() > maxBytes) {
+        buffer = null;
+        drained = b.size();
+        draining = true;
+        fail(tooLarge(maxBytes));
       }
     }
   }
 
   @Override
   public void onAllDataRead() {
-    if (done.compareAndSet(false, true)) {
-      onBody.accept(buffer.toByteArray());
+    if (draining) {
+      drainEnded();
+      return;
+    }
+    ByteArrayOutputStream b = buffer;
+    if (b != null && done.compareAndSet(false, true)) {
+      buffer = null;
+      try {
+        async.setTimeout(0); // the body is in: from now on the caller answers, however long that takes
+      } catch (IllegalStateException e) {
+        // A container that allows no change now: the deadline stays.
+      }
+      onBody.accept(b.toByteArray());
     }
   }
 
   @Override
   public void onError(Throwable t) {
+    if (draining) {
+      drainEnded();
+      return;
+    }
     fail(t instanceof Exception e ? e : new IOException(t));
   }
 
   @Override
   public void onTimeout(AsyncEvent event) {
+    if (draining) {
+      drainEnded();
+      return;
+    }
     long millis = event.getAsyncContext().getTimeout();
     fail(timedOut(Duration.ofMillis(millis)));
   }
@@ -119,12 +235,16 @@ public final class AsyncBody implements ReadListener, AsyncListener {
   @Override
   public void onComplete(AsyncEvent event) {
     done.set(true); // answered (or the client went away): nothing more to read for anyone
+    draining = false;
+    completed.set(true);
+    buffer = null;
+    in = null;
   }
 
   @Override
   public void onError(AsyncEvent event) {
     Throwable t = event.getThrowable();
-    fail(t instanceof Exception e ? e : new IOException(String.valueOf(t)));
+    onError(t == null ? new IOException("request failed") : t);
   }
 
   @Override
@@ -132,6 +252,7 @@ public final class AsyncBody implements ReadListener, AsyncListener {
 
   private void fail(Exception error) {
     if (done.compareAndSet(false, true)) {
+      buffer = null;
       onError.accept(error);
     }
   }

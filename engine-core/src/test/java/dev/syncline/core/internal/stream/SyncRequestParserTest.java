@@ -62,6 +62,26 @@ class SyncRequestParserTest {
         .hasMessageContaining("larger than");
   }
 
+  /** A request with many mistakes gets the first ten and a count: its answer stays small however large it is. */
+  @Test
+  void many_problems_are_listed_ten_and_counted() {
+    StringBuilder body = new StringBuilder("{\"buckets\":[");
+    for (int i = 0; i < 50_000; i++) {
+      body.append(i == 0 ? "" : ",").append(i);
+    }
+    body.append("],\"client_id\":\"").append("c".repeat(200)).append("\"}");
+    assertThatThrownBy(() -> SyncRequestParser.parse(body.toString().getBytes(StandardCharsets.UTF_8), AUTH))
+        .isInstanceOfSatisfying(SynclineException.class, e -> {
+          assertThat(e.getMessage()).contains("buckets[9] must be").doesNotContain("buckets[10]")
+              .endsWith("; and 49991 more problems");
+          assertThat(ErrorEnvelope.of(e).length()).isLessThan(1_000);
+        });
+    assertThat(ErrorEnvelope.of(ErrorCode.INVALID_REQUEST, "x".repeat(100_000)).length())
+        .as("any description is cut").isLessThan(ErrorEnvelope.MAX_DESCRIPTION + 200);
+    assertThat(ErrorEnvelope.of(ErrorCode.INVALID_REQUEST, "x".repeat(ErrorEnvelope.MAX_DESCRIPTION - 2) + "😀😀"))
+        .as("never half a character").doesNotContain("\\ud83d\"").contains("\u2026");
+  }
+
   @Test
   void errors_become_the_protocols_envelope_without_internals() {
     assertThat(ErrorEnvelope.of(new SynclineException(ErrorCode.AUTH_EXPIRED, "JWT has expired")))

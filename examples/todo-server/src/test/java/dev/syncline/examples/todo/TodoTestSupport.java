@@ -1,0 +1,38 @@
+package dev.syncline.examples.todo;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import javax.sql.DataSource;
+
+/** What the todo server's tests share: waiting for a condition, counting rows. */
+final class TodoTestSupport {
+  static final Duration WAIT = Duration.ofSeconds(60);
+
+  private TodoTestSupport() {}
+
+  /** Waits until {@code condition} holds, at most {@link #WAIT}, checking every 20 ms. */
+  static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** The single number {@code query} answers. */
+  static long count(DataSource dataSource, String query) {
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(query)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
