@@ -197,6 +197,109 @@ class SyncEngineTest {
     assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOf(EngineEvent.ReplicationChanged.class));
   }
 
+  /**
+   * Takeover after takeover while rows keep arriving: each round the replicating instance closes, the standby takes
+   * over, and a new standby starts, with clients on every instance that stay connected through the takeovers
+   * (clients of a closed instance reconnect to another, keeping their state). Every checkpoint any client receives
+   * must verify against its ops (the protocol client fails on a mismatch), every row must arrive, and no row may be
+   * stored twice. (A commit landing after its writer let go of the lock once made a standby serve a checksum that
+   * did not match its ops.)
+   */
+  @Test
+  void repeatedTakeoversUnderWritesLoseNothingAndEveryCheckpointVerifies() throws Exception {
+    JdbcBucketStorage storage = storage();
+    List<Syncline> instances = new ArrayList<>();
+    List<URI> bases = new ArrayList<>();
+    java.util.function.IntFunction<Syncline> launch = n -> {
+      Syncline e = engine(storage(), RULES, "i" + n).build();
+      closeables.add(e);
+      e.start();
+      return e;
+    };
+    instances.add(launch.apply(0));
+    await(() -> instances.get(0).health().replication() == ReplicationState.STREAMING, "i0 replicates");
+    instances.add(launch.apply(1));
+    await(() -> instances.get(1).health().replication() == ReplicationState.STANDBY, "i1 stands by");
+    bases.add(serve(instances.get(0)));
+    bases.add(serve(instances.get(1)));
+    List<ProtocolClient> clients = new CopyOnWriteArrayList<>();
+    List<Integer> clientInstance = new CopyOnWriteArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      ProtocolClient c = ProtocolClient.connect(bases.get(i), token("alice"));
+      closeables.add(c);
+      clients.add(c);
+      clientInstance.add(i);
+    }
+    // The writer inserts a row per permit: each round hands it 200, so rows are being written while the
+    // replicating instance closes and the standby takes over, whatever the machine's speed.
+    java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(0);
+    java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger(1);
+    Thread writer = new Thread(() -> {
+      try (Connection c = postgres.dataSource().getConnection(); Statement st = c.createStatement()) {
+        while (true) {
+          permits.acquire();
+          int i = written.incrementAndGet();
+          st.execute(String.format("INSERT INTO todos VALUES ('00000000-0000-0000-0000-%012d', 'todo %d', '%s')", i,
+              i, LIST));
+        }
+      } catch (InterruptedException e) {
+        // done
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }, "takeover-writer");
+    writer.start();
+    try {
+      int rounds = 6;
+      for (int round = 0; round < rounds; round++) {
+        Syncline replicating = instances.get(round);
+        Syncline standby = instances.get(round + 1);
+        int target = written.get() + 50;
+        permits.release(200);
+        await(() -> written.get() >= target, "rows are being written");
+        replicating.close();
+        await(() -> standby.health().replication() == ReplicationState.STREAMING, "instance " + (round + 1)
+            + " took over");
+        Syncline next = launch.apply(round + 2);
+        instances.add(next);
+        bases.add(serve(next));
+        await(() -> next.health().replication() == ReplicationState.STANDBY, "instance " + (round + 2)
+            + " stands by");
+        // Clients of the closed instance move to the new replicating one, keeping what they have; a new client
+        // joins the new standby.
+        for (int i = 0; i < clients.size(); i++) {
+          if (clientInstance.get(i) == round) {
+            ProtocolClient old = clients.get(i);
+            old.awaitEnd(WAIT);
+            ProtocolClient moved = ProtocolClient.reconnect(bases.get(round + 1), token("alice"), old);
+            closeables.add(moved);
+            clients.set(i, moved);
+            clientInstance.set(i, round + 1);
+          }
+        }
+        ProtocolClient joined = ProtocolClient.connect(bases.get(round + 2), token("alice"));
+        closeables.add(joined);
+        clients.add(joined);
+        clientInstance.add(round + 2);
+      }
+      await(() -> permits.availablePermits() == 0, "the writer used its permits");
+    } finally {
+      writer.interrupt();
+      writer.join();
+    }
+    Set<String> expected = todoIds();
+    assertThat(expected).hasSizeGreaterThan(1_000);
+    for (ProtocolClient c : clients) {
+      await(() -> c.table("todos").keySet().equals(expected), "every client has every row");
+    }
+    Syncline last = instances.get(instances.size() - 2);
+    long version = last.health().activeVersion();
+    Checkpoint cp = storage.latestCheckpoint(version).orElseThrow();
+    List<OpRecord> ops = storage.ops(version, version + "#owned[\"" + LIST + "\"]", OpId.ZERO, cp.opId(), 1_000_000);
+    assertThat(ops.stream().filter(o -> o.op() == OpType.PUT && "todos".equals(o.objectType())).count())
+        .as("each row stored once").isEqualTo(expected.size());
+  }
+
   @Test
   void rulesDeployedAtRuntimeAreFilledWhileTheOldOnesServeThenReplaceThem() throws Exception {
     String listsOnly = """

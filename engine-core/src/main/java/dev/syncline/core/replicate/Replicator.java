@@ -546,18 +546,19 @@ public final class Replicator implements AutoCloseable {
       }
     }
 
-    /** Lets the write in progress finish (it is atomic either way), then stops the committer. */
+    /**
+     * Lets the writes handed over finish (each is atomic), then stops the committer; only then may the writer, and
+     * with it the lock, be let go. Waits even when this thread was interrupted (closing interrupts it): a commit
+     * still on its way after the lock is gone would land beside the next writer's (the storage's fence refuses
+     * it, but the batch is then lost to this writer too). After 60 s it gives up on them.
+     */
     @Override
     public void close() {
       committer.shutdown();
-      try {
-        if (!committer.awaitTermination(60, TimeUnit.SECONDS)) {
-          LOG.log(System.Logger.Level.WARNING, "a storage commit did not finish within 60 s");
-          committer.shutdownNow();
-        }
-      } catch (InterruptedException e) {
+      if (!com.google.common.util.concurrent.Uninterruptibles.awaitTerminationUninterruptibly(committer,
+          Duration.ofSeconds(60))) {
+        LOG.log(System.Logger.Level.WARNING, "a storage commit did not finish within 60 s; letting go of it");
         committer.shutdownNow();
-        Thread.currentThread().interrupt();
       }
     }
   }

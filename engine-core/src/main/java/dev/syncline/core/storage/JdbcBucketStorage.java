@@ -531,7 +531,7 @@ public final class JdbcBucketStorage implements BucketStorage {
     return read(dsl -> {
       requireVersion(dsl, versionId);
       String owner = dsl.select(REPLICATOR).from(rules).where(ID.eq(versionId)).fetchOne(REPLICATOR);
-      return owner == null || owner.isEmpty() ? Optional.<String>empty() : Optional.of(owner);
+      return owner == null || owner.isEmpty() ? Optional.<String>empty() : Optional.of(identityOf(owner));
     });
   }
 
@@ -544,14 +544,18 @@ public final class JdbcBucketStorage implements BucketStorage {
     Connection lockConnection = null;
     try {
       lockConnection = dataSource.getConnection();
-      if (!acquireLock(lockConnection, versionId, replicator)) {
+      // What this writer writes into the rules row: its identity and a nonce of its own (see Writer#fenced).
+      String token = clip(replicator, 180) + " [" + java.util.UUID.randomUUID().toString().substring(0, 8) + "]";
+      if (!acquireLock(lockConnection, versionId, token)) {
         lockConnection.close();
         String holder = replicator(versionId).orElse("another engine instance");
         throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId
             + " is being replicated by " + holder + ", which holds its lock");
       }
+      // Read after the rules row names this writer: a commit of the previous writer either landed before (and is
+      // counted here) or fails its fence.
       long lastOp = read(dsl -> dsl.select(LAST_OP).from(rules).where(ID.eq(versionId)).fetchOne(LAST_OP));
-      return new Writer(versionId, lockConnection, lastOp);
+      return new Writer(versionId, lockConnection, lastOp, token);
     } catch (SQLException | DataAccessException e) {
       closeQuietly(lockConnection);
       throw new SynclineException(ErrorCode.STORAGE_FAILED, "cannot acquire the replication lock: "
@@ -600,17 +604,55 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
   }
 
+  /** The identity part of a writer's token ({@code "host/pid [1a2b3c4d]"} is {@code "host/pid"}). */
+  private static String identityOf(String token) {
+    return token.matches(".* \\[[0-9a-f]{8}\\]") ? token.substring(0, token.length() - 11) : token;
+  }
+
+  private static String clip(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  /**
+   * Writes one rules version while holding its lock. Every transaction that makes writes visible is <em>fenced</em>:
+   * it changes the version's rules row only where that row still names this writer's token, and fails (rolled back,
+   * nothing written) when it does not. A writer that lost its lock (its lock connection died, or it was closed while
+   * a commit was on its way) can therefore never add ops under op ids the next writer hands out, nor move the
+   * checkpoint: the next writer names itself in the row before it reads the last op id, and that update waits for a
+   * commit holding the row.
+   */
   private final class Writer implements BucketStorageWriter {
     private final long versionId;
     private final Connection lockConnection;
+    private final String token;
     private long lastOp;
     private final AtomicBoolean closed = new AtomicBoolean();
     private @Nullable ExecutorService rowWriter;
 
-    Writer(long versionId, Connection lockConnection, long lastOp) {
+    Writer(long versionId, Connection lockConnection, long lastOp, String token) {
       this.versionId = versionId;
       this.lockConnection = lockConnection;
       this.lastOp = lastOp;
+      this.token = token;
+    }
+
+    /** The rules row of this version, where it still names this writer: the condition of every fenced update. */
+    private org.jooq.Condition mine() {
+      return ID.eq(versionId).and(REPLICATOR.eq(token));
+    }
+
+    /** Fails the transaction when a fenced update found the row naming another writer. */
+    private void fenced(int updated) {
+      if (updated == 0) {
+        throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId + " is now "
+            + "replicated by " + replicator(versionId).orElse("another writer") + ": this writer lost its lock, and "
+            + "nothing of its write was stored");
+      }
+    }
+
+    /** Fences a transaction that otherwise changes nothing in the rules row (it takes the row until commit). */
+    private void fence(DSLContext dsl) {
+      fenced(dsl.update(rules).set(REPLICATOR, token).where(mine()).execute());
     }
 
     private void checkOpen() {
@@ -704,7 +746,7 @@ public final class JdbcBucketStorage implements BucketStorage {
           insertRecords(dsl, versionId, bucket, merged);
         }
         long opId = Math.max(next[0], own.get(CHECKPOINT_OP));
-        dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).where(ID.eq(versionId)).execute();
+        fenced(dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).where(mine()).execute());
         notifyCheckpoint(dsl);
         return Optional.of(new Checkpoint(new OpId(opId), own.get(CHECKPOINT_POS)));
       });
@@ -744,13 +786,13 @@ public final class JdbcBucketStorage implements BucketStorage {
         insertParameters(dsl, batch.parameterChanges(), next);
         writeRowStates(dsl, batch, newRows);
         if (batch.position() == null) {
-          dsl.update(rules).set(LAST_OP, next[0]).where(ID.eq(versionId)).execute();
+          fenced(dsl.update(rules).set(LAST_OP, next[0]).where(mine()).execute());
           return Optional.<Checkpoint>empty();
         }
         Long previous = dsl.select(CHECKPOINT_OP).from(rules).where(ID.eq(versionId)).fetchOne(CHECKPOINT_OP);
         long opId = Math.max(next[0], previous == null ? 0 : previous);
-        dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).set(CHECKPOINT_POS, batch.position())
-            .where(ID.eq(versionId)).execute();
+        fenced(dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).set(CHECKPOINT_POS, batch.position())
+            .where(mine()).execute());
         notifyCheckpoint(dsl);
         return Optional.of(new Checkpoint(new OpId(opId), batch.position()));
       });
@@ -782,7 +824,7 @@ public final class JdbcBucketStorage implements BucketStorage {
           flushLater(dsl);
           insertOps(dsl, batch.ops(), next);
           insertParameters(dsl, batch.parameterChanges(), next);
-          dsl.update(rules).set(LAST_OP, next[0]).where(ID.eq(versionId)).execute();
+          fenced(dsl.update(rules).set(LAST_OP, next[0]).where(mine()).execute());
           return null;
         });
       } catch (RuntimeException | Error e) {
@@ -818,6 +860,10 @@ public final class JdbcBucketStorage implements BucketStorage {
           if (!opsCommitted.join()) {
             throw new OpsNotCommitted();
           }
+          // The ops (fenced) committed; these rows commit only while this writer still holds the version. (Not a
+          // row lock: the ops' transaction must not wait for this one.)
+          String holder = dsl.select(REPLICATOR).from(rules).where(ID.eq(versionId)).fetchOne(REPLICATOR);
+          fenced(token.equals(holder) ? 1 : 0);
           return null;
         });
       } catch (OpsNotCommitted e) {
@@ -1015,6 +1061,7 @@ public final class JdbcBucketStorage implements BucketStorage {
     private void setSnapshot(TableRef table, boolean done, @Nullable String progress) {
       transaction(dsl -> {
         flushLater(dsl);
+        fence(dsl);
         int updated = dsl.update(snapshots).set(DONE, done).set(PROGRESS, progress)
             .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table)))).execute();
         if (updated == 0) {

@@ -460,6 +460,12 @@ public final class SyncService implements AutoCloseable {
       try {
         do {
           dirty.set(false);
+          if (last == null) {
+            // A new stream starts from the storage's latest checkpoint, read now: the watcher's may lag behind a
+            // checkpoint another instance committed and served a moment ago, and this client may hold that one's
+            // data (it reconnected here from there). An older checkpoint would not match what it holds.
+            storage.latestCheckpoint(versionId).ifPresent(c -> latest.accumulateAndGet(c, SyncService::newer));
+          }
           Checkpoint newest = latest.get();
           if (newest == null || closed.get() || sink.saturated()) {
             continue;

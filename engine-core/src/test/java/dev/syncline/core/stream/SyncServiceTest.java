@@ -125,6 +125,41 @@ class SyncServiceTest {
     }
   }
 
+  /**
+   * A stream starts from the storage's latest checkpoint, not from the last one this service was told of: told late
+   * (another instance's commit, the notification not yet here), it would serve a checkpoint older than what a client
+   * reconnecting from that instance holds, whose checksum cannot match.
+   */
+  @Test
+  void a_new_stream_starts_from_the_storages_latest_checkpoint_even_when_told_of_it_late() throws Exception {
+    put("a");
+    // A storage whose checkpoint notifications never arrive: the service knows only the checkpoint it read at start.
+    dev.syncline.spi.storage.BucketStorage late = (dev.syncline.spi.storage.BucketStorage)
+        java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+            new Class<?>[] {dev.syncline.spi.storage.BucketStorage.class}, (proxy, method, args) -> {
+              if (method.getName().equals("watchCheckpoints")) {
+                return (AutoCloseable) () -> { };
+              }
+              try {
+                return method.invoke(storage, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+    try (SyncService service = SyncService.builder().rules(RULES).storage(late, version).scheduler(scheduler)
+        .tokenVerifier(t -> new AuthContext(Map.of("sub", "u1"), Instant.now().plusSeconds(3600))).build()) {
+      put("b");
+      put("c");
+      RecordingSink sink = new RecordingSink();
+      service.openStream("Token x", "{\"raw_data\":true,\"buckets\":[{\"name\":\"global[]\",\"after\":\"3\"}]}"
+          .getBytes(StandardCharsets.UTF_8), sink);
+      sink.awaitFlushed("{\"checkpoint_complete\"", 1);
+      synchronized (sink) {
+        assertThat(sink.flushed).first().asString().startsWith("{\"checkpoint\":{\"last_op_id\":\"3\"");
+      }
+    }
+  }
+
   @Test
   void a_token_with_less_than_a_second_left_still_gets_its_checkpoint_before_the_stream_ends() throws Exception {
     put("a");

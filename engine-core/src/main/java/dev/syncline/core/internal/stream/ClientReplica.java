@@ -24,6 +24,8 @@ public final class ClientReplica {
     long op;
     long expected;
     int priority = 3;
+    /** The last op id received: what a reconnecting client asks to continue after. */
+    String after = "0";
   }
 
   final Map<String, Bucket> buckets = new LinkedHashMap<>();
@@ -73,6 +75,7 @@ public final class ClientReplica {
         throw new AssertionError("data for a bucket not in the checkpoint: " + line);
       }
       for (JsonNode op : d.get("data")) {
+        b.after = op.get("op_id").asText();
         String key = op.path("object_type").asText() + "/" + op.path("object_id").asText() + "/"
             + op.path("subkey").asText();
         long checksum = op.get("checksum").asLong();
@@ -101,6 +104,9 @@ public final class ClientReplica {
           }
           default -> throw new AssertionError("unknown op " + op);
         }
+      }
+      if (d.hasNonNull("next_after")) {
+        b.after = d.get("next_after").asText();
       }
     } else if (n.has("checkpoint_complete")) {
       verify(4);
@@ -134,10 +140,14 @@ public final class ClientReplica {
     return completed;
   }
 
-  /** The op id each held bucket is complete up to, as a reconnecting client sends in {@code buckets[].after}. */
+  /**
+   * The op id up to which each held bucket has received its ops, as a reconnecting client sends in
+   * {@code buckets[].after}: the last op of the last data line, not the last checkpoint's (a stream that ended in
+   * the middle of a checkpoint's data leaves the bucket behind it, and the rest must still come).
+   */
   public Map<String, String> positions() {
     Map<String, String> out = new LinkedHashMap<>();
-    buckets.keySet().forEach(b -> out.put(b, lastOpId == null ? "0" : lastOpId));
+    buckets.forEach((name, b) -> out.put(name, b.after));
     return out;
   }
 
