@@ -406,6 +406,8 @@ class HostileClientTest {
     assertThat(upload.statusCode()).isEqualTo(422);
     assertThat(upload.body().length()).as("answer to a 4.5 MB upload").isLessThan(4_096);
     assertThat(JSON.readTree(upload.body()).at("/error/problem_count").asInt()).isEqualTo(2 * n);
+    System.out.printf("answers: %d bytes to a %d KB sync request, %d bytes to a %d KB upload%n",
+        stream.body().length(), buckets.length() / 1000, upload.body().length(), ops.length() / 1000);
   }
 
   /**
