@@ -478,6 +478,8 @@ public final class PostgresSource implements SourceAdapter {
     String[] texts = new String[n];
     String[] last = new String[keyIndex.length];
     long copied = 0;
+    // Which table is being copied, before its first row (its copy may wait for a lock a while).
+    sink.event(new SourceEvent.SnapshotProgress(t.ref(), 0, t.estimatedRows(), false));
     CopyOut out = reader.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
     try {
       for (byte[] data; (data = out.readFromCopy()) != null; ) {

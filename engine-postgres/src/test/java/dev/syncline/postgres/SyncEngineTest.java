@@ -300,6 +300,64 @@ class SyncEngineTest {
         .as("each row stored once").isEqualTo(expected.size());
   }
 
+  /**
+   * Readiness means "can serve current data": while the initial snapshot is copied, every instance (the copying one
+   * and a standby) answers 503 with the reason, and 200 once the first checkpoint exists. Liveness and startup do
+   * not wait. The health JSON shows the same, with the copy's progress.
+   */
+  @Test
+  void readinessWaitsForTheInitialSnapshotOnEveryInstance() throws Exception {
+    Syncline a;
+    Syncline b;
+    URI baseA;
+    URI baseB;
+    HttpClient http = HttpClient.newHttpClient();
+    java.util.function.Function<String, HttpResponse<String>> get = uri -> {
+      try {
+        return http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(WAIT).build(),
+            HttpResponse.BodyHandlers.ofString());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    try (Connection lock = postgres.dataSource().getConnection(); Statement st = lock.createStatement()) {
+      // The copy of todos waits for this lock: the snapshot is running for as long as the test holds it.
+      lock.setAutoCommit(false);
+      st.execute("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE");
+      a = engine(storage(), RULES, "a").build();
+      closeables.add(a);
+      a.start();
+      baseA = serve(a);
+      await(() -> a.health().replication() == ReplicationState.SNAPSHOT, "a copies");
+      b = engine(storage(), RULES, "b").build();
+      closeables.add(b);
+      b.start();
+      baseB = serve(b);
+      await(() -> b.health().replication() == ReplicationState.STANDBY, "b stands by");
+      for (URI base : List.of(baseA, baseB)) {
+        HttpResponse<String> ready = get.apply(base + "/probes/readiness");
+        assertThat(ready.statusCode()).as(base.toString()).isEqualTo(503);
+        assertThat(ready.body()).isEqualTo("{\"ready\":false,\"reason\":\"SNAPSHOT\"}");
+        assertThat(get.apply(base + "/probes/liveness").statusCode()).isEqualTo(200);
+        assertThat(get.apply(base + "/probes/startup").statusCode()).isEqualTo(200);
+      }
+      assertThat(a.health().ready()).isFalse();
+      assertThat(b.health().notReadyReason()).isEqualTo("SNAPSHOT");
+      assertThat(a.healthJson()).startsWith("{\"ready\":false,\"reason\":\"SNAPSHOT\",\"state\":\"RUNNING\"")
+          .contains("\"replication\":\"SNAPSHOT\"").contains("\"active_checkpoint\":false");
+      lock.rollback();
+    }
+    await(() -> a.health().ready() && b.health().ready(), "both are ready once the snapshot is in");
+    for (URI base : List.of(baseA, baseB)) {
+      HttpResponse<String> ready = get.apply(base + "/probes/readiness");
+      assertThat(ready.statusCode()).isEqualTo(200);
+      assertThat(ready.body()).isEqualTo("{\"ready\":true}");
+    }
+    assertThat(b.healthJson()).startsWith("{\"ready\":true,\"reason\":null").contains("\"active_checkpoint\":true")
+        .contains("\"replication\":\"STANDBY\"").contains("\"snapshot\":[]").contains("\"metrics\":{");
+    assertThat(a.healthJson()).contains("{\"table\":\"public.todos\",\"rows_copied\":1,").contains("\"done\":true}");
+  }
+
   @Test
   void rulesDeployedAtRuntimeAreFilledWhileTheOldOnesServeThenReplaceThem() throws Exception {
     String listsOnly = """

@@ -16,6 +16,8 @@ import org.jspecify.annotations.Nullable;
  * @param lagMillis age of the newest applied source commit when it was applied ({@code -1}: idle or not known)
  * @param storageReachable whether the last storage read succeeded
  * @param openStreams sync streams this instance serves now
+ * @param activeCheckpoint whether the active version has a checkpoint to serve: its initial snapshot is complete
+ *     (on whichever instance replicates it); before that, clients would connect and wait
  */
 public record EngineHealth(
     State state,
@@ -28,7 +30,8 @@ public record EngineHealth(
     long lagBytes,
     long lagMillis,
     boolean storageReachable,
-    int openStreams) {
+    int openStreams,
+    boolean activeCheckpoint) {
 
   /** The engine's life cycle. */
   public enum State {
@@ -41,11 +44,34 @@ public record EngineHealth(
   }
 
   /**
-   * Whether this instance is fit to serve: running, storage reachable, and the active version's replication is
-   * streaming here or on another instance (standby), not failing.
+   * Whether this instance can serve current data: running, storage reachable, the active version's initial snapshot
+   * complete, and its replication streaming here or on another instance (standby), not failing. What a load
+   * balancer's readiness probe should ask ({@code /probes/readiness} does).
    */
   public boolean ready() {
-    return state == State.RUNNING && storageReachable
-        && (replication == ReplicationState.STREAMING || replication == ReplicationState.STANDBY);
+    return notReadyReason() == null;
+  }
+
+  /**
+   * Why {@link #ready()} is false, as a stable code, or {@code null} when ready: {@code NOT_STARTED},
+   * {@code CLOSED}, {@code STORAGE_UNREACHABLE}, {@code NO_RULES} (no version yet), {@code SNAPSHOT} (the initial
+   * snapshot is still being copied), or {@code REPLICATION_STARTING}, {@code REPLICATION_RETRYING},
+   * {@code REPLICATION_STOPPED}.
+   */
+  public @Nullable String notReadyReason() {
+    if (state == State.NEW) {
+      return "NOT_STARTED";
+    } else if (state == State.CLOSED) {
+      return "CLOSED";
+    } else if (!storageReachable) {
+      return "STORAGE_UNREACHABLE";
+    } else if (activeVersion == 0) {
+      return "NO_RULES";
+    } else if (replication == ReplicationState.SNAPSHOT || !activeCheckpoint) {
+      return "SNAPSHOT";
+    } else if (replication != ReplicationState.STREAMING && replication != ReplicationState.STANDBY) {
+      return "REPLICATION_" + replication.name();
+    }
+    return null;
   }
 }

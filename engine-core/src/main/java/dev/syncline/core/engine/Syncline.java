@@ -2,6 +2,7 @@ package dev.syncline.core.engine;
 
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
+import dev.syncline.api.TableRef;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.auth.TokenVerifier;
 import dev.syncline.api.engine.EngineEvent;
@@ -131,6 +132,9 @@ public final class Syncline implements SyncEngine {
     volatile ReplicationState reported = ReplicationState.STARTING;
     volatile long lagBytes = -1;
     volatile long lagMillis = -1;
+    /** The initial snapshot's progress per table, as the source last reported it (this instance's copy only). */
+    final Map<TableRef, SourceEvent.SnapshotProgress> snapshot = new java.util.concurrent.ConcurrentSkipListMap<>(
+        java.util.Comparator.comparing(TableRef::toString));
 
     VersionRun(long version, SyncRules rules, Replicator replicator) {
       this.version = version;
@@ -538,6 +542,8 @@ public final class Syncline implements SyncEngine {
           if (r != null && e instanceof SourceEvent.Lag lag) {
             r.lagBytes = lag.lagBytes();
             r.lagMillis = lag.lagMillis();
+          } else if (r != null && e instanceof SourceEvent.SnapshotProgress p) {
+            r.snapshot.put(p.table(), p);
           } else if (e instanceof SourceEvent.Throughput t) {
             rowsReplicated.add(t.rows());
             transactionsReplicated.add(t.transactions());
@@ -630,7 +636,7 @@ public final class Syncline implements SyncEngine {
    * @param allowedOrigin value of {@code Access-Control-Allow-Origin} ({@code *} lets any page connect)
    */
   public SyncServlet servlet(String allowedOrigin) {
-    return new SyncServlet(this::service, allowedOrigin);
+    return new SyncServlet(this::service, allowedOrigin, SyncServlet.DEFAULT_BODY_TIMEOUT, this::health);
   }
 
   /**
@@ -638,7 +644,7 @@ public final class Syncline implements SyncEngine {
    * {@link JdkHttpSyncServer#handler(Supplier, String)}.
    */
   public com.sun.net.httpserver.HttpHandler httpHandler(String allowedOrigin) {
-    return JdkHttpSyncServer.handler(this::service, allowedOrigin);
+    return JdkHttpSyncServer.handler(this::service, allowedOrigin, this::health);
   }
 
   /**
@@ -669,7 +675,7 @@ public final class Syncline implements SyncEngine {
         pendingRun == null ? ReplicationState.STOPPED : pendingRun.state(),
         error == null ? null : error.code().code(), error == null ? null : error.getMessage(),
         active == null ? -1 : active.lagBytes, active == null ? -1 : active.lagMillis, storageReachable,
-        s == null ? 0 : s.service().openStreams());
+        s == null ? 0 : s.service().openStreams(), s != null && s.service().latestCheckpoint().isPresent());
   }
 
   @Override
@@ -680,6 +686,82 @@ public final class Syncline implements SyncEngine {
     return new dev.syncline.api.engine.EngineMetrics(sent.bytes(), sent.operations(),
         s == null ? 0 : s.service().openStreams(), rowsReplicated.sum(), transactionsReplicated.sum(),
         lag < 0 ? 0 : lag / 1000.0);
+  }
+
+  /**
+   * The engine's health and key metrics as one JSON object, for operators and monitoring: readiness and its reason,
+   * life-cycle and replication states, the last replication error, lag, the initial snapshot's progress per table
+   * (while this instance copies it), storage reachability, open streams, and the counters of {@link #metrics()}.
+   * It holds error messages and versions: serve it where only operators reach it ({@link #healthServlet()},
+   * {@link #healthHandler()}), not next to the public sync endpoints. Cheap; never blocks on the network.
+   */
+  public String healthJson() {
+    EngineHealth h = health();
+    dev.syncline.api.engine.EngineMetrics m = metrics();
+    Served s = served;
+    VersionRun active = s == null ? null : runs.get(s.version());
+    StringBuilder sb = new StringBuilder(512).append('{');
+    sb.append("\"ready\":").append(h.ready());
+    sb.append(",\"reason\":").append(quoted(h.notReadyReason()));
+    sb.append(",\"state\":").append(quoted(h.state().name()));
+    sb.append(",\"active_version\":").append(h.activeVersion());
+    sb.append(",\"active_checkpoint\":").append(h.activeCheckpoint());
+    sb.append(",\"pending_version\":").append(h.pendingVersion() == null ? "null" : h.pendingVersion());
+    sb.append(",\"replication\":").append(quoted(h.replication().name()));
+    sb.append(",\"pending_replication\":").append(quoted(h.pendingReplication().name()));
+    sb.append(",\"last_error_code\":").append(quoted(h.lastErrorCode()));
+    sb.append(",\"last_error\":").append(quoted(h.lastError()));
+    sb.append(",\"lag_bytes\":").append(h.lagBytes());
+    sb.append(",\"lag_millis\":").append(h.lagMillis());
+    sb.append(",\"storage_reachable\":").append(h.storageReachable());
+    sb.append(",\"open_streams\":").append(h.openStreams());
+    sb.append(",\"snapshot\":[");
+    if (active != null) {
+      String sep = "";
+      for (SourceEvent.SnapshotProgress p : active.snapshot.values()) {
+        sb.append(sep).append("{\"table\":").append(quoted(p.table().toString())).append(",\"rows_copied\":")
+            .append(p.rowsCopied()).append(",\"rows_estimated\":").append(p.rowsEstimated()).append(",\"done\":")
+            .append(p.done()).append('}');
+        sep = ",";
+      }
+    }
+    sb.append("],\"metrics\":{\"data_synced_bytes\":").append(m.dataSyncedBytes())
+        .append(",\"operations_synced\":").append(m.operationsSynced())
+        .append(",\"concurrent_connections\":").append(m.concurrentConnections())
+        .append(",\"rows_replicated\":").append(m.rowsReplicated())
+        .append(",\"transactions_replicated\":").append(m.transactionsReplicated())
+        .append(",\"replication_lag_seconds\":").append(m.replicationLagSeconds()).append("}}");
+    return sb.toString();
+  }
+
+  private static String quoted(@Nullable String s) {
+    if (s == null) {
+      return "null";
+    }
+    StringBuilder sb = new StringBuilder(s.length() + 2);
+    dev.syncline.api.WireFormat.appendQuoted(sb, s);
+    return sb.toString();
+  }
+
+  /**
+   * {@link #healthJson()} as a servlet: {@code GET} answers it with 200 when ready, 503 when not. For an operators'
+   * path or port (it is not part of the sync endpoints; see {@link #healthJson()}).
+   */
+  public HealthServlet healthServlet() {
+    return new HealthServlet(this);
+  }
+
+  /** {@link #healthJson()} as a handler for the JDK's {@code HttpServer}: 200 when ready, 503 when not. */
+  public com.sun.net.httpserver.HttpHandler healthHandler() {
+    return exchange -> {
+      try (exchange) {
+        byte[] body = healthJson().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(health().ready() ? 200 : 503, body.length);
+        exchange.getResponseBody().write(body);
+      }
+    };
   }
 
   /** What this instance does for a version's replication ({@code STOPPED} when it runs no replicator for it). */

@@ -56,8 +56,18 @@ public final class JdkHttpSyncServer implements AutoCloseable {
    */
   public static com.sun.net.httpserver.HttpHandler handler(
       java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin) {
+    return handler(services, allowedOrigin, null);
+  }
+
+  /**
+   * Like {@link #handler(java.util.function.Supplier, String)}, with {@code /probes/readiness} answering from an
+   * engine's health ({@link dev.syncline.api.engine.EngineHealth#ready()}).
+   */
+  public static com.sun.net.httpserver.HttpHandler handler(
+      java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin,
+      java.util.function.@Nullable Supplier<dev.syncline.api.engine.EngineHealth> health) {
     SyncEndpoints endpoints = new SyncEndpoints(Objects.requireNonNull(services),
-        Objects.requireNonNull(allowedOrigin));
+        Objects.requireNonNull(allowedOrigin), health);
     return exchange -> handle(endpoints, exchange);
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.auth.AuthContext;
+import dev.syncline.api.engine.EngineHealth;
 import dev.syncline.core.internal.stream.ErrorEnvelope;
 import dev.syncline.core.internal.stream.SyncRequestParser;
 import dev.syncline.spi.storage.WriteCheckpointKey;
@@ -80,11 +81,23 @@ final class SyncEndpoints {
 
   private final java.util.function.Supplier<@Nullable SyncService> services;
   private final String allowedOrigin;
+  private final java.util.function.@Nullable Supplier<EngineHealth> health;
 
   /** @param services the service to use for each request; {@code null} while the engine is not running */
   SyncEndpoints(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin) {
+    this(services, allowedOrigin, null);
+  }
+
+  /**
+   * @param services the service to use for each request; {@code null} while the engine is not running
+   * @param health the engine's health, which {@code /probes/readiness} answers from; null: ready while a service
+   *     runs
+   */
+  SyncEndpoints(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin,
+      java.util.function.@Nullable Supplier<EngineHealth> health) {
     this.services = services;
     this.allowedOrigin = allowedOrigin;
+    this.health = health;
   }
 
   void handle(Call call) {
@@ -207,12 +220,24 @@ final class SyncEndpoints {
     }
   }
 
+  /**
+   * {@code /probes/liveness}: the process answers. {@code /probes/startup}: the engine runs. {@code /probes/readiness}:
+   * it can serve current data ({@link EngineHealth#ready()}: the initial snapshot done, replication streaming here
+   * or elsewhere, storage reachable), else 503 with the reason's stable code. Nothing more: details are for the
+   * host's own health endpoint, not for anyone who can reach the sync endpoints.
+   */
   private void probe(Call call, String path) throws IOException {
     switch (path) {
       case "/probes/liveness" -> call.json(200, "{\"alive\":true}");
-      case "/probes/readiness", "/probes/startup" -> {
-        boolean ready = services.get() != null;
-        call.json(ready ? 200 : 503, "{\"ready\":" + ready + "}");
+      case "/probes/startup" -> {
+        boolean started = services.get() != null;
+        call.json(started ? 200 : 503, "{\"started\":" + started + "}");
+      }
+      case "/probes/readiness" -> {
+        String reason = health == null ? (services.get() != null ? null : "NOT_RUNNING")
+            : health.get().notReadyReason();
+        call.json(reason == null ? 200 : 503, reason == null ? "{\"ready\":true}"
+            : "{\"ready\":false,\"reason\":\"" + reason + "\"}");
       }
       default -> throw new SynclineException(ErrorCode.NOT_FOUND, "Route not found: " + call.method() + " "
           + clip(path));

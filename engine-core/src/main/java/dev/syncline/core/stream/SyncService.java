@@ -404,6 +404,11 @@ public final class SyncService implements AutoCloseable {
     return counters;
   }
 
+  /** The newest checkpoint this service knows of (none before the version's initial snapshot completed). */
+  public Optional<Checkpoint> latestCheckpoint() {
+    return Optional.ofNullable(latest.get());
+  }
+
   /** Number of open streams. */
   public int openStreams() {
     return connections.size();

@@ -1,5 +1,6 @@
 package dev.syncline.core.stream;
 
+import dev.syncline.api.engine.EngineHealth;
 import dev.syncline.core.internal.http.AsyncBody;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -67,7 +68,17 @@ public final class SyncServlet extends HttpServlet {
    */
   public SyncServlet(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin,
       Duration bodyTimeout) {
-    this.endpoints = new SyncEndpoints(Objects.requireNonNull(services), Objects.requireNonNull(allowedOrigin));
+    this(services, allowedOrigin, bodyTimeout, null);
+  }
+
+  /**
+   * The endpoints of an engine: like {@link #SyncServlet(java.util.function.Supplier, String, Duration)}, with
+   * {@code /probes/readiness} answering from the engine's health ({@link EngineHealth#ready()}).
+   */
+  public SyncServlet(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin,
+      Duration bodyTimeout, java.util.function.@Nullable Supplier<EngineHealth> health) {
+    this.endpoints = new SyncEndpoints(Objects.requireNonNull(services), Objects.requireNonNull(allowedOrigin),
+        health);
     if (bodyTimeout.isNegative() || bodyTimeout.isZero()) {
       throw new dev.syncline.api.SynclineException(dev.syncline.api.ErrorCode.INVALID_ARGUMENT,
           "the body timeout must be positive, got " + bodyTimeout);

@@ -60,6 +60,7 @@ import org.jspecify.annotations.Nullable;
  * (the sync endpoints, for PowerSync SDKs; {@link SyncServlet}); {@code POST /api/upload} (the SDK connector's
  * {@code uploadData}; {@link UploadServlet}); {@code PUT} and {@code DELETE /api/lists/<id>/shares/<user>} (the owner
  * shares a list, or stops); {@code GET /dev/token?user=<id>} (development only); {@code GET /probes/*};
+ * {@code GET /internal/health} (the engine's health and metrics, for operators);
  * {@code GET /} the web page on the official PowerSync web SDK, and {@code GET /api/info}.
  *
  * <p>Facing the internet: every endpoint checks the token before it reads anything of a body, and the only bodies
@@ -233,6 +234,9 @@ public final class TodoServer implements AutoCloseable {
     upload.setAsyncSupported(true);
     context.addServlet(upload, "/api/upload");
     context.addServlet(new ServletHolder("shares", new Shares()), "/api/lists/*");
+    // The operators' view (errors, lag, snapshot progress): fine on this loopback-only server; elsewhere put it on
+    // an admin port or behind authentication, not beside the public endpoints.
+    context.addServlet(new ServletHolder("health", engine.healthServlet()), "/internal/health");
     context.addServlet(new ServletHolder("dev-token", new DevTokens()), "/dev/token");
     context.addServlet(new ServletHolder("info", new Page()), "/api/info");
     context.addServlet(new ServletHolder("api", new NotFound()), "/api/*");

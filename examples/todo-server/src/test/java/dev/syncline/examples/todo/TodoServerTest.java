@@ -240,6 +240,20 @@ class TodoServerTest {
     }
   }
 
+  @Test
+  void probesAndTheHealthEndpointShowTheEngine() throws Exception {
+    await(() -> server.engine().health().ready(), "ready");
+    HttpResponse<String> ready = get(server.baseUri() + "/probes/readiness");
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.body()).isEqualTo("{\"ready\":true}");
+    HttpResponse<String> health = get(server.baseUri() + "/internal/health");
+    assertThat(health.statusCode()).isEqualTo(200);
+    JsonNode h = JSON.readTree(health.body());
+    assertThat(h.get("ready").asBoolean()).isTrue();
+    assertThat(h.get("replication").asText()).isIn("STREAMING", "STANDBY");
+    assertThat(h.at("/metrics/concurrent_connections").isNumber()).isTrue();
+  }
+
   // ---- helpers
 
   private ProtocolClient connect(String token) throws Exception {
