@@ -65,18 +65,43 @@ record CpuUsage(Map<String, Long> jvmThreads, Map<String, Long> postgres, long i
     postgres.forEach((name, t) -> pgDiff.put(name, t - before.postgres.getOrDefault(name, 0L)));
     long pgTotal = pgDiff.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "CPU: JVM %.1f s (", jvm / TICK));
-    diff.entrySet().stream().filter(e -> e.getValue() >= 10).sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+    diff.entrySet().stream().filter(e -> e.getValue() >= 2).sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
         .forEach(e -> sb.append(String.format(Locale.ROOT, "%s %.1f, ", e.getKey(), e.getValue() / TICK)));
     if (sb.charAt(sb.length() - 1) == ' ') {
       sb.setLength(sb.length() - 2);
     }
     sb.append(String.format(Locale.ROOT, "), postgres processes %.1f s (", pgTotal / TICK));
-    pgDiff.entrySet().stream().filter(e -> e.getValue() >= 10).sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+    pgDiff.entrySet().stream().filter(e -> e.getValue() >= 2).sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
         .forEach(e -> sb.append(String.format(Locale.ROOT, "%s %.1f, ", e.getKey(), e.getValue() / TICK)));
     if (sb.charAt(sb.length() - 1) == ' ') {
       sb.setLength(sb.length() - 2);
     }
     return sb.append(String.format(Locale.ROOT, "), machine idle %.1f s", (idle - before.idle) / TICK)).toString();
+  }
+
+  /** CPU seconds of all this JVM's threads from {@code before} to this. */
+  double jvmTotal(CpuUsage before) {
+    return jvmThreads(before, "");
+  }
+
+  /** CPU seconds of this JVM's threads whose (kernel, 15-character) name starts with {@code prefix}. */
+  double jvmThreads(CpuUsage before, String prefix) {
+    long sum = 0;
+    for (Map.Entry<String, Long> e : jvmThreads.entrySet()) {
+      if (e.getKey().startsWith(prefix)) {
+        sum += e.getValue() - before.jvmThreads.getOrDefault(e.getKey(), 0L);
+      }
+    }
+    return sum / TICK;
+  }
+
+  /** CPU seconds of every Postgres process from {@code before} to this. */
+  double postgresTotal(CpuUsage before) {
+    long sum = 0;
+    for (Map.Entry<String, Long> e : postgres.entrySet()) {
+      sum += e.getValue() - before.postgres.getOrDefault(e.getKey(), 0L);
+    }
+    return sum / TICK;
   }
 
   /** Thread names with their numbers folded (GC workers, compilers). */

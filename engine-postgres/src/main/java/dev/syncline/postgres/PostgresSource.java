@@ -40,6 +40,7 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
@@ -82,6 +83,10 @@ public final class PostgresSource implements SourceAdapter {
   public static final String MESSAGE_PREFIX = "syncline";
   private static final String CATCH_UP = "catchup:";
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
+  /** The longest the replication connection goes unread within {@link #QUIET} of the last change. */
+  static final long ACTIVE_POLL_MILLIS = 50;
+  /** After this long without changes, the connection is read only every {@link Builder#idlePollInterval}. */
+  static final Duration QUIET = Duration.ofSeconds(10);
 
   private final String jdbcUrl;
   private final Properties properties;
@@ -100,6 +105,13 @@ public final class PostgresSource implements SourceAdapter {
   /** How to size each table's rows for {@link #needsRowImage}; written and read by the replication thread. */
   private final Map<TableRef, RowImages> rowImages = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile @Nullable Connection replicationConnection;
+  private final long idlePollMillis;
+  private final long quietNanos;
+  /** Set by {@link #changesExpected()} (any thread), taken by the replication thread. */
+  private final java.util.concurrent.atomic.AtomicBoolean changesExpected =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  /** The thread reading the replication stream, while it does: woken by {@link #changesExpected()}. */
+  private volatile @Nullable Thread streamingThread;
   private final ReentrantLock headLock = new ReentrantLock();
   private @Nullable Connection headConnection;
   /** Calls of {@link #writeCheckpointHead()} so far, and how many of them the last head read served. */
@@ -126,6 +138,8 @@ public final class PostgresSource implements SourceAdapter {
     this.clock = b.clock;
     this.streamLargeTransactions = b.streamLargeTransactions;
     this.spoolMemoryBytes = b.spoolMemoryBytes;
+    this.idlePollMillis = b.idlePollInterval.toMillis();
+    this.quietNanos = b.quiet.toNanos();
   }
 
   /** Starts configuring a source. */
@@ -148,8 +162,32 @@ public final class PostgresSource implements SourceAdapter {
     private InstantSource clock = InstantSource.system();
     private boolean streamLargeTransactions = true;
     private long spoolMemoryBytes = 64L * 1024 * 1024;
+    private Duration idlePollInterval = Duration.ofMillis(200);
+    private Duration quiet = QUIET;
 
     private Builder() {}
+
+    /**
+     * How often replication reads its connection after 10 s without changes (default 200 ms). pgjdbc has no
+     * blocking read that leaves the replication thread free to acknowledge what storage made durable, so the
+     * connection is polled: within 10 s of a change at most every 50 ms, after that at this interval. It bounds the
+     * delay of the first change after a quiet spell, unless the change is announced: a write checkpoint (a client's
+     * write through the engine) wakes replication at once. Shorter intervals cost more CPU while idle (each look
+     * costs about 0.1–0.2 ms of CPU on a small virtual machine); see docs/benchmarks.md, "Idle cost".
+     */
+    public Builder idlePollInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero() || interval.toMillis() < 1) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "idle poll interval must be at least 1 ms");
+      }
+      this.idlePollInterval = interval;
+      return this;
+    }
+
+    /** For tests: how long without changes before the connection is polled at the idle interval. */
+    Builder quietAfter(Duration quiet) {
+      this.quiet = quiet;
+      return this;
+    }
 
     /**
      * Whether Postgres streams large transactions before they commit (pgoutput protocol 2, default on): the server
@@ -594,8 +632,9 @@ public final class PostgresSource implements SourceAdapter {
           .start();
       currentSlot = slot;
       LOG.log(System.Logger.Level.INFO, "streaming from slot {0}", slot);
-      long idleSleep = 1;
+      PollBackoff poll = new PollBackoff(ACTIVE_POLL_MILLIS, idlePollMillis, quietNanos, System.nanoTime());
       lastReportMillis = clock.millis();
+      streamingThread = Thread.currentThread();
       try {
         while (!closed) {
           acknowledgeDurable(stream);
@@ -608,11 +647,22 @@ public final class PostgresSource implements SourceAdapter {
             if (pendingCommit < 0 && !inTransaction) {
               keepalive(stream);
             }
-            Thread.sleep(pendingCommit >= 0 ? 1 : idleSleep); // waiting for storage: look again soon
-            idleSleep = Math.min(idleSleep * 2, 10);
+            if (pendingCommit >= 0) {
+              Thread.sleep(1); // waiting for storage: look again soon
+            } else {
+              // Idle: back off (see Builder.idlePollInterval); changesExpected() cuts the wait short.
+              if (changesExpected.getAndSet(false)) {
+                poll.expect(System.nanoTime());
+              }
+              LockSupport.parkNanos(PostgresSource.this,
+                  TimeUnit.MILLISECONDS.toNanos(poll.nextSleepMillis(System.nanoTime())));
+              if (Thread.interrupted()) {
+                throw new InterruptedException();
+              }
+            }
             continue;
           }
-          idleSleep = 1;
+          poll.activity(System.nanoTime());
           receive(buffer, stream);
         }
         if (pendingCommit >= 0) {
@@ -621,6 +671,7 @@ public final class PostgresSource implements SourceAdapter {
         sink.sync(); // a clean stop leaves nothing applied but unacknowledged
         acknowledgeDurable(stream);
       } finally {
+        streamingThread = null;
         spools.values().forEach(TransactionSpool::close);
         spools.clear();
         try {
@@ -748,6 +799,7 @@ public final class PostgresSource implements SourceAdapter {
         catchUp = null;
       }
       submittedLsn = maxUnsigned(submittedLsn, position.value());
+      copiedUncommitted = false; // a commit makes everything applied so far visible
       sink.commitAsync(position, () -> durableLsn.accumulateAndGet(position.value(), PostgresSource::maxUnsigned));
     }
 
@@ -757,6 +809,8 @@ public final class PostgresSource implements SourceAdapter {
     private boolean appliedSinceStart;
     /** Transactions committed before this position may have been seen by a copy of a new table. */
     private long copiedUpTo;
+    /** A new table's rows were copied and no checkpoint has made them visible yet. */
+    private boolean copiedUncommitted;
     /** What the sink was last told by {@link ChangeSink#expectNewInserts}. */
     private boolean insertsAreNew;
 
@@ -781,13 +835,47 @@ public final class PostgresSource implements SourceAdapter {
       stream.forceUpdateStatus();
     }
 
-    /** When idle outside a transaction: commits and acknowledges the server's position, at most once a second. */
+    /**
+     * While idle, lets the slot follow the server's WAL: a position received with nothing of ours before it (the
+     * server's keepalives, other tables' and databases' transactions) is acknowledged at most once a status interval,
+     * without writing storage. (Writing a checkpoint for it would itself make WAL; with storage on the same cluster,
+     * the server would answer with a newer position, and the engine would write once a second forever.) Write
+     * checkpoints do not need it: their head's logical message is a transaction of ours. While a resumed copy waits
+     * for the stream to pass its position, that passing is stored, once a second at most; after a new table's rows
+     * were copied, a checkpoint makes them visible at once.
+     */
     private void keepalive(PGReplicationStream stream) throws Exception {
+      if (!txBuffer.isEmpty() || pendingCommit >= 0 || storageBusy()) {
+        return;
+      }
       long received = stream.getLastReceiveLSN().asLong();
       long now = clock.millis();
-      if (Long.compareUnsigned(received, lastAcked) > 0 && now - lastKeepaliveMillis >= 1000 && txBuffer.isEmpty()) {
+      if (copiedUncommitted && catchUp == null) {
+        // A new table's rows were copied: make them visible now, not with the next change of some table.
+        long at = maxUnsigned(received, lastAcked);
+        if (at != 0) {
+          lastKeepaliveMillis = now;
+          commitAt(new Lsn(at));
+        }
+        return;
+      }
+      if (Long.compareUnsigned(received, lastAcked) <= 0) {
+        return;
+      }
+      if (catchUp != null) {
+        if (now - lastKeepaliveMillis >= 1000) {
+          lastKeepaliveMillis = now;
+          commitAt(new Lsn(received));
+        }
+        return;
+      }
+      if (now - lastKeepaliveMillis >= statusInterval.toMillis()) {
         lastKeepaliveMillis = now;
-        commitAt(new Lsn(received));
+        lastAcked = received;
+        LogSequenceNumber lsn = LogSequenceNumber.valueOf(received);
+        stream.setAppliedLSN(lsn);
+        stream.setFlushedLSN(lsn);
+        stream.forceUpdateStatus();
       }
     }
 
@@ -840,6 +928,7 @@ public final class PostgresSource implements SourceAdapter {
           }
           reader.commit();
           sink.snapshotDone(t.ref());
+          copiedUncommitted = true;
           sink.event(new SourceEvent.SchemaChanged(t.ref(), "new table: its existing rows were copied and its "
               + "changes stream from now on"));
         }
@@ -1092,8 +1181,29 @@ public final class PostgresSource implements SourceAdapter {
     }
   }
 
+  /**
+   * Wakes the replication thread if it is waiting between looks at an idle connection, and keeps it looking often
+   * for the next 10 s. Called by the engine when a client asks for a write checkpoint; {@link #writeCheckpointHead}
+   * calls it too. Any thread; never blocks.
+   */
+  @Override
+  public void changesExpected() {
+    changesExpected.set(true);
+    Thread t = streamingThread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  /** For tests: whether the replication thread now waits between looks at an idle connection. */
+  boolean idleWaiting() {
+    Thread t = streamingThread;
+    return t != null && LockSupport.getBlocker(t) == this;
+  }
+
   @Override
   public SourcePosition writeCheckpointHead() {
+    changesExpected();
     // Callers that arrive while a head is being read wait for the next read, which serves them all at once: it
     // starts after each of their calls, so every change committed before a call is at or below the head it gets.
     long ticket = headCalls.incrementAndGet();
@@ -1188,6 +1298,50 @@ public final class PostgresSource implements SourceAdapter {
     } catch (SQLException e) {
       throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot connect to Postgres at "
           + jdbcUrl.replaceAll("password=[^&]*", "password=***") + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * How long the replication thread waits between looks at an idle connection: doubling from 1 ms up to
+   * {@code activeMillis} while the last message is recent (younger than {@code quietNanos}) or changes were
+   * announced in the last {@link #QUIET}, else {@code idleMillis}. Used by the replication thread only.
+   */
+  static final class PollBackoff {
+    private final long activeMillis;
+    private final long idleMillis;
+    private final long quietNanos;
+    private long lastActivity;
+    private long expectedUntil;
+    private long next = 1;
+
+    PollBackoff(long activeMillis, long idleMillis, long quietNanos, long now) {
+      this.activeMillis = activeMillis;
+      this.idleMillis = idleMillis;
+      this.quietNanos = quietNanos;
+      this.lastActivity = now;
+      this.expectedUntil = now;
+    }
+
+    /** A message arrived: look often again. */
+    void activity(long now) {
+      lastActivity = now;
+      next = 1;
+    }
+
+    /** Changes were announced ({@link PostgresSource#changesExpected()}): look often for the next 10 s. */
+    void expect(long now) {
+      expectedUntil = now + QUIET.toNanos();
+      next = 1;
+    }
+
+    /** How long to wait before the next look, at {@code now} ({@link System#nanoTime()}). */
+    long nextSleepMillis(long now) {
+      if (now - lastActivity >= quietNanos && now - expectedUntil >= 0) {
+        return idleMillis;
+      }
+      long sleep = Math.min(next, activeMillis);
+      next = Math.min(next * 2, activeMillis);
+      return sleep;
     }
   }
 

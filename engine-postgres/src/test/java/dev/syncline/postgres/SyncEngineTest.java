@@ -18,6 +18,7 @@ import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.OpRecord;
 import dev.syncline.spi.storage.RulesVersion;
@@ -537,6 +538,57 @@ class SyncEngineTest {
     assertThat(registry.get("powersync.concurrent.connections").gauge().value()).isEqualTo(1);
     assertThat(registry.get("powersync.replication.lag.seconds").gauge().value()).isBetween(0.0, 60.0);
     assertThat(engine.metrics().concurrentConnections()).isEqualTo(1);
+  }
+
+  @Test
+  void aWriteCheckpointWakesReplicationWaitingBetweenLooksAtAnIdleSource() throws Exception {
+    List<PostgresSource> sources = new CopyOnWriteArrayList<>();
+    Syncline engine = engine(storage(), RULES, "a").source(() -> {
+      // Idle at once, and then looking only every 10 minutes: only the write checkpoint can make it look sooner.
+      PostgresSource s = PostgresSource.builder().jdbcUrl(postgres.jdbcUrl()).user(postgres.user())
+          .password(postgres.password()).publication(prefix + "_pub", true).slotPrefix(prefix)
+          .idlePollInterval(Duration.ofMinutes(10)).quietAfter(Duration.ZERO).build();
+      sources.add(s);
+      return s;
+    }).build();
+    closeables.add(engine);
+    engine.start();
+    await(() -> engine.health().ready(), "ready");
+    await(() -> sources.stream().anyMatch(PostgresSource::idleWaiting), "replication waits between looks");
+    var before = engine.service().latestCheckpoint().orElseThrow();
+    postgres.execute("INSERT INTO todos VALUES ('00000000-0000-0000-0000-000000000002', 'second', '" + LIST + "')");
+    AuthContext alice = new AuthContext(Map.of("sub", "alice"), Instant.now().plusSeconds(60));
+    engine.createWriteCheckpoint(alice, "c1"); // on another source instance than the replicating one
+
+    await(() -> !engine.service().latestCheckpoint().orElseThrow().equals(before), "the insert replicated");
+  }
+
+  @Test
+  void anIdleEngineReadsTheVersionsInStorageOnlyEveryFifthTick() throws Exception {
+    JdbcBucketStorage real = storage();
+    List<Long> reads = new CopyOnWriteArrayList<>(); // when the maintenance thread read the versions
+    BucketStorage counting = (BucketStorage) java.lang.reflect.Proxy.newProxyInstance(
+        BucketStorage.class.getClassLoader(), new Class<?>[] {BucketStorage.class}, (proxy, method, args) -> {
+          if (method.getName().equals("rulesVersions") && Thread.currentThread().getName().endsWith("-maintenance")) {
+            reads.add(System.nanoTime());
+          }
+          try {
+            return method.invoke(real, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Syncline engine = engine(real, RULES, "a").storage(counting).build(); // ticks every 200 ms
+    closeables.add(engine);
+    engine.start();
+    await(() -> engine.health().ready() && engine.health().replication() == ReplicationState.STREAMING, "streaming");
+    int steady = reads.size() + 1;
+    await(() -> reads.size() >= steady + 3, "four more reads");
+
+    // Ticks run at least 200 ms apart; reading at every tick would take 600 ms for three gaps, not 3 s.
+    long gaps = reads.get(steady + 2) - reads.get(steady - 1);
+    assertThat(Duration.ofNanos(gaps)).isGreaterThanOrEqualTo(
+        Duration.ofMillis(200).multipliedBy(3L * 5).minusMillis(50));
   }
 
   private static java.util.stream.Stream<String> threads() {

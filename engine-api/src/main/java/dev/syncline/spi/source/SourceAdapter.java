@@ -26,6 +26,13 @@ public interface SourceAdapter extends AutoCloseable {
    */
   SourcePosition writeCheckpointHead();
 
+  /**
+   * A hint that changes are on their way: a client just asked for a write checkpoint, after writing through the
+   * host's upload endpoint. An adapter that looks at an idle source less often should look again at once. Callable
+   * from any thread; must not block. By default nothing.
+   */
+  default void changesExpected() {}
+
   /** Whether storage must keep each row's full image so that {@link SourceChange#unchanged()} columns can be filled. */
   default boolean needsRowImages() {
     return false;

@@ -104,6 +104,12 @@ public final class Syncline implements SyncEngine {
   private final int streamThreads;
   private final boolean keepUnchangedBuckets;
 
+  /**
+   * In a steady state (see {@link #steady()}), the maintenance tick reads the versions in storage only every this
+   * many ticks: with the default poll interval, a version deployed by another instance is seen within 5 s.
+   */
+  static final int STEADY_REFRESH_TICKS = 5;
+
   private final Object lock = new Object();
   private volatile EngineHealth.State state = EngineHealth.State.NEW;
   /** Versions this instance runs a replicator for: the active one and the one being filled. */
@@ -112,6 +118,10 @@ public final class Syncline implements SyncEngine {
   private volatile @Nullable Served served;
   private volatile @Nullable Long pendingVersion;
   private volatile boolean storageReachable = true;
+  /** Maintenance ticks since the last read of the versions in storage (see {@link #STEADY_REFRESH_TICKS}). */
+  private int ticksSinceRefresh;
+  /** A retired version could not be dropped yet (e.g. its slot still in use): refresh at every tick until it is. */
+  private boolean dropsPending;
   private @Nullable ScheduledExecutorService maintenance;
   private @Nullable ScheduledExecutorService scheduler;
   /** Used for write-checkpoint heads and to drop retired versions' slots; never run. */
@@ -277,7 +287,12 @@ public final class Syncline implements SyncEngine {
       return this;
     }
 
-    /** How often the engine looks for version changes made by other instances and updates health. Default 1 s. */
+    /**
+     * How often the engine updates health and replication states, and looks for version changes made by other
+     * instances. While nothing changes on this instance (its replication streams or stands by, no version is being
+     * filled), the versions in storage are read only every 5th interval; a deployment by another instance is then
+     * seen within 5 intervals. Default 1 s.
+     */
     public Builder pollInterval(Duration interval) {
       if (interval.isNegative() || interval.isZero()) {
         throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "pollInterval must be positive");
@@ -426,7 +441,11 @@ public final class Syncline implements SyncEngine {
         if (state != EngineHealth.State.RUNNING) {
           return;
         }
-        refresh();
+        if (steady() && ++ticksSinceRefresh < STEADY_REFRESH_TICKS) {
+          runs.values().forEach(this::emitState); // no storage read: nothing here is changing
+        } else {
+          refresh();
+        }
         compaction = compactionDue();
       }
       if (compaction != null) {
@@ -443,6 +462,7 @@ public final class Syncline implements SyncEngine {
    * the active one, activation of a filled version, dropping of retired ones. Under {@link #lock}.
    */
   private void refresh() {
+    ticksSinceRefresh = 0;
     List<RulesVersion> versions;
     try {
       versions = storage.rulesVersions();
@@ -512,6 +532,7 @@ public final class Syncline implements SyncEngine {
         emitState(run);
       }
     }
+    dropsPending = false;
     for (RulesVersion v : versions) {
       // Retired versions, and processing ones superseded by a newer deployment (e.g. two instances that deployed
       // the same new rules at the same moment), are dropped with their slots.
@@ -524,6 +545,24 @@ public final class Syncline implements SyncEngine {
     for (VersionRun run : runs.values()) {
       emitState(run);
     }
+  }
+
+  /**
+   * Whether nothing is in motion here: storage answered, no version is being filled, and every replication of
+   * this instance streams or stands by, as last reported. Then the versions in storage are read only every
+   * {@link #STEADY_REFRESH_TICKS}th tick: an idle engine makes no query a second. Under {@link #lock}.
+   */
+  private boolean steady() {
+    if (!storageReachable || pendingVersion != null || served == null || dropsPending) {
+      return false;
+    }
+    for (VersionRun run : runs.values()) {
+      ReplicationState now = run.state();
+      if (now != run.reported || (now != ReplicationState.STREAMING && now != ReplicationState.STANDBY)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private VersionRun ensureRun(RulesVersion version) {
@@ -584,6 +623,7 @@ public final class Syncline implements SyncEngine {
       storage.drop(version);
       emit(new EngineEvent.RulesDropped(version));
     } catch (RuntimeException e) {
+      dropsPending = true;
       LOG.log(System.Logger.Level.DEBUG, "dropping rules version " + version + " failed, will retry: " + e);
     }
   }
@@ -610,7 +650,10 @@ public final class Syncline implements SyncEngine {
     if (h == null) {
       throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "the sync engine is not running");
     }
-    return h.writeCheckpointHead().serialize();
+    String head = h.writeCheckpointHead().serialize();
+    // A client asks after its writes are committed: replication of an idle source should look now, not later.
+    runs.values().forEach(r -> r.replicator.changesExpected());
+    return head;
   }
 
   @Override

@@ -199,6 +199,14 @@ public final class Replicator implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Tells the source that changes are on their way (a client asked for a write checkpoint), so that a source
+   * polling an idle database looks at once. Any thread; never blocks.
+   */
+  public void changesExpected() {
+    source.changesExpected();
+  }
+
   /** The current state. */
   public Status status() {
     return status;

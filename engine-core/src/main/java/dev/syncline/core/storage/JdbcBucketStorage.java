@@ -88,6 +88,8 @@ public final class JdbcBucketStorage implements BucketStorage {
   /** Schema version written by this code; older databases are migrated on start. */
   static final int SCHEMA_VERSION = 5;
   private static final int INSERT_CHUNK = 500;
+  /** With Postgres notifications, how often the watcher reads checkpoints anyway (a notification lost in a reconnect). */
+  private static final long LISTEN_SAFETY_MILLIS = 30_000;
   /** Current rows from which a batch without position is written on two connections at once (Postgres). */
   private static final int SPLIT_ROWS = 1_000;
 
@@ -208,8 +210,9 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
 
     /**
-     * How often watchers check for new checkpoints committed by other instances when no notification arrives
-     * (Postgres notifies at once; H2 relies on polling). Default one second.
+     * How often watchers check for new checkpoints committed by other instances when notifications are not available
+     * (H2). On Postgres, notifications tell them at once; they also check every 30 s (or this interval, if longer)
+     * in case one was lost. Default one second.
      */
     public Builder pollInterval(java.time.Duration pollInterval) {
       if (pollInterval.isNegative() || pollInterval.isZero()) {
@@ -1211,7 +1214,8 @@ public final class JdbcBucketStorage implements BucketStorage {
           // Check first: anything committed before LISTEN took effect (or while reconnecting) is caught here.
           watchers.checkAll();
           if (pg != null) {
-            pg.getNotifications((int) pollInterval.toMillis());
+            // Notifications wake this thread when another instance commits; the timeout is only a safety net.
+            pg.getNotifications((int) Math.max(pollInterval.toMillis(), LISTEN_SAFETY_MILLIS));
           } else {
             Thread.sleep(pollInterval.toMillis());
           }
@@ -1569,7 +1573,19 @@ public final class JdbcBucketStorage implements BucketStorage {
       notifier = null;
     }
     if (t != null) {
-      t.interrupt();
+      t.interrupt(); // ends a poll's sleep (H2)
+      if (dialect.family() == SQLDialect.POSTGRES) {
+        // A thread waiting for notifications does not notice interrupts: wake it with one (other instances' watchers
+        // wake too, and only read their checkpoints).
+        try (Connection c = dataSource.getConnection(); var st = c.createStatement()) {
+          st.execute("NOTIFY \"" + channel() + "\", 'closing'");
+          if (!c.getAutoCommit()) {
+            c.commit(); // notifications are sent at commit
+          }
+        } catch (SQLException | RuntimeException e) {
+          // Unreachable: the thread ends at its next wake-up; it is a daemon.
+        }
+      }
       try {
         t.join(5_000);
       } catch (InterruptedException e) {

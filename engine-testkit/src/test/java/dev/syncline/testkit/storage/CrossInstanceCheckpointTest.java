@@ -52,6 +52,34 @@ class CrossInstanceCheckpointTest {
   }
 
   @Test
+  void closing_ends_the_watcher_that_waits_for_notifications() throws Exception {
+    JdbcBucketStorage storage = JdbcBucketStorage.builder(POSTGRES.dataSource()).tablePrefix("closing_").build();
+    long version = storage.addRulesVersion("rules").id();
+    try (AutoCloseable watch = storage.watchCheckpoints(version, c -> { })) {
+      Thread watcher = watcherThread();
+      // Wait until it waits for notifications, which no interrupt ends.
+      while (!(watcher.getState() == Thread.State.RUNNABLE && java.util.Arrays.stream(watcher.getStackTrace())
+          .anyMatch(f -> f.getMethodName().equals("getNotifications")))) {
+        Thread.sleep(10);
+      }
+      storage.close();
+      assertThat(watcher.isAlive()).as("the watcher ended before close() returned").isFalse();
+    }
+  }
+
+  private static Thread watcherThread() throws InterruptedException {
+    for (int i = 0; i < 3000; i++) {
+      var found = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().equals("syncline-checkpoint-watcher-closing_") && t.isAlive()).findFirst();
+      if (found.isPresent()) {
+        return found.get();
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("no watcher thread");
+  }
+
+  @Test
   void h2_instances_poll() throws Exception {
     JdbcDataSource ds = new JdbcDataSource();
     ds.setURL("jdbc:h2:mem:shared-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
