@@ -538,6 +538,7 @@ class SyncEngineTest {
     assertThat(registry.get("powersync.concurrent.connections").gauge().value()).isEqualTo(1);
     assertThat(registry.get("powersync.replication.lag.seconds").gauge().value()).isBetween(0.0, 60.0);
     assertThat(engine.metrics().concurrentConnections()).isEqualTo(1);
+    assertThat(registry.get("syncline.stalled.streams.closed").functionCounter().count()).isZero();
   }
 
   @Test

@@ -13,6 +13,8 @@ package dev.syncline.api.engine;
  *     ({@code powersync_transactions_replicated_total})
  * @param replicationLagSeconds age of the newest applied source commit when it was applied, for the active version
  *     ({@code powersync_replication_lag_seconds}); {@code 0} when idle, not replicating here, or not known
+ * @param stalledStreamsClosed sync streams closed because their client took nothing for the stalled-stream timeout
+ *     ({@code syncline_stalled_streams_closed_total}; Syncline's own)
  */
 public record EngineMetrics(long dataSyncedBytes, long operationsSynced, int concurrentConnections,
-    long rowsReplicated, long transactionsReplicated, double replicationLagSeconds) {}
+    long rowsReplicated, long transactionsReplicated, double replicationLagSeconds, long stalledStreamsClosed) {}

@@ -94,6 +94,7 @@ public final class Syncline implements SyncEngine {
   private final String name;
   private final List<Consumer<EngineEvent>> listeners;
   private final int maxConcurrentStreams;
+  private final Duration stalledStreamTimeout;
   private final int maxBucketsPerConnection;
   private final long maxValueBytes;
   private final long maxRowBytes;
@@ -169,6 +170,7 @@ public final class Syncline implements SyncEngine {
     this.name = b.name;
     this.listeners = List.copyOf(b.listeners);
     this.maxConcurrentStreams = b.maxConcurrentStreams;
+    this.stalledStreamTimeout = b.stalledStreamTimeout;
     this.maxBucketsPerConnection = b.maxBucketsPerConnection;
     this.maxValueBytes = b.maxValueBytes;
     this.maxRowBytes = b.maxRowBytes;
@@ -196,6 +198,7 @@ public final class Syncline implements SyncEngine {
     private String name = "syncline";
     private final List<Consumer<EngineEvent>> listeners = new ArrayList<>();
     private int maxConcurrentStreams = 10_000;
+    private Duration stalledStreamTimeout = SyncService.DEFAULT_STALLED_STREAM_TIMEOUT;
     private int maxBucketsPerConnection = 1_000;
     private long maxValueBytes = 1 << 20;
     private long maxRowBytes = 4 << 20;
@@ -262,6 +265,19 @@ public final class Syncline implements SyncEngine {
     /** Most streams this instance serves at once; more are refused with 429. Default 10,000. */
     public Builder maxConcurrentStreams(int streams) {
       this.maxConcurrentStreams = streams;
+      return this;
+    }
+
+    /**
+     * How long a stream's client may take nothing (stopped reading, or vanished while data was on its way) before
+     * the stream is closed and counts no more against {@link #maxConcurrentStreams}. Default 60 s. See the README's
+     * "Dead clients" for what the transport should do as well.
+     */
+    public Builder stalledStreamTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "stalledStreamTimeout must be positive");
+      }
+      this.stalledStreamTimeout = timeout;
       return this;
     }
 
@@ -514,6 +530,7 @@ public final class Syncline implements SyncEngine {
       SyncService service = SyncService.builder().rules(run.rules).storage(storage, active.id())
           .scheduler(Objects.requireNonNull(scheduler)).clock(clock).tokenVerifier(tokenVerifier)
           .maxConcurrentStreams(maxConcurrentStreams).maxBucketsPerConnection(maxBucketsPerConnection)
+          .stalledStreamTimeout(stalledStreamTimeout)
           .sourceHead(this::sourceHead).counters(sent).build();
       served = new Served(active.id(), service);
       if (current != null) {
@@ -728,7 +745,7 @@ public final class Syncline implements SyncEngine {
     long lag = active == null ? -1 : active.lagMillis;
     return new dev.syncline.api.engine.EngineMetrics(sent.bytes(), sent.operations(),
         s == null ? 0 : s.service().openStreams(), rowsReplicated.sum(), transactionsReplicated.sum(),
-        lag < 0 ? 0 : lag / 1000.0);
+        lag < 0 ? 0 : lag / 1000.0, sent.stalledStreamsClosed());
   }
 
   /**
@@ -773,7 +790,8 @@ public final class Syncline implements SyncEngine {
         .append(",\"concurrent_connections\":").append(m.concurrentConnections())
         .append(",\"rows_replicated\":").append(m.rowsReplicated())
         .append(",\"transactions_replicated\":").append(m.transactionsReplicated())
-        .append(",\"replication_lag_seconds\":").append(m.replicationLagSeconds()).append("}}");
+        .append(",\"replication_lag_seconds\":").append(m.replicationLagSeconds())
+        .append(",\"stalled_streams_closed\":").append(m.stalledStreamsClosed()).append("}}");
     return sb.toString();
   }
 

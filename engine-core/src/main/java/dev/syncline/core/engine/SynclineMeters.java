@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * so that dashboards built for PowerSync read them (with Prometheus naming: {@code powersync_data_synced_bytes_total},
  * {@code powersync_operations_synced_total}, {@code powersync_concurrent_connections},
  * {@code powersync_rows_replicated_total}, {@code powersync_transactions_replicated_total},
- * {@code powersync_replication_lag_seconds}).
+ * {@code powersync_replication_lag_seconds}), and Syncline's own {@code syncline_stalled_streams_closed_total}.
  *
  * <p>Micrometer is an optional dependency of engine-core: add {@code io.micrometer:micrometer-core} to use this
  * class. The meters read {@link SyncEngine#metrics()} when the registry is scraped; nothing is recorded on the sync
@@ -42,6 +42,9 @@ public final class SynclineMeters {
         m -> m.rowsReplicated());
     counter(registry, engine, "powersync.transactions.replicated", null, "Source transactions replicated", t,
         m -> m.transactionsReplicated());
+    counter(registry, engine, "syncline.stalled.streams.closed", null,
+        "Sync streams closed because their client took nothing for the stalled-stream timeout", t,
+        m -> m.stalledStreamsClosed());
     Gauge.builder("powersync.concurrent.connections", engine, e -> e.metrics().concurrentConnections())
         .description("Open sync streams").tags(t).register(registry);
     Gauge.builder("powersync.replication.lag.seconds", engine, e -> e.metrics().replicationLagSeconds())

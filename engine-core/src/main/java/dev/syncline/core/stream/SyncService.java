@@ -64,6 +64,10 @@ public final class SyncService implements AutoCloseable {
   private final AutoCloseable watch;
   /** Lines are buffered until this many bytes are pending, then sent; the rest goes out with the run's flush. */
   private static final int SEND_AT_BYTES = 16 * 1024;
+  /** Default of {@link Builder#stalledStreamTimeout}. */
+  public static final Duration DEFAULT_STALLED_STREAM_TIMEOUT = Duration.ofSeconds(60);
+  private static final System.Logger LOG = System.getLogger(SyncService.class.getName());
+  private final Duration stalledStreamTimeout;
 
   private SyncService(Builder b) {
     this.rules = b.rules;
@@ -78,6 +82,7 @@ public final class SyncService implements AutoCloseable {
     this.maxBuckets = b.maxBuckets;
     this.maxParameterResults = b.maxParameterResults;
     this.maxStreams = b.maxStreams;
+    this.stalledStreamTimeout = b.stalledStreamTimeout;
     this.counters = b.counters;
     this.pages = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
         .executor(Runnable::run) // cache upkeep on the calling thread: no work on threads the engine does not own
@@ -162,6 +167,7 @@ public final class SyncService implements AutoCloseable {
   public static final class Counters {
     private final java.util.concurrent.atomic.LongAdder bytes = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder operations = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder stalled = new java.util.concurrent.atomic.LongAdder();
 
     /** New counters at zero. */
     public Counters() {}
@@ -174,6 +180,11 @@ public final class SyncService implements AutoCloseable {
     /** Operations sent in data lines ({@code powersync_operations_synced_total}). */
     public long operations() {
       return operations.sum();
+    }
+
+    /** Streams closed because their client took nothing for the stalled-stream timeout. */
+    public long stalledStreamsClosed() {
+      return stalled.sum();
     }
   }
 
@@ -194,6 +205,7 @@ public final class SyncService implements AutoCloseable {
     private int maxBuckets = SyncSession.DEFAULT_MAX_BUCKETS;
     private int maxParameterResults = SyncSession.DEFAULT_MAX_PARAMETER_RESULTS;
     private int maxStreams = 10_000;
+    private Duration stalledStreamTimeout = DEFAULT_STALLED_STREAM_TIMEOUT;
     private Counters counters = new Counters();
 
     private Builder() {}
@@ -229,6 +241,19 @@ public final class SyncService implements AutoCloseable {
      */
     public Builder maxConcurrentStreams(int maxStreams) {
       this.maxStreams = positive(maxStreams, "max concurrent streams");
+      return this;
+    }
+
+    /**
+     * How long a stream's network may stay unable to take more (a client that stopped reading, or vanished while
+     * data was on its way) before the stream is closed and its slot freed. Only non-blocking transports report this
+     * ({@link LineSink#saturated()}: {@code SyncServlet}). Default 60 s.
+     */
+    public Builder stalledStreamTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "stalled stream timeout must be positive");
+      }
+      this.stalledStreamTimeout = timeout;
       return this;
     }
 
@@ -353,7 +378,7 @@ public final class SyncService implements AutoCloseable {
           return bytes;
         });
     connections.add(c);
-    sink.onDrained(c::schedule);
+    sink.onDrained(c::drained);
     c.scheduleKeepalive();
     c.schedule();
     return c::close;
@@ -414,6 +439,11 @@ public final class SyncService implements AutoCloseable {
     return connections.size();
   }
 
+  /** Streams closed so far because their client took nothing for the stalled-stream timeout (per {@link Counters}). */
+  public long stalledStreamsClosed() {
+    return counters.stalledStreamsClosed();
+  }
+
   /** Ends every stream and stops watching checkpoints; idempotent. */
   @Override
   public void close() {
@@ -441,6 +471,11 @@ public final class SyncService implements AutoCloseable {
     private volatile java.util.List<String> buckets = java.util.List.of();
     /** The checkpoint of the last checkpoint line sent: pending data is sent up to it. */
     private @Nullable Checkpoint announced;
+    /** Times the sink drained since the stream opened; a stall check compares it with what it saw. */
+    private final java.util.concurrent.atomic.AtomicLong drains = new java.util.concurrent.atomic.AtomicLong();
+    /** The pending stall check, if the sink was seen saturated and has not drained since. */
+    private final java.util.concurrent.atomic.AtomicReference<@Nullable ScheduledFuture<?>> stallCheck =
+        new java.util.concurrent.atomic.AtomicReference<>();
 
     Connection(AuthContext auth, SyncSession session, LineSink sink,
         java.util.function.Function<SyncLine, byte[]> encoder) {
@@ -453,6 +488,45 @@ public final class SyncService implements AutoCloseable {
     void schedule() {
       if (!closed.get()) {
         scheduler.execute(this::advance);
+      }
+    }
+
+    /** The sink took everything queued (any thread): not stalled; continue. */
+    void drained() {
+      drains.incrementAndGet();
+      ScheduledFuture<?> check = stallCheck.getAndSet(null);
+      if (check != null) {
+        check.cancel(false);
+      }
+      schedule();
+    }
+
+    /**
+     * If the sink cannot take more now, closes the stream unless it drains within the stalled-stream timeout. Called
+     * after writing; at most one check is pending.
+     */
+    private void watchForStall() {
+      if (closed.get() || !sink.saturated() || stallCheck.get() != null) {
+        return;
+      }
+      long seen = drains.get();
+      ScheduledFuture<?> check;
+      try {
+        check = scheduler.schedule(() -> {
+          stallCheck.set(null);
+          if (!closed.get() && drains.get() == seen && sink.saturated()) {
+            LOG.log(System.Logger.Level.INFO, () -> "closing the sync stream of user " + auth.userId()
+                + ": its client took nothing for " + stalledStreamTimeout.toMillis() + " ms (stopped reading, or "
+                + "vanished)");
+            close();
+            counters.stalled.increment();
+          }
+        }, stalledStreamTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        return; // shutting down
+      }
+      if (!stallCheck.compareAndSet(null, check)) {
+        check.cancel(false);
       }
     }
 
@@ -519,6 +593,7 @@ public final class SyncService implements AutoCloseable {
           }
           sink.flush();
         } while (dirty.get() && !closed.get());
+        watchForStall();
       } catch (IOException | RuntimeException e) {
         // The client went away, or the stream cannot continue (e.g. too many buckets): end it; the client
         // reconnects and gets a fresh start.
@@ -548,6 +623,7 @@ public final class SyncService implements AutoCloseable {
         }
         try {
           sink.send(encoder.apply(new SyncLine.TokenExpiresIn(left)));
+          watchForStall();
           scheduleKeepalive();
         } catch (IOException e) {
           close();
@@ -571,6 +647,10 @@ public final class SyncService implements AutoCloseable {
         ScheduledFuture<?> k = keepalive;
         if (k != null) {
           k.cancel(false);
+        }
+        ScheduledFuture<?> check = stallCheck.getAndSet(null);
+        if (check != null) {
+          check.cancel(false);
         }
         sink.close();
       }

@@ -89,6 +89,61 @@ class ServletBackpressureTest {
     }
   }
 
+  @Test
+  void a_client_that_takes_nothing_is_closed_after_the_stalled_stream_timeout() throws Exception {
+    SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(
+        "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n", "rules.yaml"));
+    InMemoryBucketStorage storage = new InMemoryBucketStorage();
+    long version = storage.addRulesVersion("rules").id();
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    Server jetty = new Server();
+    ServerConnector connector = new ServerConnector(jetty);
+    connector.setHost("127.0.0.1");
+    connector.setIdleTimeout(Duration.ofMinutes(10).toMillis()); // the container would not end it for a long time
+    jetty.addConnector(connector);
+    try (BucketStorageWriter writer = storage.openWriter(version)) {
+      List<NewOp> ops = new ArrayList<>();
+      for (int i = 0; i < 20_000; i++) {
+        String data = "{\"id\":\"t" + i + "\",\"description\":\"" + "x".repeat(150) + "\"}";
+        ops.add(new NewOp("global[]", OpType.PUT, "todos", "t" + i, "t" + i, data,
+            OpChecksums.put("todos", "t" + i, data)));
+      }
+      writer.commit(new WriteBatch(ops, List.of(), List.of(), List.of(), "0000000000000001"));
+      SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
+          .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SyncStreamEndToEndTest.SECRET, null)
+              .build())
+          .stalledStreamTimeout(Duration.ofSeconds(1)).build();
+      ServletContextHandler context = new ServletContextHandler();
+      ServletHolder holder = new ServletHolder(new SyncServlet(service, "*"));
+      holder.setAsyncSupported(true);
+      context.addServlet(holder, "/*");
+      jetty.setHandler(context);
+      jetty.start();
+
+      try (Socket stalled = new Socket()) {
+        stalled.setReceiveBufferSize(4096);
+        stalled.connect(new InetSocketAddress("127.0.0.1", connector.getLocalPort()));
+        byte[] body = "{\"raw_data\":true}".getBytes(StandardCharsets.UTF_8);
+        OutputStream out = stalled.getOutputStream();
+        out.write(("POST /sync/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token " + token("stalled")
+            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        // Never read. The stream is counted while open, then freed: the slot does not wait for the container.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (service.stalledStreamsClosed() == 0) {
+          assertThat(System.nanoTime()).as("the stalled stream is closed").isLessThan(deadline);
+          Thread.sleep(20);
+        }
+        assertThat(service.openStreams()).isZero();
+      }
+    } finally {
+      jetty.stop();
+      scheduler.shutdownNow();
+    }
+  }
+
   static String token(String user) throws Exception {
     return SyncStreamEndToEndTest.token(user, Duration.ofMinutes(10));
   }

@@ -214,7 +214,7 @@ public final class TodoServer implements AutoCloseable {
     hc.setResponseHeaderSize(8 * 1024);
     hc.setSendServerVersion(false);
     hc.setSendDateHeader(false);
-    this.connector = new ServerConnector(http, 1, 1, new HttpConnectionFactory(hc));
+    this.connector = new KeepaliveConnector(http, new HttpConnectionFactory(hc)); // frees vanished clients' streams
     connector.setHost("127.0.0.1");
     connector.setPort(port);
     connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
@@ -293,6 +293,11 @@ public final class TodoServer implements AutoCloseable {
   /** The base URL to give a PowerSync SDK ({@code endpoint} of the connector's credentials). */
   public URI baseUri() {
     return URI.create("http://127.0.0.1:" + connector.getLocalPort());
+  }
+
+  /** The HTTP connector (tests read its connections' socket options). */
+  ServerConnector connector() {
+    return connector;
   }
 
   /** The JDBC URL of the database. */

@@ -254,6 +254,25 @@ class TodoServerTest {
     assertThat(h.at("/metrics/concurrent_connections").isNumber()).isTrue();
   }
 
+  @Test
+  void everyAcceptedConnectionProbesItsPeerWithTcpKeepalive() throws Exception {
+    try (java.net.Socket client = new java.net.Socket("127.0.0.1", server.baseUri().getPort())) {
+      client.getOutputStream().write("GET /probes/liveness HTTP/1.1\r\nHost: x\r\n\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(client.getInputStream().read()).as("an answer").isNotNegative(); // accepted and configured by now
+      int local = client.getLocalPort();
+      java.nio.channels.SocketChannel accepted = server.connector().getConnectedEndPoints().stream()
+          .filter(e -> e.getRemoteSocketAddress() instanceof java.net.InetSocketAddress a && a.getPort() == local)
+          .map(e -> (java.nio.channels.SocketChannel) e.getTransport()).findFirst().orElseThrow();
+      assertThat(accepted.getOption(java.net.StandardSocketOptions.SO_KEEPALIVE)).isTrue();
+      assertThat(accepted.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE)).isEqualTo(10);
+      assertThat(accepted.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL)).isEqualTo(3);
+      assertThat(accepted.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT)).isEqualTo(3);
+      // A vanished client is noticed before the next protocol keepalive (20 s) would be sent to it.
+      assertThat(KeepaliveConnector.detection()).isLessThan(Duration.ofSeconds(20));
+    }
+  }
+
   // ---- helpers
 
   private ProtocolClient connect(String token) throws Exception {
