@@ -637,6 +637,7 @@ public final class PostgresSource implements SourceAdapter {
       streamingThread = Thread.currentThread();
       try {
         while (!closed) {
+          sink.alive();
           acknowledgeDurable(stream);
           report(stream);
           if (pendingCommit >= 0 && !storageBusy()) {
@@ -1253,6 +1254,22 @@ public final class PostgresSource implements SourceAdapter {
     } catch (SQLException e) {
       throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot drop replication slot "
           + slotName(versionId) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Closes the replication connection of the running {@link #run} at once (its walsender ends, so a Postgres
+   * shutdown does not wait for this engine to confirm WAL it cannot store); the run then fails. Any thread.
+   */
+  @Override
+  public void abortRun() {
+    Connection c = replicationConnection;
+    if (c != null) {
+      try {
+        c.abort(Runnable::run); // closes the socket; safe from another thread, never blocks on the server
+      } catch (SQLException | RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "could not close the replication connection: " + e);
+      }
     }
   }
 

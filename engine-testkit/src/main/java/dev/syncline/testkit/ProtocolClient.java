@@ -240,6 +240,11 @@ public final class ProtocolClient implements AutoCloseable {
     }
   }
 
+  /** Whether the stream has ended (the server closed it, or {@link #close()} was called). */
+  public boolean ended() {
+    return ended;
+  }
+
   /** Checkpoints completed on this replica so far. */
   public int completedCheckpoints() {
     synchronized (replica) {

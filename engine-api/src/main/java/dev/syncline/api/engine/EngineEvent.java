@@ -42,4 +42,10 @@ public sealed interface EngineEvent {
    */
   record RowTooLarge(long version, dev.syncline.api.TableRef table, String key, String reason)
       implements EngineEvent {}
+
+  /**
+   * A detector's finding appeared ({@code active}) or cleared, on this instance; {@code version} is the active
+   * version.
+   */
+  record DetectorChanged(long version, Finding finding, boolean active) implements EngineEvent {}
 }

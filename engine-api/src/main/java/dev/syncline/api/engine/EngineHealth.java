@@ -18,6 +18,8 @@ import org.jspecify.annotations.Nullable;
  * @param openStreams sync streams this instance serves now
  * @param activeCheckpoint whether the active version has a checkpoint to serve: its initial snapshot is complete
  *     (on whichever instance replicates it); before that, clients would connect and wait
+ * @param findings what the engine's detectors find wrong now (stuck clients, stalled replication or slot, retained
+ *     WAL, slow storage); empty when all is well. They do not change {@link #ready()}
  */
 public record EngineHealth(
     State state,
@@ -31,7 +33,13 @@ public record EngineHealth(
     long lagMillis,
     boolean storageReachable,
     int openStreams,
-    boolean activeCheckpoint) {
+    boolean activeCheckpoint,
+    java.util.List<Finding> findings) {
+
+  /** Copies the findings. */
+  public EngineHealth {
+    findings = java.util.List.copyOf(findings);
+  }
 
   /** The engine's life cycle. */
   public enum State {

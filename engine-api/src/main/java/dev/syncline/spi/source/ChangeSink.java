@@ -10,6 +10,14 @@ import dev.syncline.api.TableRef;
  * it once, so an adapter may replay from its last acknowledged position.
  */
 public interface ChangeSink {
+  /**
+   * A sign of life: the source's thread is working (waiting for changes included). An adapter calls it at least once
+   * a minute while nothing else is called, e.g. on every look at an idle connection; every other call counts too.
+   * The engine reports replication as stalled when no sign comes for long (see
+   * {@code dev.syncline.api.engine.DetectorThresholds}). Cheap; by default nothing.
+   */
+  default void alive() {}
+
   /** Adds a change to the current batch. May block while storage applies back-pressure. */
   void accept(SourceChange change) throws InterruptedException;
 

@@ -33,6 +33,17 @@ public interface SourceAdapter extends AutoCloseable {
    */
   default void changesExpected() {}
 
+  /**
+   * Ends the running {@link #run} promptly because the engine cannot take its changes now (its storage stopped
+   * answering; the engine also fails every later call of the sink in this run). Called from another thread than
+   * {@code run}'s, possibly while that thread is blocked in the sink. The adapter lets go at once of what keeps the
+   * source database waiting for it, above all a replication connection: a database shutdown or failover waits for
+   * its replication clients to confirm what they were sent, which this engine cannot do while storage is away. The
+   * run then ends with an exception; unlike {@link #close()}, {@link #run} is called again later. Must not block.
+   * By default nothing: the run ends when it next calls the sink.
+   */
+  default void abortRun() {}
+
   /** Whether storage must keep each row's full image so that {@link SourceChange#unchanged()} columns can be filled. */
   default boolean needsRowImages() {
     return false;

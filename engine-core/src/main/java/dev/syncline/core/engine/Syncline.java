@@ -5,8 +5,10 @@ import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.auth.TokenVerifier;
+import dev.syncline.api.engine.DetectorThresholds;
 import dev.syncline.api.engine.EngineEvent;
 import dev.syncline.api.engine.EngineHealth;
+import dev.syncline.api.engine.Finding;
 import dev.syncline.api.engine.ReplicationState;
 import dev.syncline.api.engine.RulesDeployment;
 import dev.syncline.api.engine.SyncEngine;
@@ -95,6 +97,10 @@ public final class Syncline implements SyncEngine {
   private final List<Consumer<EngineEvent>> listeners;
   private final int maxConcurrentStreams;
   private final Duration stalledStreamTimeout;
+  private final Duration storageTimeout;
+  private final DetectorThresholds detectors;
+  /** The findings the last maintenance tick announced; written by the tick only. */
+  private Map<Finding.Detector, Finding> announcedFindings = Map.of();
   private final int maxBucketsPerConnection;
   private final long maxValueBytes;
   private final long maxRowBytes;
@@ -119,6 +125,8 @@ public final class Syncline implements SyncEngine {
   private volatile @Nullable Served served;
   private volatile @Nullable Long pendingVersion;
   private volatile boolean storageReachable = true;
+  /** When the maintenance tick began reading the versions in storage ({@link System#nanoTime()}, odd), or 0. */
+  private volatile long refreshingSince;
   /** Maintenance ticks since the last read of the versions in storage (see {@link #STEADY_REFRESH_TICKS}). */
   private int ticksSinceRefresh;
   /** A retired version could not be dropped yet (e.g. its slot still in use): refresh at every tick until it is. */
@@ -143,6 +151,10 @@ public final class Syncline implements SyncEngine {
     volatile ReplicationState reported = ReplicationState.STARTING;
     volatile long lagBytes = -1;
     volatile long lagMillis = -1;
+    /** WAL the source keeps for this version's slot, as last reported ({@code -1}: not known). */
+    volatile long retainedBytes = -1;
+    /** Since when every report had the lag at or above the slot detector's threshold (odd nanos), or 0. */
+    volatile long lagHighSince;
     /** The initial snapshot's progress per table, as the source last reported it (this instance's copy only). */
     final Map<TableRef, SourceEvent.SnapshotProgress> snapshot = new java.util.concurrent.ConcurrentSkipListMap<>(
         java.util.Comparator.comparing(TableRef::toString));
@@ -171,6 +183,8 @@ public final class Syncline implements SyncEngine {
     this.listeners = List.copyOf(b.listeners);
     this.maxConcurrentStreams = b.maxConcurrentStreams;
     this.stalledStreamTimeout = b.stalledStreamTimeout;
+    this.storageTimeout = b.storageTimeout;
+    this.detectors = b.detectors;
     this.maxBucketsPerConnection = b.maxBucketsPerConnection;
     this.maxValueBytes = b.maxValueBytes;
     this.maxRowBytes = b.maxRowBytes;
@@ -199,6 +213,8 @@ public final class Syncline implements SyncEngine {
     private final List<Consumer<EngineEvent>> listeners = new ArrayList<>();
     private int maxConcurrentStreams = 10_000;
     private Duration stalledStreamTimeout = SyncService.DEFAULT_STALLED_STREAM_TIMEOUT;
+    private Duration storageTimeout = Replicator.DEFAULT_STORAGE_TIMEOUT;
+    private DetectorThresholds detectors = DetectorThresholds.defaults();
     private int maxBucketsPerConnection = 1_000;
     private long maxValueBytes = 1 << 20;
     private long maxRowBytes = 4 << 20;
@@ -278,6 +294,30 @@ public final class Syncline implements SyncEngine {
         throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "stalledStreamTimeout must be positive");
       }
       this.stalledStreamTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * The longest replication waits for one storage call (including the wait for a pooled connection) while it holds
+     * the source's replication stream; past it, or at once on a storage connection failure, replication lets go of
+     * the stream, reports storage unreachable in {@link #health()}, and retries. So a restart of the database
+     * (source and storage on one cluster) is not held up by the host pool's connection timeout. Default 5 s; set it
+     * above the longest storage write you expect while storage is slow but well.
+     */
+    public Builder storageTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "storageTimeout must be positive");
+      }
+      this.storageTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * When the detectors report stuck clients, stalled replication or slot, retained WAL and slow storage
+     * ({@link EngineHealth#findings()}); {@link DetectorThresholds#defaults()} by default.
+     */
+    public Builder detectors(DetectorThresholds thresholds) {
+      this.detectors = Objects.requireNonNull(thresholds);
       return this;
     }
 
@@ -463,6 +503,7 @@ public final class Syncline implements SyncEngine {
           refresh();
         }
         compaction = compactionDue();
+        announceFindings();
       }
       if (compaction != null) {
         compaction.run(); // outside the lock: deployments and close() need not wait for a long compaction
@@ -480,12 +521,15 @@ public final class Syncline implements SyncEngine {
   private void refresh() {
     ticksSinceRefresh = 0;
     List<RulesVersion> versions;
+    refreshingSince = System.nanoTime() | 1;
     try {
       versions = storage.rulesVersions();
       storageReachable = true;
     } catch (RuntimeException e) {
       storageReachable = false;
       throw e;
+    } finally {
+      refreshingSince = 0;
     }
     RulesVersion active = null;
     RulesVersion pending = null;
@@ -592,12 +636,18 @@ public final class Syncline implements SyncEngine {
         .compileRules(SyncRulesSource.ofYaml(StoredRules.yaml(version.content()), rulesName));
     VersionRun[] self = new VersionRun[1];
     Replicator replicator = Replicator.builder().rules(rules).storage(storage, version.id()).source(sources.get())
-        .identity(identity)
+        .identity(identity).storageTimeout(storageTimeout)
         .events(e -> {
           VersionRun r = self[0];
           if (r != null && e instanceof SourceEvent.Lag lag) {
             r.lagBytes = lag.lagBytes();
             r.lagMillis = lag.lagMillis();
+            r.retainedBytes = lag.retainedBytes();
+            if (lag.lagBytes() < detectors.slotLagBytes()) {
+              r.lagHighSince = 0;
+            } else if (r.lagHighSince == 0) {
+              r.lagHighSince = System.nanoTime() | 1;
+            }
           } else if (r != null && e instanceof SourceEvent.SnapshotProgress p) {
             r.snapshot.put(p.table(), p);
           } else if (e instanceof SourceEvent.Throughput t) {
@@ -619,6 +669,80 @@ public final class Syncline implements SyncEngine {
     runs.put(version.id(), run);
     replicator.start();
     return run;
+  }
+
+  /**
+   * What the detectors find now, at most one finding per detector (the first version's). Cheap: reads volatile
+   * state only; any thread.
+   */
+  private List<Finding> findings() {
+    Map<Finding.Detector, Finding> found = new java.util.EnumMap<>(Finding.Detector.class);
+    long now = System.nanoTime();
+    Served s = served;
+    if (s != null) {
+      int stuck = s.service().stuckStreams(detectors.stuckClientAfter());
+      if (stuck > 0) {
+        found.put(Finding.Detector.STUCK_CLIENTS, new Finding(Finding.Detector.STUCK_CLIENTS, stuck
+            + " connected client(s) completed no checkpoint for over " + seconds(detectors.stuckClientAfter())
+            + " though newer data was there to send (stopped reading, or cannot keep up)"));
+      }
+    }
+    for (VersionRun r : runs.values()) {
+      ReplicationState state = r.replicator.status().state();
+      if (state != ReplicationState.STREAMING && state != ReplicationState.SNAPSHOT) {
+        continue; // only the instance replicating a version knows these
+      }
+      long quiet = r.replicator.quietNanos();
+      if (quiet > detectors.replicationStalledAfter().toNanos()) {
+        found.putIfAbsent(Finding.Detector.REPLICATION_STALLED, new Finding(Finding.Detector.REPLICATION_STALLED,
+            "replication of rules version " + r.version + " (" + state + ") has shown no sign of life for "
+                + quiet / 1_000_000_000 + " s without failing"));
+      }
+      long slowest = r.replicator.slowestRecentWriteNanos();
+      if (slowest > detectors.storageSlowAfter().toNanos()) {
+        found.putIfAbsent(Finding.Detector.STORAGE_SLOW, new Finding(Finding.Detector.STORAGE_SLOW,
+            "a storage write of rules version " + r.version + "'s replication took " + slowest / 1_000_000
+                + " ms (or has been running that long) within the last minute"));
+      }
+      long high = r.lagHighSince;
+      if (high != 0 && now - high > detectors.slotStalledAfter().toNanos()) {
+        found.putIfAbsent(Finding.Detector.SLOT_STALLED, new Finding(Finding.Detector.SLOT_STALLED,
+            "WAL not yet confirmed for rules version " + r.version + " has stayed at or above "
+                + detectors.slotLagBytes() + " bytes for over " + seconds(detectors.slotStalledAfter()) + " (now "
+                + r.lagBytes + " bytes): the slot is not keeping up"));
+      }
+      if (r.retainedBytes > detectors.walRetainedBytes()) {
+        found.putIfAbsent(Finding.Detector.WAL_RETAINED, new Finding(Finding.Detector.WAL_RETAINED,
+            "the source keeps " + r.retainedBytes + " bytes of WAL for rules version " + r.version
+                + "'s slot (threshold " + detectors.walRetainedBytes() + ")"));
+      }
+    }
+    return List.copyOf(found.values());
+  }
+
+  private static String seconds(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+  }
+
+  /** Announces findings that appeared or cleared since the last tick (events and a log line). Maintenance thread. */
+  private void announceFindings() {
+    Map<Finding.Detector, Finding> now = new java.util.EnumMap<>(Finding.Detector.class);
+    findings().forEach(f -> now.put(f.detector(), f));
+    Served s = served;
+    long version = s == null ? 0 : s.version();
+    for (Finding f : now.values()) {
+      if (!announcedFindings.containsKey(f.detector())) {
+        LOG.log(System.Logger.Level.WARNING, "[" + f.detector().code() + " " + f.detector() + "] " + f.message());
+        emit(new EngineEvent.DetectorChanged(version, f, true));
+      }
+    }
+    for (Finding f : announcedFindings.values()) {
+      if (!now.containsKey(f.detector())) {
+        LOG.log(System.Logger.Level.INFO, "[" + f.detector().code() + " " + f.detector() + "] cleared");
+        emit(new EngineEvent.DetectorChanged(version, f, false));
+      }
+    }
+    announcedFindings = now;
   }
 
   private void emitState(VersionRun run) {
@@ -718,6 +842,17 @@ public final class Syncline implements SyncEngine {
     return tokenVerifier.verifyAuthorization(authorizationHeader);
   }
 
+  /**
+   * Storage answered the last maintenance read, that read has not been waiting longer than the storage timeout,
+   * and no replicator finds storage unreachable: a storage outage shows here within the storage timeout, whatever
+   * the host pool's connection timeout.
+   */
+  private boolean storageReachable() {
+    long refreshing = refreshingSince;
+    return storageReachable && (refreshing == 0 || System.nanoTime() - refreshing <= storageTimeout.toNanos())
+        && runs.values().stream().noneMatch(r -> r.replicator.storageUnreachable());
+  }
+
   @Override
   public EngineHealth health() {
     Served s = served;
@@ -734,8 +869,10 @@ public final class Syncline implements SyncEngine {
         active == null ? ReplicationState.STOPPED : active.state(),
         pendingRun == null ? ReplicationState.STOPPED : pendingRun.state(),
         error == null ? null : error.code().code(), error == null ? null : error.getMessage(),
-        active == null ? -1 : active.lagBytes, active == null ? -1 : active.lagMillis, storageReachable,
-        s == null ? 0 : s.service().openStreams(), s != null && s.service().latestCheckpoint().isPresent());
+        active == null ? -1 : active.lagBytes, active == null ? -1 : active.lagMillis,
+        storageReachable(),
+        s == null ? 0 : s.service().openStreams(), s != null && s.service().latestCheckpoint().isPresent(),
+        state == EngineHealth.State.RUNNING ? findings() : List.of());
   }
 
   @Override
@@ -784,6 +921,13 @@ public final class Syncline implements SyncEngine {
             .append(p.done()).append('}');
         sep = ",";
       }
+    }
+    sb.append("],\"findings\":[");
+    String comma = "";
+    for (Finding f : h.findings()) {
+      sb.append(comma).append("{\"code\":").append(quoted(f.detector().code())).append(",\"detector\":")
+          .append(quoted(f.detector().name())).append(",\"message\":").append(quoted(f.message())).append('}');
+      comma = ",";
     }
     sb.append("],\"metrics\":{\"data_synced_bytes\":").append(m.dataSyncedBytes())
         .append(",\"operations_synced\":").append(m.operationsSynced())

@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * so that dashboards built for PowerSync read them (with Prometheus naming: {@code powersync_data_synced_bytes_total},
  * {@code powersync_operations_synced_total}, {@code powersync_concurrent_connections},
  * {@code powersync_rows_replicated_total}, {@code powersync_transactions_replicated_total},
- * {@code powersync_replication_lag_seconds}), and Syncline's own {@code syncline_stalled_streams_closed_total}.
+ * {@code powersync_replication_lag_seconds}), and Syncline's own {@code syncline_stalled_streams_closed_total} and
+ * {@code syncline_detector_active} (one gauge per detector, tagged {@code detector} and {@code code}).
  *
  * <p>Micrometer is an optional dependency of engine-core: add {@code io.micrometer:micrometer-core} to use this
  * class. The meters read {@link SyncEngine#metrics()} when the registry is scraped; nothing is recorded on the sync
@@ -45,7 +46,16 @@ public final class SynclineMeters {
     counter(registry, engine, "syncline.stalled.streams.closed", null,
         "Sync streams closed because their client took nothing for the stalled-stream timeout", t,
         m -> m.stalledStreamsClosed());
-    Gauge.builder("powersync.concurrent.connections", engine, e -> e.metrics().concurrentConnections())
+    for (dev.syncline.api.engine.Finding.Detector d : dev.syncline.api.engine.Finding.Detector.values()) {
+      java.util.List<Tag> tagged = new java.util.ArrayList<>(t);
+      tagged.add(Tag.of("detector", d.name()));
+      tagged.add(Tag.of("code", d.code()));
+      Gauge.builder("syncline.detector.active", engine,
+          e -> e.health().findings().stream().anyMatch(f -> f.detector() == d) ? 1 : 0)
+          .description("1 while the detector reports a finding (see EngineHealth.findings)").tags(tagged)
+          .register(registry);
+    }
+        Gauge.builder("powersync.concurrent.connections", engine, e -> e.metrics().concurrentConnections())
         .description("Open sync streams").tags(t).register(registry);
     Gauge.builder("powersync.replication.lag.seconds", engine, e -> e.metrics().replicationLagSeconds())
         .description("Age of the newest replicated source commit when it was applied").baseUnit("seconds").tags(t)

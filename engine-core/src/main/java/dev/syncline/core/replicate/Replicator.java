@@ -42,6 +42,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Replicator implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
+  /** Default of {@link Builder#storageTimeout}. */
+  public static final Duration DEFAULT_STORAGE_TIMEOUT = Duration.ofSeconds(5);
 
   private final SyncRules rules;
   private final BucketStorage storage;
@@ -54,6 +56,23 @@ public final class Replicator implements AutoCloseable {
   private final BiConsumer<SourceKey, String> refusals;
   private final Duration minBackoff;
   private final Duration maxBackoff;
+  private final Duration storageTimeout;
+  /**
+   * Runs the storage watch of the running sink: checks that no storage call has been waited for longer than
+   * {@link Builder#storageTimeout}. Its one thread exists only while a storage call is under way or was lately.
+   */
+  private final java.util.concurrent.ScheduledThreadPoolExecutor watchdog;
+  /** The last run ended because storage could not be reached; cleared once storage answers again. */
+  private volatile boolean storageUnreachable;
+  /** The last sign of life of the replication thread ({@link System#nanoTime()}). */
+  private volatile long lastAlive = System.nanoTime();
+  /** The slowest storage write of replication lately: its duration and when it ended (nanoseconds). */
+  private volatile long slowestWrite;
+  private volatile long slowestWriteAt;
+  /** The sink's committer: when its current write began, or 0. */
+  private volatile long writingSince;
+  /** When the replication thread began opening storage for a run ({@link System#nanoTime()}), or 0. */
+  private volatile long openingSince;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean closed;
@@ -81,6 +100,15 @@ public final class Replicator implements AutoCloseable {
     this.refusals = b.refusals;
     this.minBackoff = b.minBackoff;
     this.maxBackoff = b.maxBackoff;
+    this.storageTimeout = b.storageTimeout;
+    this.watchdog = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "syncline-storage-watch-" + b.versionId);
+      t.setDaemon(true);
+      return t;
+    });
+    watchdog.setRemoveOnCancelPolicy(true);
+    watchdog.setKeepAliveTime(30, TimeUnit.SECONDS);
+    watchdog.allowCoreThreadTimeOut(true);
     this.thread = new Thread(this::loop, "syncline-replication-" + versionId);
     thread.setDaemon(true);
   }
@@ -105,8 +133,25 @@ public final class Replicator implements AutoCloseable {
         "row {0} {1} is not synced: {2}", key.table(), key.key(), reason);
     private Duration minBackoff = Duration.ofMillis(200);
     private Duration maxBackoff = Duration.ofSeconds(30);
+    private Duration storageTimeout = DEFAULT_STORAGE_TIMEOUT;
 
     private Builder() {}
+
+    /**
+     * The longest replication waits for one storage call (a commit, or a read of stored rows, including the wait
+     * for a pooled connection) while it holds the source's stream. Past it, or at once when a storage write fails,
+     * the replicator ends the run: the source lets go of its stream ({@link SourceAdapter#abortRun()}), so that a
+     * database restart or failover is not held up by a connection waiting for storage, and the run is retried with
+     * backoff. Default 5 s, whatever the host's pool waits. Set it above the longest storage call you expect when
+     * storage is slow but well.
+     */
+    public Builder storageTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "storage timeout must be positive");
+      }
+      this.storageTimeout = timeout;
+      return this;
+    }
 
     /** The compiled rules of the version. */
     public Builder rules(SyncRules rules) {
@@ -212,14 +257,45 @@ public final class Replicator implements AutoCloseable {
     return status;
   }
 
+  /**
+   * Whether storage does not answer: the last run ended on a storage connection failure or a storage call waited
+   * on for longer than the storage timeout (and storage has not answered since), or opening storage for the next
+   * run has taken longer than that timeout so far. Any thread; never blocks.
+   */
+  public boolean storageUnreachable() {
+    long opening = openingSince;
+    return storageUnreachable || (opening != 0 && System.nanoTime() - opening > storageTimeout.toNanos());
+  }
+
+  /**
+   * How long ago the replication thread last showed a sign of life (any call of its sink, or
+   * {@link ChangeSink#alive()}), in nanoseconds. Any thread.
+   */
+  public long quietNanos() {
+    return System.nanoTime() - lastAlive;
+  }
+
+  /**
+   * The longest a storage write of replication has taken within the last minute, or the one under way has been
+   * running so far, in nanoseconds; 0 when none. Any thread.
+   */
+  public long slowestRecentWriteNanos() {
+    long now = System.nanoTime();
+    long running = writingSince;
+    long slowest = now - slowestWriteAt <= TimeUnit.MINUTES.toNanos(1) ? slowestWrite : 0;
+    return Math.max(slowest, running == 0 ? 0 : now - running);
+  }
+
   private void loop() {
     long backoff = minBackoff.toMillis();
     try {
       while (!closed) {
         BucketStorageWriter writer;
+        openingSince = nonZero(System.nanoTime());
         try {
           writer = storage.openWriter(versionId, identity);
         } catch (SynclineException e) {
+          openingSince = 0;
           if (e.code() != ErrorCode.REPLICATION_LOCKED) {
             backoff = fail(e, backoff);
             continue;
@@ -228,41 +304,56 @@ public final class Replicator implements AutoCloseable {
           sleep(Math.max(1000, minBackoff.toMillis()));
           continue;
         }
+        storageUnreachable = false; // it just answered
+        Sink running = null;
         try (writer) {
           BucketStorage.SnapshotState snapshot = storage.snapshotState(versionId);
           Optional<Checkpoint> latest = storage.latestCheckpoint(versionId);
+          openingSince = 0;
           SourcePosition resumeFrom = latest.map(Checkpoint::position).filter(p -> !p.isEmpty())
               .map(source::parsePosition).orElse(null);
           var done = new HashSet<TableRef>(snapshot.done());
           status = new Status(resumeFrom == null ? ReplicationState.SNAPSHOT : ReplicationState.STREAMING, null, latest.orElse(null));
           try (Sink sink = new Sink(writer)) {
+            running = sink;
             current = sink;
+            lastAlive = System.nanoTime();
             source.run(new SourceStart(versionId, rules.sourceTables(), resumeFrom, done, snapshot.progress()), sink);
           } finally {
             current = null;
           }
-          if (!closed) {
+          if (running.aborted != null) {
+            backoff = fail(running.aborted, backoff);
+          } else if (!closed) {
             // The source returned without being asked to (e.g. it was closed by someone else): do not spin.
             backoff = fail(new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "the source stopped"), backoff);
           }
         } catch (SynclineException e) {
-          backoff = fail(e, backoff);
+          backoff = fail(running != null && running.aborted != null ? running.aborted : e, backoff);
         } catch (InterruptedException e) {
           if (!closed) {
             Thread.currentThread().interrupt();
           }
           return;
         } catch (Exception e) {
-          backoff = fail(new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "replication failed: " + e, e), backoff);
+          backoff = fail(running != null && running.aborted != null ? running.aborted
+              : new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "replication failed: " + e, e), backoff);
         }
       }
     } finally {
+      watchdog.shutdownNow();
       status = new Status(ReplicationState.STOPPED, null, status.lastCheckpoint());
       stopped.countDown();
     }
   }
 
   private long fail(SynclineException e, long backoff) {
+    if (openingSince != 0) {
+      openingSince = 0;
+      if (connectionFailure(e)) {
+        storageUnreachable = true; // storage refused a connection before the run began
+      }
+    }
     if (closed) {
       return backoff;
     }
@@ -298,7 +389,7 @@ public final class Replicator implements AutoCloseable {
           + " is not being replicated by this instance");
     }
     try {
-      return sink.inOrder(() -> sink.writer.adoptBuckets(fromVersion, buckets))
+      return sink.inOrder(() -> sink.writer.adoptBuckets(fromVersion, buckets), false)
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
       throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "replication of version " + versionId
@@ -320,6 +411,7 @@ public final class Replicator implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    watchdog.shutdown();
     source.close();
     if (thread.isAlive()) {
       thread.interrupt();
@@ -358,6 +450,14 @@ public final class Replicator implements AutoCloseable {
     private boolean onlyNewRows;
     /** The source said the rows it inserts now are not in storage yet (streaming past what storage holds). */
     private boolean newInserts;
+    /** When the replication thread began waiting for a storage call ({@link System#nanoTime()}), or 0. */
+    private volatile long waitingSince;
+    /** When the committer began its current storage write, or 0. */
+    private volatile long committingSince;
+    /** Why this run was ended by the storage watch; every later call of the source then fails with it. */
+    volatile @Nullable SynclineException aborted;
+    private final java.util.concurrent.atomic.AtomicBoolean checkPending =
+        new java.util.concurrent.atomic.AtomicBoolean();
 
     Sink(BucketStorageWriter writer) {
       this.writer = writer;
@@ -371,7 +471,14 @@ public final class Replicator implements AutoCloseable {
     }
 
     @Override
+    public void alive() {
+      lastAlive = System.nanoTime();
+    }
+
+    @Override
     public void accept(SourceChange change) throws InterruptedException {
+      lastAlive = System.nanoTime();
+      checkAborted();
       buffer.add(change);
       if (buffer.size() >= 1000) {
         drain();
@@ -384,7 +491,12 @@ public final class Replicator implements AutoCloseable {
         if (buffer.stream().anyMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE)) {
           awaitInFlight(); // a truncate lists the table's stored rows: let the batch being written land first
         }
-        batch.applyAll(buffer, onlyNewRows, newInserts);
+        beginWait();
+        try {
+          batch.applyAll(buffer, onlyNewRows, newInserts);
+        } finally {
+          waitingSince = 0;
+        }
         buffer.clear();
       }
     }
@@ -408,8 +520,9 @@ public final class Replicator implements AutoCloseable {
 
     /** Waits for the oldest batch being written; rethrows its failure on this thread. */
     private void awaitOldest() throws InterruptedException {
+      checkAborted();
       try {
-        Optional<Checkpoint> c = inFlight.getFirst().get();
+        Optional<Checkpoint> c = await(inFlight.getFirst());
         c.ifPresent(cp -> status = new Status(ReplicationState.STREAMING, null, cp));
       } catch (java.util.concurrent.ExecutionException e) {
         Throwable cause = e.getCause();
@@ -429,19 +542,146 @@ public final class Replicator implements AutoCloseable {
      * failure only when it next waits for the committer).
      */
     private <T> java.util.concurrent.Future<T> inOrder(java.util.concurrent.Callable<T> write) {
+      return inOrder(write, true);
+    }
+
+    /**
+     * As {@link #inOrder(java.util.concurrent.Callable)}; {@code watched} false leaves the write out of the storage
+     * watch (a long bulk write the caller bounds itself).
+     */
+    private <T> java.util.concurrent.Future<T> inOrder(java.util.concurrent.Callable<T> write, boolean watched) {
       return committer.submit(() -> {
         Throwable earlier = failed;
         if (earlier != null) {
           throw new SynclineException(ErrorCode.STORAGE_FAILED, "not written: an earlier storage write failed ("
               + earlier + ")", earlier);
         }
+        long began = nonZero(System.nanoTime());
+        writingSince = began;
+        if (watched) {
+          committingSince = began;
+          scheduleCheck();
+        }
         try {
-          return write.call();
+          T result = write.call();
+          storageUnreachable = false;
+          return result;
         } catch (Throwable t) {
           failed = t;
+          if (!closed) {
+            abort(t instanceof SynclineException se ? se : new SynclineException(ErrorCode.STORAGE_FAILED,
+                "storage write failed: " + t, t), connectionFailure(t));
+          }
           throw t;
+        } finally {
+          committingSince = 0;
+          writingSince = 0;
+          long took = System.nanoTime() - began;
+          if (took > slowestWrite || System.nanoTime() - slowestWriteAt > TimeUnit.MINUTES.toNanos(1)) {
+            slowestWrite = took;
+            slowestWriteAt = System.nanoTime();
+          }
         }
       });
+    }
+
+    /** Fails the source's call when the storage watch ended this run. Replication thread. */
+    private void checkAborted() {
+      SynclineException a = aborted;
+      if (a != null) {
+        throw a;
+      }
+    }
+
+    /** Marks the start of a storage wait of the replication thread (ended by setting {@link #waitingSince} to 0). */
+    private void beginWait() {
+      waitingSince = nonZero(System.nanoTime());
+      scheduleCheck();
+    }
+
+    /**
+     * Waits for a write handed to the committer, looking every 100 ms whether the storage watch ended the run
+     * meanwhile (then fails with its reason instead of waiting for the host's pool to give up).
+     */
+    private <T> T await(java.util.concurrent.Future<T> f) throws InterruptedException,
+        java.util.concurrent.ExecutionException {
+      while (true) {
+        try {
+          return f.get(100, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          checkAborted();
+        }
+      }
+    }
+
+    /** Makes sure a check of the storage waits is scheduled; at most one is pending. Any thread; never blocks. */
+    private void scheduleCheck() {
+      if (checkPending.compareAndSet(false, true)) {
+        try {
+          watchdog.schedule(this::check, storageTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          checkPending.set(false); // closing
+        }
+      }
+    }
+
+    /**
+     * On the watchdog: ends the run if a storage call has been waited for longer than the timeout; else looks
+     * again when the oldest wait would reach it, as long as one is under way.
+     */
+    private void check() {
+      checkPending.set(false);
+      if (aborted != null || closed) {
+        return;
+      }
+      long now = System.nanoTime();
+      long oldest = 0;
+      for (long since : new long[] {waitingSince, committingSince}) {
+        if (since != 0 && (oldest == 0 || since - oldest < 0)) {
+          oldest = since;
+        }
+      }
+      if (oldest == 0) {
+        return; // nothing waits; the next wait schedules a check
+      }
+      long waited = now - oldest;
+      if (waited >= storageTimeout.toNanos()) {
+        abort(new SynclineException(ErrorCode.STORAGE_FAILED, "storage did not answer within "
+            + storageTimeout.toMillis() + " ms (a connection or a write still outstanding)"), true);
+        return;
+      }
+      if (checkPending.compareAndSet(false, true)) {
+        try {
+          watchdog.schedule(this::check, storageTimeout.toNanos() - waited, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          checkPending.set(false);
+        }
+      }
+    }
+
+    /**
+     * Ends this run because storage cannot take its changes: records why (health and status show it at once) and
+     * has the source let go of its stream, so that nothing in the source database waits for this process while
+     * storage is away. Any thread; the first reason wins.
+     */
+    private void abort(SynclineException reason, boolean unreachable) {
+      synchronized (this) {
+        if (aborted != null) {
+          return;
+        }
+        aborted = reason;
+      }
+      if (unreachable) {
+        storageUnreachable = true;
+      }
+      status = new Status(ReplicationState.RETRYING, reason, status.lastCheckpoint());
+      LOG.log(System.Logger.Level.WARNING, "replication of version " + versionId + " lets go of the source: "
+          + reason.getMessage());
+      try {
+        source.abortRun();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "the source could not end its run", e);
+      }
     }
 
     /** Hands the accumulated batch to the committer; {@code durable} runs there after the commit. */
@@ -467,30 +707,37 @@ public final class Replicator implements AutoCloseable {
 
     @Override
     public void commit(SourcePosition position) throws InterruptedException {
+      lastAlive = System.nanoTime();
+      checkAborted();
       submit(position.serialize(), null);
       awaitInFlight();
     }
 
     @Override
     public void commitAsync(SourcePosition position, Runnable durable) throws InterruptedException {
+      lastAlive = System.nanoTime();
+      checkAborted();
       submit(position.serialize(), durable);
     }
 
     @Override
     public void sync() throws InterruptedException {
+      checkAborted();
       awaitInFlight();
       awaitLastTask();
     }
 
     @Override
     public void flush() throws InterruptedException {
+      lastAlive = System.nanoTime();
+      checkAborted();
       submit(null, null);
     }
 
     private void awaitLastTask() throws InterruptedException {
       if (lastTask != null) {
         try {
-          lastTask.get();
+          await(lastTask);
         } catch (java.util.concurrent.ExecutionException e) {
           Throwable cause = e.getCause();
           throw cause instanceof SynclineException se ? se
@@ -547,6 +794,7 @@ public final class Replicator implements AutoCloseable {
 
     @Override
     public void event(SourceEvent event) {
+      lastAlive = System.nanoTime();
       try {
         events.accept(event);
       } catch (RuntimeException e) {
@@ -569,5 +817,28 @@ public final class Replicator implements AutoCloseable {
         committer.shutdownNow();
       }
     }
+  }
+
+  private static long nonZero(long nanos) {
+    return nanos == 0 ? 1 : nanos;
+  }
+
+  /**
+   * Whether a storage failure means storage could not be reached (a connection refused, lost or not obtained in
+   * time, the server shutting down), as opposed to a refused write.
+   */
+  static boolean connectionFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.sql.SQLTransientConnectionException
+          || c instanceof java.sql.SQLNonTransientConnectionException
+          || c instanceof java.net.ConnectException || c instanceof java.net.SocketException) {
+        return true;
+      }
+      if (c instanceof java.sql.SQLException e && e.getSQLState() != null
+          && (e.getSQLState().startsWith("08") || e.getSQLState().startsWith("57P"))) {
+        return true;
+      }
+    }
+    return false;
   }
 }

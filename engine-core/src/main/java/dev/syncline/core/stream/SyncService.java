@@ -439,6 +439,23 @@ public final class SyncService implements AutoCloseable {
     return connections.size();
   }
 
+  /**
+   * Open streams whose client has been behind the latest checkpoint for longer than {@code after}: it completed no
+   * checkpoint since, though newer data was there to send (a client that stopped reading, or cannot keep up). Any
+   * thread; never blocks.
+   */
+  public int stuckStreams(Duration after) {
+    long now = System.nanoTime();
+    int stuck = 0;
+    for (Connection c : connections) {
+      long since = c.behindSince;
+      if (since != 0 && !c.closed.get() && now - since > after.toNanos()) {
+        stuck++;
+      }
+    }
+    return stuck;
+  }
+
   /** Streams closed so far because their client took nothing for the stalled-stream timeout (per {@link Counters}). */
   public long stalledStreamsClosed() {
     return counters.stalledStreamsClosed();
@@ -467,6 +484,11 @@ public final class SyncService implements AutoCloseable {
     private volatile @Nullable ScheduledFuture<?> keepalive;
     /** The newest checkpoint this stream evaluated. */
     private @Nullable Checkpoint last;
+    /**
+     * When this client was last seen behind the latest checkpoint after being caught up ({@link System#nanoTime()},
+     * odd), or 0 while it has everything. Written at the end of each run.
+     */
+    private volatile long behindSince = System.nanoTime() | 1;
     /** The buckets of the last checkpoint sent; read by the checksum prefetch on another thread. */
     private volatile java.util.List<String> buckets = java.util.List.of();
     /** The checkpoint of the last checkpoint line sent: pending data is sent up to it. */
@@ -593,10 +615,19 @@ public final class SyncService implements AutoCloseable {
           }
           sink.flush();
         } while (dirty.get() && !closed.get());
+        Checkpoint newest = latest.get();
+        if (newest != null && newest.equals(last) && !session.hasPendingData()) {
+          behindSince = 0;
+        } else if (behindSince == 0) {
+          behindSince = System.nanoTime() | 1;
+        }
         watchForStall();
       } catch (IOException | RuntimeException e) {
-        // The client went away, or the stream cannot continue (e.g. too many buckets): end it; the client
-        // reconnects and gets a fresh start.
+        // The client went away, or the stream cannot continue (e.g. too many buckets, storage failing): end it;
+        // the client reconnects and gets a fresh start.
+        if (e instanceof RuntimeException && !closed.get()) {
+          LOG.log(System.Logger.Level.WARNING, () -> "ending the sync stream of user " + auth.userId() + ": " + e);
+        }
         close();
       } finally {
         running.set(false);

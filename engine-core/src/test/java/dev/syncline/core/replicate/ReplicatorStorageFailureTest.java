@@ -63,6 +63,125 @@ class ReplicatorStorageFailureTest {
     }
   }
 
+  @Test
+  void a_storage_write_that_does_not_return_ends_the_run_and_the_source_lets_go_of_its_stream() throws Exception {
+    try (InMemoryBucketStorage memory = new InMemoryBucketStorage()) {
+      long version = memory.addRulesVersion(RULES).id();
+      CountDownLatch release = new CountDownLatch(1);
+      // The second commit waits, as one waiting for a pooled connection to a database that is restarting does.
+      AtomicInteger commits = new AtomicInteger();
+      BucketStorage storage = writers(memory, (m, writer, a) -> {
+        if (m.getName().equals("commit") && commits.incrementAndGet() == 2) {
+          release.await();
+        }
+        return invoke(writer, m, a);
+      });
+      StreamingSource source = new StreamingSource();
+      Replicator replicator = Replicator.builder()
+          .rules(SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "rules.yaml")))
+          .storage(storage, version).source(source).backoff(Duration.ofMinutes(10), Duration.ofMinutes(10))
+          .storageTimeout(Duration.ofMillis(200)).build().start();
+      try {
+        assertThat(source.aborted.await(60, TimeUnit.SECONDS)).as("the source was told to let go").isTrue();
+        assertThat(replicator.storageUnreachable()).isTrue();
+        assertThat(replicator.status().state()).isEqualTo(dev.syncline.api.engine.ReplicationState.RETRYING);
+        assertThat(replicator.status().lastError().code()).isEqualTo(ErrorCode.STORAGE_FAILED);
+        assertThat(replicator.status().lastError().getMessage()).contains("did not answer within 200 ms");
+      } finally {
+        release.countDown();
+        replicator.close();
+      }
+    }
+  }
+
+  @Test
+  void a_storage_connection_failure_ends_the_run_at_once_though_the_source_calls_nothing_more() throws Exception {
+    try (InMemoryBucketStorage memory = new InMemoryBucketStorage()) {
+      long version = memory.addRulesVersion(RULES).id();
+      AtomicInteger commits = new AtomicInteger();
+      BucketStorage storage = writers(memory, (m, writer, a) -> {
+        if (m.getName().equals("commit") && commits.incrementAndGet() == 2) {
+          throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage write failed",
+              new java.sql.SQLException("terminating connection due to administrator command", "57P01"));
+        }
+        return invoke(writer, m, a);
+      });
+      StreamingSource source = new StreamingSource();
+      Replicator replicator = Replicator.builder()
+          .rules(SyncRulesCompiler.compile(SyncRulesSource.ofYaml(RULES, "rules.yaml")))
+          .storage(storage, version).source(source).backoff(Duration.ofMinutes(10), Duration.ofMinutes(10))
+          .storageTimeout(Duration.ofMinutes(10)) // only the failure itself can end the run here
+          .build().start();
+      try {
+        assertThat(source.aborted.await(60, TimeUnit.SECONDS)).as("the source was told to let go").isTrue();
+        assertThat(replicator.storageUnreachable()).isTrue();
+        assertThat(replicator.status().lastError().getCause()).isInstanceOf(java.sql.SQLException.class);
+      } finally {
+        replicator.close();
+      }
+    }
+  }
+
+  private interface WriterHandler {
+    Object handle(Method method, BucketStorageWriter writer, Object[] args) throws Throwable;
+  }
+
+  /** Storage whose writers' calls go through {@code handler}; everything else goes to {@code delegate}. */
+  private static BucketStorage writers(BucketStorage delegate, WriterHandler handler) {
+    return proxy(BucketStorage.class, (method, args) -> {
+      Object result = invoke(delegate, method, args);
+      if (!method.getName().equals("openWriter")) {
+        return result;
+      }
+      BucketStorageWriter writer = (BucketStorageWriter) result;
+      return proxy(BucketStorageWriter.class, (m, a) -> handler.handle(m, writer, a));
+    });
+  }
+
+  /**
+   * A source that streams one transaction, acknowledged once durable, then a second, and then idles as a source
+   * waiting for its database does, calling nothing more; {@link #abortRun()} ends the wait with a failure, as a
+   * closed connection would.
+   */
+  private static final class StreamingSource implements SourceAdapter {
+    final CountDownLatch aborted = new CountDownLatch(1);
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    @Override
+    public void run(SourceStart start, ChangeSink sink) throws Exception {
+      for (int tx = 1; tx <= 2; tx++) {
+        sink.accept(SourceChange.insert(ITEMS, List.of("id"), SourceRow.builder().put("id", "i" + tx).build()));
+        sink.commitAsync(new Position(String.valueOf(tx)), () -> { });
+      }
+      while (aborted.getCount() > 0 && closed.getCount() > 0) {
+        closed.await(10, TimeUnit.MILLISECONDS);
+      }
+      if (aborted.getCount() == 0) {
+        throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "the connection was closed");
+      }
+    }
+
+    @Override
+    public void abortRun() {
+      aborted.countDown();
+    }
+
+    @Override
+    public SourcePosition parsePosition(String serialized) {
+      return new Position(serialized);
+    }
+
+    @Override
+    public SourcePosition writeCheckpointHead() {
+      return new Position("0");
+    }
+
+    @Override
+    public void close() {
+      closed.countDown();
+    }
+  }
+
   /** Storage whose writers fail their second commit (once); everything else goes to {@code delegate}. */
   private static BucketStorage failingSecondCommit(BucketStorage delegate, AtomicInteger commits) {
     return proxy(BucketStorage.class, (method, args) -> {

@@ -91,6 +91,34 @@ class ServletBackpressureTest {
 
   @Test
   void a_client_that_takes_nothing_is_closed_after_the_stalled_stream_timeout() throws Exception {
+    withAStalledClient(Duration.ofSeconds(1), (service, base) -> {
+      // The stream is counted while open, then freed: the slot does not wait for the container.
+      await(() -> service.stalledStreamsClosed() > 0, "the stalled stream is closed");
+      assertThat(service.openStreams()).isZero();
+    });
+  }
+
+  @Test
+  void a_client_that_takes_nothing_is_reported_stuck_and_one_that_keeps_up_is_not() throws Exception {
+    withAStalledClient(Duration.ofMinutes(10), (service, base) -> {
+      try (ProtocolClient reading = ProtocolClient.connect(base, token("reader"))) {
+        reading.awaitCheckpoints(1, Duration.ofSeconds(60));
+        await(() -> service.stuckStreams(Duration.ofMillis(300)) == 1, "the stalled client is reported stuck");
+        assertThat(service.openStreams()).isEqualTo(2);
+        assertThat(service.stuckStreams(Duration.ofMinutes(10))).as("not before the threshold").isZero();
+      }
+    });
+  }
+
+  private interface StalledCheck {
+    void run(SyncService service, URI base) throws Exception;
+  }
+
+  /**
+   * Serves 20,000 ops through the asynchronous servlet on Jetty (whose own idle timeout would not end a stream for
+   * ten minutes) to a client that sends its request and never reads, then runs {@code check}.
+   */
+  private static void withAStalledClient(Duration stalledStreamTimeout, StalledCheck check) throws Exception {
     SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(
         "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n", "rules.yaml"));
     InMemoryBucketStorage storage = new InMemoryBucketStorage();
@@ -99,7 +127,7 @@ class ServletBackpressureTest {
     Server jetty = new Server();
     ServerConnector connector = new ServerConnector(jetty);
     connector.setHost("127.0.0.1");
-    connector.setIdleTimeout(Duration.ofMinutes(10).toMillis()); // the container would not end it for a long time
+    connector.setIdleTimeout(Duration.ofMinutes(10).toMillis());
     jetty.addConnector(connector);
     try (BucketStorageWriter writer = storage.openWriter(version)) {
       List<NewOp> ops = new ArrayList<>();
@@ -112,7 +140,7 @@ class ServletBackpressureTest {
       SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
           .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SyncStreamEndToEndTest.SECRET, null)
               .build())
-          .stalledStreamTimeout(Duration.ofSeconds(1)).build();
+          .stalledStreamTimeout(stalledStreamTimeout).build();
       ServletContextHandler context = new ServletContextHandler();
       ServletHolder holder = new ServletHolder(new SyncServlet(service, "*"));
       holder.setAsyncSupported(true);
@@ -130,17 +158,19 @@ class ServletBackpressureTest {
             .getBytes(StandardCharsets.US_ASCII));
         out.write(body);
         out.flush();
-        // Never read. The stream is counted while open, then freed: the slot does not wait for the container.
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (service.stalledStreamsClosed() == 0) {
-          assertThat(System.nanoTime()).as("the stalled stream is closed").isLessThan(deadline);
-          Thread.sleep(20);
-        }
-        assertThat(service.openStreams()).isZero();
+        check.run(service, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
       }
     } finally {
       jetty.stop();
       scheduler.shutdownNow();
+    }
+  }
+
+  private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waiting until " + what).isLessThan(deadline);
+      Thread.sleep(20);
     }
   }
 

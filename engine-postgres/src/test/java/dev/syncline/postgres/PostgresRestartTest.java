@@ -1,0 +1,294 @@
+package dev.syncline.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.syncline.api.engine.ReplicationState;
+import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.auth.JwtTokenVerifier;
+import dev.syncline.core.engine.Syncline;
+import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.testkit.ProtocolClient;
+import dev.syncline.testkit.TestTokens;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Postgres restarts (fast shutdown) with the source and storage on the same server, storage's connections coming
+ * from a data source that, as a pool does, waits for a connection while the database cannot be reached (ten minutes
+ * here). A fast shutdown waits for its walsenders' clients to confirm
+ * the WAL they were sent; an engine whose replication waits for storage (on the server going down) can confirm
+ * nothing, so unless it lets go of its replication connection the restart waits as long as the pool does. Each
+ * restart here must complete well within that, idle and under writes, and the engine must then carry on with no
+ * write lost. The times are printed (docs/benchmarks.md, "Postgres restarts").
+ */
+class PostgresRestartTest {
+  private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final byte[] SECRET = "restart-test-secret-of-at-least-32-bytes".getBytes(
+      java.nio.charset.StandardCharsets.UTF_8);
+  private static final String RULES = "bucket_definitions:\n  all:\n    data:\n      - SELECT * FROM items\n";
+  private static final Path LOG = Path.of("target", "postgres-restart.log");
+  private static EmbeddedPostgres pg;
+  private static String dataDirectory;
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    pg = EmbeddedPostgres.builder().setServerConfig("wal_level", "logical")
+        .setServerConfig("max_replication_slots", "10").setServerConfig("max_wal_senders", "10")
+        .setServerConfig("fsync", "off").start();
+    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      dataDirectory = single(s, "SHOW data_directory");
+        s.execute("CREATE TABLE items (id text PRIMARY KEY, n int)");
+    }
+  }
+
+  private static String single(Statement s, String query) throws SQLException {
+    try (ResultSet r = s.executeQuery(query)) {
+      r.next();
+      return r.getString(1);
+    }
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    if (pg != null) {
+      if (Files.exists(Path.of(dataDirectory, "postmaster.pid"))) {
+        stop(); // the server this test started last
+      }
+      pg.close();
+    }
+  }
+
+  @Test
+  void restartsCompleteWithTheEngineAttachedIdleAndUnderWritesAndNothingIsLost() throws Exception {
+    long alone = restart();
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(new WaitingDataSource(pg.getPostgresDatabase()))
+            .tablePrefix("restart_").build();
+        Syncline engine = Syncline.builder().storage(storage).identity("restart")
+            .source(() -> PostgresSource.builder().jdbcUrl(pg.getJdbcUrl("postgres", "postgres")).user("postgres")
+                .password("").publication("restart_pub", true).slotPrefix("restart")
+                .statusInterval(Duration.ofMillis(500)).build())
+            .rules(SyncRulesSource.ofYaml(RULES, "rules.yaml"))
+            .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SECRET, null).build())
+            .pollInterval(Duration.ofMillis(200)).build()) {
+      engine.start();
+      await(() -> engine.health().ready(), "the engine is ready");
+      Set<String> written = ConcurrentHashMap.newKeySet();
+      URI base = serve(engine);
+      insert("before", written);
+      awaitReplicated(base, "before");
+
+      long idle = restart();
+      await(() -> engine.health().replication() == ReplicationState.STREAMING && engine.health().ready(),
+          "replication streams again after the idle restart");
+      insert("after-idle", written);
+      awaitReplicated(base, "after-idle");
+
+      // Writes from two threads all along the restart: each row is counted once Postgres acknowledged it.
+      AtomicBoolean writing = new AtomicBoolean(true);
+      Thread[] writers = new Thread[2];
+      for (int w = 0; w < writers.length; w++) {
+        int n = w;
+        writers[w] = new Thread(() -> {
+          for (int i = 0; writing.get(); i++) {
+            try {
+              insert("busy-" + n + "-" + i, written);
+            } catch (SQLException e) {
+              // The server is restarting: this row was not acknowledged; the next one tries again.
+            }
+          }
+        }, "restart-writer-" + w);
+        writers[w].start();
+      }
+      await(() -> written.size() > 200, "writes are under way");
+      await(() -> engine.health().replication() == ReplicationState.STREAMING, "replication streams");
+      long busy = restart();
+      await(() -> written.size() > 400, "writes continue after the restart");
+      writing.set(false);
+      for (Thread w : writers) {
+        w.join();
+      }
+      await(() -> engine.health().ready(), "ready again");
+
+      // Everything Postgres acknowledged, and nothing else, reaches a client, with verified checksums.
+      Set<String> inPostgres = ids();
+      assertThat(inPostgres).containsAll(written);
+      awaitClient(base, c -> c.completedCheckpoints() > 0 && c.table("items").keySet().equals(inPostgres),
+          "a client holds exactly the rows in Postgres");
+      System.out.printf("Postgres restart (fast shutdown until accepting connections again): alone %d ms, with the "
+          + "engine idle %d ms, under writes %d ms", alone, idle, busy);
+    }
+    System.out.printf(", alone again %d ms%n", restart());
+  }
+
+  /**
+   * Restarts the server as {@code pg_ctl restart -m fast} does (pg_ctl refuses to run as root, as tests here may):
+   * SIGINT to the postmaster (a fast shutdown), wait for it to exit, start it again with the options it recorded,
+   * wait until it accepts connections. Returns how long that took, in milliseconds.
+   */
+  private static long restart() throws Exception {
+    long start = System.nanoTime();
+    stop();
+    List<String> command = new ArrayList<>();
+    if (isRoot()) {
+      command.addAll(List.of("unshare", "-U")); // Postgres refuses root; as the embedded server is started
+    }
+    command.addAll(postmasterOptions());
+    new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(LOG.toFile()))
+        .start();
+    await(() -> {
+      try (Connection c = pg.getPostgresDatabase().getConnection()) {
+        return c.isValid(1);
+      } catch (SQLException e) {
+        return false;
+      }
+    }, "Postgres accepts connections again");
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  /** A fast shutdown, waiting (at most 120 s) until the postmaster has exited. */
+  private static void stop() throws Exception {
+    long pid = Long.parseLong(Files.readAllLines(Path.of(dataDirectory, "postmaster.pid")).get(0).trim());
+    ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
+    assertThat(new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor()).isZero();
+    postmaster.onExit().get(120, TimeUnit.SECONDS); // a walsender held open by a client keeps it waiting
+  }
+
+  private static boolean isRoot() throws IOException {
+    return "root".equals(Files.getOwner(Path.of("/proc/self")).getName());
+  }
+
+  /** The postmaster's command line as it recorded it in {@code postmaster.opts}. */
+  private static List<String> postmasterOptions() throws IOException {
+    String line = Files.readString(Path.of(dataDirectory, "postmaster.opts")).trim();
+    List<String> words = new ArrayList<>();
+    Matcher m = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(line);
+    while (m.find()) {
+      words.add(m.group(1) != null ? m.group(1) : m.group(2));
+    }
+    return words;
+  }
+
+  private static void insert(String id, Set<String> written) throws SQLException {
+    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO items VALUES ('" + id + "', 1)");
+    }
+    written.add(id);
+  }
+
+  private static Set<String> ids() throws SQLException {
+    Set<String> ids = new HashSet<>();
+    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT id FROM items")) {
+      while (r.next()) {
+        ids.add(r.getString(1));
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Waits until a client receives the row {@code id}. As an SDK does, the client connects again when its stream is
+   * refused or ends (a stream may end while storage's pooled connections are replaced after the restart).
+   */
+  private static void awaitReplicated(URI base, String id) throws Exception {
+    awaitClient(base, c -> c.table("items").containsKey(id), "a client receives " + id);
+  }
+
+  private static void awaitClient(URI base, java.util.function.Predicate<ProtocolClient> condition, String what)
+      throws Exception {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      try (ProtocolClient client = ProtocolClient.connect(base, TestTokens.hs256(SECRET, "test").forUser("u"))) {
+        while (!client.ended()) {
+          if (condition.test(client)) {
+            return;
+          }
+          assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+          Thread.sleep(20);
+        }
+      } catch (IOException refused) {
+        // 503 while storage is away: try again.
+      }
+      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+
+  /**
+   * Storage's connections as a pool hands them out when the database cannot be reached: {@code getConnection}
+   * waits (here up to ten minutes, pools' defaults are 30 s) until a connection can be made. No connection is
+   * reused, so none is handed out dead.
+   */
+  private static final class WaitingDataSource extends org.postgresql.ds.PGSimpleDataSource {
+    WaitingDataSource(DataSource target) throws SQLException {
+      setURL(target.unwrap(org.postgresql.ds.PGSimpleDataSource.class).getURL());
+      setUser("postgres");
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+      long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+      while (true) {
+        try {
+          return super.getConnection();
+        } catch (SQLException e) {
+          if (System.nanoTime() > deadline) {
+            throw e;
+          }
+          try {
+            Thread.sleep(50); // the database is shutting down or starting: try again
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for a connection", "08001", ie);
+          }
+        }
+      }
+    }
+  }
+
+  private static URI serve(Syncline engine) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    server.createContext("/", engine.httpHandler("*"));
+    server.start();
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    await(condition, () -> what);
+  }
+
+  private static void await(BooleanSupplier condition, java.util.function.Supplier<String> what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what.get());
+      }
+      Thread.sleep(20);
+    }
+  }
+}
