@@ -10,18 +10,10 @@ import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.TestTokens;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import dev.syncline.testkit.postgres.RestartablePostgres;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -32,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,34 +43,19 @@ class PostgresRestartTest {
   private static final byte[] SECRET = "restart-test-secret-of-at-least-32-bytes".getBytes(
       java.nio.charset.StandardCharsets.UTF_8);
   private static final String RULES = "bucket_definitions:\n  all:\n    data:\n      - SELECT * FROM items\n";
-  private static final Path LOG = Path.of("target", "postgres-restart.log");
-  private static EmbeddedPostgres pg;
-  private static String dataDirectory;
+  private static RestartablePostgres pg;
 
   @BeforeAll
   static void startPostgres() throws Exception {
-    pg = EmbeddedPostgres.builder().setServerConfig("wal_level", "logical")
-        .setServerConfig("max_replication_slots", "10").setServerConfig("max_wal_senders", "10")
-        .setServerConfig("fsync", "off").start();
-    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-      dataDirectory = single(s, "SHOW data_directory");
-        s.execute("CREATE TABLE items (id text PRIMARY KEY, n int)");
-    }
-  }
-
-  private static String single(Statement s, String query) throws SQLException {
-    try (ResultSet r = s.executeQuery(query)) {
-      r.next();
-      return r.getString(1);
+    pg = RestartablePostgres.start();
+    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE items (id text PRIMARY KEY, n int)");
     }
   }
 
   @AfterAll
   static void stopPostgres() throws Exception {
     if (pg != null) {
-      if (Files.exists(Path.of(dataDirectory, "postmaster.pid"))) {
-        stop(); // the server this test started last
-      }
       pg.close();
     }
   }
@@ -85,10 +63,10 @@ class PostgresRestartTest {
   @Test
   void restartsCompleteWithTheEngineAttachedIdleAndUnderWritesAndNothingIsLost() throws Exception {
     long alone = restart();
-    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(new WaitingDataSource(pg.getPostgresDatabase()))
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(new WaitingDataSource(pg.dataSource()))
             .tablePrefix("restart_").build();
         Syncline engine = Syncline.builder().storage(storage).identity("restart")
-            .source(() -> PostgresSource.builder().jdbcUrl(pg.getJdbcUrl("postgres", "postgres")).user("postgres")
+            .source(() -> PostgresSource.builder().jdbcUrl(pg.jdbcUrl()).user(pg.user())
                 .password("").publication("restart_pub", true).slotPrefix("restart")
                 .statusInterval(Duration.ofMillis(500)).build())
             .rules(SyncRulesSource.ofYaml(RULES, "rules.yaml"))
@@ -144,56 +122,12 @@ class PostgresRestartTest {
     System.out.printf(", alone again %d ms%n", restart());
   }
 
-  /**
-   * Restarts the server as {@code pg_ctl restart -m fast} does (pg_ctl refuses to run as root, as tests here may):
-   * SIGINT to the postmaster (a fast shutdown), wait for it to exit, start it again with the options it recorded,
-   * wait until it accepts connections. Returns how long that took, in milliseconds.
-   */
-  private static long restart() throws Exception {
-    long start = System.nanoTime();
-    stop();
-    List<String> command = new ArrayList<>();
-    if (isRoot()) {
-      command.addAll(List.of("unshare", "-U")); // Postgres refuses root; as the embedded server is started
-    }
-    command.addAll(postmasterOptions());
-    new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(LOG.toFile()))
-        .start();
-    await(() -> {
-      try (Connection c = pg.getPostgresDatabase().getConnection()) {
-        return c.isValid(1);
-      } catch (SQLException e) {
-        return false;
-      }
-    }, "Postgres accepts connections again");
-    return (System.nanoTime() - start) / 1_000_000;
-  }
-
-  /** A fast shutdown, waiting (at most 120 s) until the postmaster has exited. */
-  private static void stop() throws Exception {
-    long pid = Long.parseLong(Files.readAllLines(Path.of(dataDirectory, "postmaster.pid")).get(0).trim());
-    ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
-    assertThat(new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor()).isZero();
-    postmaster.onExit().get(120, TimeUnit.SECONDS); // a walsender held open by a client keeps it waiting
-  }
-
-  private static boolean isRoot() throws IOException {
-    return "root".equals(Files.getOwner(Path.of("/proc/self")).getName());
-  }
-
-  /** The postmaster's command line as it recorded it in {@code postmaster.opts}. */
-  private static List<String> postmasterOptions() throws IOException {
-    String line = Files.readString(Path.of(dataDirectory, "postmaster.opts")).trim();
-    List<String> words = new ArrayList<>();
-    Matcher m = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(line);
-    while (m.find()) {
-      words.add(m.group(1) != null ? m.group(1) : m.group(2));
-    }
-    return words;
+  private static long restart() {
+    return pg.restart().toMillis();
   }
 
   private static void insert(String id, Set<String> written) throws SQLException {
-    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement()) {
       s.execute("INSERT INTO items VALUES ('" + id + "', 1)");
     }
     written.add(id);
@@ -201,7 +135,7 @@ class PostgresRestartTest {
 
   private static Set<String> ids() throws SQLException {
     Set<String> ids = new HashSet<>();
-    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT id FROM items")) {
       while (r.next()) {
         ids.add(r.getString(1));

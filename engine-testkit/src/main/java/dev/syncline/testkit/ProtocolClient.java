@@ -240,6 +240,11 @@ public final class ProtocolClient implements AutoCloseable {
     }
   }
 
+  /** What made this client fail (a checksum that did not verify, a line it could not parse), or {@code null}. */
+  public @Nullable Throwable failure() {
+    return failure;
+  }
+
   /** Whether the stream has ended (the server closed it, or {@link #close()} was called). */
   public boolean ended() {
     return ended;

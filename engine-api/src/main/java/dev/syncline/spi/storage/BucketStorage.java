@@ -132,6 +132,19 @@ public interface BucketStorage extends AutoCloseable {
     return out;
   }
 
+  /**
+   * Forgets the write checkpoints no stream can ask for any more: of each key, those older than its newest one whose
+   * position is at or below {@code position}, the lowest position of the checkpoints now served (of every live rules
+   * version). {@link #writeCheckpoint} answers the same for every checkpoint at or above {@code position}, and the
+   * next id of each key stays as it was. Called by the replicating instance with compaction; without it storage
+   * keeps a row per write checkpoint (a client asks for one after each upload) for ever.
+   *
+   * @return how many write checkpoints were removed
+   */
+  default long pruneWriteCheckpoints(String position) {
+    return 0;
+  }
+
   // ---- compaction ----
 
   /**

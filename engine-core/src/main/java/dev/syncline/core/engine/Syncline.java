@@ -782,8 +782,23 @@ public final class Syncline implements SyncEngine {
     }
     lastCompaction = System.nanoTime();
     long version = s.version();
-    return () -> storage.latestCheckpoint(version).map(Checkpoint::opId)
-        .ifPresent(upTo -> storage.compact(version, upTo));
+    List<Long> live = new ArrayList<>(runs.keySet());
+    return () -> {
+      storage.latestCheckpoint(version).map(Checkpoint::opId).ifPresent(upTo -> storage.compact(version, upTo));
+      // Write checkpoints below the lowest position any live version serves are answered by newer ones.
+      String lowest = null;
+      for (long v : live) {
+        String p = storage.latestCheckpoint(v).map(Checkpoint::position).orElse(null);
+        if (p == null) {
+          return; // a version without a checkpoint yet: keep everything for now
+        }
+        lowest = lowest == null || p.compareTo(lowest) < 0 ? p : lowest;
+      }
+      if (lowest != null) {
+        long removed = storage.pruneWriteCheckpoints(lowest);
+        LOG.log(System.Logger.Level.DEBUG, () -> "compaction removed " + removed + " write checkpoints");
+      }
+    };
   }
 
   private String sourceHead() {

@@ -490,6 +490,26 @@ public final class InMemoryBucketStorage implements BucketStorage {
     }
   }
 
+  @Override
+  public long pruneWriteCheckpoints(String position) {
+    long removed = 0;
+    synchronized (writeCheckpoints) {
+      for (WriteCheckpointState s : writeCheckpoints.values()) {
+        Long keep = null;
+        for (Long id : s.history.headMap(position, true).values()) {
+          keep = keep == null || id > keep ? id : keep;
+        }
+        if (keep != null) {
+          long k = keep;
+          int before = s.history.size();
+          s.history.values().removeIf(id -> id < k);
+          removed += before - s.history.size();
+        }
+      }
+    }
+    return removed;
+  }
+
   /** The id after {@code id}; a typed error instead of an overflow. */
   static long nextWriteCheckpoint(long id) {
     if (id == Long.MAX_VALUE) {

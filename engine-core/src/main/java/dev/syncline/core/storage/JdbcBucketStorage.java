@@ -1533,6 +1533,25 @@ public final class JdbcBucketStorage implements BucketStorage {
     return out;
   }
 
+  @Override
+  public long pruneWriteCheckpoints(String position) {
+    return transaction(dsl -> {
+      // Of each key, every row older than its newest row at or below the position; the newest row of each key
+      // stays, so ids keep counting from it. Correlated on the primary key's leading columns.
+      String outer = prefix + "client_checkpoints";
+      Table<Record> kept = clientCheckpoints.as("kept");
+      return (long) dsl.deleteFrom(clientCheckpoints)
+          .where(DSL.field(name(outer, CHECKPOINT_ID.getName()), Long.class).lt(
+              DSL.select(DSL.max(DSL.field(name("kept", CHECKPOINT_ID.getName()), Long.class))).from(kept)
+                  .where(DSL.field(name("kept", USER_ID.getName()), String.class)
+                      .eq(DSL.field(name(outer, USER_ID.getName()), String.class))
+                      .and(DSL.field(name("kept", CLIENT_ID.getName()), String.class)
+                          .eq(DSL.field(name(outer, CLIENT_ID.getName()), String.class)))
+                      .and(DSL.field(name("kept", POSITION.getName()), String.class).le(position)))))
+          .execute();
+    });
+  }
+
   // ---- compaction ----
 
   @Override

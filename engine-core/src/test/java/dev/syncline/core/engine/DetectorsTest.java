@@ -11,12 +11,12 @@ import dev.syncline.api.engine.Finding.Detector;
 import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.storage.InMemoryBucketStorage;
+import dev.syncline.core.engine.ScriptedSources.Position;
+import dev.syncline.core.engine.ScriptedSources.ScriptedSource;
 import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceAdapter;
 import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.source.SourceEvent;
-import dev.syncline.spi.source.SourcePosition;
-import dev.syncline.spi.source.SourceStart;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import java.lang.reflect.InvocationTargetException;
@@ -25,10 +25,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -175,61 +173,5 @@ class DetectorsTest {
     }
   }
 
-  private interface Step {
-    void run(ChangeSink sink) throws Exception;
-  }
 
-  /**
-   * A source that takes an empty snapshot of {@code items}, then runs the steps the test queues, and between them
-   * looks for more every 10 ms, calling {@link ChangeSink#alive()} as a polling source does.
-   */
-  private static final class ScriptedSource implements SourceAdapter {
-    final BlockingQueue<Step> steps = new LinkedBlockingQueue<>();
-    final CountDownLatch release = new CountDownLatch(1);
-    private volatile boolean closed;
-
-    @Override
-    public void run(SourceStart start, ChangeSink sink) throws Exception {
-      if (start.resumeFrom() == null) {
-        sink.snapshotDone(ITEMS);
-        sink.commit(new Position("1"));
-      }
-      while (!closed) {
-        Step step = steps.poll(10, TimeUnit.MILLISECONDS);
-        if (step != null) {
-          step.run(sink);
-        } else {
-          sink.alive();
-        }
-      }
-    }
-
-    @Override
-    public SourcePosition parsePosition(String serialized) {
-      return new Position(serialized);
-    }
-
-    @Override
-    public SourcePosition writeCheckpointHead() {
-      return new Position("1");
-    }
-
-    @Override
-    public void close() {
-      closed = true;
-      release.countDown();
-    }
-  }
-
-  private record Position(String value) implements SourcePosition {
-    @Override
-    public String serialize() {
-      return value;
-    }
-
-    @Override
-    public int compareTo(SourcePosition o) {
-      return value.compareTo(o.serialize());
-    }
-  }
 }

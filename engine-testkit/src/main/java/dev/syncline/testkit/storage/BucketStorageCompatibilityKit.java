@@ -496,6 +496,35 @@ public abstract class BucketStorageCompatibilityKit {
   }
 
   /**
+   * Pruning forgets, of each key, the write checkpoints older than its newest one at or below the position, and
+   * nothing any checkpoint at or above that position would answer; ids keep counting.
+   */
+  @Test
+  void pruning_write_checkpoints_keeps_every_answer_from_the_position_on() {
+    WriteCheckpointKey u = key("prune-u", "c");
+    WriteCheckpointKey other = key("prune-other", "c");
+    for (int p : new int[] {10, 20, 30, 40}) {
+      storage.createWriteCheckpoint(u, pos(p)); // ids 1..4
+    }
+    storage.createWriteCheckpoint(other, pos(35)); // its only one lies after the position: kept
+    Map<Integer, Optional<Long>> before = new java.util.TreeMap<>();
+    for (int p : new int[] {30, 35, 40, 50}) {
+      before.put(p, storage.writeCheckpoint(u, new Checkpoint(OpId.ZERO, pos(p))));
+    }
+    long removed = storage.pruneWriteCheckpoints(pos(30));
+    assertThat(removed).as("ids 1 and 2 of the first key").isEqualTo(2);
+    for (Map.Entry<Integer, Optional<Long>> e : before.entrySet()) {
+      assertThat(storage.writeCheckpoint(u, new Checkpoint(OpId.ZERO, pos(e.getKey())))).as("at " + e.getKey())
+          .isEqualTo(e.getValue());
+    }
+    assertThat(storage.writeCheckpoint(u, new Checkpoint(OpId.ZERO, pos(25)))).as("below the position: gone")
+        .isEmpty();
+    assertThat(storage.writeCheckpoint(other, new Checkpoint(OpId.ZERO, pos(35)))).contains(1L);
+    assertThat(storage.createWriteCheckpoint(u, pos(50))).as("ids keep counting").isEqualTo(5);
+    assertThat(storage.pruneWriteCheckpoints(pos(30))).as("nothing more to forget").isZero();
+  }
+
+  /**
    * User and client are two parts of the key, never one string: user {@code a/b} with client {@code c} and user
    * {@code a} with client {@code b/c} count apart, and a user's key without a client is another key again.
    */

@@ -17,13 +17,14 @@ import org.eclipse.jetty.server.ServerConnector;
  * closing the connection (a phone leaving coverage, a laptop lid closed), nothing on the server notices: the
  * connection stays open and the stream counted against the engine's stream limit until a write finally fails. With
  * these settings the kernel probes a connection after {@link #IDLE} without traffic and resets it when
- * {@link #COUNT} probes {@link #INTERVAL} apart go unanswered, so a vanished client is noticed {@link #detection()}
- * after it was last heard of, before the next protocol keepalive is due. Probes cost 40-odd bytes per quiet
+ * {@link #COUNT} probes {@link #INTERVAL} apart go unanswered, so a client that vanished while its connection was
+ * quiet is noticed {@link #detection()} after it was last heard of. Probes cost 40-odd bytes per quiet
  * connection and nothing on a busy one.
  *
- * <p>Data already on its way when the client vanished is the kernel's business (retransmission, about 15 minutes
- * with Linux defaults; see the README's "Dead clients"). Where the operating system does not support the timers, the
- * connector still turns keepalive on with the system's defaults.
+ * <p>TCP sends no probes while data is unacknowledged: a client that vanished with data on its way to it (with
+ * these timers, one that vanished in the {@link #IDLE} before a keepalive line was due) is noticed only at the
+ * kernel's retransmission limit (about 15 minutes with Linux defaults; see the README's "Dead clients"). Where the
+ * operating system does not support the timers, the connector still turns keepalive on with its defaults.
  */
 final class KeepaliveConnector extends ServerConnector {
   static final Duration IDLE = Duration.ofSeconds(10);

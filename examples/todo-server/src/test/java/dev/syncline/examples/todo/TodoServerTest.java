@@ -268,7 +268,8 @@ class TodoServerTest {
       assertThat(accepted.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE)).isEqualTo(10);
       assertThat(accepted.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL)).isEqualTo(3);
       assertThat(accepted.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT)).isEqualTo(3);
-      // A vanished client is noticed before the next protocol keepalive (20 s) would be sent to it.
+      // A client that vanished right after its last answer is reset before the next keepalive line (20 s) would put
+      // data on its way (from then on only the kernel's retransmission limit would end it).
       assertThat(KeepaliveConnector.detection()).isLessThan(Duration.ofSeconds(20));
     }
   }

@@ -1,0 +1,471 @@
+package dev.syncline.examples.todo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.syncline.api.OpId;
+import dev.syncline.api.OpType;
+import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.testkit.ProtocolClient;
+import dev.syncline.testkit.postgres.RestartablePostgres;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fault suite: two todo servers (child JVMs, so they can be killed with SIGKILL and paused with SIGSTOP) on one
+ * Postgres that holds the app's tables and Syncline's storage; writers upload todos through the servers' upload
+ * endpoint (retrying each transaction, on either server, until it is acknowledged), protocol clients on each server
+ * verify every checksum and reconnect as SDKs do. A nemesis cycles through faults with a few healthy seconds between
+ * them: the replicating server killed (the other must take over; timed), a server paused, Postgres restarted, every
+ * client disconnected, the standby killed and restarted. After healing: no acknowledged write lost, nothing
+ * invented, no row replicated twice, every client converged to Postgres with verified checksums, and no client ever
+ * saw a row disappear.
+ *
+ * <p>{@code mvn verify} runs it for 60 s at 10 transactions/s; the soak profile ({@code -Pfault-soak}) runs 10 minutes
+ * at 50/s (docs/benchmarks.md, "Fault suite").
+ */
+class FaultSuiteTest {
+  private static final Duration RUN = Duration.ofSeconds(Long.getLong("syncline.faults.seconds", 60));
+  private static final int RATE = Integer.getInteger("syncline.faults.rate", 10);
+  private static final Duration HEAL = Duration.ofSeconds(90);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final String USER = "alice";
+
+  @Test
+  void twoServersLiveThroughTheNemesisWithoutLosingInventingOrDuplicatingWrites() throws Exception {
+    try (RestartablePostgres pg = RestartablePostgres.start();
+        Server a = new Server("a", pg);
+        Server b = new Server("b", pg)) {
+      a.start();
+      b.start();
+      await(() -> a.replication().equals("STREAMING") || b.replication().equals("STREAMING"), "one replicates",
+          Duration.ofSeconds(60));
+      String token = JSON.readTree(get(URI.create(a.base + "/dev/token?user=" + USER))).get("token").asText();
+      String list = UUID.randomUUID().toString();
+      Writes writes = new Writes(token, List.of(a, b));
+      writes.commit("setup", 1, "{\"op\":\"PUT\",\"table\":\"lists\",\"id\":\"" + list
+          + "\",\"data\":{\"name\":\"faults\",\"owner_id\":\"" + USER + "\"}}", Long.MAX_VALUE);
+      List<Reader> readers = List.of(new Reader(a, token), new Reader(b, token));
+      readers.forEach(Reader::start);
+      writes.start(list);
+
+      Map<String, Integer> faults = new LinkedHashMap<>();
+      List<Long> takeovers = new ArrayList<>();
+      long end = System.nanoTime() + RUN.toNanos();
+      for (int round = 0; System.nanoTime() < end; round++) {
+        Thread.sleep(3_000); // healthy for a while: writes and clients make progress
+        String fault = switch (round % 5) {
+          case 0 -> {
+            Server replicating = a.replication().equals("STREAMING") ? a : b;
+            Server other = replicating == a ? b : a;
+            replicating.kill();
+            long t0 = System.nanoTime();
+            await(() -> other.replication().equals("STREAMING"), "the standby takes over", Duration.ofSeconds(60));
+            takeovers.add((System.nanoTime() - t0) / 1_000_000);
+            replicating.start();
+            yield "replicating server killed, other took over";
+          }
+          case 1 -> {
+            Server paused = ThreadLocalRandom.current().nextBoolean() ? a : b;
+            paused.signal("STOP");
+            Thread.sleep(3_000);
+            paused.signal("CONT");
+            yield "server paused 3 s";
+          }
+          case 2 -> {
+            pg.restart();
+            yield "Postgres restarted";
+          }
+          case 3 -> {
+            readers.forEach(Reader::disconnect);
+            yield "every client disconnected";
+          }
+          default -> {
+            Server standby = a.replication().equals("STREAMING") ? b : a;
+            standby.kill();
+            standby.start();
+            yield "standby killed and restarted";
+          }
+        };
+        faults.merge(fault, 1, Integer::sum);
+        a.sampleMemory();
+        b.sampleMemory();
+      }
+
+      // Heal: both servers up, writers stopped; then everything must agree.
+      writes.stop();
+      assertThat(writes.refused).as("no write refused").isEmpty();
+      await(() -> (a.replication().equals("STREAMING") || b.replication().equals("STREAMING")) && a.ready()
+          && b.ready(), "both servers ready, one replicating", HEAL);
+      Set<String> inPostgres = todos(pg, list);
+      assertThat(inPostgres).as("no acknowledged write lost").containsAll(writes.acknowledged);
+      assertThat(writes.attempted).as("nothing invented").containsAll(inPostgres);
+      long healed = System.nanoTime();
+      for (Reader r : readers) {
+        await(() -> r.holds().equals(inPostgres), () -> "client on " + r.server.name + " converges (holds "
+            + r.holds().size() + " of " + inPostgres.size() + ")", HEAL);
+      }
+      long converged = (System.nanoTime() - healed) / 1_000_000;
+      readers.forEach(Reader::stop);
+      for (Reader r : readers) {
+        assertThat(r.failures).as("checksums verified on " + r.server.name).isEmpty();
+        assertThat(r.vanished).as("rows never disappeared on " + r.server.name).isEmpty();
+      }
+      assertThat(putsPerTodo(pg, list)).as("every row replicated exactly once").containsOnlyKeys(inPostgres)
+          .allSatisfy((id, puts) -> assertThat(puts).as(id).isEqualTo(1));
+      System.out.printf("fault suite: %d s, %d writes acknowledged (%d attempts), faults %s, takeovers %s ms, "
+          + "clients converged %d ms after healing, largest RSS of a server process %d MiB (a) / %d MiB (b)%n",
+          RUN.toSeconds(), writes.acknowledged.size(), writes.attempts.get(), faults, takeovers, converged,
+          a.maxRssKib / 1024, b.maxRssKib / 1024);
+    }
+  }
+
+  /** A todo server in its own JVM, restartable; its port changes with each start. */
+  private static final class Server implements AutoCloseable {
+    final String name;
+    private final RestartablePostgres pg;
+    private @Nullable Process process;
+    volatile URI base = URI.create("http://127.0.0.1:1");
+
+    Server(String name, RestartablePostgres pg) {
+      this.name = name;
+      this.pg = pg;
+    }
+
+    void start() throws IOException {
+      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+          System.getProperty("java.class.path"), Main.class.getName(), "--port", "0", "--dev", "--jdbc-url",
+          pg.jdbcUrl(), "--db-user", pg.user()).redirectErrorStream(true).start();
+      process = p;
+      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      List<String> lines = new ArrayList<>();
+      String line;
+      while ((line = out.readLine()) != null && !line.startsWith("press Ctrl-C")) {
+        lines.add(line);
+        if (line.startsWith("sync endpoint: ")) {
+          base = URI.create(line.substring("sync endpoint: ".length()));
+        }
+      }
+      if (line == null) {
+        throw new IOException("server " + name + " did not start: " + lines);
+      }
+      Thread drain = new Thread(() -> out.lines().forEach(l -> { }), "drain-" + name);
+      drain.setDaemon(true);
+      drain.start();
+    }
+
+    void kill() throws InterruptedException {
+      Process p = process;
+      if (p != null) {
+        p.destroyForcibly(); // SIGKILL: no shutdown hook; its connections just drop
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+
+    void signal(String signal) throws Exception {
+      Process p = process;
+      if (p != null) {
+        new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor();
+      }
+    }
+
+    volatile long maxRssKib;
+
+    /** Notes the process's resident memory (Linux), for the soak's report. */
+    void sampleMemory() {
+      Process p = process;
+      if (p == null || !p.isAlive()) {
+        return;
+      }
+      try {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+          if (line.startsWith("VmRSS:")) {
+            maxRssKib = Math.max(maxRssKib, Long.parseLong(line.replaceAll("[^0-9]", "")));
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // Not Linux, or the process just ended: no sample.
+      }
+    }
+
+    String replication() {
+      JsonNode info = info();
+      return info == null ? "" : info.path("replication").asText();
+    }
+
+    boolean ready() {
+      JsonNode info = info();
+      return info != null && info.path("ready").asBoolean();
+    }
+
+    private @Nullable JsonNode info() {
+      try {
+        return JSON.readTree(get(base.resolve("/api/info")));
+      } catch (IOException e) {
+        return null;
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      Process p = process;
+      if (p != null) {
+        p.destroyForcibly(); // also ends a paused one
+      }
+    }
+  }
+
+  /**
+   * Writers: each its own client id, one todo per transaction, a transaction retried (same id, on the next server)
+   * until a server acknowledges it, as an SDK's upload queue does.
+   */
+  private static final class Writes {
+    final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    final Set<String> attempted = ConcurrentHashMap.newKeySet();
+    final java.util.concurrent.atomic.AtomicLong attempts = new java.util.concurrent.atomic.AtomicLong();
+    /** Answers other than 200 or a retryable 5xx: none may come. */
+    final List<String> refused = new CopyOnWriteArrayList<>();
+    private final String token;
+    private final List<Server> servers;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new ArrayList<>();
+
+    Writes(String token, List<Server> servers) {
+      this.token = token;
+      this.servers = servers;
+    }
+
+    void start(String list) {
+      int writers = Math.max(2, RATE / 10); // each paced at up to 10 transactions/s
+      for (int w = 0; w < writers; w++) {
+        String client = "writer-" + w;
+        Thread t = new Thread(() -> {
+          long interval = TimeUnit.SECONDS.toNanos(writers) / RATE;
+          long next = System.nanoTime();
+          for (long tx = 1; running.get(); tx++) {
+            String id = UUID.randomUUID().toString();
+            attempted.add(id);
+            String op = "{\"op\":\"PUT\",\"table\":\"todos\",\"id\":\"" + id + "\",\"data\":{\"description\":\"t"
+                + tx + "\",\"list_id\":\"" + list + "\"}}";
+            try {
+              if (commit(client, tx, op, System.nanoTime() + Duration.ofMinutes(5).toNanos())) {
+                acknowledged.add(id);
+              }
+              next = Math.max(next + interval, System.nanoTime() - interval); // catch up a little after a fault
+              long wait = next - System.nanoTime();
+              if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+              }
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        }, client);
+        threads.add(t);
+        t.start();
+      }
+    }
+
+    /** Sends one transaction until a server acknowledges it; false if the writers were stopped first. */
+    boolean commit(String client, long tx, String op, long deadline) throws InterruptedException {
+      String body = "{\"client_id\":\"" + client + "\",\"transaction_id\":" + tx + ",\"ops\":[" + op + "]}";
+      for (int i = 0; System.nanoTime() < deadline; i++) {
+        Server s = servers.get(i % servers.size());
+        attempts.incrementAndGet();
+        try {
+          HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(s.base.resolve("/api/upload"))
+              .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString(body))
+              .header("Authorization", "Bearer " + token).header("Content-Type", "application/json").build(),
+              HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) {
+            return true;
+          }
+          if (r.statusCode() < 500) {
+            refused.add(r.statusCode() + " " + r.body()); // a 4xx would drop the write from an SDK's queue
+            return false;
+          }
+        } catch (IOException e) {
+          // The server is down, paused or restarting: the next one.
+        }
+        if (!running.get() && client.startsWith("writer")) {
+          return false; // stopped: this transaction may or may not have been applied
+        }
+        Thread.sleep(100);
+      }
+      throw new AssertionError("transaction " + client + "/" + tx + " was never acknowledged");
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      for (Thread t : threads) {
+        t.join();
+      }
+    }
+  }
+
+  /**
+   * A protocol client following one server (across its restarts), reconnecting with what it holds when its stream
+   * ends, as SDKs do; it records checksum failures and any row that disappears from what it holds.
+   */
+  private static final class Reader {
+    final Server server;
+    final List<String> failures = new CopyOnWriteArrayList<>();
+    final List<String> vanished = new CopyOnWriteArrayList<>();
+    private final String token;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private volatile @Nullable ProtocolClient client;
+    private volatile Set<String> seen = Set.of();
+    private final Thread thread;
+
+    Reader(Server server, String token) {
+      this.server = server;
+      this.token = token;
+      this.thread = new Thread(this::run, "reader-" + server.name);
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    private void run() {
+      ProtocolClient previous = null;
+      while (running.get()) {
+        try {
+          ProtocolClient c = previous == null ? ProtocolClient.connect(server.base, token)
+              : ProtocolClient.reconnect(server.base, token, previous);
+          client = c;
+          previous = c;
+          while (running.get() && !c.ended()) {
+            check(c);
+            Thread.sleep(20);
+          }
+          check(c);
+          Throwable f = c.failure();
+          if (f != null) {
+            failures.add(f.toString());
+          }
+        } catch (IOException e) {
+          // Refused or not listening (killed, paused, restarting): try again.
+        } catch (InterruptedException e) {
+          return;
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    private void check(ProtocolClient c) {
+      Set<String> now = Set.copyOf(c.table("todos").keySet());
+      for (String id : seen) {
+        if (!now.contains(id)) {
+          vanished.add(id);
+        }
+      }
+      seen = now;
+    }
+
+    Set<String> holds() {
+      return seen;
+    }
+
+    void disconnect() {
+      ProtocolClient c = client;
+      if (c != null) {
+        c.close();
+      }
+    }
+
+    void stop() {
+      running.set(false);
+      disconnect();
+      try {
+        thread.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static Set<String> todos(RestartablePostgres pg, String list) throws SQLException {
+    Set<String> ids = new HashSet<>();
+    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT id FROM todos WHERE list_id = '" + list + "'")) {
+      while (r.next()) {
+        ids.add(r.getString(1));
+      }
+    }
+    return ids;
+  }
+
+  /** PUT ops per todo in the list's bucket, up to the latest checkpoint. */
+  private static Map<String, Long> putsPerTodo(RestartablePostgres pg, String list) {
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(pg.dataSource()).tablePrefix("syncline_").build()) {
+      long version = storage.rulesVersions().stream().filter(v -> v.state().name().equals("ACTIVE")).findFirst()
+          .orElseThrow().id();
+      Checkpoint cp = storage.latestCheckpoint(version).orElseThrow();
+      Map<String, Long> puts = new java.util.TreeMap<>();
+      storage.ops(version, version + "#owned_lists[\"" + list + "\"]", OpId.ZERO, cp.opId(), 1_000_000).stream()
+          .filter(o -> o.op() == OpType.PUT && "todos".equals(o.objectType()))
+          .forEach(o -> puts.merge(o.objectId(), 1L, Long::sum));
+      return puts;
+    }
+  }
+
+  private static String get(URI uri) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  private static void await(BooleanSupplier condition, String what, Duration limit) throws InterruptedException {
+    await(condition, () -> what, limit);
+  }
+
+  private static void await(BooleanSupplier condition, java.util.function.Supplier<String> what, Duration limit)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as(() -> "waiting until " + what.get()).isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+}
