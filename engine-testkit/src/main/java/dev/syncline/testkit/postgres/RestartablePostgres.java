@@ -68,7 +68,12 @@ public final class RestartablePostgres implements AutoCloseable {
 
   /** The JDBC URL of its {@code postgres} database. */
   public String jdbcUrl() {
-    return embedded.getJdbcUrl("postgres", "postgres");
+    return jdbcUrl("postgres");
+  }
+
+  /** The JDBC URL of one of its databases (create it first, e.g. {@code CREATE DATABASE other}). */
+  public String jdbcUrl(String database) {
+    return embedded.getJdbcUrl("postgres", database);
   }
 
   /** The superuser tests connect as (no password). */
@@ -78,8 +83,13 @@ public final class RestartablePostgres implements AutoCloseable {
 
   /** A data source on its {@code postgres} database; a new connection per call, none pooled. */
   public DataSource dataSource() {
+    return dataSource("postgres");
+  }
+
+  /** A data source on one of its databases; a new connection per call, none pooled. */
+  public DataSource dataSource(String database) {
     PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setURL(jdbcUrl());
+    ds.setURL(jdbcUrl(database));
     ds.setUser(user());
     return ds;
   }

@@ -30,6 +30,7 @@ public final class Main {
     String dbUser = System.getenv().getOrDefault("DATABASE_USER", "postgres");
     String dbPassword = System.getenv().getOrDefault("DATABASE_PASSWORD", "");
     SyncRulesSource rules = null;
+    String slotPrefix = "todo_sync";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--port" -> port = intOr(value(args, ++i, "--port"), -1);
@@ -39,6 +40,7 @@ public final class Main {
         case "--db-user" -> dbUser = value(args, ++i, "--db-user");
         case "--db-password" -> dbPassword = value(args, ++i, "--db-password");
         case "--demo", "demo" -> demo = true;
+        case "--slot-prefix" -> slotPrefix = value(args, ++i, "--slot-prefix");
         case "--streams" -> rules = TodoServer.streamsRules();
         case "--rules" -> {
           Path file = Path.of(value(args, ++i, "--rules"));
@@ -50,7 +52,7 @@ public final class Main {
         }
         case "--help", "-h" -> {
           System.out.println("usage: todo-server [--port N] [--data-dir DIR] [--jdbc-url URL [--db-user U] "
-              + "[--db-password P]] [--dev] [--demo] [--streams | --rules FILE]");
+              + "[--db-password P] [--slot-prefix NAME]] [--dev] [--demo] [--streams | --rules FILE]");
           return;
         }
         default -> fail("unknown argument " + args[i] + " (try --help)");
@@ -64,7 +66,7 @@ public final class Main {
     try {
       TodoServer.Config config = jdbcUrl == null || jdbcUrl.isBlank()
           ? TodoServer.Config.embedded(port, dataDir, dev)
-          : TodoServer.Config.external(port, jdbcUrl, dbUser, dbPassword, dev, "todo_sync");
+          : TodoServer.Config.external(port, jdbcUrl, dbUser, dbPassword, dev, slotPrefix);
       server = TodoServer.start(rules == null ? config : config.withRules(rules));
     } catch (java.net.BindException e) {
       fail("port " + port + " is in use: pass --port <n> (or set PORT), 0 for any free port");

@@ -63,11 +63,23 @@ class FaultSuiteTest {
 
   @Test
   void twoServersLiveThroughTheNemesisWithoutLosingInventingOrDuplicatingWrites() throws Exception {
-    try (RestartablePostgres pg = RestartablePostgres.start();
-        Server a = new Server("a", pg);
-        Server b = new Server("b", pg)) {
+    try (RestartablePostgres pg = RestartablePostgres.start()) {
+      try (Connection c = pg.dataSource().getConnection(); Statement st = c.createStatement()) {
+        st.execute("CREATE DATABASE observer");
+      }
+      run(pg);
+    }
+  }
+
+  private static void run(RestartablePostgres pg) throws Exception {
+    // The observer: a third app on its own database of the same Postgres, never killed nor paused: it lives
+    // through every Postgres restart of the run, under its own writes, and its memory is sampled all along.
+    try (Server a = new Server("a", pg);
+        Server b = new Server("b", pg);
+        Server observer = new Server("observer", pg, "observer", "todo_observer")) {
       a.start();
       b.start();
+      observer.start();
       await(() -> a.replication().equals("STREAMING") || b.replication().equals("STREAMING"), "one replicates",
           Duration.ofSeconds(60));
       String token = JSON.readTree(get(URI.create(a.base + "/dev/token?user=" + USER))).get("token").asText();
@@ -78,6 +90,15 @@ class FaultSuiteTest {
       List<Reader> readers = List.of(new Reader(a, token), new Reader(b, token));
       readers.forEach(Reader::start);
       writes.start(list);
+      String observerToken = JSON.readTree(get(URI.create(observer.base + "/dev/token?user=" + USER))).get("token")
+          .asText();
+      String observerList = UUID.randomUUID().toString();
+      Writes observerWrites = new Writes(observerToken, List.of(observer));
+      observerWrites.commit("setup", 1, "{\"op\":\"PUT\",\"table\":\"lists\",\"id\":\"" + observerList
+          + "\",\"data\":{\"name\":\"observed\",\"owner_id\":\"" + USER + "\"}}", Long.MAX_VALUE);
+      Reader observerReader = new Reader(observer, observerToken);
+      observerReader.start();
+      observerWrites.start(observerList);
 
       Map<String, Integer> faults = new LinkedHashMap<>();
       List<Long> takeovers = new ArrayList<>();
@@ -120,11 +141,14 @@ class FaultSuiteTest {
         faults.merge(fault, 1, Integer::sum);
         a.sampleMemory();
         b.sampleMemory();
+        observer.sampleMemory();
       }
 
       // Heal: both servers up, writers stopped; then everything must agree.
       writes.stop();
+      observerWrites.stop();
       assertThat(writes.refused).as("no write refused").isEmpty();
+      assertThat(observerWrites.refused).as("no write refused by the observer").isEmpty();
       await(() -> (a.replication().equals("STREAMING") || b.replication().equals("STREAMING")) && a.ready()
           && b.ready(), "both servers ready, one replicating", HEAL);
       Set<String> inPostgres = todos(pg, list);
@@ -136,6 +160,13 @@ class FaultSuiteTest {
             + r.holds().size() + " of " + inPostgres.size() + ")", HEAL);
       }
       long converged = (System.nanoTime() - healed) / 1_000_000;
+      Set<String> observed = todos(pg.dataSource("observer"), observerList);
+      assertThat(observed).as("observer: no acknowledged write lost").containsAll(observerWrites.acknowledged);
+      assertThat(observerWrites.attempted).as("observer: nothing invented").containsAll(observed);
+      await(() -> observerReader.holds().equals(observed), "the observer's client converges", HEAL);
+      observerReader.stop();
+      assertThat(observerReader.failures).as("checksums verified on the observer").isEmpty();
+      assertThat(observerReader.vanished).as("rows never disappeared on the observer").isEmpty();
       readers.forEach(Reader::stop);
       for (Reader r : readers) {
         assertThat(r.failures).as("checksums verified on " + r.server.name).isEmpty();
@@ -144,9 +175,10 @@ class FaultSuiteTest {
       assertThat(putsPerTodo(pg, list)).as("every row replicated exactly once").containsOnlyKeys(inPostgres)
           .allSatisfy((id, puts) -> assertThat(puts).as(id).isEqualTo(1));
       System.out.printf("fault suite: %d s, %d writes acknowledged (%d attempts), faults %s, takeovers %s ms, "
-          + "clients converged %d ms after healing, largest RSS of a server process %d MiB (a) / %d MiB (b)%n",
+          + "clients converged %d ms after healing, largest RSS of a server process %d MiB (a) / %d MiB (b); "
+          + "the observer (never killed, %d writes) RSS by minute %s MiB%n",
           RUN.toSeconds(), writes.acknowledged.size(), writes.attempts.get(), faults, takeovers, converged,
-          a.maxRssKib / 1024, b.maxRssKib / 1024);
+          a.maxRssKib / 1024, b.maxRssKib / 1024, observerWrites.acknowledged.size(), byMinute(observer.rss));
     }
   }
 
@@ -157,16 +189,30 @@ class FaultSuiteTest {
     private @Nullable Process process;
     volatile URI base = URI.create("http://127.0.0.1:1");
 
+    private final String database;
+    private final String slotPrefix;
+    /** Resident memory samples (KiB) with the process's age (ms), in order. */
+    final List<long[]> rss = new CopyOnWriteArrayList<>();
+    private long startedAt;
+
     Server(String name, RestartablePostgres pg) {
+      this(name, pg, "postgres", "todo_sync");
+    }
+
+    Server(String name, RestartablePostgres pg, String database, String slotPrefix) {
       this.name = name;
       this.pg = pg;
+      this.database = database;
+      this.slotPrefix = slotPrefix;
     }
 
     void start() throws IOException {
       Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
           System.getProperty("java.class.path"), Main.class.getName(), "--port", "0", "--dev", "--jdbc-url",
-          pg.jdbcUrl(), "--db-user", pg.user()).redirectErrorStream(true).start();
+          pg.jdbcUrl(database), "--db-user", pg.user(), "--slot-prefix", slotPrefix).redirectErrorStream(true).start();
       process = p;
+      startedAt = System.nanoTime();
+      rss.clear();
       BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       List<String> lines = new ArrayList<>();
       String line;
@@ -210,7 +256,9 @@ class FaultSuiteTest {
       try {
         for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
           if (line.startsWith("VmRSS:")) {
-            maxRssKib = Math.max(maxRssKib, Long.parseLong(line.replaceAll("[^0-9]", "")));
+            long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+            maxRssKib = Math.max(maxRssKib, kib);
+            rss.add(new long[] {(System.nanoTime() - startedAt) / 1_000_000, kib});
           }
         }
       } catch (IOException | RuntimeException e) {
@@ -419,9 +467,22 @@ class FaultSuiteTest {
     }
   }
 
+  /** The last resident-memory sample of each minute of the process's life, in MiB. */
+  private static List<Long> byMinute(List<long[]> samples) {
+    Map<Long, Long> last = new java.util.TreeMap<>();
+    for (long[] s : samples) {
+      last.put(s[0] / 60_000, s[1] / 1024);
+    }
+    return List.copyOf(last.values());
+  }
+
   private static Set<String> todos(RestartablePostgres pg, String list) throws SQLException {
+    return todos(pg.dataSource(), list);
+  }
+
+  private static Set<String> todos(javax.sql.DataSource db, String list) throws SQLException {
     Set<String> ids = new HashSet<>();
-    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement();
+    try (Connection c = db.getConnection(); Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT id FROM todos WHERE list_id = '" + list + "'")) {
       while (r.next()) {
         ids.add(r.getString(1));
