@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,7 +62,7 @@ class PostgresRestartTest {
   @Test
   void restartsCompleteWithTheEngineAttachedIdleAndUnderWritesAndNothingIsLost() throws Exception {
     long alone = restart();
-    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(new WaitingDataSource(pg.dataSource()))
+    try (JdbcBucketStorage storage = JdbcBucketStorage.builder(new WaitingDataSource(pg))
             .tablePrefix("restart_").build();
         Syncline engine = Syncline.builder().storage(storage).identity("restart")
             .source(() -> PostgresSource.builder().jdbcUrl(pg.jdbcUrl()).user(pg.user())
@@ -178,9 +177,9 @@ class PostgresRestartTest {
    * reused, so none is handed out dead.
    */
   private static final class WaitingDataSource extends org.postgresql.ds.PGSimpleDataSource {
-    WaitingDataSource(DataSource target) throws SQLException {
-      setURL(target.unwrap(org.postgresql.ds.PGSimpleDataSource.class).getURL());
-      setUser("postgres");
+    WaitingDataSource(RestartablePostgres server) {
+      setURL(server.jdbcUrl());
+      setUser(server.user());
     }
 
     @Override

@@ -12,7 +12,8 @@ import dev.syncline.api.TableRef;
 public interface ChangeSink {
   /**
    * A sign of life: the source's thread is working (waiting for changes included). An adapter calls it at least once
-   * a minute while nothing else is called, e.g. on every look at an idle connection; every other call counts too.
+   * a minute while nothing else is called, e.g. on every look at an idle connection; commits, flushes, events and
+   * every thousandth {@link #accept} count too.
    * The engine reports replication as stalled when no sign comes for long (see
    * {@code dev.syncline.api.engine.DetectorThresholds}). Cheap; by default nothing.
    */

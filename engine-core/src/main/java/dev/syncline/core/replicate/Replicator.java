@@ -477,8 +477,7 @@ public final class Replicator implements AutoCloseable {
 
     @Override
     public void accept(SourceChange change) throws InterruptedException {
-      lastAlive = System.nanoTime();
-      checkAborted();
+      checkAborted(); // no clock read per change: drain() notes the sign of life once per group
       buffer.add(change);
       if (buffer.size() >= 1000) {
         drain();
@@ -486,6 +485,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void drain() throws InterruptedException {
+      lastAlive = System.nanoTime();
       reapCommitted();
       if (!buffer.isEmpty()) {
         if (buffer.stream().anyMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE)) {
@@ -707,7 +707,6 @@ public final class Replicator implements AutoCloseable {
 
     @Override
     public void commit(SourcePosition position) throws InterruptedException {
-      lastAlive = System.nanoTime();
       checkAborted();
       submit(position.serialize(), null);
       awaitInFlight();
@@ -715,7 +714,6 @@ public final class Replicator implements AutoCloseable {
 
     @Override
     public void commitAsync(SourcePosition position, Runnable durable) throws InterruptedException {
-      lastAlive = System.nanoTime();
       checkAborted();
       submit(position.serialize(), durable);
     }
@@ -729,7 +727,6 @@ public final class Replicator implements AutoCloseable {
 
     @Override
     public void flush() throws InterruptedException {
-      lastAlive = System.nanoTime();
       checkAborted();
       submit(null, null);
     }

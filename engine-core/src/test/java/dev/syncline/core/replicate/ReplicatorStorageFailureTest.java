@@ -184,18 +184,11 @@ class ReplicatorStorageFailureTest {
 
   /** Storage whose writers fail their second commit (once); everything else goes to {@code delegate}. */
   private static BucketStorage failingSecondCommit(BucketStorage delegate, AtomicInteger commits) {
-    return proxy(BucketStorage.class, (method, args) -> {
-      Object result = invoke(delegate, method, args);
-      if (!method.getName().equals("openWriter")) {
-        return result;
+    return writers(delegate, (m, writer, a) -> {
+      if (m.getName().equals("commit") && commits.incrementAndGet() == 2) {
+        throw new SynclineException(ErrorCode.STORAGE_FAILED, "disk full (test)");
       }
-      BucketStorageWriter writer = (BucketStorageWriter) result;
-      return proxy(BucketStorageWriter.class, (m, a) -> {
-        if (m.getName().equals("commit") && commits.incrementAndGet() == 2) {
-          throw new SynclineException(ErrorCode.STORAGE_FAILED, "disk full (test)");
-        }
-        return invoke(writer, m, a);
-      });
+      return invoke(writer, m, a);
     });
   }
 

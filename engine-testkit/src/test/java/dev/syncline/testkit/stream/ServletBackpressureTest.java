@@ -40,58 +40,20 @@ class ServletBackpressureTest {
 
   @Test
   void a_stalled_client_does_not_block_other_streams() throws Exception {
-    SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(
-        "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n", "rules.yaml"));
-    InMemoryBucketStorage storage = new InMemoryBucketStorage();
-    long version = storage.addRulesVersion("rules").id();
-    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    Server jetty = new Server(new InetSocketAddress("127.0.0.1", 0));
-    try (BucketStorageWriter writer = storage.openWriter(version)) {
-      List<NewOp> ops = new ArrayList<>();
-      for (int i = 0; i < OPS; i++) {
-        String data = "{\"id\":\"t" + i + "\",\"description\":\"" + "x".repeat(150) + "\"}";
-        ops.add(new NewOp("global[]", OpType.PUT, "todos", "t" + i, "t" + i, data,
-            OpChecksums.put("todos", "t" + i, data)));
+    withAStalledClient(OPS, SyncService.DEFAULT_STALLED_STREAM_TIMEOUT, (service, base) -> {
+      // Never read: the server's writes to this socket fill its buffers and stay pending.
+      Thread.sleep(500);
+      assertThat(service.openStreams()).as("the stalled stream is open").isEqualTo(1);
+      try (ProtocolClient reader = ProtocolClient.connect(base, token("reader"))) {
+        reader.awaitCheckpoints(1, Duration.ofSeconds(60));
+        assertThat(reader.table("todos")).hasSize(OPS);
       }
-      writer.commit(new WriteBatch(ops, List.of(), List.of(), List.of(), "0000000000000001"));
-      SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
-          .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SyncStreamEndToEndTest.SECRET, null).build()).build();
-      ServletContextHandler context = new ServletContextHandler();
-      ServletHolder holder = new ServletHolder(new SyncServlet(service, "*"));
-      holder.setAsyncSupported(true);
-      context.addServlet(holder, "/*");
-      jetty.setHandler(context);
-      jetty.start();
-      int port = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
-
-      try (Socket stalled = new Socket("127.0.0.1", port)) {
-        stalled.setReceiveBufferSize(4096);
-        byte[] body = "{\"raw_data\":true}".getBytes(StandardCharsets.UTF_8);
-        OutputStream out = stalled.getOutputStream();
-        out.write(("POST /sync/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token " + token("stalled")
-            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.flush();
-        // Never read: the server's writes to this socket fill its buffers and stay pending.
-        Thread.sleep(500);
-        assertThat(service.openStreams()).as("the stalled stream is open").isEqualTo(1);
-
-        try (ProtocolClient reader = ProtocolClient.connect(URI.create("http://127.0.0.1:" + port),
-            token("reader"))) {
-          reader.awaitCheckpoints(1, Duration.ofSeconds(60));
-          assertThat(reader.table("todos")).hasSize(OPS);
-        }
-      }
-    } finally {
-      jetty.stop();
-      scheduler.shutdownNow();
-    }
+    });
   }
 
   @Test
   void a_client_that_takes_nothing_is_closed_after_the_stalled_stream_timeout() throws Exception {
-    withAStalledClient(Duration.ofSeconds(1), (service, base) -> {
+    withAStalledClient(20_000, Duration.ofSeconds(1), (service, base) -> {
       // The stream is counted while open, then freed: the slot does not wait for the container.
       await(() -> service.stalledStreamsClosed() > 0, "the stalled stream is closed");
       assertThat(service.openStreams()).isZero();
@@ -100,7 +62,7 @@ class ServletBackpressureTest {
 
   @Test
   void a_client_that_takes_nothing_is_reported_stuck_and_one_that_keeps_up_is_not() throws Exception {
-    withAStalledClient(Duration.ofMinutes(10), (service, base) -> {
+    withAStalledClient(20_000, Duration.ofMinutes(10), (service, base) -> {
       try (ProtocolClient reading = ProtocolClient.connect(base, token("reader"))) {
         reading.awaitCheckpoints(1, Duration.ofSeconds(60));
         await(() -> service.stuckStreams(Duration.ofMillis(300)) == 1, "the stalled client is reported stuck");
@@ -115,10 +77,12 @@ class ServletBackpressureTest {
   }
 
   /**
-   * Serves 20,000 ops through the asynchronous servlet on Jetty (whose own idle timeout would not end a stream for
-   * ten minutes) to a client that sends its request and never reads, then runs {@code check}.
+   * Serves {@code opCount} ops through the asynchronous servlet on Jetty (whose own idle timeout would not end a stream
+   * for ten minutes), with one scheduler thread, to a client that sends its request and never reads, then runs
+   * {@code check}.
    */
-  private static void withAStalledClient(Duration stalledStreamTimeout, StalledCheck check) throws Exception {
+  private static void withAStalledClient(int opCount, Duration stalledStreamTimeout, StalledCheck check)
+      throws Exception {
     SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(
         "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n", "rules.yaml"));
     InMemoryBucketStorage storage = new InMemoryBucketStorage();
@@ -131,7 +95,7 @@ class ServletBackpressureTest {
     jetty.addConnector(connector);
     try (BucketStorageWriter writer = storage.openWriter(version)) {
       List<NewOp> ops = new ArrayList<>();
-      for (int i = 0; i < 20_000; i++) {
+      for (int i = 0; i < opCount; i++) {
         String data = "{\"id\":\"t" + i + "\",\"description\":\"" + "x".repeat(150) + "\"}";
         ops.add(new NewOp("global[]", OpType.PUT, "todos", "t" + i, "t" + i, data,
             OpChecksums.put("todos", "t" + i, data)));

@@ -154,7 +154,7 @@ class FaultSuiteTest {
       assertThat(observerWrites.refused).as("no write refused by the observer").isEmpty();
       await(() -> (a.replication().equals("STREAMING") || b.replication().equals("STREAMING")) && a.ready()
           && b.ready(), "both servers ready, one replicating", HEAL);
-      Set<String> inPostgres = todos(pg, list);
+      Set<String> inPostgres = todos(pg.dataSource(), list);
       assertThat(inPostgres).as("no acknowledged write lost").containsAll(writes.acknowledged);
       assertThat(writes.attempted).as("nothing invented").containsAll(inPostgres);
       Map<String, String> descriptions = descriptions(pg.dataSource(), list);
@@ -542,10 +542,6 @@ class FaultSuiteTest {
       last.put(s[0] / 60_000, s[1] / 1024);
     }
     return List.copyOf(last.values());
-  }
-
-  private static Set<String> todos(RestartablePostgres pg, String list) throws SQLException {
-    return todos(pg.dataSource(), list);
   }
 
   private static Map<String, String> descriptions(javax.sql.DataSource db, String list) throws SQLException {
