@@ -9,15 +9,17 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 
 /**
- * A storage for benchmarks: {@code memory}, {@code postgres} (embedded PostgreSQL with the test settings fsync,
- * synchronous_commit and full_page_writes off) or {@code postgres-durable} (fsync and synchronous commit on).
+ * A storage for benchmarks: {@code memory}, {@code postgres} (embedded PostgreSQL with the test
+ * settings fsync, synchronous_commit and full_page_writes off) or {@code postgres-durable} (fsync
+ * and synchronous commit on).
  */
 final class BenchStorage implements AutoCloseable {
   final BucketStorage storage;
   private final EmbeddedPostgres postgres;
   private final HikariDataSource dataSource;
 
-  private BenchStorage(BucketStorage storage, EmbeddedPostgres postgres, HikariDataSource dataSource) {
+  private BenchStorage(
+      BucketStorage storage, EmbeddedPostgres postgres, HikariDataSource dataSource) {
     this.storage = storage;
     this.postgres = postgres;
     this.dataSource = dataSource;
@@ -31,7 +33,9 @@ final class BenchStorage implements AutoCloseable {
     if (kind.equals("postgres-durable")) {
       durable(builder);
     } else {
-      builder.setServerConfig("fsync", "off").setServerConfig("synchronous_commit", "off")
+      builder
+          .setServerConfig("fsync", "off")
+          .setServerConfig("synchronous_commit", "off")
           .setServerConfig("full_page_writes", "off");
     }
     EmbeddedPostgres postgres = builder.start();
@@ -44,7 +48,8 @@ final class BenchStorage implements AutoCloseable {
 
   /**
    * Durable settings for an embedded server: zonky's builder starts Postgres with {@code fsync} and
-   * {@code synchronous_commit} off (fine for tests, not for figures that claim durability), so turn both back on.
+   * {@code synchronous_commit} off (fine for tests, not for figures that claim durability), so turn
+   * both back on.
    */
   static EmbeddedPostgres.Builder durable(EmbeddedPostgres.Builder builder) {
     return builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on");

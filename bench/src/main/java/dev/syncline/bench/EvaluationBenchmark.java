@@ -23,9 +23,9 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Throughput of evaluating replicated rows and requests against a rules file over {@link BenchRows}: the same
- * benchmarks for bucket definitions ({@link RuleEvaluationBenchmark}) and Sync Streams
- * ({@link StreamEvaluationBenchmark}), so their figures compare. One thread (one core).
+ * Throughput of evaluating replicated rows and requests against a rules file over {@link
+ * BenchRows}: the same benchmarks for bucket definitions ({@link RuleEvaluationBenchmark}) and Sync
+ * Streams ({@link StreamEvaluationBenchmark}), so their figures compare. One thread (one core).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -63,7 +63,10 @@ public abstract class EvaluationBenchmark {
     return rules.evaluateRow(BenchRows.TODOS, rows.todos[i++ & 1023]);
   }
 
-  /** One project row: read by exactly one query (computed columns, a bucket parameter from a token claim). */
+  /**
+   * One project row: read by exactly one query (computed columns, a bucket parameter from a token
+   * claim).
+   */
   @Benchmark
   public RowEvaluation dataRowOneQuery() {
     return rules.evaluateRow(BenchRows.PROJECTS, rows.projects[i++ & 1023]);
@@ -81,7 +84,10 @@ public abstract class EvaluationBenchmark {
     return rules.evaluateParameterRow(BenchRows.SHARES, rows.shares[i++ & 1023]);
   }
 
-  /** One connection's bucket list, answered from an in-memory parameter index of 100 lists and 1,024 shares. */
+  /**
+   * One connection's bucket list, answered from an in-memory parameter index of 100 lists and 1,024
+   * shares.
+   */
   @Benchmark
   public List<ResolvedBucket> request() {
     return rules.querier(requests[i++ & 63]).allBuckets(index);

@@ -1,11 +1,13 @@
 package dev.syncline.bench;
 
 /**
- * {@link EvaluationBenchmark} on a realistic bucket-definitions file: 4 definitions over 5 tables, parameterized
- * buckets (table parameter queries, a JWT-claim static query), computed columns, a priority.
+ * {@link EvaluationBenchmark} on a realistic bucket-definitions file: 4 definitions over 5 tables,
+ * parameterized buckets (table parameter queries, a JWT-claim static query), computed columns, a
+ * priority.
  */
 public class RuleEvaluationBenchmark extends EvaluationBenchmark {
-  static final String RULES = """
+  static final String RULES =
+      """
       bucket_definitions:
         owned_lists:
           parameters: SELECT id AS list_id FROM lists WHERE owner_id = request.user_id()

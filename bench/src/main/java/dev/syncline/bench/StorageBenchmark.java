@@ -30,8 +30,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Bucket storage: appending batches (1,000 rows × 2 buckets = 2,000 ops per commit), streaming one large bucket,
- * and incremental checksums, in memory and on an embedded Postgres 17 (fsync off, as in tests).
+ * Bucket storage: appending batches (1,000 rows × 2 buckets = 2,000 ops per commit), streaming one
+ * large bucket, and incremental checksums, in memory and on an embedded Postgres 17 (fsync off, as
+ * in tests).
  */
 @State(Scope.Benchmark)
 @Fork(1)
@@ -69,10 +70,18 @@ public class StorageBenchmark {
     for (int i = 0; i < BIG_BUCKET; i += 10_000) {
       List<NewOp> ops = new ArrayList<>(10_000);
       for (int j = 0; j < 10_000; j++) {
-        ops.add(put("big[]", "r" + ((i + j) % 50_000), "{\"id\":\"r" + (i + j) + "\",\"n\":" + j + "}"));
+        ops.add(
+            put(
+                "big[]",
+                "r" + ((i + j) % 50_000),
+                "{\"id\":\"r" + (i + j) + "\",\"n\":" + j + "}"));
       }
-      readCheckpoint = readWriter.commit(new WriteBatch(ops, List.of(), List.of(), List.of(),
-          String.format("%016x", i + 1))).orElseThrow();
+      readCheckpoint =
+          readWriter
+              .commit(
+                  new WriteBatch(
+                      ops, List.of(), List.of(), List.of(), String.format("%016x", i + 1)))
+              .orElseThrow();
     }
     cache = new ChecksumCache(storage, readVersion, 10_000, 8);
     cache.checksums(readCheckpoint.opId(), List.of("big[]"));
@@ -86,7 +95,8 @@ public class StorageBenchmark {
   }
 
   static NewOp put(String bucket, String id, String data) {
-    return new NewOp(bucket, OpType.PUT, "todos", id, "sub-" + id, data, OpChecksums.put("todos", id, data));
+    return new NewOp(
+        bucket, OpType.PUT, "todos", id, "sub-" + id, data, OpChecksums.put("todos", id, data));
   }
 
   /** Throughput in ops/s: one commit of 1,000 rows landing in 2 buckets each. */
@@ -98,16 +108,26 @@ public class StorageBenchmark {
     List<NewOp> ops = new ArrayList<>(2 * ROWS_PER_BATCH);
     for (int i = 0; i < ROWS_PER_BATCH; i++) {
       long r = row++;
-      String data = "{\"id\":\"t" + r + "\",\"description\":\"Buy milk\",\"completed\":0,\"list_id\":\"l" + (r % 100)
-          + "\"}";
+      String data =
+          "{\"id\":\"t"
+              + r
+              + "\",\"description\":\"Buy milk\",\"completed\":0,\"list_id\":\"l"
+              + (r % 100)
+              + "\"}";
       ops.add(put("owned[\"l" + (r % 100) + "\"]", "t" + r, data));
       ops.add(put("by_user[\"u" + (r % 37) + "\"]", "t" + r, data));
     }
-    return writer.commit(new WriteBatch(ops, List.of(), List.of(), List.of(), String.format("%016x", ++position)))
+    return writer
+        .commit(
+            new WriteBatch(
+                ops, List.of(), List.of(), List.of(), String.format("%016x", ++position)))
         .orElseThrow();
   }
 
-  /** Throughput in ops/s: streaming every op of a 1,000,000-op bucket in pages of 1,000, as a sync stream does. */
+  /**
+   * Throughput in ops/s: streaming every op of a 1,000,000-op bucket in pages of 1,000, as a sync
+   * stream does.
+   */
   @Benchmark
   @BenchmarkMode(Mode.Throughput)
   @OutputTimeUnit(TimeUnit.SECONDS)
@@ -125,7 +145,10 @@ public class StorageBenchmark {
     }
   }
 
-  /** A checkpoint 10 ops after the previous one on the 1,000,000-op bucket, committed before each invocation. */
+  /**
+   * A checkpoint 10 ops after the previous one on the 1,000,000-op bucket, committed before each
+   * invocation.
+   */
   @State(Scope.Thread)
   public static class TenMoreOps {
     Checkpoint checkpoint;
@@ -137,14 +160,22 @@ public class StorageBenchmark {
         long r = b.row++;
         ops.add(put("big[]", "r" + (r % 50_000), "{\"id\":\"x" + r + "\"}"));
       }
-      checkpoint = b.readWriter.commit(new WriteBatch(ops, List.of(), List.of(), List.of(),
-          String.format("%016x", BIG_BUCKET + (++b.position)))).orElseThrow();
+      checkpoint =
+          b.readWriter
+              .commit(
+                  new WriteBatch(
+                      ops,
+                      List.of(),
+                      List.of(),
+                      List.of(),
+                      String.format("%016x", BIG_BUCKET + ++b.position)))
+              .orElseThrow();
     }
   }
 
   /**
-   * Average time: the checksum of the 1,000,000-op bucket at a new checkpoint 10 ops after the cached one (the
-   * commit of the 10 ops is not measured).
+   * Average time: the checksum of the 1,000,000-op bucket at a new checkpoint 10 ops after the
+   * cached one (the commit of the 10 ops is not measured).
    */
   @Benchmark
   @BenchmarkMode(Mode.AverageTime)

@@ -40,8 +40,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Initial sync of a 1,000,000-op bucket over loopback HTTP to a raw NDJSON reader (the client only splits lines),
- * from memory and from Postgres storage. Score: ops per second.
+ * Initial sync of a 1,000,000-op bucket over loopback HTTP to a raw NDJSON reader (the client only
+ * splits lines), from memory and from Postgres storage. Score: ops per second.
  */
 @State(Scope.Benchmark)
 @Fork(1)
@@ -56,7 +56,10 @@ public class StreamBenchmark {
   @Param({"memory", "postgres-durable"})
   public String storageKind;
 
-  /** {@code jdk}: {@link JdkHttpSyncServer} (blocking writes); {@code servlet}: SyncServlet on Jetty (non-blocking). */
+  /**
+   * {@code jdk}: {@link JdkHttpSyncServer} (blocking writes); {@code servlet}: SyncServlet on Jetty
+   * (non-blocking).
+   */
   @Param({"jdk", "servlet"})
   public String adapter;
 
@@ -70,24 +73,49 @@ public class StreamBenchmark {
   public void setUp() throws Exception {
     bench = BenchStorage.open(storageKind);
     storage = bench.storage;
-    SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(
-        "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n", "bench.yaml"));
+    SyncRules rules =
+        SyncRulesCompiler.compile(
+            SyncRulesSource.ofYaml(
+                "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n",
+                "bench.yaml"));
     long version = storage.addRulesVersion("bench").id();
     try (BucketStorageWriter w = storage.openWriter(version)) {
       for (int i = 0; i < OPS; i += 10_000) {
         List<NewOp> ops = new ArrayList<>(10_000);
         for (int j = i; j < i + 10_000; j++) {
-          String data = "{\"id\":\"t" + j + "\",\"description\":\"Buy milk and bread\",\"completed\":0,"
-              + "\"list_id\":\"l" + (j % 100) + "\"}";
-          ops.add(new NewOp("global[]", OpType.PUT, "todos", "t" + j, "s" + j, data,
-              OpChecksums.put("todos", "t" + j, data)));
+          String data =
+              "{\"id\":\"t"
+                  + j
+                  + "\",\"description\":\"Buy milk and bread\",\"completed\":0,"
+                  + "\"list_id\":\"l"
+                  + (j % 100)
+                  + "\"}";
+          ops.add(
+              new NewOp(
+                  "global[]",
+                  OpType.PUT,
+                  "todos",
+                  "t" + j,
+                  "s" + j,
+                  data,
+                  OpChecksums.put("todos", "t" + j, data)));
         }
-        w.commit(new WriteBatch(ops, List.of(), List.of(), List.of(), String.format("%016x", i + 1)));
+        w.commit(
+            new WriteBatch(ops, List.of(), List.of(), List.of(), String.format("%016x", i + 1)));
       }
     }
     scheduler = Executors.newScheduledThreadPool(1);
-    SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
-        .tokenVerifier(JwtTokenVerifier.builder().audience("bench").hmacSecret(IdleStreamsBenchmark.SECRET, null).build()).build();
+    SyncService service =
+        SyncService.builder()
+            .rules(rules)
+            .storage(storage, version)
+            .scheduler(scheduler)
+            .tokenVerifier(
+                JwtTokenVerifier.builder()
+                    .audience("bench")
+                    .hmacSecret(IdleStreamsBenchmark.SECRET, null)
+                    .build())
+            .build();
     server = IdleStreamsBenchmark.start(adapter, service);
     token = IdleStreamsBenchmark.token("u", Duration.ofSeconds(20_000));
   }
@@ -102,7 +130,8 @@ public class StreamBenchmark {
   @Benchmark
   @OperationsPerInvocation(OPS)
   public long initialSync() throws Exception {
-    HttpURLConnection c = (HttpURLConnection) new URL(server.base() + "/sync/stream").openConnection();
+    HttpURLConnection c =
+        (HttpURLConnection) new URL(server.base() + "/sync/stream").openConnection();
     c.setRequestMethod("POST");
     c.setDoOutput(true);
     c.setRequestProperty("Authorization", "Token " + token);
@@ -111,8 +140,9 @@ public class StreamBenchmark {
       out.write("{\"buckets\":[],\"raw_data\":true}".getBytes(StandardCharsets.UTF_8));
     }
     long lines = 0;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8),
-        1 << 16)) {
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8), 1 << 16)) {
       String line;
       while ((line = r.readLine()) != null) {
         lines++;

@@ -5,12 +5,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@link EvaluationBenchmark} on the edition-3 Sync Streams counterpart of {@link RuleEvaluationBenchmark}'s rules,
- * with a join and a nested subquery; each request also subscribes to the nested-subquery stream (two rounds of
- * look-ups).
+ * {@link EvaluationBenchmark} on the edition-3 Sync Streams counterpart of {@link
+ * RuleEvaluationBenchmark}'s rules, with a join and a nested subquery; each request also subscribes
+ * to the nested-subquery stream (two rounds of look-ups).
  */
 public class StreamEvaluationBenchmark extends EvaluationBenchmark {
-  static final String RULES = """
+  static final String RULES =
+      """
       config:
         edition: 3
       streams:
@@ -48,6 +49,7 @@ public class StreamEvaluationBenchmark extends EvaluationBenchmark {
 
   @Override
   List<RequestContext.Subscription> subscriptions(int n) {
-    return List.of(new RequestContext.Subscription("co_owned_todos", Map.of("list", "list-" + n), null));
+    return List.of(
+        new RequestContext.Subscription("co_owned_todos", Map.of("list", "list-" + n), null));
   }
 }

@@ -25,9 +25,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The write path: client transactions applied by {@link UploadHandler} to a durable embedded PostgreSQL 17, each a
- * PUT of a list and {@code opsPerUpload - 1} todos, with the idempotency check and the authorizer reading the row.
- * Reports uploads/s and ops/s and the latency per upload, for 1 and for {@code threads} concurrent clients.
+ * The write path: client transactions applied by {@link UploadHandler} to a durable embedded
+ * PostgreSQL 17, each a PUT of a list and {@code opsPerUpload - 1} todos, with the idempotency
+ * check and the authorizer reading the row. Reports uploads/s and ops/s and the latency per upload,
+ * for 1 and for {@code threads} concurrent clients.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.syncline.bench.UploadBenchmark [uploads] [opsPerUpload] [threads]
@@ -47,14 +48,21 @@ public final class UploadBenchmark {
       config.setJdbcUrl(pg.getJdbcUrl("postgres", "postgres"));
       config.setMaximumPoolSize(threads + 2);
       try (HikariDataSource ds = new HikariDataSource(config)) {
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-          s.execute("CREATE TABLE lists (id uuid PRIMARY KEY, created_at timestamptz, name text, owner_id text)");
-          s.execute("CREATE TABLE todos (id uuid PRIMARY KEY, created_at timestamptz, description text, "
-              + "completed boolean, list_id uuid REFERENCES lists (id))");
+        try (Connection c = ds.getConnection();
+            Statement s = c.createStatement()) {
+          s.execute(
+              "CREATE TABLE lists (id uuid PRIMARY KEY, created_at timestamptz, name text, owner_id text)");
+          s.execute(
+              "CREATE TABLE todos (id uuid PRIMARY KEY, created_at timestamptz, description text, "
+                  + "completed boolean, list_id uuid REFERENCES lists (id))");
         }
-        WriteAuthorizer owner = (user, entry, current, tx) -> current == null
-            || user.userId().equals(current.get("owner_id")) || entry.table().equals("todos");
-        UploadHandler handler = UploadHandler.builder(ds).table("lists").table("todos").authorizer(owner).build();
+        WriteAuthorizer owner =
+            (user, entry, current, tx) ->
+                current == null
+                    || user.userId().equals(current.get("owner_id"))
+                    || entry.table().equals("todos");
+        UploadHandler handler =
+            UploadHandler.builder(ds).table("lists").table("todos").authorizer(owner).build();
         run(handler, Math.max(200, uploads / 10), ops, 1, "warm-up");
         run(handler, uploads / 2, ops, 1, "1 client");
         run(handler, uploads, ops, threads, threads + " clients");
@@ -62,7 +70,8 @@ public final class UploadBenchmark {
     }
   }
 
-  private static void run(UploadHandler handler, int uploads, int ops, int threads, String label) throws Exception {
+  private static void run(UploadHandler handler, int uploads, int ops, int threads, String label)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
     long start = System.nanoTime();
@@ -71,25 +80,50 @@ public final class UploadBenchmark {
       int share = uploads / threads;
       String user = "user-" + UUID.randomUUID();
       AuthContext auth = new AuthContext(Map.of("sub", user), Instant.now().plusSeconds(3600));
-      futures.add(pool.submit(() -> {
-        for (int i = 1; i <= share; i++) {
-          String list = UUID.randomUUID().toString();
-          List<CrudEntry> entries = new ArrayList<>();
-          entries.add(new CrudEntry(CrudEntry.Op.PUT, "lists", list, data("created_at", "2024-05-01T10:00:00Z",
-              "name", "List " + i, "owner_id", user)));
-          for (int k = 1; k < ops; k++) {
-            entries.add(new CrudEntry(CrudEntry.Op.PUT, "todos", UUID.randomUUID().toString(), data("created_at",
-                "2024-05-01T10:00:00Z", "description", "todo " + k, "completed", 0L, "list_id", list)));
-          }
-          long t0 = System.nanoTime();
-          UploadResult r = handler.apply(auth, new UploadBatch("client", (long) i, entries));
-          latencies.add(System.nanoTime() - t0);
-          if (!(r instanceof UploadResult.Applied)) {
-            throw new IllegalStateException("not applied: " + r);
-          }
-        }
-        return null;
-      }));
+      futures.add(
+          pool.submit(
+              () -> {
+                for (int i = 1; i <= share; i++) {
+                  String list = UUID.randomUUID().toString();
+                  List<CrudEntry> entries = new ArrayList<>();
+                  entries.add(
+                      new CrudEntry(
+                          CrudEntry.Op.PUT,
+                          "lists",
+                          list,
+                          data(
+                              "created_at",
+                              "2024-05-01T10:00:00Z",
+                              "name",
+                              "List " + i,
+                              "owner_id",
+                              user)));
+                  for (int k = 1; k < ops; k++) {
+                    entries.add(
+                        new CrudEntry(
+                            CrudEntry.Op.PUT,
+                            "todos",
+                            UUID.randomUUID().toString(),
+                            data(
+                                "created_at",
+                                "2024-05-01T10:00:00Z",
+                                "description",
+                                "todo " + k,
+                                "completed",
+                                0L,
+                                "list_id",
+                                list)));
+                  }
+                  long t0 = System.nanoTime();
+                  UploadResult r =
+                      handler.apply(auth, new UploadBatch("client", (long) i, entries));
+                  latencies.add(System.nanoTime() - t0);
+                  if (!(r instanceof UploadResult.Applied)) {
+                    throw new IllegalStateException("not applied: " + r);
+                  }
+                }
+                return null;
+              }));
     }
     for (Future<?> f : futures) {
       f.get();
@@ -99,9 +133,17 @@ public final class UploadBenchmark {
     pool.awaitTermination(10, TimeUnit.SECONDS);
     List<Long> sorted = new ArrayList<>(latencies);
     Collections.sort(sorted);
-    System.out.printf(Locale.ROOT, "%s: %,d uploads of %d ops in %.1f s = %,.0f uploads/s, %,.0f ops/s; "
-            + "latency p50 %.1f ms, p99 %.1f ms%n", label, sorted.size(), ops, seconds, sorted.size() / seconds,
-        sorted.size() * ops / seconds, sorted.get(sorted.size() / 2) / 1e6,
+    System.out.printf(
+        Locale.ROOT,
+        "%s: %,d uploads of %d ops in %.1f s = %,.0f uploads/s, %,.0f ops/s; "
+            + "latency p50 %.1f ms, p99 %.1f ms%n",
+        label,
+        sorted.size(),
+        ops,
+        seconds,
+        sorted.size() / seconds,
+        sorted.size() * ops / seconds,
+        sorted.get(sorted.size() / 2) / 1e6,
         sorted.get((int) (sorted.size() * 0.99)) / 1e6);
   }
 

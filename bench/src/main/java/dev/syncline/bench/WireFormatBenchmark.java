@@ -14,7 +14,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** Cost of writing REALs in JavaScript's shortest form: typical two-decimal values and full-precision doubles. */
+/**
+ * Cost of writing REALs in JavaScript's shortest form: typical two-decimal values and
+ * full-precision doubles.
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -1,8 +1,8 @@
 package dev.syncline.api;
 
 /**
- * An operation id: a position in the global, strictly increasing op sequence of one sync-rules version. On the wire
- * it is a base-10 string.
+ * An operation id: a position in the global, strictly increasing op sequence of one sync-rules
+ * version. On the wire it is a base-10 string.
  *
  * @param value non-negative
  */
@@ -13,7 +13,8 @@ public record OpId(long value) implements Comparable<OpId> {
   /** Rejects negative values. */
   public OpId {
     if (value < 0) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "op id must not be negative, got " + value);
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "op id must not be negative, got " + value);
     }
   }
 
@@ -22,7 +23,8 @@ public record OpId(long value) implements Comparable<OpId> {
     try {
       return new OpId(Long.parseLong(text));
     } catch (NumberFormatException e) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "op id must be a base-10 integer, got '" + text + "'", e);
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "op id must be a base-10 integer, got '" + text + "'", e);
     }
   }
 

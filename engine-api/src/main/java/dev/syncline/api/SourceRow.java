@@ -16,11 +16,15 @@ public record SourceRow(Map<String, SourceValue> columns) {
   public SourceRow {
     Objects.requireNonNull(columns, "columns");
     LinkedHashMap<String, SourceValue> copy = new LinkedHashMap<>(columns.size() * 4 / 3 + 1);
-    columns.forEach((k, v) -> copy.put(Objects.requireNonNull(k, "column name"), Objects.requireNonNull(v, k)));
+    columns.forEach(
+        (k, v) -> copy.put(Objects.requireNonNull(k, "column name"), Objects.requireNonNull(v, k)));
     columns = Collections.unmodifiableMap(copy);
   }
 
-  /** The value of a column, or {@code null} if the row has no such column (which differs from SQL NULL). */
+  /**
+   * The value of a column, or {@code null} if the row has no such column (which differs from SQL
+   * NULL).
+   */
   public @Nullable SourceValue get(String column) {
     return columns.get(column);
   }

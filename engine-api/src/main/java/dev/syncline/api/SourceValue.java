@@ -6,9 +6,10 @@ import java.util.Objects;
 /**
  * A column value as a source adapter hands it to the sync rules.
  *
- * <p>Most values are plain {@link SqliteValue}s. A few source types render differently depending on the sync
- * config's compatibility options (edition, {@code timestamps_iso8601}, {@code timestamp_max_precision}); those are
- * kept in their source form here and rendered when the rules evaluate the row:
+ * <p>Most values are plain {@link SqliteValue}s. A few source types render differently depending on
+ * the sync config's compatibility options (edition, {@code timestamps_iso8601}, {@code
+ * timestamp_max_precision}); those are kept in their source form here and rendered when the rules
+ * evaluate the row:
  *
  * <ul>
  *   <li>{@link Timestamp}: a date-time; edition 1 renders {@code 2024-03-05 10:11:12.5Z}, ISO mode
@@ -17,8 +18,8 @@ import java.util.Objects;
  *   <li>{@link SourceArray}: a source-database array, rendered as JSON text.
  * </ul>
  */
-public sealed interface SourceValue permits SqliteValue, SourceValue.Timestamp, SourceValue.TimeOfDay,
-    SourceValue.SourceArray {
+public sealed interface SourceValue
+    permits SqliteValue, SourceValue.Timestamp, SourceValue.TimeOfDay, SourceValue.SourceArray {
 
   /** Sub-second precision of a source type, or the cap a sync config puts on it. */
   enum Precision {
@@ -46,12 +47,14 @@ public sealed interface SourceValue permits SqliteValue, SourceValue.Timestamp, 
   /**
    * A source timestamp.
    *
-   * @param iso8601 the value as {@code YYYY-MM-DDTHH:MM:SS[.fraction][Z]}; {@code Z} marks a UTC instant, no suffix a
-   *     timestamp without time zone
+   * @param iso8601 the value as {@code YYYY-MM-DDTHH:MM:SS[.fraction][Z]}; {@code Z} marks a UTC
+   *     instant, no suffix a timestamp without time zone
    * @param precision the sub-second precision of the source column type
-   * @param defaultPrecision the precision rendered when the sync config sets no {@code timestamp_max_precision}
+   * @param defaultPrecision the precision rendered when the sync config sets no {@code
+   *     timestamp_max_precision}
    */
-  record Timestamp(String iso8601, Precision precision, Precision defaultPrecision) implements SourceValue {
+  record Timestamp(String iso8601, Precision precision, Precision defaultPrecision)
+      implements SourceValue {
     /** Validates the components. */
     public Timestamp {
       Objects.requireNonNull(iso8601, "iso8601");
@@ -77,8 +80,8 @@ public sealed interface SourceValue permits SqliteValue, SourceValue.Timestamp, 
   /**
    * A source-database array (e.g. a Postgres {@code text[]}), rendered as JSON text for the rules.
    *
-   * @param elements elements: {@link SqliteValue}s (BLOBs become {@code null}), {@link Boolean}s (rendered as 1/0),
-   *     nested {@link SourceArray}s, or other {@link SourceValue}s
+   * @param elements elements: {@link SqliteValue}s (BLOBs become {@code null}), {@link Boolean}s
+   *     (rendered as 1/0), nested {@link SourceArray}s, or other {@link SourceValue}s
    */
   record SourceArray(List<Object> elements) implements SourceValue {
     /** Copies the elements. */

@@ -3,13 +3,18 @@ package dev.syncline.api;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
- * One of SQLite's five storage classes: NULL, 64-bit INTEGER, REAL, TEXT, BLOB. This is what rows look like to the
- * sync rules and to clients.
+ * One of SQLite's five storage classes: NULL, 64-bit INTEGER, REAL, TEXT, BLOB. This is what rows
+ * look like to the sync rules and to clients.
  */
-public sealed interface SqliteValue extends SourceValue permits SqliteValue.NullValue, SqliteValue.IntegerValue,
-    SqliteValue.RealValue, SqliteValue.TextValue, SqliteValue.BlobValue {
+public sealed interface SqliteValue extends SourceValue
+    permits SqliteValue.NullValue,
+        SqliteValue.IntegerValue,
+        SqliteValue.RealValue,
+        SqliteValue.TextValue,
+        SqliteValue.BlobValue {
 
   /** The SQL NULL. */
   NullValue NULL = new NullValue();
@@ -25,11 +30,14 @@ public sealed interface SqliteValue extends SourceValue permits SqliteValue.Null
   }
 
   /** Returns the value for a string, or {@link #NULL} for {@code null}. */
-  static SqliteValue of(@org.jspecify.annotations.Nullable String value) {
+  static SqliteValue of(@Nullable String value) {
     return value == null ? NULL : new TextValue(value);
   }
 
-  /** SQLite's name of the storage class: {@code null}, {@code integer}, {@code real}, {@code text}, {@code blob}. */
+  /**
+   * SQLite's name of the storage class: {@code null}, {@code integer}, {@code real}, {@code text},
+   * {@code blob}.
+   */
   String typeName();
 
   /** The SQL NULL. Use {@link SqliteValue#NULL}. */
@@ -69,7 +77,9 @@ public sealed interface SqliteValue extends SourceValue permits SqliteValue.Null
     }
   }
 
-  /** A BLOB. The bytes are copied on the way in and out. */
+  /** A BLOB. The bytes are copied on the way in and out; equality is by content. */
+  @SuppressWarnings(
+      "ArrayRecordComponent") // copied in and out, equals and hashCode compare contents
   record BlobValue(byte[] value) implements SqliteValue {
     /** Copies the bytes. */
     public BlobValue {

@@ -3,7 +3,10 @@ package dev.syncline.api;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
-/** The unchecked exception every Syncline failure is reported with; {@link #code()} says what went wrong. */
+/**
+ * The unchecked exception every Syncline failure is reported with; {@link #code()} says what went
+ * wrong.
+ */
 public class SynclineException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
@@ -18,6 +21,12 @@ public class SynclineException extends RuntimeException {
   public SynclineException(ErrorCode code, String message, @Nullable Throwable cause) {
     super("[" + Objects.requireNonNull(code, "code").code() + "] " + message, cause);
     this.code = code;
+  }
+
+  /** The message given at construction; never {@code null}. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
   }
 
   /** The stable error code. */

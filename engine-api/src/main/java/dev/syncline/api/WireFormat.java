@@ -1,14 +1,19 @@
 package dev.syncline.api;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 
 /**
- * The exact text forms the PowerSync protocol uses, which clients and checksums depend on byte for byte.
+ * The exact text forms the PowerSync protocol uses, which clients and checksums depend on byte for
+ * byte.
  *
  * <ul>
- *   <li>{@link #formatNumber(double)}: JavaScript's {@code Number.prototype.toString} (shortest round-trip digits);
- *   <li>{@link #formatReal(double)}: the same, plus {@code .0} when the text is an integer (REALs in row data);
- *   <li>{@link #appendQuoted(StringBuilder, CharSequence)}: JavaScript's {@code JSON.stringify} for strings.
+ *   <li>{@link #formatNumber(double)}: JavaScript's {@code Number.prototype.toString} (shortest
+ *       round-trip digits);
+ *   <li>{@link #formatReal(double)}: the same, plus {@code .0} when the text is an integer (REALs
+ *       in row data);
+ *   <li>{@link #appendQuoted(StringBuilder, CharSequence)}: JavaScript's {@code JSON.stringify} for
+ *       strings.
  * </ul>
  *
  * <p>Stateless and thread-safe.
@@ -17,8 +22,9 @@ public final class WireFormat {
   private WireFormat() {}
 
   /**
-   * Formats a double as JavaScript's {@code String(number)} does: {@code 3}, {@code 0.1}, {@code 1e+21},
-   * {@code 1e-7}, {@code 5e-324}, {@code NaN}, {@code Infinity}; negative zero gives {@code 0}.
+   * Formats a double as JavaScript's {@code String(number)} does: {@code 3}, {@code 0.1}, {@code
+   * 1e+21}, {@code 1e-7}, {@code 5e-324}, {@code NaN}, {@code Infinity}; negative zero gives {@code
+   * 0}.
    */
   public static String formatNumber(double value) {
     StringBuilder sb = new StringBuilder(24);
@@ -27,8 +33,9 @@ public final class WireFormat {
   }
 
   /**
-   * Formats a REAL as it appears in row data: {@link #formatNumber(double)}, with {@code .0} appended when that text
-   * is an integer ({@code 3.0}, {@code -0.0} becomes {@code 0.0}, {@code 1e+21} stays).
+   * Formats a REAL as it appears in row data: {@link #formatNumber(double)}, with {@code .0}
+   * appended when that text is an integer ({@code 3.0}, {@code -0.0} becomes {@code 0.0}, {@code
+   * 1e+21} stays).
    */
   public static String formatReal(double value) {
     StringBuilder sb = new StringBuilder(24);
@@ -103,17 +110,23 @@ public final class WireFormat {
 
   private static Decimal shortest(double value) {
     Decimal jdk = parseJdk(Double.toString(value));
-    // JDK 17's Double.toString always round-trips but is not always the shortest form (fixed in JDK 19, and even
-    // then 4.9E-324 stays). Long outputs and subnormals are the suspicious ones: search for a shorter form there.
+    // JDK 17's Double.toString always round-trips but is not always the shortest form (fixed in JDK
+    // 19, and even
+    // then 4.9E-324 stays). Long outputs and subnormals are the suspicious ones: search for a
+    // shorter form there.
     if (jdk.digits.length() <= 15 && value >= Double.MIN_NORMAL) {
       return jdk;
     }
-    // Shorten one digit at a time: the shortest form that reads back is the truncated or the incremented prefix,
-    // whichever reads back (the nearer one when both do). Round-tripping is monotonic in the length, so stop at the
+    // Shorten one digit at a time: the shortest form that reads back is the truncated or the
+    // incremented prefix,
+    // whichever reads back (the nearer one when both do). Round-tripping is monotonic in the
+    // length, so stop at the
     // first length where neither does.
     Decimal best = jdk;
     while (best.digits.length() > 1) {
-      Decimal down = new Decimal(stripZeros(best.digits.substring(0, best.digits.length() - 1)), best.exponent);
+      Decimal down =
+          new Decimal(
+              stripZeros(best.digits.substring(0, best.digits.length() - 1)), best.exponent);
       Decimal up = increment(best.digits.substring(0, best.digits.length() - 1), best.exponent);
       boolean downOk = parse(down) == value;
       boolean upOk = parse(up) == value;
@@ -161,7 +174,7 @@ public final class WireFormat {
   }
 
   private static BigDecimal toBigDecimal(Decimal d) {
-    return new BigDecimal(new java.math.BigInteger(d.digits), d.digits.length() - d.exponent);
+    return new BigDecimal(new BigInteger(d.digits), d.digits.length() - d.exponent);
   }
 
   private static Decimal parseJdk(String s) {
@@ -194,9 +207,9 @@ public final class WireFormat {
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   /**
-   * Appends {@code value} quoted and escaped as JavaScript's {@code JSON.stringify} does: {@code \"}, {@code \\},
-   * {@code \b \f \n \r \t}, other control characters and lone surrogates as lowercase {@code \}{@code uXXXX};
-   * everything else, {@code /} and non-ASCII included, literally.
+   * Appends {@code value} quoted and escaped as JavaScript's {@code JSON.stringify} does: {@code
+   * \"}, {@code \\}, {@code \b \f \n \r \t}, other control characters and lone surrogates as
+   * lowercase {@code \}{@code uXXXX}; everything else, {@code /} and non-ASCII included, literally.
    */
   public static void appendQuoted(StringBuilder sb, CharSequence value) {
     sb.append('"');
@@ -204,7 +217,8 @@ public final class WireFormat {
     int runStart = 0;
     int i = 0;
     if (value instanceof String s) {
-      // Most values need no escape: find the first character that does, copy everything before it at once.
+      // Most values need no escape: find the first character that does, copy everything before it
+      // at once.
       while (i < len) {
         char c = s.charAt(i);
         if (c < 0x20 || c == '"' || c == '\\' || Character.isSurrogate(c)) {
@@ -235,7 +249,9 @@ public final class WireFormat {
       } else if (c == '\\') {
         escape = "\\\\";
       } else if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(value.charAt(i + 1))) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < len
+            && Character.isLowSurrogate(value.charAt(i + 1))) {
           i++;
           continue;
         }
@@ -245,7 +261,10 @@ public final class WireFormat {
       }
       sb.append(value, runStart, i);
       if (unicode) {
-        sb.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf])
+        sb.append("\\u")
+            .append(HEX[(c >> 12) & 0xf])
+            .append(HEX[(c >> 8) & 0xf])
+            .append(HEX[(c >> 4) & 0xf])
             .append(HEX[c & 0xf]);
       } else {
         sb.append(escape);

@@ -57,8 +57,12 @@ class WireFormatTest {
       }
       String text = WireFormat.formatNumber(d);
       assertThat(Double.parseDouble(text)).as(text).isEqualTo(d);
-      String digits = text.replaceFirst("^-", "").replaceFirst("e.*$", "").replace(".", "")
-          .replaceFirst("^0+", "").replaceAll("0+$", "");
+      String digits =
+          text.replaceFirst("^-", "")
+              .replaceFirst("e.*$", "")
+              .replace(".", "")
+              .replaceFirst("^0+", "")
+              .replaceAll("0+$", "");
       assertThat(digits).as("digits of %s", text).isEqualTo(slowShortestDigits(Math.abs(d)));
     }
   }
@@ -67,7 +71,8 @@ class WireFormatTest {
   void strings_are_escaped_like_json_stringify() {
     assertThat(WireFormat.quote("plain text/é")).isEqualTo("\"plain text/é\"");
     assertThat(WireFormat.quote("a\"b\\c/d")).isEqualTo("\"a\\\"b\\\\c/d\"");
-    assertThat(WireFormat.quote("\n\r\t\b\f\u0001\u001f")).isEqualTo("\"\\n\\r\\t\\b\\f\\u0001\\u001f\"");
+    assertThat(WireFormat.quote("\n\r\t\b\f\u0001\u001f"))
+        .isEqualTo("\"\\n\\r\\t\\b\\f\\u0001\\u001f\"");
     assertThat(WireFormat.quote("Zoë 😀 \u2028")).isEqualTo("\"Zoë 😀 \u2028\"");
     assertThat(WireFormat.quote("x\ud800y\udc00")).isEqualTo("\"x\\ud800y\\udc00\"");
   }

@@ -39,10 +39,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
+import org.postgresql.Driver;
 import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
 import org.postgresql.copy.CopyOut;
@@ -59,33 +63,45 @@ import org.postgresql.replication.ReplicationSlotInfo;
  *     .build();
  * }</pre>
  *
- * <p><b>Snapshot.</b> A new rules version gets its own replication slot ({@code <slotPrefix>_<versionId>}), created
- * with an exported snapshot; every table is copied inside that snapshot, ordered by its key, with progress recorded
- * every {@link Builder#snapshotChunkRows chunk}. The stream then starts exactly where the snapshot ends, so nothing
- * is missed or applied twice. If the process dies mid-snapshot the slot survives: the remaining rows are copied from
- * the recorded key on (at READ COMMITTED), and no checkpoint becomes visible until the stream has passed the WAL
- * position read after that copy; replaying the overlap is harmless because applying is idempotent.
+ * <p><b>Snapshot.</b> A new rules version gets its own replication slot ({@code
+ * <slotPrefix>_<versionId>}), created with an exported snapshot; every table is copied inside that
+ * snapshot, ordered by its key, with progress recorded every {@link Builder#snapshotChunkRows
+ * chunk}. The stream then starts exactly where the snapshot ends, so nothing is missed or applied
+ * twice. If the process dies mid-snapshot the slot survives: the remaining rows are copied from the
+ * recorded key on (at READ COMMITTED), and no checkpoint becomes visible until the stream has
+ * passed the WAL position read after that copy; replaying the overlap is harmless because applying
+ * is idempotent.
  *
- * <p><b>Streaming.</b> Changes of a source transaction are buffered until its commit and committed to storage as one
- * batch; while storage writes a batch, the transactions that arrive meanwhile form the next (group commit). A
- * transaction larger than
- * {@link Builder#flushEveryChanges} is written in durable, invisible parts. A position is acknowledged to Postgres
- * only after storage has committed it (pgjdbc's automatic flush is off); on a quiet database the keepalive position
- * is committed and acknowledged about once a second so WAL does not pile up and write checkpoints resolve.
+ * <p><b>Streaming.</b> Changes of a source transaction are buffered until its commit and committed
+ * to storage as one batch; while storage writes a batch, the transactions that arrive meanwhile
+ * form the next (group commit). A transaction larger than {@link Builder#flushEveryChanges} is
+ * written in durable, invisible parts. A position is acknowledged to Postgres only after storage
+ * has committed it (pgjdbc's automatic flush is off); on a quiet database the keepalive position is
+ * committed and acknowledged about once a second so WAL does not pile up and write checkpoints
+ * resolve.
  *
- * <p><b>Threads.</b> {@link #run} is called by the engine on a thread it owns; it polls the replication connection
- * and applies on that same thread. {@link #writeCheckpointHead()} and {@link #close()} may be called from any
- * thread.
+ * <p><b>Threads.</b> {@link #run} is called by the engine on a thread it owns; it polls the
+ * replication connection and applies on that same thread. {@link #writeCheckpointHead()} and {@link
+ * #close()} may be called from any thread.
  */
 public final class PostgresSource implements SourceAdapter {
   private static final System.Logger LOG = System.getLogger(PostgresSource.class.getName());
+
   /** Prefix of the logical messages Syncline emits for write checkpoints. */
   public static final String MESSAGE_PREFIX = "syncline";
+
   private static final String CATCH_UP = "catchup:";
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
-  /** The longest the replication connection goes unread within {@link #QUIET} of the last change. */
+
+  /**
+   * The longest the replication connection goes unread within {@link #QUIET} of the last change.
+   */
   static final long ACTIVE_POLL_MILLIS = 50;
-  /** After this long without changes, the connection is read only every {@link Builder#idlePollInterval}. */
+
+  /**
+   * After this long without changes, the connection is read only every {@link
+   * Builder#idlePollInterval}.
+   */
   static final Duration QUIET = Duration.ofSeconds(10);
 
   private final String jdbcUrl;
@@ -99,23 +115,38 @@ public final class PostgresSource implements SourceAdapter {
   private final InstantSource clock;
   private final boolean streamLargeTransactions;
   private final long spoolMemoryBytes;
+
   /** Large transactions received as protocol-2 streams and committed (for tests and metrics). */
-  final java.util.concurrent.atomic.AtomicLong streamedTransactions = new java.util.concurrent.atomic.AtomicLong();
+  final AtomicLong streamedTransactions = new AtomicLong();
+
   private volatile boolean closed;
-  /** How to size each table's rows for {@link #needsRowImage}; written and read by the replication thread. */
-  private final Map<TableRef, RowImages> rowImages = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * How to size each table's rows for {@link #needsRowImage}; written and read by the replication
+   * thread.
+   */
+  private final Map<TableRef, RowImages> rowImages = new ConcurrentHashMap<>();
+
   private volatile @Nullable Connection replicationConnection;
   private final long idlePollMillis;
   private final long quietNanos;
+
   /** Set by {@link #changesExpected()} (any thread), taken by the replication thread. */
-  private final java.util.concurrent.atomic.AtomicBoolean changesExpected =
-      new java.util.concurrent.atomic.AtomicBoolean();
-  /** The thread reading the replication stream, while it does: woken by {@link #changesExpected()}. */
+  private final AtomicBoolean changesExpected = new AtomicBoolean();
+
+  /**
+   * The thread reading the replication stream, while it does: woken by {@link #changesExpected()}.
+   */
   private volatile @Nullable Thread streamingThread;
+
   private final ReentrantLock headLock = new ReentrantLock();
   private @Nullable Connection headConnection;
-  /** Calls of {@link #writeCheckpointHead()} so far, and how many of them the last head read served. */
-  private final java.util.concurrent.atomic.AtomicLong headCalls = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Calls of {@link #writeCheckpointHead()} so far, and how many of them the last head read served.
+   */
+  private final AtomicLong headCalls = new AtomicLong();
+
   private long headServed;
   private @Nullable Lsn lastHead;
 
@@ -168,16 +199,18 @@ public final class PostgresSource implements SourceAdapter {
     private Builder() {}
 
     /**
-     * How often replication reads its connection after 10 s without changes (default 200 ms). pgjdbc has no
-     * blocking read that leaves the replication thread free to acknowledge what storage made durable, so the
-     * connection is polled: within 10 s of a change at most every 50 ms, after that at this interval. It bounds the
-     * delay of the first change after a quiet spell, unless the change is announced: a write checkpoint (a client's
-     * write through the engine) wakes replication at once. Shorter intervals cost more CPU while idle (each look
-     * costs about 0.1–0.2 ms of CPU on a small virtual machine); see docs/benchmarks.md, "Idle cost".
+     * How often replication reads its connection after 10 s without changes (default 200 ms).
+     * pgjdbc has no blocking read that leaves the replication thread free to acknowledge what
+     * storage made durable, so the connection is polled: within 10 s of a change at most every 50
+     * ms, after that at this interval. It bounds the delay of the first change after a quiet spell,
+     * unless the change is announced: a write checkpoint (a client's write through the engine)
+     * wakes replication at once. Shorter intervals cost more CPU while idle (each look costs about
+     * 0.1–0.2 ms of CPU on a small virtual machine); see docs/benchmarks.md, "Idle cost".
      */
     public Builder idlePollInterval(Duration interval) {
       if (interval.isNegative() || interval.isZero() || interval.toMillis() < 1) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "idle poll interval must be at least 1 ms");
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "idle poll interval must be at least 1 ms");
       }
       this.idlePollInterval = interval;
       return this;
@@ -190,14 +223,15 @@ public final class PostgresSource implements SourceAdapter {
     }
 
     /**
-     * Whether Postgres streams large transactions before they commit (pgoutput protocol 2, default on): the server
-     * then neither holds them in memory nor spills them to its disk, and the first rows arrive sooner. Syncline
-     * keeps each such transaction (in memory up to {@code spoolMemoryBytes}, then in a temporary file) until it
-     * commits, and drops it if it aborts.
+     * Whether Postgres streams large transactions before they commit (pgoutput protocol 2, default
+     * on): the server then neither holds them in memory nor spills them to its disk, and the first
+     * rows arrive sooner. Syncline keeps each such transaction (in memory up to {@code
+     * spoolMemoryBytes}, then in a temporary file) until it commits, and drops it if it aborts.
      */
     public Builder streamLargeTransactions(boolean stream, long spoolMemoryBytes) {
       if (spoolMemoryBytes < 0) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "spool memory must not be negative");
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "spool memory must not be negative");
       }
       this.streamLargeTransactions = stream;
       this.spoolMemoryBytes = spoolMemoryBytes;
@@ -207,13 +241,17 @@ public final class PostgresSource implements SourceAdapter {
     /** The database, e.g. {@code jdbc:postgresql://host:5432/app}. */
     public Builder jdbcUrl(String jdbcUrl) {
       if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "not a Postgres JDBC URL: " + jdbcUrl);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "not a Postgres JDBC URL: " + jdbcUrl);
       }
       this.jdbcUrl = jdbcUrl;
       return this;
     }
 
-    /** The role to connect as; it needs the REPLICATION right and SELECT on the tables the rules read. */
+    /**
+     * The role to connect as; it needs the REPLICATION right and SELECT on the tables the rules
+     * read.
+     */
     public Builder user(String user) {
       this.user = Objects.requireNonNull(user);
       return this;
@@ -232,8 +270,9 @@ public final class PostgresSource implements SourceAdapter {
     }
 
     /**
-     * The publication to replicate from (default {@code syncline}). With {@code manage} (the default) Syncline
-     * creates it for the rules' tables and adds tables the rules read later; without, it must exist and cover them.
+     * The publication to replicate from (default {@code syncline}). With {@code manage} (the
+     * default) Syncline creates it for the rules' tables and adds tables the rules read later;
+     * without, it must exist and cover them.
      */
     public Builder publication(String name, boolean manage) {
       this.publication = Objects.requireNonNull(name);
@@ -241,10 +280,14 @@ public final class PostgresSource implements SourceAdapter {
       return this;
     }
 
-    /** Prefix of the replication slots, one per rules version (default {@code syncline}); {@code [a-z0-9_]}. */
+    /**
+     * Prefix of the replication slots, one per rules version (default {@code syncline}); {@code
+     * [a-z0-9_]}.
+     */
     public Builder slotPrefix(String prefix) {
       if (!prefix.matches("[a-z0-9_]{1,40}")) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "slot prefix must match [a-z0-9_]{1,40}: " + prefix);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "slot prefix must match [a-z0-9_]{1,40}: " + prefix);
       }
       this.slotPrefix = prefix;
       return this;
@@ -256,7 +299,10 @@ public final class PostgresSource implements SourceAdapter {
       return this;
     }
 
-    /** Changes of one transaction buffered before they are written in an invisible part (default 10,000). */
+    /**
+     * Changes of one transaction buffered before they are written in an invisible part (default
+     * 10,000).
+     */
     public Builder flushEveryChanges(int changes) {
       this.flushEveryChanges = positive(changes, "flush every changes");
       return this;
@@ -279,7 +325,8 @@ public final class PostgresSource implements SourceAdapter {
 
     private static int positive(int v, String what) {
       if (v < 1) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, what + " must be positive, got " + v);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, what + " must be positive, got " + v);
       }
       return v;
     }
@@ -309,10 +356,11 @@ public final class PostgresSource implements SourceAdapter {
   }
 
   /**
-   * Only for rows that may hold values Postgres stored out of line (TOAST): those are the values a later update
-   * leaves out when it does not change them. A row whose stored size (bounded from its values and the table's
-   * column types) is below the table's TOAST threshold cannot hold any; most rows of most tables are such rows, and
-   * storing no image for them halves what the initial copy writes per row. See {@link RowImages}.
+   * Only for rows that may hold values Postgres stored out of line (TOAST): those are the values a
+   * later update leaves out when it does not change them. A row whose stored size (bounded from its
+   * values and the table's column types) is below the table's TOAST threshold cannot hold any; most
+   * rows of most tables are such rows, and storing no image for them halves what the initial copy
+   * writes per row. See {@link RowImages}.
    */
   @Override
   public boolean needsRowImage(TableRef table, SourceRow row) {
@@ -344,8 +392,10 @@ public final class PostgresSource implements SourceAdapter {
         throw slotLost(slot, "it was invalidated (max_slot_wal_keep_size exceeded)");
       }
       boolean fresh = state == null;
-      if (fresh && (start.resumeFrom() != null || !start.snapshotDone().isEmpty()
-          || !start.snapshotProgress().isEmpty())) {
+      if (fresh
+          && (start.resumeFrom() != null
+              || !start.snapshotDone().isEmpty()
+              || !start.snapshotProgress().isEmpty())) {
         throw slotLost(slot, "it no longer exists");
       }
       catalog.checkCapacity(fresh);
@@ -372,8 +422,13 @@ public final class PostgresSource implements SourceAdapter {
               catchUpTables.add(e.getKey());
             }
           }
-          List<TableInfo> todo = tables.stream().filter(t -> !start.snapshotDone().contains(t.ref())
-              && !catchUpTables.contains(t.ref())).toList();
+          List<TableInfo> todo =
+              tables.stream()
+                  .filter(
+                      t ->
+                          !start.snapshotDone().contains(t.ref())
+                              && !catchUpTables.contains(t.ref()))
+                  .toList();
           if (!todo.isEmpty()) {
             Lsn l = resumeSnapshot(todo, start.snapshotProgress(), values, sink);
             if (l == null) {
@@ -383,7 +438,16 @@ public final class PostgresSource implements SourceAdapter {
             todo.forEach(t -> catchUpTables.add(t.ref()));
           }
         }
-        new Streamer(repl, catalog, values, sink, tables, start.tables(), resumeFrom, catchUp, catchUpTables)
+        new Streamer(
+                repl,
+                catalog,
+                values,
+                sink,
+                tables,
+                start.tables(),
+                resumeFrom,
+                catchUp,
+                catchUpTables)
             .stream(slot);
       }
     } catch (SQLException e) {
@@ -401,46 +465,77 @@ public final class PostgresSource implements SourceAdapter {
   }
 
   private static SynclineException slotLost(String slot, String why) {
-    return new SynclineException(ErrorCode.SLOT_INVALIDATED, "replication slot " + slot + " cannot be used: " + why
-        + ". Changes made meanwhile are gone from the WAL; deploy the sync rules again as a new version to take a "
-        + "new snapshot (see engine-postgres/README.md, \"Recovering from a lost slot\")");
+    return new SynclineException(
+        ErrorCode.SLOT_INVALIDATED,
+        "replication slot "
+            + slot
+            + " cannot be used: "
+            + why
+            + ". Changes made meanwhile are gone from the WAL; deploy the sync rules again as a new version to take a "
+            + "new snapshot (see engine-postgres/README.md, \"Recovering from a lost slot\")");
   }
 
   private SynclineException translate(SQLException e) {
     String m = String.valueOf(e.getMessage());
-    if (m.contains("invalidated") || m.contains("can no longer get changes from replication slot")
-        || m.contains("can no longer access replication slot") || m.contains("exceeded the maximum reserved size")) {
+    if (m.contains("invalidated")
+        || m.contains("can no longer get changes from replication slot")
+        || m.contains("can no longer access replication slot")
+        || m.contains("exceeded the maximum reserved size")) {
       return slotLost("?", m);
     }
     if (m.contains("is active for PID")) {
-      return new SynclineException(ErrorCode.REPLICATION_LOCKED, "another process is streaming from the slot: " + m,
-          e);
+      return new SynclineException(
+          ErrorCode.REPLICATION_LOCKED, "another process is streaming from the slot: " + m, e);
     }
-    return new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "Postgres replication failed: " + m, e);
+    return new SynclineException(
+        ErrorCode.SOURCE_UNAVAILABLE, "Postgres replication failed: " + m, e);
   }
 
-  private static void reportMissingTables(List<TablePattern> patterns, List<TableInfo> found, ChangeSink sink) {
+  private static void reportMissingTables(
+      List<TablePattern> patterns, List<TableInfo> found, ChangeSink sink) {
     for (TablePattern p : patterns) {
       if (found.stream().noneMatch(t -> p.matches(t.ref()))) {
-        sink.event(new SourceEvent.Warning("SYNCLINE_P1001", "no table matches " + p + " yet; its rows sync once "
-            + "it exists and is in the publication", null));
+        sink.event(
+            new SourceEvent.Warning(
+                "SYNCLINE_P1001",
+                "no table matches "
+                    + p
+                    + " yet; its rows sync once "
+                    + "it exists and is in the publication",
+                null));
       }
     }
   }
 
-  /** Creates the slot and copies every table in its exported snapshot; returns the consistent point. */
-  private @Nullable Lsn snapshot(Connection repl, String slot, List<TableInfo> tables, PgValues values,
-      ChangeSink sink) throws Exception {
-    ReplicationSlotInfo info = repl.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot()
-        .logical().withSlotName(slot).withOutputPlugin("pgoutput").make();
+  /**
+   * Creates the slot and copies every table in its exported snapshot; returns the consistent point.
+   */
+  private @Nullable Lsn snapshot(
+      Connection repl, String slot, List<TableInfo> tables, PgValues values, ChangeSink sink)
+      throws Exception {
+    ReplicationSlotInfo info =
+        repl.unwrap(PGConnection.class)
+            .getReplicationAPI()
+            .createReplicationSlot()
+            .logical()
+            .withSlotName(slot)
+            .withOutputPlugin("pgoutput")
+            .make();
     Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
-    LOG.log(System.Logger.Level.INFO, "created replication slot {0} at {1}; copying {2} tables", slot, consistent,
+    LOG.log(
+        System.Logger.Level.INFO,
+        "created replication slot {0} at {1}; copying {2} tables",
+        slot,
+        consistent,
         tables.size());
     try (Connection reader = connect(false)) {
       reader.setAutoCommit(false);
       reader.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       try (Statement s = reader.createStatement()) {
-        s.execute("SET TRANSACTION SNAPSHOT '" + info.getSnapshotName().replace("'", "''") + "'");
+        String snapshot =
+            Objects.requireNonNull(
+                info.getSnapshotName(), "a slot created with EXPORT_SNAPSHOT names one");
+        s.execute("SET TRANSACTION SNAPSHOT '" + snapshot.replace("'", "''") + "'");
       }
       PgCatalog.pinSessionSettings(reader);
       sink.expectNewRows(true); // a new slot: storage holds nothing of this version yet
@@ -460,16 +555,21 @@ public final class PostgresSource implements SourceAdapter {
   }
 
   /**
-   * Copies what the interrupted snapshot did not, at READ COMMITTED from each table's recorded key; returns the WAL
-   * position after the copy, which the stream must pass before the state is consistent again.
+   * Copies what the interrupted snapshot did not, at READ COMMITTED from each table's recorded key;
+   * returns the WAL position after the copy, which the stream must pass before the state is
+   * consistent again.
    */
-  private @Nullable Lsn resumeSnapshot(List<TableInfo> todo, Map<TableRef, String> progress, PgValues values,
-      ChangeSink sink) throws Exception {
+  private @Nullable Lsn resumeSnapshot(
+      List<TableInfo> todo, Map<TableRef, String> progress, PgValues values, ChangeSink sink)
+      throws Exception {
     try (Connection reader = connect(false)) {
       PgCatalog.pinSessionSettings(reader);
       reader.setAutoCommit(false);
       for (TableInfo t : todo) {
-        LOG.log(System.Logger.Level.INFO, "resuming the snapshot of {0} after key {1}", t.ref(),
+        LOG.log(
+            System.Logger.Level.INFO,
+            "resuming the snapshot of {0} after key {1}",
+            t.ref(),
             progress.get(t.ref()));
         if (!copy(reader, t, progress.get(t.ref()), values, sink)) {
           return null;
@@ -477,7 +577,8 @@ public final class PostgresSource implements SourceAdapter {
         reader.commit();
       }
       Lsn after;
-      try (Statement s = reader.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+      try (Statement s = reader.createStatement();
+          ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
         rs.next();
         after = Lsn.parse(rs.getString(1));
       }
@@ -489,10 +590,14 @@ public final class PostgresSource implements SourceAdapter {
     }
   }
 
-  /** Copies a table ordered by its key, after {@code cursor} when given; returns false when closed meanwhile. */
-  private boolean copy(Connection reader, TableInfo t, @Nullable String cursor, PgValues values, ChangeSink sink)
+  /**
+   * Copies a table ordered by its key, after {@code cursor} when given; returns false when closed
+   * meanwhile.
+   */
+  private boolean copy(
+      Connection reader, TableInfo t, @Nullable String cursor, PgValues values, ChangeSink sink)
       throws Exception {
-    return copy(reader, t, cursor, values, sink, () -> { });
+    return copy(reader, t, cursor, values, sink, () -> {});
   }
 
   /** A unit of work between chunks of a copy (e.g. keeping a replication connection alive). */
@@ -500,15 +605,33 @@ public final class PostgresSource implements SourceAdapter {
     void run() throws Exception;
   }
 
-  private boolean copy(Connection reader, TableInfo t, @Nullable String cursor, PgValues values, ChangeSink sink,
-      ChunkHook afterChunk) throws Exception {
+  private boolean copy(
+      Connection reader,
+      TableInfo t,
+      @Nullable String cursor,
+      PgValues values,
+      ChangeSink sink,
+      ChunkHook afterChunk)
+      throws Exception {
     String keys = String.join(", ", t.keyColumns().stream().map(PgCatalog::quoteIdent).toList());
     List<String> after = cursor == null ? null : decodeCursor(cursor);
-    // COPY takes no parameters: the cursor's key texts become literals, typed by the comparison as parameters were.
-    String sql = "COPY (SELECT * FROM " + PgCatalog.quoteIdent(t.ref().schema()) + "."
-        + PgCatalog.quoteIdent(t.ref().name()) + (after == null ? "" : " WHERE (" + keys + ") > ("
-            + String.join(", ", after.stream().map(CopyOutRows::literal).toList()) + ")") + " ORDER BY " + keys
-        + ") TO STDOUT";
+    // COPY takes no parameters: the cursor's key texts become literals, typed by the comparison as
+    // parameters were.
+    String sql =
+        "COPY (SELECT * FROM "
+            + PgCatalog.quoteIdent(t.ref().schema())
+            + "."
+            + PgCatalog.quoteIdent(t.ref().name())
+            + (after == null
+                ? ""
+                : " WHERE ("
+                    + keys
+                    + ") > ("
+                    + String.join(", ", after.stream().map(CopyOutRows::literal).toList())
+                    + ")")
+            + " ORDER BY "
+            + keys
+            + ") TO STDOUT";
     int[] keyIndex = t.keyColumns().stream().mapToInt(k -> t.columns().indexOf(k)).toArray();
     String[] names = t.columns().toArray(String[]::new);
     int[] oids = t.typeOids().stream().mapToInt(Integer::intValue).toArray();
@@ -521,12 +644,20 @@ public final class PostgresSource implements SourceAdapter {
     CopyOut out = reader.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
     try {
       for (byte[] data; (data = out.readFromCopy()) != null; ) {
-        for (int at = 0; at < data.length; ) { // one row per message from the server; more are read alike
+        for (int at = 0;
+            at < data.length; ) { // one row per message from the server; more are read alike
           try {
             at = CopyOutRows.split(data, at, texts);
           } catch (IllegalArgumentException e) {
-            throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "the columns of " + t.ref() + " changed "
-                + "while it was copied (" + e.getMessage() + "); the copy starts again", e);
+            throw new SynclineException(
+                ErrorCode.SOURCE_UNAVAILABLE,
+                "the columns of "
+                    + t.ref()
+                    + " changed "
+                    + "while it was copied ("
+                    + e.getMessage()
+                    + "); the copy starts again",
+                e);
           }
           Map<String, SourceValue> row = new LinkedHashMap<>(n * 4 / 3 + 1);
           for (int i = 0; i < n; i++) {
@@ -605,8 +736,16 @@ public final class PostgresSource implements SourceAdapter {
     private long rows;
     private long lastLagMillis = -1;
 
-    Streamer(Connection repl, PgCatalog catalog, PgValues values, ChangeSink sink, List<TableInfo> tables,
-        List<TablePattern> patterns, @Nullable Lsn resumeFrom, @Nullable Lsn catchUp, Set<TableRef> catchUpTables) {
+    Streamer(
+        Connection repl,
+        PgCatalog catalog,
+        PgValues values,
+        ChangeSink sink,
+        List<TableInfo> tables,
+        List<TablePattern> patterns,
+        @Nullable Lsn resumeFrom,
+        @Nullable Lsn catchUp,
+        Set<TableRef> catchUpTables) {
       this.repl = repl;
       this.catalog = catalog;
       this.values = values;
@@ -621,18 +760,24 @@ public final class PostgresSource implements SourceAdapter {
     }
 
     void stream(String slot) throws Exception {
-      PGReplicationStream stream = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
-          .logical().withSlotName(slot).withStartPosition(LogSequenceNumber.INVALID_LSN)
-          .withSlotOption("proto_version", streamLargeTransactions ? "2" : "1")
-          .withSlotOptions(streamingOption())
-          .withSlotOption("publication_names", publication)
-          .withSlotOption("messages", "true")
-          .withStatusInterval((int) statusInterval.toMillis(), TimeUnit.MILLISECONDS)
-          .withAutomaticFlush(false)
-          .start();
+      PGReplicationStream stream =
+          repl.unwrap(PGConnection.class)
+              .getReplicationAPI()
+              .replicationStream()
+              .logical()
+              .withSlotName(slot)
+              .withStartPosition(LogSequenceNumber.INVALID_LSN)
+              .withSlotOption("proto_version", streamLargeTransactions ? "2" : "1")
+              .withSlotOptions(streamingOption())
+              .withSlotOption("publication_names", publication)
+              .withSlotOption("messages", "true")
+              .withStatusInterval((int) statusInterval.toMillis(), TimeUnit.MILLISECONDS)
+              .withAutomaticFlush(false)
+              .start();
       currentSlot = slot;
       LOG.log(System.Logger.Level.INFO, "streaming from slot {0}", slot);
-      PollBackoff poll = new PollBackoff(ACTIVE_POLL_MILLIS, idlePollMillis, quietNanos, System.nanoTime());
+      PollBackoff poll =
+          new PollBackoff(ACTIVE_POLL_MILLIS, idlePollMillis, quietNanos, System.nanoTime());
       lastReportMillis = clock.millis();
       streamingThread = Thread.currentThread();
       try {
@@ -641,7 +786,8 @@ public final class PostgresSource implements SourceAdapter {
           acknowledgeDurable(stream);
           report(stream);
           if (pendingCommit >= 0 && !storageBusy()) {
-            commitGroup(stream); // storage is free: everything that arrived meanwhile goes in one batch
+            commitGroup(
+                stream); // storage is free: everything that arrived meanwhile goes in one batch
           }
           ByteBuffer buffer = stream.readPending();
           if (buffer == null) {
@@ -651,11 +797,13 @@ public final class PostgresSource implements SourceAdapter {
             if (pendingCommit >= 0) {
               Thread.sleep(1); // waiting for storage: look again soon
             } else {
-              // Idle: back off (see Builder.idlePollInterval); changesExpected() cuts the wait short.
+              // Idle: back off (see Builder.idlePollInterval); changesExpected() cuts the wait
+              // short.
               if (changesExpected.getAndSet(false)) {
                 poll.expect(System.nanoTime());
               }
-              LockSupport.parkNanos(PostgresSource.this,
+              LockSupport.parkNanos(
+                  PostgresSource.this,
                   TimeUnit.MILLISECONDS.toNanos(poll.nextSleepMillis(System.nanoTime())));
               if (Thread.interrupted()) {
                 throw new InterruptedException();
@@ -687,12 +835,18 @@ public final class PostgresSource implements SourceAdapter {
       if (m instanceof PgOutputMessage.Begin b) {
         inTransaction = true;
         commitTimeMicros = b.commitTimeMicros();
-        skipTransaction = resumeFrom != null && Long.compareUnsigned(b.finalLsn(), resumeFrom.value()) < 0;
-        // Inserts are of rows storage does not hold, except in the first transaction after a start (parts of it may
-        // have been stored before a stop), while catching up with a resumed copy, and in transactions a copy of a
+        skipTransaction =
+            resumeFrom != null && Long.compareUnsigned(b.finalLsn(), resumeFrom.value()) < 0;
+        // Inserts are of rows storage does not hold, except in the first transaction after a start
+        // (parts of it may
+        // have been stored before a stop), while catching up with a resumed copy, and in
+        // transactions a copy of a
         // new table may have seen.
-        boolean newInserts = !skipTransaction && appliedSinceStart && catchUp == null
-            && Long.compareUnsigned(b.finalLsn(), copiedUpTo) > 0;
+        boolean newInserts =
+            !skipTransaction
+                && appliedSinceStart
+                && catchUp == null
+                && Long.compareUnsigned(b.finalLsn(), copiedUpTo) > 0;
         if (newInserts != insertsAreNew) {
           sink.expectNewInserts(newInserts);
           insertsAreNew = newInserts;
@@ -705,7 +859,9 @@ public final class PostgresSource implements SourceAdapter {
           return;
         }
         appliedSinceStart = true;
-        if (pendingCommit >= 0 && !txBuffer.isEmpty() && pendingRows + txBuffer.size() > flushEveryChanges) {
+        if (pendingCommit >= 0
+            && !txBuffer.isEmpty()
+            && pendingRows + txBuffer.size() > flushEveryChanges) {
           commitGroup(stream);
         }
         for (SourceChange change : txBuffer) {
@@ -717,8 +873,10 @@ public final class PostgresSource implements SourceAdapter {
         txBuffer.clear();
         pendingCommit = c.endLsn();
         lastLagMillis = Math.max(0, clock.millis() - (commitTimeMicros + PG_EPOCH_MICROS) / 1000);
-        // Group commit: a transaction is committed at once when storage is free; while storage writes the previous
-        // batch, the transactions that arrive meanwhile gather into the next one (bounded by flushEveryChanges).
+        // Group commit: a transaction is committed at once when storage is free; while storage
+        // writes the previous
+        // batch, the transactions that arrive meanwhile gather into the next one (bounded by
+        // flushEveryChanges).
         if (pendingRows >= flushEveryChanges || !storageBusy()) {
           commitGroup(stream);
         }
@@ -729,20 +887,28 @@ public final class PostgresSource implements SourceAdapter {
       } else if (m instanceof PgOutputMessage.Insert i) {
         TableInfo t = table(i.relationId());
         if (t != null && !skipTransaction) {
-          add(SourceChange.insert(t.ref(), t.keyColumns(), row(i.relationId(), i.newTuple(), null, null)), stream);
+          add(
+              SourceChange.insert(
+                  t.ref(), t.keyColumns(), row(i.relationId(), i.newTuple(), null, null)),
+              stream);
         }
       } else if (m instanceof PgOutputMessage.Update u) {
         TableInfo t = table(u.relationId());
         if (t != null && !skipTransaction) {
           Set<String> unchanged = new LinkedHashSet<>();
-          SourceRow old = u.oldTuple() == null ? null : row(u.relationId(), u.oldTuple(), null, null);
-          SourceRow now = row(u.relationId(), u.newTuple(), u.oldKind() == 'O' ? old : null, unchanged);
+          SourceRow old =
+              u.oldTuple() == null ? null : row(u.relationId(), u.oldTuple(), null, null);
+          SourceRow now =
+              row(u.relationId(), u.newTuple(), u.oldKind() == 'O' ? old : null, unchanged);
           add(SourceChange.update(t.ref(), t.keyColumns(), old, now, unchanged), stream);
         }
       } else if (m instanceof PgOutputMessage.Delete d) {
         TableInfo t = table(d.relationId());
         if (t != null && !skipTransaction) {
-          add(SourceChange.delete(t.ref(), t.keyColumns(), row(d.relationId(), d.oldTuple(), null, null)), stream);
+          add(
+              SourceChange.delete(
+                  t.ref(), t.keyColumns(), row(d.relationId(), d.oldTuple(), null, null)),
+              stream);
         }
       } else if (m instanceof PgOutputMessage.Truncate tr) {
         for (int id : tr.relationIds()) {
@@ -751,11 +917,15 @@ public final class PostgresSource implements SourceAdapter {
             add(SourceChange.truncate(t.ref()), stream);
           }
         }
-      } else if (m instanceof PgOutputMessage.Message msg && !msg.transactional() && !inTransaction) {
-        // A non-transactional message outside a transaction: its position is safe to reach when idle.
+      } else if (m instanceof PgOutputMessage.Message msg
+          && !msg.transactional()
+          && !inTransaction) {
+        // A non-transactional message outside a transaction: its position is safe to reach when
+        // idle.
         keepalive(stream);
       }
-      // Origin and transactional messages need nothing: the commit that follows advances the position.
+      // Origin and transactional messages need nothing: the commit that follows advances the
+      // position.
     }
 
     private void add(SourceChange change, PGReplicationStream stream) throws Exception {
@@ -774,8 +944,8 @@ public final class PostgresSource implements SourceAdapter {
     }
 
     /**
-     * Commits the transactions accepted so far; their end position is acknowledged once storage reports them
-     * durable (the storage write overlaps with reading the next transactions).
+     * Commits the transactions accepted so far; their end position is acknowledged once storage
+     * reports them durable (the storage write overlaps with reading the next transactions).
      */
     private void commitGroup(PGReplicationStream stream) throws Exception {
       long end = pendingCommit;
@@ -796,22 +966,34 @@ public final class PostgresSource implements SourceAdapter {
       if (catchUp != null) {
         sink.flush();
         catchUpTables.forEach(sink::snapshotDone);
-        LOG.log(System.Logger.Level.INFO, "the stream passed {0}: the resumed snapshot is consistent", catchUp);
+        LOG.log(
+            System.Logger.Level.INFO,
+            "the stream passed {0}: the resumed snapshot is consistent",
+            catchUp);
         catchUp = null;
       }
       submittedLsn = maxUnsigned(submittedLsn, position.value());
       copiedUncommitted = false; // a commit makes everything applied so far visible
-      sink.commitAsync(position, () -> durableLsn.accumulateAndGet(position.value(), PostgresSource::maxUnsigned));
+      sink.commitAsync(
+          position,
+          () -> durableLsn.accumulateAndGet(position.value(), PostgresSource::maxUnsigned));
     }
 
     /** The last position handed to storage. */
     private long submittedLsn;
-    /** A transaction was applied since this streamer started (the first may have been partly stored before). */
+
+    /**
+     * A transaction was applied since this streamer started (the first may have been partly stored
+     * before).
+     */
     private boolean appliedSinceStart;
+
     /** Transactions committed before this position may have been seen by a copy of a new table. */
     private long copiedUpTo;
+
     /** A new table's rows were copied and no checkpoint has made them visible yet. */
     private boolean copiedUncommitted;
+
     /** What the sink was last told by {@link ChangeSink#expectNewInserts}. */
     private boolean insertsAreNew;
 
@@ -820,10 +1002,15 @@ public final class PostgresSource implements SourceAdapter {
       return Long.compareUnsigned(submittedLsn, durableLsn.get()) > 0;
     }
 
-    /** Positions storage has made durable; set by the storage's thread, acknowledged by this one. */
-    private final java.util.concurrent.atomic.AtomicLong durableLsn = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * Positions storage has made durable; set by the storage's thread, acknowledged by this one.
+     */
+    private final AtomicLong durableLsn = new AtomicLong();
 
-    /** Acknowledges what storage has made durable, if that moved. Only on the polling thread (it writes). */
+    /**
+     * Acknowledges what storage has made durable, if that moved. Only on the polling thread (it
+     * writes).
+     */
     private void acknowledgeDurable(PGReplicationStream stream) throws SQLException {
       long durable = durableLsn.get();
       if (Long.compareUnsigned(durable, lastAcked) <= 0) {
@@ -837,13 +1024,14 @@ public final class PostgresSource implements SourceAdapter {
     }
 
     /**
-     * While idle, lets the slot follow the server's WAL: a position received with nothing of ours before it (the
-     * server's keepalives, other tables' and databases' transactions) is acknowledged at most once a status interval,
-     * without writing storage. (Writing a checkpoint for it would itself make WAL; with storage on the same cluster,
-     * the server would answer with a newer position, and the engine would write once a second forever.) Write
-     * checkpoints do not need it: their head's logical message is a transaction of ours. While a resumed copy waits
-     * for the stream to pass its position, that passing is stored, once a second at most; after a new table's rows
-     * were copied, a checkpoint makes them visible at once.
+     * While idle, lets the slot follow the server's WAL: a position received with nothing of ours
+     * before it (the server's keepalives, other tables' and databases' transactions) is
+     * acknowledged at most once a status interval, without writing storage. (Writing a checkpoint
+     * for it would itself make WAL; with storage on the same cluster, the server would answer with
+     * a newer position, and the engine would write once a second forever.) Write checkpoints do not
+     * need it: their head's logical message is a transaction of ours. While a resumed copy waits
+     * for the stream to pass its position, that passing is stored, once a second at most; after a
+     * new table's rows were copied, a checkpoint makes them visible at once.
      */
     private void keepalive(PGReplicationStream stream) throws Exception {
       if (!txBuffer.isEmpty() || pendingCommit >= 0 || storageBusy()) {
@@ -852,7 +1040,8 @@ public final class PostgresSource implements SourceAdapter {
       long received = stream.getLastReceiveLSN().asLong();
       long now = clock.millis();
       if (copiedUncommitted && catchUp == null) {
-        // A new table's rows were copied: make them visible now, not with the next change of some table.
+        // A new table's rows were copied: make them visible now, not with the next change of some
+        // table.
         long at = maxUnsigned(received, lastAcked);
         if (at != 0) {
           lastKeepaliveMillis = now;
@@ -881,9 +1070,10 @@ public final class PostgresSource implements SourceAdapter {
     }
 
     /**
-     * Tables matching the rules that appeared after replication started: added to a managed publication, their
-     * existing rows copied (at READ COMMITTED; changes the stream replays over the copy are idempotent), then
-     * streamed. Runs between transactions; keeps the replication connection alive while copying.
+     * Tables matching the rules that appeared after replication started: added to a managed
+     * publication, their existing rows copied (at READ COMMITTED; changes the stream replays over
+     * the copy are idempotent), then streamed. Runs between transactions; keeps the replication
+     * connection alive while copying.
      */
     private void discoverTables(PGReplicationStream stream) throws Exception {
       if (inTransaction || !txBuffer.isEmpty() || inStreamBlock) {
@@ -893,10 +1083,13 @@ public final class PostgresSource implements SourceAdapter {
       try {
         found = catalog.tables(patterns);
       } catch (SynclineException e) {
-        sink.event(new SourceEvent.Warning(e.code().code(), e.getMessage(), null)); // e.g. a new table without a key
+        sink.event(
+            new SourceEvent.Warning(
+                e.code().code(), e.getMessage(), null)); // e.g. a new table without a key
         return;
       }
-      List<TableInfo> fresh = found.stream().filter(t -> !tablesById.containsKey(t.relationId())).toList();
+      List<TableInfo> fresh =
+          found.stream().filter(t -> !tablesById.containsKey(t.relationId())).toList();
       if (fresh.isEmpty()) {
         return;
       }
@@ -910,7 +1103,8 @@ public final class PostgresSource implements SourceAdapter {
         commitGroup(stream);
       }
       if (insertsAreNew) {
-        // The copy's rows are inserts too, of a table whose rows storage may hold (dropped and created again).
+        // The copy's rows are inserts too, of a table whose rows storage may hold (dropped and
+        // created again).
         sink.expectNewInserts(false);
         insertsAreNew = false;
       }
@@ -920,18 +1114,30 @@ public final class PostgresSource implements SourceAdapter {
         for (TableInfo t : fresh) {
           tablesById.put(t.relationId(), t);
           describe(t);
-          LOG.log(System.Logger.Level.INFO, "new table {0}: copying its rows, then streaming it", t.ref());
-          if (!copy(reader, t, null, values, sink, () -> {
-            acknowledgeDurable(stream);
-            stream.forceUpdateStatus(); // a long copy must not let the walsender time out
-          })) {
+          LOG.log(
+              System.Logger.Level.INFO,
+              "new table {0}: copying its rows, then streaming it",
+              t.ref());
+          if (!copy(
+              reader,
+              t,
+              null,
+              values,
+              sink,
+              () -> {
+                acknowledgeDurable(stream);
+                stream.forceUpdateStatus(); // a long copy must not let the walsender time out
+              })) {
             return;
           }
           reader.commit();
           sink.snapshotDone(t.ref());
           copiedUncommitted = true;
-          sink.event(new SourceEvent.SchemaChanged(t.ref(), "new table: its existing rows were copied and its "
-              + "changes stream from now on"));
+          sink.event(
+              new SourceEvent.SchemaChanged(
+                  t.ref(),
+                  "new table: its existing rows were copied and its "
+                      + "changes stream from now on"));
         }
         // The copy may have seen rows of transactions the stream has yet to send.
         try (Statement s = reader.createStatement();
@@ -959,10 +1165,16 @@ public final class PostgresSource implements SourceAdapter {
         if (!existing.contains(e.getKey())) {
           it.remove();
           TableRef t = e.getValue().ref();
-          LOG.log(System.Logger.Level.WARNING, "table {0} was dropped; its rows stay in storage until the sync rules "
-              + "are deployed again", t);
-          sink.event(new SourceEvent.SchemaChanged(t, "dropped; its rows stay in storage until the sync rules are "
-              + "deployed again (a table created under the same name later is streamed from its first change)"));
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "table {0} was dropped; its rows stay in storage until the sync rules "
+                  + "are deployed again",
+              t);
+          sink.event(
+              new SourceEvent.SchemaChanged(
+                  t,
+                  "dropped; its rows stay in storage until the sync rules are "
+                      + "deployed again (a table created under the same name later is streamed from its first change)"));
           sink.event(new SourceEvent.Warning("SYNCLINE_P1004", "table " + t + " was dropped", t));
         }
       }
@@ -970,15 +1182,27 @@ public final class PostgresSource implements SourceAdapter {
       if (s == null) {
         return;
       }
-      sink.event(new SourceEvent.Lag(s.lagBytes(), lastLagMillis, s.retainedBytes(), s.walStatus(),
-          s.safeWalSize()));
+      sink.event(
+          new SourceEvent.Lag(
+              s.lagBytes(), lastLagMillis, s.retainedBytes(), s.walStatus(), s.safeWalSize()));
       if ("lost".equals(s.walStatus())) {
         throw slotLost(slotNameOf(), "it was invalidated (max_slot_wal_keep_size exceeded)");
       }
-      if ("unreserved".equals(s.walStatus()) || (s.safeWalSize() >= 0 && s.safeWalSize() < 64L * 1024 * 1024)) {
-        sink.event(new SourceEvent.Warning("SYNCLINE_P1002", "replication slot " + slotNameOf() + " is close to "
-            + "invalidation (wal_status=" + s.walStatus() + ", safe_wal_size=" + s.safeWalSize() + " bytes): "
-            + "replication is not keeping up, or max_slot_wal_keep_size is too small", null));
+      if ("unreserved".equals(s.walStatus())
+          || (s.safeWalSize() >= 0 && s.safeWalSize() < 64L * 1024 * 1024)) {
+        sink.event(
+            new SourceEvent.Warning(
+                "SYNCLINE_P1002",
+                "replication slot "
+                    + slotNameOf()
+                    + " is close to "
+                    + "invalidation (wal_status="
+                    + s.walStatus()
+                    + ", safe_wal_size="
+                    + s.safeWalSize()
+                    + " bytes): "
+                    + "replication is not keeping up, or max_slot_wal_keep_size is too small",
+                null));
       }
     }
 
@@ -992,18 +1216,25 @@ public final class PostgresSource implements SourceAdapter {
       return p;
     }
 
-    /** Protocol 2: whether the messages being read belong to a streamed block of an in-progress transaction. */
+    /**
+     * Protocol 2: whether the messages being read belong to a streamed block of an in-progress
+     * transaction.
+     */
     private boolean inStreamBlock;
+
     private @Nullable TransactionSpool currentSpool;
     private final Map<Integer, TransactionSpool> spools = new HashMap<>();
 
-    /** Routes a message: streamed blocks are spooled until their transaction commits, the rest is applied. */
+    /**
+     * Routes a message: streamed blocks are spooled until their transaction commits, the rest is
+     * applied.
+     */
     private void receive(ByteBuffer buffer, PGReplicationStream stream) throws Exception {
       PgOutputMessage m = PgOutputDecoder.decode(buffer, inStreamBlock);
       if (m instanceof PgOutputMessage.StreamStart s) {
         inStreamBlock = true;
-        currentSpool = spools.computeIfAbsent(s.xid(),
-            x -> new TransactionSpool(x, spoolMemoryBytes));
+        currentSpool =
+            spools.computeIfAbsent(s.xid(), x -> new TransactionSpool(x, spoolMemoryBytes));
       } else if (m instanceof PgOutputMessage.StreamStop) {
         inStreamBlock = false;
         currentSpool = null;
@@ -1030,29 +1261,39 @@ public final class PostgresSource implements SourceAdapter {
       }
     }
 
-    /** Applies a committed streamed transaction as if it had arrived as Begin, its changes, Commit. */
-    private void replay(TransactionSpool spool, PgOutputMessage.StreamCommit c,
-        PGReplicationStream stream) throws Exception {
-      LOG.log(System.Logger.Level.DEBUG, "applying streamed transaction {0} ({1} bytes{2})",
-          Integer.toUnsignedString(c.xid()), spool.bytes(), spool.onDisk() ? ", spooled to disk" : "");
+    /**
+     * Applies a committed streamed transaction as if it had arrived as Begin, its changes, Commit.
+     */
+    private void replay(
+        TransactionSpool spool, PgOutputMessage.StreamCommit c, PGReplicationStream stream)
+        throws Exception {
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "applying streamed transaction {0} ({1} bytes{2})",
+          Integer.toUnsignedString(c.xid()),
+          spool.bytes(),
+          spool.onDisk() ? ", spooled to disk" : "");
       // Relation messages inside the stream describe this transaction's changes only.
       Map<Integer, PgOutputMessage.Relation> mainRelations = new HashMap<>(relations);
       try {
         handle(new PgOutputMessage.Begin(c.commitLsn(), c.commitTimeMicros(), c.xid()), stream);
         Exception[] failure = new Exception[1];
-        spool.replay(b -> {
-          if (failure[0] == null) {
-            try {
-              handle(PgOutputDecoder.decode(b, true), stream);
-            } catch (Exception e) {
-              failure[0] = e;
-            }
-          }
-        });
+        spool.replay(
+            b -> {
+              if (failure[0] == null) {
+                try {
+                  handle(PgOutputDecoder.decode(b, true), stream);
+                } catch (Exception e) {
+                  failure[0] = e;
+                }
+              }
+            });
         if (failure[0] != null) {
           throw failure[0];
         }
-        handle(new PgOutputMessage.Commit(c.flags(), c.commitLsn(), c.endLsn(), c.commitTimeMicros()), stream);
+        handle(
+            new PgOutputMessage.Commit(c.flags(), c.commitLsn(), c.endLsn(), c.commitTimeMicros()),
+            stream);
         streamedTransactions.incrementAndGet();
       } finally {
         relations.clear();
@@ -1076,7 +1317,8 @@ public final class PostgresSource implements SourceAdapter {
       } else if (m instanceof PgOutputMessage.Message msg) {
         return msg.xid();
       }
-      throw new SynclineException(ErrorCode.SOURCE_PROTOCOL, "unexpected message in a streamed block: " + m);
+      throw new SynclineException(
+          ErrorCode.SOURCE_PROTOCOL, "unexpected message in a streamed block: " + m);
     }
 
     private String slotNameOf() {
@@ -1091,17 +1333,27 @@ public final class PostgresSource implements SourceAdapter {
     private void relation(PgOutputMessage.Relation r) throws SQLException {
       relations.put(r.relationId(), r);
       TableInfo known = tablesById.get(r.relationId());
-      TableRef ref = known != null ? known.ref() : patterns.stream()
-          .filter(p -> p.schema().equals(r.namespace()) && p.matches(new TableRef(p.connectionTag(), r.namespace(),
-              r.name())))
-          .map(p -> new TableRef(p.connectionTag(), r.namespace(), r.name())).findFirst().orElse(null);
+      TableRef ref =
+          known != null
+              ? known.ref()
+              : patterns.stream()
+                  .filter(
+                      p ->
+                          p.schema().equals(r.namespace())
+                              && p.matches(
+                                  new TableRef(p.connectionTag(), r.namespace(), r.name())))
+                  .map(p -> new TableRef(p.connectionTag(), r.namespace(), r.name()))
+                  .findFirst()
+                  .orElse(null);
       if (ref == null) {
         return;
       }
       List<String> columns = r.columns().stream().map(PgOutputMessage.Column::name).toList();
       boolean renamed = known != null && !known.ref().name().equals(r.name());
-      if (known != null && !renamed && known.columns().equals(columns) && known.replicaIdentity()
-          == r.replicaIdentity()) {
+      if (known != null
+          && !renamed
+          && known.columns().equals(columns)
+          && known.replicaIdentity() == r.replicaIdentity()) {
         return;
       }
       if (renamed) {
@@ -1115,14 +1367,24 @@ public final class PostgresSource implements SourceAdapter {
         return;
       }
       // Use the columns and types as the stream sends them from now on.
-      info = new TableInfo(info.ref(), info.relationId(), columns,
-          r.columns().stream().map(PgOutputMessage.Column::typeOid).toList(), info.keyColumns(),
-          r.replicaIdentity(), -1, info.images());
+      info =
+          new TableInfo(
+              info.ref(),
+              info.relationId(),
+              columns,
+              r.columns().stream().map(PgOutputMessage.Column::typeOid).toList(),
+              info.keyColumns(),
+              r.replicaIdentity(),
+              -1,
+              info.images());
       tablesById.put(r.relationId(), info);
       describe(info);
       if (known == null) {
-        sink.event(new SourceEvent.SchemaChanged(ref, "new table in the stream; its rows sync from their next "
-            + "change on (rows that existed before are not copied until the rules are deployed again)"));
+        sink.event(
+            new SourceEvent.SchemaChanged(
+                ref,
+                "new table in the stream; its rows sync from their next "
+                    + "change on (rows that existed before are not copied until the rules are deployed again)"));
       } else {
         sink.event(new SourceEvent.SchemaChanged(ref, describeChange(known, info)));
       }
@@ -1144,23 +1406,32 @@ public final class PostgresSource implements SourceAdapter {
         parts.add("columns removed: " + removed);
       }
       if (!before.keyColumns().equals(after.keyColumns())) {
-        parts.add("identity changed from " + before.keyColumns() + " to " + after.keyColumns()
-            + "; rows stored under the old identity stay until the rules are deployed again");
+        parts.add(
+            "identity changed from "
+                + before.keyColumns()
+                + " to "
+                + after.keyColumns()
+                + "; rows stored under the old identity stay until the rules are deployed again");
       }
-      return parts.isEmpty() ? "relation re-sent" : String.join("; ", parts)
-          + "; changes sync with the new shape from now on";
+      return parts.isEmpty()
+          ? "relation re-sent"
+          : String.join("; ", parts) + "; changes sync with the new shape from now on";
     }
 
     /**
-     * Converts a tuple; {@code u} (unchanged TOAST) columns are taken from {@code fullOld} when it has them, else
-     * listed in {@code unchanged} for the engine to fill from the stored row.
+     * Converts a tuple; {@code u} (unchanged TOAST) columns are taken from {@code fullOld} when it
+     * has them, else listed in {@code unchanged} for the engine to fill from the stored row.
      */
-    private SourceRow row(int relationId, PgOutputMessage.TupleData tuple, @Nullable SourceRow fullOld,
+    private SourceRow row(
+        int relationId,
+        PgOutputMessage.TupleData tuple,
+        @Nullable SourceRow fullOld,
         @Nullable Set<String> unchanged) {
       PgOutputMessage.Relation r = relations.get(relationId);
       if (r == null || r.columns().size() != tuple.size()) {
-        throw new SynclineException(ErrorCode.SOURCE_PROTOCOL, "change of relation " + relationId + " without a "
-            + "matching Relation message");
+        throw new SynclineException(
+            ErrorCode.SOURCE_PROTOCOL,
+            "change of relation " + relationId + " without a " + "matching Relation message");
       }
       Map<String, SourceValue> out = new LinkedHashMap<>(tuple.size() * 4 / 3 + 1);
       for (int i = 0; i < tuple.size(); i++) {
@@ -1174,8 +1445,11 @@ public final class PostgresSource implements SourceAdapter {
               unchanged.add(col.name());
             }
           }
-          default -> out.put(col.name(), values.convert(col.typeOid(),
-              new String(tuple.values()[i], StandardCharsets.UTF_8)));
+          default ->
+              out.put(
+                  col.name(),
+                  values.convert(
+                      col.typeOid(), new String(tuple.values()[i], StandardCharsets.UTF_8)));
         }
       }
       return new SourceRow(out);
@@ -1183,9 +1457,9 @@ public final class PostgresSource implements SourceAdapter {
   }
 
   /**
-   * Wakes the replication thread if it is waiting between looks at an idle connection, and keeps it looking often
-   * for the next 10 s. Called by the engine when a client asks for a write checkpoint; {@link #writeCheckpointHead}
-   * calls it too. Any thread; never blocks.
+   * Wakes the replication thread if it is waiting between looks at an idle connection, and keeps it
+   * looking often for the next 10 s. Called by the engine when a client asks for a write
+   * checkpoint; {@link #writeCheckpointHead} calls it too. Any thread; never blocks.
    */
   @Override
   public void changesExpected() {
@@ -1205,8 +1479,10 @@ public final class PostgresSource implements SourceAdapter {
   @Override
   public SourcePosition writeCheckpointHead() {
     changesExpected();
-    // Callers that arrive while a head is being read wait for the next read, which serves them all at once: it
-    // starts after each of their calls, so every change committed before a call is at or below the head it gets.
+    // Callers that arrive while a head is being read wait for the next read, which serves them all
+    // at once: it
+    // starts after each of their calls, so every change committed before a call is at or below the
+    // head it gets.
     long ticket = headCalls.incrementAndGet();
     headLock.lock();
     try {
@@ -1225,10 +1501,12 @@ public final class PostgresSource implements SourceAdapter {
             rs.next();
             head = Lsn.parse(rs.getString(1));
           }
-          // A transactional message: its commit is flushed at once, so the stream passes the head promptly even
+          // A transactional message: its commit is flushed at once, so the stream passes the head
+          // promptly even
           // when nothing else changes.
           try (Statement s = headConnection.createStatement()) {
-            s.execute("SELECT pg_logical_emit_message(true, '" + MESSAGE_PREFIX + "', 'checkpoint')");
+            s.execute(
+                "SELECT pg_logical_emit_message(true, '" + MESSAGE_PREFIX + "', 'checkpoint')");
           }
           lastHead = head;
           headServed = covering;
@@ -1237,8 +1515,10 @@ public final class PostgresSource implements SourceAdapter {
           closeQuietly(headConnection);
           headConnection = null;
           if (attempt >= 1) {
-            throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot read the Postgres WAL position: "
-                + e.getMessage(), e);
+            throw new SynclineException(
+                ErrorCode.SOURCE_UNAVAILABLE,
+                "cannot read the Postgres WAL position: " + e.getMessage(),
+                e);
           }
         }
       }
@@ -1252,28 +1532,35 @@ public final class PostgresSource implements SourceAdapter {
     try (Connection c = connect(false)) {
       new PgCatalog(c).dropSlot(slotName(versionId));
     } catch (SQLException e) {
-      throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot drop replication slot "
-          + slotName(versionId) + ": " + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.SOURCE_UNAVAILABLE,
+          "cannot drop replication slot " + slotName(versionId) + ": " + e.getMessage(),
+          e);
     }
   }
 
   /**
-   * Closes the replication connection of the running {@link #run} at once (its walsender ends, so a Postgres
-   * shutdown does not wait for this engine to confirm WAL it cannot store); the run then fails. Any thread.
+   * Closes the replication connection of the running {@link #run} at once (its walsender ends, so a
+   * Postgres shutdown does not wait for this engine to confirm WAL it cannot store); the run then
+   * fails. Any thread.
    */
   @Override
   public void abortRun() {
     Connection c = replicationConnection;
     if (c != null) {
       try {
-        c.abort(Runnable::run); // closes the socket; safe from another thread, never blocks on the server
+        c.abort(
+            Runnable
+                ::run); // closes the socket; safe from another thread, never blocks on the server
       } catch (SQLException | RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, "could not close the replication connection: " + e);
       }
     }
   }
 
-  /** Stops replication for good: a running {@link #run} returns soon, later calls return at once. */
+  /**
+   * Stops replication for good: a running {@link #run} returns soon, later calls return at once.
+   */
   @Override
   public void close() {
     closed = true;
@@ -1307,21 +1594,27 @@ public final class PostgresSource implements SourceAdapter {
       PGProperty.PREFER_QUERY_MODE.set(p, "simple");
     }
     try {
-      Connection c = new org.postgresql.Driver().connect(jdbcUrl, p);
+      Connection c = new Driver().connect(jdbcUrl, p);
       if (c == null) {
         throw new SQLException("not a Postgres URL: " + jdbcUrl);
       }
       return c;
     } catch (SQLException e) {
-      throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot connect to Postgres at "
-          + jdbcUrl.replaceAll("password=[^&]*", "password=***") + ": " + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.SOURCE_UNAVAILABLE,
+          "cannot connect to Postgres at "
+              + jdbcUrl.replaceAll("password=[^&]*", "password=***")
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
   /**
-   * How long the replication thread waits between looks at an idle connection: doubling from 1 ms up to
-   * {@code activeMillis} while the last message is recent (younger than {@code quietNanos}) or changes were
-   * announced in the last {@link #QUIET}, else {@code idleMillis}. Used by the replication thread only.
+   * How long the replication thread waits between looks at an idle connection: doubling from 1 ms
+   * up to {@code activeMillis} while the last message is recent (younger than {@code quietNanos})
+   * or changes were announced in the last {@link #QUIET}, else {@code idleMillis}. Used by the
+   * replication thread only.
    */
   static final class PollBackoff {
     private final long activeMillis;
@@ -1345,7 +1638,10 @@ public final class PostgresSource implements SourceAdapter {
       next = 1;
     }
 
-    /** Changes were announced ({@link PostgresSource#changesExpected()}): look often for the next 10 s. */
+    /**
+     * Changes were announced ({@link PostgresSource#changesExpected()}): look often for the next 10
+     * s.
+     */
     void expect(long now) {
       expectedUntil = now + QUIET.toNanos();
       next = 1;
@@ -1364,6 +1660,8 @@ public final class PostgresSource implements SourceAdapter {
 
   @Override
   public String toString() {
-    return "PostgresSource[" + jdbcUrl.replaceAll("password=[^&]*", "password=***").toLowerCase(Locale.ROOT) + "]";
+    return "PostgresSource["
+        + jdbcUrl.replaceAll("password=[^&]*", "password=***").toLowerCase(Locale.ROOT)
+        + "]";
   }
 }

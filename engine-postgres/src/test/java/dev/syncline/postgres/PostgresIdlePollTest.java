@@ -2,21 +2,27 @@ package dev.syncline.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.testkit.postgres.TestPostgres;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** How replication looks at an idle connection: rarely when quiet, at once when changes are announced. */
+/**
+ * How replication looks at an idle connection: rarely when quiet, at once when changes are
+ * announced.
+ */
 class PostgresIdlePollTest {
-  @RegisterExtension
-  static final TestPostgres postgres = new TestPostgres();
+  @RegisterExtension static final TestPostgres postgres = new TestPostgres();
 
-  private static final String RULES = """
+  private static final String RULES =
+      """
       bucket_definitions:
         global:
           data:
@@ -56,11 +62,13 @@ class PostgresIdlePollTest {
       Checkpoint caughtUp = h.awaitCaughtUp();
       await(h.source::idleWaiting, "replication waits between looks");
 
-      h.sql("INSERT INTO items VALUES (1, 'one')"); // not looked at for 10 minutes, unless announced:
+      h.sql(
+          "INSERT INTO items VALUES (1, 'one')"); // not looked at for 10 minutes, unless announced:
       h.source.changesExpected();
 
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElse(caughtUp)).isEmpty()) {
+      while (h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElse(caughtUp))
+          .isEmpty()) {
         assertThat(System.nanoTime()).as("the announced change arrives").isLessThan(deadline);
         Thread.sleep(20);
       }
@@ -71,26 +79,42 @@ class PostgresIdlePollTest {
 
   @Test
   void anIdleSourceFollowsTheServersWalWithoutWritingStorage() throws Exception {
-    // Storage on the source's cluster: a storage write for an idle position would make WAL of its own.
-    var storage = dev.syncline.core.storage.JdbcBucketStorage.builder(postgres.dataSource())
-        .tablePrefix("idleack_").build();
-    try (storage; var h = new ReplicationHarness(postgres, storage, RULES, "t_idleack")) {
-      h.sql("CREATE TABLE items (id int PRIMARY KEY, v text)", "CREATE TABLE unsynced (id int PRIMARY KEY)");
+    // Storage on the source's cluster: a storage write for an idle position would make WAL of its
+    // own.
+    var storage = JdbcBucketStorage.builder(postgres.dataSource()).tablePrefix("idleack_").build();
+    try (storage;
+        var h = new ReplicationHarness(postgres, storage, RULES, "t_idleack")) {
+      h.sql(
+          "CREATE TABLE items (id int PRIMARY KEY, v text)",
+          "CREATE TABLE unsynced (id int PRIMARY KEY)");
       h.start(h.sourceBuilder().statusInterval(Duration.ofMillis(100)));
       Checkpoint caughtUp = h.awaitCaughtUp();
-      // WAL the stream has nothing of ours in: the slot must still follow it, or the server keeps it all.
+      // WAL the stream has nothing of ours in: the slot must still follow it, or the server keeps
+      // it all.
       h.sql("INSERT INTO unsynced SELECT g FROM generate_series(1, 1000) g");
       String walEnd = scalar("SELECT pg_current_wal_insert_lsn()::text");
-      await(() -> scalar("SELECT confirmed_flush_lsn >= '" + walEnd + "'::pg_lsn FROM pg_replication_slots WHERE "
-          + "slot_name = 't_idleack_" + h.version + "'").equals("t"), "the slot passes the unrelated WAL");
+      await(
+          () ->
+              scalar(
+                      "SELECT confirmed_flush_lsn >= '"
+                          + walEnd
+                          + "'::pg_lsn FROM pg_replication_slots WHERE "
+                          + "slot_name = 't_idleack_"
+                          + h.version
+                          + "'")
+                  .equals("t"),
+          "the slot passes the unrelated WAL");
 
-      assertThat(storage.latestCheckpoint(h.version)).as("no checkpoint written for it").contains(caughtUp);
+      assertThat(storage.latestCheckpoint(h.version))
+          .as("no checkpoint written for it")
+          .contains(caughtUp);
     }
   }
 
   @Test
   void aTableCreatedWhileStreamingIsCopiedAndVisibleWithoutAnotherChange() throws Exception {
-    String rules = """
+    String rules =
+        """
         bucket_definitions:
           global:
             data:
@@ -99,32 +123,44 @@ class PostgresIdlePollTest {
         """;
     try (var h = new ReplicationHarness(postgres, rules, "t_later")) {
       h.sql("DROP TABLE IF EXISTS later", "CREATE TABLE items (id int PRIMARY KEY, v text)");
-      h.start(h.sourceBuilder().statusInterval(Duration.ofMillis(100))); // looks for new tables that often
+      h.start(
+          h.sourceBuilder()
+              .statusInterval(Duration.ofMillis(100))); // looks for new tables that often
       h.awaitCaughtUp();
 
-      h.sql("CREATE TABLE later (id int PRIMARY KEY, v text)", "INSERT INTO later VALUES (1, 'one'), (2, 'two')");
-      // Nothing else changes, and nobody asks for a write checkpoint: the copy alone must become visible.
-      await(() -> h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElseThrow()).size() == 2,
+      h.sql(
+          "CREATE TABLE later (id int PRIMARY KEY, v text)",
+          "INSERT INTO later VALUES (1, 'one'), (2, 'two')");
+      // Nothing else changes, and nobody asks for a write checkpoint: the copy alone must become
+      // visible.
+      await(
+          () ->
+              h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElseThrow()).size() == 2,
           "the new table's rows are visible");
 
       h.sql("UPDATE later SET v = 'uno' WHERE id = 1"); // and its changes stream from then on
-      await(() -> h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElseThrow())
-          .getOrDefault("later/1", "").contains("uno"), "the new table's change");
+      await(
+          () ->
+              h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElseThrow())
+                  .getOrDefault("later/1", "")
+                  .contains("uno"),
+          "the new table's change");
       assertThat(h.assertReplicaMatches("global[]", "items", "later")).hasSize(2);
     }
   }
 
   private static String scalar(String query) {
-    try (var c = postgres.dataSource().getConnection(); var s = c.createStatement();
+    try (var c = postgres.dataSource().getConnection();
+        var s = c.createStatement();
         var rs = s.executeQuery(query)) {
       rs.next();
       return rs.getString(1);
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!condition.getAsBoolean()) {
       assertThat(System.nanoTime()).as(what).isLessThan(deadline);

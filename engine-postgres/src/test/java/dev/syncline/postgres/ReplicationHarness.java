@@ -6,9 +6,11 @@ import dev.syncline.api.OpId;
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.SourceValue;
 import dev.syncline.api.TableRef;
+import dev.syncline.api.engine.ReplicationState;
 import dev.syncline.api.rules.EvaluatedRow;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.api.rules.TablePattern;
 import dev.syncline.core.replicate.Replicator;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import dev.syncline.core.storage.InMemoryBucketStorage;
@@ -25,14 +27,16 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Runs a {@link PostgresSource} through a {@link Replicator} into bucket storage, and compares what storage holds
- * with what the rules give for the tables' current contents (read afresh with a plain query).
+ * Runs a {@link PostgresSource} through a {@link Replicator} into bucket storage, and compares what
+ * storage holds with what the rules give for the tables' current contents (read afresh with a plain
+ * query).
  */
 final class ReplicationHarness implements AutoCloseable {
   final TestPostgres postgres;
@@ -57,8 +61,12 @@ final class ReplicationHarness implements AutoCloseable {
   }
 
   PostgresSource.Builder sourceBuilder() {
-    return PostgresSource.builder().jdbcUrl(postgres.jdbcUrl()).user(postgres.user()).password(postgres.password())
-        .publication(slotPrefix + "_pub", true).slotPrefix(slotPrefix);
+    return PostgresSource.builder()
+        .jdbcUrl(postgres.jdbcUrl())
+        .user(postgres.user())
+        .password(postgres.password())
+        .publication(slotPrefix + "_pub", true)
+        .slotPrefix(slotPrefix);
   }
 
   ReplicationHarness start() {
@@ -67,8 +75,15 @@ final class ReplicationHarness implements AutoCloseable {
 
   ReplicationHarness start(PostgresSource.Builder builder) {
     source = builder.build();
-    replicator = Replicator.builder().rules(rules).storage(storage, version).source(source).events(events::add)
-        .backoff(Duration.ofMillis(50), Duration.ofMillis(500)).build().start();
+    replicator =
+        Replicator.builder()
+            .rules(rules)
+            .storage(storage, version)
+            .source(source)
+            .events(events::add)
+            .backoff(Duration.ofMillis(50), Duration.ofMillis(500))
+            .build()
+            .start();
     return this;
   }
 
@@ -86,16 +101,18 @@ final class ReplicationHarness implements AutoCloseable {
       if (latest.isPresent() && latest.get().position().compareTo(head) >= 0) {
         return latest.get();
       }
-      assertThat(replicator.status().state()).as("replicator status %s", replicator.status())
-          .isNotEqualTo(dev.syncline.api.engine.ReplicationState.STOPPED);
+      assertThat(replicator.status().state())
+          .as("replicator status %s", replicator.status())
+          .isNotEqualTo(ReplicationState.STOPPED);
       sleep(20);
     }
-    throw new AssertionError("storage did not reach " + head + "; status " + replicator.status() + ", events "
-        + events);
+    throw new AssertionError(
+        "storage did not reach " + head + "; status " + replicator.status() + ", events " + events);
   }
 
   void sql(String... statements) {
-    try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = postgres.dataSource().getConnection();
+        Statement s = c.createStatement()) {
       for (String st : statements) {
         s.execute(st);
       }
@@ -104,7 +121,10 @@ final class ReplicationHarness implements AutoCloseable {
     }
   }
 
-  /** Bucket contents in storage as of a checkpoint: table/id to data, after applying every op in order. */
+  /**
+   * Bucket contents in storage as of a checkpoint: table/id to data, after applying every op in
+   * order.
+   */
   Map<String, String> bucket(String bucket, Checkpoint checkpoint) {
     Map<String, String> rows = new TreeMap<>();
     OpId after = OpId.ZERO;
@@ -115,7 +135,7 @@ final class ReplicationHarness implements AutoCloseable {
           case PUT -> rows.put(op.objectType() + "/" + op.objectId(), op.data());
           case REMOVE -> rows.remove(op.objectType() + "/" + op.objectId());
           case CLEAR -> rows.clear();
-          case MOVE -> { }
+          case MOVE -> {}
         }
       }
       if (ops.size() < 10_000) {
@@ -134,14 +154,16 @@ final class ReplicationHarness implements AutoCloseable {
       PgValues values = new PgValues(catalog::type);
       for (String table : tables) {
         TableRef ref = TableRef.of("public", table);
-        var info = catalog.tables(List.of(new dev.syncline.api.rules.TablePattern("default", "public", table)));
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
+        var info = catalog.tables(List.of(new TablePattern("default", "public", table)));
+        try (Statement s = c.createStatement();
+            ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
           int n = rs.getMetaData().getColumnCount();
           while (rs.next()) {
-            Map<String, SourceValue> row = new java.util.LinkedHashMap<>();
+            Map<String, SourceValue> row = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
-              row.put(info.get(0).columns().get(i), values.convertNullable(info.get(0).typeOids().get(i),
-                  rs.getString(i + 1)));
+              row.put(
+                  info.get(0).columns().get(i),
+                  values.convertNullable(info.get(0).typeOids().get(i), rs.getString(i + 1)));
             }
             for (EvaluatedRow r : rules.evaluateRow(ref, new SourceRow(row)).rows()) {
               if (r.bucket().name().equals(bucket)) {
@@ -188,6 +210,8 @@ final class ReplicationHarness implements AutoCloseable {
     if (source != null) {
       source.dropVersion(version);
     }
-    sql("DROP TABLE IF EXISTS items, docs CASCADE", "DROP PUBLICATION IF EXISTS " + slotPrefix + "_pub");
+    sql(
+        "DROP TABLE IF EXISTS items, docs CASCADE",
+        "DROP PUBLICATION IF EXISTS " + slotPrefix + "_pub");
   }
 }

@@ -8,9 +8,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Runs a directory of sync-rules conformance vectors (every {@code *.json} file in it, in the format of
- * {@code shared/conformance/README.md}), prints one line per failed case and, last, {@code N passed, M failed}.
- * Exits with status 1 when any case failed, 2 when the directory cannot be read.
+ * Runs a directory of sync-rules conformance vectors (every {@code *.json} file in it, in the
+ * format of {@code shared/conformance/README.md}), prints one line per failed case and, last,
+ * {@code N passed, M failed}. Exits with status 1 when any case failed, 2 when the directory cannot
+ * be read.
  *
  * <pre>
  * mvn -q install -DskipTests
@@ -37,7 +38,10 @@ public final class ConformanceRunner {
     System.exit(failed == 0 ? 0 : 1);
   }
 
-  /** Runs the vectors, printing failures and the summary to {@code out}; returns the number of failed cases. */
+  /**
+   * Runs the vectors, printing failures and the summary to {@code out}; returns the number of
+   * failed cases.
+   */
   public static int run(Path directory, PrintStream out) {
     List<VectorCase> cases = ConformanceSuite.load(directory);
     int passed = 0;
@@ -48,7 +52,13 @@ public final class ConformanceRunner {
         passed++;
       } else {
         failed++;
-        out.println("FAIL " + c.file() + " " + c.id() + ": " + String.join("; ", failures).replace('\n', ' '));
+        out.println(
+            "FAIL "
+                + c.file()
+                + " "
+                + c.id()
+                + ": "
+                + String.join("; ", failures).replace('\n', ' '));
       }
     }
     out.println(passed + " passed, " + failed + " failed");

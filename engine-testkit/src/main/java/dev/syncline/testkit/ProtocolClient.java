@@ -1,5 +1,8 @@
 package dev.syncline.testkit;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.syncline.api.WireFormat;
+import dev.syncline.core.internal.stream.BsonDecoder;
 import dev.syncline.core.internal.stream.ClientReplica;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,6 +15,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -19,9 +24,10 @@ import java.util.zip.GZIPInputStream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Speaks the PowerSync sync protocol over HTTP as the official clients do: posts {@code /sync/stream}, applies every
- * line to a replica, checks each bucket's checksum at every checkpoint completion (failing loudly on a mismatch),
- * and reconnects with {@code buckets[].after}. For tests; thread-safe for the test thread and its own reader thread.
+ * Speaks the PowerSync sync protocol over HTTP as the official clients do: posts {@code
+ * /sync/stream}, applies every line to a replica, checks each bucket's checksum at every checkpoint
+ * completion (failing loudly on a mismatch), and reconnects with {@code buckets[].after}. For
+ * tests; thread-safe for the test thread and its own reader thread.
  *
  * <pre>{@code
  * try (ProtocolClient client = ProtocolClient.connect(server, token)) {
@@ -31,8 +37,7 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class ProtocolClient implements AutoCloseable {
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-      new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final ClientReplica replica;
   private final List<String> lines = new ArrayList<>();
   private final Thread reader;
@@ -56,11 +61,11 @@ public final class ProtocolClient implements AutoCloseable {
    * @param parameters its subscription parameters (JSON values)
    * @param overridePriority a priority replacing the stream's, or null
    */
-  public record Subscription(String stream, Map<String, @Nullable Object> parameters,
-      @Nullable Integer overridePriority) {
+  public record Subscription(
+      String stream, Map<String, @Nullable Object> parameters, @Nullable Integer overridePriority) {
     /** Copies the parameters. */
     public Subscription {
-      parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(parameters));
+      parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     }
 
     /** A subscription with parameters and the stream's own priority. */
@@ -70,52 +75,76 @@ public final class ProtocolClient implements AutoCloseable {
   }
 
   /** Connects as a new client (no buckets held), reading NDJSON. */
-  public static ProtocolClient connect(URI baseUri, String token) throws IOException, InterruptedException {
+  public static ProtocolClient connect(URI baseUri, String token)
+      throws IOException, InterruptedException {
     return connect(baseUri, token, new ClientReplica(), false, false, true, List.of());
   }
 
-  /** Connects as a new client with stream subscriptions; {@code includeDefaults} as in the request. */
-  public static ProtocolClient connect(URI baseUri, String token, boolean includeDefaults,
-      List<Subscription> subscriptions) throws IOException, InterruptedException {
-    return connect(baseUri, token, new ClientReplica(), false, false, includeDefaults, subscriptions);
+  /**
+   * Connects as a new client with stream subscriptions; {@code includeDefaults} as in the request.
+   */
+  public static ProtocolClient connect(
+      URI baseUri, String token, boolean includeDefaults, List<Subscription> subscriptions)
+      throws IOException, InterruptedException {
+    return connect(
+        baseUri, token, new ClientReplica(), false, false, includeDefaults, subscriptions);
   }
 
   /**
-   * Reconnects with the buckets and positions {@code previous} holds and new subscriptions, as a client does after
-   * its app changed what it subscribes to.
+   * Reconnects with the buckets and positions {@code previous} holds and new subscriptions, as a
+   * client does after its app changed what it subscribes to.
    */
-  public static ProtocolClient reconnect(URI baseUri, String token, ProtocolClient previous, boolean includeDefaults,
-      List<Subscription> subscriptions) throws IOException, InterruptedException {
+  public static ProtocolClient reconnect(
+      URI baseUri,
+      String token,
+      ProtocolClient previous,
+      boolean includeDefaults,
+      List<Subscription> subscriptions)
+      throws IOException, InterruptedException {
     previous.close();
     return connect(baseUri, token, previous.replica, false, false, includeDefaults, subscriptions);
   }
 
   /**
-   * Connects as a new client asking for the encodings the Rust-core SDKs use: BSON lines ({@code Accept:
-   * application/vnd.powersync.bson-stream}) and gzip; reads whatever the server chose.
+   * Connects as a new client asking for the encodings the Rust-core SDKs use: BSON lines ({@code
+   * Accept: application/vnd.powersync.bson-stream}) and gzip; reads whatever the server chose.
    */
   public static ProtocolClient connectPreferringBsonAndGzip(URI baseUri, String token)
       throws IOException, InterruptedException {
     return connect(baseUri, token, new ClientReplica(), true, true, true, List.of());
   }
 
-  /** Reconnects with the buckets and positions {@code previous} holds, as a client does after a disconnect. */
+  /**
+   * Reconnects with the buckets and positions {@code previous} holds, as a client does after a
+   * disconnect.
+   */
   public static ProtocolClient reconnect(URI baseUri, String token, ProtocolClient previous)
       throws IOException, InterruptedException {
     previous.close();
     return connect(baseUri, token, previous.replica, false, false, true, List.of());
   }
 
-  static ProtocolClient connect(URI baseUri, String token, ClientReplica replica, boolean gzip, boolean bson,
-      boolean includeDefaults, List<Subscription> subscriptions) throws IOException, InterruptedException {
+  static ProtocolClient connect(
+      URI baseUri,
+      String token,
+      ClientReplica replica,
+      boolean gzip,
+      boolean bson,
+      boolean includeDefaults,
+      List<Subscription> subscriptions)
+      throws IOException, InterruptedException {
     StringBuilder subs = new StringBuilder("[");
     for (Subscription s : subscriptions) {
       if (subs.length() > 1) {
         subs.append(',');
       }
-      subs.append("{\"stream\":").append(dev.syncline.api.WireFormat.quote(s.stream())).append(",\"parameters\":")
-          .append(JSON.writeValueAsString(s.parameters())).append(",\"override_priority\":")
-          .append(s.overridePriority()).append('}');
+      subs.append("{\"stream\":")
+          .append(WireFormat.quote(s.stream()))
+          .append(",\"parameters\":")
+          .append(JSON.writeValueAsString(s.parameters()))
+          .append(",\"override_priority\":")
+          .append(s.overridePriority())
+          .append('}');
     }
     subs.append(']');
     StringBuilder buckets = new StringBuilder("[");
@@ -124,25 +153,39 @@ public final class ProtocolClient implements AutoCloseable {
         if (buckets.length() > 1) {
           buckets.append(',');
         }
-        buckets.append("{\"name\":").append(dev.syncline.api.WireFormat.quote(e.getKey())).append(",\"after\":\"")
-            .append(e.getValue()).append("\"}");
+        buckets
+            .append("{\"name\":")
+            .append(WireFormat.quote(e.getKey()))
+            .append(",\"after\":\"")
+            .append(e.getValue())
+            .append("\"}");
       }
     }
     buckets.append(']');
-    String body = "{\"buckets\":" + buckets + ",\"include_checksum\":true,\"raw_data\":true,\"binary_data\":true,"
-        + "\"client_id\":\"protocol-client\",\"parameters\":null,"
-        + "\"streams\":{\"include_defaults\":" + includeDefaults + ",\"subscriptions\":" + subs + "}}";
-    HttpRequest.Builder request = HttpRequest.newBuilder(baseUri.resolve("/sync/stream"))
-        .header("Authorization", "Token " + token).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    String body =
+        "{\"buckets\":"
+            + buckets
+            + ",\"include_checksum\":true,\"raw_data\":true,\"binary_data\":true,"
+            + "\"client_id\":\"protocol-client\",\"parameters\":null,"
+            + "\"streams\":{\"include_defaults\":"
+            + includeDefaults
+            + ",\"subscriptions\":"
+            + subs
+            + "}}";
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(baseUri.resolve("/sync/stream"))
+            .header("Authorization", "Token " + token)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (gzip) {
       request.header("Accept-Encoding", "gzip");
     }
     if (bson) {
-      request.header("Accept", "application/vnd.powersync.bson-stream;q=0.9, application/x-ndjson;q=0.8");
+      request.header(
+          "Accept", "application/vnd.powersync.bson-stream;q=0.9, application/x-ndjson;q=0.8");
     }
-    HttpResponse<InputStream> response = HttpClient.newHttpClient().send(request.build(),
-        HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> response =
+        HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     if (response.statusCode() != 200) {
       String error;
       try (InputStream in = response.body()) {
@@ -162,11 +205,12 @@ public final class ProtocolClient implements AutoCloseable {
       contentType = response.headers().firstValue("Content-Type").orElse("");
       if (contentType.startsWith("application/vnd.powersync.bson-stream")) {
         String line;
-        while ((line = dev.syncline.core.internal.stream.BsonDecoder.next(in)) != null) {
+        while ((line = BsonDecoder.next(in)) != null) {
           apply(line);
         }
       } else {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        try (BufferedReader r =
+            new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
           String line;
           while ((line = r.readLine()) != null) {
             apply(line);
@@ -193,7 +237,10 @@ public final class ProtocolClient implements AutoCloseable {
     }
   }
 
-  /** The response's content type ({@code application/x-ndjson} or {@code application/vnd.powersync.bson-stream}). */
+  /**
+   * The response's content type ({@code application/x-ndjson} or {@code
+   * application/vnd.powersync.bson-stream}).
+   */
   public String contentType() {
     return contentType;
   }
@@ -204,7 +251,8 @@ public final class ProtocolClient implements AutoCloseable {
   }
 
   /**
-   * Waits until at least {@code count} checkpoints completed on this replica (they are verified as they complete).
+   * Waits until at least {@code count} checkpoints completed on this replica (they are verified as
+   * they complete).
    *
    * @throws AssertionError on a checksum mismatch, a protocol error, or when the wait times out
    */
@@ -215,8 +263,14 @@ public final class ProtocolClient implements AutoCloseable {
         checkFailure();
         long left = deadline - System.nanoTime();
         if (left <= 0 || ended) {
-          throw new AssertionError("expected " + count + " completed checkpoints, got " + replica.completed()
-              + (ended ? " before the stream ended" : " in " + timeout) + "; lines: " + lines);
+          throw new AssertionError(
+              "expected "
+                  + count
+                  + " completed checkpoints, got "
+                  + replica.completed()
+                  + (ended ? " before the stream ended" : " in " + timeout)
+                  + "; lines: "
+                  + lines);
         }
         TimeUnit.NANOSECONDS.timedWait(replica, left);
       }
@@ -240,7 +294,10 @@ public final class ProtocolClient implements AutoCloseable {
     }
   }
 
-  /** What made this client fail (a checksum that did not verify, a line it could not parse), or {@code null}. */
+  /**
+   * What made this client fail (a checksum that did not verify, a line it could not parse), or
+   * {@code null}.
+   */
   public @Nullable Throwable failure() {
     return failure;
   }
@@ -263,7 +320,8 @@ public final class ProtocolClient implements AutoCloseable {
    * @throws AssertionError when the stream failed (a checksum mismatch, a protocol error)
    */
   public Map<String, String> table(String table) {
-    checkFailure(); // a checksum mismatch or protocol error fails the test here, not as a later timeout
+    checkFailure(); // a checksum mismatch or protocol error fails the test here, not as a later
+    // timeout
     synchronized (replica) {
       return replica.table(table);
     }

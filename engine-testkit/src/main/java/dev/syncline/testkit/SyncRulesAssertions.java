@@ -25,7 +25,8 @@ public final class SyncRulesAssertions {
   }
 
   /** Assertions on a {@link SyncRulesTester.UserView}. */
-  public static final class UserViewAssert extends AbstractAssert<UserViewAssert, SyncRulesTester.UserView> {
+  public static final class UserViewAssert
+      extends AbstractAssert<UserViewAssert, SyncRulesTester.UserView> {
     UserViewAssert(SyncRulesTester.UserView actual) {
       super(actual, UserViewAssert.class);
     }
@@ -33,7 +34,8 @@ public final class SyncRulesAssertions {
     /** The user receives exactly these buckets, in any order. */
     public UserViewAssert hasBuckets(String... names) {
       isNotNull();
-      Assertions.assertThat(actual.bucketNames()).as("buckets of %s", actual.request().userId())
+      Assertions.assertThat(actual.bucketNames())
+          .as("buckets of %s", actual.request().userId())
           .containsExactlyInAnyOrder(names);
       return this;
     }
@@ -41,14 +43,17 @@ public final class SyncRulesAssertions {
     /** The user receives no bucket at all. */
     public UserViewAssert hasNoBuckets() {
       isNotNull();
-      Assertions.assertThat(actual.bucketNames()).as("buckets of %s", actual.request().userId()).isEmpty();
+      Assertions.assertThat(actual.bucketNames())
+          .as("buckets of %s", actual.request().userId())
+          .isEmpty();
       return this;
     }
 
     /** The bucket is delivered with this priority. */
     public UserViewAssert hasBucketWithPriority(String name, int priority) {
       isNotNull();
-      List<ResolvedBucket> match = actual.buckets().stream().filter(b -> b.bucket().name().equals(name)).toList();
+      List<ResolvedBucket> match =
+          actual.buckets().stream().filter(b -> b.bucket().name().equals(name)).toList();
       Assertions.assertThat(match).as("bucket %s", name).hasSize(1);
       Assertions.assertThat(match.get(0).priority()).as("priority of %s", name).isEqualTo(priority);
       return this;
@@ -57,7 +62,8 @@ public final class SyncRulesAssertions {
     /** The user receives rows of {@code table} with these ids (and possibly others). */
     public UserViewAssert receives(String table, String... ids) {
       isNotNull();
-      Assertions.assertThat(actual.ids(table)).as("%s rows of %s", table, actual.request().userId())
+      Assertions.assertThat(actual.ids(table))
+          .as("%s rows of %s", table, actual.request().userId())
           .contains(ids);
       return this;
     }
@@ -65,7 +71,8 @@ public final class SyncRulesAssertions {
     /** The user receives exactly these rows of {@code table}. */
     public UserViewAssert receivesExactly(String table, String... ids) {
       isNotNull();
-      Assertions.assertThat(actual.ids(table)).as("%s rows of %s", table, actual.request().userId())
+      Assertions.assertThat(actual.ids(table))
+          .as("%s rows of %s", table, actual.request().userId())
           .containsExactlyInAnyOrder(ids);
       return this;
     }
@@ -73,7 +80,8 @@ public final class SyncRulesAssertions {
     /** The user receives none of these rows of {@code table}. */
     public UserViewAssert doesNotReceive(String table, String... ids) {
       isNotNull();
-      Assertions.assertThat(actual.ids(table)).as("%s rows of %s", table, actual.request().userId())
+      Assertions.assertThat(actual.ids(table))
+          .as("%s rows of %s", table, actual.request().userId())
           .doesNotContainAnyElementsOf(Arrays.asList(ids));
       return this;
     }

@@ -4,13 +4,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SourceRow;
-import dev.syncline.api.SqliteValue;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.EvaluatedRow;
 import dev.syncline.api.rules.EvaluationError;
-import dev.syncline.api.rules.ParameterIndexEntry;
-import dev.syncline.api.rules.ParameterLookup;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.RequestQuerier;
 import dev.syncline.api.rules.ResolvedBucket;
@@ -31,7 +28,8 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Unit-tests sync rules without a database: load rules, add rows per table, then ask what a user receives.
+ * Unit-tests sync rules without a database: load rules, add rows per table, then ask what a user
+ * receives.
  *
  * <pre>{@code
  * SyncRulesTester tester = SyncRulesTester.of(yaml)
@@ -41,12 +39,13 @@ import org.jspecify.annotations.Nullable;
  * assertThat(u1.rows("todos")).extracting(SyncedRow::id).containsExactly("t1");
  * }</pre>
  *
- * <p>Rows are evaluated exactly as the engine evaluates replicated rows: every data query for where the row lands,
- * every parameter query for the parameter index. Later rows with the same table and {@code id} replace earlier
- * ones. Not thread-safe; create one per test.
+ * <p>Rows are evaluated exactly as the engine evaluates replicated rows: every data query for where
+ * the row lands, every parameter query for the parameter index. Later rows with the same table and
+ * {@code id} replace earlier ones. Not thread-safe; create one per test.
  */
 public final class SyncRulesTester {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_LONG_FOR_INTS);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.USE_LONG_FOR_INTS);
 
   private final SyncRules rules;
   private final String defaultSchema;
@@ -64,7 +63,8 @@ public final class SyncRulesTester {
    * @throws dev.syncline.api.rules.SyncRulesException when the rules are invalid
    */
   public static SyncRulesTester of(String yaml) {
-    return new SyncRulesTester(SyncRulesCompiler.compile(SyncRulesSource.ofYaml(yaml, "sync-rules.yaml")), "public");
+    return new SyncRulesTester(
+        SyncRulesCompiler.compile(SyncRulesSource.ofYaml(yaml, "sync-rules.yaml")), "public");
   }
 
   /** Compiles rules from a file. */
@@ -84,12 +84,15 @@ public final class SyncRulesTester {
 
   private TableRef table(String name) {
     int dot = name.indexOf('.');
-    return dot < 0 ? TableRef.of(defaultSchema, name) : TableRef.of(name.substring(0, dot), name.substring(dot + 1));
+    return dot < 0
+        ? TableRef.of(defaultSchema, name)
+        : TableRef.of(name.substring(0, dot), name.substring(dot + 1));
   }
 
   /**
-   * Adds (or replaces, by {@code id}) a source row. {@code table} may be {@code schema.table}; values are Java
-   * values (String, numbers, Boolean, byte[], null) or {@link dev.syncline.api.SourceValue}s.
+   * Adds (or replaces, by {@code id}) a source row. {@code table} may be {@code schema.table};
+   * values are Java values (String, numbers, Boolean, byte[], null) or {@link
+   * dev.syncline.api.SourceValue}s.
    */
   public SyncRulesTester row(String table, Map<String, ?> values) {
     return row(table, TestRows.row(values));
@@ -108,24 +111,31 @@ public final class SyncRulesTester {
   /** Removes every row of a table (a truncate). */
   public SyncRulesTester truncate(String table) {
     TableRef ref = table(table);
-    rowTables.entrySet().removeIf(e -> {
-      if (e.getValue().equals(ref)) {
-        rows.remove(e.getKey());
-        return true;
-      }
-      return false;
-    });
+    rowTables
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (e.getValue().equals(ref)) {
+                rows.remove(e.getKey());
+                return true;
+              }
+              return false;
+            });
     return this;
   }
 
-  /** What the user with this id ({@code sub} claim) receives, with no other claims or client parameters. */
+  /**
+   * What the user with this id ({@code sub} claim) receives, with no other claims or client
+   * parameters.
+   */
   public UserView forUser(String userId) {
     return forRequest(RequestContext.forUser(userId));
   }
 
   /**
-   * What the user with this id receives with these stream subscriptions, besides the streams it gets by default.
-   * A subscription's index in the list is its id in {@code InclusionReason.Subscription}.
+   * What the user with this id receives with these stream subscriptions, besides the streams it
+   * gets by default. A subscription's index in the list is its id in {@code
+   * InclusionReason.Subscription}.
    */
   public UserView forUser(String userId, List<RequestContext.Subscription> subscriptions) {
     return forRequest(new RequestContext(Map.of("sub", userId), Map.of(), true, subscriptions));
@@ -141,7 +151,7 @@ public final class SyncRulesTester {
     ParameterIndex index = new ParameterIndex();
     List<EvaluationError> errors = new ArrayList<>();
     for (Map.Entry<String, SourceRow> e : rows.entrySet()) {
-      TableRef t = rowTables.get(e.getKey());
+      TableRef t = Objects.requireNonNull(rowTables.get(e.getKey()), "every row has its table");
       if (!rules.syncsParameters(t)) {
         continue;
       }
@@ -156,7 +166,7 @@ public final class SyncRulesTester {
     buckets.forEach(b -> names.add(b.bucket().name()));
     List<SyncedRow> synced = new ArrayList<>();
     for (Map.Entry<String, SourceRow> e : rows.entrySet()) {
-      TableRef t = rowTables.get(e.getKey());
+      TableRef t = Objects.requireNonNull(rowTables.get(e.getKey()), "every row has its table");
       if (!rules.syncsData(t)) {
         continue;
       }
@@ -177,14 +187,15 @@ public final class SyncRulesTester {
       Map<String, @Nullable Object> m = JSON.readValue(json, LinkedHashMap.class);
       return m;
     } catch (Exception e) {
-      // Non-finite REALs (NaN, Infinity) are written as bare words, which strict JSON parsers reject.
+      // Non-finite REALs (NaN, Infinity) are written as bare words, which strict JSON parsers
+      // reject.
       return Map.of();
     }
   }
 
   /**
-   * Explains where a row lands and why it does not land in other buckets: one line per bucket definition and data
-   * query.
+   * Explains where a row lands and why it does not land in other buckets: one line per bucket
+   * definition and data query.
    */
   public String explain(String table, Map<String, ?> values) {
     return explain(table, TestRows.row(values));
@@ -193,7 +204,8 @@ public final class SyncRulesTester {
   /** Explains where a row lands; see {@link #explain(String, Map)}. */
   public String explain(String table, SourceRow row) {
     if (!(rules instanceof CompiledSyncRules compiled)) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "explain needs rules compiled by SyncRulesCompiler");
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "explain needs rules compiled by SyncRulesCompiler");
     }
     return String.join("\n", compiled.explainRow(table(table), row));
   }
@@ -206,7 +218,10 @@ public final class SyncRulesTester {
    * @param rows every (bucket, row) pair the user receives, in the order the rows were added
    * @param errors evaluation errors (rows or request values the rules could not evaluate)
    */
-  public record UserView(RequestContext request, List<ResolvedBucket> buckets, List<SyncedRow> rows,
+  public record UserView(
+      RequestContext request,
+      List<ResolvedBucket> buckets,
+      List<SyncedRow> rows,
       List<EvaluationError> errors) {
     /** Copies the lists. */
     public UserView {
@@ -221,7 +236,10 @@ public final class SyncRulesTester {
       return buckets.stream().map(b -> b.bucket().name()).toList();
     }
 
-    /** The rows of one client-side table, each once (the same row may arrive through several buckets). */
+    /**
+     * The rows of one client-side table, each once (the same row may arrive through several
+     * buckets).
+     */
     public List<SyncedRow> rows(String table) {
       Map<String, SyncedRow> byId = new LinkedHashMap<>();
       for (SyncedRow r : rows) {

@@ -16,9 +16,9 @@ final class TestRows {
   private TestRows() {}
 
   /**
-   * Converts a map of Java values: {@code null}, {@link String}, {@link Integer}/{@link Long}/{@link BigInteger}
-   * (INTEGER), {@link Float}/{@link Double}/{@link BigDecimal} (REAL), {@link Boolean} (1/0), {@code byte[]} (BLOB),
-   * or any {@link SourceValue}.
+   * Converts a map of Java values: {@code null}, {@link String}, {@link Integer}/{@link
+   * Long}/{@link BigInteger} (INTEGER), {@link Float}/{@link Double}/{@link BigDecimal} (REAL),
+   * {@link Boolean} (1/0), {@code byte[]} (BLOB), or any {@link SourceValue}.
    */
   static SourceRow row(Map<String, ?> values) {
     Map<String, SourceValue> columns = new LinkedHashMap<>();
@@ -33,7 +33,10 @@ final class TestRows {
       return s;
     } else if (v instanceof String s) {
       return SqliteValue.of(s);
-    } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+    } else if (v instanceof Integer
+        || v instanceof Long
+        || v instanceof Short
+        || v instanceof Byte) {
       return SqliteValue.of(((Number) v).longValue());
     } else if (v instanceof BigInteger b) {
       return SqliteValue.of(b.longValueExact());
@@ -44,7 +47,12 @@ final class TestRows {
     } else if (v instanceof byte[] b) {
       return new SqliteValue.BlobValue(b);
     }
-    throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "column '" + column + "': unsupported value type "
-        + v.getClass().getName() + "; use String, a number, Boolean, byte[] or a SourceValue");
+    throw new SynclineException(
+        ErrorCode.INVALID_ARGUMENT,
+        "column '"
+            + column
+            + "': unsupported value type "
+            + v.getClass().getName()
+            + "; use String, a number, Boolean, byte[] or a SourceValue");
   }
 }

@@ -3,6 +3,8 @@ package dev.syncline.testkit;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -15,14 +17,16 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Mints HS256 tokens for tests, matching a {@code JwtTokenVerifier} configured with the same secret and audience:
+ * Mints HS256 tokens for tests, matching a {@code JwtTokenVerifier} configured with the same secret
+ * and audience:
  *
  * <pre>{@code
  * TestTokens tokens = TestTokens.hs256(secret, "my-audience");
  * ProtocolClient client = ProtocolClient.connect(base, tokens.forUser("alice"));
  * }</pre>
  *
- * <p>For tests only: real tokens come from the application's identity provider. Immutable and thread-safe.
+ * <p>For tests only: real tokens come from the application's identity provider. Immutable and
+ * thread-safe.
  */
 public final class TestTokens {
   private final byte[] secret;
@@ -30,7 +34,8 @@ public final class TestTokens {
 
   private TestTokens(byte[] secret, String audience) {
     if (secret.length < 32) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "an HS256 secret needs at least 32 bytes");
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "an HS256 secret needs at least 32 bytes");
     }
     this.secret = secret.clone();
     this.audience = Objects.requireNonNull(audience);
@@ -51,32 +56,41 @@ public final class TestTokens {
     return forUser(userId, lifetime, Map.of());
   }
 
-  /** A token for {@code userId} valid for {@code lifetime}, with further claims (e.g. for {@code request.jwt()}). */
+  /**
+   * A token for {@code userId} valid for {@code lifetime}, with further claims (e.g. for {@code
+   * request.jwt()}).
+   */
   public String forUser(String userId, Duration lifetime, Map<String, Object> claims) {
     Instant now = Instant.now();
-    JWTClaimsSet.Builder b = new JWTClaimsSet.Builder().subject(userId).audience(audience).issueTime(Date.from(now))
-        .expirationTime(Date.from(now.plus(lifetime)));
+    JWTClaimsSet.Builder b =
+        new JWTClaimsSet.Builder()
+            .subject(userId)
+            .audience(audience)
+            .issueTime(Date.from(now))
+            .expirationTime(Date.from(now.plus(lifetime)));
     claims.forEach(b::claim);
     SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), b.build());
     try {
       jwt.sign(new MACSigner(secret));
     } catch (JOSEException e) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "cannot sign a test token: " + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "cannot sign a test token: " + e.getMessage(), e);
     }
     return jwt.serialize();
   }
 
   /**
-   * A token whose payload is exactly {@code payloadJson}, signed with this secret: for testing what a verifier
-   * refuses (a {@code "sub": null}, a numeric {@code sub}, a missing {@code exp}...). Nothing is added or checked.
+   * A token whose payload is exactly {@code payloadJson}, signed with this secret: for testing what
+   * a verifier refuses (a {@code "sub": null}, a numeric {@code sub}, a missing {@code exp}...).
+   * Nothing is added or checked.
    */
   public String signed(String payloadJson) {
-    com.nimbusds.jose.JWSObject jws = new com.nimbusds.jose.JWSObject(new JWSHeader(JWSAlgorithm.HS256),
-        new com.nimbusds.jose.Payload(payloadJson));
+    JWSObject jws = new JWSObject(new JWSHeader(JWSAlgorithm.HS256), new Payload(payloadJson));
     try {
       jws.sign(new MACSigner(secret));
     } catch (JOSEException e) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "cannot sign a test token: " + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "cannot sign a test token: " + e.getMessage(), e);
     }
     return jws.serialize();
   }

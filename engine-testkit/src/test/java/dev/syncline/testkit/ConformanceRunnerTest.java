@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConformanceRunnerTest {
-  private static final String VECTORS = """
+  private static final String VECTORS =
+      """
       {"format_version": 1, "area": "test", "count": 2, "cases": [
         {"id": "ok", "area": "test", "description": "", "kind": "row", "default_schema": "public",
          "yaml": "bucket_definitions:\\n  g:\\n    data:\\n      - SELECT id, n FROM t\\n",

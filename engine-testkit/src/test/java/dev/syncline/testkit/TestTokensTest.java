@@ -17,11 +17,15 @@ class TestTokensTest {
   @Test
   void mintedTokensPassTheVerifierWithTheirClaims() {
     var verifier = JwtTokenVerifier.builder().audience("app").hmacSecret(SECRET, null).build();
-    var auth = verifier.verify(TestTokens.hs256(SECRET, "app").forUser("alice", Duration.ofMinutes(5),
-        Map.of("role", "admin")));
+    var auth =
+        verifier.verify(
+            TestTokens.hs256(SECRET, "app")
+                .forUser("alice", Duration.ofMinutes(5), Map.of("role", "admin")));
     assertThat(auth.claims()).containsEntry("sub", "alice").containsEntry("role", "admin");
     assertThatThrownBy(() -> verifier.verify(TestTokens.hs256(SECRET, "other").forUser("alice")))
-        .isInstanceOfSatisfying(SynclineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.AUTH_AUDIENCE));
-    assertThatThrownBy(() -> TestTokens.hs256(new byte[8], "app")).isInstanceOf(SynclineException.class);
+        .isInstanceOfSatisfying(
+            SynclineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.AUTH_AUDIENCE));
+    assertThatThrownBy(() -> TestTokens.hs256(new byte[8], "app"))
+        .isInstanceOf(SynclineException.class);
   }
 }

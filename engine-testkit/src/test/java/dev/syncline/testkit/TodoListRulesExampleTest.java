@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** How an application unit-tests its own sync rules: a todo-list app with owned and shared lists. */
+/**
+ * How an application unit-tests its own sync rules: a todo-list app with owned and shared lists.
+ */
 class TodoListRulesExampleTest {
-  static final String RULES = """
+  static final String RULES =
+      """
       bucket_definitions:
         owned_lists:
           parameters: SELECT id AS list_id FROM lists WHERE owner_id = request.user_id()
@@ -26,13 +29,21 @@ class TodoListRulesExampleTest {
             - SELECT id, title FROM announcements
       """;
 
-  SyncRulesTester tester = SyncRulesTester.of(RULES)
-      .row("lists", Map.of("id", "l1", "owner_id", "alice", "name", "Groceries"))
-      .row("lists", Map.of("id", "l2", "owner_id", "bob", "name", "Bob's secrets"))
-      .row("list_shares", Map.of("id", "s1", "list_id", "l1", "user_id", "carol"))
-      .row("todos", Map.of("id", "t1", "list_id", "l1", "description", "Milk", "completed", false))
-      .row("todos", Map.of("id", "t2", "list_id", "l2", "description", "Hide the cake", "completed", true))
-      .row("announcements", Map.of("id", "a1", "title", "Welcome", "internal_note", "not synced"));
+  SyncRulesTester tester =
+      SyncRulesTester.of(RULES)
+          .row("lists", Map.of("id", "l1", "owner_id", "alice", "name", "Groceries"))
+          .row("lists", Map.of("id", "l2", "owner_id", "bob", "name", "Bob's secrets"))
+          .row("list_shares", Map.of("id", "s1", "list_id", "l1", "user_id", "carol"))
+          .row(
+              "todos",
+              Map.of("id", "t1", "list_id", "l1", "description", "Milk", "completed", false))
+          .row(
+              "todos",
+              Map.of(
+                  "id", "t2", "list_id", "l2", "description", "Hide the cake", "completed", true))
+          .row(
+              "announcements",
+              Map.of("id", "a1", "title", "Welcome", "internal_note", "not synced"));
 
   @Test
   void an_owner_receives_her_lists_and_their_todos() {
@@ -80,8 +91,9 @@ class TodoListRulesExampleTest {
   void explain_says_where_a_row_lands_and_why_not_elsewhere() {
     String explanation = tester.explain("todos", Map.of("id", "t9", "list_id", "l2"));
     assertThat(explanation)
-        .contains("owned_lists: `SELECT * FROM todos WHERE list_id = bucket.list_id` puts it into "
-            + "[owned_lists[\"l2\"]] as todos/t9")
+        .contains(
+            "owned_lists: `SELECT * FROM todos WHERE list_id = bucket.list_id` puts it into "
+                + "[owned_lists[\"l2\"]] as todos/t9")
         .contains("announcements: no data query reads public.todos");
     String missing = tester.explain("todos", Map.of("id", "t9"));
     assertThat(missing).contains("does not match this row").contains("list_id=<absent>");

@@ -5,11 +5,11 @@ import dev.syncline.api.SynclineException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads the token of an HTTP {@code Authorization} header the same way on every endpoint: {@code Bearer <token>} or
- * {@code Token <token>} (the PowerSync SDKs send the latter), the scheme in any letter case, separated from the
- * token by spaces or tabs, surrounding whitespace ignored. The sync endpoints use it; use it (or
- * {@link TokenVerifier#verifyAuthorization}) in the app's own endpoints so that a header one endpoint accepts is
- * accepted by all. Stateless.
+ * Reads the token of an HTTP {@code Authorization} header the same way on every endpoint: {@code
+ * Bearer <token>} or {@code Token <token>} (the PowerSync SDKs send the latter), the scheme in any
+ * letter case, separated from the token by spaces or tabs, surrounding whitespace ignored. The sync
+ * endpoints use it; use it (or {@link TokenVerifier#verifyAuthorization}) in the app's own
+ * endpoints so that a header one endpoint accepts is accepted by all. Stateless.
  */
 public final class AuthorizationHeader {
   private AuthorizationHeader() {}
@@ -35,7 +35,8 @@ public final class AuthorizationHeader {
         }
       }
     }
-    throw new SynclineException(ErrorCode.AUTH_REQUIRED,
+    throw new SynclineException(
+        ErrorCode.AUTH_REQUIRED,
         "Authentication required: send the header Authorization: Bearer <token>");
   }
 

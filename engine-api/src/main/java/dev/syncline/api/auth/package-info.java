@@ -1,6 +1,6 @@
 /**
- * Authentication SPI: turning a client's token into verified claims. <em>Incubating</em>: the sync stream issue adds
- * the JWT implementation.
+ * Authentication SPI: turning a client's token into verified claims. <em>Incubating</em>: the sync
+ * stream issue adds the JWT implementation.
  */
 @NullMarked
 package dev.syncline.api.auth;

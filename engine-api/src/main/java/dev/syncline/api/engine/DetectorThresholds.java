@@ -5,23 +5,34 @@ import dev.syncline.api.SynclineException;
 import java.time.Duration;
 
 /**
- * When the engine's detectors report a {@link Finding}. Immutable; {@link #defaults()} or {@link #builder()}.
+ * When the engine's detectors report a {@link Finding}. Immutable; {@link #defaults()} or {@link
+ * #builder()}.
  *
- * @param stuckClientAfter a stream without a completed checkpoint for this long, while newer data exists, is stuck
- *     (default 5 min)
- * @param replicationStalledAfter replication without a sign of life for this long is stalled (default 2 min)
+ * @param stuckClientAfter a stream without a completed checkpoint for this long, while newer data
+ *     exists, is stuck (default 5 min)
+ * @param replicationStalledAfter replication without a sign of life for this long is stalled
+ *     (default 2 min)
  * @param slotLagBytes WAL not yet confirmed above which the slot counts as behind (default 64 MiB)
  * @param slotStalledAfter how long it must stay behind to be reported (default 5 min)
  * @param walRetainedBytes WAL kept for the slot above which it is reported (default 1 GiB)
  * @param storageSlowAfter a replication storage write slower than this is reported (default 1 s)
  */
-public record DetectorThresholds(Duration stuckClientAfter, Duration replicationStalledAfter, long slotLagBytes,
-    Duration slotStalledAfter, long walRetainedBytes, Duration storageSlowAfter) {
+public record DetectorThresholds(
+    Duration stuckClientAfter,
+    Duration replicationStalledAfter,
+    long slotLagBytes,
+    Duration slotStalledAfter,
+    long walRetainedBytes,
+    Duration storageSlowAfter) {
   /** Validates: durations and sizes must be positive. */
   public DetectorThresholds {
-    for (Duration d : new Duration[] {stuckClientAfter, replicationStalledAfter, slotStalledAfter, storageSlowAfter}) {
+    for (Duration d :
+        new Duration[] {
+          stuckClientAfter, replicationStalledAfter, slotStalledAfter, storageSlowAfter
+        }) {
       if (d.isNegative() || d.isZero()) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "detector durations must be positive, got " + d);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "detector durations must be positive, got " + d);
       }
     }
     if (slotLagBytes < 1 || walRetainedBytes < 1) {
@@ -31,8 +42,13 @@ public record DetectorThresholds(Duration stuckClientAfter, Duration replication
 
   /** The defaults. */
   public static DetectorThresholds defaults() {
-    return new DetectorThresholds(Duration.ofMinutes(5), Duration.ofMinutes(2), 64L << 20, Duration.ofMinutes(5),
-        1L << 30, Duration.ofSeconds(1));
+    return new DetectorThresholds(
+        Duration.ofMinutes(5),
+        Duration.ofMinutes(2),
+        64L << 20,
+        Duration.ofMinutes(5),
+        1L << 30,
+        Duration.ofSeconds(1));
   }
 
   /** A builder starting from the defaults. */
@@ -70,7 +86,10 @@ public record DetectorThresholds(Duration stuckClientAfter, Duration replication
       return this;
     }
 
-    /** See {@link DetectorThresholds#slotLagBytes()} and {@link DetectorThresholds#slotStalledAfter()}. */
+    /**
+     * See {@link DetectorThresholds#slotLagBytes()} and {@link
+     * DetectorThresholds#slotStalledAfter()}.
+     */
     public Builder slotStalled(long lagBytes, Duration after) {
       this.slotLagBytes = lagBytes;
       this.slotStalledAfter = after;
@@ -91,8 +110,13 @@ public record DetectorThresholds(Duration stuckClientAfter, Duration replication
 
     /** The thresholds. */
     public DetectorThresholds build() {
-      return new DetectorThresholds(stuckClientAfter, replicationStalledAfter, slotLagBytes, slotStalledAfter,
-          walRetainedBytes, storageSlowAfter);
+      return new DetectorThresholds(
+          stuckClientAfter,
+          replicationStalledAfter,
+          slotLagBytes,
+          slotStalledAfter,
+          walRetainedBytes,
+          storageSlowAfter);
     }
   }
 }

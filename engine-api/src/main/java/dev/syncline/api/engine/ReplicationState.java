@@ -4,7 +4,10 @@ package dev.syncline.api.engine;
 public enum ReplicationState {
   /** Not yet connected. */
   STARTING,
-  /** Another instance holds the version's replication lock and replicates; this one takes over if it stops. */
+  /**
+   * Another instance holds the version's replication lock and replicates; this one takes over if it
+   * stops.
+   */
   STANDBY,
   /** Copying the initial snapshot. */
   SNAPSHOT,

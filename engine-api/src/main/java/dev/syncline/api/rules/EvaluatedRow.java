@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * @param bucket the bucket
  * @param table the output table name (the alias, or the source table name)
- * @param id the row id: the text form of the output {@code id} column ({@code ""} when NULL or missing)
+ * @param id the row id: the text form of the output {@code id} column ({@code ""} when NULL or
+ *     missing)
  * @param data the row as a JSON object text, exactly as sent to clients and hashed for checksums
  */
 public record EvaluatedRow(BucketId bucket, String table, String id, String data) {

@@ -8,9 +8,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param definition the bucket definition or stream whose query failed
  * @param message what failed
- * @param subscription for a request, the index of the stream subscription (in the request's
- *     {@code streams.subscriptions}) whose parameters could not be resolved; null for default subscriptions and for
- *     rows
+ * @param subscription for a request, the index of the stream subscription (in the request's {@code
+ *     streams.subscriptions}) whose parameters could not be resolved; null for default
+ *     subscriptions and for rows
  */
 public record EvaluationError(String definition, String message, @Nullable Integer subscription) {
   /** Validates the components. */

@@ -1,7 +1,8 @@
 package dev.syncline.api.rules;
 
 /** Why a client receives a bucket. */
-public sealed interface InclusionReason permits InclusionReason.Default, InclusionReason.Subscription {
+public sealed interface InclusionReason
+    permits InclusionReason.Default, InclusionReason.Subscription {
   /** The bucket belongs to a bucket definition or an auto-subscribed stream. */
   Default DEFAULT = new Default();
 

@@ -12,8 +12,8 @@ import java.util.Map;
 @FunctionalInterface
 public interface ParameterLookupSource {
   /**
-   * Returns, for each look-up, the bucket parameter rows stored under it (in insertion order; none for an unknown
-   * key).
+   * Returns, for each look-up, the bucket parameter rows stored under it (in insertion order; none
+   * for an unknown key).
    */
   Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(List<ParameterLookup> lookups);
 }

@@ -1,5 +1,6 @@
 package dev.syncline.api.rules;
 
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -7,7 +8,8 @@ import java.util.Objects;
  *
  * @param severity fatal or warning
  * @param message what is wrong, and where possible what to change
- * @param start offset of the first character in the YAML text, in UTF-16 code units ({@link String} indices)
+ * @param start offset of the first character in the YAML text, in UTF-16 code units ({@link String}
+ *     indices)
  * @param end offset after the last character, exclusive
  * @param line 1-based line of {@code start}
  * @param column 1-based column of {@code start}, in UTF-16 code units
@@ -22,6 +24,6 @@ public record Problem(Severity severity, String message, int start, int end, int
   /** {@code line:column: severity: message}. */
   @Override
   public String toString() {
-    return line + ":" + column + ": " + severity.name().toLowerCase(java.util.Locale.ROOT) + ": " + message;
+    return line + ":" + column + ": " + severity.name().toLowerCase(Locale.ROOT) + ": " + message;
   }
 }

@@ -8,21 +8,25 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Who is asking and with what: the verified token claims, the client's (unauthenticated) parameters, and its stream
- * subscriptions.
+ * Who is asking and with what: the verified token claims, the client's (unauthenticated)
+ * parameters, and its stream subscriptions.
  *
- * <p>JSON values are plain Java objects: {@code null}, {@link String}, {@link Number}, {@link Boolean},
- * {@link java.util.List} and {@link Map} (ordered). The user id is the {@code sub} claim.
+ * <p>JSON values are plain Java objects: {@code null}, {@link String}, {@link Number}, {@link
+ * Boolean}, {@link java.util.List} and {@link Map} (ordered). The user id is the {@code sub} claim.
  *
- * @param claims the verified token payload ({@code request.jwt()}, {@code token_parameters} from its
- *     {@code parameters} claim)
- * @param clientParameters the client's parameters ({@code request.parameters()}, {@code user_parameters})
- * @param includeDefaults whether bucket definitions and auto-subscribed streams are included (the request's
- *     {@code streams.include_defaults}, default true)
+ * @param claims the verified token payload ({@code request.jwt()}, {@code token_parameters} from
+ *     its {@code parameters} claim)
+ * @param clientParameters the client's parameters ({@code request.parameters()}, {@code
+ *     user_parameters})
+ * @param includeDefaults whether bucket definitions and auto-subscribed streams are included (the
+ *     request's {@code streams.include_defaults}, default true)
  * @param subscriptions the client's explicit stream subscriptions, in request order
  */
-public record RequestContext(Map<String, @Nullable Object> claims, Map<String, @Nullable Object> clientParameters,
-    boolean includeDefaults, List<Subscription> subscriptions) {
+public record RequestContext(
+    Map<String, @Nullable Object> claims,
+    Map<String, @Nullable Object> clientParameters,
+    boolean includeDefaults,
+    List<Subscription> subscriptions) {
 
   /**
    * One explicit stream subscription.
@@ -31,25 +35,45 @@ public record RequestContext(Map<String, @Nullable Object> claims, Map<String, @
    * @param parameters the subscription parameters
    * @param overridePriority a priority 0..3 replacing the stream's, or null
    */
-  public record Subscription(String stream, Map<String, @Nullable Object> parameters,
-      @Nullable Integer overridePriority) {
+  public record Subscription(
+      String stream, Map<String, @Nullable Object> parameters, @Nullable Integer overridePriority) {
     /** Copies the parameters. */
-    public Subscription {
-      Objects.requireNonNull(stream, "stream");
-      parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+    public Subscription(
+        String stream,
+        Map<String, @Nullable Object> parameters,
+        @Nullable Integer overridePriority) {
+      // An explicit canonical constructor: javac records a compact one's type-use annotations (the
+      // maps' @Nullable
+      // values) as field annotations, so nullness checkers reading the class file would see
+      // non-null values.
+      this.stream = Objects.requireNonNull(stream, "stream");
+      this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+      this.overridePriority = overridePriority;
     }
   }
 
   /** Copies the maps, keeping their order. */
-  public RequestContext {
-    claims = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(claims, "claims")));
-    clientParameters = Collections.unmodifiableMap(
-        new LinkedHashMap<>(Objects.requireNonNull(clientParameters, "clientParameters")));
-    subscriptions = List.copyOf(subscriptions);
+  public RequestContext(
+      Map<String, @Nullable Object> claims,
+      Map<String, @Nullable Object> clientParameters,
+      boolean includeDefaults,
+      List<Subscription> subscriptions) {
+    // An explicit canonical constructor: javac records a compact one's type-use annotations (the
+    // maps' @Nullable
+    // values) as field annotations, so nullness checkers reading the class file would see non-null
+    // values.
+    this.claims =
+        Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(claims, "claims")));
+    this.clientParameters =
+        Collections.unmodifiableMap(
+            new LinkedHashMap<>(Objects.requireNonNull(clientParameters, "clientParameters")));
+    this.includeDefaults = includeDefaults;
+    this.subscriptions = List.copyOf(subscriptions);
   }
 
   /** A context with default streams and no subscriptions. */
-  public RequestContext(Map<String, @Nullable Object> claims, Map<String, @Nullable Object> clientParameters) {
+  public RequestContext(
+      Map<String, @Nullable Object> claims, Map<String, @Nullable Object> clientParameters) {
     this(claims, clientParameters, true, List.of());
   }
 

@@ -5,8 +5,8 @@ import dev.syncline.api.TableRef;
 import java.util.List;
 
 /**
- * Compiled sync rules: immutable, thread-safe, evaluated without re-parsing. Obtain one from
- * {@code dev.syncline.core.rules.SyncRulesCompiler}.
+ * Compiled sync rules: immutable, thread-safe, evaluated without re-parsing. Obtain one from {@code
+ * dev.syncline.core.rules.SyncRulesCompiler}.
  */
 public interface SyncRules {
   /** The source this was compiled from. */
@@ -30,12 +30,17 @@ public interface SyncRules {
   /** Evaluates the data queries for one source row: the buckets it lands in and its data there. */
   RowEvaluation evaluateRow(TableRef table, SourceRow row);
 
-  /** Evaluates the parameter queries for one source row: the parameter-index entries it produces. */
+  /**
+   * Evaluates the parameter queries for one source row: the parameter-index entries it produces.
+   */
   ParameterEvaluation evaluateParameterRow(TableRef table, SourceRow row);
 
   /** Resolves which buckets a request receives. */
   RequestQuerier querier(RequestContext request);
 
-  /** A human-readable description of every compiled plan, including the snapshot SQL for each source table. */
+  /**
+   * A human-readable description of every compiled plan, including the snapshot SQL for each source
+   * table.
+   */
   String explain();
 }

@@ -18,9 +18,10 @@ public final class SyncRulesException extends SynclineException {
   }
 
   private static String describe(String origin, List<Problem> problems) {
-    return "invalid sync rules in " + origin + ":\n" + problems.stream()
-        .map(p -> "  " + origin + ":" + p)
-        .collect(Collectors.joining("\n"));
+    return "invalid sync rules in "
+        + origin
+        + ":\n"
+        + problems.stream().map(p -> "  " + origin + ":" + p).collect(Collectors.joining("\n"));
   }
 
   /** Every problem, fatal ones and warnings, in the order they were found. */

@@ -7,8 +7,13 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /** One line of the sync stream (PowerSync protocol §2.2). */
-public sealed interface SyncLine permits SyncLine.Checkpoint, SyncLine.CheckpointDiff, SyncLine.Data,
-    SyncLine.CheckpointComplete, SyncLine.PartialCheckpointComplete, SyncLine.TokenExpiresIn {
+public sealed interface SyncLine
+    permits SyncLine.Checkpoint,
+        SyncLine.CheckpointDiff,
+        SyncLine.Data,
+        SyncLine.CheckpointComplete,
+        SyncLine.PartialCheckpointComplete,
+        SyncLine.TokenExpiresIn {
 
   /**
    * A bucket's state in a checkpoint line.
@@ -17,10 +22,11 @@ public sealed interface SyncLine permits SyncLine.Checkpoint, SyncLine.Checkpoin
    * @param checksum the checksum as sent: signed 32-bit
    * @param count number of operations
    * @param priority 0..3
-   * @param subscriptions why the client has it: {@code {"default": i}} indexes {@code streams}, {@code {"sub": i}}
-   *     the request's subscriptions
+   * @param subscriptions why the client has it: {@code {"default": i}} indexes {@code streams},
+   *     {@code {"sub": i}} the request's subscriptions
    */
-  record BucketState(String bucket, int checksum, long count, int priority, List<Subscription> subscriptions) {
+  record BucketState(
+      String bucket, int checksum, long count, int priority, List<Subscription> subscriptions) {
     /** Copies the list. */
     public BucketState {
       Objects.requireNonNull(bucket, "bucket");
@@ -41,7 +47,8 @@ public sealed interface SyncLine permits SyncLine.Checkpoint, SyncLine.Checkpoin
    *
    * @param name its name
    * @param isDefault whether the client gets it without subscribing
-   * @param errors problems resolving its subscriptions for this connection (the stream still syncs what it could)
+   * @param errors problems resolving its subscriptions for this connection (the stream still syncs
+   *     what it could)
    */
   record StreamDescription(String name, boolean isDefault, List<StreamError> errors) {
     /** Copies the list. */
@@ -59,8 +66,8 @@ public sealed interface SyncLine permits SyncLine.Checkpoint, SyncLine.Checkpoin
   /**
    * A problem resolving one subscription of a stream.
    *
-   * @param subscription the index of the subscription in the request's {@code streams.subscriptions}, or null for
-   *     the default subscription (sent as {@code "default"})
+   * @param subscription the index of the subscription in the request's {@code
+   *     streams.subscriptions}, or null for the default subscription (sent as {@code "default"})
    * @param message what went wrong
    */
   record StreamError(@Nullable Integer subscription, String message) {
@@ -71,8 +78,12 @@ public sealed interface SyncLine permits SyncLine.Checkpoint, SyncLine.Checkpoin
   }
 
   /** {@code checkpoint}: every bucket the client should hold. */
-  record Checkpoint(OpId lastOpId, @Nullable String writeCheckpoint, List<BucketState> buckets,
-      List<StreamDescription> streams) implements SyncLine {
+  record Checkpoint(
+      OpId lastOpId,
+      @Nullable String writeCheckpoint,
+      List<BucketState> buckets,
+      List<StreamDescription> streams)
+      implements SyncLine {
     /** Copies the lists. */
     public Checkpoint {
       buckets = List.copyOf(buckets);
@@ -80,9 +91,16 @@ public sealed interface SyncLine permits SyncLine.Checkpoint, SyncLine.Checkpoin
     }
   }
 
-  /** {@code checkpoint_diff}: buckets new or changed since the last checkpoint line, and buckets gone. */
-  record CheckpointDiff(OpId lastOpId, @Nullable String writeCheckpoint, List<BucketState> updatedBuckets,
-      List<String> removedBuckets) implements SyncLine {
+  /**
+   * {@code checkpoint_diff}: buckets new or changed since the last checkpoint line, and buckets
+   * gone.
+   */
+  record CheckpointDiff(
+      OpId lastOpId,
+      @Nullable String writeCheckpoint,
+      List<BucketState> updatedBuckets,
+      List<String> removedBuckets)
+      implements SyncLine {
     /** Copies the lists. */
     public CheckpointDiff {
       updatedBuckets = List.copyOf(updatedBuckets);
@@ -95,11 +113,18 @@ public sealed interface SyncLine permits SyncLine.Checkpoint, SyncLine.Checkpoin
    *
    * @param checksum unsigned 32-bit
    */
-  record Op(OpId opId, OpType op, @Nullable String objectType, @Nullable String objectId, @Nullable String subkey,
-      @Nullable String data, long checksum) {}
+  record Op(
+      OpId opId,
+      OpType op,
+      @Nullable String objectType,
+      @Nullable String objectId,
+      @Nullable String subkey,
+      @Nullable String data,
+      long checksum) {}
 
   /** {@code data}: operations of one bucket, ascending, after {@code after}. */
-  record Data(String bucket, OpId after, OpId nextAfter, boolean hasMore, List<Op> ops) implements SyncLine {
+  record Data(String bucket, OpId after, OpId nextAfter, boolean hasMore, List<Op> ops)
+      implements SyncLine {
     /** Copies the list. */
     public Data {
       ops = List.copyOf(ops);

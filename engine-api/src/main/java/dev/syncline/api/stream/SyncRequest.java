@@ -14,8 +14,8 @@ import org.jspecify.annotations.Nullable;
  * @param clientId the client's stable id, for write checkpoints; may be null
  * @param request the verified claims, client parameters and stream subscriptions
  */
-public record SyncRequest(Map<String, OpId> buckets, boolean rawData, @Nullable String clientId,
-    RequestContext request) {
+public record SyncRequest(
+    Map<String, OpId> buckets, boolean rawData, @Nullable String clientId, RequestContext request) {
   /** Copies the bucket positions. */
   public SyncRequest {
     buckets = Map.copyOf(buckets);

@@ -6,11 +6,14 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The outcome of applying an {@link UploadBatch}. A failure that may pass is not a result but an exception with code
- * {@code UPLOAD_RETRY}: the client retries the same upload.
+ * The outcome of applying an {@link UploadBatch}. A failure that may pass is not a result but an
+ * exception with code {@code UPLOAD_RETRY}: the client retries the same upload.
  */
 public sealed interface UploadResult {
-  /** The HTTP status an endpoint answers with: 200 when applied (or already applied), the rejection's 4xx else. */
+  /**
+   * The HTTP status an endpoint answers with: 200 when applied (or already applied), the
+   * rejection's 4xx else.
+   */
   int httpStatus();
 
   /**
@@ -18,7 +21,8 @@ public sealed interface UploadResult {
    *
    * @param applied entries written
    * @param skipped entries the conflict policy chose to skip
-   * @param writeCheckpoint the write checkpoint created after the commit, when the handler was given an engine
+   * @param writeCheckpoint the write checkpoint created after the commit, when the handler was
+   *     given an engine
    */
   record Applied(int applied, int skipped, @Nullable Long writeCheckpoint) implements UploadResult {
     @Override
@@ -38,8 +42,8 @@ public sealed interface UploadResult {
   /**
    * The batch was permanently rejected and nothing of it was written; the client should discard it.
    *
-   * @param code the error code of the first problem ({@code UPLOAD_INVALID}, {@code UPLOAD_FORBIDDEN} or
-   *     {@code UPLOAD_CONFLICT})
+   * @param code the error code of the first problem ({@code UPLOAD_INVALID}, {@code
+   *     UPLOAD_FORBIDDEN} or {@code UPLOAD_CONFLICT})
    * @param problems every entry that was rejected, in upload order
    */
   record Rejected(ErrorCode code, List<Problem> problems) implements UploadResult {

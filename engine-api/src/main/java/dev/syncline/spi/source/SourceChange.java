@@ -12,17 +12,23 @@ import org.jspecify.annotations.Nullable;
  *
  * @param table the table
  * @param kind insert, update, delete or truncate
- * @param keyColumns the replica identity columns (e.g. the primary key), in key order; empty for truncates
- * @param before the row's previous identity (or full old row) for updates and deletes, when the source has it; for
- *     an update that changes the key it must hold the old key columns
+ * @param keyColumns the replica identity columns (e.g. the primary key), in key order; empty for
+ *     truncates
+ * @param before the row's previous identity (or full old row) for updates and deletes, when the
+ *     source has it; for an update that changes the key it must hold the old key columns
  * @param after the new row for inserts and updates; {@code null} for deletes and truncates
- * @param unchanged columns of an update whose values the source did not send because they did not change (Postgres
- *     sends large TOASTed values only when they change); the engine fills them from the row's stored image, which
- *     it keeps when {@link SourceAdapter#needsRowImages()} says so. In {@code after} they hold a placeholder (NULL)
- *     that keeps the column order.
+ * @param unchanged columns of an update whose values the source did not send because they did not
+ *     change (Postgres sends large TOASTed values only when they change); the engine fills them
+ *     from the row's stored image, which it keeps when {@link SourceAdapter#needsRowImages()} says
+ *     so. In {@code after} they hold a placeholder (NULL) that keeps the column order.
  */
-public record SourceChange(TableRef table, Kind kind, List<String> keyColumns, @Nullable SourceRow before,
-    @Nullable SourceRow after, Set<String> unchanged) {
+public record SourceChange(
+    TableRef table,
+    Kind kind,
+    List<String> keyColumns,
+    @Nullable SourceRow before,
+    @Nullable SourceRow after,
+    Set<String> unchanged) {
   /** What happened to the row. */
   public enum Kind {
     /** A new row (also used for snapshot rows). */
@@ -53,7 +59,11 @@ public record SourceChange(TableRef table, Kind kind, List<String> keyColumns, @
   }
 
   /** A change without unchanged columns. */
-  public SourceChange(TableRef table, Kind kind, List<String> keyColumns, @Nullable SourceRow before,
+  public SourceChange(
+      TableRef table,
+      Kind kind,
+      List<String> keyColumns,
+      @Nullable SourceRow before,
       @Nullable SourceRow after) {
     this(table, kind, keyColumns, before, after, Set.of());
   }
@@ -64,14 +74,18 @@ public record SourceChange(TableRef table, Kind kind, List<String> keyColumns, @
   }
 
   /** An update; {@code before} may be null when the key did not change. */
-  public static SourceChange update(TableRef table, List<String> keyColumns, @Nullable SourceRow before,
-      SourceRow after) {
+  public static SourceChange update(
+      TableRef table, List<String> keyColumns, @Nullable SourceRow before, SourceRow after) {
     return new SourceChange(table, Kind.UPDATE, keyColumns, before, after);
   }
 
   /** An update whose {@code unchanged} columns were not sent and keep their stored values. */
-  public static SourceChange update(TableRef table, List<String> keyColumns, @Nullable SourceRow before,
-      SourceRow after, Set<String> unchanged) {
+  public static SourceChange update(
+      TableRef table,
+      List<String> keyColumns,
+      @Nullable SourceRow before,
+      SourceRow after,
+      Set<String> unchanged) {
     return new SourceChange(table, Kind.UPDATE, keyColumns, before, after, unchanged);
   }
 

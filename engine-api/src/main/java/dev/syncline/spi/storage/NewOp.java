@@ -15,8 +15,14 @@ import org.jspecify.annotations.Nullable;
  * @param data the row JSON for {@code PUT}, null for {@code REMOVE}
  * @param checksum the operation checksum (unsigned 32-bit, PowerSync protocol §3.3)
  */
-public record NewOp(String bucket, dev.syncline.api.OpType op, String objectType, String objectId, String subkey,
-    @Nullable String data, long checksum) {
+public record NewOp(
+    String bucket,
+    OpType op,
+    String objectType,
+    String objectId,
+    String subkey,
+    @Nullable String data,
+    long checksum) {
   /** Validates the components. */
   public NewOp {
     Objects.requireNonNull(bucket, "bucket");
@@ -25,13 +31,15 @@ public record NewOp(String bucket, dev.syncline.api.OpType op, String objectType
     Objects.requireNonNull(objectId, "objectId");
     Objects.requireNonNull(subkey, "subkey");
     if (op != OpType.PUT && op != OpType.REMOVE) {
-      throw new IllegalArgumentException("only PUT and REMOVE are written; MOVE and CLEAR come from compaction");
+      throw new IllegalArgumentException(
+          "only PUT and REMOVE are written; MOVE and CLEAR come from compaction");
     }
     if ((op == OpType.PUT) != (data != null)) {
       throw new IllegalArgumentException("PUT needs data and REMOVE has none");
     }
     if (checksum < 0 || checksum > 0xffffffffL) {
-      throw new IllegalArgumentException("checksum must be an unsigned 32-bit value, got " + checksum);
+      throw new IllegalArgumentException(
+          "checksum must be an unsigned 32-bit value, got " + checksum);
     }
   }
 }

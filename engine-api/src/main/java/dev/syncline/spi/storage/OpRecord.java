@@ -16,10 +16,19 @@ import org.jspecify.annotations.Nullable;
  * @param subkey source row identity (PUT, REMOVE), else null
  * @param data row JSON (PUT), else null
  * @param checksum unsigned 32-bit checksum
- * @param targetOp for MOVE and CLEAR, the op id that superseded what they replaced (never sent to clients)
+ * @param targetOp for MOVE and CLEAR, the op id that superseded what they replaced (never sent to
+ *     clients)
  */
-public record OpRecord(OpId opId, String bucket, OpType op, @Nullable String objectType, @Nullable String objectId,
-    @Nullable String subkey, @Nullable String data, long checksum, @Nullable OpId targetOp) {
+public record OpRecord(
+    OpId opId,
+    String bucket,
+    OpType op,
+    @Nullable String objectType,
+    @Nullable String objectId,
+    @Nullable String subkey,
+    @Nullable String data,
+    long checksum,
+    @Nullable OpId targetOp) {
   /** Validates the components. */
   public OpRecord {
     Objects.requireNonNull(opId, "opId");

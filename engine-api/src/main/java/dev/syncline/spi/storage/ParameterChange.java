@@ -2,6 +2,8 @@ package dev.syncline.spi.storage;
 
 import dev.syncline.api.SqliteValue;
 import dev.syncline.api.rules.ParameterLookup;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,13 +15,15 @@ import java.util.Objects;
  * @param lookup the index key
  * @param bucketParameters the rows now stored; empty removes the row's entry
  */
-public record ParameterChange(SourceKey source, ParameterLookup lookup,
-    List<Map<String, SqliteValue>> bucketParameters) {
+public record ParameterChange(
+    SourceKey source, ParameterLookup lookup, List<Map<String, SqliteValue>> bucketParameters) {
   /** Copies the rows. */
   public ParameterChange {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(lookup, "lookup");
-    bucketParameters = bucketParameters.stream().map(m -> java.util.Collections.unmodifiableMap(
-        new java.util.LinkedHashMap<>(m))).toList();
+    bucketParameters =
+        bucketParameters.stream()
+            .map(m -> Collections.unmodifiableMap(new LinkedHashMap<>(m)))
+            .toList();
   }
 }

@@ -10,7 +10,9 @@ import java.util.Objects;
  * @param state where it is in its life cycle
  */
 public record RulesVersion(long id, String content, State state) {
-  /** Life cycle: filled while the previous version serves, then active, then retired and dropped. */
+  /**
+   * Life cycle: filled while the previous version serves, then active, then retired and dropped.
+   */
   public enum State {
     /** Being filled (initial snapshot); not served to clients yet. */
     PROCESSING,

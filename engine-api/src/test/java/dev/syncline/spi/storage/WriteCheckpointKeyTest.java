@@ -21,14 +21,21 @@ class WriteCheckpointKeyTest {
 
   @Test
   void clientIdsAreBoundedAndPrintable() {
-    assertThat(new WriteCheckpointKey("u", "c".repeat(WriteCheckpointKey.MAX_CLIENT_ID_LENGTH)).clientId())
+    assertThat(
+            new WriteCheckpointKey("u", "c".repeat(WriteCheckpointKey.MAX_CLIENT_ID_LENGTH))
+                .clientId())
         .hasSize(WriteCheckpointKey.MAX_CLIENT_ID_LENGTH);
-    for (String bad : new String[] {"c".repeat(WriteCheckpointKey.MAX_CLIENT_ID_LENGTH + 1), "a\0b", "a\nb"}) {
-      assertThatThrownBy(() -> new WriteCheckpointKey("u", bad)).isInstanceOfSatisfying(SynclineException.class,
-          e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
+    for (String bad :
+        new String[] {"c".repeat(WriteCheckpointKey.MAX_CLIENT_ID_LENGTH + 1), "a\0b", "a\nb"}) {
+      assertThatThrownBy(() -> new WriteCheckpointKey("u", bad))
+          .isInstanceOfSatisfying(
+              SynclineException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
     }
-    assertThatThrownBy(() -> new WriteCheckpointKey("", "c")).isInstanceOfSatisfying(SynclineException.class,
-        e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+    assertThatThrownBy(() -> new WriteCheckpointKey("", "c"))
+        .isInstanceOfSatisfying(
+            SynclineException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
   }
 
   @Test
@@ -36,8 +43,10 @@ class WriteCheckpointKeyTest {
     WriteCheckpointKey.checkRequestedId(1);
     WriteCheckpointKey.checkRequestedId(WriteCheckpointKey.MAX_ID);
     for (long bad : new long[] {0, -1, WriteCheckpointKey.MAX_ID + 1, Long.MAX_VALUE}) {
-      assertThatThrownBy(() -> WriteCheckpointKey.checkRequestedId(bad)).as(Long.toString(bad))
-          .isInstanceOfSatisfying(SynclineException.class,
+      assertThatThrownBy(() -> WriteCheckpointKey.checkRequestedId(bad))
+          .as(Long.toString(bad))
+          .isInstanceOfSatisfying(
+              SynclineException.class,
               e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
     }
   }

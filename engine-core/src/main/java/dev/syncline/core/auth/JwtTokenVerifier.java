@@ -43,11 +43,11 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Verifies JWTs as the PowerSync service does (protocol §6): HS256/384/512, RS256/384/512, PS256/384/512,
- * ES256/384/512 and EdDSA; static keys and JWKS URIs (cached, refreshed after 5 minutes, dropped after 60, refetched
- * when a token names an unknown {@code kid}); required {@code sub} (a non-empty string: see {@link AuthContext}),
- * {@code iat}, {@code exp} and an accepted {@code aud}; at most a day between {@code iat} and {@code exp}; 60
- * seconds of clock tolerance.
+ * Verifies JWTs as the PowerSync service does (protocol §6): HS256/384/512, RS256/384/512,
+ * PS256/384/512, ES256/384/512 and EdDSA; static keys and JWKS URIs (cached, refreshed after 5
+ * minutes, dropped after 60, refetched when a token names an unknown {@code kid}); required {@code
+ * sub} (a non-empty string: see {@link AuthContext}), {@code iat}, {@code exp} and an accepted
+ * {@code aud}; at most a day between {@code iat} and {@code exp}; 60 seconds of clock tolerance.
  *
  * <pre>{@code
  * TokenVerifier verifier = JwtTokenVerifier.builder()
@@ -56,8 +56,8 @@ import org.jspecify.annotations.Nullable;
  *     .build();
  * }</pre>
  *
- * <p>Thread-safe. JWKS are fetched on the calling thread, at most once per refresh, with a 10-second timeout; no
- * background threads.
+ * <p>Thread-safe. JWKS are fetched on the calling thread, at most once per refresh, with a
+ * 10-second timeout; no background threads.
  */
 public final class JwtTokenVerifier implements TokenVerifier {
   private static final Duration REFRESH_AFTER = Duration.ofMinutes(5);
@@ -89,7 +89,9 @@ public final class JwtTokenVerifier implements TokenVerifier {
     return new Builder();
   }
 
-  /** Configures a {@link JwtTokenVerifier}. Setters check their argument at once. Not thread-safe. */
+  /**
+   * Configures a {@link JwtTokenVerifier}. Setters check their argument at once. Not thread-safe.
+   */
   public static final class Builder {
     private final Set<String> audiences = new LinkedHashSet<>();
     private final List<JWK> keys = new ArrayList<>();
@@ -113,7 +115,8 @@ public final class JwtTokenVerifier implements TokenVerifier {
       try {
         keys.add(JWK.parse(jwkJson));
       } catch (ParseException e) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "not a valid JWK: " + e.getMessage(), e);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "not a valid JWK: " + e.getMessage(), e);
       }
       return this;
     }
@@ -123,7 +126,8 @@ public final class JwtTokenVerifier implements TokenVerifier {
       try {
         keys.addAll(JWKSet.parse(jwksJson).getKeys());
       } catch (ParseException e) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "not a valid JWK set: " + e.getMessage(), e);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "not a valid JWK set: " + e.getMessage(), e);
       }
       return this;
     }
@@ -131,8 +135,9 @@ public final class JwtTokenVerifier implements TokenVerifier {
     /** A shared HMAC secret (at least 32 bytes), with an optional key id. */
     public Builder hmacSecret(byte[] secret, @Nullable String kid) {
       if (secret.length < 32) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "an HMAC secret must have at least 32 bytes, got "
-            + secret.length);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT,
+            "an HMAC secret must have at least 32 bytes, got " + secret.length);
       }
       OctetSequenceKey.Builder k = new OctetSequenceKey.Builder(secret);
       if (kid != null) {
@@ -142,11 +147,14 @@ public final class JwtTokenVerifier implements TokenVerifier {
       return this;
     }
 
-    /** A JWKS URI to fetch public keys from (RSA, EC and OKP keys meant for signatures are used). */
+    /**
+     * A JWKS URI to fetch public keys from (RSA, EC and OKP keys meant for signatures are used).
+     */
     public Builder jwksUri(URI uri) {
       String scheme = uri.getScheme();
       if (!"https".equals(scheme) && !"http".equals(scheme)) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "a JWKS URI must be http or https, got " + uri);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "a JWKS URI must be http or https, got " + uri);
       }
       jwksUris.add(uri);
       return this;
@@ -161,7 +169,10 @@ public final class JwtTokenVerifier implements TokenVerifier {
       return this;
     }
 
-    /** Tolerance for clock differences on {@code exp}, {@code nbf} and {@code iat}; default 60 seconds. */
+    /**
+     * Tolerance for clock differences on {@code exp}, {@code nbf} and {@code iat}; default 60
+     * seconds.
+     */
     public Builder clockSkew(Duration clockSkew) {
       if (clockSkew.isNegative()) {
         throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "clock skew must not be negative");
@@ -186,8 +197,8 @@ public final class JwtTokenVerifier implements TokenVerifier {
         problems.add("at least one key or JWKS URI is required (jwk, jwks, hmacSecret or jwksUri)");
       }
       if (!problems.isEmpty()) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "invalid JwtTokenVerifier: "
-            + String.join("; ", problems));
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "invalid JwtTokenVerifier: " + String.join("; ", problems));
       }
       return new JwtTokenVerifier(this);
     }
@@ -210,8 +221,10 @@ public final class JwtTokenVerifier implements TokenVerifier {
       candidates = candidates(header, keys(true));
     }
     if (candidates.isEmpty()) {
-      throw new SynclineException(ErrorCode.AUTH_INVALID, "Could not find an appropriate key in the keystore. The "
-          + "key is missing or no key matched the token KID");
+      throw new SynclineException(
+          ErrorCode.AUTH_INVALID,
+          "Could not find an appropriate key in the keystore. The "
+              + "key is missing or no key matched the token KID");
     }
     boolean verified = false;
     for (JWK key : candidates) {
@@ -240,45 +253,59 @@ public final class JwtTokenVerifier implements TokenVerifier {
     Date exp = claims.getExpirationTime();
     Date iat = claims.getIssueTime();
     if (sub == null) {
-      throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT payload is missing a required claim \"sub\"");
+      throw new SynclineException(
+          ErrorCode.AUTH_INVALID, "JWT payload is missing a required claim \"sub\"");
     }
     if (!(sub instanceof String s) || s.isEmpty()) {
       // A number, object or empty string would name a user ambiguously ("42", "null", ""): refused.
-      throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT payload \"sub\" must be a non-empty string");
+      throw new SynclineException(
+          ErrorCode.AUTH_INVALID, "JWT payload \"sub\" must be a non-empty string");
     }
     if (iat == null) {
-      throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT payload is missing a required claim \"iat\"");
+      throw new SynclineException(
+          ErrorCode.AUTH_INVALID, "JWT payload is missing a required claim \"iat\"");
     }
     if (exp == null) {
-      throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT payload is missing a required claim \"exp\"");
+      throw new SynclineException(
+          ErrorCode.AUTH_INVALID, "JWT payload is missing a required claim \"exp\"");
     }
     Instant now = clock.instant();
     if (exp.toInstant().plus(clockSkew).isBefore(now)) {
       throw new SynclineException(ErrorCode.AUTH_EXPIRED, "JWT has expired");
     }
-    if (claims.getNotBeforeTime() != null && claims.getNotBeforeTime().toInstant().minus(clockSkew).isAfter(now)) {
+    if (claims.getNotBeforeTime() != null
+        && claims.getNotBeforeTime().toInstant().minus(clockSkew).isAfter(now)) {
       throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT is not valid yet");
     }
     if (iat.toInstant().minus(clockSkew).isAfter(now)) {
       throw new SynclineException(ErrorCode.AUTH_INVALID, "JWT was issued in the future");
     }
-    long lifetime = Duration.between(iat.toInstant(), exp.toInstant()).getSeconds();
-    if (lifetime > maxLifetime.getSeconds()) {
-      throw new SynclineException(ErrorCode.AUTH_LIFETIME, "Token must expire in a maximum of "
-          + maxLifetime.getSeconds() + " seconds, got " + lifetime + "s");
+    long lifetime = Duration.between(iat.toInstant(), exp.toInstant()).toSeconds();
+    if (lifetime > maxLifetime.toSeconds()) {
+      throw new SynclineException(
+          ErrorCode.AUTH_LIFETIME,
+          "Token must expire in a maximum of "
+              + maxLifetime.toSeconds()
+              + " seconds, got "
+              + lifetime
+              + "s");
     }
     List<String> aud = claims.getAudience();
     if (aud == null || aud.isEmpty()) {
-      throw new SynclineException(ErrorCode.AUTH_AUDIENCE, "JWT payload is missing a required claim \"aud\"");
+      throw new SynclineException(
+          ErrorCode.AUTH_AUDIENCE, "JWT payload is missing a required claim \"aud\"");
     }
     if (aud.stream().noneMatch(audiences::contains)) {
-      throw new SynclineException(ErrorCode.AUTH_AUDIENCE, "Unexpected \"aud\" claim value: " + aud);
+      throw new SynclineException(
+          ErrorCode.AUTH_AUDIENCE, "Unexpected \"aud\" claim value: " + aud);
     }
     Object parameters = claims.getClaims().get("parameters");
     if (parameters != null && !(parameters instanceof Map)) {
-      throw new SynclineException(ErrorCode.AUTH_INVALID, "parameters in the JWT payload must be an object");
+      throw new SynclineException(
+          ErrorCode.AUTH_INVALID, "parameters in the JWT payload must be an object");
     }
-    Map<String, @Nullable Object> json = new LinkedHashMap<>(claims.toJSONObject());
+    Map<String, @Nullable Object> json =
+        new LinkedHashMap<String, @Nullable Object>(claims.toJSONObject());
     return new AuthContext(json, exp.toInstant()); // checks the user id's length and characters too
   }
 
@@ -326,6 +353,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
     throw new JOSEException("unsupported key type " + key.getKeyType());
   }
 
+  @SuppressWarnings("ReferenceEquality") // identity: has no other thread replaced the keys since?
   private List<JWK> keys(boolean forceRefresh) {
     if (jwksUris.isEmpty()) {
       return staticKeys;
@@ -346,8 +374,9 @@ public final class JwtTokenVerifier implements TokenVerifier {
     if (current.fetchedAt.plus(DISCARD_AFTER).isAfter(now)) {
       all.addAll(current.keys);
     } else if (staticKeys.isEmpty()) {
-      throw new SynclineException(ErrorCode.AUTH_KEYS_UNAVAILABLE, "could not fetch the keys to verify tokens from "
-          + jwksUris);
+      throw new SynclineException(
+          ErrorCode.AUTH_KEYS_UNAVAILABLE,
+          "could not fetch the keys to verify tokens from " + jwksUris);
     }
     return all;
   }
@@ -369,7 +398,8 @@ public final class JwtTokenVerifier implements TokenVerifier {
         }
         for (JWK k : JWKSet.parse(body).getKeys()) {
           boolean signing = k.getKeyUse() == null || KeyUse.SIGNATURE.equals(k.getKeyUse());
-          boolean verifies = k.getKeyOperations() == null || k.getKeyOperations().contains(KeyOperation.VERIFY);
+          boolean verifies =
+              k.getKeyOperations() == null || k.getKeyOperations().contains(KeyOperation.VERIFY);
           boolean asymmetric = !KeyType.OCT.equals(k.getKeyType());
           if (signing && verifies && asymmetric) {
             fetched.add(k);

@@ -1,13 +1,16 @@
 package dev.syncline.core.engine;
 
+import com.sun.net.httpserver.HttpHandler;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
+import dev.syncline.api.WireFormat;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.auth.TokenVerifier;
 import dev.syncline.api.engine.DetectorThresholds;
 import dev.syncline.api.engine.EngineEvent;
 import dev.syncline.api.engine.EngineHealth;
+import dev.syncline.api.engine.EngineMetrics;
 import dev.syncline.api.engine.Finding;
 import dev.syncline.api.engine.ReplicationState;
 import dev.syncline.api.engine.RulesDeployment;
@@ -25,28 +28,36 @@ import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.RulesVersion;
 import dev.syncline.spi.storage.WriteCheckpointKey;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The embeddable engine: replicates a source into bucket storage through the sync rules and serves PowerSync
- * clients' sync streams, inside the host application.
+ * The embeddable engine: replicates a source into bucket storage through the sync rules and serves
+ * PowerSync clients' sync streams, inside the host application.
  *
  * <pre>{@code
  * SyncEngine engine = Syncline.builder()
@@ -60,28 +71,35 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <h2>Rules versions</h2>
- * Storage keeps the deployed rules as versions. On {@link #start()} the configured rules are compared with the
- * active version: equal, it keeps serving; different, they become a new version that is replicated from a fresh
- * snapshot while the active one serves, and replace it once they caught up (the first checkpoint of the new version
- * exists: its snapshot is complete and its stream passed the snapshot's position). {@link #deployRules} does the
- * same at runtime. Bucket ids carry the version ({@code <version>#name[...]}, PowerSync protocol §5.1). A bucket
- * definition the deployment left unchanged (and with it everything else that affects evaluation) keeps its ids: when
- * the new version becomes active, its buckets adopt the old version's logs plus the ops that bring them to the new
- * version's contents ({@code BucketStorageWriter.adoptBuckets}), so clients keep those buckets and receive only what
- * changed; the buckets of changed or new definitions are downloaded afresh. (A client that received changes of the
- * old version after the adoption fails the checksum of that bucket once and downloads it again.) Retired versions are
- * dropped with their data and replication slot.
+ *
+ * Storage keeps the deployed rules as versions. On {@link #start()} the configured rules are
+ * compared with the active version: equal, it keeps serving; different, they become a new version
+ * that is replicated from a fresh snapshot while the active one serves, and replace it once they
+ * caught up (the first checkpoint of the new version exists: its snapshot is complete and its
+ * stream passed the snapshot's position). {@link #deployRules} does the same at runtime. Bucket ids
+ * carry the version ({@code <version>#name[...]}, PowerSync protocol §5.1). A bucket definition the
+ * deployment left unchanged (and with it everything else that affects evaluation) keeps its ids:
+ * when the new version becomes active, its buckets adopt the old version's logs plus the ops that
+ * bring them to the new version's contents ({@code BucketStorageWriter.adoptBuckets}), so clients
+ * keep those buckets and receive only what changed; the buckets of changed or new definitions are
+ * downloaded afresh. (A client that received changes of the old version after the adoption fails
+ * the checksum of that bucket once and downloads it again.) Retired versions are dropped with their
+ * data and replication slot.
  *
  * <h2>Several instances</h2>
- * Instances sharing one storage each run a replicator per live version; the storage's replication lock lets one
- * replicate, the others stand by and take over within about a second when it stops. Every instance serves streams
- * and follows version changes made by the others (polled every {@link Builder#pollInterval}).
+ *
+ * Instances sharing one storage each run a replicator per live version; the storage's replication
+ * lock lets one replicate, the others stand by and take over within about a second when it stops.
+ * Every instance serves streams and follows version changes made by the others (polled every {@link
+ * Builder#pollInterval}).
  *
  * <h2>Threads</h2>
- * The engine owns and names its threads: a maintenance thread ({@code <name>-maintenance}: version changes,
- * health, compaction), the stream scheduler ({@code <name>-stream-<n>}, unless the host supplied one), and per
- * replicated version the replicator's threads ({@code syncline-replication-<v>}, {@code syncline-storage-commit-<v>}).
- * Idle streams hold no thread. Listeners run on the maintenance and replication threads and must not block.
+ *
+ * The engine owns and names its threads: a maintenance thread ({@code <name>-maintenance}: version
+ * changes, health, compaction), the stream scheduler ({@code <name>-stream-<n>}, unless the host
+ * supplied one), and per replicated version the replicator's threads ({@code
+ * syncline-replication-<v>}, {@code syncline-storage-commit-<v>}). Idle streams hold no thread.
+ * Listeners run on the maintenance and replication threads and must not block.
  */
 public final class Syncline implements SyncEngine {
   private static final System.Logger LOG = System.getLogger(Syncline.class.getName());
@@ -99,8 +117,10 @@ public final class Syncline implements SyncEngine {
   private final Duration stalledStreamTimeout;
   private final Duration storageTimeout;
   private final DetectorThresholds detectors;
+
   /** The findings the last maintenance tick announced; written by the tick only. */
   private Map<Finding.Detector, Finding> announcedFindings = Map.of();
+
   private final int maxBucketsPerConnection;
   private final long maxValueBytes;
   private final long maxRowBytes;
@@ -112,34 +132,52 @@ public final class Syncline implements SyncEngine {
   private final boolean keepUnchangedBuckets;
 
   /**
-   * In a steady state (see {@link #steady()}), the maintenance tick reads the versions in storage only every this
-   * many ticks: with the default poll interval, a version deployed by another instance is seen within 5 s.
+   * In a steady state (see {@link #steady()}), the maintenance tick reads the versions in storage
+   * only every this many ticks: with the default poll interval, a version deployed by another
+   * instance is seen within 5 s.
    */
   static final int STEADY_REFRESH_TICKS = 5;
 
   private final Object lock = new Object();
   private volatile EngineHealth.State state = EngineHealth.State.NEW;
+
   /** Versions this instance runs a replicator for: the active one and the one being filled. */
   private final Map<Long, VersionRun> runs = new ConcurrentHashMap<>();
+
   /** The service of the active version; swapped when another version becomes active. */
   private volatile @Nullable Served served;
+
   private volatile @Nullable Long pendingVersion;
   private volatile boolean storageReachable = true;
-  /** When the maintenance tick began reading the versions in storage ({@link System#nanoTime()}, odd), or 0. */
+
+  /**
+   * When the maintenance tick began reading the versions in storage ({@link System#nanoTime()},
+   * odd), or 0.
+   */
   private volatile long refreshingSince;
-  /** Maintenance ticks since the last read of the versions in storage (see {@link #STEADY_REFRESH_TICKS}). */
+
+  /**
+   * Maintenance ticks since the last read of the versions in storage (see {@link
+   * #STEADY_REFRESH_TICKS}).
+   */
   private int ticksSinceRefresh;
-  /** A retired version could not be dropped yet (e.g. its slot still in use): refresh at every tick until it is. */
+
+  /**
+   * A retired version could not be dropped yet (e.g. its slot still in use): refresh at every tick
+   * until it is.
+   */
   private boolean dropsPending;
+
   private @Nullable ScheduledExecutorService maintenance;
   private @Nullable ScheduledExecutorService scheduler;
+
   /** Used for write-checkpoint heads and to drop retired versions' slots; never run. */
   private @Nullable SourceAdapter headSource;
+
   private long lastCompaction;
   private final SyncService.Counters sent = new SyncService.Counters();
-  private final java.util.concurrent.atomic.LongAdder rowsReplicated = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder transactionsReplicated =
-      new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder rowsReplicated = new LongAdder();
+  private final LongAdder transactionsReplicated = new LongAdder();
 
   private record Served(long version, SyncService service) {}
 
@@ -151,13 +189,22 @@ public final class Syncline implements SyncEngine {
     volatile ReplicationState reported = ReplicationState.STARTING;
     volatile long lagBytes = -1;
     volatile long lagMillis = -1;
+
     /** WAL the source keeps for this version's slot, as last reported ({@code -1}: not known). */
     volatile long retainedBytes = -1;
-    /** Since when every report had the lag at or above the slot detector's threshold (odd nanos), or 0. */
+
+    /**
+     * Since when every report had the lag at or above the slot detector's threshold (odd nanos), or
+     * 0.
+     */
     volatile long lagHighSince;
-    /** The initial snapshot's progress per table, as the source last reported it (this instance's copy only). */
-    final Map<TableRef, SourceEvent.SnapshotProgress> snapshot = new java.util.concurrent.ConcurrentSkipListMap<>(
-        java.util.Comparator.comparing(TableRef::toString));
+
+    /**
+     * The initial snapshot's progress per table, as the source last reported it (this instance's
+     * copy only).
+     */
+    final Map<TableRef, SourceEvent.SnapshotProgress> snapshot =
+        new ConcurrentSkipListMap<>(Comparator.comparing(TableRef::toString));
 
     VersionRun(long version, SyncRules rules, Replicator replicator) {
       this.version = version;
@@ -201,7 +248,9 @@ public final class Syncline implements SyncEngine {
     return new Builder();
   }
 
-  /** Configures a {@link Syncline} engine; storage, source, rules and token verifier are required. */
+  /**
+   * Configures a {@link Syncline} engine; storage, source, rules and token verifier are required.
+   */
   public static final class Builder {
     private @Nullable BucketStorage storage;
     private @Nullable Supplier<? extends SourceAdapter> sources;
@@ -234,15 +283,18 @@ public final class Syncline implements SyncEngine {
     }
 
     /**
-     * Creates source adapters: one per replicated rules version (a source replicates one version and is closed
-     * with it), and one for write-checkpoint heads.
+     * Creates source adapters: one per replicated rules version (a source replicates one version
+     * and is closed with it), and one for write-checkpoint heads.
      */
     public Builder source(Supplier<? extends SourceAdapter> sources) {
       this.sources = Objects.requireNonNull(sources);
       return this;
     }
 
-    /** The sync rules to serve; deployed on {@link #start()} when they differ from the active version. */
+    /**
+     * The sync rules to serve; deployed on {@link #start()} when they differ from the active
+     * version.
+     */
     public Builder rules(SyncRulesSource rules) {
       this.rules = Objects.requireNonNull(rules);
       return this;
@@ -272,7 +324,10 @@ public final class Syncline implements SyncEngine {
       return this;
     }
 
-    /** Adds a listener for metrics and life-cycle events; it runs on engine threads and must not block. */
+    /**
+     * Adds a listener for metrics and life-cycle events; it runs on engine threads and must not
+     * block.
+     */
     public Builder listener(Consumer<EngineEvent> listener) {
       listeners.add(Objects.requireNonNull(listener));
       return this;
@@ -285,24 +340,27 @@ public final class Syncline implements SyncEngine {
     }
 
     /**
-     * How long a stream's client may take nothing (stopped reading, or vanished while data was on its way) before
-     * the stream is closed and counts no more against {@link #maxConcurrentStreams}. Default 60 s. See the README's
-     * "Dead clients" for what the transport should do as well.
+     * How long a stream's client may take nothing (stopped reading, or vanished while data was on
+     * its way) before the stream is closed and counts no more against {@link
+     * #maxConcurrentStreams}. Default 60 s. See the README's "Dead clients" for what the transport
+     * should do as well.
      */
     public Builder stalledStreamTimeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "stalledStreamTimeout must be positive");
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "stalledStreamTimeout must be positive");
       }
       this.stalledStreamTimeout = timeout;
       return this;
     }
 
     /**
-     * The longest replication waits for one storage call (including the wait for a pooled connection) while it holds
-     * the source's replication stream; past it, or at once on a storage connection failure, replication lets go of
-     * the stream, reports storage unreachable in {@link #health()}, and retries. So a restart of the database
-     * (source and storage on one cluster) is not held up by the host pool's connection timeout. Default 5 s; set it
-     * above the longest storage write you expect while storage is slow but well.
+     * The longest replication waits for one storage call (including the wait for a pooled
+     * connection) while it holds the source's replication stream; past it, or at once on a storage
+     * connection failure, replication lets go of the stream, reports storage unreachable in {@link
+     * #health()}, and retries. So a restart of the database (source and storage on one cluster) is
+     * not held up by the host pool's connection timeout. Default 5 s; set it above the longest
+     * storage write you expect while storage is slow but well.
      */
     public Builder storageTimeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
@@ -313,8 +371,8 @@ public final class Syncline implements SyncEngine {
     }
 
     /**
-     * When the detectors report stuck clients, stalled replication or slot, retained WAL and slow storage
-     * ({@link EngineHealth#findings()}); {@link DetectorThresholds#defaults()} by default.
+     * When the detectors report stuck clients, stalled replication or slot, retained WAL and slow
+     * storage ({@link EngineHealth#findings()}); {@link DetectorThresholds#defaults()} by default.
      */
     public Builder detectors(DetectorThresholds thresholds) {
       this.detectors = Objects.requireNonNull(thresholds);
@@ -328,15 +386,17 @@ public final class Syncline implements SyncEngine {
     }
 
     /**
-     * The largest value of one column, and the largest row, that replication syncs: a row with a larger value, or
-     * larger in all (UTF-8 bytes of text, a blob's bytes), is not sent to clients; it is taken out of the buckets
-     * it was in until a change brings it within the limits, and reported ({@link EngineEvent.RowTooLarge}, and a
-     * warning in the log). Defaults 1 MiB and 4 MiB, as the upload handler's; PowerSync allows up to 15 MB a row.
+     * The largest value of one column, and the largest row, that replication syncs: a row with a
+     * larger value, or larger in all (UTF-8 bytes of text, a blob's bytes), is not sent to clients;
+     * it is taken out of the buckets it was in until a change brings it within the limits, and
+     * reported ({@link EngineEvent.RowTooLarge}, and a warning in the log). Defaults 1 MiB and 4
+     * MiB, as the upload handler's; PowerSync allows up to 15 MB a row.
      */
     public Builder rowLimits(long maxValueBytes, long maxRowBytes) {
       if (maxValueBytes < 1 || maxRowBytes < 1) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "row limits must be positive, got "
-            + maxValueBytes + " and " + maxRowBytes);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT,
+            "row limits must be positive, got " + maxValueBytes + " and " + maxRowBytes);
       }
       this.maxValueBytes = maxValueBytes;
       this.maxRowBytes = maxRowBytes;
@@ -344,10 +404,10 @@ public final class Syncline implements SyncEngine {
     }
 
     /**
-     * How often the engine updates health and replication states, and looks for version changes made by other
-     * instances. While nothing changes on this instance (its replication streams or stands by, no version is being
-     * filled), the versions in storage are read only every 5th interval; a deployment by another instance is then
-     * seen within 5 intervals. Default 1 s.
+     * How often the engine updates health and replication states, and looks for version changes
+     * made by other instances. While nothing changes on this instance (its replication streams or
+     * stands by, no version is being filled), the versions in storage are read only every 5th
+     * interval; a deployment by another instance is then seen within 5 intervals. Default 1 s.
      */
     public Builder pollInterval(Duration interval) {
       if (interval.isNegative() || interval.isZero()) {
@@ -358,12 +418,13 @@ public final class Syncline implements SyncEngine {
     }
 
     /**
-     * How often the replicating instance compacts the active version's op logs (PowerSync protocol §4.1);
-     * {@link Duration#ZERO} turns it off. Default 1 hour.
+     * How often the replicating instance compacts the active version's op logs (PowerSync protocol
+     * §4.1); {@link Duration#ZERO} turns it off. Default 1 hour.
      */
     public Builder compactInterval(Duration interval) {
       if (interval.isNegative()) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "compactInterval must not be negative");
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "compactInterval must not be negative");
       }
       this.compactInterval = interval;
       return this;
@@ -376,15 +437,17 @@ public final class Syncline implements SyncEngine {
     }
 
     /**
-     * Runs stream work on the host's scheduler instead of the engine's own ({@code streamThreads} threads); the
-     * host shuts it down after closing the engine.
+     * Runs stream work on the host's scheduler instead of the engine's own ({@code streamThreads}
+     * threads); the host shuts it down after closing the engine.
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler);
       return this;
     }
 
-    /** Threads of the engine's own stream scheduler; default the number of processors (at least 2). */
+    /**
+     * Threads of the engine's own stream scheduler; default the number of processors (at least 2).
+     */
     public Builder streamThreads(int threads) {
       if (threads < 1) {
         throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "streamThreads must be at least 1");
@@ -394,9 +457,10 @@ public final class Syncline implements SyncEngine {
     }
 
     /**
-     * Whether bucket definitions a rules deployment leaves unchanged keep their bucket ids and logs, so that clients
-     * keep those buckets instead of downloading them again (needs {@link BucketStorage#supportsBucketAdoption()}).
-     * Default {@code true}; {@code false} gives every deployment new buckets.
+     * Whether bucket definitions a rules deployment leaves unchanged keep their bucket ids and
+     * logs, so that clients keep those buckets instead of downloading them again (needs {@link
+     * BucketStorage#supportsBucketAdoption()}). Default {@code true}; {@code false} gives every
+     * deployment new buckets.
      */
     public Builder keepUnchangedBuckets(boolean keep) {
       this.keepUnchangedBuckets = keep;
@@ -413,16 +477,23 @@ public final class Syncline implements SyncEngine {
   public Syncline start() {
     synchronized (lock) {
       if (state == EngineHealth.State.CLOSED) {
-        throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "the engine was closed; build a new one");
+        throw new SynclineException(
+            ErrorCode.ENGINE_NOT_RUNNING, "the engine was closed; build a new one");
       }
       if (state == EngineHealth.State.RUNNING) {
         return this;
       }
-      SyncRulesCompiler.builder().defaultSchema(defaultSchema).build()
-          .compileRules(SyncRulesSource.ofYaml(configuredRules, rulesName)); // invalid rules fail here, listed
+      SyncRulesCompiler.builder()
+          .defaultSchema(defaultSchema)
+          .build()
+          .compileRules(
+              SyncRulesSource.ofYaml(
+                  configuredRules, rulesName)); // invalid rules fail here, listed
       maintenance = Executors.newSingleThreadScheduledExecutor(named(name + "-maintenance"));
-      scheduler = givenScheduler != null ? givenScheduler
-          : Executors.newScheduledThreadPool(streamThreads, named(name + "-stream-"));
+      scheduler =
+          givenScheduler != null
+              ? givenScheduler
+              : Executors.newScheduledThreadPool(streamThreads, named(name + "-stream-"));
       headSource = sources.get();
       try {
         deploy(configuredRules);
@@ -432,8 +503,9 @@ public final class Syncline implements SyncEngine {
         throw e;
       }
       state = EngineHealth.State.RUNNING;
-      maintenance.scheduleWithFixedDelay(this::tick, pollInterval.toMillis(), pollInterval.toMillis(),
-          TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> unused =
+          maintenance.scheduleWithFixedDelay(
+              this::tick, pollInterval.toMillis(), pollInterval.toMillis(), TimeUnit.MILLISECONDS);
       lastCompaction = System.nanoTime();
     }
     return this;
@@ -441,7 +513,10 @@ public final class Syncline implements SyncEngine {
 
   @Override
   public RulesDeployment deployRules(SyncRulesSource rules) {
-    SyncRulesCompiler.builder().defaultSchema(defaultSchema).build().compileRules(rules); // validate first
+    SyncRulesCompiler.builder()
+        .defaultSchema(defaultSchema)
+        .build()
+        .compileRules(rules); // validate first
     synchronized (lock) {
       requireRunning();
       RulesDeployment d = deploy(rules.yaml());
@@ -450,19 +525,23 @@ public final class Syncline implements SyncEngine {
     }
   }
 
-  /** Stores {@code yaml} as a new version unless it is active or being filled already. Under {@link #lock}. */
+  /**
+   * Stores {@code yaml} as a new version unless it is active or being filled already. Under {@link
+   * #lock}.
+   */
   private RulesDeployment deploy(String yaml) {
     List<RulesVersion> versions = storage.rulesVersions();
-    Optional<RulesVersion> active = versions.stream().filter(v -> v.state() == RulesVersion.State.ACTIVE).findFirst();
-    List<RulesVersion> processing = versions.stream().filter(v -> v.state() == RulesVersion.State.PROCESSING)
-        .toList();
+    Optional<RulesVersion> active =
+        versions.stream().filter(v -> v.state() == RulesVersion.State.ACTIVE).findFirst();
+    List<RulesVersion> processing =
+        versions.stream().filter(v -> v.state() == RulesVersion.State.PROCESSING).toList();
     if (active.isPresent() && StoredRules.sameRules(active.get().content(), yaml)) {
       // Deploying what serves cancels a deployment in progress.
       processing.forEach(v -> dropVersion(v.id()));
       return new RulesDeployment(active.get().id(), true);
     }
-    Optional<RulesVersion> same = processing.stream().filter(v -> StoredRules.sameRules(v.content(), yaml))
-        .findFirst();
+    Optional<RulesVersion> same =
+        processing.stream().filter(v -> StoredRules.sameRules(v.content(), yaml)).findFirst();
     for (RulesVersion v : processing) {
       if (same.isEmpty() || v.id() != same.get().id()) {
         dropVersion(v.id()); // superseded by this deployment
@@ -472,11 +551,13 @@ public final class Syncline implements SyncEngine {
     if (same.isPresent()) {
       target = same.get();
     } else {
-      // Definitions the new rules leave as they are keep their bucket ids, so clients keep those buckets.
-      Map<String, Integer> kept = new java.util.TreeMap<>();
+      // Definitions the new rules leave as they are keep their bucket ids, so clients keep those
+      // buckets.
+      Map<String, Integer> kept = new TreeMap<>();
       if (active.isPresent() && keepUnchangedBuckets && storage.supportsBucketAdoption()) {
         Map<String, Integer> activeKept = StoredRules.keptVersions(active.get().content());
-        for (String definition : StoredRules.unchangedDefinitions(StoredRules.yaml(active.get().content()), yaml)) {
+        for (String definition :
+            StoredRules.unchangedDefinitions(StoredRules.yaml(active.get().content()), yaml)) {
           kept.put(definition, activeKept.getOrDefault(definition, (int) active.get().id()));
         }
       }
@@ -484,7 +565,8 @@ public final class Syncline implements SyncEngine {
       emit(new EngineEvent.RulesDeployed(target.id()));
     }
     if (active.isEmpty()) {
-      // Nothing serves yet: serve the new version at once (clients get their first checkpoint after the snapshot).
+      // Nothing serves yet: serve the new version at once (clients get their first checkpoint after
+      // the snapshot).
       storage.activate(target.id());
     }
     return new RulesDeployment(target.id(), same.isPresent());
@@ -506,7 +588,8 @@ public final class Syncline implements SyncEngine {
         announceFindings();
       }
       if (compaction != null) {
-        compaction.run(); // outside the lock: deployments and close() need not wait for a long compaction
+        compaction
+            .run(); // outside the lock: deployments and close() need not wait for a long compaction
       }
     } catch (RuntimeException e) {
       // Storage unreachable or similar: health says so, the next tick tries again.
@@ -515,8 +598,9 @@ public final class Syncline implements SyncEngine {
   }
 
   /**
-   * Brings this instance in line with the versions in storage: replicators for the live versions, the service of
-   * the active one, activation of a filled version, dropping of retired ones. Under {@link #lock}.
+   * Brings this instance in line with the versions in storage: replicators for the live versions,
+   * the service of the active one, activation of a filled version, dropping of retired ones. Under
+   * {@link #lock}.
    */
   private void refresh() {
     ticksSinceRefresh = 0;
@@ -536,24 +620,32 @@ public final class Syncline implements SyncEngine {
     for (RulesVersion v : versions) {
       if (v.state() == RulesVersion.State.ACTIVE) {
         active = v;
-      } else if (v.state() == RulesVersion.State.PROCESSING && (pending == null || v.id() > pending.id())) {
+      } else if (v.state() == RulesVersion.State.PROCESSING
+          && (pending == null || v.id() > pending.id())) {
         pending = v;
       }
     }
-    // A filled pending version replaces the active one; only the instance that replicates it decides.
+    // A filled pending version replaces the active one; only the instance that replicates it
+    // decides.
     if (pending != null) {
       VersionRun run = runs.get(pending.id());
-      if (run != null && run.state() == ReplicationState.STREAMING
+      if (run != null
+          && run.state() == ReplicationState.STREAMING
           && storage.latestCheckpoint(pending.id()).isPresent()) {
         Map<String, Integer> kept = StoredRules.keptVersions(pending.content());
         if (!kept.isEmpty() && active != null) {
-          // The buckets of unchanged definitions continue the active version's logs: clients keep them.
-          List<String> prefixes = kept.entrySet().stream().map(e -> e.getValue() + "#" + e.getKey() + "[").toList();
+          // The buckets of unchanged definitions continue the active version's logs: clients keep
+          // them.
+          List<String> prefixes =
+              kept.entrySet().stream().map(e -> e.getValue() + "#" + e.getKey() + "[").toList();
           long from = active.id();
-          run.replicator.adoptBuckets(from, b -> prefixes.stream().anyMatch(b::startsWith), Duration.ofMinutes(10));
+          run.replicator.adoptBuckets(
+              from, b -> prefixes.stream().anyMatch(b::startsWith), Duration.ofMinutes(10));
         }
         storage.activate(pending.id());
-        LOG.log(System.Logger.Level.INFO, "rules version " + pending.id() + " caught up and is now active");
+        LOG.log(
+            System.Logger.Level.INFO,
+            "rules version " + pending.id() + " caught up and is now active");
         active = pending;
         pending = null;
       }
@@ -565,17 +657,26 @@ public final class Syncline implements SyncEngine {
     if (pending != null) {
       live.add(pending.id());
     }
-    // Published before the service: a reader of health() that sees the new active version sees no stale pending.
+    // Published before the service: a reader of health() that sees the new active version sees no
+    // stale pending.
     pendingVersion = pending == null ? null : pending.id();
     // Serve the active version.
     Served current = served;
     if (active != null && (current == null || current.version() != active.id())) {
       VersionRun run = ensureRun(active);
-      SyncService service = SyncService.builder().rules(run.rules).storage(storage, active.id())
-          .scheduler(Objects.requireNonNull(scheduler)).clock(clock).tokenVerifier(tokenVerifier)
-          .maxConcurrentStreams(maxConcurrentStreams).maxBucketsPerConnection(maxBucketsPerConnection)
-          .stalledStreamTimeout(stalledStreamTimeout)
-          .sourceHead(this::sourceHead).counters(sent).build();
+      SyncService service =
+          SyncService.builder()
+              .rules(run.rules)
+              .storage(storage, active.id())
+              .scheduler(Objects.requireNonNull(scheduler))
+              .clock(clock)
+              .tokenVerifier(tokenVerifier)
+              .maxConcurrentStreams(maxConcurrentStreams)
+              .maxBucketsPerConnection(maxBucketsPerConnection)
+              .stalledStreamTimeout(stalledStreamTimeout)
+              .sourceHead(this::sourceHead)
+              .counters(sent)
+              .build();
       served = new Served(active.id(), service);
       if (current != null) {
         current.service().close(); // its streams end; clients reconnect to the new version
@@ -595,10 +696,13 @@ public final class Syncline implements SyncEngine {
     }
     dropsPending = false;
     for (RulesVersion v : versions) {
-      // Retired versions, and processing ones superseded by a newer deployment (e.g. two instances that deployed
+      // Retired versions, and processing ones superseded by a newer deployment (e.g. two instances
+      // that deployed
       // the same new rules at the same moment), are dropped with their slots.
-      boolean superseded = v.state() == RulesVersion.State.PROCESSING
-          && ((pending != null && v.id() < pending.id()) || (active != null && v.id() < active.id()));
+      boolean superseded =
+          v.state() == RulesVersion.State.PROCESSING
+              && ((pending != null && v.id() < pending.id())
+                  || (active != null && v.id() < active.id()));
       if (v.state() == RulesVersion.State.RETIRED || superseded) {
         dropVersion(v.id());
       }
@@ -609,9 +713,10 @@ public final class Syncline implements SyncEngine {
   }
 
   /**
-   * Whether nothing is in motion here: storage answered, no version is being filled, and every replication of
-   * this instance streams or stands by, as last reported. Then the versions in storage are read only every
-   * {@link #STEADY_REFRESH_TICKS}th tick: an idle engine makes no query a second. Under {@link #lock}.
+   * Whether nothing is in motion here: storage answered, no version is being filled, and every
+   * replication of this instance streams or stands by, as last reported. Then the versions in
+   * storage are read only every {@link #STEADY_REFRESH_TICKS}th tick: an idle engine makes no query
+   * a second. Under {@link #lock}.
    */
   private boolean steady() {
     if (!storageReachable || pendingVersion != null || served == null || dropsPending) {
@@ -619,7 +724,8 @@ public final class Syncline implements SyncEngine {
     }
     for (VersionRun run : runs.values()) {
       ReplicationState now = run.state();
-      if (now != run.reported || (now != ReplicationState.STREAMING && now != ReplicationState.STANDBY)) {
+      if (now != run.reported
+          || (now != ReplicationState.STREAMING && now != ReplicationState.STANDBY)) {
         return false;
       }
     }
@@ -631,39 +737,60 @@ public final class Syncline implements SyncEngine {
     if (existing != null) {
       return existing;
     }
-    SyncRules rules = SyncRulesCompiler.builder().defaultSchema(defaultSchema).bucketVersion((int) version.id())
-        .bucketVersions(StoredRules.keptVersions(version.content())).build()
-        .compileRules(SyncRulesSource.ofYaml(StoredRules.yaml(version.content()), rulesName));
+    SyncRules rules =
+        SyncRulesCompiler.builder()
+            .defaultSchema(defaultSchema)
+            .bucketVersion((int) version.id())
+            .bucketVersions(StoredRules.keptVersions(version.content()))
+            .build()
+            .compileRules(SyncRulesSource.ofYaml(StoredRules.yaml(version.content()), rulesName));
     VersionRun[] self = new VersionRun[1];
-    Replicator replicator = Replicator.builder().rules(rules).storage(storage, version.id()).source(sources.get())
-        .identity(identity).storageTimeout(storageTimeout)
-        .events(e -> {
-          VersionRun r = self[0];
-          if (r != null && e instanceof SourceEvent.Lag lag) {
-            r.lagBytes = lag.lagBytes();
-            r.lagMillis = lag.lagMillis();
-            r.retainedBytes = lag.retainedBytes();
-            if (lag.lagBytes() < detectors.slotLagBytes()) {
-              r.lagHighSince = 0;
-            } else if (r.lagHighSince == 0) {
-              r.lagHighSince = System.nanoTime() | 1;
-            }
-          } else if (r != null && e instanceof SourceEvent.SnapshotProgress p) {
-            r.snapshot.put(p.table(), p);
-          } else if (e instanceof SourceEvent.Throughput t) {
-            rowsReplicated.add(t.rows());
-            transactionsReplicated.add(t.transactions());
-          }
-          emit(new EngineEvent.Source(version.id(), e));
-        })
-        .evaluationErrors(err -> emit(new EngineEvent.EvaluationFailed(version.id(), err)))
-        .rowLimits(maxValueBytes, maxRowBytes)
-        .refusedRows((key, reason) -> {
-          LOG.log(System.Logger.Level.WARNING, () -> "row " + key.table() + " " + clip(key.key()) + " of rules "
-              + "version " + version.id() + " is not synced: " + reason);
-          emit(new EngineEvent.RowTooLarge(version.id(), key.table(), key.key(), reason));
-        })
-        .build();
+    Replicator replicator =
+        Replicator.builder()
+            .rules(rules)
+            .storage(storage, version.id())
+            .source(sources.get())
+            .identity(identity)
+            .storageTimeout(storageTimeout)
+            .events(
+                e -> {
+                  VersionRun r = self[0];
+                  if (r != null && e instanceof SourceEvent.Lag lag) {
+                    r.lagBytes = lag.lagBytes();
+                    r.lagMillis = lag.lagMillis();
+                    r.retainedBytes = lag.retainedBytes();
+                    if (lag.lagBytes() < detectors.slotLagBytes()) {
+                      r.lagHighSince = 0;
+                    } else if (r.lagHighSince == 0) {
+                      r.lagHighSince = System.nanoTime() | 1;
+                    }
+                  } else if (r != null && e instanceof SourceEvent.SnapshotProgress p) {
+                    r.snapshot.put(p.table(), p);
+                  } else if (e instanceof SourceEvent.Throughput t) {
+                    rowsReplicated.add(t.rows());
+                    transactionsReplicated.add(t.transactions());
+                  }
+                  emit(new EngineEvent.Source(version.id(), e));
+                })
+            .evaluationErrors(err -> emit(new EngineEvent.EvaluationFailed(version.id(), err)))
+            .rowLimits(maxValueBytes, maxRowBytes)
+            .refusedRows(
+                (key, reason) -> {
+                  LOG.log(
+                      System.Logger.Level.WARNING,
+                      () ->
+                          "row "
+                              + key.table()
+                              + " "
+                              + clip(key.key())
+                              + " of rules "
+                              + "version "
+                              + version.id()
+                              + " is not synced: "
+                              + reason);
+                  emit(new EngineEvent.RowTooLarge(version.id(), key.table(), key.key(), reason));
+                })
+            .build();
     VersionRun run = new VersionRun(version.id(), rules, replicator);
     self[0] = run;
     runs.put(version.id(), run);
@@ -672,19 +799,24 @@ public final class Syncline implements SyncEngine {
   }
 
   /**
-   * What the detectors find now, at most one finding per detector (the first version's). Cheap: reads volatile
-   * state only; any thread.
+   * What the detectors find now, at most one finding per detector (the first version's). Cheap:
+   * reads volatile state only; any thread.
    */
   private List<Finding> findings() {
-    Map<Finding.Detector, Finding> found = new java.util.EnumMap<>(Finding.Detector.class);
+    Map<Finding.Detector, Finding> found = new EnumMap<>(Finding.Detector.class);
     long now = System.nanoTime();
     Served s = served;
     if (s != null) {
       int stuck = s.service().stuckStreams(detectors.stuckClientAfter());
       if (stuck > 0) {
-        found.put(Finding.Detector.STUCK_CLIENTS, new Finding(Finding.Detector.STUCK_CLIENTS, stuck
-            + " connected client(s) completed no checkpoint for over " + seconds(detectors.stuckClientAfter())
-            + " though newer data was there to send (stopped reading, or cannot keep up)"));
+        found.put(
+            Finding.Detector.STUCK_CLIENTS,
+            new Finding(
+                Finding.Detector.STUCK_CLIENTS,
+                stuck
+                    + " connected client(s) completed no checkpoint for over "
+                    + seconds(detectors.stuckClientAfter())
+                    + " though newer data was there to send (stopped reading, or cannot keep up)"));
       }
     }
     for (VersionRun r : runs.values()) {
@@ -694,27 +826,58 @@ public final class Syncline implements SyncEngine {
       }
       long quiet = r.replicator.quietNanos();
       if (quiet > detectors.replicationStalledAfter().toNanos()) {
-        found.putIfAbsent(Finding.Detector.REPLICATION_STALLED, new Finding(Finding.Detector.REPLICATION_STALLED,
-            "replication of rules version " + r.version + " (" + state + ") has shown no sign of life for "
-                + quiet / 1_000_000_000 + " s without failing"));
+        found.putIfAbsent(
+            Finding.Detector.REPLICATION_STALLED,
+            new Finding(
+                Finding.Detector.REPLICATION_STALLED,
+                "replication of rules version "
+                    + r.version
+                    + " ("
+                    + state
+                    + ") has shown no sign of life for "
+                    + quiet / 1_000_000_000
+                    + " s without failing"));
       }
       long slowest = r.replicator.slowestRecentWriteNanos();
       if (slowest > detectors.storageSlowAfter().toNanos()) {
-        found.putIfAbsent(Finding.Detector.STORAGE_SLOW, new Finding(Finding.Detector.STORAGE_SLOW,
-            "a storage write of rules version " + r.version + "'s replication took " + slowest / 1_000_000
-                + " ms (or has been running that long) within the last minute"));
+        found.putIfAbsent(
+            Finding.Detector.STORAGE_SLOW,
+            new Finding(
+                Finding.Detector.STORAGE_SLOW,
+                "a storage write of rules version "
+                    + r.version
+                    + "'s replication took "
+                    + slowest / 1_000_000
+                    + " ms (or has been running that long) within the last minute"));
       }
       long high = r.lagHighSince;
       if (high != 0 && now - high > detectors.slotStalledAfter().toNanos()) {
-        found.putIfAbsent(Finding.Detector.SLOT_STALLED, new Finding(Finding.Detector.SLOT_STALLED,
-            "WAL not yet confirmed for rules version " + r.version + " has stayed at or above "
-                + detectors.slotLagBytes() + " bytes for over " + seconds(detectors.slotStalledAfter()) + " (now "
-                + r.lagBytes + " bytes): the slot is not keeping up"));
+        found.putIfAbsent(
+            Finding.Detector.SLOT_STALLED,
+            new Finding(
+                Finding.Detector.SLOT_STALLED,
+                "WAL not yet confirmed for rules version "
+                    + r.version
+                    + " has stayed at or above "
+                    + detectors.slotLagBytes()
+                    + " bytes for over "
+                    + seconds(detectors.slotStalledAfter())
+                    + " (now "
+                    + r.lagBytes
+                    + " bytes): the slot is not keeping up"));
       }
       if (r.retainedBytes > detectors.walRetainedBytes()) {
-        found.putIfAbsent(Finding.Detector.WAL_RETAINED, new Finding(Finding.Detector.WAL_RETAINED,
-            "the source keeps " + r.retainedBytes + " bytes of WAL for rules version " + r.version
-                + "'s slot (threshold " + detectors.walRetainedBytes() + ")"));
+        found.putIfAbsent(
+            Finding.Detector.WAL_RETAINED,
+            new Finding(
+                Finding.Detector.WAL_RETAINED,
+                "the source keeps "
+                    + r.retainedBytes
+                    + " bytes of WAL for rules version "
+                    + r.version
+                    + "'s slot (threshold "
+                    + detectors.walRetainedBytes()
+                    + ")"));
       }
     }
     return List.copyOf(found.values());
@@ -724,21 +887,27 @@ public final class Syncline implements SyncEngine {
     return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
-  /** Announces findings that appeared or cleared since the last tick (events and a log line). Maintenance thread. */
+  /**
+   * Announces findings that appeared or cleared since the last tick (events and a log line).
+   * Maintenance thread.
+   */
   private void announceFindings() {
-    Map<Finding.Detector, Finding> now = new java.util.EnumMap<>(Finding.Detector.class);
+    Map<Finding.Detector, Finding> now = new EnumMap<>(Finding.Detector.class);
     findings().forEach(f -> now.put(f.detector(), f));
     Served s = served;
     long version = s == null ? 0 : s.version();
     for (Finding f : now.values()) {
       if (!announcedFindings.containsKey(f.detector())) {
-        LOG.log(System.Logger.Level.WARNING, "[" + f.detector().code() + " " + f.detector() + "] " + f.message());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "[" + f.detector().code() + " " + f.detector() + "] " + f.message());
         emit(new EngineEvent.DetectorChanged(version, f, true));
       }
     }
     for (Finding f : announcedFindings.values()) {
       if (!now.containsKey(f.detector())) {
-        LOG.log(System.Logger.Level.INFO, "[" + f.detector().code() + " " + f.detector() + "] cleared");
+        LOG.log(
+            System.Logger.Level.INFO, "[" + f.detector().code() + " " + f.detector() + "] cleared");
         emit(new EngineEvent.DetectorChanged(version, f, false));
       }
     }
@@ -749,11 +918,16 @@ public final class Syncline implements SyncEngine {
     ReplicationState now = run.state();
     if (now != run.reported) {
       run.reported = now;
-      emit(new EngineEvent.ReplicationChanged(run.version, now, run.replicator.status().lastError()));
+      emit(
+          new EngineEvent.ReplicationChanged(
+              run.version, now, run.replicator.status().lastError()));
     }
   }
 
-  /** Drops a version that no longer serves; failures (e.g. its slot still in use elsewhere) retry next tick. */
+  /**
+   * Drops a version that no longer serves; failures (e.g. its slot still in use elsewhere) retry
+   * next tick.
+   */
   private void dropVersion(long version) {
     VersionRun run = runs.remove(version);
     if (run != null) {
@@ -765,14 +939,20 @@ public final class Syncline implements SyncEngine {
       emit(new EngineEvent.RulesDropped(version));
     } catch (RuntimeException e) {
       dropsPending = true;
-      LOG.log(System.Logger.Level.DEBUG, "dropping rules version " + version + " failed, will retry: " + e);
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "dropping rules version " + version + " failed, will retry: " + e);
     }
   }
 
-  /** The compaction to run now, if one is due and this instance replicates the active version. Under the lock. */
+  /**
+   * The compaction to run now, if one is due and this instance replicates the active version. Under
+   * the lock.
+   */
   private @Nullable Runnable compactionDue() {
     Served s = served;
-    if (compactInterval.isZero() || s == null
+    if (compactInterval.isZero()
+        || s == null
         || System.nanoTime() - lastCompaction < compactInterval.toNanos()) {
       return null;
     }
@@ -784,8 +964,12 @@ public final class Syncline implements SyncEngine {
     long version = s.version();
     List<Long> live = new ArrayList<>(runs.keySet());
     return () -> {
-      storage.latestCheckpoint(version).map(Checkpoint::opId).ifPresent(upTo -> storage.compact(version, upTo));
-      // Write checkpoints below the lowest position any live version serves are answered by newer ones.
+      storage
+          .latestCheckpoint(version)
+          .map(Checkpoint::opId)
+          .ifPresent(upTo -> storage.compact(version, upTo));
+      // Write checkpoints below the lowest position any live version serves are answered by newer
+      // ones.
       String lowest = null;
       for (long v : live) {
         String p = storage.latestCheckpoint(v).map(Checkpoint::position).orElse(null);
@@ -796,7 +980,9 @@ public final class Syncline implements SyncEngine {
       }
       if (lowest != null) {
         long removed = storage.pruneWriteCheckpoints(lowest);
-        LOG.log(System.Logger.Level.DEBUG, () -> "compaction removed " + removed + " write checkpoints");
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            () -> "compaction removed " + removed + " write checkpoints");
       }
     };
   }
@@ -807,7 +993,8 @@ public final class Syncline implements SyncEngine {
       throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "the sync engine is not running");
     }
     String head = h.writeCheckpointHead().serialize();
-    // A client asks after its writes are committed: replication of an idle source should look now, not later.
+    // A client asks after its writes are committed: replication of an idle source should look now,
+    // not later.
     runs.values().forEach(r -> r.replicator.changesExpected());
     return head;
   }
@@ -815,13 +1002,13 @@ public final class Syncline implements SyncEngine {
   @Override
   public long createWriteCheckpoint(AuthContext user, String clientId) {
     requireRunning();
-    return storage.createWriteCheckpoint(WriteCheckpointKey.of(user, Objects.requireNonNull(clientId, "clientId")),
-        sourceHead());
+    return storage.createWriteCheckpoint(
+        WriteCheckpointKey.of(user, Objects.requireNonNull(clientId, "clientId")), sourceHead());
   }
 
   /**
-   * The sync service of the active version, for transports: the one to hand the next request to. Changes when
-   * another version becomes active. {@code null} while the engine is not running.
+   * The sync service of the active version, for transports: the one to hand the next request to.
+   * Changes when another version becomes active. {@code null} while the engine is not running.
    */
   public @Nullable SyncService service() {
     Served s = served;
@@ -832,24 +1019,26 @@ public final class Syncline implements SyncEngine {
    * The sync endpoints as a servlet (Jakarta Servlet 6, asynchronous): mount it at {@code /*} or at
    * {@code /sync/*}, {@code /write-checkpoint2.json} and {@code /probes/*}.
    *
-   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} ({@code *} lets any page connect)
+   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} ({@code *} lets any page
+   *     connect)
    */
   public SyncServlet servlet(String allowedOrigin) {
-    return new SyncServlet(this::service, allowedOrigin, SyncServlet.DEFAULT_BODY_TIMEOUT, this::health);
+    return new SyncServlet(
+        this::service, allowedOrigin, SyncServlet.DEFAULT_BODY_TIMEOUT, this::health);
   }
 
   /**
-   * The sync endpoints as a handler for the JDK's {@code HttpServer}; see
-   * {@link JdkHttpSyncServer#handler(Supplier, String)}.
+   * The sync endpoints as a handler for the JDK's {@code HttpServer}; see {@link
+   * JdkHttpSyncServer#handler(Supplier, String)}.
    */
-  public com.sun.net.httpserver.HttpHandler httpHandler(String allowedOrigin) {
+  public HttpHandler httpHandler(String allowedOrigin) {
     return JdkHttpSyncServer.handler(this::service, allowedOrigin, this::health);
   }
 
   /**
-   * Verifies the token of an {@code Authorization} header with the engine's token verifier, parsed exactly as the
-   * sync endpoints parse it ({@code Bearer}/{@code Token}, any case): for the app's own endpoints, so that one
-   * token means the same user everywhere.
+   * Verifies the token of an {@code Authorization} header with the engine's token verifier, parsed
+   * exactly as the sync endpoints parse it ({@code Bearer}/{@code Token}, any case): for the app's
+   * own endpoints, so that one token means the same user everywhere.
    *
    * @throws SynclineException with an {@code AUTH_*} code (HTTP 401)
    */
@@ -858,13 +1047,14 @@ public final class Syncline implements SyncEngine {
   }
 
   /**
-   * Storage answered the last maintenance read, that read has not been waiting longer than the storage timeout,
-   * and no replicator finds storage unreachable: a storage outage shows here within the storage timeout, whatever
-   * the host pool's connection timeout.
+   * Storage answered the last maintenance read, that read has not been waiting longer than the
+   * storage timeout, and no replicator finds storage unreachable: a storage outage shows here
+   * within the storage timeout, whatever the host pool's connection timeout.
    */
   private boolean storageReachable() {
     long refreshing = refreshingSince;
-    return storageReachable && (refreshing == 0 || System.nanoTime() - refreshing <= storageTimeout.toNanos())
+    return storageReachable
+        && (refreshing == 0 || System.nanoTime() - refreshing <= storageTimeout.toNanos())
         && runs.values().stream().noneMatch(r -> r.replicator.storageUnreachable());
   }
 
@@ -880,36 +1070,48 @@ public final class Syncline implements SyncEngine {
         error = r.replicator.status().lastError();
       }
     }
-    return new EngineHealth(state, s == null ? 0 : s.version(), pending,
+    return new EngineHealth(
+        state,
+        s == null ? 0 : s.version(),
+        pending,
         active == null ? ReplicationState.STOPPED : active.state(),
         pendingRun == null ? ReplicationState.STOPPED : pendingRun.state(),
-        error == null ? null : error.code().code(), error == null ? null : error.getMessage(),
-        active == null ? -1 : active.lagBytes, active == null ? -1 : active.lagMillis,
+        error == null ? null : error.code().code(),
+        error == null ? null : error.getMessage(),
+        active == null ? -1 : active.lagBytes,
+        active == null ? -1 : active.lagMillis,
         storageReachable(),
-        s == null ? 0 : s.service().openStreams(), s != null && s.service().latestCheckpoint().isPresent(),
+        s == null ? 0 : s.service().openStreams(),
+        s != null && s.service().latestCheckpoint().isPresent(),
         state == EngineHealth.State.RUNNING ? findings() : List.of());
   }
 
   @Override
-  public dev.syncline.api.engine.EngineMetrics metrics() {
+  public EngineMetrics metrics() {
     Served s = served;
     VersionRun active = s == null ? null : runs.get(s.version());
     long lag = active == null ? -1 : active.lagMillis;
-    return new dev.syncline.api.engine.EngineMetrics(sent.bytes(), sent.operations(),
-        s == null ? 0 : s.service().openStreams(), rowsReplicated.sum(), transactionsReplicated.sum(),
-        lag < 0 ? 0 : lag / 1000.0, sent.stalledStreamsClosed());
+    return new EngineMetrics(
+        sent.bytes(),
+        sent.operations(),
+        s == null ? 0 : s.service().openStreams(),
+        rowsReplicated.sum(),
+        transactionsReplicated.sum(),
+        lag < 0 ? 0 : lag / 1000.0,
+        sent.stalledStreamsClosed());
   }
 
   /**
-   * The engine's health and key metrics as one JSON object, for operators and monitoring: readiness and its reason,
-   * life-cycle and replication states, the last replication error, lag, the initial snapshot's progress per table
-   * (while this instance copies it), storage reachability, open streams, and the counters of {@link #metrics()}.
-   * It holds error messages and versions: serve it where only operators reach it ({@link #healthServlet()},
-   * {@link #healthHandler()}), not next to the public sync endpoints. Cheap; never blocks on the network.
+   * The engine's health and key metrics as one JSON object, for operators and monitoring: readiness
+   * and its reason, life-cycle and replication states, the last replication error, lag, the initial
+   * snapshot's progress per table (while this instance copies it), storage reachability, open
+   * streams, and the counters of {@link #metrics()}. It holds error messages and versions: serve it
+   * where only operators reach it ({@link #healthServlet()}, {@link #healthHandler()}), not next to
+   * the public sync endpoints. Cheap; never blocks on the network.
    */
   public String healthJson() {
     EngineHealth h = health();
-    dev.syncline.api.engine.EngineMetrics m = metrics();
+    EngineMetrics m = metrics();
     Served s = served;
     VersionRun active = s == null ? null : runs.get(s.version());
     StringBuilder sb = new StringBuilder(512).append('{');
@@ -918,7 +1120,8 @@ public final class Syncline implements SyncEngine {
     sb.append(",\"state\":").append(quoted(h.state().name()));
     sb.append(",\"active_version\":").append(h.activeVersion());
     sb.append(",\"active_checkpoint\":").append(h.activeCheckpoint());
-    sb.append(",\"pending_version\":").append(h.pendingVersion() == null ? "null" : h.pendingVersion());
+    sb.append(",\"pending_version\":")
+        .append(h.pendingVersion() == null ? "null" : h.pendingVersion());
     sb.append(",\"replication\":").append(quoted(h.replication().name()));
     sb.append(",\"pending_replication\":").append(quoted(h.pendingReplication().name()));
     sb.append(",\"last_error_code\":").append(quoted(h.lastErrorCode()));
@@ -931,26 +1134,47 @@ public final class Syncline implements SyncEngine {
     if (active != null) {
       String sep = "";
       for (SourceEvent.SnapshotProgress p : active.snapshot.values()) {
-        sb.append(sep).append("{\"table\":").append(quoted(p.table().toString())).append(",\"rows_copied\":")
-            .append(p.rowsCopied()).append(",\"rows_estimated\":").append(p.rowsEstimated()).append(",\"done\":")
-            .append(p.done()).append('}');
+        sb.append(sep)
+            .append("{\"table\":")
+            .append(quoted(p.table().toString()))
+            .append(",\"rows_copied\":")
+            .append(p.rowsCopied())
+            .append(",\"rows_estimated\":")
+            .append(p.rowsEstimated())
+            .append(",\"done\":")
+            .append(p.done())
+            .append('}');
         sep = ",";
       }
     }
     sb.append("],\"findings\":[");
     String comma = "";
     for (Finding f : h.findings()) {
-      sb.append(comma).append("{\"code\":").append(quoted(f.detector().code())).append(",\"detector\":")
-          .append(quoted(f.detector().name())).append(",\"message\":").append(quoted(f.message())).append('}');
+      sb.append(comma)
+          .append("{\"code\":")
+          .append(quoted(f.detector().code()))
+          .append(",\"detector\":")
+          .append(quoted(f.detector().name()))
+          .append(",\"message\":")
+          .append(quoted(f.message()))
+          .append('}');
       comma = ",";
     }
-    sb.append("],\"metrics\":{\"data_synced_bytes\":").append(m.dataSyncedBytes())
-        .append(",\"operations_synced\":").append(m.operationsSynced())
-        .append(",\"concurrent_connections\":").append(m.concurrentConnections())
-        .append(",\"rows_replicated\":").append(m.rowsReplicated())
-        .append(",\"transactions_replicated\":").append(m.transactionsReplicated())
-        .append(",\"replication_lag_seconds\":").append(m.replicationLagSeconds())
-        .append(",\"stalled_streams_closed\":").append(m.stalledStreamsClosed()).append("}}");
+    sb.append("],\"metrics\":{\"data_synced_bytes\":")
+        .append(m.dataSyncedBytes())
+        .append(",\"operations_synced\":")
+        .append(m.operationsSynced())
+        .append(",\"concurrent_connections\":")
+        .append(m.concurrentConnections())
+        .append(",\"rows_replicated\":")
+        .append(m.rowsReplicated())
+        .append(",\"transactions_replicated\":")
+        .append(m.transactionsReplicated())
+        .append(",\"replication_lag_seconds\":")
+        .append(m.replicationLagSeconds())
+        .append(",\"stalled_streams_closed\":")
+        .append(m.stalledStreamsClosed())
+        .append("}}");
     return sb.toString();
   }
 
@@ -959,23 +1183,27 @@ public final class Syncline implements SyncEngine {
       return "null";
     }
     StringBuilder sb = new StringBuilder(s.length() + 2);
-    dev.syncline.api.WireFormat.appendQuoted(sb, s);
+    WireFormat.appendQuoted(sb, s);
     return sb.toString();
   }
 
   /**
-   * {@link #healthJson()} as a servlet: {@code GET} answers it with 200 when ready, 503 when not. For an operators'
-   * path or port (it is not part of the sync endpoints; see {@link #healthJson()}).
+   * {@link #healthJson()} as a servlet: {@code GET} answers it with 200 when ready, 503 when not.
+   * For an operators' path or port (it is not part of the sync endpoints; see {@link
+   * #healthJson()}).
    */
   public HealthServlet healthServlet() {
     return new HealthServlet(this);
   }
 
-  /** {@link #healthJson()} as a handler for the JDK's {@code HttpServer}: 200 when ready, 503 when not. */
-  public com.sun.net.httpserver.HttpHandler healthHandler() {
+  /**
+   * {@link #healthJson()} as a handler for the JDK's {@code HttpServer}: 200 when ready, 503 when
+   * not.
+   */
+  public HttpHandler healthHandler() {
     return exchange -> {
       try (exchange) {
-        byte[] body = healthJson().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = healthJson().getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         exchange.sendResponseHeaders(health().ready() ? 200 : 503, body.length);
@@ -984,7 +1212,10 @@ public final class Syncline implements SyncEngine {
     };
   }
 
-  /** What this instance does for a version's replication ({@code STOPPED} when it runs no replicator for it). */
+  /**
+   * What this instance does for a version's replication ({@code STOPPED} when it runs no replicator
+   * for it).
+   */
   public ReplicationState replication(long version) {
     VersionRun r = runs.get(version);
     return r == null ? ReplicationState.STOPPED : r.state();
@@ -1036,8 +1267,9 @@ public final class Syncline implements SyncEngine {
 
   private void requireRunning() {
     if (state != EngineHealth.State.RUNNING) {
-      throw new SynclineException(ErrorCode.ENGINE_NOT_RUNNING, "the sync engine is "
-          + (state == EngineHealth.State.NEW ? "not started" : "closed"));
+      throw new SynclineException(
+          ErrorCode.ENGINE_NOT_RUNNING,
+          "the sync engine is " + (state == EngineHealth.State.NEW ? "not started" : "closed"));
     }
   }
 
@@ -1065,7 +1297,7 @@ public final class Syncline implements SyncEngine {
     String host;
     try {
       host = InetAddress.getLocalHost().getHostName();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       host = "unknown-host";
     }
     return host + "/" + ManagementFactory.getRuntimeMXBean().getPid();
@@ -1077,6 +1309,12 @@ public final class Syncline implements SyncEngine {
 
   @Override
   public String toString() {
-    return "Syncline[" + name + ", " + state + ", active version " + (served == null ? 0 : served.version()) + "]";
+    return "Syncline["
+        + name
+        + ", "
+        + state
+        + ", active version "
+        + (served == null ? 0 : served.version())
+        + "]";
   }
 }

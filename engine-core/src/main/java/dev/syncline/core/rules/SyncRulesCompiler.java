@@ -16,15 +16,16 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Compiles PowerSync-compatible sync rules into {@link SyncRules}: {@code bucket_definitions} (editions 1 and 2) and
- * Sync Streams ({@code streams:}, editions 2 and 3).
+ * Compiles PowerSync-compatible sync rules into {@link SyncRules}: {@code bucket_definitions}
+ * (editions 1 and 2) and Sync Streams ({@code streams:}, editions 2 and 3).
  *
  * <pre>{@code
  * SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofFile(Path.of("sync-rules.yaml")));
  * }</pre>
  *
- * <p>Compilation either returns rules (with {@link SyncRules#warnings()}) or throws a {@link SyncRulesException}
- * listing every problem with its line and column. Instances are immutable and thread-safe.
+ * <p>Compilation either returns rules (with {@link SyncRules#warnings()}) or throws a {@link
+ * SyncRulesException} listing every problem with its line and column. Instances are immutable and
+ * thread-safe.
  */
 public final class SyncRulesCompiler {
   private final String defaultSchema;
@@ -43,10 +44,13 @@ public final class SyncRulesCompiler {
 
   private SyncConfigReader reader(SyncRulesSource source) {
     return new SyncConfigReader(source.yaml(), defaultSchema, schema, bucketVersion)
-        .dangerousQueriesAreWarnings(dangerousQueriesAreWarnings).bucketVersions(bucketVersions);
+        .dangerousQueriesAreWarnings(dangerousQueriesAreWarnings)
+        .bucketVersions(bucketVersions);
   }
 
-  /** Compiles with the defaults (schema {@code public}, no source schema, unversioned bucket ids). */
+  /**
+   * Compiles with the defaults (schema {@code public}, no source schema, unversioned bucket ids).
+   */
   public static SyncRules compile(SyncRulesSource source) {
     return builder().build().compileRules(source);
   }
@@ -59,7 +63,8 @@ public final class SyncRulesCompiler {
   /**
    * Compiles {@code source}.
    *
-   * @throws SyncRulesException when any fatal problem is found; it lists every problem, warnings included
+   * @throws SyncRulesException when any fatal problem is found; it lists every problem, warnings
+   *     included
    */
   public SyncRules compileRules(SyncRulesSource source) {
     Objects.requireNonNull(source, "source");
@@ -72,7 +77,8 @@ public final class SyncRulesCompiler {
   }
 
   /**
-   * Checks {@code source} and returns every problem without throwing (an empty list means valid and no warnings).
+   * Checks {@code source} and returns every problem without throwing (an empty list means valid and
+   * no warnings).
    */
   public List<Problem> check(SyncRulesSource source) {
     return reader(source).read();
@@ -90,9 +96,10 @@ public final class SyncRulesCompiler {
 
     /**
      * Accepts parameter queries and streams whose buckets depend only on client-controlled values
-     * ({@code request.parameters()}, {@code user_parameters}, {@code subscription.*}, {@code connection.*}) with a
-     * warning, as PowerSync does. By default they are errors, because any client can then ask for any such bucket; a
-     * definition or stream can also opt in with {@code accept_potentially_dangerous_queries: true}.
+     * ({@code request.parameters()}, {@code user_parameters}, {@code subscription.*}, {@code
+     * connection.*}) with a warning, as PowerSync does. By default they are errors, because any
+     * client can then ask for any such bucket; a definition or stream can also opt in with {@code
+     * accept_potentially_dangerous_queries: true}.
      */
     public Builder warnOnDangerousQueries() {
       this.dangerousQueriesAreWarnings = true;
@@ -106,8 +113,8 @@ public final class SyncRulesCompiler {
     }
 
     /**
-     * The source database's tables ({@code schema.table} to its column names), to warn about unknown tables and
-     * columns. By default none is known and nothing is checked.
+     * The source database's tables ({@code schema.table} to its column names), to warn about
+     * unknown tables and columns. By default none is known and nothing is checked.
      */
     public Builder sourceSchema(Map<String, List<String>> tables) {
       Map<String, List<String>> copy = new LinkedHashMap<>();
@@ -116,25 +123,31 @@ public final class SyncRulesCompiler {
       return this;
     }
 
-    /** Prefixes bucket ids with {@code <version>#} (versioned bucket ids, PowerSync protocol §5.1). */
+    /**
+     * Prefixes bucket ids with {@code <version>#} (versioned bucket ids, PowerSync protocol §5.1).
+     */
     public Builder bucketVersion(int version) {
       if (version < 1) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "bucket version must be positive, got " + version);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "bucket version must be positive, got " + version);
       }
       this.bucketVersion = version;
       return this;
     }
 
     /**
-     * Prefixes the bucket ids of the named bucket definitions with another version than {@link #bucketVersion}:
-     * a definition a rules deployment did not change keeps the ids it had, so clients keep its buckets.
+     * Prefixes the bucket ids of the named bucket definitions with another version than {@link
+     * #bucketVersion}: a definition a rules deployment did not change keeps the ids it had, so
+     * clients keep its buckets.
      */
     public Builder bucketVersions(Map<String, Integer> versions) {
-      versions.forEach((name, v) -> {
-        if (v == null || v < 1) {
-          throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "bucket version of " + name + " must be positive");
-        }
-      });
+      versions.forEach(
+          (name, v) -> {
+            if (v == null || v < 1) {
+              throw new SynclineException(
+                  ErrorCode.INVALID_ARGUMENT, "bucket version of " + name + " must be positive");
+            }
+          });
       this.bucketVersions = Map.copyOf(versions);
       return this;
     }

@@ -8,6 +8,7 @@ import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.ParameterLookup;
 import dev.syncline.core.internal.storage.BucketAdoption;
+import dev.syncline.core.internal.storage.CheckpointWatchers;
 import dev.syncline.core.internal.storage.Compactor;
 import dev.syncline.core.internal.storage.OpChecksums;
 import dev.syncline.spi.storage.BucketStorage;
@@ -29,32 +30,36 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Bucket storage in memory: for tests, demos and as the reference of the compatibility kit. Nothing survives the
- * process.
+ * Bucket storage in memory: for tests, demos and as the reference of the compatibility kit. Nothing
+ * survives the process.
  *
- * <p>Thread-safe. Each rules version has a read-write lock: a commit or a compaction holds it for writing while it
- * applies (so readers never see half a batch), reads hold it for reading.
+ * <p>Thread-safe. Each rules version has a read-write lock: a commit or a compaction holds it for
+ * writing while it applies (so readers never see half a batch), reads hold it for reading.
  */
 public final class InMemoryBucketStorage implements BucketStorage {
   private final Object versionsLock = new Object();
   private final Map<Long, Version> versions = new LinkedHashMap<>();
   private long nextVersionId = 1;
   private final Map<WriteCheckpointKey, WriteCheckpointState> writeCheckpoints = new HashMap<>();
-  private final dev.syncline.core.internal.storage.CheckpointWatchers watchers =
-      new dev.syncline.core.internal.storage.CheckpointWatchers(this::latestCheckpointIfPresent);
+  private final CheckpointWatchers watchers =
+      new CheckpointWatchers(this::latestCheckpointIfPresent);
 
   /** Creates an empty storage. */
   public InMemoryBucketStorage() {}
 
-  private record WriteCheckpointState(long id, String position, NavigableMap<String, Long> history) {}
+  private record WriteCheckpointState(
+      long id, String position, NavigableMap<String, Long> history) {}
 
   private static final class Version {
     final long id;
@@ -65,9 +70,11 @@ public final class InMemoryBucketStorage implements BucketStorage {
     volatile @Nullable String replicator;
     final Map<String, TreeMap<Long, OpRecord>> buckets = new HashMap<>();
     final Map<SourceKey, CurrentRow> rows = new HashMap<>();
+
     /** lookup → source row → op id → rows stored (empty list: removed). */
-    final Map<ParameterLookup, Map<SourceKey, TreeMap<Long, List<Map<String, SqliteValue>>>>> parameters =
-        new HashMap<>();
+    final Map<ParameterLookup, Map<SourceKey, TreeMap<Long, List<Map<String, SqliteValue>>>>>
+        parameters = new HashMap<>();
+
     final Map<TableRef, Boolean> snapshotDone = new LinkedHashMap<>();
     final Map<TableRef, String> snapshotProgress = new LinkedHashMap<>();
     long lastOpId;
@@ -107,7 +114,9 @@ public final class InMemoryBucketStorage implements BucketStorage {
   @Override
   public List<RulesVersion> rulesVersions() {
     synchronized (versionsLock) {
-      return versions.values().stream().map(v -> new RulesVersion(v.id, v.content, v.state)).toList();
+      return versions.values().stream()
+          .map(v -> new RulesVersion(v.id, v.content, v.state))
+          .toList();
     }
   }
 
@@ -129,8 +138,11 @@ public final class InMemoryBucketStorage implements BucketStorage {
     synchronized (versionsLock) {
       Version v = version(versionId);
       if (v.state == RulesVersion.State.ACTIVE) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "rules version " + versionId
-            + " is active; activate another version before dropping it");
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT,
+            "rules version "
+                + versionId
+                + " is active; activate another version before dropping it");
       }
       versions.remove(versionId);
     }
@@ -140,8 +152,9 @@ public final class InMemoryBucketStorage implements BucketStorage {
   public BucketStorageWriter openWriter(long versionId, String replicator) {
     Version v = version(versionId);
     if (!v.writerOpen.compareAndSet(false, true)) {
-      throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId
-          + " is being replicated by " + v.replicator);
+      throw new SynclineException(
+          ErrorCode.REPLICATION_LOCKED,
+          "rules version " + versionId + " is being replicated by " + v.replicator);
     }
     v.replicator = replicator;
     return new Writer(v);
@@ -203,7 +216,7 @@ public final class InMemoryBucketStorage implements BucketStorage {
     }
 
     @Override
-    public Optional<Checkpoint> adoptBuckets(long fromVersion, java.util.function.Predicate<String> buckets) {
+    public Optional<Checkpoint> adoptBuckets(long fromVersion, Predicate<String> buckets) {
       checkOpen();
       Version from = version(fromVersion);
       Map<String, List<OpRecord>> adopted = new HashMap<>();
@@ -214,11 +227,12 @@ public final class InMemoryBucketStorage implements BucketStorage {
           return Optional.empty();
         }
         fromOp = from.checkpoint.opId().value();
-        from.buckets.forEach((bucket, log) -> {
-          if (buckets.test(bucket)) {
-            adopted.put(bucket, List.copyOf(log.headMap(fromOp, true).values()));
-          }
-        });
+        from.buckets.forEach(
+            (bucket, log) -> {
+              if (buckets.test(bucket)) {
+                adopted.put(bucket, List.copyOf(log.headMap(fromOp, true).values()));
+              }
+            });
       } finally {
         from.lock.readLock().unlock();
       }
@@ -228,20 +242,24 @@ public final class InMemoryBucketStorage implements BucketStorage {
           return Optional.empty();
         }
         long[] next = {Math.max(v.lastOpId, fromOp)};
-        java.util.Set<String> names = new java.util.TreeSet<>(adopted.keySet());
+        Set<String> names = new TreeSet<>(adopted.keySet());
         v.buckets.keySet().stream().filter(buckets).forEach(names::add);
         for (String bucket : names) {
           TreeMap<Long, OpRecord> mine = v.buckets.getOrDefault(bucket, new TreeMap<>());
           TreeMap<Long, OpRecord> log = new TreeMap<>();
-          for (OpRecord op : BucketAdoption.merge(adopted.getOrDefault(bucket, List.of()),
-              List.copyOf(mine.values()), () -> ++next[0])) {
+          for (OpRecord op :
+              BucketAdoption.merge(
+                  adopted.getOrDefault(bucket, List.of()),
+                  List.copyOf(mine.values()),
+                  () -> ++next[0])) {
             log.put(op.opId().value(), op);
           }
           v.buckets.put(bucket, log);
         }
         v.lastOpId = next[0];
-        v.checkpoint = new Checkpoint(new OpId(Math.max(next[0], v.checkpoint.opId().value())),
-            v.checkpoint.position());
+        v.checkpoint =
+            new Checkpoint(
+                new OpId(Math.max(next[0], v.checkpoint.opId().value())), v.checkpoint.position());
       } finally {
         v.lock.writeLock().unlock();
       }
@@ -257,14 +275,25 @@ public final class InMemoryBucketStorage implements BucketStorage {
         long next = v.lastOpId;
         for (NewOp op : batch.ops()) {
           next++;
-          OpRecord record = new OpRecord(new OpId(next), op.bucket(), op.op(), op.objectType(), op.objectId(),
-              op.subkey(), op.data(), op.checksum(), null);
+          OpRecord record =
+              new OpRecord(
+                  new OpId(next),
+                  op.bucket(),
+                  op.op(),
+                  op.objectType(),
+                  op.objectId(),
+                  op.subkey(),
+                  op.data(),
+                  op.checksum(),
+                  null);
           v.buckets.computeIfAbsent(op.bucket(), b -> new TreeMap<>()).put(next, record);
         }
         for (ParameterChange change : batch.parameterChanges()) {
           next++;
-          v.parameters.computeIfAbsent(change.lookup(), l -> new HashMap<>())
-              .computeIfAbsent(change.source(), s -> new TreeMap<>()).put(next, change.bucketParameters());
+          v.parameters
+              .computeIfAbsent(change.lookup(), l -> new HashMap<>())
+              .computeIfAbsent(change.source(), s -> new TreeMap<>())
+              .put(next, change.bucketParameters());
         }
         for (SourceKey k : batch.deletes()) {
           v.rows.remove(k);
@@ -340,14 +369,14 @@ public final class InMemoryBucketStorage implements BucketStorage {
   }
 
   @Override
-  public AutoCloseable watchCheckpoints(long versionId, java.util.function.Consumer<Checkpoint> listener) {
+  public AutoCloseable watchCheckpoints(long versionId, Consumer<Checkpoint> listener) {
     version(versionId);
     return watchers.add(versionId, listener);
   }
 
   @Override
-  public Map<String, PartialChecksum> checksums(long versionId, Collection<String> buckets, @Nullable OpId after,
-      OpId upTo) {
+  public Map<String, PartialChecksum> checksums(
+      long versionId, Collection<String> buckets, @Nullable OpId after, OpId upTo) {
     Version v = version(versionId);
     v.lock.readLock().lock();
     try {
@@ -358,8 +387,8 @@ public final class InMemoryBucketStorage implements BucketStorage {
         long count = 0;
         boolean full = after == null;
         if (ops != null) {
-          NavigableMap<Long, OpRecord> range = ops.subMap(after == null ? Long.MIN_VALUE : after.value(), false,
-              upTo.value(), true);
+          NavigableMap<Long, OpRecord> range =
+              ops.subMap(after == null ? Long.MIN_VALUE : after.value(), false, upTo.value(), true);
           for (OpRecord op : range.values()) {
             if (op.op() == OpType.CLEAR) {
               sum = 0;
@@ -381,7 +410,8 @@ public final class InMemoryBucketStorage implements BucketStorage {
   @Override
   public List<OpRecord> ops(long versionId, String bucket, OpId after, OpId upTo, int limit) {
     if (limit <= 0) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "limit must be positive, got " + limit);
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "limit must be positive, got " + limit);
     }
     Version v = version(versionId);
     v.lock.readLock().lock();
@@ -404,22 +434,24 @@ public final class InMemoryBucketStorage implements BucketStorage {
   }
 
   @Override
-  public Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(long versionId, OpId asOf,
-      List<ParameterLookup> lookups) {
+  public Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(
+      long versionId, OpId asOf, List<ParameterLookup> lookups) {
     Version v = version(versionId);
     v.lock.readLock().lock();
     try {
       Map<ParameterLookup, List<Map<String, SqliteValue>>> out = new LinkedHashMap<>();
       for (ParameterLookup l : lookups) {
         List<Map<String, SqliteValue>> rows = new ArrayList<>();
-        Map<SourceKey, TreeMap<Long, List<Map<String, SqliteValue>>>> bySource = v.parameters.get(l);
+        Map<SourceKey, TreeMap<Long, List<Map<String, SqliteValue>>>> bySource =
+            v.parameters.get(l);
         if (bySource != null) {
           // Insertion order of source rows: by the op id of their first entry.
           List<Map.Entry<SourceKey, TreeMap<Long, List<Map<String, SqliteValue>>>>> entries =
               new ArrayList<>(bySource.entrySet());
           entries.sort((a, b) -> Long.compare(a.getValue().firstKey(), b.getValue().firstKey()));
           for (var e : entries) {
-            Map.Entry<Long, List<Map<String, SqliteValue>>> latest = e.getValue().floorEntry(asOf.value());
+            Map.Entry<Long, List<Map<String, SqliteValue>>> latest =
+                e.getValue().floorEntry(asOf.value());
             if (latest != null) {
               rows.addAll(latest.getValue());
             }
@@ -438,8 +470,11 @@ public final class InMemoryBucketStorage implements BucketStorage {
     Version v = version(versionId);
     v.lock.readLock().lock();
     try {
-      List<TableRef> done = v.snapshotDone.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey)
-          .toList();
+      List<TableRef> done =
+          v.snapshotDone.entrySet().stream()
+              .filter(Map.Entry::getValue)
+              .map(Map.Entry::getKey)
+              .toList();
       return new SnapshotState(done, v.snapshotProgress);
     } finally {
       v.lock.readLock().unlock();
@@ -459,7 +494,8 @@ public final class InMemoryBucketStorage implements BucketStorage {
   }
 
   @Override
-  public long requestWriteCheckpoint(WriteCheckpointKey userKey, long requestedId, String position) {
+  public long requestWriteCheckpoint(
+      WriteCheckpointKey userKey, long requestedId, String position) {
     WriteCheckpointKey.checkRequestedId(requestedId);
     synchronized (writeCheckpoints) {
       WriteCheckpointState s = writeCheckpoints.get(userKey);
@@ -513,8 +549,9 @@ public final class InMemoryBucketStorage implements BucketStorage {
   /** The id after {@code id}; a typed error instead of an overflow. */
   static long nextWriteCheckpoint(long id) {
     if (id == Long.MAX_VALUE) {
-      throw new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: this client's write checkpoints "
-          + "reached the largest id");
+      throw new SynclineException(
+          ErrorCode.INVALID_REQUEST,
+          "Invalid request: this client's write checkpoints " + "reached the largest id");
     }
     return id + 1;
   }

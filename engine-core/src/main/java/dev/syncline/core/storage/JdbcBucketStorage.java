@@ -4,15 +4,17 @@ import static org.jooq.impl.DSL.field;
 import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
-import com.google.common.util.concurrent.Uninterruptibles;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
 import dev.syncline.api.SqliteValue;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
+import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.rules.ParameterLookup;
+import dev.syncline.core.internal.Uninterruptibly;
 import dev.syncline.core.internal.storage.BucketAdoption;
+import dev.syncline.core.internal.storage.CheckpointWatchers;
 import dev.syncline.core.internal.storage.Compactor;
 import dev.syncline.core.internal.storage.CopyTextWriter;
 import dev.syncline.core.internal.storage.OpChecksums;
@@ -32,15 +34,21 @@ import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -50,35 +58,46 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.InsertValuesStepN;
 import org.jooq.Record;
+import org.jooq.Record6;
+import org.jooq.Row2;
+import org.jooq.Row4;
 import org.jooq.SQLDialect;
+import org.jooq.Select;
+import org.jooq.SelectLimitPercentStep;
 import org.jooq.Table;
 import org.jooq.conf.Settings;
 import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
 
 /**
- * Bucket storage in a SQL database through JDBC, written with jOOQ: Postgres for production, H2 for tests. It
- * creates and migrates its own tables ({@code <prefix>rules}, {@code <prefix>bucket_data}, ...) on
- * {@link Builder#build()}.
+ * Bucket storage in a SQL database through JDBC, written with jOOQ: Postgres for production, H2 for
+ * tests. It creates and migrates its own tables ({@code <prefix>rules}, {@code
+ * <prefix>bucket_data}, ...) on {@link Builder#build()}.
  *
- * <p>Several engine instances may share one database: the writer of a rules version holds a lock that dies with its
- * connection (a Postgres advisory lock; on H2 a row lock held by an open transaction). Every batch is written in one
- * transaction (multi-row inserts; on Postgres, large batches are streamed with {@code COPY}), so nothing of a failed
- * batch is visible. A batch's ops of one bucket are stored several to a row (packs, see {@code OpPacks}), which
- * every read answers exactly for any op-id range.
+ * <p>Several engine instances may share one database: the writer of a rules version holds a lock
+ * that dies with its connection (a Postgres advisory lock; on H2 a row lock held by an open
+ * transaction). Every batch is written in one transaction (multi-row inserts; on Postgres, large
+ * batches are streamed with {@code COPY}), so nothing of a failed batch is visible. A batch's ops
+ * of one bucket are stored several to a row (packs, see {@code OpPacks}), which every read answers
+ * exactly for any op-id range.
  *
- * <p>Thread-safe. Reads borrow a connection per call; a writer keeps one connection for its lock and borrows another
- * per commit. On Postgres, a large batch without a position (a chunk of an initial copy, a part of a large
- * transaction) is written on two borrowed connections at once, its ops and its rows' state, the latter committed
- * only after the former (see {@link BucketStorageWriter#commit}). With watchers on Postgres, one more connection
- * stays open for their notifications.
+ * <p>Thread-safe. Reads borrow a connection per call; a writer keeps one connection for its lock
+ * and borrows another per commit. On Postgres, a large batch without a position (a chunk of an
+ * initial copy, a part of a large transaction) is written on two borrowed connections at once, its
+ * ops and its rows' state, the latter committed only after the former (see {@link
+ * BucketStorageWriter#commit}). With watchers on Postgres, one more connection stays open for their
+ * notifications.
  *
  * <pre>{@code
  * BucketStorage storage = JdbcBucketStorage.builder(dataSource).build();
@@ -87,30 +106,43 @@ import org.jspecify.annotations.Nullable;
 public final class JdbcBucketStorage implements BucketStorage {
   /** Schema version written by this code; older databases are migrated on start. */
   static final int SCHEMA_VERSION = 5;
+
   private static final int INSERT_CHUNK = 500;
-  /** With Postgres notifications, how often the watcher reads checkpoints anyway (a notification lost in a reconnect). */
+
+  /**
+   * With Postgres notifications, how often the watcher reads checkpoints anyway (a notification
+   * lost in a reconnect).
+   */
   private static final long LISTEN_SAFETY_MILLIS = 30_000;
-  /** Current rows from which a batch without position is written on two connections at once (Postgres). */
+
+  /**
+   * Current rows from which a batch without position is written on two connections at once
+   * (Postgres).
+   */
   private static final int SPLIT_ROWS = 1_000;
 
   private final DataSource dataSource;
   private final SQLDialect dialect;
   private final String prefix;
-  private final Settings settings = new Settings().withRenderFormatted(false).withExecuteLogging(false);
+  private final Settings settings =
+      new Settings().withRenderFormatted(false).withExecuteLogging(false);
 
   private final Table<Record> rules;
   private final Table<Record> bucketData;
   private final Table<Record> currentData;
   private final Table<Record> parameters;
   private final Table<Record> snapshots;
+
   /** Write checkpoints keyed by user and client (schema version 5). */
   private final Table<Record> clientCheckpoints;
+
   /** Write checkpoints keyed by {@code "<user>/<client>"}, before schema version 5. */
   private final Table<Record> legacyWriteCheckpoints;
+
   private final Table<Record> locks;
-  private final java.time.Duration pollInterval;
-  private final dev.syncline.core.internal.storage.CheckpointWatchers watchers =
-      new dev.syncline.core.internal.storage.CheckpointWatchers(this::latestCheckpointIfExists);
+  private final Duration pollInterval;
+  private final CheckpointWatchers watchers =
+      new CheckpointWatchers(this::latestCheckpointIfExists);
   private final Object notifierLock = new Object();
   private @Nullable Thread notifier;
   private volatile boolean closed;
@@ -120,23 +152,34 @@ public final class JdbcBucketStorage implements BucketStorage {
   private static final Field<String> CONTENT = field(name("content"), SQLDataType.CLOB);
   private static final Field<String> STATE = field(name("state"), SQLDataType.VARCHAR(16));
   private static final Field<Long> LAST_OP = field(name("last_op_id"), SQLDataType.BIGINT);
-  private static final Field<Long> CHECKPOINT_OP = field(name("checkpoint_op_id"), SQLDataType.BIGINT);
-  private static final Field<String> CHECKPOINT_POS = field(name("checkpoint_position"), SQLDataType.VARCHAR(200));
+  private static final Field<Long> CHECKPOINT_OP =
+      field(name("checkpoint_op_id"), SQLDataType.BIGINT);
+  private static final Field<String> CHECKPOINT_POS =
+      field(name("checkpoint_position"), SQLDataType.VARCHAR(200));
   private static final Field<String> BUCKET = field(name("bucket"), SQLDataType.VARCHAR(2000));
   private static final Field<Long> OP_ID = field(name("op_id"), SQLDataType.BIGINT);
   private static final Field<String> OP = field(name("op"), SQLDataType.VARCHAR(8));
-  private static final Field<String> OBJECT_TYPE = field(name("object_type"), SQLDataType.VARCHAR(500));
-  private static final Field<String> OBJECT_ID = field(name("object_id"), SQLDataType.VARCHAR(2000));
+  private static final Field<String> OBJECT_TYPE =
+      field(name("object_type"), SQLDataType.VARCHAR(500));
+  private static final Field<String> OBJECT_ID =
+      field(name("object_id"), SQLDataType.VARCHAR(2000));
   private static final Field<String> SUBKEY = field(name("subkey"), SQLDataType.VARCHAR(200));
   private static final Field<String> DATA = field(name("data"), SQLDataType.CLOB);
   private static final Field<Long> CHECKSUM = field(name("checksum"), SQLDataType.BIGINT);
   private static final Field<Long> TARGET_OP = field(name("target_op"), SQLDataType.BIGINT);
-  /** Of a row holding a pack of ops ({@link OpPacks}): its first op id; null for a row of one op. */
+
+  /**
+   * Of a row holding a pack of ops ({@link OpPacks}): its first op id; null for a row of one op.
+   */
   private static final Field<Long> FIRST_OP = field(name("first_op_id"), SQLDataType.BIGINT);
+
   /** How many ops the row holds: 1, or a pack's. */
   private static final Field<Integer> OP_COUNT = field(name("op_count"), SQLDataType.INTEGER);
-  private static final Field<String> SOURCE_TABLE = field(name("source_table"), SQLDataType.VARCHAR(500));
-  private static final Field<String> SOURCE_KEY = field(name("source_key"), SQLDataType.VARCHAR(2000));
+
+  private static final Field<String> SOURCE_TABLE =
+      field(name("source_table"), SQLDataType.VARCHAR(500));
+  private static final Field<String> SOURCE_KEY =
+      field(name("source_key"), SQLDataType.VARCHAR(2000));
   private static final Field<String> IMAGE = field(name("image"), SQLDataType.CLOB);
   private static final Field<String> PLACEMENTS = field(name("placements"), SQLDataType.CLOB);
   private static final Field<String> LOOKUPS = field(name("lookups"), SQLDataType.CLOB);
@@ -145,27 +188,45 @@ public final class JdbcBucketStorage implements BucketStorage {
   private static final Field<Boolean> DONE = field(name("done"), SQLDataType.BOOLEAN);
   private static final Field<String> PROGRESS = field(name("progress"), SQLDataType.CLOB);
   private static final Field<String> USER_KEY = field(name("user_key"), SQLDataType.VARCHAR(500));
-  private static final Field<String> USER_ID = field(name("user_id"),
-      SQLDataType.VARCHAR(dev.syncline.api.auth.AuthContext.MAX_USER_ID_LENGTH).nullable(false));
-  private static final Field<String> CLIENT_ID = field(name("client_id"),
-      SQLDataType.VARCHAR(WriteCheckpointKey.MAX_CLIENT_ID_LENGTH).nullable(false));
+  private static final Field<String> USER_ID =
+      field(name("user_id"), SQLDataType.VARCHAR(AuthContext.MAX_USER_ID_LENGTH).nullable(false));
+  private static final Field<String> CLIENT_ID =
+      field(
+          name("client_id"),
+          SQLDataType.VARCHAR(WriteCheckpointKey.MAX_CLIENT_ID_LENGTH).nullable(false));
   private static final Field<Long> CHECKPOINT_ID = field(name("checkpoint_id"), SQLDataType.BIGINT);
   private static final Field<String> POSITION = field(name("position"), SQLDataType.VARCHAR(200));
   private static final Field<String> OWNER = field(name("owner"), SQLDataType.VARCHAR(200));
-  private static final Field<String> REPLICATOR = field(name("replicator"), SQLDataType.VARCHAR(200));
+  private static final Field<String> REPLICATOR =
+      field(name("replicator"), SQLDataType.VARCHAR(200));
 
-  private static final List<Field<?>> OP_COLUMNS = List.of(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY,
-      DATA, CHECKSUM, TARGET_OP);
+  private static final List<Field<?>> OP_COLUMNS =
+      List.of(
+          VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP);
+
   /** The columns read from op-log rows. */
-  private static final List<Field<?>> OP_FIELDS = List.of(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM,
-      TARGET_OP, FIRST_OP);
+  private static final List<Field<?>> OP_FIELDS =
+      List.of(OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP, FIRST_OP);
+
   /** The columns of new ops' rows: singles and packs. */
-  private static final List<Field<?>> NEW_OP_COLUMNS = List.of(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID,
-      SUBKEY, DATA, CHECKSUM, FIRST_OP, OP_COUNT);
-  private static final List<Field<?>> CURRENT_COLUMNS = List.of(VERSION, SOURCE_TABLE, SOURCE_KEY, IMAGE, PLACEMENTS,
-      LOOKUPS);
-  private static final List<Field<?>> PARAMETER_COLUMNS = List.of(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID,
-      ROWS);
+  private static final List<Field<?>> NEW_OP_COLUMNS =
+      List.of(
+          VERSION,
+          BUCKET,
+          OP_ID,
+          OP,
+          OBJECT_TYPE,
+          OBJECT_ID,
+          SUBKEY,
+          DATA,
+          CHECKSUM,
+          FIRST_OP,
+          OP_COUNT);
+
+  private static final List<Field<?>> CURRENT_COLUMNS =
+      List.of(VERSION, SOURCE_TABLE, SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS);
+  private static final List<Field<?>> PARAMETER_COLUMNS =
+      List.of(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID, ROWS);
 
   private JdbcBucketStorage(Builder b) {
     this.dataSource = b.dataSource;
@@ -193,31 +254,34 @@ public final class JdbcBucketStorage implements BucketStorage {
     private final DataSource dataSource;
     private String tablePrefix = "syncline_";
     private @Nullable SQLDialect dialect;
-    private java.time.Duration pollInterval = java.time.Duration.ofSeconds(1);
+    private Duration pollInterval = Duration.ofSeconds(1);
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     }
 
-    /** Prefix of every table name; default {@code syncline_}. Letters, digits and underscores only. */
+    /**
+     * Prefix of every table name; default {@code syncline_}. Letters, digits and underscores only.
+     */
     public Builder tablePrefix(String tablePrefix) {
       if (!tablePrefix.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "table prefix must be letters, digits and "
-            + "underscores, got '" + tablePrefix + "'");
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT,
+            "table prefix must be letters, digits and " + "underscores, got '" + tablePrefix + "'");
       }
       this.tablePrefix = tablePrefix;
       return this;
     }
 
     /**
-     * How often watchers check for new checkpoints committed by other instances when notifications are not available
-     * (H2). On Postgres, notifications tell them at once; they also check every 30 s (or this interval, if longer)
-     * in case one was lost. Default one second.
+     * How often watchers check for new checkpoints committed by other instances when notifications
+     * are not available (H2). On Postgres, notifications tell them at once; they also check every
+     * 30 s (or this interval, if longer) in case one was lost. Default one second.
      */
-    public Builder pollInterval(java.time.Duration pollInterval) {
+    public Builder pollInterval(Duration pollInterval) {
       if (pollInterval.isNegative() || pollInterval.isZero()) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "poll interval must be positive, got "
-            + pollInterval);
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT, "poll interval must be positive, got " + pollInterval);
       }
       this.pollInterval = pollInterval;
       return this;
@@ -231,17 +295,19 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   private static SQLDialect detectDialect(DataSource ds) {
     try (Connection c = ds.getConnection()) {
-      String product = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
+      String product = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT);
       if (product.contains("postgres")) {
         return SQLDialect.POSTGRES;
       } else if (product.contains("h2")) {
         return SQLDialect.H2;
       }
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "JdbcBucketStorage supports Postgres and H2, not "
-          + c.getMetaData().getDatabaseProductName());
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT,
+          "JdbcBucketStorage supports Postgres and H2, not "
+              + c.getMetaData().getDatabaseProductName());
     } catch (SQLException e) {
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "cannot connect to the storage database: "
-          + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED, "cannot connect to the storage database: " + e.getMessage(), e);
     }
   }
 
@@ -250,7 +316,7 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   /** Runs {@code work} in one transaction on a borrowed connection. */
-  private <T> T transaction(TransactionWork<T> work) {
+  private <T extends @Nullable Object> T transaction(TransactionWork<T> work) {
     try (Connection c = dataSource.getConnection()) {
       boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
@@ -267,7 +333,8 @@ public final class JdbcBucketStorage implements BucketStorage {
     } catch (SynclineException e) {
       throw e;
     } catch (SQLException | DataAccessException e) {
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage operation failed: " + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED, "storage operation failed: " + e.getMessage(), e);
     }
   }
 
@@ -280,23 +347,24 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   @FunctionalInterface
-  private interface TransactionWork<T> {
+  private interface TransactionWork<T extends @Nullable Object> {
     T run(DSLContext dsl) throws SQLException;
   }
 
-  private <T> T read(TransactionWork<T> work) {
+  private <T extends @Nullable Object> T read(TransactionWork<T> work) {
     try (Connection c = dataSource.getConnection()) {
       return work.run(dsl(c));
     } catch (SQLException | DataAccessException e) {
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage read failed: " + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED, "storage read failed: " + e.getMessage(), e);
     }
   }
 
   /**
-   * Like {@link #read}, with every statement in one REPEATABLE READ transaction: reads split into several statements
-   * see one snapshot, so a concurrent commit is seen whole or not at all.
+   * Like {@link #read}, with every statement in one REPEATABLE READ transaction: reads split into
+   * several statements see one snapshot, so a concurrent commit is seen whole or not at all.
    */
-  private <T> T readConsistent(TransactionWork<T> work) {
+  private <T extends @Nullable Object> T readConsistent(TransactionWork<T> work) {
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
       int isolation = c.getTransactionIsolation();
@@ -314,68 +382,94 @@ public final class JdbcBucketStorage implements BucketStorage {
         c.setAutoCommit(autoCommit);
       }
     } catch (SQLException | DataAccessException e) {
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage read failed: " + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED, "storage read failed: " + e.getMessage(), e);
     }
   }
 
   // ---- schema ----
 
   private void migrate() {
-    transaction(dsl -> {
-      Table<Record> schema = table(name(prefix + "schema_version"));
-      Field<Integer> version = field(name("version"), SQLDataType.INTEGER);
-      dsl.createTableIfNotExists(schema).column(version).constraints(DSL.primaryKey(version)).execute();
-      Integer current = dsl.select(DSL.max(version)).from(schema).fetchOne(0, Integer.class);
-      int from = current == null ? 0 : current;
-      if (from > SCHEMA_VERSION) {
-        throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage schema version " + from + " is newer than "
-            + "this Syncline supports (" + SCHEMA_VERSION + "); upgrade Syncline");
-      }
-      if (from < 1) {
-        createV1(dsl);
-        dsl.insertInto(schema).columns(version).values(1).execute();
-      }
-      if (from < 2) {
-        migrateV2(dsl);
-        dsl.insertInto(schema).columns(version).values(2).execute();
-      }
-      if (from < 3) {
-        migrateV3(dsl);
-        dsl.insertInto(schema).columns(version).values(3).execute();
-      }
-      if (from < 4) {
-        migrateV4(dsl);
-        dsl.insertInto(schema).columns(version).values(4).execute();
-      }
-      if (from < 5) {
-        migrateV5(dsl);
-        dsl.insertInto(schema).columns(version).values(5).execute();
-      }
-      return null;
-    });
+    transaction(
+        dsl -> {
+          Table<Record> schema = table(name(prefix + "schema_version"));
+          Field<Integer> version = field(name("version"), SQLDataType.INTEGER);
+          dsl.createTableIfNotExists(schema)
+              .column(version)
+              .constraints(DSL.primaryKey(version))
+              .execute();
+          Integer current = dsl.select(DSL.max(version)).from(schema).fetchOne(0, Integer.class);
+          int from = current == null ? 0 : current;
+          if (from > SCHEMA_VERSION) {
+            throw new SynclineException(
+                ErrorCode.STORAGE_FAILED,
+                "storage schema version "
+                    + from
+                    + " is newer than "
+                    + "this Syncline supports ("
+                    + SCHEMA_VERSION
+                    + "); upgrade Syncline");
+          }
+          if (from < 1) {
+            createV1(dsl);
+            dsl.insertInto(schema).columns(version).values(1).execute();
+          }
+          if (from < 2) {
+            migrateV2(dsl);
+            dsl.insertInto(schema).columns(version).values(2).execute();
+          }
+          if (from < 3) {
+            migrateV3(dsl);
+            dsl.insertInto(schema).columns(version).values(3).execute();
+          }
+          if (from < 4) {
+            migrateV4(dsl);
+            dsl.insertInto(schema).columns(version).values(4).execute();
+          }
+          if (from < 5) {
+            migrateV5(dsl);
+            dsl.insertInto(schema).columns(version).values(5).execute();
+          }
+          return null;
+        });
   }
 
   private void createV1(DSLContext dsl) {
-    dsl.createTableIfNotExists(rules).columns(ID, CONTENT, STATE, LAST_OP, CHECKPOINT_OP, CHECKPOINT_POS, REPLICATOR)
-        .constraints(DSL.primaryKey(ID)).execute();
+    dsl.createTableIfNotExists(rules)
+        .columns(ID, CONTENT, STATE, LAST_OP, CHECKPOINT_OP, CHECKPOINT_POS, REPLICATOR)
+        .constraints(DSL.primaryKey(ID))
+        .execute();
     dsl.createTableIfNotExists(bucketData)
-        .columns(VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP)
-        .constraints(DSL.primaryKey(VERSION, BUCKET, OP_ID)).execute();
-    dsl.createTableIfNotExists(currentData).columns(VERSION, SOURCE_TABLE, SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS)
-        .constraints(DSL.primaryKey(VERSION, SOURCE_TABLE, SOURCE_KEY)).execute();
-    dsl.createTableIfNotExists(parameters).columns(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID, ROWS)
-        .constraints(DSL.primaryKey(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID)).execute();
-    dsl.createTableIfNotExists(snapshots).columns(VERSION, SOURCE_TABLE, DONE, PROGRESS)
-        .constraints(DSL.primaryKey(VERSION, SOURCE_TABLE)).execute();
-    dsl.createTableIfNotExists(legacyWriteCheckpoints).columns(USER_KEY, CHECKPOINT_ID, POSITION)
-        .constraints(DSL.primaryKey(USER_KEY, CHECKPOINT_ID)).execute();
-    dsl.createTableIfNotExists(locks).columns(VERSION, OWNER).constraints(DSL.primaryKey(VERSION)).execute();
+        .columns(
+            VERSION, BUCKET, OP_ID, OP, OBJECT_TYPE, OBJECT_ID, SUBKEY, DATA, CHECKSUM, TARGET_OP)
+        .constraints(DSL.primaryKey(VERSION, BUCKET, OP_ID))
+        .execute();
+    dsl.createTableIfNotExists(currentData)
+        .columns(VERSION, SOURCE_TABLE, SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS)
+        .constraints(DSL.primaryKey(VERSION, SOURCE_TABLE, SOURCE_KEY))
+        .execute();
+    dsl.createTableIfNotExists(parameters)
+        .columns(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID, ROWS)
+        .constraints(DSL.primaryKey(VERSION, LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID))
+        .execute();
+    dsl.createTableIfNotExists(snapshots)
+        .columns(VERSION, SOURCE_TABLE, DONE, PROGRESS)
+        .constraints(DSL.primaryKey(VERSION, SOURCE_TABLE))
+        .execute();
+    dsl.createTableIfNotExists(legacyWriteCheckpoints)
+        .columns(USER_KEY, CHECKPOINT_ID, POSITION)
+        .constraints(DSL.primaryKey(USER_KEY, CHECKPOINT_ID))
+        .execute();
+    dsl.createTableIfNotExists(locks)
+        .columns(VERSION, OWNER)
+        .constraints(DSL.primaryKey(VERSION))
+        .execute();
   }
 
   /**
-   * Version 2: on Postgres, the text columns of the large tables' keys compare bytewise ({@code COLLATE "C"}): their
-   * order means nothing to anyone, and a linguistic collation made every index insert of the initial copy about a
-   * third slower. Rewrites those tables' indexes once.
+   * Version 2: on Postgres, the text columns of the large tables' keys compare bytewise ({@code
+   * COLLATE "C"}): their order means nothing to anyone, and a linguistic collation made every index
+   * insert of the initial copy about a third slower. Rewrites those tables' indexes once.
    */
   private void migrateV2(DSLContext dsl) {
     if (dialect.family() != SQLDialect.POSTGRES) {
@@ -385,55 +479,111 @@ public final class JdbcBucketStorage implements BucketStorage {
     keys.put(bucketData, List.of(BUCKET));
     keys.put(currentData, List.of(SOURCE_TABLE, SOURCE_KEY));
     keys.put(parameters, List.of(LOOKUP, SOURCE_TABLE, SOURCE_KEY));
-    keys.forEach((table, columns) -> dsl.execute("ALTER TABLE " + dsl.render(table) + " " + String.join(", ",
-        columns.stream().map(c -> "ALTER COLUMN " + dsl.render(c) + " TYPE varchar(" + c.getDataType().length()
-            + ") COLLATE \"C\"").toList())));
+    keys.forEach(
+        (table, columns) ->
+            dsl.execute(
+                "ALTER TABLE "
+                    + dsl.render(table)
+                    + " "
+                    + String.join(
+                        ", ",
+                        columns.stream()
+                            .map(
+                                c ->
+                                    "ALTER COLUMN "
+                                        + dsl.render(c)
+                                        + " TYPE varchar("
+                                        + c.getDataType().length()
+                                        + ") COLLATE \"C\"")
+                            .toList())));
   }
 
   /**
-   * Version 3: current rows are keyed by {@link StorageCodec#storedKey} (integer keys ascend as text) instead of the
-   * source key itself. Rewrites the stored keys in place, with the same rule in SQL.
+   * Version 3: current rows are keyed by {@link StorageCodec#storedKey} (integer keys ascend as
+   * text) instead of the source key itself. Rewrites the stored keys in place, with the same rule
+   * in SQL.
    */
   private void migrateV3(DSLContext dsl) {
     String table = dsl.render(currentData);
     String key = dsl.render(SOURCE_KEY);
     // (No regex quantifier braces: jOOQ reads braces in plain SQL as placeholders.)
-    String integer = (dialect.family() == SQLDialect.POSTGRES ? key + " ~ '^\\[[0-9]+\\]$'"
-        : "REGEXP_LIKE(" + key + ", '^\\[[0-9]+\\]$')") + " AND LENGTH(" + key + ") <= 21";
-    String letter = (dialect.family() == SQLDialect.POSTGRES ? "chr" : "CHAR") + "(94 + LENGTH(" + key + "))";
-    dsl.execute("UPDATE " + table + " SET " + key + " = CASE WHEN " + key + " NOT LIKE '[%' THEN '~' || " + key
-        + " WHEN (" + integer + ") THEN " + letter + " || " + key + " ELSE " + key + " END"
-        + " WHERE " + key + " NOT LIKE '[%' OR (" + integer + ")");
+    String integer =
+        (dialect.family() == SQLDialect.POSTGRES
+                ? key + " ~ '^\\[[0-9]+\\]$'"
+                : "REGEXP_LIKE(" + key + ", '^\\[[0-9]+\\]$')")
+            + " AND LENGTH("
+            + key
+            + ") <= 21";
+    String letter =
+        (dialect.family() == SQLDialect.POSTGRES ? "chr" : "CHAR") + "(94 + LENGTH(" + key + "))";
+    dsl.execute(
+        "UPDATE "
+            + table
+            + " SET "
+            + key
+            + " = CASE WHEN "
+            + key
+            + " NOT LIKE '[%' THEN '~' || "
+            + key
+            + " WHEN ("
+            + integer
+            + ") THEN "
+            + letter
+            + " || "
+            + key
+            + " ELSE "
+            + key
+            + " END"
+            + " WHERE "
+            + key
+            + " NOT LIKE '[%' OR ("
+            + integer
+            + ")");
   }
 
   /**
-   * Version 4: a row of the op log may hold a pack of one bucket's ops ({@link OpPacks}); existing rows are single
-   * ops, which the new columns' defaults say. Current rows may store placements in their short form
-   * ({@link StorageCodec#placements(List, SourceKey)}), which earlier versions could not read: the version number
-   * keeps them from opening such a database.
+   * Version 4: a row of the op log may hold a pack of one bucket's ops ({@link OpPacks}); existing
+   * rows are single ops, which the new columns' defaults say. Current rows may store placements in
+   * their short form ({@link StorageCodec#placements(List, SourceKey)}), which earlier versions
+   * could not read: the version number keeps them from opening such a database.
    */
   private void migrateV4(DSLContext dsl) {
     dsl.alterTable(bucketData).addColumn(FIRST_OP).execute();
-    dsl.alterTable(bucketData).addColumn(OP_COUNT, SQLDataType.INTEGER.nullable(false).defaultValue(1)).execute();
+    dsl.alterTable(bucketData)
+        .addColumn(OP_COUNT, SQLDataType.INTEGER.nullable(false).defaultValue(1))
+        .execute();
   }
 
   /**
-   * Version 5: write checkpoints are keyed by user and client in two columns ({@code <prefix>client_checkpoints}),
-   * no longer by {@code "<user>/<client>"}, which named two pairs alike (user {@code a/b} with client {@code c}, user
-   * {@code a} with client {@code b/c}). Existing keys are split at their last {@code /} (client ids are the SDKs'
-   * UUIDs); rows no client could have made (an id beyond {@link WriteCheckpointKey#MAX_ID}, a client id too long or
+   * Version 5: write checkpoints are keyed by user and client in two columns ({@code
+   * <prefix>client_checkpoints}), no longer by {@code "<user>/<client>"}, which named two pairs
+   * alike (user {@code a/b} with client {@code c}, user {@code a} with client {@code b/c}).
+   * Existing keys are split at their last {@code /} (client ids are the SDKs' UUIDs); rows no
+   * client could have made (an id beyond {@link WriteCheckpointKey#MAX_ID}, a client id too long or
    * with control characters) are dropped; then the old table is dropped.
    */
   private void migrateV5(DSLContext dsl) {
-    dsl.createTableIfNotExists(clientCheckpoints).columns(USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
-        .constraints(DSL.primaryKey(USER_ID, CLIENT_ID, CHECKPOINT_ID)).execute();
+    dsl.createTableIfNotExists(clientCheckpoints)
+        .columns(USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
+        .constraints(DSL.primaryKey(USER_ID, CLIENT_ID, CHECKPOINT_ID))
+        .execute();
     if (dialect.family() == SQLDialect.POSTGRES) {
-      dsl.execute("ALTER TABLE " + dsl.render(clientCheckpoints) + " ALTER COLUMN " + dsl.render(USER_ID)
-          + " TYPE varchar(" + USER_ID.getDataType().length() + ") COLLATE \"C\", ALTER COLUMN "
-          + dsl.render(CLIENT_ID) + " TYPE varchar(" + CLIENT_ID.getDataType().length() + ") COLLATE \"C\"");
+      dsl.execute(
+          "ALTER TABLE "
+              + dsl.render(clientCheckpoints)
+              + " ALTER COLUMN "
+              + dsl.render(USER_ID)
+              + " TYPE varchar("
+              + USER_ID.getDataType().length()
+              + ") COLLATE \"C\", ALTER COLUMN "
+              + dsl.render(CLIENT_ID)
+              + " TYPE varchar("
+              + CLIENT_ID.getDataType().length()
+              + ") COLLATE \"C\"");
     }
-    List<org.jooq.Row4<String, String, Long, String>> rows = new ArrayList<>();
-    try (var cursor = dsl.select(USER_KEY, CHECKPOINT_ID, POSITION).from(legacyWriteCheckpoints).fetchLazy()) {
+    List<Row4<String, String, Long, String>> rows = new ArrayList<>();
+    try (var cursor =
+        dsl.select(USER_KEY, CHECKPOINT_ID, POSITION).from(legacyWriteCheckpoints).fetchLazy()) {
       for (var r : cursor) {
         String key = r.value1();
         int slash = key.lastIndexOf('/');
@@ -458,9 +608,12 @@ public final class JdbcBucketStorage implements BucketStorage {
     dsl.dropTable(legacyWriteCheckpoints).execute();
   }
 
-  private void insertClientCheckpoints(DSLContext dsl, List<org.jooq.Row4<String, String, Long, String>> rows) {
+  private void insertClientCheckpoints(
+      DSLContext dsl, List<Row4<String, String, Long, String>> rows) {
     if (!rows.isEmpty()) {
-      dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION).valuesOfRows(rows).execute();
+      dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
+          .valuesOfRows(rows)
+          .execute();
       rows.clear();
     }
   }
@@ -475,104 +628,155 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   @Override
   public RulesVersion addRulesVersion(String content) {
-    return transaction(dsl -> {
-      Long max = dsl.select(DSL.max(ID)).from(rules).fetchOne(0, Long.class);
-      long id = max == null ? 1 : max + 1;
-      dsl.insertInto(rules).columns(ID, CONTENT, STATE, LAST_OP).values(id, content,
-          RulesVersion.State.PROCESSING.name(), 0L).execute();
-      dsl.insertInto(locks).columns(VERSION, OWNER).values(id, "").execute();
-      return new RulesVersion(id, content, RulesVersion.State.PROCESSING);
-    });
+    return transaction(
+        dsl -> {
+          Long max = dsl.select(DSL.max(ID)).from(rules).fetchOne(0, Long.class);
+          long id = max == null ? 1 : max + 1;
+          dsl.insertInto(rules)
+              .columns(ID, CONTENT, STATE, LAST_OP)
+              .values(id, content, RulesVersion.State.PROCESSING.name(), 0L)
+              .execute();
+          dsl.insertInto(locks).columns(VERSION, OWNER).values(id, "").execute();
+          return new RulesVersion(id, content, RulesVersion.State.PROCESSING);
+        });
   }
 
   @Override
   public List<RulesVersion> rulesVersions() {
-    return read(dsl -> dsl.select(ID, CONTENT, STATE).from(rules).orderBy(ID).fetch(r -> new RulesVersion(r.get(ID),
-        r.get(CONTENT), RulesVersion.State.valueOf(r.get(STATE)))));
+    return read(
+        dsl ->
+            dsl.select(ID, CONTENT, STATE)
+                .from(rules)
+                .orderBy(ID)
+                .fetch(
+                    r ->
+                        new RulesVersion(
+                            r.get(ID), r.get(CONTENT), RulesVersion.State.valueOf(r.get(STATE)))));
   }
 
   private void requireVersion(DSLContext dsl, long versionId) {
     if (!dsl.fetchExists(dsl.selectOne().from(rules).where(ID.eq(versionId)))) {
-      throw new SynclineException(ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+      throw new SynclineException(
+          ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
     }
   }
 
   @Override
   public void activate(long versionId) {
-    transaction(dsl -> {
-      requireVersion(dsl, versionId);
-      dsl.update(rules).set(STATE, RulesVersion.State.RETIRED.name())
-          .where(STATE.eq(RulesVersion.State.ACTIVE.name()).and(ID.ne(versionId))).execute();
-      dsl.update(rules).set(STATE, RulesVersion.State.ACTIVE.name()).where(ID.eq(versionId)).execute();
-      return null;
-    });
+    transaction(
+        dsl -> {
+          requireVersion(dsl, versionId);
+          dsl.update(rules)
+              .set(STATE, RulesVersion.State.RETIRED.name())
+              .where(STATE.eq(RulesVersion.State.ACTIVE.name()).and(ID.ne(versionId)))
+              .execute();
+          dsl.update(rules)
+              .set(STATE, RulesVersion.State.ACTIVE.name())
+              .where(ID.eq(versionId))
+              .execute();
+          return null;
+        });
   }
 
   @Override
   public void drop(long versionId) {
-    transaction(dsl -> {
-      String state = dsl.select(STATE).from(rules).where(ID.eq(versionId)).fetchOne(STATE);
-      if (state == null) {
-        throw new SynclineException(ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
-      }
-      if (state.equals(RulesVersion.State.ACTIVE.name())) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "rules version " + versionId
-            + " is active; activate another version before dropping it");
-      }
-      for (Table<Record> t : List.of(bucketData, currentData, parameters, snapshots, locks)) {
-        dsl.deleteFrom(t).where(VERSION.eq(versionId)).execute();
-      }
-      dsl.deleteFrom(rules).where(ID.eq(versionId)).execute();
-      return null;
-    });
+    transaction(
+        dsl -> {
+          String state = dsl.select(STATE).from(rules).where(ID.eq(versionId)).fetchOne(STATE);
+          if (state == null) {
+            throw new SynclineException(
+                ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+          }
+          if (state.equals(RulesVersion.State.ACTIVE.name())) {
+            throw new SynclineException(
+                ErrorCode.INVALID_ARGUMENT,
+                "rules version "
+                    + versionId
+                    + " is active; activate another version before dropping it");
+          }
+          for (Table<Record> t : List.of(bucketData, currentData, parameters, snapshots, locks)) {
+            dsl.deleteFrom(t).where(VERSION.eq(versionId)).execute();
+          }
+          dsl.deleteFrom(rules).where(ID.eq(versionId)).execute();
+          return null;
+        });
   }
 
   // ---- writer ----
 
   @Override
   public Optional<String> replicator(long versionId) {
-    return read(dsl -> {
-      requireVersion(dsl, versionId);
-      String owner = dsl.select(REPLICATOR).from(rules).where(ID.eq(versionId)).fetchOne(REPLICATOR);
-      return owner == null || owner.isEmpty() ? Optional.<String>empty() : Optional.of(identityOf(owner));
-    });
+    return read(
+        dsl -> {
+          requireVersion(dsl, versionId);
+          String owner =
+              dsl.select(REPLICATOR).from(rules).where(ID.eq(versionId)).fetchOne(REPLICATOR);
+          return owner == null || owner.isEmpty()
+              ? Optional.<String>empty()
+              : Optional.of(identityOf(owner));
+        });
   }
 
   @Override
   public BucketStorageWriter openWriter(long versionId, String replicator) {
-    read(dsl -> {
-      requireVersion(dsl, versionId);
-      return null;
-    });
+    read(
+        dsl -> {
+          requireVersion(dsl, versionId);
+          return null;
+        });
     Connection lockConnection = null;
     try {
       lockConnection = dataSource.getConnection();
-      // What this writer writes into the rules row: its identity and a nonce of its own (see Writer#fenced).
-      String token = clip(replicator, 180) + " [" + java.util.UUID.randomUUID().toString().substring(0, 8) + "]";
+      // What this writer writes into the rules row: its identity and a nonce of its own (see
+      // Writer#fenced).
+      String token =
+          clip(replicator, 180) + " [" + UUID.randomUUID().toString().substring(0, 8) + "]";
       if (!acquireLock(lockConnection, versionId, token)) {
         lockConnection.close();
         String holder = replicator(versionId).orElse("another engine instance");
-        throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId
-            + " is being replicated by " + holder + ", which holds its lock");
+        throw new SynclineException(
+            ErrorCode.REPLICATION_LOCKED,
+            "rules version "
+                + versionId
+                + " is being replicated by "
+                + holder
+                + ", which holds its lock");
       }
-      // Read after the rules row names this writer: a commit of the previous writer either landed before (and is
+      // Read after the rules row names this writer: a commit of the previous writer either landed
+      // before (and is
       // counted here) or fails its fence.
-      long lastOp = read(dsl -> dsl.select(LAST_OP).from(rules).where(ID.eq(versionId)).fetchOne(LAST_OP));
+      long lastOp =
+          Objects.requireNonNull(
+              read(
+                  dsl ->
+                      dsl.select(LAST_OP)
+                          .from(rules)
+                          .where(ID.eq(versionId))
+                          .fetchSingle(LAST_OP)));
       return new Writer(versionId, lockConnection, lastOp, token);
     } catch (SQLException | DataAccessException e) {
       closeQuietly(lockConnection);
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "cannot acquire the replication lock: "
-          + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED, "cannot acquire the replication lock: " + e.getMessage(), e);
     }
   }
 
   private boolean acquireLock(Connection c, long versionId, String replicator) throws SQLException {
     if (dialect.family() == SQLDialect.POSTGRES) {
       // Session-level advisory lock in a namespace of our own; released when the connection ends.
-      Boolean locked = DSL.using(c, dialect).select(DSL.field("pg_try_advisory_lock({0}, {1})", Boolean.class,
-          DSL.inline(lockNamespace()), DSL.inline((int) versionId))).fetchOne(0, Boolean.class);
+      Boolean locked =
+          DSL.using(c, dialect)
+              .select(
+                  DSL.field(
+                      "pg_try_advisory_lock({0}, {1})",
+                      Boolean.class, DSL.inline(lockNamespace()), DSL.inline((int) versionId)))
+              .fetchOne(0, Boolean.class);
       if (Boolean.TRUE.equals(locked)) {
-        DSL.using(c, dialect).update(rules).set(REPLICATOR, replicator).where(ID.eq(versionId)).execute();
+        DSL.using(c, dialect)
+            .update(rules)
+            .set(REPLICATOR, replicator)
+            .where(ID.eq(versionId))
+            .execute();
         return true;
       }
       return false;
@@ -583,9 +787,15 @@ public final class JdbcBucketStorage implements BucketStorage {
       s.execute("SET LOCK_TIMEOUT 50");
     }
     try {
-      DSL.using(c, dialect).update(locks).set(OWNER, replicator).where(VERSION.eq(versionId)).execute();
-      // The lock row stays locked by this open transaction; others read the identity from the rules row.
-      transaction(dsl -> dsl.update(rules).set(REPLICATOR, replicator).where(ID.eq(versionId)).execute());
+      DSL.using(c, dialect)
+          .update(locks)
+          .set(OWNER, replicator)
+          .where(VERSION.eq(versionId))
+          .execute();
+      // The lock row stays locked by this open transaction; others read the identity from the rules
+      // row.
+      transaction(
+          dsl -> dsl.update(rules).set(REPLICATOR, replicator).where(ID.eq(versionId)).execute());
       return true;
     } catch (DataAccessException e) {
       c.rollback();
@@ -607,7 +817,9 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
   }
 
-  /** The identity part of a writer's token ({@code "host/pid [1a2b3c4d]"} is {@code "host/pid"}). */
+  /**
+   * The identity part of a writer's token ({@code "host/pid [1a2b3c4d]"} is {@code "host/pid"}).
+   */
   private static String identityOf(String token) {
     return token.matches(".* \\[[0-9a-f]{8}\\]") ? token.substring(0, token.length() - 11) : token;
   }
@@ -617,11 +829,12 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   /**
-   * Writes one rules version while holding its lock. Every transaction that makes writes visible is <em>fenced</em>:
-   * it changes the version's rules row only where that row still names this writer's token, and fails (rolled back,
-   * nothing written) when it does not. A writer that lost its lock (its lock connection died, or it was closed while
-   * a commit was on its way) can therefore never add ops under op ids the next writer hands out, nor move the
-   * checkpoint: the next writer names itself in the row before it reads the last op id, and that update waits for a
+   * Writes one rules version while holding its lock. Every transaction that makes writes visible is
+   * <em>fenced</em>: it changes the version's rules row only where that row still names this
+   * writer's token, and fails (rolled back, nothing written) when it does not. A writer that lost
+   * its lock (its lock connection died, or it was closed while a commit was on its way) can
+   * therefore never add ops under op ids the next writer hands out, nor move the checkpoint: the
+   * next writer names itself in the row before it reads the last op id, and that update waits for a
    * commit holding the row.
    */
   private final class Writer implements BucketStorageWriter {
@@ -639,21 +852,33 @@ public final class JdbcBucketStorage implements BucketStorage {
       this.token = token;
     }
 
-    /** The rules row of this version, where it still names this writer: the condition of every fenced update. */
-    private org.jooq.Condition mine() {
+    /**
+     * The rules row of this version, where it still names this writer: the condition of every
+     * fenced update.
+     */
+    private Condition mine() {
       return ID.eq(versionId).and(REPLICATOR.eq(token));
     }
 
     /** Fails the transaction when a fenced update found the row naming another writer. */
     private void fenced(int updated) {
       if (updated == 0) {
-        throw new SynclineException(ErrorCode.REPLICATION_LOCKED, "rules version " + versionId + " is now "
-            + "replicated by " + replicator(versionId).orElse("another writer") + ": this writer lost its lock, and "
-            + "nothing of its write was stored");
+        throw new SynclineException(
+            ErrorCode.REPLICATION_LOCKED,
+            "rules version "
+                + versionId
+                + " is now "
+                + "replicated by "
+                + replicator(versionId).orElse("another writer")
+                + ": this writer lost its lock, and "
+                + "nothing of its write was stored");
       }
     }
 
-    /** Fences a transaction that otherwise changes nothing in the rules row (it takes the row until commit). */
+    /**
+     * Fences a transaction that otherwise changes nothing in the rules row (it takes the row until
+     * commit).
+     */
     private void fence(DSLContext dsl) {
       fenced(dsl.update(rules).set(REPLICATOR, token).where(mine()).execute());
     }
@@ -677,50 +902,74 @@ public final class JdbcBucketStorage implements BucketStorage {
       }
       Map<SourceKey, CurrentRow> out = new HashMap<>();
       Map<String, List<SourceKey>> byTable = new LinkedHashMap<>();
-      keys.forEach(k -> byTable.computeIfAbsent(tableName(k.table()), t -> new ArrayList<>()).add(k));
-      readConsistent(dsl -> {
-        for (Map.Entry<String, List<SourceKey>> e : byTable.entrySet()) {
-          TableRef table = e.getValue().get(0).table();
-          List<String> ks = e.getValue().stream().map(SourceKey::key).toList();
-          for (int i = 0; i < ks.size(); i += INSERT_CHUNK) {
-            List<String> chunk = ks.subList(i, Math.min(ks.size(), i + INSERT_CHUNK)).stream()
-                .map(StorageCodec::storedKey).toList();
-            // Postgres: one array parameter instead of one per key (a statement that parses and plans the same for
-            // any number of keys).
-            org.jooq.Condition in = dialect.family() == SQLDialect.POSTGRES
-                ? SOURCE_KEY.eq(DSL.any(chunk.toArray(String[]::new))) : SOURCE_KEY.in(chunk);
-            dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS).from(currentData)
-                .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(e.getKey())).and(in))
-                .forEach(r -> {
-                  SourceKey k = new SourceKey(table, StorageCodec.sourceKey(r.get(SOURCE_KEY)));
-                  out.put(k, currentRow(k, r));
-                });
-          }
-        }
-        return null;
-      });
+      keys.forEach(
+          k -> byTable.computeIfAbsent(tableName(k.table()), t -> new ArrayList<>()).add(k));
+      readConsistent(
+          dsl -> {
+            for (Map.Entry<String, List<SourceKey>> e : byTable.entrySet()) {
+              TableRef table = e.getValue().get(0).table();
+              List<String> ks = e.getValue().stream().map(SourceKey::key).toList();
+              for (int i = 0; i < ks.size(); i += INSERT_CHUNK) {
+                List<String> chunk =
+                    ks.subList(i, Math.min(ks.size(), i + INSERT_CHUNK)).stream()
+                        .map(StorageCodec::storedKey)
+                        .toList();
+                // Postgres: one array parameter instead of one per key (a statement that parses and
+                // plans the same for
+                // any number of keys).
+                Condition in =
+                    dialect.family() == SQLDialect.POSTGRES
+                        ? SOURCE_KEY.eq(DSL.any(chunk.toArray(String[]::new)))
+                        : SOURCE_KEY.in(chunk);
+                dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS)
+                    .from(currentData)
+                    .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(e.getKey())).and(in))
+                    .forEach(
+                        r -> {
+                          SourceKey k =
+                              new SourceKey(table, StorageCodec.sourceKey(r.get(SOURCE_KEY)));
+                          out.put(k, currentRow(k, r));
+                        });
+              }
+            }
+            return null;
+          });
       return out;
     }
 
     @Override
     public void forEachRow(TableRef table, Consumer<CurrentRow> consumer) {
       checkOpen();
-      List<CurrentRow> rows = read(dsl -> dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS).from(currentData)
-          .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table))))
-          .fetch(r -> currentRow(new SourceKey(table, StorageCodec.sourceKey(r.get(SOURCE_KEY))), r)));
+      List<CurrentRow> rows =
+          read(
+              dsl ->
+                  dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS)
+                      .from(currentData)
+                      .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table))))
+                      .fetch(
+                          r ->
+                              currentRow(
+                                  new SourceKey(table, StorageCodec.sourceKey(r.get(SOURCE_KEY))),
+                                  r)));
       rows.forEach(consumer);
     }
 
-    /** Postgres: tells other instances' LISTEN about a new checkpoint when (and only if) this transaction commits. */
+    /**
+     * Postgres: tells other instances' LISTEN about a new checkpoint when (and only if) this
+     * transaction commits.
+     */
     private void notifyCheckpoint(DSLContext dsl) {
       if (dialect.family() == SQLDialect.POSTGRES) {
-        dsl.select(DSL.field("pg_notify({0}, {1})", Object.class, DSL.val(channel()),
-            DSL.val(Long.toString(versionId)))).fetch();
+        dsl.select(
+                DSL.field(
+                    "pg_notify({0}, {1})",
+                    Object.class, DSL.val(channel()), DSL.val(Long.toString(versionId))))
+            .fetch();
       }
     }
 
     @Override
-    public Optional<Checkpoint> adoptBuckets(long fromVersion, java.util.function.Predicate<String> buckets) {
+    public Optional<Checkpoint> adoptBuckets(long fromVersion, Predicate<String> buckets) {
       checkOpen();
       Optional<Checkpoint> from = latestCheckpoint(fromVersion);
       if (from.isEmpty()) {
@@ -728,31 +977,69 @@ public final class JdbcBucketStorage implements BucketStorage {
       }
       long fromOp = from.get().opId().value();
       long[] next = {Math.max(lastOp, fromOp)};
-      Optional<Checkpoint> result = transaction(dsl -> {
-        Record own = dsl.select(CHECKPOINT_OP, CHECKPOINT_POS).from(rules).where(ID.eq(versionId)).fetchOne();
-        if (own == null || own.get(CHECKPOINT_POS) == null) {
-          return Optional.<Checkpoint>empty();
-        }
-        java.util.Set<String> names = new java.util.TreeSet<>();
-        dsl.selectDistinct(BUCKET).from(bucketData)
-            .where(VERSION.eq(fromVersion).and(OP_ID.le(fromOp).or(FIRST_OP.le(fromOp))))
-            .fetch(BUCKET).stream().filter(buckets).forEach(names::add);
-        dsl.selectDistinct(BUCKET).from(bucketData).where(VERSION.eq(versionId))
-            .fetch(BUCKET).stream().filter(buckets).forEach(names::add);
-        for (String bucket : names) {
-          List<OpRecord> adopted = opRecords(dsl, fromVersion, bucket, Long.MIN_VALUE, fromOp, Integer.MAX_VALUE,
-              false);
-          List<OpRecord> mine = opRecords(dsl, versionId, bucket, Long.MIN_VALUE, Long.MAX_VALUE,
-              Integer.MAX_VALUE, true);
-          List<OpRecord> merged = BucketAdoption.merge(adopted, mine, () -> ++next[0]);
-          dsl.deleteFrom(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))).execute();
-          insertRecords(dsl, versionId, bucket, merged);
-        }
-        long opId = Math.max(next[0], own.get(CHECKPOINT_OP));
-        fenced(dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).where(mine()).execute());
-        notifyCheckpoint(dsl);
-        return Optional.of(new Checkpoint(new OpId(opId), own.get(CHECKPOINT_POS)));
-      });
+      Optional<Checkpoint> result =
+          transaction(
+              dsl -> {
+                Record own =
+                    dsl.select(CHECKPOINT_OP, CHECKPOINT_POS)
+                        .from(rules)
+                        .where(ID.eq(versionId))
+                        .fetchOne();
+                if (own == null || own.get(CHECKPOINT_POS) == null) {
+                  return Optional.<Checkpoint>empty();
+                }
+                Set<String> names = new TreeSet<>();
+                dsl
+                    .selectDistinct(BUCKET)
+                    .from(bucketData)
+                    .where(VERSION.eq(fromVersion).and(OP_ID.le(fromOp).or(FIRST_OP.le(fromOp))))
+                    .fetch(BUCKET)
+                    .stream()
+                    .filter(buckets)
+                    .forEach(names::add);
+                dsl
+                    .selectDistinct(BUCKET)
+                    .from(bucketData)
+                    .where(VERSION.eq(versionId))
+                    .fetch(BUCKET)
+                    .stream()
+                    .filter(buckets)
+                    .forEach(names::add);
+                for (String bucket : names) {
+                  List<OpRecord> adopted =
+                      opRecords(
+                          dsl,
+                          fromVersion,
+                          bucket,
+                          Long.MIN_VALUE,
+                          fromOp,
+                          Integer.MAX_VALUE,
+                          false);
+                  List<OpRecord> mine =
+                      opRecords(
+                          dsl,
+                          versionId,
+                          bucket,
+                          Long.MIN_VALUE,
+                          Long.MAX_VALUE,
+                          Integer.MAX_VALUE,
+                          true);
+                  List<OpRecord> merged = BucketAdoption.merge(adopted, mine, () -> ++next[0]);
+                  dsl.deleteFrom(bucketData)
+                      .where(VERSION.eq(versionId).and(BUCKET.eq(bucket)))
+                      .execute();
+                  insertRecords(dsl, versionId, bucket, merged);
+                }
+                long opId = Math.max(next[0], own.get(CHECKPOINT_OP));
+                fenced(
+                    dsl.update(rules)
+                        .set(LAST_OP, next[0])
+                        .set(CHECKPOINT_OP, opId)
+                        .where(mine())
+                        .execute());
+                notifyCheckpoint(dsl);
+                return Optional.of(new Checkpoint(new OpId(opId), own.get(CHECKPOINT_POS)));
+              });
       if (result.isPresent()) {
         lastOp = next[0];
         watchers.check(versionId);
@@ -769,36 +1056,50 @@ public final class JdbcBucketStorage implements BucketStorage {
         if (batch.newRows().isEmpty() || !isUniqueViolation(e)) {
           throw e;
         }
-        // The new-rows hint was wrong (a row was stored after all): nothing was written; again without it.
+        // The new-rows hint was wrong (a row was stored after all): nothing was written; again
+        // without it.
         return commit(batch, Set.of());
       }
     }
 
     private Optional<Checkpoint> commit(WriteBatch batch, Set<SourceKey> newRows) {
-      if (dialect.family() == SQLDialect.POSTGRES && batch.position() == null && !batch.ops().isEmpty()
+      if (dialect.family() == SQLDialect.POSTGRES
+          && batch.position() == null
+          && !batch.ops().isEmpty()
           && batch.upserts().size() + batch.deletes().size() >= SPLIT_ROWS) {
         commitSplit(batch, newRows);
         return Optional.empty();
       }
       long[] next = {lastOp};
-      Optional<Checkpoint> result = transaction(dsl -> {
-        if (batch.position() == null) {
-          flushLater(dsl);
-        }
-        insertOps(dsl, batch.ops(), next);
-        insertParameters(dsl, batch.parameterChanges(), next);
-        writeRowStates(dsl, batch, newRows);
-        if (batch.position() == null) {
-          fenced(dsl.update(rules).set(LAST_OP, next[0]).where(mine()).execute());
-          return Optional.<Checkpoint>empty();
-        }
-        Long previous = dsl.select(CHECKPOINT_OP).from(rules).where(ID.eq(versionId)).fetchOne(CHECKPOINT_OP);
-        long opId = Math.max(next[0], previous == null ? 0 : previous);
-        fenced(dsl.update(rules).set(LAST_OP, next[0]).set(CHECKPOINT_OP, opId).set(CHECKPOINT_POS, batch.position())
-            .where(mine()).execute());
-        notifyCheckpoint(dsl);
-        return Optional.of(new Checkpoint(new OpId(opId), batch.position()));
-      });
+      Optional<Checkpoint> result =
+          transaction(
+              dsl -> {
+                if (batch.position() == null) {
+                  flushLater(dsl);
+                }
+                insertOps(dsl, batch.ops(), next);
+                insertParameters(dsl, batch.parameterChanges(), next);
+                writeRowStates(dsl, batch, newRows);
+                if (batch.position() == null) {
+                  fenced(dsl.update(rules).set(LAST_OP, next[0]).where(mine()).execute());
+                  return Optional.<Checkpoint>empty();
+                }
+                Long previous =
+                    dsl.select(CHECKPOINT_OP)
+                        .from(rules)
+                        .where(ID.eq(versionId))
+                        .fetchOne(CHECKPOINT_OP);
+                long opId = Math.max(next[0], previous == null ? 0 : previous);
+                fenced(
+                    dsl.update(rules)
+                        .set(LAST_OP, next[0])
+                        .set(CHECKPOINT_OP, opId)
+                        .set(CHECKPOINT_POS, batch.position())
+                        .where(mine())
+                        .execute());
+                notifyCheckpoint(dsl);
+                return Optional.of(new Checkpoint(new OpId(opId), batch.position()));
+              });
       lastOp = next[0];
       if (result.isPresent()) {
         watchers.check(versionId);
@@ -807,12 +1108,13 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
 
     /**
-     * A large batch without a position (a chunk of an initial copy, a part of a large transaction) in two
-     * transactions on two connections, written at the same time: ops, parameters and the last op id on the calling
-     * thread, current rows on {@link #rowWriter}. The rows' transaction commits only after the ops' one has (it
-     * waits for it, and rolls back if that failed), so a crash in between leaves ops without their rows' new state,
-     * never the reverse: the batch is repeated after a restart (no checkpoint covers it), the repeat finds the old
-     * state and writes the ops again (duplicates, superseded ones removed by compaction, never a loss). Returns when
+     * A large batch without a position (a chunk of an initial copy, a part of a large transaction)
+     * in two transactions on two connections, written at the same time: ops, parameters and the
+     * last op id on the calling thread, current rows on {@link #rowWriter}. The rows' transaction
+     * commits only after the ops' one has (it waits for it, and rolls back if that failed), so a
+     * crash in between leaves ops without their rows' new state, never the reverse: the batch is
+     * repeated after a restart (no checkpoint covers it), the repeat finds the old state and writes
+     * the ops again (duplicates, superseded ones removed by compaction, never a loss). Returns when
      * both have committed, so the caller sees one durable batch as before.
      */
     private void commitSplit(WriteBatch batch, Set<SourceKey> newRows) {
@@ -820,16 +1122,19 @@ public final class JdbcBucketStorage implements BucketStorage {
       List<Future<?>> rows = new ArrayList<>(1);
       long[] next = {lastOp};
       try {
-        transaction(dsl -> {
-          // Submitted once this transaction holds its connection: with a pool of two, the rows' transaction then
-          // waits for this one's connection instead of holding the last one while this one waits for it.
-          rows.add(rowWriter().submit(() -> writeRowsAfter(opsCommitted, batch, newRows)));
-          flushLater(dsl);
-          insertOps(dsl, batch.ops(), next);
-          insertParameters(dsl, batch.parameterChanges(), next);
-          fenced(dsl.update(rules).set(LAST_OP, next[0]).where(mine()).execute());
-          return null;
-        });
+        transaction(
+            dsl -> {
+              // Submitted once this transaction holds its connection: with a pool of two, the rows'
+              // transaction then
+              // waits for this one's connection instead of holding the last one while this one
+              // waits for it.
+              rows.add(rowWriter().submit(() -> writeRowsAfter(opsCommitted, batch, newRows)));
+              flushLater(dsl);
+              insertOps(dsl, batch.ops(), next);
+              insertParameters(dsl, batch.parameterChanges(), next);
+              fenced(dsl.update(rules).set(LAST_OP, next[0]).where(mine()).execute());
+              return null;
+            });
       } catch (RuntimeException | Error e) {
         opsCommitted.complete(false);
         rows.forEach(f -> awaitRows(f, e));
@@ -841,12 +1146,13 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
 
     /**
-     * Postgres: this transaction's commit does not wait for its WAL to reach disk (it is written within
-     * {@code wal_writer_delay}). For what no checkpoint covers yet: a batch without a position, snapshot progress.
-     * The WAL is one sequence, so the next commit that does wait (the next batch with a position, which is what
-     * makes anything visible or lets the source acknowledge it) flushes these too, and a crash can lose them only
-     * together with everything after them: the engine then repeats them from the last checkpoint, as after any
-     * crash between checkpoints.
+     * Postgres: this transaction's commit does not wait for its WAL to reach disk (it is written
+     * within {@code wal_writer_delay}). For what no checkpoint covers yet: a batch without a
+     * position, snapshot progress. The WAL is one sequence, so the next commit that does wait (the
+     * next batch with a position, which is what makes anything visible or lets the source
+     * acknowledge it) flushes these too, and a crash can lose them only together with everything
+     * after them: the engine then repeats them from the last checkpoint, as after any crash between
+     * checkpoints.
      */
     private void flushLater(DSLContext dsl) {
       if (dialect.family() == SQLDialect.POSTGRES) {
@@ -854,21 +1160,28 @@ public final class JdbcBucketStorage implements BucketStorage {
       }
     }
 
-    /** On the row writer: the current-row part of {@link #commitSplit}, committed only after its ops were. */
-    private void writeRowsAfter(CompletableFuture<Boolean> opsCommitted, WriteBatch batch, Set<SourceKey> newRows) {
+    /**
+     * On the row writer: the current-row part of {@link #commitSplit}, committed only after its ops
+     * were.
+     */
+    private void writeRowsAfter(
+        CompletableFuture<Boolean> opsCommitted, WriteBatch batch, Set<SourceKey> newRows) {
       try {
-        transaction(dsl -> {
-          flushLater(dsl);
-          writeRowStates(dsl, batch, newRows);
-          if (!opsCommitted.join()) {
-            throw new OpsNotCommitted();
-          }
-          // The ops (fenced) committed; these rows commit only while this writer still holds the version. (Not a
-          // row lock: the ops' transaction must not wait for this one.)
-          String holder = dsl.select(REPLICATOR).from(rules).where(ID.eq(versionId)).fetchOne(REPLICATOR);
-          fenced(token.equals(holder) ? 1 : 0);
-          return null;
-        });
+        transaction(
+            dsl -> {
+              flushLater(dsl);
+              writeRowStates(dsl, batch, newRows);
+              if (!opsCommitted.join()) {
+                throw new OpsNotCommitted();
+              }
+              // The ops (fenced) committed; these rows commit only while this writer still holds
+              // the version. (Not a
+              // row lock: the ops' transaction must not wait for this one.)
+              String holder =
+                  dsl.select(REPLICATOR).from(rules).where(ID.eq(versionId)).fetchOne(REPLICATOR);
+              fenced(token.equals(holder) ? 1 : 0);
+              return null;
+            });
       } catch (OpsNotCommitted e) {
         // Rolled back with the ops: nothing of the batch was written.
       } catch (SynclineException e) {
@@ -877,22 +1190,23 @@ public final class JdbcBucketStorage implements BucketStorage {
         }
         // The new-rows hint was wrong (a row was stored after all): this part again without it.
         if (opsCommitted.join()) {
-          transaction(dsl -> {
-            flushLater(dsl);
-            writeRowStates(dsl, batch, Set.of());
-            return null;
-          });
+          transaction(
+              dsl -> {
+                flushLater(dsl);
+                writeRowStates(dsl, batch, Set.of());
+                return null;
+              });
         }
       }
     }
 
     /**
-     * Waits for the row part of a split commit. Not interruptible: the part commits or rolls back on its own, and
-     * the caller may not return before knowing which.
+     * Waits for the row part of a split commit. Not interruptible: the part commits or rolls back
+     * on its own, and the caller may not return before knowing which.
      */
     private void awaitRows(Future<?> rows, @Nullable Throwable failure) {
       try {
-        Uninterruptibles.getUninterruptibly(rows);
+        Uninterruptibly.get(rows);
       } catch (ExecutionException e) {
         if (failure != null) {
           failure.addSuppressed(e.getCause());
@@ -901,27 +1215,39 @@ public final class JdbcBucketStorage implements BucketStorage {
         if (e.getCause() instanceof SynclineException s) {
           throw s;
         }
-        throw new SynclineException(ErrorCode.STORAGE_FAILED, "storage operation failed: " + e.getCause(),
-            e.getCause());
+        throw new SynclineException(
+            ErrorCode.STORAGE_FAILED, "storage operation failed: " + e.getCause(), e.getCause());
       }
     }
 
-    /** The thread that writes current rows of split commits; started on first use, ended after a while idle. */
+    /**
+     * The thread that writes current rows of split commits; started on first use, ended after a
+     * while idle.
+     */
     private synchronized ExecutorService rowWriter() {
       if (rowWriter == null) {
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-            r -> {
-              Thread t = new Thread(r, "syncline-storage-rows-" + versionId);
-              t.setDaemon(true);
-              return t;
-            });
+        ThreadPoolExecutor executor =
+            new ThreadPoolExecutor(
+                1,
+                1,
+                30,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                r -> {
+                  Thread t = new Thread(r, "syncline-storage-rows-" + versionId);
+                  t.setDaemon(true);
+                  return t;
+                });
         executor.allowCoreThreadTimeOut(true);
         rowWriter = executor;
       }
       return rowWriter;
     }
 
-    /** Appends a batch's ops, each bucket's packed ({@link OpPacks}); {@code next[0]} ends at the last op id. */
+    /**
+     * Appends a batch's ops, each bucket's packed ({@link OpPacks}); {@code next[0]} ends at the
+     * last op id.
+     */
     private void insertOps(DSLContext dsl, List<NewOp> ops, long[] next) {
       if (ops.isEmpty()) {
         return;
@@ -935,33 +1261,59 @@ public final class JdbcBucketStorage implements BucketStorage {
       for (int i = 0; i < rows.size(); i += INSERT_CHUNK) {
         InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, NEW_OP_COLUMNS);
         for (OpPacks.Row r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
-          insert = insert.values(versionId, r.bucket(), r.opId(), r.op(), r.objectType(), r.objectId(), r.subkey(),
-              r.data(), r.checksum(), r.firstOpId(), r.count());
+          insert =
+              insert.values(
+                  versionId,
+                  r.bucket(),
+                  r.opId(),
+                  r.op(),
+                  r.objectType(),
+                  r.objectId(),
+                  r.subkey(),
+                  r.data(),
+                  r.checksum(),
+                  r.firstOpId(),
+                  r.count());
         }
         insert.execute();
       }
     }
 
-    /** Postgres: streams the rows with COPY, several times faster than multi-row inserts for large batches. */
+    /**
+     * Postgres: streams the rows with COPY, several times faster than multi-row inserts for large
+     * batches.
+     */
     private void copyOps(DSLContext dsl, List<OpPacks.Row> rows) {
-      copy(dsl, bucketData, NEW_OP_COLUMNS, out -> {
-        for (OpPacks.Row r : rows) {
-          out.number(versionId).tab().text(r.bucket()).tab().number(r.opId()).tab().text(r.op()).tab();
-          nullable(out, r.objectType()).tab();
-          nullable(out, r.objectId()).tab();
-          nullable(out, r.subkey()).tab();
-          nullable(out, r.data()).tab().number(r.checksum()).tab();
-          if (r.firstOpId() == null) {
-            out.nul();
-          } else {
-            out.number(r.firstOpId());
-          }
-          out.tab().number(r.count()).endRow();
-        }
-      });
+      copy(
+          dsl,
+          bucketData,
+          NEW_OP_COLUMNS,
+          out -> {
+            for (OpPacks.Row r : rows) {
+              out.number(versionId)
+                  .tab()
+                  .text(r.bucket())
+                  .tab()
+                  .number(r.opId())
+                  .tab()
+                  .text(r.op())
+                  .tab();
+              nullable(out, r.objectType()).tab();
+              nullable(out, r.objectId()).tab();
+              nullable(out, r.subkey()).tab();
+              nullable(out, r.data()).tab().number(r.checksum()).tab();
+              if (r.firstOpId() == null) {
+                out.nul();
+              } else {
+                out.number(r.firstOpId());
+              }
+              out.tab().number(r.count()).endRow();
+            }
+          });
     }
 
-    private static CopyTextWriter nullable(CopyTextWriter out, @Nullable String s) throws SQLException {
+    private static CopyTextWriter nullable(CopyTextWriter out, @Nullable String s)
+        throws SQLException {
       return s == null ? out.nul() : out.text(s);
     }
 
@@ -969,8 +1321,14 @@ public final class JdbcBucketStorage implements BucketStorage {
       for (int i = 0; i < changes.size(); i += INSERT_CHUNK) {
         InsertValuesStepN<Record> insert = dsl.insertInto(parameters, PARAMETER_COLUMNS);
         for (ParameterChange c : changes.subList(i, Math.min(changes.size(), i + INSERT_CHUNK))) {
-          insert = insert.values(versionId, StorageCodec.lookup(c.lookup()), tableName(c.source().table()),
-              c.source().key(), ++next[0], StorageCodec.rows(c.bucketParameters()));
+          insert =
+              insert.values(
+                  versionId,
+                  StorageCodec.lookup(c.lookup()),
+                  tableName(c.source().table()),
+                  c.source().key(),
+                  ++next[0],
+                  StorageCodec.rows(c.bucketParameters()));
         }
         insert.execute();
       }
@@ -983,10 +1341,13 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
 
     private void upsertRows(DSLContext dsl, List<CurrentRow> rows, Set<SourceKey> newRows) {
-      // Delete, then insert in bulk: portable across dialects, and the writer is alone on these rows. Rows the
-      // engine knows are not stored (an initial copy) need no delete; if one is stored after all, the insert fails
+      // Delete, then insert in bulk: portable across dialects, and the writer is alone on these
+      // rows. Rows the
+      // engine knows are not stored (an initial copy) need no delete; if one is stored after all,
+      // the insert fails
       // on the primary key and the batch is retried without the hint.
-      deleteRows(dsl, rows.stream().map(CurrentRow::key).filter(k -> !newRows.contains(k)).toList());
+      deleteRows(
+          dsl, rows.stream().map(CurrentRow::key).filter(k -> !newRows.contains(k)).toList());
       if (dialect.family() == SQLDialect.POSTGRES && rows.size() >= 100) {
         copyRows(dsl, rows);
         return;
@@ -994,39 +1355,55 @@ public final class JdbcBucketStorage implements BucketStorage {
       for (int i = 0; i < rows.size(); i += INSERT_CHUNK) {
         InsertValuesStepN<Record> insert = dsl.insertInto(currentData, CURRENT_COLUMNS);
         for (CurrentRow r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
-          insert = insert.values(versionId, tableName(r.key().table()), StorageCodec.storedKey(r.key().key()),
-              r.image() == null ? null : StorageCodec.image(r.image()),
-              StorageCodec.placements(r.placements(), r.key()), StorageCodec.lookups(r.lookups()));
+          insert =
+              insert.values(
+                  versionId,
+                  tableName(r.key().table()),
+                  StorageCodec.storedKey(r.key().key()),
+                  r.image() == null ? null : StorageCodec.image(r.image()),
+                  StorageCodec.placements(r.placements(), r.key()),
+                  StorageCodec.lookups(r.lookups()));
         }
         insert.execute();
       }
     }
 
-    /** Bulk insert with {@code COPY}: an order of magnitude faster than multi-row INSERTs for row images. */
+    /**
+     * Bulk insert with {@code COPY}: an order of magnitude faster than multi-row INSERTs for row
+     * images.
+     */
     private void copyRows(DSLContext dsl, List<CurrentRow> rows) {
       StringBuilder json = new StringBuilder(256);
-      copy(dsl, currentData, CURRENT_COLUMNS, out -> {
-        TableRef table = null;
-        String name = null;
-        for (CurrentRow r : rows) {
-          if (r.key().table() != table) { // the rows of a batch are mostly of one table
-            table = r.key().table();
-            name = tableName(table);
-          }
-          out.number(versionId).tab().text(name).tab()
-              .text(StorageCodec.storedKey(r.key().key())).tab();
-          if (r.image() == null) {
-            out.nul();
-          } else {
-            json.setLength(0);
-            out.text(StorageCodec.appendImage(json, r.image()));
-          }
-          json.setLength(0);
-          out.tab().text(StorageCodec.appendPlacements(json, r.placements(), r.key()));
-          json.setLength(0);
-          out.tab().text(StorageCodec.appendLookups(json, r.lookups())).endRow();
-        }
-      });
+      copy(
+          dsl,
+          currentData,
+          CURRENT_COLUMNS,
+          out -> {
+            TableRef table = null;
+            String name = "";
+            for (CurrentRow r : rows) {
+              if (!r.key().table().equals(table)) { // the rows of a batch are mostly of one table
+                table = r.key().table();
+                name = tableName(table);
+              }
+              out.number(versionId)
+                  .tab()
+                  .text(name)
+                  .tab()
+                  .text(StorageCodec.storedKey(r.key().key()))
+                  .tab();
+              if (r.image() == null) {
+                out.nul();
+              } else {
+                json.setLength(0);
+                out.text(StorageCodec.appendImage(json, r.image()));
+              }
+              json.setLength(0);
+              out.tab().text(StorageCodec.appendPlacements(json, r.placements(), r.key()));
+              json.setLength(0);
+              out.tab().text(StorageCodec.appendLookups(json, r.lookups())).endRow();
+            }
+          });
     }
 
     /** Rows written by {@link #copy}. */
@@ -1035,44 +1412,67 @@ public final class JdbcBucketStorage implements BucketStorage {
       void write(CopyTextWriter out) throws SQLException;
     }
 
-    /** Runs {@code COPY table (columns) FROM STDIN} on the transaction's connection, streaming what rows writes. */
-    private void copy(DSLContext dsl, Table<Record> table, List<? extends Field<?>> columns, CopyRows rows) {
-      String sql = "COPY " + dsl.render(table) + " (" + columns.stream().map(dsl::render)
-          .collect(java.util.stream.Collectors.joining(", ")) + ") FROM STDIN WITH (FORMAT text)";
-      dsl.connection(c -> {
-        try (CopyTextWriter out = new CopyTextWriter(c.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
-            .copyIn(sql))) {
-          rows.write(out);
-          out.finish();
-        }
-      });
+    /**
+     * Runs {@code COPY table (columns) FROM STDIN} on the transaction's connection, streaming what
+     * rows writes.
+     */
+    private void copy(
+        DSLContext dsl, Table<Record> table, List<? extends Field<?>> columns, CopyRows rows) {
+      String sql =
+          "COPY "
+              + dsl.render(table)
+              + " ("
+              + columns.stream().map(dsl::render).collect(Collectors.joining(", "))
+              + ") FROM STDIN WITH (FORMAT text)";
+      dsl.connection(
+          c -> {
+            try (CopyTextWriter out =
+                new CopyTextWriter(c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql))) {
+              rows.write(out);
+              out.finish();
+            }
+          });
     }
 
     private void deleteRows(DSLContext dsl, List<SourceKey> keys) {
       Map<String, List<String>> byTable = new LinkedHashMap<>();
-      keys.forEach(k -> byTable.computeIfAbsent(tableName(k.table()), t -> new ArrayList<>())
-          .add(StorageCodec.storedKey(k.key())));
+      keys.forEach(
+          k ->
+              byTable
+                  .computeIfAbsent(tableName(k.table()), t -> new ArrayList<>())
+                  .add(StorageCodec.storedKey(k.key())));
       for (Map.Entry<String, List<String>> e : byTable.entrySet()) {
         List<String> ks = e.getValue();
         for (int i = 0; i < ks.size(); i += INSERT_CHUNK) {
-          dsl.deleteFrom(currentData).where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(e.getKey()))
-              .and(SOURCE_KEY.in(ks.subList(i, Math.min(ks.size(), i + INSERT_CHUNK))))).execute();
+          dsl.deleteFrom(currentData)
+              .where(
+                  VERSION
+                      .eq(versionId)
+                      .and(SOURCE_TABLE.eq(e.getKey()))
+                      .and(SOURCE_KEY.in(ks.subList(i, Math.min(ks.size(), i + INSERT_CHUNK)))))
+              .execute();
         }
       }
     }
 
     private void setSnapshot(TableRef table, boolean done, @Nullable String progress) {
-      transaction(dsl -> {
-        flushLater(dsl);
-        fence(dsl);
-        int updated = dsl.update(snapshots).set(DONE, done).set(PROGRESS, progress)
-            .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table)))).execute();
-        if (updated == 0) {
-          dsl.insertInto(snapshots, VERSION, SOURCE_TABLE, DONE, PROGRESS)
-              .values(versionId, tableName(table), done, progress).execute();
-        }
-        return null;
-      });
+      transaction(
+          dsl -> {
+            flushLater(dsl);
+            fence(dsl);
+            int updated =
+                dsl.update(snapshots)
+                    .set(DONE, done)
+                    .set(PROGRESS, progress)
+                    .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(tableName(table))))
+                    .execute();
+            if (updated == 0) {
+              dsl.insertInto(snapshots, VERSION, SOURCE_TABLE, DONE, PROGRESS)
+                  .values(versionId, tableName(table), done, progress)
+                  .execute();
+            }
+            return null;
+          });
     }
 
     @Override
@@ -1097,14 +1497,24 @@ public final class JdbcBucketStorage implements BucketStorage {
         rows = rowWriter;
       }
       if (rows != null) {
-        // A split commit in progress on another thread finishes its row part before the lock is let go.
+        // A split commit in progress on another thread finishes its row part before the lock is let
+        // go.
         rows.shutdown();
-        Uninterruptibles.awaitTerminationUninterruptibly(rows, java.time.Duration.ofMinutes(1));
+        if (!Uninterruptibly.awaitTermination(rows, Duration.ofMinutes(1))) {
+          System.getLogger(JdbcBucketStorage.class.getName())
+              .log(
+                  System.Logger.Level.WARNING,
+                  "A split commit's row writes did not finish within a minute; the replication lock is released anyway");
+        }
       }
       try {
         if (dialect.family() == SQLDialect.POSTGRES) {
-          DSL.using(lockConnection, dialect).select(DSL.field("pg_advisory_unlock({0}, {1})", Boolean.class,
-              DSL.inline(lockNamespace()), DSL.inline((int) versionId))).fetch();
+          DSL.using(lockConnection, dialect)
+              .select(
+                  DSL.field(
+                      "pg_advisory_unlock({0}, {1})",
+                      Boolean.class, DSL.inline(lockNamespace()), DSL.inline((int) versionId)))
+              .fetch();
         } else {
           lockConnection.rollback();
         }
@@ -1125,7 +1535,9 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
   }
 
-  /** Whether a storage failure is a unique-key violation (SQLState 23505), anywhere in its causes. */
+  /**
+   * Whether a storage failure is a unique-key violation (SQLState 23505), anywhere in its causes.
+   */
   private static boolean isUniqueViolation(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
@@ -1140,8 +1552,11 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   private static CurrentRow currentRow(SourceKey key, Record r) {
     String image = r.get(IMAGE);
-    return new CurrentRow(key, image == null ? null : StorageCodec.image(image),
-        StorageCodec.placements(r.get(PLACEMENTS), key), StorageCodec.lookups(r.get(LOOKUPS)));
+    return new CurrentRow(
+        key,
+        image == null ? null : StorageCodec.image(image),
+        StorageCodec.placements(r.get(PLACEMENTS), key),
+        StorageCodec.lookups(r.get(LOOKUPS)));
   }
 
   private static String tableName(TableRef t) {
@@ -1157,14 +1572,21 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   @Override
   public Optional<Checkpoint> latestCheckpoint(long versionId) {
-    return read(dsl -> {
-      Record r = dsl.select(CHECKPOINT_OP, CHECKPOINT_POS).from(rules).where(ID.eq(versionId)).fetchOne();
-      if (r == null) {
-        throw new SynclineException(ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
-      }
-      return r.get(CHECKPOINT_POS) == null ? Optional.empty()
-          : Optional.of(new Checkpoint(new OpId(r.get(CHECKPOINT_OP)), r.get(CHECKPOINT_POS)));
-    });
+    return read(
+        dsl -> {
+          Record r =
+              dsl.select(CHECKPOINT_OP, CHECKPOINT_POS)
+                  .from(rules)
+                  .where(ID.eq(versionId))
+                  .fetchOne();
+          if (r == null) {
+            throw new SynclineException(
+                ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+          }
+          return r.get(CHECKPOINT_POS) == null
+              ? Optional.empty()
+              : Optional.of(new Checkpoint(new OpId(r.get(CHECKPOINT_OP)), r.get(CHECKPOINT_POS)));
+        });
   }
 
   private String channel() {
@@ -1181,10 +1603,11 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   @Override
   public AutoCloseable watchCheckpoints(long versionId, Consumer<Checkpoint> listener) {
-    read(dsl -> {
-      requireVersion(dsl, versionId);
-      return null;
-    });
+    read(
+        dsl -> {
+          requireVersion(dsl, versionId);
+          return null;
+        });
     AutoCloseable handle = watchers.add(versionId, listener);
     synchronized (notifierLock) {
       if (notifier == null && !closed) {
@@ -1197,24 +1620,26 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   /**
-   * The watcher thread: waits for a notification (Postgres LISTEN) or the poll interval, then checks the watched
-   * versions. Reconnects after failures; ends when the storage closes.
+   * The watcher thread: waits for a notification (Postgres LISTEN) or the poll interval, then
+   * checks the watched versions. Reconnects after failures; ends when the storage closes.
    */
   private void notifyLoop() {
     while (!closed) {
       try (Connection c = dataSource.getConnection()) {
-        org.postgresql.PGConnection pg = null;
-        if (dialect.family() == SQLDialect.POSTGRES && c.isWrapperFor(org.postgresql.PGConnection.class)) {
-          pg = c.unwrap(org.postgresql.PGConnection.class);
+        PGConnection pg = null;
+        if (dialect.family() == SQLDialect.POSTGRES && c.isWrapperFor(PGConnection.class)) {
+          pg = c.unwrap(PGConnection.class);
           try (var s = c.createStatement()) {
             s.execute("LISTEN \"" + channel() + "\"");
           }
         }
         while (!closed) {
-          // Check first: anything committed before LISTEN took effect (or while reconnecting) is caught here.
+          // Check first: anything committed before LISTEN took effect (or while reconnecting) is
+          // caught here.
           watchers.checkAll();
           if (pg != null) {
-            // Notifications wake this thread when another instance commits; the timeout is only a safety net.
+            // Notifications wake this thread when another instance commits; the timeout is only a
+            // safety net.
             pg.getNotifications((int) Math.max(pollInterval.toMillis(), LISTEN_SAFETY_MILLIS));
           } else {
             Thread.sleep(pollInterval.toMillis());
@@ -1238,71 +1663,119 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   @Override
-  public Map<String, PartialChecksum> checksums(long versionId, Collection<String> buckets, @Nullable OpId after,
-      OpId upTo) {
+  public Map<String, PartialChecksum> checksums(
+      long versionId, Collection<String> buckets, @Nullable OpId after, OpId upTo) {
     long from = after == null ? -1 : after.value();
-    return read(dsl -> {
-      Map<String, PartialChecksum> out = new LinkedHashMap<>();
-      List<String> names = List.copyOf(buckets);
-      for (int i = 0; i < names.size(); i += INSERT_CHUNK) {
-        List<String> chunk = names.subList(i, Math.min(names.size(), i + INSERT_CHUNK));
-        Map<String, Long> clears = new HashMap<>();
-        dsl.select(BUCKET, DSL.max(OP_ID)).from(bucketData)
-            .where(VERSION.eq(versionId).and(BUCKET.in(chunk)).and(OP.eq(OpType.CLEAR.name()))
-                .and(OP_ID.gt(from)).and(OP_ID.le(upTo.value())))
-            .groupBy(BUCKET).forEach(r -> clears.put(r.value1(), r.value2()));
-        Map<String, PartialChecksum> sums = new HashMap<>();
-        List<String> plain = clears.isEmpty() ? chunk : chunk.stream().filter(b -> !clears.containsKey(b)).toList();
-        rangeSums(dsl, versionId, plain, from, upTo.value())
-            .forEach((b, s) -> sums.put(b, new PartialChecksum(s[0] & 0xffffffffL, s[1], after == null)));
-        for (Map.Entry<String, Long> clear : clears.entrySet()) {
-          long[] s = rangeSums(dsl, versionId, List.of(clear.getKey()), clear.getValue() - 1, upTo.value())
-              .getOrDefault(clear.getKey(), new long[2]);
-          sums.put(clear.getKey(), new PartialChecksum(s[0] & 0xffffffffL, s[1], true));
-        }
-        for (String b : chunk) {
-          out.put(b, sums.getOrDefault(b, new PartialChecksum(0, 0, after == null)));
-        }
-      }
-      return out;
-    });
+    return read(
+        dsl -> {
+          Map<String, PartialChecksum> out = new LinkedHashMap<>();
+          List<String> names = List.copyOf(buckets);
+          for (int i = 0; i < names.size(); i += INSERT_CHUNK) {
+            List<String> chunk = names.subList(i, Math.min(names.size(), i + INSERT_CHUNK));
+            Map<String, Long> clears = new HashMap<>();
+            dsl.select(BUCKET, DSL.max(OP_ID))
+                .from(bucketData)
+                .where(
+                    VERSION
+                        .eq(versionId)
+                        .and(BUCKET.in(chunk))
+                        .and(OP.eq(OpType.CLEAR.name()))
+                        .and(OP_ID.gt(from))
+                        .and(OP_ID.le(upTo.value())))
+                .groupBy(BUCKET)
+                .forEach(r -> clears.put(r.value1(), r.value2()));
+            Map<String, PartialChecksum> sums = new HashMap<>();
+            List<String> plain =
+                clears.isEmpty()
+                    ? chunk
+                    : chunk.stream().filter(b -> !clears.containsKey(b)).toList();
+            rangeSums(dsl, versionId, plain, from, upTo.value())
+                .forEach(
+                    (b, s) ->
+                        sums.put(b, new PartialChecksum(s[0] & 0xffffffffL, s[1], after == null)));
+            for (Map.Entry<String, Long> clear : clears.entrySet()) {
+              long[] s =
+                  rangeSums(
+                          dsl,
+                          versionId,
+                          List.of(clear.getKey()),
+                          clear.getValue() - 1,
+                          upTo.value())
+                      .getOrDefault(clear.getKey(), new long[2]);
+              sums.put(clear.getKey(), new PartialChecksum(s[0] & 0xffffffffL, s[1], true));
+            }
+            for (String b : chunk) {
+              out.put(b, sums.getOrDefault(b, new PartialChecksum(0, 0, after == null)));
+            }
+          }
+          return out;
+        });
   }
 
   /**
-   * Sums (mod 2^64, which keeps them exact mod 2^32) and counts of the ops in {@code (after, upTo]} of buckets that
-   * have any: whole rows in SQL, and in Java the ops of the packs that straddle either end (at most one per bucket
-   * and end, found within {@link OpPacks#MAX_SPAN} of it).
+   * Sums (mod 2^64, which keeps them exact mod 2^32) and counts of the ops in {@code (after, upTo]}
+   * of buckets that have any: whole rows in SQL, and in Java the ops of the packs that straddle
+   * either end (at most one per bucket and end, found within {@link OpPacks#MAX_SPAN} of it).
    */
-  private Map<String, long[]> rangeSums(DSLContext dsl, long versionId, List<String> buckets, long after,
-      long upTo) {
+  private Map<String, long[]> rangeSums(
+      DSLContext dsl, long versionId, List<String> buckets, long after, long upTo) {
     Map<String, long[]> sums = new HashMap<>();
     if (buckets.isEmpty() || upTo <= after) {
       return sums;
     }
-    // One round trip: the sums of whole rows (op id null), then the rows of straddling packs (sums null).
+    // One round trip: the sums of whole rows (op id null), then the rows of straddling packs (sums
+    // null).
     Field<Long> noId = DSL.inline(null, SQLDataType.BIGINT);
     Field<String> noText = DSL.inline(null, DATA.getDataType());
     Field<BigDecimal> noSum = DSL.inline(null, SQLDataType.DECIMAL);
-    var query = dsl.select(BUCKET, DSL.sum(CHECKSUM), DSL.sum(OP_COUNT), noId, noId, noText).from(bucketData)
-        .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(after)).and(OP_ID.le(upTo))
-            .and(FIRST_OP.isNull().or(FIRST_OP.gt(after))))
-        .groupBy(BUCKET);
-    org.jooq.Select<org.jooq.Record6<String, BigDecimal, BigDecimal, Long, Long, String>> all = query;
+    var query =
+        dsl.select(BUCKET, DSL.sum(CHECKSUM), DSL.sum(OP_COUNT), noId, noId, noText)
+            .from(bucketData)
+            .where(
+                VERSION
+                    .eq(versionId)
+                    .and(BUCKET.in(buckets))
+                    .and(OP_ID.gt(after))
+                    .and(OP_ID.le(upTo))
+                    .and(FIRST_OP.isNull().or(FIRST_OP.gt(after))))
+            .groupBy(BUCKET);
+    Select<Record6<String, BigDecimal, BigDecimal, Long, Long, String>> all = query;
     if (after >= 0) { // op ids are positive: nothing starts at or before a negative bound
-      all = all.unionAll(dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA).from(bucketData)
-          .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(after))
-              .and(OP_ID.le(Math.min(upTo, after + OpPacks.MAX_SPAN))).and(FIRST_OP.le(after))));
+      all =
+          all.unionAll(
+              dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA)
+                  .from(bucketData)
+                  .where(
+                      VERSION
+                          .eq(versionId)
+                          .and(BUCKET.in(buckets))
+                          .and(OP_ID.gt(after))
+                          .and(OP_ID.le(Math.min(upTo, after + OpPacks.MAX_SPAN)))
+                          .and(FIRST_OP.le(after))));
     }
     if (upTo < Long.MAX_VALUE - OpPacks.MAX_SPAN) {
-      all = all.unionAll(dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA).from(bucketData)
-          .where(VERSION.eq(versionId).and(BUCKET.in(buckets)).and(OP_ID.gt(upTo))
-              .and(OP_ID.le(upTo + OpPacks.MAX_SPAN)).and(FIRST_OP.le(upTo))));
+      all =
+          all.unionAll(
+              dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA)
+                  .from(bucketData)
+                  .where(
+                      VERSION
+                          .eq(versionId)
+                          .and(BUCKET.in(buckets))
+                          .and(OP_ID.gt(upTo))
+                          .and(OP_ID.le(upTo + OpPacks.MAX_SPAN))
+                          .and(FIRST_OP.le(upTo))));
     }
     for (var r : dsl.fetch(all)) {
-      long[] part = r.value4() == null
-          ? new long[] {r.value2().toBigInteger().longValue(), r.value3().longValue()}
-          : OpPacks.sum(r.value1(), Objects.requireNonNull(r.value5(), "a pack's first op id"),
-              Objects.requireNonNull(r.value6(), "a pack's text"), after, upTo);
+      long[] part =
+          r.value4() == null
+              ? new long[] {r.value2().toBigInteger().longValue(), r.value3().longValue()}
+              : OpPacks.sum(
+                  r.value1(),
+                  Objects.requireNonNull(r.value5(), "a pack's first op id"),
+                  Objects.requireNonNull(r.value6(), "a pack's text"),
+                  after,
+                  upTo);
       if (part[1] > 0) {
         long[] sum = sums.computeIfAbsent(r.value1(), b -> new long[2]);
         sum[0] += part[0];
@@ -1315,32 +1788,56 @@ public final class JdbcBucketStorage implements BucketStorage {
   @Override
   public List<OpRecord> ops(long versionId, String bucket, OpId after, OpId upTo, int limit) {
     if (limit <= 0) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "limit must be positive, got " + limit);
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "limit must be positive, got " + limit);
     }
-    return read(dsl -> opRecords(dsl, versionId, bucket, after.value(), upTo.value(), limit, false));
+    return read(
+        dsl -> opRecords(dsl, versionId, bucket, after.value(), upTo.value(), limit, false));
   }
 
   /**
-   * A bucket's ops with {@code after < op_id <= upTo}, ascending, at most {@code limit}; their rows locked for update
-   * when asked. Packs are decoded: the rows in the range (each holds at least one op of it, as its last op id is in
-   * the range), then the one that may straddle {@code upTo}. Rows are read a few at a time (packs hold several ops,
-   * single rows one), the first of them with the straddling one in the same round trip.
+   * A bucket's ops with {@code after < op_id <= upTo}, ascending, at most {@code limit}; their rows
+   * locked for update when asked. Packs are decoded: the rows in the range (each holds at least one
+   * op of it, as its last op id is in the range), then the one that may straddle {@code upTo}. Rows
+   * are read a few at a time (packs hold several ops, single rows one), the first of them with the
+   * straddling one in the same round trip.
    */
-  private List<OpRecord> opRecords(DSLContext dsl, long versionId, String bucket, long after, long upTo, int limit,
+  private List<OpRecord> opRecords(
+      DSLContext dsl,
+      long versionId,
+      String bucket,
+      long after,
+      long upTo,
+      int limit,
       boolean forUpdate) {
     List<OpRecord> out = new ArrayList<>(Math.min(limit, 256));
     long from = after;
     int rows = limit <= 64 ? limit : Math.max(64, limit / 8);
     @Nullable Record straddling = null;
-    boolean straddlingRead = forUpdate || upTo >= Long.MAX_VALUE - OpPacks.MAX_SPAN; // else with the first rows
+    boolean straddlingRead =
+        forUpdate || upTo >= Long.MAX_VALUE - OpPacks.MAX_SPAN; // else with the first rows
     while (true) {
-      var query = dsl.select(OP_FIELDS).from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
-          .and(OP_ID.gt(from)).and(OP_ID.le(upTo))).orderBy(OP_ID).limit(rows);
-      List<Record> read = new ArrayList<>(forUpdate ? query.forUpdate().fetch()
-          : straddlingRead ? query.fetch() : dsl.fetch(query.unionAll(straddlingQuery(dsl, versionId, bucket, upTo))));
+      var query =
+          dsl.select(OP_FIELDS)
+              .from(bucketData)
+              .where(
+                  VERSION
+                      .eq(versionId)
+                      .and(BUCKET.eq(bucket))
+                      .and(OP_ID.gt(from))
+                      .and(OP_ID.le(upTo)))
+              .orderBy(OP_ID)
+              .limit(rows);
+      List<Record> read =
+          new ArrayList<>(
+              forUpdate
+                  ? query.forUpdate().fetch()
+                  : straddlingRead
+                      ? query.fetch()
+                      : dsl.fetch(query.unionAll(straddlingQuery(dsl, versionId, bucket, upTo))));
       if (!straddlingRead) {
         straddlingRead = true;
-        read.sort(java.util.Comparator.comparingLong(r -> r.get(OP_ID)));
+        read.sort(Comparator.comparingLong(r -> r.get(OP_ID)));
         if (!read.isEmpty() && read.get(read.size() - 1).get(OP_ID) > upTo) {
           straddling = read.remove(read.size() - 1);
         }
@@ -1365,8 +1862,12 @@ public final class JdbcBucketStorage implements BucketStorage {
     return out;
   }
 
-  /** The pack of a bucket that holds ops both at or before {@code opId} and after it, if any (at most one). */
-  private @Nullable Record straddling(DSLContext dsl, long versionId, String bucket, long opId, boolean forUpdate) {
+  /**
+   * The pack of a bucket that holds ops both at or before {@code opId} and after it, if any (at
+   * most one).
+   */
+  private @Nullable Record straddling(
+      DSLContext dsl, long versionId, String bucket, long opId, boolean forUpdate) {
     if (opId >= Long.MAX_VALUE - OpPacks.MAX_SPAN) {
       return null;
     }
@@ -1375,28 +1876,55 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   /** The query of {@link #straddling}; {@code opId} below {@code Long.MAX_VALUE - MAX_SPAN}. */
-  private org.jooq.SelectLimitPercentStep<Record> straddlingQuery(DSLContext dsl, long versionId, String bucket,
-      long opId) {
-    return dsl.select(OP_FIELDS).from(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
-        .and(OP_ID.gt(opId)).and(OP_ID.le(opId + OpPacks.MAX_SPAN)).and(FIRST_OP.le(opId))).orderBy(OP_ID).limit(1);
+  private SelectLimitPercentStep<Record> straddlingQuery(
+      DSLContext dsl, long versionId, String bucket, long opId) {
+    return dsl.select(OP_FIELDS)
+        .from(bucketData)
+        .where(
+            VERSION
+                .eq(versionId)
+                .and(BUCKET.eq(bucket))
+                .and(OP_ID.gt(opId))
+                .and(OP_ID.le(opId + OpPacks.MAX_SPAN))
+                .and(FIRST_OP.le(opId)))
+        .orderBy(OP_ID)
+        .limit(1);
   }
 
-  /** Adds the ops of an op-log row in {@code (after, upTo]} to {@code out}, up to {@code limit} in all. */
-  private static void addOps(List<OpRecord> out, String bucket, Record r, long after, long upTo, int limit) {
+  /**
+   * Adds the ops of an op-log row in {@code (after, upTo]} to {@code out}, up to {@code limit} in
+   * all.
+   */
+  private static void addOps(
+      List<OpRecord> out, String bucket, Record r, long after, long upTo, int limit) {
     Long first = r.get(FIRST_OP);
     if (first == null) {
       if (out.size() < limit) {
-        out.add(new OpRecord(new OpId(r.get(OP_ID)), bucket, OpType.valueOf(r.get(OP)), r.get(OBJECT_TYPE),
-            r.get(OBJECT_ID), r.get(SUBKEY), r.get(DATA), r.get(CHECKSUM),
-            r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP))));
+        out.add(
+            new OpRecord(
+                new OpId(r.get(OP_ID)),
+                bucket,
+                OpType.valueOf(r.get(OP)),
+                r.get(OBJECT_TYPE),
+                r.get(OBJECT_ID),
+                r.get(SUBKEY),
+                r.get(DATA),
+                r.get(CHECKSUM),
+                r.get(TARGET_OP) == null ? null : new OpId(r.get(TARGET_OP))));
       }
       return;
     }
-    OpPacks.decode(bucket, first, Objects.requireNonNull(r.get(DATA), "a pack's text"), after, upTo, op -> {
-      if (out.size() < limit) {
-        out.add(op);
-      }
-    });
+    OpPacks.decode(
+        bucket,
+        first,
+        Objects.requireNonNull(r.get(DATA), "a pack's text"),
+        after,
+        upTo,
+        op -> {
+          if (out.size() < limit) {
+            out.add(op);
+          }
+        });
   }
 
   /** Writes ops as they are (op ids included) into a version's log. */
@@ -1404,96 +1932,134 @@ public final class JdbcBucketStorage implements BucketStorage {
     for (int i = 0; i < ops.size(); i += INSERT_CHUNK) {
       InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, OP_COLUMNS);
       for (OpRecord op : ops.subList(i, Math.min(ops.size(), i + INSERT_CHUNK))) {
-        insert = insert.values(versionId, bucket, op.opId().value(), op.op().name(), op.objectType(),
-            op.objectId(), op.subkey(), op.data(), op.checksum(),
-            op.targetOp() == null ? null : op.targetOp().value());
+        insert =
+            insert.values(
+                versionId,
+                bucket,
+                op.opId().value(),
+                op.op().name(),
+                op.objectType(),
+                op.objectId(),
+                op.subkey(),
+                op.data(),
+                op.checksum(),
+                op.targetOp() == null ? null : op.targetOp().value());
       }
       insert.execute();
     }
   }
 
   @Override
-  public Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(long versionId, OpId asOf,
-      List<ParameterLookup> lookups) {
-    return read(dsl -> {
-      Map<ParameterLookup, List<Map<String, SqliteValue>>> out = new LinkedHashMap<>();
-      Map<String, ParameterLookup> byKey = new LinkedHashMap<>();
-      lookups.forEach(l -> byKey.put(StorageCodec.lookup(l), l));
-      Map<String, Map<String, long[]>> first = new HashMap<>();
-      Map<String, Map<String, String>> latest = new HashMap<>();
-      List<String> keys = List.copyOf(byKey.keySet());
-      for (int i = 0; i < keys.size(); i += INSERT_CHUNK) {
-        dsl.select(LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID, ROWS).from(parameters)
-            .where(VERSION.eq(versionId).and(LOOKUP.in(keys.subList(i, Math.min(keys.size(), i + INSERT_CHUNK))))
-                .and(OP_ID.le(asOf.value())))
-            .orderBy(OP_ID)
-            .forEach(r -> {
-              String source = r.get(SOURCE_TABLE) + "\u0000" + r.get(SOURCE_KEY);
-              first.computeIfAbsent(r.get(LOOKUP), k -> new LinkedHashMap<>())
-                  .putIfAbsent(source, new long[] {r.get(OP_ID)});
-              latest.computeIfAbsent(r.get(LOOKUP), k -> new HashMap<>()).put(source, r.get(ROWS));
-            });
-      }
-      for (Map.Entry<String, ParameterLookup> e : byKey.entrySet()) {
-        List<Map<String, SqliteValue>> rows = new ArrayList<>();
-        Map<String, long[]> sources = first.getOrDefault(e.getKey(), Map.of());
-        for (String source : sources.keySet()) {
-          rows.addAll(StorageCodec.rows(latest.get(e.getKey()).get(source)));
-        }
-        out.put(e.getValue(), List.copyOf(rows));
-      }
-      return out;
-    });
+  public Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(
+      long versionId, OpId asOf, List<ParameterLookup> lookups) {
+    return read(
+        dsl -> {
+          Map<ParameterLookup, List<Map<String, SqliteValue>>> out = new LinkedHashMap<>();
+          Map<String, ParameterLookup> byKey = new LinkedHashMap<>();
+          lookups.forEach(l -> byKey.put(StorageCodec.lookup(l), l));
+          Map<String, Map<String, long[]>> first = new HashMap<>();
+          Map<String, Map<String, String>> latest = new HashMap<>();
+          List<String> keys = List.copyOf(byKey.keySet());
+          for (int i = 0; i < keys.size(); i += INSERT_CHUNK) {
+            dsl.select(LOOKUP, SOURCE_TABLE, SOURCE_KEY, OP_ID, ROWS)
+                .from(parameters)
+                .where(
+                    VERSION
+                        .eq(versionId)
+                        .and(LOOKUP.in(keys.subList(i, Math.min(keys.size(), i + INSERT_CHUNK))))
+                        .and(OP_ID.le(asOf.value())))
+                .orderBy(OP_ID)
+                .forEach(
+                    r -> {
+                      String source = r.get(SOURCE_TABLE) + "\u0000" + r.get(SOURCE_KEY);
+                      first
+                          .computeIfAbsent(r.get(LOOKUP), k -> new LinkedHashMap<>())
+                          .putIfAbsent(source, new long[] {r.get(OP_ID)});
+                      latest
+                          .computeIfAbsent(r.get(LOOKUP), k -> new HashMap<>())
+                          .put(source, r.get(ROWS));
+                    });
+          }
+          for (Map.Entry<String, ParameterLookup> e : byKey.entrySet()) {
+            List<Map<String, SqliteValue>> rows = new ArrayList<>();
+            Map<String, long[]> sources = first.getOrDefault(e.getKey(), Map.of());
+            for (String source : sources.keySet()) {
+              rows.addAll(
+                  StorageCodec.rows(
+                      Objects.requireNonNull(
+                          Objects.requireNonNull(latest.get(e.getKey())).get(source))));
+            }
+            out.put(e.getValue(), List.copyOf(rows));
+          }
+          return out;
+        });
   }
 
   @Override
   public SnapshotState snapshotState(long versionId) {
-    return read(dsl -> {
-      requireVersion(dsl, versionId);
-      List<TableRef> done = new ArrayList<>();
-      Map<TableRef, String> progress = new LinkedHashMap<>();
-      dsl.select(SOURCE_TABLE, DONE, PROGRESS).from(snapshots).where(VERSION.eq(versionId)).orderBy(SOURCE_TABLE)
-          .forEach(r -> {
-            if (Boolean.TRUE.equals(r.get(DONE))) {
-              done.add(tableRef(r.get(SOURCE_TABLE)));
-            } else if (r.get(PROGRESS) != null) {
-              progress.put(tableRef(r.get(SOURCE_TABLE)), r.get(PROGRESS));
-            }
-          });
-      return new SnapshotState(done, progress);
-    });
+    return read(
+        dsl -> {
+          requireVersion(dsl, versionId);
+          List<TableRef> done = new ArrayList<>();
+          Map<TableRef, String> progress = new LinkedHashMap<>();
+          dsl.select(SOURCE_TABLE, DONE, PROGRESS)
+              .from(snapshots)
+              .where(VERSION.eq(versionId))
+              .orderBy(SOURCE_TABLE)
+              .forEach(
+                  r -> {
+                    if (Boolean.TRUE.equals(r.get(DONE))) {
+                      done.add(tableRef(r.get(SOURCE_TABLE)));
+                    } else if (r.get(PROGRESS) != null) {
+                      progress.put(tableRef(r.get(SOURCE_TABLE)), r.get(PROGRESS));
+                    }
+                  });
+          return new SnapshotState(done, progress);
+        });
   }
 
   // ---- write checkpoints ----
 
   @Override
   public long createWriteCheckpoint(WriteCheckpointKey key, String position) {
-    return transaction(dsl -> {
-      lockWriteCheckpoints(dsl, key);
-      Long max = dsl.select(DSL.max(CHECKPOINT_ID)).from(clientCheckpoints).where(is(key)).fetchOne(0, Long.class);
-      long id = max == null ? 1 : InMemoryBucketStorage.nextWriteCheckpoint(max);
-      dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
-          .values(key.userId(), key.clientId(), id, position).execute();
-      return id;
-    });
+    return transaction(
+        dsl -> {
+          lockWriteCheckpoints(dsl, key);
+          Long max =
+              dsl.select(DSL.max(CHECKPOINT_ID))
+                  .from(clientCheckpoints)
+                  .where(is(key))
+                  .fetchOne(0, Long.class);
+          long id = max == null ? 1 : InMemoryBucketStorage.nextWriteCheckpoint(max);
+          dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
+              .values(key.userId(), key.clientId(), id, position)
+              .execute();
+          return id;
+        });
   }
 
   @Override
   public long requestWriteCheckpoint(WriteCheckpointKey key, long requestedId, String position) {
     WriteCheckpointKey.checkRequestedId(requestedId);
-    return transaction(dsl -> {
-      lockWriteCheckpoints(dsl, key);
-      Long max = dsl.select(DSL.max(CHECKPOINT_ID)).from(clientCheckpoints).where(is(key)).fetchOne(0, Long.class);
-      if (max != null && max >= requestedId) {
-        return max;
-      }
-      dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
-          .values(key.userId(), key.clientId(), requestedId, position).execute();
-      return requestedId;
-    });
+    return transaction(
+        dsl -> {
+          lockWriteCheckpoints(dsl, key);
+          Long max =
+              dsl.select(DSL.max(CHECKPOINT_ID))
+                  .from(clientCheckpoints)
+                  .where(is(key))
+                  .fetchOne(0, Long.class);
+          if (max != null && max >= requestedId) {
+            return max;
+          }
+          dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
+              .values(key.userId(), key.clientId(), requestedId, position)
+              .execute();
+          return requestedId;
+        });
   }
 
-  private static org.jooq.Condition is(WriteCheckpointKey key) {
+  private static Condition is(WriteCheckpointKey key) {
     return USER_ID.eq(key.userId()).and(CLIENT_ID.eq(key.clientId()));
   }
 
@@ -1502,8 +2068,11 @@ public final class JdbcBucketStorage implements BucketStorage {
     if (dialect.family() == SQLDialect.POSTGRES) {
       // A hash of both parts, the same in every JVM; two keys sharing one only wait for each other.
       int hash = 31 * key.userId().hashCode() + key.clientId().hashCode();
-      dsl.select(DSL.field("pg_advisory_xact_lock({0}, {1})", Object.class, DSL.inline(lockNamespace() + 1),
-          DSL.val(hash))).fetch();
+      dsl.select(
+              DSL.field(
+                  "pg_advisory_xact_lock({0}, {1})",
+                  Object.class, DSL.inline(lockNamespace() + 1), DSL.val(hash)))
+          .fetch();
     } else {
       dsl.select(CHECKPOINT_ID).from(clientCheckpoints).where(is(key)).forUpdate().fetch();
     }
@@ -1511,78 +2080,129 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   @Override
   public Optional<Long> writeCheckpoint(WriteCheckpointKey key, Checkpoint checkpoint) {
-    return read(dsl -> Optional.ofNullable(dsl.select(DSL.max(CHECKPOINT_ID)).from(clientCheckpoints)
-        .where(is(key).and(POSITION.le(checkpoint.position()))).fetchOne(0, Long.class)));
+    return read(
+        dsl ->
+            Optional.ofNullable(
+                dsl.select(DSL.max(CHECKPOINT_ID))
+                    .from(clientCheckpoints)
+                    .where(is(key).and(POSITION.le(checkpoint.position())))
+                    .fetchOne(0, Long.class)));
   }
 
   @Override
-  public Map<WriteCheckpointKey, Long> writeCheckpoints(Collection<WriteCheckpointKey> keys, Checkpoint checkpoint) {
-    List<WriteCheckpointKey> all = List.copyOf(new java.util.LinkedHashSet<>(keys));
+  public Map<WriteCheckpointKey, Long> writeCheckpoints(
+      Collection<WriteCheckpointKey> keys, Checkpoint checkpoint) {
+    List<WriteCheckpointKey> all = List.copyOf(new LinkedHashSet<>(keys));
     Map<WriteCheckpointKey, Long> out = new HashMap<>();
-    read(dsl -> {
-      for (int i = 0; i < all.size(); i += INSERT_CHUNK) {
-        List<org.jooq.Row2<String, String>> chunk = all.subList(i, Math.min(all.size(), i + INSERT_CHUNK)).stream()
-            .map(k -> DSL.row(k.userId(), k.clientId())).toList();
-        dsl.select(USER_ID, CLIENT_ID, DSL.max(CHECKPOINT_ID)).from(clientCheckpoints)
-            .where(DSL.row(USER_ID, CLIENT_ID).in(chunk).and(POSITION.le(checkpoint.position())))
-            .groupBy(USER_ID, CLIENT_ID)
-            .forEach(r -> out.put(new WriteCheckpointKey(r.value1(), r.value2()), r.value3()));
-      }
-      return null;
-    });
+    read(
+        dsl -> {
+          for (int i = 0; i < all.size(); i += INSERT_CHUNK) {
+            List<Row2<String, String>> chunk =
+                all.subList(i, Math.min(all.size(), i + INSERT_CHUNK)).stream()
+                    .map(k -> DSL.row(k.userId(), k.clientId()))
+                    .toList();
+            dsl.select(USER_ID, CLIENT_ID, DSL.max(CHECKPOINT_ID))
+                .from(clientCheckpoints)
+                .where(
+                    DSL.row(USER_ID, CLIENT_ID).in(chunk).and(POSITION.le(checkpoint.position())))
+                .groupBy(USER_ID, CLIENT_ID)
+                .forEach(r -> out.put(new WriteCheckpointKey(r.value1(), r.value2()), r.value3()));
+          }
+          return null;
+        });
     return out;
   }
 
   @Override
   public long pruneWriteCheckpoints(String position) {
-    return transaction(dsl -> {
-      // Of each key, every row older than its newest row at or below the position; the newest row of each key
-      // stays, so ids keep counting from it. Correlated on the primary key's leading columns.
-      String outer = prefix + "client_checkpoints";
-      Table<Record> kept = clientCheckpoints.as("kept");
-      return (long) dsl.deleteFrom(clientCheckpoints)
-          .where(DSL.field(name(outer, CHECKPOINT_ID.getName()), Long.class).lt(
-              DSL.select(DSL.max(DSL.field(name("kept", CHECKPOINT_ID.getName()), Long.class))).from(kept)
-                  .where(DSL.field(name("kept", USER_ID.getName()), String.class)
-                      .eq(DSL.field(name(outer, USER_ID.getName()), String.class))
-                      .and(DSL.field(name("kept", CLIENT_ID.getName()), String.class)
-                          .eq(DSL.field(name(outer, CLIENT_ID.getName()), String.class)))
-                      .and(DSL.field(name("kept", POSITION.getName()), String.class).le(position)))))
-          .execute();
-    });
+    return transaction(
+        dsl -> {
+          // Of each key, every row older than its newest row at or below the position; the newest
+          // row of each key
+          // stays, so ids keep counting from it. Correlated on the primary key's leading columns.
+          String outer = prefix + "client_checkpoints";
+          Table<Record> kept = clientCheckpoints.as("kept");
+          return (long)
+              dsl.deleteFrom(clientCheckpoints)
+                  .where(
+                      DSL.field(name(outer, CHECKPOINT_ID.getName()), Long.class)
+                          .lt(
+                              DSL.select(
+                                      DSL.max(
+                                          DSL.field(
+                                              name("kept", CHECKPOINT_ID.getName()), Long.class)))
+                                  .from(kept)
+                                  .where(
+                                      DSL.field(name("kept", USER_ID.getName()), String.class)
+                                          .eq(
+                                              DSL.field(
+                                                  name(outer, USER_ID.getName()), String.class))
+                                          .and(
+                                              DSL.field(
+                                                      name("kept", CLIENT_ID.getName()),
+                                                      String.class)
+                                                  .eq(
+                                                      DSL.field(
+                                                          name(outer, CLIENT_ID.getName()),
+                                                          String.class)))
+                                          .and(
+                                              DSL.field(
+                                                      name("kept", POSITION.getName()),
+                                                      String.class)
+                                                  .le(position)))))
+                  .execute();
+        });
   }
 
   // ---- compaction ----
 
   @Override
   public void compact(long versionId, OpId upTo) {
-    List<String> names = read(dsl -> dsl.selectDistinct(BUCKET).from(bucketData).where(VERSION.eq(versionId))
-        .fetch(BUCKET));
+    List<String> names =
+        read(
+            dsl ->
+                dsl.selectDistinct(BUCKET)
+                    .from(bucketData)
+                    .where(VERSION.eq(versionId))
+                    .fetch(BUCKET));
     for (String bucket : names) {
-      transaction(dsl -> {
-        List<OpRecord> ops = opRecords(dsl, versionId, bucket, Long.MIN_VALUE, upTo.value(), Integer.MAX_VALUE, true);
-        List<OpRecord> compacted = Compactor.compact(ops, upTo);
-        if (compacted.equals(ops)) {
-          return null;
-        }
-        dsl.deleteFrom(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
-            .and(OP_ID.le(upTo.value()))).execute();
-        // A pack across upTo: its ops up to there are among those compacted, the rest become rows of their own.
-        Record straddling = straddling(dsl, versionId, bucket, upTo.value(), true);
-        if (straddling != null) {
-          List<OpRecord> rest = new ArrayList<>();
-          addOps(rest, bucket, straddling, upTo.value(), Long.MAX_VALUE, Integer.MAX_VALUE);
-          dsl.deleteFrom(bucketData).where(VERSION.eq(versionId).and(BUCKET.eq(bucket))
-              .and(OP_ID.eq(straddling.get(OP_ID)))).execute();
-          insertRecords(dsl, versionId, bucket, rest);
-        }
-        insertRecords(dsl, versionId, bucket, compacted);
-        return null;
-      });
+      transaction(
+          dsl -> {
+            List<OpRecord> ops =
+                opRecords(
+                    dsl, versionId, bucket, Long.MIN_VALUE, upTo.value(), Integer.MAX_VALUE, true);
+            List<OpRecord> compacted = Compactor.compact(ops, upTo);
+            if (compacted.equals(ops)) {
+              return null;
+            }
+            dsl.deleteFrom(bucketData)
+                .where(VERSION.eq(versionId).and(BUCKET.eq(bucket)).and(OP_ID.le(upTo.value())))
+                .execute();
+            // A pack across upTo: its ops up to there are among those compacted, the rest become
+            // rows of their own.
+            Record straddling = straddling(dsl, versionId, bucket, upTo.value(), true);
+            if (straddling != null) {
+              List<OpRecord> rest = new ArrayList<>();
+              addOps(rest, bucket, straddling, upTo.value(), Long.MAX_VALUE, Integer.MAX_VALUE);
+              dsl.deleteFrom(bucketData)
+                  .where(
+                      VERSION
+                          .eq(versionId)
+                          .and(BUCKET.eq(bucket))
+                          .and(OP_ID.eq(straddling.get(OP_ID))))
+                  .execute();
+              insertRecords(dsl, versionId, bucket, rest);
+            }
+            insertRecords(dsl, versionId, bucket, compacted);
+            return null;
+          });
     }
   }
 
-  /** Stops the watcher thread; the data source belongs to the application, which closes it. Idempotent. */
+  /**
+   * Stops the watcher thread; the data source belongs to the application, which closes it.
+   * Idempotent.
+   */
   @Override
   public void close() {
     Thread t;
@@ -1594,9 +2214,11 @@ public final class JdbcBucketStorage implements BucketStorage {
     if (t != null) {
       t.interrupt(); // ends a poll's sleep (H2)
       if (dialect.family() == SQLDialect.POSTGRES) {
-        // A thread waiting for notifications does not notice interrupts: wake it with one (other instances' watchers
+        // A thread waiting for notifications does not notice interrupts: wake it with one (other
+        // instances' watchers
         // wake too, and only read their checkpoints).
-        try (Connection c = dataSource.getConnection(); var st = c.createStatement()) {
+        try (Connection c = dataSource.getConnection();
+            var st = c.createStatement()) {
           st.execute("NOTIFY \"" + channel() + "\", 'closing'");
           if (!c.getAutoCommit()) {
             c.commit(); // notifications are sent at commit

@@ -1,6 +1,6 @@
 /**
- * Built-in bucket storages: {@link dev.syncline.core.storage.InMemoryBucketStorage} for tests, demos and as the
- * reference of the storage compatibility kit.
+ * Built-in bucket storages: {@link dev.syncline.core.storage.InMemoryBucketStorage} for tests,
+ * demos and as the reference of the storage compatibility kit.
  */
 @NullMarked
 package dev.syncline.core.storage;

@@ -1,5 +1,7 @@
 package dev.syncline.core.stream;
 
+import dev.syncline.api.ErrorCode;
+import dev.syncline.api.SynclineException;
 import dev.syncline.api.engine.EngineHealth;
 import dev.syncline.core.internal.http.AsyncBody;
 import jakarta.servlet.AsyncContext;
@@ -16,25 +18,30 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.zip.GZIPOutputStream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The sync endpoints as a Jakarta Servlet (6.0+) for any servlet container: {@code POST /sync/stream},
- * {@code GET /write-checkpoint2.json}, {@code POST /sync/checkpoint-request} and probes, relative to where the
- * servlet is mapped (map it to {@code /*} of a context, or {@code /powersync/*} and point clients there). Behaves
- * like {@link JdkHttpSyncServer}: NDJSON or BSON by {@code Accept}, gzip when accepted, a flush per line,
- * {@code X-Accel-Buffering: no}, JSON error envelopes, CORS for the configured origin.
+ * The sync endpoints as a Jakarta Servlet (6.0+) for any servlet container: {@code POST
+ * /sync/stream}, {@code GET /write-checkpoint2.json}, {@code POST /sync/checkpoint-request} and
+ * probes, relative to where the servlet is mapped (map it to {@code /*} of a context, or {@code
+ * /powersync/*} and point clients there). Behaves like {@link JdkHttpSyncServer}: NDJSON or BSON by
+ * {@code Accept}, gzip when accepted, a flush per line, {@code X-Accel-Buffering: no}, JSON error
+ * envelopes, CORS for the configured origin.
  *
- * <p>Register it with async support ({@code asyncSupported=true}): a stream request puts its request into async
- * mode and returns the container thread at once; lines are written by the {@link SyncService}'s scheduler, so an
- * idle stream holds no thread. The servlet API is a {@code provided} dependency: the container supplies it.
+ * <p>Register it with async support ({@code asyncSupported=true}): a stream request puts its
+ * request into async mode and returns the container thread at once; lines are written by the {@link
+ * SyncService}'s scheduler, so an idle stream holds no thread. The servlet API is a {@code
+ * provided} dependency: the container supplies it.
  *
- * <p>Writes are non-blocking ({@code WriteListener}): a client that reads slowly holds no thread; the stream
- * produces its next page only once the response took the previous one. Reads are too: every endpoint verifies the
- * token first, then reads the request body asynchronously ({@code ReadListener}), at most 1 MiB within
- * {@link #DEFAULT_BODY_TIMEOUT} (configurable), so a client that sends its body slowly or not at all holds no thread
- * either and is answered 408 ({@code SYNCLINE_H0001}) when its time is up. <em>Incubating</em>.
+ * <p>Writes are non-blocking ({@code WriteListener}): a client that reads slowly holds no thread;
+ * the stream produces its next page only once the response took the previous one. Reads are too:
+ * every endpoint verifies the token first, then reads the request body asynchronously ({@code
+ * ReadListener}), at most 1 MiB within {@link #DEFAULT_BODY_TIMEOUT} (configurable), so a client
+ * that sends its body slowly or not at all holds no thread either and is answered 408 ({@code
+ * SYNCLINE_H0001}) when its time is up. <em>Incubating</em>.
  */
 public final class SyncServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
@@ -46,48 +53,57 @@ public final class SyncServlet extends HttpServlet {
   private final Duration bodyTimeout;
 
   /**
-   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for development)
+   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for
+   *     development)
    */
   public SyncServlet(SyncService service, String allowedOrigin) {
     this(() -> Objects.requireNonNull(service), allowedOrigin);
   }
 
   /**
-   * Serves whichever service {@code services} gives at each request (an engine switches services when it activates
-   * new rules); {@code null} answers 503 {@code ENGINE_NOT_RUNNING}.
+   * Serves whichever service {@code services} gives at each request (an engine switches services
+   * when it activates new rules); {@code null} answers 503 {@code ENGINE_NOT_RUNNING}.
    *
-   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for development)
+   * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for
+   *     development)
    */
-  public SyncServlet(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin) {
+  public SyncServlet(Supplier<@Nullable SyncService> services, String allowedOrigin) {
     this(services, allowedOrigin, DEFAULT_BODY_TIMEOUT);
   }
 
   /**
-   * Like {@link #SyncServlet(java.util.function.Supplier, String)}, with the time a client may take to send a
-   * request body ({@link #DEFAULT_BODY_TIMEOUT} by default); a slower one is answered 408 ({@code SYNCLINE_H0001}).
+   * Like {@link #SyncServlet(java.util.function.Supplier, String)}, with the time a client may take
+   * to send a request body ({@link #DEFAULT_BODY_TIMEOUT} by default); a slower one is answered 408
+   * ({@code SYNCLINE_H0001}).
    */
-  public SyncServlet(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin,
-      Duration bodyTimeout) {
+  public SyncServlet(
+      Supplier<@Nullable SyncService> services, String allowedOrigin, Duration bodyTimeout) {
     this(services, allowedOrigin, bodyTimeout, null);
   }
 
   /**
-   * The endpoints of an engine: like {@link #SyncServlet(java.util.function.Supplier, String, Duration)}, with
-   * {@code /probes/readiness} answering from the engine's health ({@link EngineHealth#ready()}).
+   * The endpoints of an engine: like {@link #SyncServlet(java.util.function.Supplier, String,
+   * Duration)}, with {@code /probes/readiness} answering from the engine's health ({@link
+   * EngineHealth#ready()}).
    */
-  public SyncServlet(java.util.function.Supplier<@Nullable SyncService> services, String allowedOrigin,
-      Duration bodyTimeout, java.util.function.@Nullable Supplier<EngineHealth> health) {
-    this.endpoints = new SyncEndpoints(Objects.requireNonNull(services), Objects.requireNonNull(allowedOrigin),
-        health);
+  public SyncServlet(
+      Supplier<@Nullable SyncService> services,
+      String allowedOrigin,
+      Duration bodyTimeout,
+      @Nullable Supplier<EngineHealth> health) {
+    this.endpoints =
+        new SyncEndpoints(
+            Objects.requireNonNull(services), Objects.requireNonNull(allowedOrigin), health);
     if (bodyTimeout.isNegative() || bodyTimeout.isZero()) {
-      throw new dev.syncline.api.SynclineException(dev.syncline.api.ErrorCode.INVALID_ARGUMENT,
-          "the body timeout must be positive, got " + bodyTimeout);
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "the body timeout must be positive, got " + bodyTimeout);
     }
     this.bodyTimeout = bodyTimeout;
   }
 
   @Override
-  protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+  protected void service(HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
     endpoints.handle(new ServletCall(request, response, bodyTimeout));
   }
 
@@ -95,9 +111,17 @@ public final class SyncServlet extends HttpServlet {
     private final HttpServletRequest request;
     private final HttpServletResponse response;
     private final Duration bodyTimeout;
-    /** Whether a stream's sink owns the response (and completes it); answers before that complete it here. */
+
+    /**
+     * Whether a stream's sink owns the response (and completes it); answers before that complete it
+     * here.
+     */
     private volatile boolean streaming;
-    /** The body's reader, once reading started: it completes the request (after discarding an over-long body). */
+
+    /**
+     * The body's reader, once reading started: it completes the request (after discarding an
+     * over-long body).
+     */
     private volatile @Nullable AsyncBody body;
 
     ServletCall(HttpServletRequest request, HttpServletResponse response, Duration bodyTimeout) {
@@ -112,12 +136,14 @@ public final class SyncServlet extends HttpServlet {
     }
 
     @Override
-    public void readBody(int maxBytes, java.util.function.Consumer<byte[]> onBody,
-        java.util.function.Consumer<Exception> onError) {
+    public void readBody(int maxBytes, Consumer<byte[]> onBody, Consumer<Exception> onError) {
       if (!request.isAsyncSupported()) {
-        // A deployment mistake, told to the developer instead of a thread held by every slow client.
-        onError.accept(new dev.syncline.api.SynclineException(dev.syncline.api.ErrorCode.INTERNAL,
-            "the sync servlet must be registered with asyncSupported=true (setAsyncSupported(true))"));
+        // A deployment mistake, told to the developer instead of a thread held by every slow
+        // client.
+        onError.accept(
+            new SynclineException(
+                ErrorCode.INTERNAL,
+                "the sync servlet must be registered with asyncSupported=true (setAsyncSupported(true))"));
         return;
       }
       try {
@@ -136,7 +162,8 @@ public final class SyncServlet extends HttpServlet {
 
     @Override
     public String path() {
-      // The path inside the web application, whichever way the servlet is mapped: "/*" (servlet path empty),
+      // The path inside the web application, whichever way the servlet is mapped: "/*" (servlet
+      // path empty),
       // "/sync/*" (servlet path "/sync", path info "/stream") or exactly "/write-checkpoint2.json".
       String servletPath = request.getServletPath();
       String pathInfo = request.getPathInfo();
@@ -175,12 +202,14 @@ public final class SyncServlet extends HttpServlet {
         response.setStatus(status);
         AsyncBody b = body;
         if (status == 408 || (b != null && b.draining())) {
-          response.setHeader("Connection", "close"); // the rest of the body is not used: end the connection
+          response.setHeader(
+              "Connection", "close"); // the rest of the body is not used: end the connection
         }
         response.setContentType("application/json");
         response.setContentLength(bytes.length);
         response.getOutputStream().write(bytes);
-        response.flushBuffer(); // the answer leaves now, also while the rest of a body is still discarded
+        response.flushBuffer(); // the answer leaves now, also while the rest of a body is still
+        // discarded
       } finally {
         complete();
       }
@@ -206,7 +235,8 @@ public final class SyncServlet extends HttpServlet {
     public SyncEndpoints.StreamSink stream(String contentType, boolean gzip) throws IOException {
       if (!request.isAsyncSupported()) {
         // A deployment mistake, told to the developer instead of a bare 500.
-        throw new dev.syncline.api.SynclineException(dev.syncline.api.ErrorCode.INTERNAL,
+        throw new SynclineException(
+            ErrorCode.INTERNAL,
             "the sync servlet must be registered with asyncSupported=true (setAsyncSupported(true))");
       }
       response.setStatus(200);
@@ -217,20 +247,22 @@ public final class SyncServlet extends HttpServlet {
         response.setHeader("Content-Encoding", "gzip");
       }
       AsyncContext a = request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync();
-      a.setTimeout(0); // the body deadline is over: a stream lives until it ends or its client goes away
+      a.setTimeout(
+          0); // the body deadline is over: a stream lives until it ends or its client goes away
       streaming = true; // from now on the sink completes it
       return new AsyncSink(a, response.getOutputStream(), gzip);
     }
   }
 
   /**
-   * Non-blocking writes to an async response: lines are written only while the container says the response can
-   * take them ({@code isReady}); otherwise they wait in a short queue (at most one page of data and a few small
-   * lines, because the service stops producing while {@link #saturated()}) and the container's
-   * {@code onWritePossible} drains them and wakes the stream. All methods synchronize on the sink: the scheduler
-   * and the container's threads both call it.
+   * Non-blocking writes to an async response: lines are written only while the container says the
+   * response can take them ({@code isReady}); otherwise they wait in a short queue (at most one
+   * page of data and a few small lines, because the service stops producing while {@link
+   * #saturated()}) and the container's {@code onWritePossible} drains them and wakes the stream.
+   * All methods synchronize on the sink: the scheduler and the container's threads both call it.
    */
-  private static final class AsyncSink implements SyncEndpoints.StreamSink, AsyncListener, WriteListener {
+  private static final class AsyncSink
+      implements SyncEndpoints.StreamSink, AsyncListener, WriteListener {
     private final AsyncContext async;
     private final ServletOutputStream out;
     private final @Nullable ByteArrayOutputStream compressed;
@@ -271,7 +303,7 @@ public final class SyncServlet extends HttpServlet {
     }
 
     private byte[] encode(byte[] line) throws IOException {
-      if (gzip == null) {
+      if (gzip == null || compressed == null) {
         return line;
       }
       gzip.write(line);
@@ -303,7 +335,10 @@ public final class SyncServlet extends HttpServlet {
       drained = callback;
     }
 
-    /** Writes what the container can take now; completes the response once an ended stream is fully written. */
+    /**
+     * Writes what the container can take now; completes the response once an ended stream is fully
+     * written.
+     */
     private void drain() throws IOException {
       while (!closed && !queue.isEmpty() && out.isReady()) {
         out.write(queue.poll());
@@ -339,7 +374,7 @@ public final class SyncServlet extends HttpServlet {
       }
       ending = true;
       try {
-        if (gzip != null) {
+        if (gzip != null && compressed != null) {
           gzip.finish();
           queue.add(compressed.toByteArray());
           compressed.reset();

@@ -1,4 +1,7 @@
-/** The server side of offline writes: {@link dev.syncline.core.upload.UploadHandler}. <em>Incubating</em>. */
+/**
+ * The server side of offline writes: {@link dev.syncline.core.upload.UploadHandler}.
+ * <em>Incubating</em>.
+ */
 @NullMarked
 package dev.syncline.core.upload;
 

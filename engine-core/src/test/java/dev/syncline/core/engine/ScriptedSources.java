@@ -21,8 +21,9 @@ final class ScriptedSources {
   }
 
   /**
-   * A source that takes an empty snapshot of {@code items}, then runs the steps the test queues, and between them
-   * looks for more every 10 ms, calling {@link ChangeSink#alive()} as a polling source does.
+   * A source that takes an empty snapshot of {@code items}, then runs the steps the test queues,
+   * and between them looks for more every 10 ms, calling {@link ChangeSink#alive()} as a polling
+   * source does.
    */
   static final class ScriptedSource implements SourceAdapter {
     final BlockingQueue<Step> steps = new LinkedBlockingQueue<>();
@@ -75,4 +76,5 @@ final class ScriptedSources {
     public int compareTo(SourcePosition o) {
       return value.compareTo(o.serialize());
     }
-  }}
+  }
+}

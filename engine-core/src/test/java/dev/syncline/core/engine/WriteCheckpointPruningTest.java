@@ -15,19 +15,35 @@ import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The replicating instance forgets write checkpoints no stream can ask for any more, along with compaction. */
+/**
+ * The replicating instance forgets write checkpoints no stream can ask for any more, along with
+ * compaction.
+ */
 class WriteCheckpointPruningTest {
   @Test
   void compaction_prunes_write_checkpoints_below_what_every_live_version_serves() throws Exception {
     ScriptedSource source = new ScriptedSource();
     try (InMemoryBucketStorage storage = new InMemoryBucketStorage();
-        Syncline engine = Syncline.builder().storage(storage).source(() -> source)
-            .rules(SyncRulesSource.ofYaml("bucket_definitions:\n  all:\n    data:\n      - SELECT * FROM items\n",
-                "rules.yaml"))
-            .tokenVerifier(JwtTokenVerifier.builder().audience("test")
-                .hmacSecret("pruning-test-secret-of-at-least-32-bytes".getBytes(StandardCharsets.UTF_8), null)
-                .build())
-            .pollInterval(Duration.ofMillis(20)).compactInterval(Duration.ofMillis(50)).build().start()) {
+        Syncline engine =
+            Syncline.builder()
+                .storage(storage)
+                .source(() -> source)
+                .rules(
+                    SyncRulesSource.ofYaml(
+                        "bucket_definitions:\n  all:\n    data:\n      - SELECT * FROM items\n",
+                        "rules.yaml"))
+                .tokenVerifier(
+                    JwtTokenVerifier.builder()
+                        .audience("test")
+                        .hmacSecret(
+                            "pruning-test-secret-of-at-least-32-bytes"
+                                .getBytes(StandardCharsets.UTF_8),
+                            null)
+                        .build())
+                .pollInterval(Duration.ofMillis(20))
+                .compactInterval(Duration.ofMillis(50))
+                .build()
+                .start()) {
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (!engine.health().ready()) {
         assertThat(System.nanoTime()).as("ready").isLessThan(deadline);
@@ -35,13 +51,15 @@ class WriteCheckpointPruningTest {
       }
       AuthContext alice = new AuthContext(Map.of("sub", "alice"), Instant.now().plusSeconds(600));
       WriteCheckpointKey key = WriteCheckpointKey.of(alice, "phone");
-      for (String head : new String[] {"0a", "0b", "1"}) { // ids 1, 2, 3; the served checkpoint is at "1"
+      for (String head :
+          new String[] {"0a", "0b", "1"}) { // ids 1, 2, 3; the served checkpoint is at "1"
         source.head = head;
         engine.createWriteCheckpoint(alice, "phone");
       }
       Checkpoint served = storage.latestCheckpoint(engine.health().activeVersion()).orElseThrow();
       assertThat(served.position()).isEqualTo("1");
-      // Ids 1 and 2 are answered by 3 at every position served now or later: a compaction forgets them, and with
+      // Ids 1 and 2 are answered by 3 at every position served now or later: a compaction forgets
+      // them, and with
       // them the answer at "0a" (1, kept for ever before), a position nothing serves any more.
       while (storage.writeCheckpoint(key, new Checkpoint(served.opId(), "0a")).isPresent()) {
         assertThat(System.nanoTime()).as("pruned by a compaction").isLessThan(deadline);

@@ -9,9 +9,15 @@ import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
 import org.junit.jupiter.api.Test;
 
-/** Expressions of edition-3 streams beyond the shared vectors: CASE with a base, lists, IS [NOT] FALSE. */
+/**
+ * Expressions of edition-3 streams beyond the shared vectors: CASE with a base, lists, IS [NOT]
+ * FALSE.
+ */
 class StreamExpressionsTest {
-  private static final SyncRules RULES = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
+  private static final SyncRules RULES =
+      SyncRulesCompiler.compile(
+          SyncRulesSource.ofYaml(
+              """
       config:
         edition: 3
       streams:
@@ -21,7 +27,8 @@ class StreamExpressionsTest {
             SELECT id, CASE kind WHEN 'a' THEN 'first' WHEN 'b' THEN 'second' ELSE 'other' END AS label,
               CASE kind WHEN 'a' THEN 1 END AS only_a, kind IN ('a', 'c') AS listed, flag IS NOT FALSE AS not_false
             FROM items WHERE kind NOT IN ('x', 'y')
-      """, "s.yaml"));
+      """,
+              "s.yaml"));
 
   private static String data(String kind, Long flag) {
     SourceRow.Builder row = SourceRow.builder().put("id", "i").put("kind", kind);
@@ -37,11 +44,15 @@ class StreamExpressionsTest {
 
   @Test
   void case_with_a_base_compares_it_with_each_when() {
-    assertThat(data("a", 0L)).isEqualTo("{\"id\":\"i\",\"label\":\"first\",\"only_a\":1,\"listed\":1,\"not_false\":0}");
-    assertThat(data("b", 1L)).isEqualTo("{\"id\":\"i\",\"label\":\"second\",\"only_a\":null,\"listed\":0,"
-        + "\"not_false\":1}");
-    assertThat(data("c", null)).isEqualTo("{\"id\":\"i\",\"label\":\"other\",\"only_a\":null,\"listed\":1,"
-        + "\"not_false\":1}");
+    assertThat(data("a", 0L))
+        .isEqualTo("{\"id\":\"i\",\"label\":\"first\",\"only_a\":1,\"listed\":1,\"not_false\":0}");
+    assertThat(data("b", 1L))
+        .isEqualTo(
+            "{\"id\":\"i\",\"label\":\"second\",\"only_a\":null,\"listed\":0,"
+                + "\"not_false\":1}");
+    assertThat(data("c", null))
+        .isEqualTo(
+            "{\"id\":\"i\",\"label\":\"other\",\"only_a\":null,\"listed\":1," + "\"not_false\":1}");
   }
 
   @Test

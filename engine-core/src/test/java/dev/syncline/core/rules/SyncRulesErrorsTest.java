@@ -11,17 +11,21 @@ import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesException;
 import dev.syncline.api.rules.SyncRulesSource;
 import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every kind of bad rules input gives a {@link SyncRulesException} listing every problem at its exact position.
- * Carets mark where a problem must point: {@code ^...^} is removed from the YAML and must enclose the problem's range.
+ * Every kind of bad rules input gives a {@link SyncRulesException} listing every problem at its
+ * exact position. Carets mark where a problem must point: {@code ^...^} is removed from the YAML
+ * and must enclose the problem's range.
  */
 class SyncRulesErrorsTest {
   private static List<Problem> problems(String yamlWithCarets) {
     String yaml = yamlWithCarets.replace("^", "");
-    SyncRulesException e = catchThrowableOfType(SyncRulesException.class,
-        () -> SyncRulesCompiler.compile(SyncRulesSource.ofYaml(yaml, "rules.yaml")));
+    SyncRulesException e =
+        catchThrowableOfType(
+            SyncRulesException.class,
+            () -> SyncRulesCompiler.compile(SyncRulesSource.ofYaml(yaml, "rules.yaml")));
     assertThat(e).as("compiling should fail").isNotNull();
     assertThat(e.code()).isEqualTo(ErrorCode.SYNC_RULES_INVALID);
     return e.problems();
@@ -33,155 +37,198 @@ class SyncRulesErrorsTest {
     int end = yamlWithCarets.indexOf('^', start + 1) - 1;
     assertThat(start).as("test needs two carets").isNotNegative();
     List<Problem> problems = problems(yamlWithCarets);
-    assertThat(problems).as("problems").anySatisfy(p -> {
-      assertThat(p.severity()).isEqualTo(Severity.FATAL);
-      assertThat(p.message()).startsWith(message);
-      assertThat(p.start()).as("start").isEqualTo(start);
-      assertThat(p.end()).as("end").isEqualTo(end);
-    });
+    assertThat(problems)
+        .as("problems")
+        .anySatisfy(
+            p -> {
+              assertThat(p.severity()).isEqualTo(Severity.FATAL);
+              assertThat(p.message()).startsWith(message);
+              assertThat(p.start()).as("start").isEqualTo(start);
+              assertThat(p.end()).as("end").isEqualTo(end);
+            });
   }
 
   @Test
   void invalid_yaml_is_reported_at_its_line() {
-    List<Problem> problems = problems("""
+    List<Problem> problems =
+        problems(
+            """
         bucket_definitions:
           global:
             data:
               - SELECT * FROM todos
              - SELECT * FROM lists
         """);
-    assertThat(problems).anySatisfy(p -> {
-      assertThat(p.severity()).isEqualTo(Severity.FATAL);
-      assertThat(p.line()).isIn(4, 5);
-    });
+    assertThat(problems)
+        .anySatisfy(
+            p -> {
+              assertThat(p.severity()).isEqualTo(Severity.FATAL);
+              assertThat(p.line()).isIn(4, 5);
+            });
   }
 
   @Test
   void duplicate_keys_are_reported_at_the_second_key() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           a:
             data: [SELECT * FROM todos]
           ^a^:
             data: [SELECT * FROM lists]
-        """, "Map keys must be unique");
+        """,
+        "Map keys must be unique");
   }
 
   @Test
   void unknown_keys_are_rejected() {
-    assertThat(problems("""
+    assertThat(
+            problems(
+                """
         bucket_definitions:
           b:
             paramters: SELECT request.user_id() AS user_id
             data: [SELECT * FROM todos]
-        """)).extracting(Problem::message).contains("must NOT have additional properties");
+        """))
+        .extracting(Problem::message)
+        .contains("must NOT have additional properties");
   }
 
   @Test
   void sql_syntax_errors_point_at_the_offending_token() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           global:
             data:
               - SELECT id title, ^FROM^ todos
-        """, "Syntax error at line 1 col 18");
+        """,
+        "Syntax error at line 1 col 18");
   }
 
   @Test
   void unknown_functions_are_named() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           global:
             data:
               - SELECT id, ^reverse(title)^ AS r FROM todos
-        """, "Function 'reverse' is not defined");
+        """,
+        "Function 'reverse' is not defined");
   }
 
   @Test
   void wrong_arity_is_an_error() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           global:
             data:
               - SELECT id, ^upper(title, 'x')^ AS r FROM todos
-        """, "Function 'upper' takes 1 argument, got 2");
-    assertFails("""
+        """,
+        "Function 'upper' takes 1 argument, got 2");
+    assertFails(
+        """
         bucket_definitions:
           global:
             data:
               - SELECT id, ^substring(title)^ AS r FROM todos
-        """, "Function 'substring' takes 2 to 3 arguments, got 1");
+        """,
+        "Function 'substring' takes 2 to 3 arguments, got 1");
   }
 
   @Test
   void unsupported_casts_and_operators_are_errors() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           global:
             data:
               - SELECT id, ^CAST(created_at AS date)^ AS d FROM todos
-        """, "CAST not supported for 'date'");
-    assertFails("""
+        """,
+        "CAST not supported for 'date'");
+    assertFails(
+        """
         bucket_definitions:
           global:
             data:
               - SELECT * FROM todos WHERE ^title LIKE 'a%'^
-        """, "Operator not supported: LIKE");
+        """,
+        "Operator not supported: LIKE");
   }
 
   @Test
   void a_data_query_without_id_is_an_error() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           global:
             data:
               - SELECT ^title^, done FROM todos
-        """, "Query must return an \"id\" column");
+        """,
+        "Query must return an \"id\" column");
   }
 
   @Test
   void a_query_must_use_every_bucket_parameter() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           b:
             parameters: SELECT request.user_id() AS user_id
             data:
               - ^SELECT * FROM todos^
-        """, "Query must cover all bucket parameters. Expected: [\"bucket.user_id\"] Got: []");
+        """,
+        "Query must cover all bucket parameters. Expected: [\"bucket.user_id\"] Got: []");
   }
 
   @Test
   void buckets_chosen_only_by_the_client_are_rejected_unless_the_definition_opts_in() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           by_project:
             parameters: ^SELECT request.parameters() ->> 'project' AS project_id^
             data:
               - SELECT * FROM todos WHERE project_id = bucket.project_id
-        """, "Potentially dangerous query");
-    SyncRules accepted = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
+        """,
+        "Potentially dangerous query");
+    SyncRules accepted =
+        SyncRulesCompiler.compile(
+            SyncRulesSource.ofYaml(
+                """
         bucket_definitions:
           by_project:
             accept_potentially_dangerous_queries: true
             parameters: SELECT request.parameters() ->> 'project' AS project_id
             data:
               - SELECT * FROM todos WHERE project_id = bucket.project_id
-        """, "rules.yaml"));
+        """,
+                "rules.yaml"));
     assertThat(accepted.warnings()).isEmpty();
-    SyncRules warned = SyncRulesCompiler.builder().warnOnDangerousQueries().build().compileRules(
-        SyncRulesSource.ofYaml("""
+    SyncRules warned =
+        SyncRulesCompiler.builder()
+            .warnOnDangerousQueries()
+            .build()
+            .compileRules(
+                SyncRulesSource.ofYaml(
+                    """
             bucket_definitions:
               by_project:
                 parameters: SELECT request.parameters() ->> 'project' AS project_id
                 data:
                   - SELECT * FROM todos WHERE project_id = bucket.project_id
-            """, "rules.yaml"));
+            """,
+                    "rules.yaml"));
     assertThat(warned.warnings()).extracting(Problem::severity).containsExactly(Severity.WARNING);
   }
 
   @Test
   void every_stream_problem_is_listed_with_line_and_column() {
-    assertThat(problems("""
+    assertThat(
+            problems(
+                """
         config:
           edition: 3
         streams:
@@ -189,51 +236,97 @@ class SyncRulesErrorsTest {
             query: SELECT * FROM todos WHERE title LIKE 'x%'
           b:
             query: SELECT id, random() AS r FROM lists WHERE owner = request.user_id()
-        """)).extracting(Problem::message, Problem::line, Problem::column).containsExactlyInAnyOrder(
-        org.assertj.core.groups.Tuple.tuple("LIKE expressions are not currently supported.", 5, 38),
-        org.assertj.core.groups.Tuple.tuple("Forbidden call: Sync definitions must be deterministic.", 7, 23),
-        org.assertj.core.groups.Tuple.tuple("Invalid schema in function name", 7, 62));
+        """))
+        .extracting(Problem::message, Problem::line, Problem::column)
+        .containsExactlyInAnyOrder(
+            Tuple.tuple("LIKE expressions are not currently supported.", 5, 38),
+            Tuple.tuple("Forbidden call: Sync definitions must be deterministic.", 7, 23),
+            Tuple.tuple("Invalid schema in function name", 7, 62));
   }
 
   @Test
   void a_join_condition_the_planner_cannot_use_is_an_error_never_ignored() {
-    // Ignoring the cycle's third condition (or a join condition mixed with a request value) would sync more rows
+    // Ignoring the cycle's third condition (or a join condition mixed with a request value) would
+    // sync more rows
     // than the query allows.
-    for (String where : List.of("a.x = b.x AND b.y = c.y AND c.z = a.z AND c.o = auth.user_id()",
-        "a.x = b.y + auth.parameter('k') AND b.o = auth.user_id()")) {
-      assertThat(problems("config:\n  edition: 3\nstreams:\n  s:\n    query: SELECT a.* FROM a, b, c WHERE " + where
-          + "\n")).extracting(Problem::message).anySatisfy(m -> assertThat(m).startsWith("Unsupported join condition"));
+    for (String where :
+        List.of(
+            "a.x = b.x AND b.y = c.y AND c.z = a.z AND c.o = auth.user_id()",
+            "a.x = b.y + auth.parameter('k') AND b.o = auth.user_id()")) {
+      assertThat(
+              problems(
+                  "config:\n  edition: 3\nstreams:\n  s:\n    query: SELECT a.* FROM a, b, c WHERE "
+                      + where
+                      + "\n"))
+          .extracting(Problem::message)
+          .anySatisfy(m -> assertThat(m).startsWith("Unsupported join condition"));
     }
   }
 
   @Test
   void a_stream_only_client_parameters_decide_is_refused_unless_accepted() {
-    String stream = "config:\n  edition: 3\nstreams:\n  s:\n%s    query: SELECT * FROM todos WHERE list_id = "
-        + "subscription.parameter('list')\n";
-    assertThat(problems(stream.formatted(""))).extracting(Problem::message)
-        .anySatisfy(m -> assertThat(m).startsWith("Clients can send any value").contains("accept_potentially"));
-    assertThat(SyncRulesCompiler.compile(SyncRulesSource.ofYaml(stream.formatted(
-        "    accept_potentially_dangerous_queries: true\n"), "ok.yaml")).warnings()).isEmpty();
-    assertThat(SyncRulesCompiler.builder().warnOnDangerousQueries().build().compileRules(SyncRulesSource.ofYaml(
-        stream.formatted(""), "warn.yaml")).warnings()).extracting(Problem::severity).containsExactly(Severity.WARNING);
+    String stream =
+        "config:\n  edition: 3\nstreams:\n  s:\n%s    query: SELECT * FROM todos WHERE list_id = "
+            + "subscription.parameter('list')\n";
+    assertThat(problems(stream.formatted("")))
+        .extracting(Problem::message)
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .startsWith("Clients can send any value")
+                    .contains("accept_potentially"));
+    assertThat(
+            SyncRulesCompiler.compile(
+                    SyncRulesSource.ofYaml(
+                        stream.formatted("    accept_potentially_dangerous_queries: true\n"),
+                        "ok.yaml"))
+                .warnings())
+        .isEmpty();
+    assertThat(
+            SyncRulesCompiler.builder()
+                .warnOnDangerousQueries()
+                .build()
+                .compileRules(SyncRulesSource.ofYaml(stream.formatted(""), "warn.yaml"))
+                .warnings())
+        .extracting(Problem::severity)
+        .containsExactly(Severity.WARNING);
     // Constrained by the token, the subscription parameter only selects among the user's own lists.
-    assertThat(SyncRulesCompiler.compile(SyncRulesSource.ofYaml(stream.formatted("").replace("\n    query:",
-        "\n    query:").replace("('list')\n", "('list') AND list_id IN (SELECT id FROM lists WHERE owner = "
-        + "auth.user_id())\n"), "constrained.yaml")).warnings()).isEmpty();
+    assertThat(
+            SyncRulesCompiler.compile(
+                    SyncRulesSource.ofYaml(
+                        stream
+                            .formatted("")
+                            .replace("\n    query:", "\n    query:")
+                            .replace(
+                                "('list')\n",
+                                "('list') AND list_id IN (SELECT id FROM lists WHERE owner = "
+                                    + "auth.user_id())\n"),
+                        "constrained.yaml"))
+                .warnings())
+        .isEmpty();
   }
 
   @Test
   void a_stream_selects_the_columns_of_one_table() {
-    for (String columns : List.of("todos.*, lists.name", "todos.id, lists.*", "todos.id, upper(lists.name) AS n")) {
-      assertThat(problems("config:\n  edition: 3\nstreams:\n  s:\n    query: SELECT " + columns + " FROM todos, lists "
-          + "WHERE todos.list_id = lists.id AND lists.owner = auth.user_id()\n")).extracting(Problem::message)
-          .as(columns).contains("Result columns must all come from one table, todos");
+    for (String columns :
+        List.of("todos.*, lists.name", "todos.id, lists.*", "todos.id, upper(lists.name) AS n")) {
+      assertThat(
+              problems(
+                  "config:\n  edition: 3\nstreams:\n  s:\n    query: SELECT "
+                      + columns
+                      + " FROM todos, lists "
+                      + "WHERE todos.list_id = lists.id AND lists.owner = auth.user_id()\n"))
+          .extracting(Problem::message)
+          .as(columns)
+          .contains("Result columns must all come from one table, todos");
     }
   }
 
   @Test
   void common_table_expression_problems_are_reported_once_where_they_are_written() {
-    assertThat(problems("""
+    assertThat(
+            problems(
+                """
         config:
           edition: 3
         with:
@@ -244,18 +337,25 @@ class SyncRulesErrorsTest {
             query: SELECT * FROM todos WHERE list_id IN mine
           b:
             query: SELECT * FROM notes WHERE list_id IN mine OR list_id IN loop
-        """)).extracting(Problem::message, Problem::line).containsExactlyInAnyOrder(
-        org.assertj.core.groups.Tuple.tuple("LIKE expressions are not currently supported.", 4),
-        org.assertj.core.groups.Tuple.tuple("Invalid common table expression", 8),
-        org.assertj.core.groups.Tuple.tuple("Invalid common table expression", 10),
-        org.assertj.core.groups.Tuple.tuple("A common table expression cannot refer to itself", 5),
-        org.assertj.core.groups.Tuple.tuple("Invalid common table expression", 10));
+        """))
+        .extracting(Problem::message, Problem::line)
+        .containsExactlyInAnyOrder(
+            Tuple.tuple("LIKE expressions are not currently supported.", 4),
+            Tuple.tuple("Invalid common table expression", 8),
+            Tuple.tuple("Invalid common table expression", 10),
+            Tuple.tuple("A common table expression cannot refer to itself", 5),
+            Tuple.tuple("Invalid common table expression", 10));
   }
 
   @Test
   void every_problem_is_listed_across_definitions_with_line_and_column() {
-    SyncRulesException e = catchThrowableOfType(SyncRulesException.class, () -> SyncRulesCompiler.compile(
-        SyncRulesSource.ofYaml("""
+    SyncRulesException e =
+        catchThrowableOfType(
+            SyncRulesException.class,
+            () ->
+                SyncRulesCompiler.compile(
+                    SyncRulesSource.ofYaml(
+                        """
             bucket_definitions:
               a:
                 data:
@@ -266,23 +366,29 @@ class SyncRulesErrorsTest {
                   - SELECT * FROM lists WHERE y = bucket.x
               c:
                 data: nope
-            """, "rules.yaml")));
-    assertThat(e.problems()).extracting(Problem::line, Problem::column, Problem::message).contains(
-        org.assertj.core.groups.Tuple.tuple(4, 38, "ORDER BY is not supported"),
-        org.assertj.core.groups.Tuple.tuple(6, 24, "Function 'nope' is not defined"),
-        org.assertj.core.groups.Tuple.tuple(10, 11, "'data' must be an array"));
+            """,
+                        "rules.yaml")));
+    assertThat(e.problems())
+        .extracting(Problem::line, Problem::column, Problem::message)
+        .contains(
+            Tuple.tuple(4, 38, "ORDER BY is not supported"),
+            Tuple.tuple(6, 24, "Function 'nope' is not defined"),
+            Tuple.tuple(10, 11, "'data' must be an array"));
     assertThat(e.getMessage()).contains("rules.yaml:4:38: fatal: ORDER BY is not supported");
   }
 
   @Test
   void positions_are_exact_inside_quoted_and_block_scalars() {
-    assertFails("""
+    assertFails(
+        """
         bucket_definitions:
           b:
             data:
               - "SELECT id, \\"Title\\", ^nope(x)^ AS y FROM todos"
-        """, "Function 'nope' is not defined");
-    assertFails("""
+        """,
+        "Function 'nope' is not defined");
+    assertFails(
+        """
         bucket_definitions:
           b:
             data:
@@ -290,7 +396,8 @@ class SyncRulesErrorsTest {
                 SELECT id,
                   ^nope(x)^ AS y
                 FROM todos
-        """, "Function 'nope' is not defined");
+        """,
+        "Function 'nope' is not defined");
   }
 
   @Test

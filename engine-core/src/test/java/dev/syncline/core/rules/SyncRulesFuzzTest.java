@@ -11,20 +11,23 @@ import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesException;
 import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.internal.rules.ParameterIndex;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fuzzes the compiler and the evaluator with seeded random input (reproducible: the seed is in the failure
- * message). Properties: any text compiles or throws {@link SyncRulesException}, never anything else; evaluating any
- * row or request reports errors as values, never throws.
+ * Fuzzes the compiler and the evaluator with seeded random input (reproducible: the seed is in the
+ * failure message). Properties: any text compiles or throws {@link SyncRulesException}, never
+ * anything else; evaluating any row or request reports errors as values, never throws.
  */
 class SyncRulesFuzzTest {
-  private static final String VALID = """
+  private static final String VALID =
+      """
       bucket_definitions:
         owned:
           parameters: SELECT id AS list_id FROM lists WHERE owner_id = request.user_id()
@@ -41,7 +44,8 @@ class SyncRulesFuzzTest {
             - "SELECT id, substring(title, 2, 3) AS t, 'x' || id AS x FROM \\"notes%\\""
       """;
 
-  private static final String VALID_STREAMS = """
+  private static final String VALID_STREAMS =
+      """
       config:
         edition: 3
       with:
@@ -66,11 +70,72 @@ class SyncRulesFuzzTest {
       """;
 
   private static final String[] TOKENS = {
-    "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "IS", "NULL", "AS", "*", ",", "(", ")", "=", "!=", "<", ">",
-    "->", "->>", "::", "||", "+", "-", "/", "'", "\"", "bucket.", "request.user_id()", "request.jwt()", "id", "x",
-    "todos", "json_each(", "upper(", "CAST(", "CASE", "WHEN", "END", "1", "2.5", "1e999", "'a'", ";", "\n", " ",
-    "bucket_definitions:", "data:", "parameters:", "  ", "- ", "priority:", "config:", "edition:", "#", "&", "!", "|",
-    "{", "}", "[", "]", "😀", "\u0000", "\\", ":"
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "IS",
+    "NULL",
+    "AS",
+    "*",
+    ",",
+    "(",
+    ")",
+    "=",
+    "!=",
+    "<",
+    ">",
+    "->",
+    "->>",
+    "::",
+    "||",
+    "+",
+    "-",
+    "/",
+    "'",
+    "\"",
+    "bucket.",
+    "request.user_id()",
+    "request.jwt()",
+    "id",
+    "x",
+    "todos",
+    "json_each(",
+    "upper(",
+    "CAST(",
+    "CASE",
+    "WHEN",
+    "END",
+    "1",
+    "2.5",
+    "1e999",
+    "'a'",
+    ";",
+    "\n",
+    " ",
+    "bucket_definitions:",
+    "data:",
+    "parameters:",
+    "  ",
+    "- ",
+    "priority:",
+    "config:",
+    "edition:",
+    "#",
+    "&",
+    "!",
+    "|",
+    "{",
+    "}",
+    "[",
+    "]",
+    "😀",
+    "\u0000",
+    "\\",
+    ":"
   };
 
   @Test
@@ -94,16 +159,22 @@ class SyncRulesFuzzTest {
 
   @Test
   void evaluating_random_rows_and_subscriptions_against_streams_never_throws() {
-    SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(VALID_STREAMS, "streams.yaml"));
+    SyncRules rules =
+        SyncRulesCompiler.compile(SyncRulesSource.ofYaml(VALID_STREAMS, "streams.yaml"));
     SplittableRandom random = new SplittableRandom(11);
     List<String> tables = List.of("lists", "todos", "items", "shares", "users", "notes");
-    List<String> columns = List.of("id", "list_id", "owner_id", "item_id", "user_id", "org", "n", "tag", "tags");
-    dev.syncline.core.internal.rules.ParameterIndex index = new dev.syncline.core.internal.rules.ParameterIndex();
+    List<String> columns =
+        List.of("id", "list_id", "owner_id", "item_id", "user_id", "org", "n", "tag", "tags");
+    ParameterIndex index = new ParameterIndex();
     for (int i = 0; i < 20_000; i++) {
       Map<String, SourceValue> row = new LinkedHashMap<>();
       for (String c : columns) {
         if (random.nextInt(4) > 0) {
-          row.put(c, random.nextInt(3) == 0 ? SqliteValue.of("u" + random.nextInt(5)) : randomValue(random));
+          row.put(
+              c,
+              random.nextInt(3) == 0
+                  ? SqliteValue.of("u" + random.nextInt(5))
+                  : randomValue(random));
         }
       }
       TableRef table = TableRef.of("public", tables.get(random.nextInt(tables.size())));
@@ -122,11 +193,15 @@ class SyncRulesFuzzTest {
         Map<String, Object> parameters = new LinkedHashMap<>();
         parameters.put("list", randomJson(random, 0));
         parameters.put("tags", random.nextInt(10) == 0 ? deepJson(12) : randomJson(random, 0));
-        subscriptions.add(new RequestContext.Subscription(streams.get(random.nextInt(streams.size())), parameters,
-            random.nextInt(5) == 0 ? random.nextInt(4) : null));
+        subscriptions.add(
+            new RequestContext.Subscription(
+                streams.get(random.nextInt(streams.size())),
+                parameters,
+                random.nextInt(5) == 0 ? random.nextInt(4) : null));
       }
       Map<String, Object> client = Map.of("tags", randomJson(random, 0));
-      var querier = rules.querier(new RequestContext(claims, client, random.nextBoolean(), subscriptions));
+      var querier =
+          rules.querier(new RequestContext(claims, client, random.nextBoolean(), subscriptions));
       querier.allBuckets(index);
       querier.errors().forEach(e -> assertThat(e.subscription()).isNotNull());
     }
@@ -172,11 +247,13 @@ class SyncRulesFuzzTest {
       assertThat(rules.definitions()).isNotNull();
     } catch (SyncRulesException e) {
       assertThat(e.problems()).isNotEmpty();
-      e.problems().forEach(p -> {
-        assertThat(p.start()).isBetween(0, Math.max(10, text.length()));
-        assertThat(p.end()).isGreaterThanOrEqualTo(p.start());
-        assertThat(p.line()).isPositive();
-      });
+      e.problems()
+          .forEach(
+              p -> {
+                assertThat(p.start()).isBetween(0, Math.max(10, text.length()));
+                assertThat(p.end()).isGreaterThanOrEqualTo(p.start());
+                assertThat(p.line()).isPositive();
+              });
     } catch (RuntimeException | StackOverflowError e) {
       fail("seed " + seed + " iteration " + iteration + ": " + e + " for input:\n" + text, e);
     }
@@ -184,15 +261,26 @@ class SyncRulesFuzzTest {
 
   @Test
   void deeply_nested_expressions_fail_cleanly() {
-    for (String deep : List.of("(".repeat(5_000) + "1" + ")".repeat(5_000), "NOT ".repeat(5_000) + "1",
-        "- ".repeat(5_000) + "1", "upper(".repeat(5_000) + "x" + ")".repeat(5_000))) {
-      assertCompilesOrFailsCleanly("bucket_definitions:\n  g:\n    data:\n      - SELECT id, " + deep
-          + " AS x FROM t\n", 0, 0);
+    for (String deep :
+        List.of(
+            "(".repeat(5_000) + "1" + ")".repeat(5_000),
+            "NOT ".repeat(5_000) + "1",
+            "- ".repeat(5_000) + "1",
+            "upper(".repeat(5_000) + "x" + ")".repeat(5_000))) {
+      assertCompilesOrFailsCleanly(
+          "bucket_definitions:\n  g:\n    data:\n      - SELECT id, " + deep + " AS x FROM t\n",
+          0,
+          0);
     }
-    String yaml = "bucket_definitions:\n  g:\n    data:\n      - SELECT id, " + "(".repeat(5_000) + "1"
-        + ")".repeat(5_000) + " AS x FROM t\n";
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> SyncRulesCompiler.compile(
-        SyncRulesSource.ofYaml(yaml, "deep.yaml"))).hasMessageContaining("nested too deeply");
+    String yaml =
+        "bucket_definitions:\n  g:\n    data:\n      - SELECT id, "
+            + "(".repeat(5_000)
+            + "1"
+            + ")".repeat(5_000)
+            + " AS x FROM t\n";
+    Assertions.assertThatThrownBy(
+            () -> SyncRulesCompiler.compile(SyncRulesSource.ofYaml(yaml, "deep.yaml")))
+        .hasMessageContaining("nested too deeply");
   }
 
   @Test
@@ -200,7 +288,8 @@ class SyncRulesFuzzTest {
     SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(VALID, "valid.yaml"));
     SplittableRandom random = new SplittableRandom(7);
     List<String> tables = List.of("todos", "lists", "items", "notes_a", "notes", "other");
-    List<String> columns = List.of("id", "list_id", "owner_id", "name", "meta", "n", "tag", "title", "_x", "0");
+    List<String> columns =
+        List.of("id", "list_id", "owner_id", "name", "meta", "n", "tag", "title", "_x", "0");
     for (int i = 0; i < 20_000; i++) {
       Map<String, SourceValue> row = new LinkedHashMap<>();
       for (String c : columns) {
@@ -218,7 +307,8 @@ class SyncRulesFuzzTest {
       claims.put("sub", randomJson(random, 0));
       claims.put("tags", randomJson(random, 0));
       claims.put("parameters", randomJson(random, 0));
-      var querier = rules.querier(new RequestContext(claims, Map.of("p", String.valueOf(random.nextInt()))));
+      var querier =
+          rules.querier(new RequestContext(claims, Map.of("p", String.valueOf(random.nextInt()))));
       querier.allBuckets(lookups -> Map.of());
     }
   }
@@ -228,11 +318,24 @@ class SyncRulesFuzzTest {
       case 0 -> SqliteValue.NULL;
       case 1 -> SqliteValue.of(random.nextLong());
       case 2 -> SqliteValue.of(Double.longBitsToDouble(random.nextLong()));
-      case 3 -> SqliteValue.of(List.of("", "1", "{\"a\": [1, 2.5, null]}", "[1,\"x\"]", "not json", "😀\ud800",
-          "2024-01-02T03:04:05Z", "0x1f").get(random.nextInt(8)));
+      case 3 ->
+          SqliteValue.of(
+              List.of(
+                      "",
+                      "1",
+                      "{\"a\": [1, 2.5, null]}",
+                      "[1,\"x\"]",
+                      "not json",
+                      "😀\ud800",
+                      "2024-01-02T03:04:05Z",
+                      "0x1f")
+                  .get(random.nextInt(8)));
       case 4 -> new SqliteValue.BlobValue(new byte[] {(byte) random.nextInt(), (byte) 0xff});
-      case 5 -> new SourceValue.Timestamp("2024-03-05T10:11:12.123456Z", SourceValue.Precision.MICROSECONDS,
-          SourceValue.Precision.MICROSECONDS);
+      case 5 ->
+          new SourceValue.Timestamp(
+              "2024-03-05T10:11:12.123456Z",
+              SourceValue.Precision.MICROSECONDS,
+              SourceValue.Precision.MICROSECONDS);
       case 6 -> new SourceValue.SourceArray(List.of(true, SqliteValue.of(1L), SqliteValue.of("x")));
       case 7 -> SqliteValue.of((long) random.nextInt(-3, 3));
       default -> SqliteValue.of(random.nextDouble() * 10);

@@ -28,7 +28,10 @@ import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 
-/** A storage failure in the middle of a batch leaves nothing of it visible, and the storage carries on afterwards. */
+/**
+ * A storage failure in the middle of a batch leaves nothing of it visible, and the storage carries
+ * on afterwards.
+ */
 class JdbcBucketStorageFailureTest {
   /** A data source whose connections fail once the countdown reaches zero. */
   static final class FailingDataSource implements DataSource {
@@ -42,17 +45,21 @@ class JdbcBucketStorageFailureTest {
     @Override
     public Connection getConnection() throws SQLException {
       Connection real = delegate.getConnection();
-      return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-          (proxy, method, args) -> {
-            if (method.getName().startsWith("prepare") && statementsLeft.decrementAndGet() < 0) {
-              throw new SQLException("connection lost (simulated)");
-            }
-            try {
-              return method.invoke(real, args);
-            } catch (InvocationTargetException e) {
-              throw e.getCause();
-            }
-          });
+      return (Connection)
+          Proxy.newProxyInstance(
+              Connection.class.getClassLoader(),
+              new Class<?>[] {Connection.class},
+              (proxy, method, args) -> {
+                if (method.getName().startsWith("prepare")
+                    && statementsLeft.decrementAndGet() < 0) {
+                  throw new SQLException("connection lost (simulated)");
+                }
+                try {
+                  return method.invoke(real, args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                }
+              });
     }
 
     @Override
@@ -96,8 +103,15 @@ class JdbcBucketStorageFailureTest {
     List<NewOp> ops = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       String data = "{\"id\":\"" + prefix + i + "\"}";
-      ops.add(new NewOp("b", OpType.PUT, "t", prefix + i, "s" + prefix + i, data, OpChecksums.put("t", prefix + i,
-          data)));
+      ops.add(
+          new NewOp(
+              "b",
+              OpType.PUT,
+              "t",
+              prefix + i,
+              "s" + prefix + i,
+              data,
+              OpChecksums.put("t", prefix + i, data)));
     }
     return ops;
   }
@@ -108,19 +122,25 @@ class JdbcBucketStorageFailureTest {
     JdbcBucketStorage storage = JdbcBucketStorage.builder(ds).build();
     long version = storage.addRulesVersion("rules").id();
     try (BucketStorageWriter w = storage.openWriter(version)) {
-      Checkpoint first = w.commit(new WriteBatch(ops("a", 10), List.of(), List.of(), List.of(), "0001"))
-          .orElseThrow();
+      Checkpoint first =
+          w.commit(new WriteBatch(ops("a", 10), List.of(), List.of(), List.of(), "0001"))
+              .orElseThrow();
       // 1,200 ops are inserted in three statements; the connection dies at the second.
       ds.statementsLeft.set(2);
-      assertThatThrownBy(() -> w.commit(new WriteBatch(ops("b", 1200), List.of(), List.of(), List.of(), "0002")))
-          .isInstanceOfSatisfying(SynclineException.class, e -> assertThat(e.code())
-              .isEqualTo(ErrorCode.STORAGE_FAILED));
+      assertThatThrownBy(
+              () ->
+                  w.commit(new WriteBatch(ops("b", 1200), List.of(), List.of(), List.of(), "0002")))
+          .isInstanceOfSatisfying(
+              SynclineException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED));
       ds.statementsLeft.set(Integer.MAX_VALUE);
       assertThat(storage.latestCheckpoint(version)).contains(first);
-      assertThat(storage.ops(version, "b", OpId.ZERO, new OpId(Long.MAX_VALUE), 10_000)).hasSize(10);
+      assertThat(storage.ops(version, "b", OpId.ZERO, new OpId(Long.MAX_VALUE), 10_000))
+          .hasSize(10);
 
-      Checkpoint retried = w.commit(new WriteBatch(ops("b", 1200), List.of(), List.of(), List.of(), "0002"))
-          .orElseThrow();
+      Checkpoint retried =
+          w.commit(new WriteBatch(ops("b", 1200), List.of(), List.of(), List.of(), "0002"))
+              .orElseThrow();
       List<OpRecord> all = storage.ops(version, "b", OpId.ZERO, retried.opId(), 10_000);
       assertThat(all).hasSize(1210);
       assertThat(all.get(10).opId().value()).isEqualTo(first.opId().value() + 1);

@@ -11,10 +11,17 @@ class StreamFormatsTest {
     assertThat(StreamFormats.prefersBson("*/*")).isFalse();
     assertThat(StreamFormats.prefersBson("application/x-ndjson")).isFalse();
     assertThat(StreamFormats.prefersBson("application/vnd.powersync.bson-stream")).isTrue();
-    assertThat(StreamFormats.prefersBson("application/vnd.powersync.bson-stream;q=0.9, application/x-ndjson;q=0.8"))
+    assertThat(
+            StreamFormats.prefersBson(
+                "application/vnd.powersync.bson-stream;q=0.9, application/x-ndjson;q=0.8"))
         .isTrue();
-    assertThat(StreamFormats.prefersBson("application/vnd.powersync.bson-stream;q=0.5, application/x-ndjson"))
+    assertThat(
+            StreamFormats.prefersBson(
+                "application/vnd.powersync.bson-stream;q=0.5, application/x-ndjson"))
         .isFalse();
-    assertThat(StreamFormats.prefersBson("application/vnd.powersync.bson-stream, application/x-ndjson")).isFalse();
+    assertThat(
+            StreamFormats.prefersBson(
+                "application/vnd.powersync.bson-stream, application/x-ndjson"))
+        .isFalse();
   }
 }

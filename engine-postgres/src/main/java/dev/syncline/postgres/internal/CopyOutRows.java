@@ -5,21 +5,26 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads the rows of {@code COPY ... TO STDOUT} in text format (UTF-8): columns separated by tabs, a row ended by a
- * newline, {@code \N} for NULL, and backslash escapes for backslash and control characters. The column texts are
- * those of the type output functions, the same as a text-format result set gives. A pure function; thread-safe.
+ * Reads the rows of {@code COPY ... TO STDOUT} in text format (UTF-8): columns separated by tabs, a
+ * row ended by a newline, {@code \N} for NULL, and backslash escapes for backslash and control
+ * characters. The column texts are those of the type output functions, the same as a text-format
+ * result set gives. A pure function; thread-safe.
  *
- * <p>The initial copy reads tables this way instead of through a cursor: the server formats rows for {@code COPY}
- * with less work than for result rows, and the client splits bytes instead of decoding one message per row.
+ * <p>The initial copy reads tables this way instead of through a cursor: the server formats rows
+ * for {@code COPY} with less work than for result rows, and the client splits bytes instead of
+ * decoding one message per row.
  */
 public final class CopyOutRows {
   private CopyOutRows() {}
 
   /**
-   * Splits the row that starts at {@code from} in {@code data} into {@code columns} (null for SQL NULL).
+   * Splits the row that starts at {@code from} in {@code data} into {@code columns} (null for SQL
+   * NULL).
    *
-   * @return the index after the row's newline (or {@code data.length} when the row ends without one)
-   * @throws IllegalArgumentException if the row does not have exactly {@code columns.length} columns
+   * @return the index after the row's newline (or {@code data.length} when the row ends without
+   *     one)
+   * @throws IllegalArgumentException if the row does not have exactly {@code columns.length}
+   *     columns
    */
   public static int split(byte[] data, int from, @Nullable String[] columns) {
     int column = 0;
@@ -33,7 +38,8 @@ public final class CopyOutRows {
         i++; // the escaped byte never ends a column
       } else if (b == '\t' || b == '\n') {
         if (column == columns.length) {
-          throw new IllegalArgumentException("COPY row has more than " + columns.length + " columns");
+          throw new IllegalArgumentException(
+              "COPY row has more than " + columns.length + " columns");
         }
         columns[column++] = text(data, start, i, escaped);
         start = i + 1;
@@ -44,7 +50,8 @@ public final class CopyOutRows {
       }
     }
     if (column != columns.length) {
-      throw new IllegalArgumentException("COPY row has " + column + " columns, expected " + columns.length);
+      throw new IllegalArgumentException(
+          "COPY row has " + column + " columns, expected " + columns.length);
     }
     return Math.min(i + 1, data.length);
   }
@@ -85,7 +92,9 @@ public final class CopyOutRows {
         default -> {
           if (e >= '0' && e <= '7') {
             int v = e - '0';
-            for (int digits = 1; digits < 3 && i + 1 < end && data[i + 1] >= '0' && data[i + 1] <= '7'; digits++) {
+            for (int digits = 1;
+                digits < 3 && i + 1 < end && data[i + 1] >= '0' && data[i + 1] <= '7';
+                digits++) {
               v = v * 8 + (data[++i] - '0');
             }
             out[n++] = (byte) v;
@@ -99,9 +108,9 @@ public final class CopyOutRows {
   }
 
   /**
-   * A string constant for SQL text, whatever {@code standard_conforming_strings} says: {@code E'...'} with quotes
-   * and backslashes doubled. Its type is unknown until the comparison it appears in resolves it, as a parameter's
-   * would be.
+   * A string constant for SQL text, whatever {@code standard_conforming_strings} says: {@code
+   * E'...'} with quotes and backslashes doubled. Its type is unknown until the comparison it
+   * appears in resolves it, as a parameter's would be.
    */
   public static String literal(String value) {
     StringBuilder sb = new StringBuilder(value.length() + 4).append("E'");

@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,9 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Catalog queries on an ordinary (non-replication) connection: set-up checks, the tables the rules read with their
- * columns and identity, the publication, and user-defined types. One instance per connection; not thread-safe
- * except {@link #type(int)}, which is synchronized.
+ * Catalog queries on an ordinary (non-replication) connection: set-up checks, the tables the rules
+ * read with their columns and identity, the publication, and user-defined types. One instance per
+ * connection; not thread-safe except {@link #type(int)}, which is synchronized.
  */
 public final class PgCatalog {
   private final Connection connection;
@@ -36,8 +37,9 @@ public final class PgCatalog {
   /** The session settings under which values are converted (see {@link PgValues}). */
   public static void pinSessionSettings(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
-          + "SET bytea_output = 'hex'; SET extra_float_digits = 3");
+      s.execute(
+          "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+              + "SET bytea_output = 'hex'; SET extra_float_digits = 3");
     }
   }
 
@@ -49,10 +51,18 @@ public final class PgCatalog {
    * @param typeOids column type oids, same order
    * @param keyColumns the columns that identify a row (primary key, or the replica identity index)
    * @param replicaIdentity {@code d}, {@code f}, {@code i} or {@code n}
-   * @param images which of its rows storage must keep an image of (sized from the catalog's columns)
+   * @param images which of its rows storage must keep an image of (sized from the catalog's
+   *     columns)
    */
-  public record TableInfo(TableRef ref, int relationId, List<String> columns, List<Integer> typeOids,
-      List<String> keyColumns, char replicaIdentity, long estimatedRows, RowImages images) {
+  public record TableInfo(
+      TableRef ref,
+      int relationId,
+      List<String> columns,
+      List<Integer> typeOids,
+      List<String> keyColumns,
+      char replicaIdentity,
+      long estimatedRows,
+      RowImages images) {
     public TableInfo {
       columns = List.copyOf(columns);
       typeOids = List.copyOf(typeOids);
@@ -64,22 +74,38 @@ public final class PgCatalog {
   public int checkServer() throws SQLException {
     String walLevel = single("SHOW wal_level");
     if (!"logical".equals(walLevel)) {
-      throw new SynclineException(ErrorCode.SOURCE_MISCONFIGURED, "wal_level is '" + walLevel + "'; logical "
-          + "replication needs wal_level = logical (ALTER SYSTEM SET wal_level = logical; then restart Postgres; on "
-          + "managed Postgres enable logical replication in the provider's settings)");
+      throw new SynclineException(
+          ErrorCode.SOURCE_MISCONFIGURED,
+          "wal_level is '"
+              + walLevel
+              + "'; logical "
+              + "replication needs wal_level = logical (ALTER SYSTEM SET wal_level = logical; then restart Postgres; on "
+              + "managed Postgres enable logical replication in the provider's settings)");
     }
     int version = Integer.parseInt(single("SHOW server_version_num"));
     if (version < 140000) {
-      throw new SynclineException(ErrorCode.SOURCE_MISCONFIGURED, "PostgreSQL " + version / 10000 + " is too old; "
-          + "Syncline needs PostgreSQL 14 or newer (logical decoding messages)");
+      throw new SynclineException(
+          ErrorCode.SOURCE_MISCONFIGURED,
+          "PostgreSQL "
+              + version / 10000
+              + " is too old; "
+              + "Syncline needs PostgreSQL 14 or newer (logical decoding messages)");
     }
     try (Statement s = connection.createStatement();
-        ResultSet rs = s.executeQuery("SELECT rolname, rolreplication OR rolsuper FROM pg_roles "
-            + "WHERE rolname = current_user")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT rolname, rolreplication OR rolsuper FROM pg_roles "
+                    + "WHERE rolname = current_user")) {
       if (rs.next() && !rs.getBoolean(2)) {
-        throw new SynclineException(ErrorCode.SOURCE_MISCONFIGURED, "role '" + rs.getString(1) + "' may not "
-            + "replicate; run ALTER ROLE " + quoteIdent(rs.getString(1)) + " WITH REPLICATION (managed Postgres: "
-            + "grant the provider's replication role, e.g. rds_replication)");
+        throw new SynclineException(
+            ErrorCode.SOURCE_MISCONFIGURED,
+            "role '"
+                + rs.getString(1)
+                + "' may not "
+                + "replicate; run ALTER ROLE "
+                + quoteIdent(rs.getString(1))
+                + " WITH REPLICATION (managed Postgres: "
+                + "grant the provider's replication role, e.g. rds_replication)");
       }
     }
     return version;
@@ -90,29 +116,39 @@ public final class PgCatalog {
     int maxSlots = Integer.parseInt(single("SHOW max_replication_slots"));
     int usedSlots = Integer.parseInt(single("SELECT count(*) FROM pg_replication_slots"));
     if (needSlot && usedSlots >= maxSlots) {
-      throw new SynclineException(ErrorCode.SOURCE_MISCONFIGURED, "all " + maxSlots + " replication slots are in "
-          + "use; raise max_replication_slots (needs a restart) or drop unused slots (SELECT * FROM "
-          + "pg_replication_slots)");
+      throw new SynclineException(
+          ErrorCode.SOURCE_MISCONFIGURED,
+          "all "
+              + maxSlots
+              + " replication slots are in "
+              + "use; raise max_replication_slots (needs a restart) or drop unused slots (SELECT * FROM "
+              + "pg_replication_slots)");
     }
     int maxSenders = Integer.parseInt(single("SHOW max_wal_senders"));
     int usedSenders = Integer.parseInt(single("SELECT count(*) FROM pg_stat_replication"));
     if (usedSenders >= maxSenders) {
-      throw new SynclineException(ErrorCode.SOURCE_MISCONFIGURED, "all " + maxSenders + " WAL senders are in use; "
-          + "raise max_wal_senders (needs a restart)");
+      throw new SynclineException(
+          ErrorCode.SOURCE_MISCONFIGURED,
+          "all "
+              + maxSenders
+              + " WAL senders are in use; "
+              + "raise max_wal_senders (needs a restart)");
     }
   }
 
   /**
-   * The existing tables matched by the rules' patterns, with their identity; every one must have a primary key or a
-   * usable replica identity.
+   * The existing tables matched by the rules' patterns, with their identity; every one must have a
+   * primary key or a usable replica identity.
    */
   public List<TableInfo> tables(List<TablePattern> patterns) throws SQLException {
     Map<Integer, TableInfo> out = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
     for (TablePattern p : patterns) {
-      String sql = "SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples::bigint FROM pg_class c "
-          + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname = ? AND "
-          + (p.isWildcard() ? "c.relname LIKE ? ESCAPE '\\'" : "c.relname = ?") + " ORDER BY c.relname";
+      String sql =
+          "SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples::bigint FROM pg_class c "
+              + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname = ? AND "
+              + (p.isWildcard() ? "c.relname LIKE ? ESCAPE '\\'" : "c.relname = ?")
+              + " ORDER BY c.relname";
       try (PreparedStatement ps = connection.prepareStatement(sql)) {
         ps.setString(1, p.schema());
         ps.setString(2, p.isWildcard() ? likePrefix(p.tablePattern()) : p.tablePattern());
@@ -121,7 +157,8 @@ public final class PgCatalog {
             int oid = rs.getInt(1);
             if (!out.containsKey(oid)) {
               TableRef ref = new TableRef(p.connectionTag(), rs.getString(2), rs.getString(3));
-              TableInfo info = describe(oid, ref, rs.getString(4).charAt(0), rs.getLong(5), problems);
+              TableInfo info =
+                  describe(oid, ref, rs.getString(4).charAt(0), rs.getLong(5), problems);
               if (info != null) {
                 out.put(oid, info);
               }
@@ -136,32 +173,45 @@ public final class PgCatalog {
     return List.copyOf(out.values());
   }
 
-  /** Describes one table by oid, or returns null (adding to {@code problems}) when it cannot be replicated. */
-  public @Nullable TableInfo describe(int oid, TableRef ref, char identity, long estimate, List<String> problems)
+  /**
+   * Describes one table by oid, or returns null (adding to {@code problems}) when it cannot be
+   * replicated.
+   */
+  public @Nullable TableInfo describe(
+      int oid, TableRef ref, char identity, long estimate, List<String> problems)
       throws SQLException {
     List<String> columns = new ArrayList<>();
     List<Integer> typeOids = new ArrayList<>();
     Map<String, RowImages.Column> sizes = new LinkedHashMap<>();
-    // Domains: the base type's length and category (attlen is the base type's; so is a domain's category).
-    try (PreparedStatement ps = connection.prepareStatement("SELECT a.attname, a.atttypid, a.attlen, t.typcategory, "
-        + "e.oid, e.typlen, e.typcategory FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-        + "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
-        + "WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
+    // Domains: the base type's length and category (attlen is the base type's; so is a domain's
+    // category).
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT a.attname, a.atttypid, a.attlen, t.typcategory, "
+                + "e.oid, e.typlen, e.typcategory FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                + "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
+                + "WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
       ps.setInt(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           columns.add(rs.getString(1));
           typeOids.add(rs.getInt(2));
           String elementCategory = rs.getString(7);
-          sizes.put(rs.getString(1), new RowImages.Column(new RowImages.Type(rs.getInt(2), rs.getInt(3),
-              rs.getString(4).charAt(0)), elementCategory == null ? null
-                  : new RowImages.Type(rs.getInt(5), rs.getInt(6), elementCategory.charAt(0))));
+          sizes.put(
+              rs.getString(1),
+              new RowImages.Column(
+                  new RowImages.Type(rs.getInt(2), rs.getInt(3), rs.getString(4).charAt(0)),
+                  elementCategory == null
+                      ? null
+                      : new RowImages.Type(rs.getInt(5), rs.getInt(6), elementCategory.charAt(0))));
         }
       }
     }
     int toastTupleTarget = 0;
-    try (PreparedStatement ps = connection.prepareStatement("SELECT option_value FROM pg_class c, "
-        + "pg_options_to_table(c.reloptions) WHERE c.oid = ? AND option_name = 'toast_tuple_target'")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT option_value FROM pg_class c, "
+                + "pg_options_to_table(c.reloptions) WHERE c.oid = ? AND option_name = 'toast_tuple_target'")) {
       ps.setInt(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
@@ -169,8 +219,11 @@ public final class PgCatalog {
         }
       }
     }
-    RowImages images = new RowImages(sizes, RowImages.toastLimit(blockSize(), toastTupleTarget),
-        "UTF8".equals(serverEncoding()));
+    RowImages images =
+        new RowImages(
+            sizes,
+            RowImages.toastLimit(blockSize(), toastTupleTarget),
+            "UTF8".equals(serverEncoding()));
     List<String> primary = indexColumns(oid, "indisprimary");
     List<String> key;
     switch (identity) {
@@ -180,9 +233,18 @@ public final class PgCatalog {
       default -> key = List.of();
     }
     if (key.isEmpty()) {
-      problems.add("table " + ref.schema() + "." + ref.name() + " has " + (identity == 'n' ? "REPLICA IDENTITY "
-          + "NOTHING" : "no primary key") + "; add a primary key, or ALTER TABLE " + quoteIdent(ref.schema()) + "."
-          + quoteIdent(ref.name()) + " REPLICA IDENTITY USING INDEX <unique index> (or FULL)");
+      problems.add(
+          "table "
+              + ref.schema()
+              + "."
+              + ref.name()
+              + " has "
+              + (identity == 'n' ? "REPLICA IDENTITY " + "NOTHING" : "no primary key")
+              + "; add a primary key, or ALTER TABLE "
+              + quoteIdent(ref.schema())
+              + "."
+              + quoteIdent(ref.name())
+              + " REPLICA IDENTITY USING INDEX <unique index> (or FULL)");
       return null;
     }
     return new TableInfo(ref, oid, columns, typeOids, key, identity, estimate, images);
@@ -206,10 +268,14 @@ public final class PgCatalog {
 
   private List<String> indexColumns(int oid, String flag) throws SQLException {
     List<String> out = new ArrayList<>();
-    try (PreparedStatement ps = connection.prepareStatement("SELECT a.attname FROM pg_index i "
-        + "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
-        + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-        + "WHERE i.indrelid = ? AND i." + flag + " ORDER BY k.ord")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT a.attname FROM pg_index i "
+                + "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+                + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                + "WHERE i.indrelid = ? AND i."
+                + flag
+                + " ORDER BY k.ord")) {
       ps.setInt(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -221,20 +287,29 @@ public final class PgCatalog {
   }
 
   /**
-   * Checks the publication, creating or extending it when {@code manage} allows: it must exist, publish inserts,
-   * updates, deletes and truncates, and cover every table.
+   * Checks the publication, creating or extending it when {@code manage} allows: it must exist,
+   * publish inserts, updates, deletes and truncates, and cover every table.
    */
-  public void ensurePublication(String name, boolean manage, List<TableInfo> tables) throws SQLException {
+  public void ensurePublication(String name, boolean manage, List<TableInfo> tables)
+      throws SQLException {
     boolean exists;
-    try (PreparedStatement ps = connection.prepareStatement("SELECT puballtables, pubinsert AND pubupdate AND "
-        + "pubdelete AND pubtruncate FROM pg_publication WHERE pubname = ?")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT puballtables, pubinsert AND pubupdate AND "
+                + "pubdelete AND pubtruncate FROM pg_publication WHERE pubname = ?")) {
       ps.setString(1, name);
       try (ResultSet rs = ps.executeQuery()) {
         exists = rs.next();
         if (exists && !rs.getBoolean(2)) {
-          throw new SynclineException(ErrorCode.PUBLICATION_INCOMPLETE, "publication '" + name + "' does not "
-              + "publish every change; ALTER PUBLICATION " + quoteIdent(name) + " SET (publish = 'insert, update, "
-              + "delete, truncate')");
+          throw new SynclineException(
+              ErrorCode.PUBLICATION_INCOMPLETE,
+              "publication '"
+                  + name
+                  + "' does not "
+                  + "publish every change; ALTER PUBLICATION "
+                  + quoteIdent(name)
+                  + " SET (publish = 'insert, update, "
+                  + "delete, truncate')");
         }
         if (exists && rs.getBoolean(1)) {
           return;
@@ -243,19 +318,29 @@ public final class PgCatalog {
     }
     if (!exists) {
       if (!manage) {
-        throw new SynclineException(ErrorCode.PUBLICATION_MISSING, "publication '" + name + "' does not exist; "
-            + "run CREATE PUBLICATION " + quoteIdent(name) + " FOR TABLE " + tableList(tables)
-            + " (or FOR ALL TABLES)");
+        throw new SynclineException(
+            ErrorCode.PUBLICATION_MISSING,
+            "publication '"
+                + name
+                + "' does not exist; "
+                + "run CREATE PUBLICATION "
+                + quoteIdent(name)
+                + " FOR TABLE "
+                + tableList(tables)
+                + " (or FOR ALL TABLES)");
       }
       try (Statement s = connection.createStatement()) {
-        s.execute("CREATE PUBLICATION " + quoteIdent(name) + (tables.isEmpty() ? "" : " FOR TABLE "
-            + tableList(tables)));
+        s.execute(
+            "CREATE PUBLICATION "
+                + quoteIdent(name)
+                + (tables.isEmpty() ? "" : " FOR TABLE " + tableList(tables)));
       }
       return;
     }
     Set<String> covered = new LinkedHashSet<>();
-    try (PreparedStatement ps = connection.prepareStatement("SELECT schemaname, tablename FROM pg_publication_tables "
-        + "WHERE pubname = ?")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT schemaname, tablename FROM pg_publication_tables " + "WHERE pubname = ?")) {
       ps.setString(1, name);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -263,14 +348,24 @@ public final class PgCatalog {
         }
       }
     }
-    List<TableInfo> missing = tables.stream()
-        .filter(t -> !covered.contains(t.ref().schema() + "." + t.ref().name())).toList();
+    List<TableInfo> missing =
+        tables.stream()
+            .filter(t -> !covered.contains(t.ref().schema() + "." + t.ref().name()))
+            .toList();
     if (missing.isEmpty()) {
       return;
     }
     if (!manage) {
-      throw new SynclineException(ErrorCode.PUBLICATION_INCOMPLETE, "publication '" + name + "' does not cover "
-          + tableList(missing) + "; run ALTER PUBLICATION " + quoteIdent(name) + " ADD TABLE " + tableList(missing));
+      throw new SynclineException(
+          ErrorCode.PUBLICATION_INCOMPLETE,
+          "publication '"
+              + name
+              + "' does not cover "
+              + tableList(missing)
+              + "; run ALTER PUBLICATION "
+              + quoteIdent(name)
+              + " ADD TABLE "
+              + tableList(missing));
     }
     try (Statement s = connection.createStatement()) {
       s.execute("ALTER PUBLICATION " + quoteIdent(name) + " ADD TABLE " + tableList(missing));
@@ -285,20 +380,24 @@ public final class PgCatalog {
    * @param lagBytes WAL between the server's write position and the slot's confirmed position
    * @param retainedBytes WAL kept for the slot
    */
-  public record SlotState(String walStatus, long safeWalSize, long lagBytes, long retainedBytes, boolean active) {}
+  public record SlotState(
+      String walStatus, long safeWalSize, long lagBytes, long retainedBytes, boolean active) {}
 
   /** The state of a logical slot in this database, or null. */
   public @Nullable SlotState slot(String name) throws SQLException {
-    try (PreparedStatement ps = connection.prepareStatement("SELECT coalesce(wal_status, 'lost'), "
-        + "coalesce(safe_wal_size, -1), coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0), "
-        + "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0), active FROM pg_replication_slots "
-        + "WHERE slot_name = ? AND database = current_database()")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT coalesce(wal_status, 'lost'), "
+                + "coalesce(safe_wal_size, -1), coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0), "
+                + "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0), active FROM pg_replication_slots "
+                + "WHERE slot_name = ? AND database = current_database()")) {
       ps.setString(1, name);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return null;
         }
-        return new SlotState(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getBoolean(5));
+        return new SlotState(
+            rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getBoolean(5));
       }
     }
   }
@@ -311,7 +410,8 @@ public final class PgCatalog {
         return;
       }
       if (!s.active()) {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+        try (PreparedStatement ps =
+            connection.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
           ps.setString(1, name);
           ps.executeQuery().close();
           return;
@@ -333,11 +433,12 @@ public final class PgCatalog {
 
   /** Which of these relation oids still exist. */
   public Set<Integer> existingRelations(Set<Integer> oids) throws SQLException {
-    Set<Integer> out = new java.util.HashSet<>();
+    Set<Integer> out = new HashSet<>();
     if (oids.isEmpty()) {
       return out;
     }
-    try (PreparedStatement ps = connection.prepareStatement("SELECT oid::int FROM pg_class WHERE oid = ANY (?)")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement("SELECT oid::int FROM pg_class WHERE oid = ANY (?)")) {
       ps.setArray(1, connection.createArrayOf("int4", oids.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -355,8 +456,9 @@ public final class PgCatalog {
       return known;
     }
     PgType t = PgType.scalar(oid);
-    try (PreparedStatement ps = connection.prepareStatement("SELECT typcategory, typelem, typdelim FROM pg_type "
-        + "WHERE oid = ?")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT typcategory, typelem, typdelim FROM pg_type " + "WHERE oid = ?")) {
       ps.setInt(1, oid);
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
@@ -364,8 +466,8 @@ public final class PgCatalog {
         }
       }
     } catch (SQLException e) {
-      throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot read type " + oid + ": " + e.getMessage(),
-          e);
+      throw new SynclineException(
+          ErrorCode.SOURCE_UNAVAILABLE, "cannot read type " + oid + ": " + e.getMessage(), e);
     }
     types.put(oid, t);
     return t;
@@ -377,7 +479,8 @@ public final class PgCatalog {
   }
 
   private String single(String sql) throws SQLException {
-    try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }
@@ -389,8 +492,11 @@ public final class PgCatalog {
   }
 
   private static String tableList(List<TableInfo> tables) {
-    return String.join(", ", tables.stream().map(t -> quoteIdent(t.ref().schema()) + "." + quoteIdent(t.ref().name()))
-        .toList());
+    return String.join(
+        ", ",
+        tables.stream()
+            .map(t -> quoteIdent(t.ref().schema()) + "." + quoteIdent(t.ref().name()))
+            .toList());
   }
 
   /** Quotes an identifier for SQL. */

@@ -9,15 +9,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Decodes {@code pgoutput} messages: a pure function from a message's bytes to a {@link PgOutputMessage}. Inside a
- * protocol-2 streamed block (between {@code StreamStart} and {@code StreamStop}) data messages carry a leading
- * transaction id; the caller says whether it is in such a block. Malformed input raises {@link SynclineException}
- * with {@link ErrorCode#SOURCE_PROTOCOL}, never another exception.
+ * Decodes {@code pgoutput} messages: a pure function from a message's bytes to a {@link
+ * PgOutputMessage}. Inside a protocol-2 streamed block (between {@code StreamStart} and {@code
+ * StreamStop}) data messages carry a leading transaction id; the caller says whether it is in such
+ * a block. Malformed input raises {@link SynclineException} with {@link ErrorCode#SOURCE_PROTOCOL},
+ * never another exception.
  */
 public final class PgOutputDecoder {
   private PgOutputDecoder() {}
 
-  /** Decodes one message from {@code buffer}'s remaining bytes; the buffer's position is not changed. */
+  /**
+   * Decodes one message from {@code buffer}'s remaining bytes; the buffer's position is not
+   * changed.
+   */
   public static PgOutputMessage decode(ByteBuffer buffer, boolean inStreamBlock) {
     ByteBuffer b = buffer.duplicate();
     try {
@@ -25,76 +29,82 @@ public final class PgOutputDecoder {
         throw malformed("empty message");
       }
       char tag = (char) b.get();
-      PgOutputMessage m = switch (tag) {
-        case 'B' -> new PgOutputMessage.Begin(b.getLong(), b.getLong(), b.getInt());
-        case 'C' -> new PgOutputMessage.Commit(b.get() & 0xff, b.getLong(), b.getLong(), b.getLong());
-        case 'O' -> new PgOutputMessage.Origin(b.getLong(), string(b));
-        case 'R' -> relation(b, xid(b, inStreamBlock));
-        case 'Y' -> new PgOutputMessage.Type(xid(b, inStreamBlock), b.getInt(), string(b), string(b));
-        case 'I' -> {
-          int xid = xid(b, inStreamBlock);
-          int rel = b.getInt();
-          expect(b, 'N');
-          yield new PgOutputMessage.Insert(xid, rel, tuple(b));
-        }
-        case 'U' -> {
-          int xid = xid(b, inStreamBlock);
-          int rel = b.getInt();
-          char kind = (char) b.get();
-          PgOutputMessage.TupleData old = null;
-          char oldKind = '0';
-          if (kind == 'K' || kind == 'O') {
-            oldKind = kind;
-            old = tuple(b);
-            kind = (char) b.get();
-          }
-          if (kind != 'N') {
-            throw malformed("update without a new tuple (got '" + kind + "')");
-          }
-          yield new PgOutputMessage.Update(xid, rel, oldKind, old, tuple(b));
-        }
-        case 'D' -> {
-          int xid = xid(b, inStreamBlock);
-          int rel = b.getInt();
-          char kind = (char) b.get();
-          if (kind != 'K' && kind != 'O') {
-            throw malformed("delete without an old tuple (got '" + kind + "')");
-          }
-          yield new PgOutputMessage.Delete(xid, rel, kind, tuple(b));
-        }
-        case 'T' -> {
-          int xid = xid(b, inStreamBlock);
-          int n = b.getInt();
-          int options = b.get() & 0xff;
-          if (n < 0 || n > b.remaining() / 4) {
-            throw malformed("truncate of " + n + " relations");
-          }
-          List<Integer> ids = new ArrayList<>(n);
-          for (int i = 0; i < n; i++) {
-            ids.add(b.getInt());
-          }
-          yield new PgOutputMessage.Truncate(xid, options, ids);
-        }
-        case 'M' -> {
-          int xid = xid(b, inStreamBlock);
-          boolean transactional = (b.get() & 1) != 0;
-          long lsn = b.getLong();
-          String prefix = string(b);
-          int len = b.getInt();
-          if (len < 0 || len > b.remaining()) {
-            throw malformed("message content of " + len + " bytes");
-          }
-          byte[] content = new byte[len];
-          b.get(content);
-          yield new PgOutputMessage.Message(xid, transactional, lsn, prefix, content);
-        }
-        case 'S' -> new PgOutputMessage.StreamStart(b.getInt(), b.get() == 1);
-        case 'E' -> new PgOutputMessage.StreamStop();
-        case 'c' -> new PgOutputMessage.StreamCommit(b.getInt(), b.get() & 0xff, b.getLong(), b.getLong(),
-            b.getLong());
-        case 'A' -> new PgOutputMessage.StreamAbort(b.getInt(), b.getInt());
-        default -> throw malformed("unknown message type '" + tag + "' (0x" + Integer.toHexString(tag) + ")");
-      };
+      PgOutputMessage m =
+          switch (tag) {
+            case 'B' -> new PgOutputMessage.Begin(b.getLong(), b.getLong(), b.getInt());
+            case 'C' ->
+                new PgOutputMessage.Commit(b.get() & 0xff, b.getLong(), b.getLong(), b.getLong());
+            case 'O' -> new PgOutputMessage.Origin(b.getLong(), string(b));
+            case 'R' -> relation(b, xid(b, inStreamBlock));
+            case 'Y' ->
+                new PgOutputMessage.Type(xid(b, inStreamBlock), b.getInt(), string(b), string(b));
+            case 'I' -> {
+              int xid = xid(b, inStreamBlock);
+              int rel = b.getInt();
+              expect(b, 'N');
+              yield new PgOutputMessage.Insert(xid, rel, tuple(b));
+            }
+            case 'U' -> {
+              int xid = xid(b, inStreamBlock);
+              int rel = b.getInt();
+              char kind = (char) b.get();
+              PgOutputMessage.TupleData old = null;
+              char oldKind = '0';
+              if (kind == 'K' || kind == 'O') {
+                oldKind = kind;
+                old = tuple(b);
+                kind = (char) b.get();
+              }
+              if (kind != 'N') {
+                throw malformed("update without a new tuple (got '" + kind + "')");
+              }
+              yield new PgOutputMessage.Update(xid, rel, oldKind, old, tuple(b));
+            }
+            case 'D' -> {
+              int xid = xid(b, inStreamBlock);
+              int rel = b.getInt();
+              char kind = (char) b.get();
+              if (kind != 'K' && kind != 'O') {
+                throw malformed("delete without an old tuple (got '" + kind + "')");
+              }
+              yield new PgOutputMessage.Delete(xid, rel, kind, tuple(b));
+            }
+            case 'T' -> {
+              int xid = xid(b, inStreamBlock);
+              int n = b.getInt();
+              int options = b.get() & 0xff;
+              if (n < 0 || n > b.remaining() / 4) {
+                throw malformed("truncate of " + n + " relations");
+              }
+              List<Integer> ids = new ArrayList<>(n);
+              for (int i = 0; i < n; i++) {
+                ids.add(b.getInt());
+              }
+              yield new PgOutputMessage.Truncate(xid, options, ids);
+            }
+            case 'M' -> {
+              int xid = xid(b, inStreamBlock);
+              boolean transactional = (b.get() & 1) != 0;
+              long lsn = b.getLong();
+              String prefix = string(b);
+              int len = b.getInt();
+              if (len < 0 || len > b.remaining()) {
+                throw malformed("message content of " + len + " bytes");
+              }
+              byte[] content = new byte[len];
+              b.get(content);
+              yield new PgOutputMessage.Message(xid, transactional, lsn, prefix, content);
+            }
+            case 'S' -> new PgOutputMessage.StreamStart(b.getInt(), b.get() == 1);
+            case 'E' -> new PgOutputMessage.StreamStop();
+            case 'c' ->
+                new PgOutputMessage.StreamCommit(
+                    b.getInt(), b.get() & 0xff, b.getLong(), b.getLong(), b.getLong());
+            case 'A' -> new PgOutputMessage.StreamAbort(b.getInt(), b.getInt());
+            default ->
+                throw malformed(
+                    "unknown message type '" + tag + "' (0x" + Integer.toHexString(tag) + ")");
+          };
       return m;
     } catch (BufferUnderflowException e) {
       throw malformed("message ends early");
@@ -130,7 +140,7 @@ public final class PgOutputDecoder {
       char kind = (char) b.get();
       kinds[i] = kind;
       switch (kind) {
-        case 'n', 'u' -> { }
+        case 'n', 'u' -> {}
         case 't', 'b' -> {
           int len = b.getInt();
           if (len < 0 || len > b.remaining()) {

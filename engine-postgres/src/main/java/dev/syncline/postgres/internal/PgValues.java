@@ -2,6 +2,10 @@ package dev.syncline.postgres.internal;
 
 import dev.syncline.api.SourceValue;
 import dev.syncline.api.SqliteValue;
+import dev.syncline.api.SynclineException;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -10,22 +14,24 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Converts Postgres text-format values (as pgoutput and the snapshot queries deliver them, in a session with
- * {@code TimeZone=UTC}, {@code DateStyle=ISO}, {@code IntervalStyle=postgres}, {@code bytea_output=hex}) into
- * {@link SourceValue}s, following PowerSync protocol §8.3 (legacy compatibility; the rules' compatibility options
- * then render timestamps and times).
+ * Converts Postgres text-format values (as pgoutput and the snapshot queries deliver them, in a
+ * session with {@code TimeZone=UTC}, {@code DateStyle=ISO}, {@code IntervalStyle=postgres}, {@code
+ * bytea_output=hex}) into {@link SourceValue}s, following PowerSync protocol §8.3 (legacy
+ * compatibility; the rules' compatibility options then render timestamps and times).
  *
  * <p>Thread-safe when {@code types} is.
  */
 public final class PgValues {
   /** Oids of built-in types with a conversion of their own. */
   public static final int BOOL = 16;
+
   public static final int BYTEA = 17;
   public static final int INT8 = 20;
   public static final int INT2 = 21;
@@ -44,51 +50,126 @@ public final class PgValues {
   public static final int JSONB = 3802;
 
   /** Built-in array types: array oid to element oid. */
-  private static final Map<Integer, Integer> ARRAYS = Map.ofEntries(
-      Map.entry(1000, BOOL), Map.entry(1001, BYTEA), Map.entry(1005, INT2), Map.entry(1007, INT4),
-      Map.entry(1016, INT8), Map.entry(1028, OID), Map.entry(1021, FLOAT4), Map.entry(1022, FLOAT8),
-      Map.entry(1009, TEXT), Map.entry(1015, 1043), Map.entry(1014, 1042), Map.entry(2951, 2950),
-      Map.entry(1231, NUMERIC), Map.entry(199, JSON), Map.entry(3807, JSONB), Map.entry(1182, DATE),
-      Map.entry(1183, TIME), Map.entry(1115, TIMESTAMP), Map.entry(1185, TIMESTAMPTZ), Map.entry(1270, 1266),
-      Map.entry(1187, 1186), Map.entry(1041, 869), Map.entry(651, 650), Map.entry(1263, 2275),
-      Map.entry(1003, 19), Map.entry(3221, PG_LSN));
+  private static final Map<Integer, Integer> ARRAYS =
+      Map.ofEntries(
+          Map.entry(1000, BOOL),
+          Map.entry(1001, BYTEA),
+          Map.entry(1005, INT2),
+          Map.entry(1007, INT4),
+          Map.entry(1016, INT8),
+          Map.entry(1028, OID),
+          Map.entry(1021, FLOAT4),
+          Map.entry(1022, FLOAT8),
+          Map.entry(1009, TEXT),
+          Map.entry(1015, 1043),
+          Map.entry(1014, 1042),
+          Map.entry(2951, 2950),
+          Map.entry(1231, NUMERIC),
+          Map.entry(199, JSON),
+          Map.entry(3807, JSONB),
+          Map.entry(1182, DATE),
+          Map.entry(1183, TIME),
+          Map.entry(1115, TIMESTAMP),
+          Map.entry(1185, TIMESTAMPTZ),
+          Map.entry(1270, 1266),
+          Map.entry(1187, 1186),
+          Map.entry(1041, 869),
+          Map.entry(651, 650),
+          Map.entry(1263, 2275),
+          Map.entry(1003, 19),
+          Map.entry(3221, PG_LSN));
 
   /** Built-in types known not to be arrays (answered without a catalog look-up). */
-  private static final java.util.Set<Integer> SCALARS = java.util.Set.of(BOOL, BYTEA, INT8, INT2, INT4, TEXT, OID,
-      JSON, FLOAT4, FLOAT8, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, NUMERIC, PG_LSN, JSONB, 18, 19, 1042, 1043, 2950,
-      1266, 1186, 790, 869, 650, 829, 774, 1560, 1562, 142, 600, 601, 602, 603, 604, 628, 718, 3614, 3615, 3904,
-      3906, 3908, 3910, 3912, 3926, 2249, 2275, 705);
+  private static final Set<Integer> SCALARS =
+      Set.of(
+          BOOL,
+          BYTEA,
+          INT8,
+          INT2,
+          INT4,
+          TEXT,
+          OID,
+          JSON,
+          FLOAT4,
+          FLOAT8,
+          DATE,
+          TIME,
+          TIMESTAMP,
+          TIMESTAMPTZ,
+          NUMERIC,
+          PG_LSN,
+          JSONB,
+          18,
+          19,
+          1042,
+          1043,
+          2950,
+          1266,
+          1186,
+          790,
+          869,
+          650,
+          829,
+          774,
+          1560,
+          1562,
+          142,
+          600,
+          601,
+          602,
+          603,
+          604,
+          628,
+          718,
+          3614,
+          3615,
+          3904,
+          3906,
+          3908,
+          3910,
+          3912,
+          3926,
+          2249,
+          2275,
+          705);
 
   private static final SourceValue.Precision MICROS = SourceValue.Precision.MICROSECONDS;
   private static final Pattern TIMESTAMP_TEXT =
       Pattern.compile("(\\d{4}-\\d{2}-\\d{2}) (\\d{2}:\\d{2}:\\d{2})(?:\\.(\\d{1,9}))?");
-  private static final Pattern TIMESTAMPTZ_TEXT = Pattern.compile(
-      "(\\d{4}-\\d{2}-\\d{2}) (\\d{2}:\\d{2}:\\d{2})(?:\\.(\\d{1,9}))?([+-])(\\d{2})(?::(\\d{2}))?(?::(\\d{2}))?");
-  private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss",
-      Locale.ROOT);
+  private static final Pattern TIMESTAMPTZ_TEXT =
+      Pattern.compile(
+          "(\\d{4}-\\d{2}-\\d{2}) (\\d{2}:\\d{2}:\\d{2})(?:\\.(\\d{1,9}))?([+-])(\\d{2})(?::(\\d{2}))?(?::(\\d{2}))?");
+  private static final DateTimeFormatter SECONDS =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss", Locale.ROOT);
 
   private final IntFunction<PgType> types;
 
   /**
-   * @param types resolves types that are not built in (enums, domains, user arrays); called for unknown oids only
+   * @param types resolves types that are not built in (enums, domains, user arrays); called for
+   *     unknown oids only
    */
   public PgValues(IntFunction<PgType> types) {
     this.types = types;
   }
 
   /**
-   * Converts one non-null value. A value that does not parse as its type says (which Postgres never sends, but a
-   * custom type with an unusual output function might) is kept as its raw text rather than stopping replication.
+   * Converts one non-null value. A value that does not parse as its type says (which Postgres never
+   * sends, but a custom type with an unusual output function might) is kept as its raw text rather
+   * than stopping replication.
    */
   public SourceValue convert(int typeOid, String text) {
     try {
       return convertStrict(typeOid, text);
     } catch (RuntimeException e) {
-      if (e instanceof dev.syncline.api.SynclineException) {
+      if (e instanceof SynclineException) {
         throw e; // the catalog could not be read: a connection problem, retried by the engine
       }
-      System.getLogger(PgValues.class.getName()).log(System.Logger.Level.WARNING, "value of type {0} kept as text: "
-          + "{1}", typeOid, e.toString());
+      System.getLogger(PgValues.class.getName())
+          .log(
+              System.Logger.Level.WARNING,
+              "value of type {0} kept as text: " + "{1}",
+              typeOid,
+              e.toString());
       return SqliteValue.of(text);
     }
   }
@@ -130,7 +211,8 @@ public final class PgValues {
         return new SourceValue.SourceArray(array(text, t.elementOid(), t.delimiter()));
       }
     }
-    return SqliteValue.of(text); // text, varchar, uuid, numeric, json, enums, domains, composites, ...
+    return SqliteValue.of(
+        text); // text, varchar, uuid, numeric, json, enums, domains, composites, ...
   }
 
   /** Converts a value that may be SQL NULL. */
@@ -138,20 +220,28 @@ public final class PgValues {
     return text == null ? SqliteValue.NULL : convert(typeOid, text);
   }
 
-  /** Whether a date or time text may be {@code infinity} or {@code -infinity} (every other one starts with a digit). */
+  /**
+   * Whether a date or time text may be {@code infinity} or {@code -infinity} (every other one
+   * starts with a digit).
+   */
   private static boolean special(String text) {
     return !text.isEmpty() && !Character.isDigit(text.charAt(0));
   }
 
   private static String date(String text) {
-    return !special(text) ? text : switch (text) {
-      case "infinity" -> "9999-12-31";
-      case "-infinity" -> "0000-01-01";
-      default -> text;
-    };
+    return !special(text)
+        ? text
+        : switch (text) {
+          case "infinity" -> "9999-12-31";
+          case "-infinity" -> "0000-01-01";
+          default -> text;
+        };
   }
 
-  /** The timestamp {@code infinity} or {@code -infinity} stands for, with {@code zone} appended; else null. */
+  /**
+   * The timestamp {@code infinity} or {@code -infinity} stands for, with {@code zone} appended;
+   * else null.
+   */
   private static SourceValue.@Nullable Timestamp infinity(String text, String zone) {
     if (!special(text)) {
       return null;
@@ -195,18 +285,24 @@ public final class PgValues {
     }
     String frac = m.group(3) == null ? "" : "." + m.group(3);
     int sign = m.group(4).equals("-") ? -1 : 1;
-    int offsetSeconds = sign * (Integer.parseInt(m.group(5)) * 3600
-        + (m.group(6) == null ? 0 : Integer.parseInt(m.group(6)) * 60)
-        + (m.group(7) == null ? 0 : Integer.parseInt(m.group(7))));
+    int offsetSeconds =
+        sign
+            * (Integer.parseInt(m.group(5)) * 3600
+                + (m.group(6) == null ? 0 : Integer.parseInt(m.group(6)) * 60)
+                + (m.group(7) == null ? 0 : Integer.parseInt(m.group(7))));
     String utc;
     if (offsetSeconds == 0) {
       utc = m.group(1) + "T" + m.group(2);
     } else {
       try {
         LocalDateTime local = LocalDateTime.parse(m.group(1) + "T" + m.group(2));
-        utc = local.atOffset(ZoneOffset.ofTotalSeconds(offsetSeconds)).withOffsetSameInstant(ZoneOffset.UTC)
-            .toLocalDateTime().format(SECONDS);
-      } catch (java.time.DateTimeException e) {
+        utc =
+            local
+                .atOffset(ZoneOffset.ofTotalSeconds(offsetSeconds))
+                .withOffsetSameInstant(ZoneOffset.UTC)
+                .toLocalDateTime()
+                .format(SECONDS);
+      } catch (DateTimeException e) {
         return SqliteValue.NULL;
       }
       if (utc.length() != 19) {
@@ -217,8 +313,9 @@ public final class PgValues {
   }
 
   /**
-   * The common case without a regex: {@code YYYY-MM-DD HH:MM:SS[.f]+00} (the session zone is UTC) becomes
-   * {@code YYYY-MM-DDTHH:MM:SS[.f]Z}; anything else returns null and takes the general path.
+   * The common case without a regex: {@code YYYY-MM-DD HH:MM:SS[.f]+00} (the session zone is UTC)
+   * becomes {@code YYYY-MM-DDTHH:MM:SS[.f]Z}; anything else returns null and takes the general
+   * path.
    */
   private static @Nullable String utcFastPath(String text) {
     int n = text.length();
@@ -226,24 +323,31 @@ public final class PgValues {
   }
 
   /**
-   * {@code YYYY-MM-DD HH:MM:SS[.F]} (one to nine fraction digits) in {@code text} up to {@code end}, with a
-   * {@code T} between date and time and {@code suffix} appended; null for any other form (the patterns decide).
+   * {@code YYYY-MM-DD HH:MM:SS[.F]} (one to nine fraction digits) in {@code text} up to {@code
+   * end}, with a {@code T} between date and time and {@code suffix} appended; null for any other
+   * form (the patterns decide).
    */
   private static @Nullable String isoDateTime(String text, int end, String suffix) {
-    if (end < 19 || text.length() < end || text.charAt(10) != ' ' || text.charAt(4) != '-' || text.charAt(7) != '-'
-        || text.charAt(13) != ':' || text.charAt(16) != ':') {
+    if (end < 19
+        || text.length() < end
+        || text.charAt(10) != ' '
+        || text.charAt(4) != '-'
+        || text.charAt(7) != '-'
+        || text.charAt(13) != ':'
+        || text.charAt(16) != ':') {
       return null;
     }
     for (int i = 0; i < end; i++) {
       char c = text.charAt(i);
       boolean digit = c >= '0' && c <= '9';
-      boolean expected = switch (i) {
-        case 4, 7 -> c == '-';
-        case 10 -> c == ' ';
-        case 13, 16 -> c == ':';
-        case 19 -> c == '.';
-        default -> digit;
-      };
+      boolean expected =
+          switch (i) {
+            case 4, 7 -> c == '-';
+            case 10 -> c == ' ';
+            case 13, 16 -> c == ':';
+            case 19 -> c == '.';
+            default -> digit;
+          };
       if (!expected || (i == 19 && end == 20)) {
         return null;
       }
@@ -258,7 +362,11 @@ public final class PgValues {
     int slash = text.indexOf('/');
     String hi = text.substring(0, slash).toUpperCase(Locale.ROOT);
     String lo = text.substring(slash + 1).toUpperCase(Locale.ROOT);
-    return "0".repeat(Math.max(0, 8 - hi.length())) + hi + "/" + "0".repeat(Math.max(0, 8 - lo.length())) + lo;
+    return "0".repeat(Math.max(0, 8 - hi.length()))
+        + hi
+        + "/"
+        + "0".repeat(Math.max(0, 8 - lo.length()))
+        + lo;
   }
 
   private static byte[] bytea(String text) {
@@ -268,16 +376,19 @@ public final class PgValues {
     return escapeBytea(text);
   }
 
-  /** The {@code bytea_output=escape} form, for servers where the session setting could not be applied. */
+  /**
+   * The {@code bytea_output=escape} form, for servers where the session setting could not be
+   * applied.
+   */
   private static byte[] escapeBytea(String text) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(text.length());
-    byte[] in = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(text.length());
+    byte[] in = text.getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < in.length; i++) {
       if (in[i] == '\\' && i + 1 < in.length && in[i + 1] == '\\') {
         out.write('\\');
         i++;
       } else if (in[i] == '\\' && i + 3 < in.length) {
-        out.write(Integer.parseInt(new String(in, i + 1, 3, java.nio.charset.StandardCharsets.US_ASCII), 8));
+        out.write(Integer.parseInt(new String(in, i + 1, 3, StandardCharsets.US_ASCII), 8));
         i += 3;
       } else {
         out.write(in[i]);
@@ -286,7 +397,10 @@ public final class PgValues {
     return out.toByteArray();
   }
 
-  /** Parses an array literal such as {@code {1,NULL,"a,b"}} or {@code [0:1]={{1,2},{3,4}}} into elements. */
+  /**
+   * Parses an array literal such as {@code {1,NULL,"a,b"}} or {@code [0:1]={{1,2},{3,4}}} into
+   * elements.
+   */
   List<Object> array(String text, int elementOid, char delimiter) {
     int start = 0;
     if (text.startsWith("[")) {

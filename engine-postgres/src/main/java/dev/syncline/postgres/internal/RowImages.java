@@ -9,12 +9,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * Decides whether storage must keep a row's full image so that a later update can be completed.
  *
- * <p>pgoutput leaves out a column of an update's new row ({@code 'u'}, unchanged TOAST) only when the value was
- * already stored out of line before the transaction and was not changed by it. Postgres moves values out of line
- * only while writing a row whose stored size exceeds the table's TOAST threshold, and that write reaches the
- * replication stream (or the initial copy) with every value in full. So a row whose stored size, bounded from the
- * values the engine received, stays below the threshold cannot have out-of-line values, and its image is not needed
- * until a change makes it larger (which is again received in full). The bound is deliberately generous: any doubt
+ * <p>pgoutput leaves out a column of an update's new row ({@code 'u'}, unchanged TOAST) only when
+ * the value was already stored out of line before the transaction and was not changed by it.
+ * Postgres moves values out of line only while writing a row whose stored size exceeds the table's
+ * TOAST threshold, and that write reaches the replication stream (or the initial copy) with every
+ * value in full. So a row whose stored size, bounded from the values the engine received, stays
+ * below the threshold cannot have out-of-line values, and its image is not needed until a change
+ * makes it larger (which is again received in full). The bound is deliberately generous: any doubt
  * keeps the image, which costs space, never data.
  *
  * <p>Immutable; built by the replication thread from the catalog, used on it.
@@ -45,11 +46,12 @@ public final class RowImages {
   private final boolean utf8;
 
   /**
-   * @param columns the table's physical columns by name, including those the stream does not send (generated
-   *     columns, columns left out of a publication's column list): they count toward the stored size too
+   * @param columns the table's physical columns by name, including those the stream does not send
+   *     (generated columns, columns left out of a publication's column list): they count toward the
+   *     stored size too
    * @param toastLimit the smallest stored row size at which Postgres may move values out of line
-   * @param utf8 whether the database stores text as UTF-8 (then a text's stored size is known exactly; in other
-   *     encodings it is bounded by 4 bytes per character)
+   * @param utf8 whether the database stores text as UTF-8 (then a text's stored size is known
+   *     exactly; in other encodings it is bounded by 4 bytes per character)
    */
   public RowImages(Map<String, Column> columns, int toastLimit, boolean utf8) {
     this.columns = Map.copyOf(columns);
@@ -58,24 +60,31 @@ public final class RowImages {
   }
 
   /**
-   * The smallest row size that may be TOASTed: Postgres's threshold for a page of {@code blockSize} bytes
-   * ({@code TOAST_TUPLE_THRESHOLD}), or the table's {@code toast_tuple_target} when set lower.
+   * The smallest row size that may be TOASTed: Postgres's threshold for a page of {@code blockSize}
+   * bytes ({@code TOAST_TUPLE_THRESHOLD}), or the table's {@code toast_tuple_target} when set
+   * lower.
    */
   public static int toastLimit(int blockSize, int toastTupleTarget) {
     int threshold = ((blockSize - 40) / 4) & ~7;
     return toastTupleTarget > 0 ? Math.min(threshold, toastTupleTarget) : threshold;
   }
 
-  /** Whether storage must keep {@code row}'s image (a row of this table as the engine received it, complete). */
+  /**
+   * Whether storage must keep {@code row}'s image (a row of this table as the engine received it,
+   * complete).
+   */
   public boolean needed(SourceRow row) {
     if (row.columns().size() < columns.size()) {
       return true; // columns the engine never sees count toward the stored size
     }
-    // A quick bound first (UTF-8 takes at most 3 bytes per UTF-16 unit): most rows are far below the limit.
+    // A quick bound first (UTF-8 takes at most 3 bytes per UTF-16 unit): most rows are far below
+    // the limit.
     return sizeAtLeast(row, true) && sizeAtLeast(row, false);
   }
 
-  /** Whether the row's bound reaches the limit; {@code quick} bounds UTF-8 text without reading it. */
+  /**
+   * Whether the row's bound reaches the limit; {@code quick} bounds UTF-8 text without reading it.
+   */
   private boolean sizeAtLeast(SourceRow row, boolean quick) {
     long size = ROW_OVERHEAD;
     for (Map.Entry<String, SourceValue> e : row.columns().entrySet()) {
@@ -117,11 +126,15 @@ public final class RowImages {
     if (category == 'S' || category == 'N' || type.oid() == PgValues.JSON || type.oid() == 142) {
       // strings, numeric (fewer bytes than digits), json and xml (their text)
       return (quick && utf8 ? 3L * text.length() : bytes(text, utf8)) + 8;
-    } else if (type.oid() == PgValues.JSONB || category == 'R' || category == 'G' || category == 'I') {
+    } else if (type.oid() == PgValues.JSONB
+        || category == 'R'
+        || category == 'G'
+        || category == 'I') {
       // jsonb's [1,1,1] takes six bytes per character; ranges, polygons and addresses grow less
       return 8L * bytes(text, utf8) + 64;
     }
-    return 32L * bytes(text, utf8) + 64; // composite, full-text and extension types: no bound known, be generous
+    return 32L * bytes(text, utf8)
+        + 64; // composite, full-text and extension types: no bound known, be generous
   }
 
   /** The text's size in UTF-8, or a bound for any server encoding (4 bytes per UTF-16 unit). */

@@ -6,6 +6,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -14,15 +15,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The messages of one large in-progress transaction that Postgres streams before it commits (pgoutput protocol 2),
- * kept until its {@code StreamCommit} (then replayed in order) or {@code StreamAbort} (then dropped). Messages of
- * aborted subtransactions are left out of the replay. Held in memory up to a limit, then in a temporary file that is
- * deleted when the spool is closed. Used by the replication thread only.
+ * The messages of one large in-progress transaction that Postgres streams before it commits
+ * (pgoutput protocol 2), kept until its {@code StreamCommit} (then replayed in order) or {@code
+ * StreamAbort} (then dropped). Messages of aborted subtransactions are left out of the replay. Held
+ * in memory up to a limit, then in a temporary file that is deleted when the spool is closed. Used
+ * by the replication thread only.
  */
 public final class TransactionSpool implements AutoCloseable {
   private final int topXid;
@@ -51,7 +54,8 @@ public final class TransactionSpool implements AutoCloseable {
     message.duplicate().get(copy);
     try {
       if (out == null && bytes + copy.length > memoryLimit) {
-        file = Files.createTempFile("syncline-tx-" + Integer.toUnsignedString(topXid) + "-", ".spool");
+        file =
+            Files.createTempFile("syncline-tx-" + Integer.toUnsignedString(topXid) + "-", ".spool");
         out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16));
         for (int i = 0; i < messages.size(); i++) {
           write(xids.get(i), messages.get(i));
@@ -67,14 +71,16 @@ public final class TransactionSpool implements AutoCloseable {
         xids.add(xid);
       }
     } catch (IOException e) {
-      throw new SynclineException(ErrorCode.SOURCE_UNAVAILABLE, "cannot spool a large transaction to disk: " + e, e);
+      throw new SynclineException(
+          ErrorCode.SOURCE_UNAVAILABLE, "cannot spool a large transaction to disk: " + e, e);
     }
   }
 
   private void write(int xid, byte[] message) throws IOException {
-    out.writeInt(xid);
-    out.writeInt(message.length);
-    out.write(message);
+    DataOutputStream o = Objects.requireNonNull(out, "written only after spilling opened the file");
+    o.writeInt(xid);
+    o.writeInt(message.length);
+    o.write(message);
   }
 
   /** A subtransaction was rolled back: its messages are not replayed. */
@@ -104,12 +110,13 @@ public final class TransactionSpool implements AutoCloseable {
     }
     try {
       out.close();
-      try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+      try (DataInputStream in =
+          new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
         while (true) {
           int xid;
           try {
             xid = in.readInt();
-          } catch (java.io.EOFException end) {
+          } catch (EOFException end) {
             break;
           }
           byte[] message = new byte[in.readInt()];

@@ -20,7 +20,8 @@ class CopyOutRowsTest {
     assertThat(split("1\tname 1\t\\N\t\t€😀\n", 5)).containsExactly("1", "name 1", null, "", "€😀");
     assertThat(split("a\\\\b\\tc\\nd\\re\\bf\\fg\\vh\t\\\\N\t\\\\x01\n", 3))
         .containsExactly("a\\b\tc\nd\re\bf\fg\u000Bh", "\\N", "\\x01");
-    // Escapes COPY reads (and never writes), accepted alike: octal, hex, any other character for itself.
+    // Escapes COPY reads (and never writes), accepted alike: octal, hex, any other character for
+    // itself.
     assertThat(split("\\101\\x42\\x4\\q\\x\n", 1)).containsExactly("AB\u0004qx");
   }
 
@@ -38,9 +39,11 @@ class CopyOutRowsTest {
 
   @Test
   void a_row_with_another_number_of_columns_is_an_error() {
-    assertThatThrownBy(() -> split("1\t2\t3\n", 2)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> split("1\t2\t3\n", 2))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("more than 2");
-    assertThatThrownBy(() -> split("1\n", 2)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> split("1\n", 2))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("1 columns, expected 2");
   }
 

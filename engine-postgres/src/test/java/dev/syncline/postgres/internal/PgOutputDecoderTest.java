@@ -10,6 +10,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -60,66 +61,99 @@ class PgOutputDecoderTest {
 
   @Test
   void beginAndCommit() throws IOException {
-    var begin = (PgOutputMessage.Begin) PgOutputDecoder.decode(new Msg().b('B').i64(0x16B3748L).i64(1234).i32(77)
-        .buffer(), false);
+    var begin =
+        (PgOutputMessage.Begin)
+            PgOutputDecoder.decode(
+                new Msg().b('B').i64(0x16B3748L).i64(1234).i32(77).buffer(), false);
     assertThat(begin).isEqualTo(new PgOutputMessage.Begin(0x16B3748L, 1234, 77));
-    var commit = (PgOutputMessage.Commit) PgOutputDecoder.decode(new Msg().b('C').b(0).i64(10).i64(0xFFFFFFFF00000001L)
-        .i64(99).buffer(), false);
+    var commit =
+        (PgOutputMessage.Commit)
+            PgOutputDecoder.decode(
+                new Msg().b('C').b(0).i64(10).i64(0xFFFFFFFF00000001L).i64(99).buffer(), false);
     assertThat(commit.commitLsn()).isEqualTo(10);
-    assertThat(Long.toUnsignedString(commit.endLsn())).isEqualTo(Long.toUnsignedString(0xFFFFFFFF00000001L));
+    assertThat(Long.toUnsignedString(commit.endLsn()))
+        .isEqualTo(Long.toUnsignedString(0xFFFFFFFF00000001L));
   }
 
   @Test
   void relationWithKeyFlagsAndTypes() throws IOException {
-    ByteBuffer b = new Msg().b('R').i32(16384).str("public").str("tëst").b('f').s16(2)
-        .b(1).str("id").i32(23).i32(-1)
-        .b(0).str("name").i32(1043).i32(104)
-        .buffer();
+    ByteBuffer b =
+        new Msg()
+            .b('R')
+            .i32(16384)
+            .str("public")
+            .str("tëst")
+            .b('f')
+            .s16(2)
+            .b(1)
+            .str("id")
+            .i32(23)
+            .i32(-1)
+            .b(0)
+            .str("name")
+            .i32(1043)
+            .i32(104)
+            .buffer();
     var r = (PgOutputMessage.Relation) PgOutputDecoder.decode(b, false);
     assertThat(r.relationId()).isEqualTo(16384);
     assertThat(r.name()).isEqualTo("tëst");
     assertThat(r.replicaIdentity()).isEqualTo('f');
-    assertThat(r.columns()).containsExactly(new PgOutputMessage.Column(true, "id", 23, -1),
-        new PgOutputMessage.Column(false, "name", 1043, 104));
+    assertThat(r.columns())
+        .containsExactly(
+            new PgOutputMessage.Column(true, "id", 23, -1),
+            new PgOutputMessage.Column(false, "name", 1043, 104));
     assertThat(b.position()).as("the caller's buffer is untouched").isZero();
   }
 
   @Test
   void insertUpdateDeleteTuples() throws IOException {
-    var insert = (PgOutputMessage.Insert) PgOutputDecoder.decode(new Msg().b('I').i32(5).b('N').s16(3)
-        .text("1").b('n').b('u').buffer(), false);
+    var insert =
+        (PgOutputMessage.Insert)
+            PgOutputDecoder.decode(
+                new Msg().b('I').i32(5).b('N').s16(3).text("1").b('n').b('u').buffer(), false);
     assertThat(insert.newTuple().kinds()).containsExactly('t', 'n', 'u');
     assertThat(new String(insert.newTuple().values()[0], StandardCharsets.UTF_8)).isEqualTo("1");
     assertThat(insert.newTuple().values()[1]).isNull();
 
-    var plain = (PgOutputMessage.Update) PgOutputDecoder.decode(new Msg().b('U').i32(5).b('N').s16(1).text("x")
-        .buffer(), false);
+    var plain =
+        (PgOutputMessage.Update)
+            PgOutputDecoder.decode(new Msg().b('U').i32(5).b('N').s16(1).text("x").buffer(), false);
     assertThat(plain.oldKind()).isEqualTo('0');
     assertThat(plain.oldTuple()).isNull();
 
-    var keyChange = (PgOutputMessage.Update) PgOutputDecoder.decode(new Msg().b('U').i32(5).b('K').s16(1).text("1")
-        .b('N').s16(1).text("2").buffer(), false);
+    var keyChange =
+        (PgOutputMessage.Update)
+            PgOutputDecoder.decode(
+                new Msg().b('U').i32(5).b('K').s16(1).text("1").b('N').s16(1).text("2").buffer(),
+                false);
     assertThat(keyChange.oldKind()).isEqualTo('K');
     assertThat(new String(keyChange.oldTuple().values()[0], StandardCharsets.UTF_8)).isEqualTo("1");
 
-    var full = (PgOutputMessage.Delete) PgOutputDecoder.decode(new Msg().b('D').i32(5).b('O').s16(2).text("1")
-        .text("a").buffer(), false);
+    var full =
+        (PgOutputMessage.Delete)
+            PgOutputDecoder.decode(
+                new Msg().b('D').i32(5).b('O').s16(2).text("1").text("a").buffer(), false);
     assertThat(full.oldKind()).isEqualTo('O');
     assertThat(full.oldTuple().size()).isEqualTo(2);
   }
 
   @Test
   void truncateTypeOriginAndMessages() throws IOException {
-    var t = (PgOutputMessage.Truncate) PgOutputDecoder.decode(new Msg().b('T').i32(2).b(1).i32(10).i32(11).buffer(),
-        false);
+    var t =
+        (PgOutputMessage.Truncate)
+            PgOutputDecoder.decode(new Msg().b('T').i32(2).b(1).i32(10).i32(11).buffer(), false);
     assertThat(t.options()).isEqualTo(1);
     assertThat(t.relationIds()).containsExactly(10, 11);
-    assertThat(PgOutputDecoder.decode(new Msg().b('Y').i32(90000).str("public").str("mood").buffer(), false))
+    assertThat(
+            PgOutputDecoder.decode(
+                new Msg().b('Y').i32(90000).str("public").str("mood").buffer(), false))
         .isEqualTo(new PgOutputMessage.Type(0, 90000, "public", "mood"));
     assertThat(PgOutputDecoder.decode(new Msg().b('O').i64(0xABCDEF).str("node_b").buffer(), false))
         .isEqualTo(new PgOutputMessage.Origin(0xABCDEF, "node_b"));
-    var m = (PgOutputMessage.Message) PgOutputDecoder.decode(new Msg().b('M').b(1).i64(42).str("syncline").i32(2)
-        .b('h').b('i').buffer(), false);
+    var m =
+        (PgOutputMessage.Message)
+            PgOutputDecoder.decode(
+                new Msg().b('M').b(1).i64(42).str("syncline").i32(2).b('h').b('i').buffer(), false);
     assertThat(m.transactional()).isTrue();
     assertThat(m.lsn()).isEqualTo(42);
     assertThat(m.prefix()).isEqualTo("syncline");
@@ -130,14 +164,19 @@ class PgOutputDecoderTest {
   void protocolTwoStreamedBlocksCarryTransactionIds() throws IOException {
     assertThat(PgOutputDecoder.decode(new Msg().b('S').i32(727).b(1).buffer(), false))
         .isEqualTo(new PgOutputMessage.StreamStart(727, true));
-    var insert = (PgOutputMessage.Insert) PgOutputDecoder.decode(new Msg().b('I').i32(729).i32(5).b('N').s16(1)
-        .text("1").buffer(), true);
+    var insert =
+        (PgOutputMessage.Insert)
+            PgOutputDecoder.decode(
+                new Msg().b('I').i32(729).i32(5).b('N').s16(1).text("1").buffer(), true);
     assertThat(insert.xid()).isEqualTo(729);
     assertThat(insert.relationId()).isEqualTo(5);
-    assertThat(PgOutputDecoder.decode(new Msg().b('E').buffer(), false)).isEqualTo(new PgOutputMessage.StreamStop());
+    assertThat(PgOutputDecoder.decode(new Msg().b('E').buffer(), false))
+        .isEqualTo(new PgOutputMessage.StreamStop());
     assertThat(PgOutputDecoder.decode(new Msg().b('A').i32(728).i32(729).buffer(), false))
         .isEqualTo(new PgOutputMessage.StreamAbort(728, 729));
-    assertThat(PgOutputDecoder.decode(new Msg().b('c').i32(727).b(0).i64(1).i64(2).i64(3).buffer(), false))
+    assertThat(
+            PgOutputDecoder.decode(
+                new Msg().b('c').i32(727).b(0).i64(1).i64(2).i64(3).buffer(), false))
         .isEqualTo(new PgOutputMessage.StreamCommit(727, 0, 1, 2, 3));
   }
 
@@ -147,28 +186,62 @@ class PgOutputDecoderTest {
         .isInstanceOf(SynclineException.class);
     assertThatThrownBy(() -> PgOutputDecoder.decode(new Msg().b('Z').buffer(), false))
         .hasMessageContaining("unknown message type 'Z'");
-    assertThatThrownBy(() -> PgOutputDecoder.decode(new Msg().b('I').i32(5).b('N').s16(1).b('t').i32(1000)
-        .buffer(), false)).hasMessageContaining("1000 bytes");
+    assertThatThrownBy(
+            () ->
+                PgOutputDecoder.decode(
+                    new Msg().b('I').i32(5).b('N').s16(1).b('t').i32(1000).buffer(), false))
+        .hasMessageContaining("1000 bytes");
     assertThatThrownBy(() -> PgOutputDecoder.decode(new Msg().b('R').i32(1).b('p').buffer(), false))
         .hasMessageContaining("unterminated string");
   }
 
-  /** Random and truncated messages decode or fail with SOURCE_PROTOCOL, never with another exception. */
+  /**
+   * Random and truncated messages decode or fail with SOURCE_PROTOCOL, never with another
+   * exception.
+   */
   @Test
   void fuzzedMessagesNeverThrowAnythingElse() throws IOException {
     byte[][] seeds = {
-        new Msg().b('R').i32(16384).str("public").str("t").b('d').s16(2).b(1).str("id").i32(23).i32(-1).b(0)
-            .str("v").i32(25).i32(-1).buffer().array(),
-        new Msg().b('U').i32(5).b('O').s16(2).text("1").text("a").b('N').s16(2).text("1").b('u').buffer().array(),
-        new Msg().b('M').b(0).i64(42).str("p").i32(3).b(1).b(2).b(3).buffer().array(),
-        new Msg().b('T').i32(1).b(0).i32(7).buffer().array()};
+      new Msg()
+          .b('R')
+          .i32(16384)
+          .str("public")
+          .str("t")
+          .b('d')
+          .s16(2)
+          .b(1)
+          .str("id")
+          .i32(23)
+          .i32(-1)
+          .b(0)
+          .str("v")
+          .i32(25)
+          .i32(-1)
+          .buffer()
+          .array(),
+      new Msg()
+          .b('U')
+          .i32(5)
+          .b('O')
+          .s16(2)
+          .text("1")
+          .text("a")
+          .b('N')
+          .s16(2)
+          .text("1")
+          .b('u')
+          .buffer()
+          .array(),
+      new Msg().b('M').b(0).i64(42).str("p").i32(3).b(1).b(2).b(3).buffer().array(),
+      new Msg().b('T').i32(1).b(0).i32(7).buffer().array()
+    };
     Random random = new Random(20261124);
     int decoded = 0;
     for (int i = 0; i < 50_000; i++) {
       byte[] base = seeds[i % seeds.length];
       byte[] input;
       if (i % 3 == 0) {
-        input = java.util.Arrays.copyOf(base, random.nextInt(base.length + 1)); // truncated
+        input = Arrays.copyOf(base, random.nextInt(base.length + 1)); // truncated
       } else {
         input = base.clone();
         for (int k = 0; k < 1 + random.nextInt(4); k++) {

@@ -20,8 +20,9 @@ import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * An embedded Postgres (logical replication on) of the test's own, which the test can stop, start and restart as an
- * operator would, to see how the code under test lives through it. Linux and macOS.
+ * An embedded Postgres (logical replication on) of the test's own, which the test can stop, start
+ * and restart as an operator would, to see how the code under test lives through it. Linux and
+ * macOS.
  *
  * <pre>{@code
  * try (RestartablePostgres pg = RestartablePostgres.start()) {
@@ -30,12 +31,13 @@ import org.postgresql.ds.PGSimpleDataSource;
  * }
  * }</pre>
  *
- * <p>A restart is what {@code pg_ctl restart -m fast} does (pg_ctl itself refuses to run as root, as tests may):
- * SIGINT to the postmaster (a fast shutdown: sessions are ended, a shutdown checkpoint written), wait until it has
- * exited, start it again with the options it recorded. Not thread-safe: one thread drives it.
+ * <p>A restart is what {@code pg_ctl restart -m fast} does (pg_ctl itself refuses to run as root,
+ * as tests may): SIGINT to the postmaster (a fast shutdown: sessions are ended, a shutdown
+ * checkpoint written), wait until it has exited, start it again with the options it recorded. Not
+ * thread-safe: one thread drives it.
  */
 public final class RestartablePostgres implements AutoCloseable {
-  private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final Duration WAIT = Duration.ofMinutes(2);
   private final EmbeddedPostgres embedded;
   private final String dataDirectory;
   private final Path log;
@@ -47,22 +49,29 @@ public final class RestartablePostgres implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts a new server on a free port, with a fresh data directory (removed by {@link #close()}). */
+  /**
+   * Starts a new server on a free port, with a fresh data directory (removed by {@link #close()}).
+   */
   public static RestartablePostgres start() {
     try {
-      EmbeddedPostgres pg = EmbeddedPostgres.builder().setServerConfig("wal_level", "logical")
-          .setServerConfig("max_replication_slots", "20").setServerConfig("max_wal_senders", "20")
-          .setServerConfig("fsync", "off").start();
+      EmbeddedPostgres pg =
+          EmbeddedPostgres.builder()
+              .setServerConfig("wal_level", "logical")
+              .setServerConfig("max_replication_slots", "20")
+              .setServerConfig("max_wal_senders", "20")
+              .setServerConfig("fsync", "off")
+              .start();
       String dir;
-      try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+      try (Connection c = pg.getPostgresDatabase().getConnection();
+          Statement s = c.createStatement();
           ResultSet r = s.executeQuery("SHOW data_directory")) {
         r.next();
         dir = r.getString(1);
       }
       return new RestartablePostgres(pg, dir, Files.createTempFile("syncline-postgres-", ".log"));
     } catch (IOException | SQLException e) {
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "cannot start the embedded Postgres: " + e.getMessage(),
-          e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED, "cannot start the embedded Postgres: " + e.getMessage(), e);
     }
   }
 
@@ -99,7 +108,10 @@ public final class RestartablePostgres implements AutoCloseable {
     return log;
   }
 
-  /** Restarts the server (fast shutdown, then start) and returns the time from the signal to accepting connections. */
+  /**
+   * Restarts the server (fast shutdown, then start) and returns the time from the signal to
+   * accepting connections.
+   */
   public Duration restart() {
     long start = System.nanoTime();
     stop();
@@ -113,7 +125,9 @@ public final class RestartablePostgres implements AutoCloseable {
       return;
     }
     try {
-      long pid = Long.parseLong(Files.readAllLines(Path.of(dataDirectory, "postmaster.pid")).get(0).trim());
+      long pid =
+          Long.parseLong(
+              Files.readAllLines(Path.of(dataDirectory, "postmaster.pid")).get(0).trim());
       ProcessHandle postmaster = ProcessHandle.of(pid).orElse(null);
       if (postmaster != null) {
         if (new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor() != 0) {
@@ -127,7 +141,9 @@ public final class RestartablePostgres implements AutoCloseable {
     }
   }
 
-  /** Starts the stopped server again with its recorded options; returns once it accepts connections. */
+  /**
+   * Starts the stopped server again with its recorded options; returns once it accepts connections.
+   */
   public void startAgain() {
     if (running) {
       return;
@@ -135,11 +151,14 @@ public final class RestartablePostgres implements AutoCloseable {
     try {
       List<String> command = new ArrayList<>();
       if (isRoot()) {
-        command.addAll(List.of("unshare", "-U")); // Postgres refuses root; as the embedded server is started
+        command.addAll(
+            List.of("unshare", "-U")); // Postgres refuses root; as the embedded server is started
       }
       command.addAll(postmasterOptions());
-      new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      new ProcessBuilder(command)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+          .start();
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (!accepts()) {
         if (System.nanoTime() > deadline) {

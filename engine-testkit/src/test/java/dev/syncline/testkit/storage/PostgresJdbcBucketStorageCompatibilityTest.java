@@ -8,14 +8,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The JDBC storage on a real Postgres (started by the build) passes the compatibility kit. */
 class PostgresJdbcBucketStorageCompatibilityTest extends BucketStorageCompatibilityKit {
-  @RegisterExtension
-  static final TestPostgres POSTGRES = new TestPostgres();
+  @RegisterExtension static final TestPostgres POSTGRES = new TestPostgres();
 
   private static final AtomicInteger TABLES = new AtomicInteger();
 
   @Override
   protected BucketStorage createStorage() {
     // A fresh set of tables per test in the class's database.
-    return JdbcBucketStorage.builder(POSTGRES.dataSource()).tablePrefix("t" + TABLES.incrementAndGet() + "_").build();
+    return JdbcBucketStorage.builder(POSTGRES.dataSource())
+        .tablePrefix("t" + TABLES.incrementAndGet() + "_")
+        .build();
   }
 }

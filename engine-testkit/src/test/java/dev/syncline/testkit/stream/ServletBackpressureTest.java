@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
@@ -32,44 +33,59 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.Test;
 
 /**
- * A client that stops reading must not hold the server's stream thread: with a single scheduler thread, a second
- * client still syncs a large bucket completely while the first client's download is stalled.
+ * A client that stops reading must not hold the server's stream thread: with a single scheduler
+ * thread, a second client still syncs a large bucket completely while the first client's download
+ * is stalled.
  */
 class ServletBackpressureTest {
   static final int OPS = 150_000;
 
   @Test
   void a_stalled_client_does_not_block_other_streams() throws Exception {
-    withAStalledClient(OPS, SyncService.DEFAULT_STALLED_STREAM_TIMEOUT, (service, base) -> {
-      // Never read: the server's writes to this socket fill its buffers and stay pending.
-      Thread.sleep(500);
-      assertThat(service.openStreams()).as("the stalled stream is open").isEqualTo(1);
-      try (ProtocolClient reader = ProtocolClient.connect(base, token("reader"))) {
-        reader.awaitCheckpoints(1, Duration.ofSeconds(60));
-        assertThat(reader.table("todos")).hasSize(OPS);
-      }
-    });
+    withAStalledClient(
+        OPS,
+        SyncService.DEFAULT_STALLED_STREAM_TIMEOUT,
+        (service, base) -> {
+          // Never read: the server's writes to this socket fill its buffers and stay pending.
+          Thread.sleep(500);
+          assertThat(service.openStreams()).as("the stalled stream is open").isEqualTo(1);
+          try (ProtocolClient reader = ProtocolClient.connect(base, token("reader"))) {
+            reader.awaitCheckpoints(1, Duration.ofSeconds(60));
+            assertThat(reader.table("todos")).hasSize(OPS);
+          }
+        });
   }
 
   @Test
   void a_client_that_takes_nothing_is_closed_after_the_stalled_stream_timeout() throws Exception {
-    withAStalledClient(20_000, Duration.ofSeconds(1), (service, base) -> {
-      // The stream is counted while open, then freed: the slot does not wait for the container.
-      await(() -> service.stalledStreamsClosed() > 0, "the stalled stream is closed");
-      assertThat(service.openStreams()).isZero();
-    });
+    withAStalledClient(
+        20_000,
+        Duration.ofSeconds(1),
+        (service, base) -> {
+          // The stream is counted while open, then freed: the slot does not wait for the container.
+          await(() -> service.stalledStreamsClosed() > 0, "the stalled stream is closed");
+          assertThat(service.openStreams()).isZero();
+        });
   }
 
   @Test
-  void a_client_that_takes_nothing_is_reported_stuck_and_one_that_keeps_up_is_not() throws Exception {
-    withAStalledClient(20_000, Duration.ofMinutes(10), (service, base) -> {
-      try (ProtocolClient reading = ProtocolClient.connect(base, token("reader"))) {
-        reading.awaitCheckpoints(1, Duration.ofSeconds(60));
-        await(() -> service.stuckStreams(Duration.ofMillis(300)) == 1, "the stalled client is reported stuck");
-        assertThat(service.openStreams()).isEqualTo(2);
-        assertThat(service.stuckStreams(Duration.ofMinutes(10))).as("not before the threshold").isZero();
-      }
-    });
+  void a_client_that_takes_nothing_is_reported_stuck_and_one_that_keeps_up_is_not()
+      throws Exception {
+    withAStalledClient(
+        20_000,
+        Duration.ofMinutes(10),
+        (service, base) -> {
+          try (ProtocolClient reading = ProtocolClient.connect(base, token("reader"))) {
+            reading.awaitCheckpoints(1, Duration.ofSeconds(60));
+            await(
+                () -> service.stuckStreams(Duration.ofMillis(300)) == 1,
+                "the stalled client is reported stuck");
+            assertThat(service.openStreams()).isEqualTo(2);
+            assertThat(service.stuckStreams(Duration.ofMinutes(10)))
+                .as("not before the threshold")
+                .isZero();
+          }
+        });
   }
 
   private interface StalledCheck {
@@ -77,14 +93,17 @@ class ServletBackpressureTest {
   }
 
   /**
-   * Serves {@code opCount} ops through the asynchronous servlet on Jetty (whose own idle timeout would not end a stream
-   * for ten minutes), with one scheduler thread, to a client that sends its request and never reads, then runs
-   * {@code check}.
+   * Serves {@code opCount} ops through the asynchronous servlet on Jetty (whose own idle timeout
+   * would not end a stream for ten minutes), with one scheduler thread, to a client that sends its
+   * request and never reads, then runs {@code check}.
    */
-  private static void withAStalledClient(int opCount, Duration stalledStreamTimeout, StalledCheck check)
-      throws Exception {
-    SyncRules rules = SyncRulesCompiler.compile(SyncRulesSource.ofYaml(
-        "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n", "rules.yaml"));
+  private static void withAStalledClient(
+      int opCount, Duration stalledStreamTimeout, StalledCheck check) throws Exception {
+    SyncRules rules =
+        SyncRulesCompiler.compile(
+            SyncRulesSource.ofYaml(
+                "bucket_definitions:\n  global:\n    data:\n      - SELECT * FROM todos\n",
+                "rules.yaml"));
     InMemoryBucketStorage storage = new InMemoryBucketStorage();
     long version = storage.addRulesVersion("rules").id();
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
@@ -97,14 +116,29 @@ class ServletBackpressureTest {
       List<NewOp> ops = new ArrayList<>();
       for (int i = 0; i < opCount; i++) {
         String data = "{\"id\":\"t" + i + "\",\"description\":\"" + "x".repeat(150) + "\"}";
-        ops.add(new NewOp("global[]", OpType.PUT, "todos", "t" + i, "t" + i, data,
-            OpChecksums.put("todos", "t" + i, data)));
+        ops.add(
+            new NewOp(
+                "global[]",
+                OpType.PUT,
+                "todos",
+                "t" + i,
+                "t" + i,
+                data,
+                OpChecksums.put("todos", "t" + i, data)));
       }
       writer.commit(new WriteBatch(ops, List.of(), List.of(), List.of(), "0000000000000001"));
-      SyncService service = SyncService.builder().rules(rules).storage(storage, version).scheduler(scheduler)
-          .tokenVerifier(JwtTokenVerifier.builder().audience("test").hmacSecret(SyncStreamEndToEndTest.SECRET, null)
-              .build())
-          .stalledStreamTimeout(stalledStreamTimeout).build();
+      SyncService service =
+          SyncService.builder()
+              .rules(rules)
+              .storage(storage, version)
+              .scheduler(scheduler)
+              .tokenVerifier(
+                  JwtTokenVerifier.builder()
+                      .audience("test")
+                      .hmacSecret(SyncStreamEndToEndTest.SECRET, null)
+                      .build())
+              .stalledStreamTimeout(stalledStreamTimeout)
+              .build();
       ServletContextHandler context = new ServletContextHandler();
       ServletHolder holder = new ServletHolder(new SyncServlet(service, "*"));
       holder.setAsyncSupported(true);
@@ -117,9 +151,13 @@ class ServletBackpressureTest {
         stalled.connect(new InetSocketAddress("127.0.0.1", connector.getLocalPort()));
         byte[] body = "{\"raw_data\":true}".getBytes(StandardCharsets.UTF_8);
         OutputStream out = stalled.getOutputStream();
-        out.write(("POST /sync/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token " + token("stalled")
-            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("POST /sync/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token "
+                    + token("stalled")
+                    + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         out.write(body);
         out.flush();
         check.run(service, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
@@ -130,7 +168,7 @@ class ServletBackpressureTest {
     }
   }
 
-  private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!condition.getAsBoolean()) {
       assertThat(System.nanoTime()).as("waiting until " + what).isLessThan(deadline);

@@ -34,7 +34,9 @@ class ServletSyncStreamTest extends SyncStreamEndToEndTest {
     context.addServlet(holder, "/*");
     jetty.setHandler(context);
     jetty.start();
-    base = URI.create("http://127.0.0.1:" + ((ServerConnector) jetty.getConnectors()[0]).getLocalPort());
+    base =
+        URI.create(
+            "http://127.0.0.1:" + ((ServerConnector) jetty.getConnectors()[0]).getLocalPort());
     return () -> {
       service.close();
       jetty.stop();
@@ -42,9 +44,10 @@ class ServletSyncStreamTest extends SyncStreamEndToEndTest {
   }
 
   /**
-   * Clients that send their request body slowly, or stop sending it, hold no container thread: with far more of
-   * them than the container has threads, a normal client still syncs; each slow one is answered 408 when its time
-   * is up. (Reading bodies with blocking reads, every thread would wait on a stalled client.)
+   * Clients that send their request body slowly, or stop sending it, hold no container thread: with
+   * far more of them than the container has threads, a normal client still syncs; each slow one is
+   * answered 408 when its time is up. (Reading bodies with blocking reads, every thread would wait
+   * on a stalled client.)
    */
   @Test
   void slow_bodies_hold_no_thread_and_are_answered_when_their_time_is_up() throws Exception {
@@ -55,7 +58,8 @@ class ServletSyncStreamTest extends SyncStreamEndToEndTest {
     connector.setHost("127.0.0.1");
     jetty.addConnector(connector);
     ServletContextHandler context = new ServletContextHandler();
-    ServletHolder holder = new ServletHolder(new SyncServlet(() -> service, "*", Duration.ofSeconds(5)));
+    ServletHolder holder =
+        new ServletHolder(new SyncServlet(() -> service, "*", Duration.ofSeconds(5)));
     holder.setAsyncSupported(true);
     context.addServlet(holder, "/*");
     jetty.setHandler(context);
@@ -68,8 +72,14 @@ class ServletSyncStreamTest extends SyncStreamEndToEndTest {
         Socket s = new Socket("127.0.0.1", connector.getLocalPort());
         s.setSoTimeout((int) WAIT.toMillis()); // a hang guard only
         String path = i % 2 == 0 ? "/sync/stream" : "/sync/checkpoint-request";
-        s.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
-            + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{").getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream()
+            .write(
+                ("POST "
+                        + path
+                        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                        + token
+                        + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+                    .getBytes(StandardCharsets.UTF_8));
         s.getOutputStream().flush();
         stalled.add(s);
       }
@@ -78,14 +88,17 @@ class ServletSyncStreamTest extends SyncStreamEndToEndTest {
         assertThat(client.table("lists")).containsOnlyKeys("l1");
       }
       for (Socket s : stalled) {
-        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader in =
+            new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
         assertThat(in.readLine()).startsWith("HTTP/1.1 408");
         String line;
         StringBuilder rest = new StringBuilder();
         while ((line = in.readLine()) != null) {
           rest.append(line).append('\n');
         }
-        assertThat(rest.toString()).contains("\"code\":\"SYNCLINE_H0001\"").contains("Connection: close");
+        assertThat(rest.toString())
+            .contains("\"code\":\"SYNCLINE_H0001\"")
+            .contains("Connection: close");
       }
     } finally {
       for (Socket s : stalled) {

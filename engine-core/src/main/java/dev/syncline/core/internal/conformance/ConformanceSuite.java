@@ -11,9 +11,9 @@ import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.DefinitionInfo;
 import dev.syncline.api.rules.EvaluatedRow;
+import dev.syncline.api.rules.InclusionReason.Subscription;
 import dev.syncline.api.rules.ParameterEvaluation;
 import dev.syncline.api.rules.ParameterIndexEntry;
-import dev.syncline.api.rules.ParameterLookup;
 import dev.syncline.api.rules.Problem;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.RequestQuerier;
@@ -37,6 +37,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
@@ -44,8 +45,8 @@ import org.jspecify.annotations.Nullable;
 
 /** Loads and checks conformance vectors. Stateless. */
 public final class ConformanceSuite {
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
 
   private ConformanceSuite() {}
 
@@ -60,19 +61,23 @@ public final class ConformanceSuite {
   /** Loads every case of every {@code *.json} file in {@code dir}, sorted by file name. */
   public static List<VectorCase> load(Path dir) {
     if (!Files.isDirectory(dir)) {
-      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "conformance vector directory not found: "
-          + dir.toAbsolutePath());
+      throw new SynclineException(
+          ErrorCode.INVALID_INPUT_FILE,
+          "conformance vector directory not found: " + dir.toAbsolutePath());
     }
     List<VectorCase> cases = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
         JsonNode root = MAPPER.readTree(f.toFile());
         for (JsonNode c : root.get("cases")) {
-          cases.add(new VectorCase(f.getFileName().toString(), c.get("id").asText(), c.get("kind").asText(), c));
+          cases.add(
+              new VectorCase(
+                  f.getFileName().toString(), c.get("id").asText(), c.get("kind").asText(), c));
         }
       }
     } catch (IOException e) {
-      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "cannot read vectors in " + dir + ": " + e, e);
+      throw new SynclineException(
+          ErrorCode.INVALID_INPUT_FILE, "cannot read vectors in " + dir + ": " + e, e);
     }
     if (cases.isEmpty()) {
       throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "no conformance vectors in " + dir);
@@ -93,8 +98,10 @@ public final class ConformanceSuite {
 
   private static SyncRulesCompiler compiler(JsonNode c) {
     // The vectors record the reference, which only warns about queries on client-controlled values.
-    SyncRulesCompiler.Builder b = SyncRulesCompiler.builder().defaultSchema(c.get("default_schema").asText())
-        .warnOnDangerousQueries();
+    SyncRulesCompiler.Builder b =
+        SyncRulesCompiler.builder()
+            .defaultSchema(c.get("default_schema").asText())
+            .warnOnDangerousQueries();
     if (c.has("schema")) {
       Map<String, List<String>> tables = new LinkedHashMap<>();
       for (JsonNode t : c.get("schema")) {
@@ -119,11 +126,16 @@ public final class ConformanceSuite {
     List<Problem> problems = compiler.check(source);
     boolean valid = problems.stream().noneMatch(p -> p.severity() == Severity.FATAL);
     if (valid != expected.get("valid").asBoolean()) {
-      failures.add("valid: expected " + expected.get("valid").asBoolean() + " but was " + valid + "; problems: "
-          + problems);
+      failures.add(
+          "valid: expected "
+              + expected.get("valid").asBoolean()
+              + " but was "
+              + valid
+              + "; problems: "
+              + problems);
       return;
     }
-    compareDiagnostics(yaml, expected.get("diagnostics"), problems, failures);
+    compareDiagnostics(expected.get("diagnostics"), problems, failures);
     if (!valid) {
       return;
     }
@@ -135,7 +147,7 @@ public final class ConformanceSuite {
       return;
     }
     switch (vc.kind()) {
-      case "compile" -> checkCompile(yaml, compiler, rules, expected, failures);
+      case "compile" -> checkCompile(yaml, rules, expected, failures);
       case "row" -> checkRow(rules, c.get("input"), expected, failures);
       case "parameter_row" -> checkParameterRow(rules, c.get("input"), expected, failures);
       case "request" -> checkRequest(rules, c.get("input"), expected, failures);
@@ -146,68 +158,105 @@ public final class ConformanceSuite {
   // ---- diagnostics ----
 
   private static boolean isLibraryMessage(String m) {
-    return m.matches("(?s).*at line \\d+, column \\d+:.*") || m.startsWith("Syntax error at line")
-        || m.startsWith("invalid syntax at line") || m.startsWith("Unexpected end of input")
+    return m.matches("(?s).*at line \\d+, column \\d+:.*")
+        || m.startsWith("Syntax error at line")
+        || m.startsWith("invalid syntax at line")
+        || m.startsWith("Unexpected end of input")
         || m.startsWith("must ");
   }
 
-  private static void compareDiagnostics(String yaml, JsonNode expected, List<Problem> actual,
-      List<String> failures) {
+  private static void compareDiagnostics(
+      JsonNode expected, List<Problem> actual, List<String> failures) {
     List<Problem> remaining = new ArrayList<>(actual);
     List<JsonNode> library = new ArrayList<>();
     for (JsonNode d : expected) {
       String message = d.get("message").asText();
-      Severity severity = Severity.valueOf(d.get("severity").asText().toUpperCase(java.util.Locale.ROOT));
+      Severity severity = Severity.valueOf(d.get("severity").asText().toUpperCase(Locale.ROOT));
       if (isLibraryMessage(message)) {
         library.add(d);
         continue;
       }
       int start = d.get("start").asInt();
       int end = d.get("end").asInt();
-      String prefix = message.contains("[{") ? message.substring(0, message.indexOf("[{")) : message;
+      String prefix =
+          message.contains("[{") ? message.substring(0, message.indexOf("[{")) : message;
       Problem match = null;
       for (Problem p : remaining) {
-        if (p.severity() == severity && p.start() == start && p.end() == end
-            && (p.message().equals(message) || (!prefix.equals(message) && p.message().startsWith(prefix)))) {
+        if (p.severity() == severity
+            && p.start() == start
+            && p.end() == end
+            && (p.message().equals(message)
+                || (!prefix.equals(message) && p.message().startsWith(prefix)))) {
           match = p;
           break;
         }
       }
       if (match == null) {
-        failures.add("missing diagnostic " + severity + " " + start + ".." + end + " '" + message + "'");
+        failures.add(
+            "missing diagnostic " + severity + " " + start + ".." + end + " '" + message + "'");
       } else {
         remaining.remove(match);
       }
     }
     for (JsonNode d : library) {
-      Severity severity = Severity.valueOf(d.get("severity").asText().toUpperCase(java.util.Locale.ROOT));
+      Severity severity = Severity.valueOf(d.get("severity").asText().toUpperCase(Locale.ROOT));
       int line = d.get("line").asInt();
-      Problem match = remaining.stream().filter(p -> p.severity() == severity && p.line() == line).findFirst()
-          .orElse(remaining.stream().filter(p -> p.severity() == severity).findFirst().orElse(null));
+      Problem match =
+          remaining.stream()
+              .filter(p -> p.severity() == severity && p.line() == line)
+              .findFirst()
+              .orElse(
+                  remaining.stream()
+                      .filter(p -> p.severity() == severity)
+                      .findFirst()
+                      .orElse(null));
       if (match == null) {
-        failures.add("missing library-family diagnostic " + severity + " at line " + line + " '"
-            + d.get("message").asText().lines().findFirst().orElse("") + "'");
+        failures.add(
+            "missing library-family diagnostic "
+                + severity
+                + " at line "
+                + line
+                + " '"
+                + d.get("message").asText().lines().findFirst().orElse("")
+                + "'");
       }
     }
     if (library.isEmpty()) {
       for (Problem p : remaining) {
-        failures.add("unexpected diagnostic " + p.severity() + " " + p.start() + ".." + p.end() + " '" + p.message()
-            + "'");
+        failures.add(
+            "unexpected diagnostic "
+                + p.severity()
+                + " "
+                + p.start()
+                + ".."
+                + p.end()
+                + " '"
+                + p.message()
+                + "'");
       }
     }
   }
 
-  private static void checkCompile(String yaml, SyncRulesCompiler compiler, SyncRules rules, JsonNode expected,
-      List<String> failures) {
+  private static void checkCompile(
+      String yaml, SyncRules rules, JsonNode expected, List<String> failures) {
     if (expected.has("definitions")) {
       List<String> exp = new ArrayList<>();
       for (JsonNode d : expected.get("definitions")) {
-        exp.add(d.get("name").asText() + "/" + d.get("type").asText() + "/" + d.get("subscribed_by_default"));
+        exp.add(
+            d.get("name").asText()
+                + "/"
+                + d.get("type").asText()
+                + "/"
+                + d.get("subscribed_by_default"));
       }
       List<String> act = new ArrayList<>();
       for (DefinitionInfo d : rules.definitions()) {
-        act.add(d.name() + "/" + (d.kind() == DefinitionInfo.Kind.STREAM ? "stream" : "bucket_definition") + "/"
-            + d.subscribedByDefault());
+        act.add(
+            d.name()
+                + "/"
+                + (d.kind() == DefinitionInfo.Kind.STREAM ? "stream" : "bucket_definition")
+                + "/"
+                + d.subscribedByDefault());
       }
       if (!exp.equals(act)) {
         failures.add("definitions: expected " + exp + " but was " + act);
@@ -216,8 +265,12 @@ public final class ConformanceSuite {
     if (expected.has("source_tables")) {
       List<String> exp = new ArrayList<>();
       for (JsonNode t : expected.get("source_tables")) {
-        exp.add(t.get("connection_tag").asText() + "." + t.get("schema").asText() + "."
-            + t.get("table_pattern").asText());
+        exp.add(
+            t.get("connection_tag").asText()
+                + "."
+                + t.get("schema").asText()
+                + "."
+                + t.get("table_pattern").asText());
       }
       List<String> act = new ArrayList<>();
       for (TablePattern t : rules.sourceTables()) {
@@ -233,12 +286,20 @@ public final class ConformanceSuite {
       List<String> exp = new ArrayList<>();
       for (JsonNode e : expected.get("event_definitions")) {
         List<String> tables = new ArrayList<>();
-        e.get("source_tables").forEach(t -> tables.add(t.get("schema").asText() + "."
-            + t.get("table_pattern").asText()));
+        e.get("source_tables")
+            .forEach(
+                t -> tables.add(t.get("schema").asText() + "." + t.get("table_pattern").asText()));
         exp.add(e.get("name").asText() + tables);
       }
-      List<String> act = reader.eventDefinitions().stream().map(e -> e.name() + e.sourceTables().stream()
-          .map(t -> t.schema() + "." + t.tablePattern()).toList()).toList();
+      List<String> act =
+          reader.eventDefinitions().stream()
+              .map(
+                  e ->
+                      e.name()
+                          + e.sourceTables().stream()
+                              .map(t -> t.schema() + "." + t.tablePattern())
+                              .toList())
+              .toList();
       if (!exp.equals(act)) {
         failures.add("event_definitions: expected " + exp + " but was " + act);
       }
@@ -255,7 +316,7 @@ public final class ConformanceSuite {
   /** Decodes a vector row (tagged values, literal number types) into a source row. */
   public static SourceRow row(JsonNode row) {
     Map<String, SourceValue> columns = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> it = row.fields();
+    Iterator<Map.Entry<String, JsonNode>> it = row.properties().iterator();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       columns.put(e.getKey(), value(e.getValue()));
@@ -277,13 +338,16 @@ public final class ConformanceSuite {
     } else if (v.has("$blob")) {
       return new SqliteValue.BlobValue(HexFormat.of().parseHex(v.get("$blob").asText()));
     } else if (v.has("$real")) {
-      return SqliteValue.of(switch (v.get("$real").asText()) {
-        case "Infinity" -> Double.POSITIVE_INFINITY;
-        case "-Infinity" -> Double.NEGATIVE_INFINITY;
-        default -> Double.NaN;
-      });
+      return SqliteValue.of(
+          switch (v.get("$real").asText()) {
+            case "Infinity" -> Double.POSITIVE_INFINITY;
+            case "-Infinity" -> Double.NEGATIVE_INFINITY;
+            default -> Double.NaN;
+          });
     } else if (v.has("$datetime")) {
-      return new SourceValue.Timestamp(v.get("$datetime").asText(), precision(v.get("precision")),
+      return new SourceValue.Timestamp(
+          v.get("$datetime").asText(),
+          precision(v.get("precision")),
           precision(v.get("default_precision")));
     } else if (v.has("$time")) {
       return new SourceValue.TimeOfDay(v.get("$time").asText(), precision(v.get("precision")));
@@ -308,16 +372,24 @@ public final class ConformanceSuite {
   }
 
   private static SourceValue.Precision precision(@Nullable JsonNode n) {
-    return n == null ? SourceValue.Precision.MICROSECONDS
-        : SourceValue.Precision.valueOf(n.asText().toUpperCase(java.util.Locale.ROOT));
+    return n == null
+        ? SourceValue.Precision.MICROSECONDS
+        : SourceValue.Precision.valueOf(n.asText().toUpperCase(Locale.ROOT));
   }
 
-  private static void checkRow(SyncRules rules, JsonNode input, JsonNode expected, List<String> failures) {
+  private static void checkRow(
+      SyncRules rules, JsonNode input, JsonNode expected, List<String> failures) {
     RowEvaluation result = rules.evaluateRow(table(input), row(input.get("row")));
     List<String> exp = new ArrayList<>();
     for (JsonNode r : expected.get("rows")) {
-      exp.add(r.get("bucket").asText() + " | " + r.get("table").asText() + " | " + r.get("id").asText() + " | "
-          + r.get("data_json").asText());
+      exp.add(
+          r.get("bucket").asText()
+              + " | "
+              + r.get("table").asText()
+              + " | "
+              + r.get("id").asText()
+              + " | "
+              + r.get("data_json").asText());
     }
     List<String> act = new ArrayList<>();
     for (EvaluatedRow r : result.rows()) {
@@ -349,7 +421,8 @@ public final class ConformanceSuite {
     return SqliteValue.of(v.toString());
   }
 
-  private static void checkParameterRow(SyncRules rules, JsonNode input, JsonNode expected, List<String> failures) {
+  private static void checkParameterRow(
+      SyncRules rules, JsonNode input, JsonNode expected, List<String> failures) {
     ParameterEvaluation result = rules.evaluateParameterRow(table(input), row(input.get("row")));
     Map<String, String> scopes = new HashMap<>();
     List<String> exp = new ArrayList<>();
@@ -363,7 +436,9 @@ public final class ConformanceSuite {
       List<Map<String, SqliteValue>> rows = new ArrayList<>();
       for (JsonNode r : l.get("bucket_parameters")) {
         Map<String, SqliteValue> m = new LinkedHashMap<>();
-        r.fields().forEachRemaining(e -> m.put(e.getKey(), lookupValue(e.getValue())));
+        r.properties()
+            .iterator()
+            .forEachRemaining(e -> m.put(e.getKey(), lookupValue(e.getValue())));
         rows.add(m);
       }
       exp.add(values + " -> " + rows);
@@ -398,7 +473,8 @@ public final class ConformanceSuite {
     return MAPPER.convertValue(node, LinkedHashMap.class);
   }
 
-  private static void checkRequest(SyncRules rules, JsonNode input, JsonNode expected, List<String> failures) {
+  private static void checkRequest(
+      SyncRules rules, JsonNode input, JsonNode expected, List<String> failures) {
     ParameterIndex index = new ParameterIndex();
     int parameterRowErrors = 0;
     for (JsonNode pr : input.get("parameter_rows")) {
@@ -406,40 +482,53 @@ public final class ConformanceSuite {
       parameterRowErrors += ev.errors().size();
       index.add(ev);
     }
-    if (expected.has("parameter_row_errors") && expected.get("parameter_row_errors").size() != parameterRowErrors) {
-      failures.add("parameter_row_errors: expected " + expected.get("parameter_row_errors").size() + " but was "
-          + parameterRowErrors);
+    if (expected.has("parameter_row_errors")
+        && expected.get("parameter_row_errors").size() != parameterRowErrors) {
+      failures.add(
+          "parameter_row_errors: expected "
+              + expected.get("parameter_row_errors").size()
+              + " but was "
+              + parameterRowErrors);
     }
     boolean includeDefaults = true;
     List<RequestContext.Subscription> subscriptions = new ArrayList<>();
     JsonNode streams = input.get("streams");
     if (streams != null && !streams.isNull()) {
-      includeDefaults = !streams.has("include_defaults") || streams.get("include_defaults").asBoolean(true);
+      includeDefaults =
+          !streams.has("include_defaults") || streams.get("include_defaults").asBoolean(true);
       if (streams.has("subscriptions")) {
         for (JsonNode s : streams.get("subscriptions")) {
           JsonNode priority = s.get("override_priority");
-          subscriptions.add(new RequestContext.Subscription(s.get("stream").asText(), jsonMap(s.get("parameters")),
-              priority == null || priority.isNull() ? null : priority.asInt()));
+          subscriptions.add(
+              new RequestContext.Subscription(
+                  s.get("stream").asText(),
+                  jsonMap(s.get("parameters")),
+                  priority == null || priority.isNull() ? null : priority.asInt()));
         }
       }
     }
-    RequestContext request = new RequestContext(jsonMap(input.get("jwt")), jsonMap(input.get("parameters")),
-        includeDefaults, subscriptions);
+    RequestContext request =
+        new RequestContext(
+            jsonMap(input.get("jwt")),
+            jsonMap(input.get("parameters")),
+            includeDefaults,
+            subscriptions);
     RequestQuerier querier = rules.querier(request);
     List<ResolvedBucket> buckets = querier.allBuckets(index);
     List<String> exp = new ArrayList<>();
     for (JsonNode b : expected.get("buckets")) {
       List<String> reasons = new ArrayList<>();
-      b.get("inclusion_reasons").forEach(r -> reasons.add(r.isTextual() ? r.asText()
-          : "sub" + r.get("subscription").asInt()));
+      b.get("inclusion_reasons")
+          .forEach(
+              r -> reasons.add(r.isTextual() ? r.asText() : "sub" + r.get("subscription").asInt()));
       reasons.sort(null);
       exp.add(b.get("bucket").asText() + " p" + b.get("priority").asInt() + " " + reasons);
     }
     List<String> act = new ArrayList<>();
     for (ResolvedBucket b : buckets) {
       List<String> reasons = new ArrayList<>();
-      b.reasons().forEach(r -> reasons.add(r instanceof dev.syncline.api.rules.InclusionReason.Subscription s
-          ? "sub" + s.index() : "default"));
+      b.reasons()
+          .forEach(r -> reasons.add(r instanceof Subscription s ? "sub" + s.index() : "default"));
       reasons.sort(null);
       act.add(b.bucket().name() + " p" + b.priority() + " " + reasons);
     }
@@ -449,13 +538,19 @@ public final class ConformanceSuite {
       failures.add("buckets:\n    expected " + exp + "\n    but was  " + act);
     }
     if (expected.get("querier_errors").size() != querier.errors().size()) {
-      failures.add("querier_errors: expected " + expected.get("querier_errors") + " but was " + querier.errors());
+      failures.add(
+          "querier_errors: expected "
+              + expected.get("querier_errors")
+              + " but was "
+              + querier.errors());
     } else {
       for (int i = 0; i < querier.errors().size(); i++) {
         JsonNode e = expected.get("querier_errors").get(i);
         var actual = querier.errors().get(i);
-        Integer subscription = e.has("subscription") && !e.get("subscription").isNull()
-            ? e.get("subscription").asInt() : null;
+        Integer subscription =
+            e.has("subscription") && !e.get("subscription").isNull()
+                ? e.get("subscription").asInt()
+                : null;
         if (!e.get("descriptor").asText().equals(actual.definition())
             || !Objects.equals(subscription, actual.subscription())) {
           failures.add("querier error: expected " + e + " but was " + actual);
@@ -464,8 +559,11 @@ public final class ConformanceSuite {
     }
     if (expected.has("has_dynamic_buckets")
         && expected.get("has_dynamic_buckets").asBoolean() != querier.hasDynamicBuckets()) {
-      failures.add("has_dynamic_buckets: expected " + expected.get("has_dynamic_buckets") + " but was "
-          + querier.hasDynamicBuckets());
+      failures.add(
+          "has_dynamic_buckets: expected "
+              + expected.get("has_dynamic_buckets")
+              + " but was "
+              + querier.hasDynamicBuckets());
     }
     Objects.requireNonNull(buckets);
   }

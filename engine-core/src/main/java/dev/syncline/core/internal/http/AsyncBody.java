@@ -16,25 +16,30 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads a servlet request's body without holding a thread while the client sends it: the request goes into async
- * mode, bytes are taken as the container says they are available ({@link ReadListener}), at most {@code maxBytes}
- * of them, within a deadline. A client that sends its body one byte a second, or not at all, costs a buffer and a
- * timer, never a thread, and is answered when the deadline passes.
+ * Reads a servlet request's body without holding a thread while the client sends it: the request
+ * goes into async mode, bytes are taken as the container says they are available ({@link
+ * ReadListener}), at most {@code maxBytes} of them, within a deadline. A client that sends its body
+ * one byte a second, or not at all, costs a buffer and a timer, never a thread, and is answered
+ * when the deadline passes.
  *
- * <p>A body larger than {@code maxBytes} is refused as soon as that is known (its declared length, or the bytes
- * read), and the rest of it is then read and discarded, up to {@link #DRAIN_FACTOR} times {@code maxBytes} and
- * within the same deadline, before the request is completed: a client that writes its whole body before reading the
- * answer (as most HTTP clients do) gets the answer instead of a reset connection, so it can tell "too large, give
- * up" from "network error, retry". Whoever answers calls {@link #complete()}, which completes the request now or
- * once the discarding ends.
+ * <p>A body larger than {@code maxBytes} is refused as soon as that is known (its declared length,
+ * or the bytes read), and the rest of it is then read and discarded, up to {@link #DRAIN_FACTOR}
+ * times {@code maxBytes} and within the same deadline, before the request is completed: a client
+ * that writes its whole body before reading the answer (as most HTTP clients do) gets the answer
+ * instead of a reset connection, so it can tell "too large, give up" from "network error, retry".
+ * Whoever answers calls {@link #complete()}, which completes the request now or once the discarding
+ * ends.
  *
- * <p>Exactly one of the callbacks runs, once, on a container thread (or on the caller's, for an empty or
- * over-long declared body, before {@link #start} returns). On success the async context stays open, without a
- * deadline any more: the caller answers and completes it (or streams). Internal: the sync and upload servlets use
- * it.
+ * <p>Exactly one of the callbacks runs, once, on a container thread (or on the caller's, for an
+ * empty or over-long declared body, before {@link #start} returns). On success the async context
+ * stays open, without a deadline any more: the caller answers and completes it (or streams).
+ * Internal: the sync and upload servlets use it.
  */
 public final class AsyncBody implements ReadListener, AsyncListener {
-  /** How much more than the limit is read and discarded so that a client gets its "too large" answer. */
+  /**
+   * How much more than the limit is read and discarded so that a client gets its "too large"
+   * answer.
+   */
   public static final int DRAIN_FACTOR = 4;
 
   private final AsyncContext async;
@@ -44,16 +49,28 @@ public final class AsyncBody implements ReadListener, AsyncListener {
   private final Consumer<Exception> onError;
   private final AtomicBoolean done = new AtomicBoolean();
   private @Nullable ServletInputStream in;
-  /** The bytes read so far; dropped once done (the listener stays registered for the request's whole life). */
+
+  /**
+   * The bytes read so far; dropped once done (the listener stays registered for the request's whole
+   * life).
+   */
   private volatile @Nullable ByteArrayOutputStream buffer;
+
   /** Set while the rest of an over-long body is read and discarded. */
   private volatile boolean draining;
+
   private long drained;
+
   /** The answer was written and the request is to be completed once draining ends. */
   private final AtomicBoolean completeWanted = new AtomicBoolean();
+
   private final AtomicBoolean completed = new AtomicBoolean();
 
-  private AsyncBody(AsyncContext async, HttpServletRequest request, int maxBytes, Consumer<byte[]> onBody,
+  private AsyncBody(
+      AsyncContext async,
+      HttpServletRequest request,
+      int maxBytes,
+      Consumer<byte[]> onBody,
       Consumer<Exception> onError) {
     this.async = async;
     this.request = request;
@@ -64,17 +81,22 @@ public final class AsyncBody implements ReadListener, AsyncListener {
   }
 
   /**
-   * Prepares to read {@code request}'s body, putting it into async mode with {@code timeout} (unless it is
-   * already); {@link #start()} begins.
+   * Prepares to read {@code request}'s body, putting it into async mode with {@code timeout}
+   * (unless it is already); {@link #start()} begins.
    *
    * @param onBody receives the whole body, at most {@code maxBytes}
-   * @param onError receives {@code INVALID_REQUEST} for a larger body, {@code REQUEST_TIMEOUT} when the deadline
-   *     passed first, or the container's {@link IOException} (the client went away)
+   * @param onError receives {@code INVALID_REQUEST} for a larger body, {@code REQUEST_TIMEOUT} when
+   *     the deadline passed first, or the container's {@link IOException} (the client went away)
    * @return the reader: {@link #start()} it, and call its {@link #complete()} once answered
    */
-  public static AsyncBody read(HttpServletRequest request, int maxBytes, Duration timeout,
-      Consumer<byte[]> onBody, Consumer<Exception> onError) {
-    AsyncContext async = request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync();
+  public static AsyncBody read(
+      HttpServletRequest request,
+      int maxBytes,
+      Duration timeout,
+      Consumer<byte[]> onBody,
+      Consumer<Exception> onError) {
+    AsyncContext async =
+        request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync();
     async.setTimeout(Math.max(1, timeout.toMillis()));
     AsyncBody reader = new AsyncBody(async, request, maxBytes, onBody, onError);
     async.addListener(reader);
@@ -82,8 +104,8 @@ public final class AsyncBody implements ReadListener, AsyncListener {
   }
 
   /**
-   * Starts reading. An empty or over-long declared body is answered before this returns (on this thread); any
-   * other, on container threads as it arrives.
+   * Starts reading. An empty or over-long declared body is answered before this returns (on this
+   * thread); any other, on container threads as it arrives.
    */
   public void start() throws IOException {
     long declared = request.getContentLengthLong();
@@ -117,19 +139,21 @@ public final class AsyncBody implements ReadListener, AsyncListener {
 
   /** The error for a body larger than {@code maxBytes} ({@code INVALID_REQUEST}, HTTP 400). */
   public static SynclineException tooLarge(int maxBytes) {
-    return new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: request body is larger than "
-        + maxBytes + " bytes");
+    return new SynclineException(
+        ErrorCode.INVALID_REQUEST,
+        "Invalid request: request body is larger than " + maxBytes + " bytes");
   }
 
   /** The error for a body that did not arrive in time ({@code REQUEST_TIMEOUT}, HTTP 408). */
   public static SynclineException timedOut(Duration timeout) {
-    return new SynclineException(ErrorCode.REQUEST_TIMEOUT, "the request body did not arrive within "
-        + timeout.toSeconds() + " s");
+    return new SynclineException(
+        ErrorCode.REQUEST_TIMEOUT,
+        "the request body did not arrive within " + timeout.toSeconds() + " s");
   }
 
   /**
-   * Completes the request once it was answered: now, or when the rest of an over-long body has been discarded. Any
-   * thread; idempotent.
+   * Completes the request once it was answered: now, or when the rest of an over-long body has been
+   * discarded. Any thread; idempotent.
    */
   public void complete() {
     completeWanted.set(true);
@@ -138,7 +162,10 @@ public final class AsyncBody implements ReadListener, AsyncListener {
     }
   }
 
-  /** Whether the rest of an over-long body is being read and discarded (the answer must close the connection). */
+  /**
+   * Whether the rest of an over-long body is being read and discarded (the answer must close the
+   * connection).
+   */
   public boolean draining() {
     return draining;
   }
@@ -153,7 +180,10 @@ public final class AsyncBody implements ReadListener, AsyncListener {
     }
   }
 
-  /** Discarding ended (all read, enough read, the deadline, an error): complete if the answer was given. */
+  /**
+   * Discarding ended (all read, enough read, the deadline, an error): complete if the answer was
+   * given.
+   */
   private void drainEnded() {
     draining = false;
     if (completeWanted.get()) {
@@ -205,7 +235,8 @@ public final class AsyncBody implements ReadListener, AsyncListener {
     if (b != null && done.compareAndSet(false, true)) {
       buffer = null;
       try {
-        async.setTimeout(0); // the body is in: from now on the caller answers, however long that takes
+        async.setTimeout(
+            0); // the body is in: from now on the caller answers, however long that takes
       } catch (IllegalStateException e) {
         // A container that allows no change now: the deadline stays.
       }

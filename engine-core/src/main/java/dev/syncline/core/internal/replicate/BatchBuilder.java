@@ -5,6 +5,7 @@ import dev.syncline.api.SourceRow;
 import dev.syncline.api.SourceValue;
 import dev.syncline.api.SqliteValue;
 import dev.syncline.api.TableRef;
+import dev.syncline.api.WireFormat;
 import dev.syncline.api.rules.EvaluatedRow;
 import dev.syncline.api.rules.EvaluationError;
 import dev.syncline.api.rules.ParameterIndexEntry;
@@ -23,55 +24,82 @@ import dev.syncline.spi.storage.WriteBatch;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Accumulates source changes into one {@link WriteBatch}: for each row, the buckets it is in now (PUT, skipped
- * when its data there is unchanged), the buckets it left (REMOVE), and its parameter-index entries. Rows changed
- * several times in one batch see their own earlier changes. Used by the replication thread only; not thread-safe.
+ * Accumulates source changes into one {@link WriteBatch}: for each row, the buckets it is in now
+ * (PUT, skipped when its data there is unchanged), the buckets it left (REMOVE), and its
+ * parameter-index entries. Rows changed several times in one batch see their own earlier changes.
+ * Used by the replication thread only; not thread-safe.
  */
 public final class BatchBuilder {
   private final SyncRules rules;
   private final BucketStorageWriter writer;
   private final Consumer<EvaluationError> errors;
-  private final java.util.function.BiPredicate<TableRef, SourceRow> keepImage;
+  private final BiPredicate<TableRef, SourceRow> keepImage;
   private final MessageDigest digest = sha256();
   private final List<NewOp> ops = new ArrayList<>();
   private final List<ParameterChange> parameterChanges = new ArrayList<>();
+
   /**
-   * What the builder knows of rows: the rows changed by the batch being built and by the batches taken and not yet
-   * committed (their newest state), and the rows whose stored state was read for the batch being built. One map, so
-   * that a row costs one look-up however many batches are outstanding.
+   * What the builder knows of rows: the rows changed by the batch being built and by the batches
+   * taken and not yet committed (their newest state), and the rows whose stored state was read for
+   * the batch being built. One map, so that a row costs one look-up however many batches are
+   * outstanding.
    */
-  private final Map<SourceKey, Known> known = new java.util.HashMap<>();
+  private final Map<SourceKey, Known> known = new HashMap<>();
+
   /** Rows changed by the batch being built, in the order of their first change in it. */
   private List<Known> changed = new ArrayList<>();
-  /** Rows whose stored state was read (or declared absent) for the batch being built; forgotten when it is taken. */
+
+  /**
+   * Rows whose stored state was read (or declared absent) for the batch being built; forgotten when
+   * it is taken.
+   */
   private List<Known> read = new ArrayList<>();
+
   /** The rows of each batch taken and not yet committed, oldest first (see {@link #takeBatch}). */
-  private final java.util.ArrayDeque<List<Known>> outstanding = new java.util.ArrayDeque<>();
+  private final ArrayDeque<List<Known>> outstanding = new ArrayDeque<>();
+
   /** Sequence number of the batch being built (the first is 1; 0 marks rows only read). */
   private long building = 1;
 
   /** A row the builder knows: its state and which batch last changed it. */
   private static final class Known {
     final SourceKey key;
+
     /** The row's state: null when it is absent (deleted, or not stored). */
     @Nullable CurrentRow row;
-    /** The batch that last changed the row, or 0 if no batch the builder still holds did (its state was read). */
+
+    /**
+     * The batch that last changed the row, or 0 if no batch the builder still holds did (its state
+     * was read).
+     */
     long batch;
-    /** Read (or declared) absent from storage for the batch being built, before it changed the row. */
+
+    /**
+     * Read (or declared) absent from storage for the batch being built, before it changed the row.
+     */
     boolean readAbsent;
-    /** The row is new to storage in the batch that last changed it (the new-rows hint of {@link WriteBatch}). */
+
+    /**
+     * The row is new to storage in the batch that last changed it (the new-rows hint of {@link
+     * WriteBatch}).
+     */
     boolean newRow;
 
     Known(SourceKey key) {
@@ -80,18 +108,23 @@ public final class BatchBuilder {
   }
 
   /**
-   * @param errors receives rule evaluation errors (a row that fails a query is not put into that query's buckets)
+   * @param errors receives rule evaluation errors (a row that fails a query is not put into that
+   *     query's buckets)
    */
-  public BatchBuilder(SyncRules rules, BucketStorageWriter writer, Consumer<EvaluationError> errors) {
+  public BatchBuilder(
+      SyncRules rules, BucketStorageWriter writer, Consumer<EvaluationError> errors) {
     this(rules, writer, errors, (t, r) -> false);
   }
 
   /**
-   * @param keepImage rows whose full image storage keeps, for sources that send unchanged large values only by
-   *     reference (Postgres TOAST) and need the stored copy to fill them in
+   * @param keepImage rows whose full image storage keeps, for sources that send unchanged large
+   *     values only by reference (Postgres TOAST) and need the stored copy to fill them in
    */
-  public BatchBuilder(SyncRules rules, BucketStorageWriter writer, Consumer<EvaluationError> errors,
-      java.util.function.BiPredicate<TableRef, SourceRow> keepImage) {
+  public BatchBuilder(
+      SyncRules rules,
+      BucketStorageWriter writer,
+      Consumer<EvaluationError> errors,
+      BiPredicate<TableRef, SourceRow> keepImage) {
     this.rules = rules;
     this.writer = writer;
     this.errors = errors;
@@ -99,15 +132,16 @@ public final class BatchBuilder {
   }
 
   private RowLimits limits = new RowLimits(Long.MAX_VALUE, Long.MAX_VALUE);
-  private java.util.function.BiConsumer<SourceKey, String> refusals = (key, reason) -> { };
+  private BiConsumer<SourceKey, String> refusals = (key, reason) -> {};
 
   /**
-   * Rows larger than {@code limits} are not synced (taken out of their buckets and look-ups until a change brings
-   * them within) and reported to {@code refusals} with the reason. By default there is no limit.
+   * Rows larger than {@code limits} are not synced (taken out of their buckets and look-ups until a
+   * change brings them within) and reported to {@code refusals} with the reason. By default there
+   * is no limit.
    */
-  public BatchBuilder rowLimits(RowLimits limits, java.util.function.BiConsumer<SourceKey, String> refusals) {
-    this.limits = java.util.Objects.requireNonNull(limits);
-    this.refusals = java.util.Objects.requireNonNull(refusals);
+  public BatchBuilder rowLimits(RowLimits limits, BiConsumer<SourceKey, String> refusals) {
+    this.limits = Objects.requireNonNull(limits);
+    this.refusals = Objects.requireNonNull(refusals);
     return this;
   }
 
@@ -131,15 +165,18 @@ public final class BatchBuilder {
   }
 
   /**
-   * Adds one change. Columns the source marked {@link SourceChange#unchanged() unchanged} are taken from the row's
-   * stored image; when there is none (a row the engine never stored, which only happens while a resumed snapshot
-   * catches up), they become NULL until the row's next change.
+   * Adds one change. Columns the source marked {@link SourceChange#unchanged() unchanged} are taken
+   * from the row's stored image; when there is none (a row the engine never stored, which only
+   * happens while a resumed snapshot catches up), they become NULL until the row's next change.
    */
   public void apply(SourceChange incoming) {
     apply(incoming, null, null);
   }
 
-  /** {@link #apply(SourceChange)}, with the rows of the change's keys when the caller already looked them up. */
+  /**
+   * {@link #apply(SourceChange)}, with the rows of the change's keys when the caller already looked
+   * them up.
+   */
   private void apply(SourceChange incoming, @Nullable Known afterRow, @Nullable Known beforeRow) {
     boolean incomplete = !incoming.unchanged().isEmpty() && incoming.after() != null;
     SourceChange change = incomplete ? fillUnchanged(incoming) : incoming;
@@ -148,34 +185,51 @@ public final class BatchBuilder {
     }
     switch (change.kind()) {
       case INSERT, UPDATE -> {
-        SourceRow after = change.after();
-        Known now = afterRow != null ? afterRow : row(key(change.table(), change.keyColumns(), after));
-        if (change.before() != null) {
-          Known old = beforeRow != null ? beforeRow : row(key(change.table(), change.keyColumns(), change.before()));
+        SourceRow after =
+            Objects.requireNonNull(change.after(), "SourceChange checks INSERT and UPDATE have it");
+        Known now =
+            afterRow != null ? afterRow : row(key(change.table(), change.keyColumns(), after));
+        SourceRow before = change.before();
+        if (before != null) {
+          Known old =
+              beforeRow != null ? beforeRow : row(key(change.table(), change.keyColumns(), before));
           if (!old.key.equals(now.key)) {
             remove(old);
           }
         }
         put(now, after);
       }
-      case DELETE -> remove(beforeRow != null ? beforeRow
-          : row(key(change.table(), change.keyColumns(), change.before())));
+      case DELETE ->
+          remove(
+              beforeRow != null
+                  ? beforeRow
+                  : row(
+                      key(
+                          change.table(),
+                          change.keyColumns(),
+                          Objects.requireNonNull(
+                              change.before(), "SourceChange checks DELETE has it"))));
       case TRUNCATE -> {
         Set<SourceKey> keys = new LinkedHashSet<>();
         writer.forEachRow(change.table(), r -> keys.add(r.key()));
         // Rows of batches not yet committed, and of this one, are not in storage yet.
-        known.values().forEach(k -> {
-          if (k.batch != 0 && k.row != null && k.key.table().equals(change.table())) {
-            keys.add(k.key);
-          }
-        });
+        known
+            .values()
+            .forEach(
+                k -> {
+                  if (k.batch != 0 && k.row != null && k.key.table().equals(change.table())) {
+                    keys.add(k.key);
+                  }
+                });
         keys.forEach(k -> remove(row(k)));
       }
     }
   }
 
   private SourceChange fillUnchanged(SourceChange change) {
-    SourceRow after = change.after();
+    SourceRow after =
+        Objects.requireNonNull(
+            change.after(), "only changes with a new row have unchanged columns");
     SourceRow keyRow = change.before() != null ? change.before() : after;
     CurrentRow stored = row(key(change.table(), change.keyColumns(), keyRow)).row;
     SourceRow image = stored == null ? null : stored.image();
@@ -184,8 +238,8 @@ public final class BatchBuilder {
       SourceValue v = image == null ? null : image.get(column);
       filled.put(column, v == null ? SqliteValue.NULL : v);
     }
-    return new SourceChange(change.table(), change.kind(), change.keyColumns(), change.before(),
-        new SourceRow(filled));
+    return new SourceChange(
+        change.table(), change.kind(), change.keyColumns(), change.before(), new SourceRow(filled));
   }
 
   /** Commits everything accumulated with {@code position}; returns the new checkpoint. */
@@ -197,9 +251,9 @@ public final class BatchBuilder {
 
   /**
    * Everything accumulated, as a batch for the caller to commit (possibly on another thread). Until
-   * {@link #committed()} is called for it, the batch's row states stay visible to the changes added next, so they
-   * build on it as if it were already in storage. Several batches may be outstanding; the caller commits them in the
-   * order they were taken.
+   * {@link #committed()} is called for it, the batch's row states stay visible to the changes added
+   * next, so they build on it as if it were already in storage. Several batches may be outstanding;
+   * the caller commits them in the order they were taken.
    */
   public WriteBatch takeBatch(@Nullable String position) {
     List<CurrentRow> upserts = new ArrayList<>(changed.size());
@@ -216,8 +270,14 @@ public final class BatchBuilder {
       }
     }
     // An immutable set (the keys are distinct): the batch keeps it instead of copying it into one.
-    WriteBatch batch = new WriteBatch(ops, upserts, deletes, parameterChanges, position,
-        Set.of(newRows.toArray(SourceKey[]::new)));
+    WriteBatch batch =
+        new WriteBatch(
+            ops,
+            upserts,
+            deletes,
+            parameterChanges,
+            position,
+            Set.of(newRows.toArray(SourceKey[]::new)));
     ops.clear();
     parameterChanges.clear();
     for (Known k : read) {
@@ -262,7 +322,9 @@ public final class BatchBuilder {
   /** Records the row's new state as a change of the batch being built. */
   private void change(Known k, @Nullable CurrentRow row) {
     if (k.batch != building) {
-      k.newRow = k.batch == 0 && k.readAbsent; // read absent for this batch, and no batch before it changed the row
+      k.newRow =
+          k.batch == 0
+              && k.readAbsent; // read absent for this batch, and no batch before it changed the row
       k.batch = building;
       changed.add(k);
     }
@@ -270,28 +332,32 @@ public final class BatchBuilder {
   }
 
   /**
-   * Adds several changes, reading the stored state of all their rows with one storage call first (instead of one
-   * call per row).
+   * Adds several changes, reading the stored state of all their rows with one storage call first
+   * (instead of one call per row).
    */
   public void applyAll(List<SourceChange> changes) {
     applyAll(changes, false);
   }
 
   /**
-   * Like {@link #applyAll(List)}; with {@code storedRowsAbsent} the rows are known not to be in storage (a fresh
-   * initial copy) and their stored state is not read.
+   * Like {@link #applyAll(List)}; with {@code storedRowsAbsent} the rows are known not to be in
+   * storage (a fresh initial copy) and their stored state is not read.
    */
   public void applyAll(List<SourceChange> changes, boolean storedRowsAbsent) {
     applyAll(changes, storedRowsAbsent, false);
   }
 
   /**
-   * Like {@link #applyAll(List, boolean)}; with {@code insertsAreNew} the rows of inserts are known not to be in
-   * storage ({@link dev.syncline.spi.source.ChangeSink#expectNewInserts}) and only the other changes' rows are read.
+   * Like {@link #applyAll(List, boolean)}; with {@code insertsAreNew} the rows of inserts are known
+   * not to be in storage ({@link dev.syncline.spi.source.ChangeSink#expectNewInserts}) and only the
+   * other changes' rows are read.
    */
-  public void applyAll(List<SourceChange> changes, boolean storedRowsAbsent, boolean insertsAreNew) {
-    // A truncate removes the stored rows, which it must know to remove them from their buckets, re-inserted or not.
-    boolean hint = insertsAreNew && changes.stream().noneMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE);
+  public void applyAll(
+      List<SourceChange> changes, boolean storedRowsAbsent, boolean insertsAreNew) {
+    // A truncate removes the stored rows, which it must know to remove them from their buckets,
+    // re-inserted or not.
+    boolean hint =
+        insertsAreNew && changes.stream().noneMatch(c -> c.kind() == SourceChange.Kind.TRUNCATE);
     int n = changes.size();
     Known[] afterRows = new Known[n];
     Known[] beforeRows = new Known[n];
@@ -304,15 +370,20 @@ public final class BatchBuilder {
         }
         if (c.after() != null) {
           // An insert that is a row's first change here says it did not exist before.
-          afterRows[i] = learn(key(c.table(), c.keyColumns(), c.after()), storedRowsAbsent
-              || (hint && c.kind() == SourceChange.Kind.INSERT), toRead);
+          afterRows[i] =
+              learn(
+                  key(c.table(), c.keyColumns(), c.after()),
+                  storedRowsAbsent || (hint && c.kind() == SourceChange.Kind.INSERT),
+                  toRead);
         }
         if (c.before() != null) {
-          beforeRows[i] = learn(key(c.table(), c.keyColumns(), c.before()), storedRowsAbsent, toRead);
+          beforeRows[i] =
+              learn(key(c.table(), c.keyColumns(), c.before()), storedRowsAbsent, toRead);
         }
       }
       if (!toRead.isEmpty()) {
-        Map<SourceKey, CurrentRow> found = writer.currentRows(toRead.stream().map(k -> k.key).toList());
+        Map<SourceKey, CurrentRow> found =
+            writer.currentRows(toRead.stream().map(k -> k.key).toList());
         for (Known k : toRead) {
           k.row = found.get(k.key);
           k.readAbsent = k.row == null;
@@ -328,8 +399,8 @@ public final class BatchBuilder {
   }
 
   /**
-   * The row of a key about to be changed: as known, or else declared absent from storage or queued in
-   * {@code toRead}.
+   * The row of a key about to be changed: as known, or else declared absent from storage or queued
+   * in {@code toRead}.
    */
   private Known learn(SourceKey key, boolean absent, List<Known> toRead) {
     Known fresh = new Known(key);
@@ -369,13 +440,22 @@ public final class BatchBuilder {
       now.add(new Placement(r.bucket().name(), r.table(), r.id(), checksum));
       Placement previous = was.find(r.bucket().name(), r.table(), r.id());
       if (previous == null || previous.checksum() != checksum) {
-        ops.add(new NewOp(r.bucket().name(), OpType.PUT, r.table(), r.id(), subkey, r.data(), checksum));
+        ops.add(
+            new NewOp(
+                r.bucket().name(), OpType.PUT, r.table(), r.id(), subkey, r.data(), checksum));
       }
     }
     for (Placement p : before) {
       if (now.find(p.bucket(), p.table(), p.rowId()) == null) {
-        ops.add(new NewOp(p.bucket(), OpType.REMOVE, p.table(), p.rowId(), subkey, null,
-            OpChecksums.remove(subkey)));
+        ops.add(
+            new NewOp(
+                p.bucket(),
+                OpType.REMOVE,
+                p.table(),
+                p.rowId(),
+                subkey,
+                null,
+                OpChecksums.remove(subkey)));
       }
     }
     List<ParameterLookup> lookups = new ArrayList<>();
@@ -386,7 +466,8 @@ public final class BatchBuilder {
       for (ParameterIndexEntry e : evaluation.entries()) {
         grouped.computeIfAbsent(e.lookup(), l -> new ArrayList<>()).addAll(e.bucketParameters());
       }
-      grouped.forEach((lookup, rows) -> parameterChanges.add(new ParameterChange(key, lookup, rows)));
+      grouped.forEach(
+          (lookup, rows) -> parameterChanges.add(new ParameterChange(key, lookup, rows)));
       lookups.addAll(grouped.keySet());
     }
     if (old != null) {
@@ -396,12 +477,13 @@ public final class BatchBuilder {
         }
       }
     }
-    change(k, new CurrentRow(key, keepImage.test(key.table(), row) ? row : null, now.list, lookups));
+    change(
+        k, new CurrentRow(key, keepImage.test(key.table(), row) ? row : null, now.list, lookups));
   }
 
   /**
-   * Placements found by bucket, table and row id: by a scan while few (a row is in few buckets, and this runs for
-   * every row), through a map beyond that.
+   * Placements found by bucket, table and row id: by a scan while few (a row is in few buckets, and
+   * this runs for every row), through a map beyond that.
    */
   private static final class Placements {
     private static final int SCAN_LIMIT = 8;
@@ -415,7 +497,7 @@ public final class BatchBuilder {
     Placements(List<Placement> existing) {
       this.list = existing;
       if (existing.size() > SCAN_LIMIT) {
-        index = new java.util.HashMap<>();
+        index = new HashMap<>();
         existing.forEach(p -> index.putIfAbsent(placementKey(p.bucket(), p.table(), p.rowId()), p));
       }
     }
@@ -425,7 +507,7 @@ public final class BatchBuilder {
       if (index != null) {
         index.put(placementKey(p.bucket(), p.table(), p.rowId()), p);
       } else if (list.size() > SCAN_LIMIT) {
-        index = new java.util.HashMap<>();
+        index = new HashMap<>();
         list.forEach(q -> index.put(placementKey(q.bucket(), q.table(), q.rowId()), q));
       }
     }
@@ -452,7 +534,15 @@ public final class BatchBuilder {
     }
     String subkey = subkeyOf(key);
     for (Placement p : old.placements()) {
-      ops.add(new NewOp(p.bucket(), OpType.REMOVE, p.table(), p.rowId(), subkey, null, OpChecksums.remove(subkey)));
+      ops.add(
+          new NewOp(
+              p.bucket(),
+              OpType.REMOVE,
+              p.table(),
+              p.rowId(),
+              subkey,
+              null,
+              OpChecksums.remove(subkey)));
     }
     for (ParameterLookup l : old.lookups()) {
       parameterChanges.add(new ParameterChange(key, l, List.of()));
@@ -473,7 +563,8 @@ public final class BatchBuilder {
       }
       SourceValue v = row.get(keyColumns.get(i));
       if (v == null) {
-        throw new IllegalArgumentException("row of " + table + " lacks key column " + keyColumns.get(i));
+        throw new IllegalArgumentException(
+            "row of " + table + " lacks key column " + keyColumns.get(i));
       }
       sb.append(keyText(v));
     }
@@ -482,35 +573,40 @@ public final class BatchBuilder {
 
   private static String keyText(SourceValue v) {
     if (v instanceof SqliteValue.TextValue t) {
-      return dev.syncline.api.WireFormat.quote(t.value());
+      return WireFormat.quote(t.value());
     } else if (v instanceof SqliteValue.IntegerValue i) {
       return Long.toString(i.value());
     } else if (v instanceof SqliteValue.RealValue r) {
-      return dev.syncline.api.WireFormat.formatReal(r.value());
+      return WireFormat.formatReal(r.value());
     } else if (v instanceof SqliteValue.NullValue) {
       return "null";
     } else if (v instanceof SqliteValue.BlobValue b) {
       return "\"x'" + HexFormat.of().formatHex(b.value()) + "'\"";
     }
-    return dev.syncline.api.WireFormat.quote(v.toString());
+    return WireFormat.quote(v.toString());
   }
 
   /**
-   * The subkey of a source row in every bucket: a digest of its table and key, stable for the row's lifetime and
-   * different for different rows (opaque to clients; PowerSync protocol §3.1).
+   * The subkey of a source row in every bucket: a digest of its table and key, stable for the row's
+   * lifetime and different for different rows (opaque to clients; PowerSync protocol §3.1).
    */
   static String subkey(SourceKey key) {
     return subkey(sha256(), key);
   }
 
-  /** {@link #subkey(SourceKey)} with this builder's digest (looking one up per row showed in profiles). */
+  /**
+   * {@link #subkey(SourceKey)} with this builder's digest (looking one up per row showed in
+   * profiles).
+   */
   private String subkeyOf(SourceKey key) {
     return subkey(digest, key);
   }
 
   private static String subkey(MessageDigest md, SourceKey key) {
-    byte[] d = md.digest((key.table().schema() + "." + key.table().name() + "\u0000" + key.key())
-        .getBytes(StandardCharsets.UTF_8));
+    byte[] d =
+        md.digest(
+            (key.table().schema() + "." + key.table().name() + "\u0000" + key.key())
+                .getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(d, 0, 16);
   }
 

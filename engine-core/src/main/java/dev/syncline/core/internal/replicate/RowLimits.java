@@ -6,10 +6,11 @@ import dev.syncline.api.SqliteValue;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How large a replicated row may be to be synced: at most {@code maxValueBytes} per column value and
- * {@code maxRowBytes} for the row, counted as UTF-8 bytes of text (a blob's bytes, 8 for a number). A larger row is
- * taken out of every bucket and parameter index until a change brings it within the limits, and reported; it would
- * otherwise be sent to every client that syncs it, as often as it changes. Immutable.
+ * How large a replicated row may be to be synced: at most {@code maxValueBytes} per column value
+ * and {@code maxRowBytes} for the row, counted as UTF-8 bytes of text (a blob's bytes, 8 for a
+ * number). A larger row is taken out of every bucket and parameter index until a change brings it
+ * within the limits, and reported; it would otherwise be sent to every client that syncs it, as
+ * often as it changes. Immutable.
  *
  * @param maxValueBytes the largest value of one column
  * @param maxRowBytes the largest row, all its values together

@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A parameter index in memory: look-up key to the bucket parameter rows stored under it, in insertion order.
- * Not thread-safe; for tests, tools and conformance runs (storage implementations keep their own).
+ * A parameter index in memory: look-up key to the bucket parameter rows stored under it, in
+ * insertion order. Not thread-safe; for tests, tools and conformance runs (storage implementations
+ * keep their own).
  */
 public final class ParameterIndex implements ParameterLookupSource {
   private final Map<ParameterLookup, List<Map<String, SqliteValue>>> entries = new HashMap<>();
@@ -25,7 +26,8 @@ public final class ParameterIndex implements ParameterLookupSource {
   }
 
   @Override
-  public Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(List<ParameterLookup> lookups) {
+  public Map<ParameterLookup, List<Map<String, SqliteValue>>> lookup(
+      List<ParameterLookup> lookups) {
     Map<ParameterLookup, List<Map<String, SqliteValue>>> out = new HashMap<>();
     for (ParameterLookup l : lookups) {
       out.put(l, List.copyOf(entries.getOrDefault(l, List.of())));

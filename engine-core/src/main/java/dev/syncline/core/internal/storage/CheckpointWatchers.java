@@ -10,23 +10,27 @@ import java.util.function.Consumer;
 import java.util.function.LongFunction;
 
 /**
- * Listeners for new checkpoints, per rules version, and the dispatch that calls them once per change. A storage
- * calls {@link #check(long)} whenever a checkpoint may have changed (after a local commit, on a database
- * notification, on a poll). Thread-safe; listeners run on the calling thread and must not block.
+ * Listeners for new checkpoints, per rules version, and the dispatch that calls them once per
+ * change. A storage calls {@link #check(long)} whenever a checkpoint may have changed (after a
+ * local commit, on a database notification, on a poll). Thread-safe; listeners run on the calling
+ * thread and must not block.
  */
 public final class CheckpointWatchers {
   private final LongFunction<Optional<Checkpoint>> latest;
   private final Map<Long, Set<Consumer<Checkpoint>>> listeners = new ConcurrentHashMap<>();
   private final Map<Long, Checkpoint> lastSeen = new ConcurrentHashMap<>();
 
-  /** @param latest reads the latest checkpoint of a version */
+  /**
+   * @param latest reads the latest checkpoint of a version
+   */
   public CheckpointWatchers(LongFunction<Optional<Checkpoint>> latest) {
     this.latest = latest;
   }
 
   /** Adds a listener; the returned handle removes it. */
   public AutoCloseable add(long versionId, Consumer<Checkpoint> listener) {
-    Set<Consumer<Checkpoint>> set = listeners.computeIfAbsent(versionId, v -> new CopyOnWriteArraySet<>());
+    Set<Consumer<Checkpoint>> set =
+        listeners.computeIfAbsent(versionId, v -> new CopyOnWriteArraySet<>());
     set.add(listener);
     latest.apply(versionId).ifPresent(c -> lastSeen.putIfAbsent(versionId, c));
     return () -> set.remove(listener);

@@ -15,15 +15,16 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
- * Bucket checksums at checkpoints, cached and extended incrementally (PowerSync protocol §3.4): a checksum at a new
- * checkpoint is the cached value at the closest earlier checkpoint plus the ops in between, fetched from storage as
- * one range sum; a range that contains a CLEAR replaces the value instead. One checkpoint's checksums are computed
- * once and shared by every stream that asks.
+ * Bucket checksums at checkpoints, cached and extended incrementally (PowerSync protocol §3.4): a
+ * checksum at a new checkpoint is the cached value at the closest earlier checkpoint plus the ops
+ * in between, fetched from storage as one range sum; a range that contains a CLEAR replaces the
+ * value instead. One checkpoint's checksums are computed once and shared by every stream that asks.
  *
- * <p>Thread-safe. Stays exact across compaction: compaction preserves sums, and a CLEAR moved past a cached
- * checkpoint makes the next range "full".
+ * <p>Thread-safe. Stays exact across compaction: compaction preserves sums, and a CLEAR moved past
+ * a cached checkpoint makes the next range "full".
  */
 public final class ChecksumCache {
+  private static final PartialChecksum NOTHING = new PartialChecksum(0, 0, false);
   private final BucketStorage storage;
   private final long versionId;
   private final int keepPerBucket;
@@ -37,9 +38,14 @@ public final class ChecksumCache {
     this.storage = storage;
     this.versionId = versionId;
     this.keepPerBucket = keepPerBucket;
-    // Upkeep on the calling thread (Caffeine's default is the common fork-join pool, which the engine does not own).
-    this.cache = Caffeine.newBuilder().executor(Runnable::run).maximumSize(maxBuckets)
-        .expireAfterAccess(Duration.ofHours(1)).build();
+    // Upkeep on the calling thread (Caffeine's default is the common fork-join pool, which the
+    // engine does not own).
+    this.cache =
+        Caffeine.newBuilder()
+            .executor(Runnable::run)
+            .maximumSize(maxBuckets)
+            .expireAfterAccess(Duration.ofHours(1))
+            .build();
   }
 
   /** Checksums of the buckets at {@code checkpoint}, in the order asked. */
@@ -49,7 +55,8 @@ public final class ChecksumCache {
     Map<String, BucketChecksum> bases = new LinkedHashMap<>();
     for (String b : buckets) {
       ConcurrentSkipListMap<Long, BucketChecksum> known = cache.getIfPresent(b);
-      Map.Entry<Long, BucketChecksum> base = known == null ? null : known.floorEntry(checkpoint.value());
+      Map.Entry<Long, BucketChecksum> base =
+          known == null ? null : known.floorEntry(checkpoint.value());
       if (base != null && base.getKey() == checkpoint.value()) {
         out.put(b, base.getValue());
         continue;
@@ -63,14 +70,20 @@ public final class ChecksumCache {
     }
     for (Map.Entry<Long, List<String>> group : missingByBase.entrySet()) {
       OpId after = group.getKey() < 0 ? null : new OpId(group.getKey());
-      Map<String, PartialChecksum> partial = storage.checksums(versionId, group.getValue(), after, checkpoint);
+      Map<String, PartialChecksum> partial =
+          storage.checksums(versionId, group.getValue(), after, checkpoint);
       for (String b : group.getValue()) {
-        PartialChecksum p = partial.get(b);
+        // A bucket without ops in the range may be left out of the answer: it adds nothing.
+        PartialChecksum p = partial.getOrDefault(b, NOTHING);
         BucketChecksum base = bases.get(b);
-        BucketChecksum value = p.isFull() || base == null ? new BucketChecksum(b, p.checksum(), p.count())
-            : new BucketChecksum(b, OpChecksums.add(base.checksum(), p.checksum()), base.count() + p.count());
+        BucketChecksum value =
+            p.isFull() || base == null
+                ? new BucketChecksum(b, p.checksum(), p.count())
+                : new BucketChecksum(
+                    b, OpChecksums.add(base.checksum(), p.checksum()), base.count() + p.count());
         out.put(b, value);
-        ConcurrentSkipListMap<Long, BucketChecksum> known = cache.get(b, k -> new ConcurrentSkipListMap<>());
+        ConcurrentSkipListMap<Long, BucketChecksum> known =
+            cache.get(b, k -> new ConcurrentSkipListMap<>());
         known.put(checkpoint.value(), value);
         while (known.size() > keepPerBucket) {
           known.pollFirstEntry();

@@ -12,10 +12,11 @@ import java.util.Map;
  * Compaction of one bucket's op log (PowerSync protocol §4.1), as a pure function.
  *
  * <ol>
- *   <li>MOVE: a PUT or REMOVE superseded by a later PUT or REMOVE of the same row becomes a MOVE with the same op id
- *       and checksum; its {@code targetOp} is the superseding op id.
- *   <li>CLEAR: the leading run of non-PUT ops (REMOVE, MOVE, CLEAR), when it has at least two ops, becomes one CLEAR
- *       at the run's highest op id, whose checksum is the run's sum and whose {@code targetOp} is the run's highest.
+ *   <li>MOVE: a PUT or REMOVE superseded by a later PUT or REMOVE of the same row becomes a MOVE
+ *       with the same op id and checksum; its {@code targetOp} is the superseding op id.
+ *   <li>CLEAR: the leading run of non-PUT ops (REMOVE, MOVE, CLEAR), when it has at least two ops,
+ *       becomes one CLEAR at the run's highest op id, whose checksum is the run's sum and whose
+ *       {@code targetOp} is the run's highest.
  * </ol>
  *
  * <p>The bucket checksum at any checkpoint at or after the compacted range is unchanged.
@@ -40,14 +41,26 @@ public final class Compactor {
       String key = op.rowKey();
       OpId superseding = latest.get(key);
       if (superseding != null) {
-        moved.set(i, new OpRecord(op.opId(), op.bucket(), OpType.MOVE, null, null, null, null, op.checksum(),
-            superseding));
+        moved.set(
+            i,
+            new OpRecord(
+                op.opId(),
+                op.bucket(),
+                OpType.MOVE,
+                null,
+                null,
+                null,
+                null,
+                op.checksum(),
+                superseding));
       } else {
         latest.put(key, op.opId());
       }
     }
     int run = 0;
-    while (run < moved.size() && moved.get(run).op() != OpType.PUT && moved.get(run).opId().compareTo(upTo) <= 0) {
+    while (run < moved.size()
+        && moved.get(run).op() != OpType.PUT
+        && moved.get(run).opId().compareTo(upTo) <= 0) {
       run++;
     }
     if (run < 2) {
@@ -65,7 +78,9 @@ public final class Compactor {
     }
     OpRecord last = moved.get(run - 1);
     List<OpRecord> result = new ArrayList<>(moved.size() - run + 1);
-    result.add(new OpRecord(last.opId(), last.bucket(), OpType.CLEAR, null, null, null, null, sum, target));
+    result.add(
+        new OpRecord(
+            last.opId(), last.bucket(), OpType.CLEAR, null, null, null, null, sum, target));
     result.addAll(moved.subList(run, moved.size()));
     return result;
   }

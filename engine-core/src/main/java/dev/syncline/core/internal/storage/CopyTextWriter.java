@@ -5,12 +5,13 @@ import java.sql.SQLException;
 import org.postgresql.copy.CopyIn;
 
 /**
- * Writes rows to a Postgres {@code COPY ... FROM STDIN WITH (FORMAT text)} as UTF-8, escaping as that format
- * requires, and hands them to the server every {@value #CHUNK} bytes: the server inserts one chunk while the next
- * is encoded, instead of waiting for the whole batch to be built. Used by one thread; one instance per COPY.
+ * Writes rows to a Postgres {@code COPY ... FROM STDIN WITH (FORMAT text)} as UTF-8, escaping as
+ * that format requires, and hands them to the server every {@value #CHUNK} bytes: the server
+ * inserts one chunk while the next is encoded, instead of waiting for the whole batch to be built.
+ * Used by one thread; one instance per COPY.
  *
- * <p>Call {@link #finish()} to complete the COPY; {@link #close()} without it cancels the COPY (after a failure), so
- * the connection stays usable for the rollback.
+ * <p>Call {@link #finish()} to complete the COPY; {@link #close()} without it cancels the COPY
+ * (after a failure), so the connection stays usable for the rollback.
  */
 public final class CopyTextWriter implements AutoCloseable {
   /** Bytes encoded before they are handed to the server. */
@@ -26,21 +27,27 @@ public final class CopyTextWriter implements AutoCloseable {
     this.copy = copy;
   }
 
-  /** A column value: {@code s} escaped for the text format ({@code \\}, tab, newline, carriage return). */
+  /**
+   * A column value: {@code s} escaped for the text format ({@code \\}, tab, newline, carriage
+   * return).
+   */
   public CopyTextWriter text(CharSequence s) throws SQLException {
-    // The JDK encodes to UTF-8 in bulk (a copy, for ASCII; an unpaired surrogate becomes '?'); most values then need
-    // no escape at all, and those that do need it only for single bytes (multi-byte sequences are all negative).
+    // The JDK encodes to UTF-8 in bulk (a copy, for ASCII; an unpaired surrogate becomes '?'); most
+    // values then need
+    // no escape at all, and those that do need it only for single bytes (multi-byte sequences are
+    // all negative).
     byte[] utf8 = s.toString().getBytes(StandardCharsets.UTF_8);
     int from = 0;
     for (int i = 0; i < utf8.length; i++) {
       byte b = utf8[i];
-      char escape = switch (b) {
-        case '\\' -> '\\';
-        case '\t' -> 't';
-        case '\n' -> 'n';
-        case '\r' -> 'r';
-        default -> 0;
-      };
+      char escape =
+          switch (b) {
+            case '\\' -> '\\';
+            case '\t' -> 't';
+            case '\n' -> 'n';
+            case '\r' -> 'r';
+            default -> 0;
+          };
       if (escape != 0) {
         write(utf8, from, i);
         put('\\');

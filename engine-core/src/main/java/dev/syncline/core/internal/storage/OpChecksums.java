@@ -10,27 +10,32 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Operation checksums exactly as PowerSync computes them (protocol §3.3): the first four bytes, little-endian, of
- * SHA-256 over {@code put.<type>.<id>.<data>} or {@code delete.<subkey>}, UTF-8 encoded with unpaired surrogates
- * as U+FFFD (as Node.js does). Stateless and thread-safe.
+ * Operation checksums exactly as PowerSync computes them (protocol §3.3): the first four bytes,
+ * little-endian, of SHA-256 over {@code put.<type>.<id>.<data>} or {@code delete.<subkey>}, UTF-8
+ * encoded with unpaired surrogates as U+FFFD (as Node.js does). Stateless and thread-safe.
  */
 public final class OpChecksums {
   private OpChecksums() {}
 
-  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-    }
-  });
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+            }
+          });
 
   /** Checksum of a PUT. */
   public static long put(String objectType, String objectId, String data) {
     return put(SHA256.get(), objectType, objectId, data);
   }
 
-  /** {@link #put(String, String, String)} with a SHA-256 digest of the caller's (one thread's, in a loop). */
+  /**
+   * {@link #put(String, String, String)} with a SHA-256 digest of the caller's (one thread's, in a
+   * loop).
+   */
   public static long put(MessageDigest sha256, String objectType, String objectId, String data) {
     return le32(sha256.digest(utf8("put." + objectType + "." + objectId + "." + data)));
   }
@@ -63,7 +68,9 @@ public final class OpChecksums {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < s.length()
+            && Character.isLowSurrogate(s.charAt(i + 1))) {
           i++;
         } else {
           wellFormed = false;
@@ -74,10 +81,12 @@ public final class OpChecksums {
     if (wellFormed) {
       return s.getBytes(StandardCharsets.UTF_8);
     }
-    CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder()
-        .onMalformedInput(CodingErrorAction.REPLACE)
-        .onUnmappableCharacter(CodingErrorAction.REPLACE)
-        .replaceWith(new byte[] {(byte) 0xef, (byte) 0xbf, (byte) 0xbd});
+    CharsetEncoder encoder =
+        StandardCharsets.UTF_8
+            .newEncoder()
+            .onMalformedInput(CodingErrorAction.REPLACE)
+            .onUnmappableCharacter(CodingErrorAction.REPLACE)
+            .replaceWith(new byte[] {(byte) 0xef, (byte) 0xbf, (byte) 0xbd});
     try {
       ByteBuffer b = encoder.encode(CharBuffer.wrap(s));
       byte[] out = new byte[b.remaining()];

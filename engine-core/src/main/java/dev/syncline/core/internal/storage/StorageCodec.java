@@ -23,25 +23,29 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Text encodings of storage values for the JDBC storage: exact (types are kept: INTEGER 5 and REAL 5.0 differ) and
- * stable (the same value always encodes to the same text, so encoded look-up keys can be compared in SQL).
+ * Text encodings of storage values for the JDBC storage: exact (types are kept: INTEGER 5 and REAL
+ * 5.0 differ) and stable (the same value always encodes to the same text, so encoded look-up keys
+ * can be compared in SQL).
  */
 public final class StorageCodec {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private StorageCodec() {}
 
-  /** Digits of the longest integer key {@link #storedKey} orders (a {@code long} has at most 19). */
+  /**
+   * Digits of the longest integer key {@link #storedKey} orders (a {@code long} has at most 19).
+   */
   static final int MAX_KEY_DIGITS = 19;
 
   /**
-   * The stored form of a source key (as {@code current_data.source_key}). A key that is one non-negative integer,
-   * {@code [123]}, gets a letter for its number of digits in front ({@code c[123]}; {@code a} for one digit to
-   * {@code s} for 19); other keys the engine renders (JSON arrays, starting with {@code [}) are stored as they are,
-   * and any other text gets {@code ~} in front. Keys of ascending integers then also ascend as text, so the rows of
-   * an initial copy, read in primary-key order, are appended at the end of the storage's index instead of all over
-   * it ({@code [10]} sorts before {@code [9]}), which leaves a third less index to write. A bijection:
-   * {@link #sourceKey} undoes it.
+   * The stored form of a source key (as {@code current_data.source_key}). A key that is one
+   * non-negative integer, {@code [123]}, gets a letter for its number of digits in front ({@code
+   * c[123]}; {@code a} for one digit to {@code s} for 19); other keys the engine renders (JSON
+   * arrays, starting with {@code [}) are stored as they are, and any other text gets {@code ~} in
+   * front. Keys of ascending integers then also ascend as text, so the rows of an initial copy,
+   * read in primary-key order, are appended at the end of the storage's index instead of all over
+   * it ({@code [10]} sorts before {@code [9]}), which leaves a third less index to write. A
+   * bijection: {@link #sourceKey} undoes it.
    */
   public static String storedKey(String key) {
     if (key.isEmpty() || key.charAt(0) != '[') {
@@ -65,7 +69,10 @@ public final class StorageCodec {
     return !stored.isEmpty() && stored.charAt(0) != '[' ? stored.substring(1) : stored;
   }
 
-  /** One value as a type-tagged string: {@code n}, {@code i:42}, {@code r:2.5}, {@code t:text}, {@code b:cafe}. */
+  /**
+   * One value as a type-tagged string: {@code n}, {@code i:42}, {@code r:2.5}, {@code t:text},
+   * {@code b:cafe}.
+   */
   public static String value(SqliteValue v) {
     if (v instanceof SqliteValue.TextValue t) {
       return "t:" + t.value();
@@ -90,7 +97,8 @@ public final class StorageCodec {
       case 'i' -> SqliteValue.of(Long.parseLong(body));
       case 'r' -> SqliteValue.of(Double.parseDouble(body));
       case 'b' -> new SqliteValue.BlobValue(HexFormat.of().parseHex(body));
-      default -> throw new SynclineException(ErrorCode.STORAGE_FAILED, "corrupt stored value: " + s);
+      default ->
+          throw new SynclineException(ErrorCode.STORAGE_FAILED, "corrupt stored value: " + s);
     };
   }
 
@@ -136,7 +144,7 @@ public final class StorageCodec {
     List<Map<String, SqliteValue>> out = new ArrayList<>();
     for (JsonNode o : read(text)) {
       Map<String, SqliteValue> row = new LinkedHashMap<>();
-      Iterator<Map.Entry<String, JsonNode>> it = o.fields();
+      Iterator<Map.Entry<String, JsonNode>> it = o.properties().iterator();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
         row.put(e.getKey(), value(e.getValue().asText()));
@@ -153,8 +161,10 @@ public final class StorageCodec {
 
   /** Appends {@link #image(SourceRow)} to {@code sb}. */
   public static StringBuilder appendImage(StringBuilder sb, SourceRow row) {
-    // Written directly: Jackson's JsonNode.toString() builds a serializer per call, which showed in profiles of the
-    // initial copy (every row's image, placements and look-ups are encoded on the storage writer's thread).
+    // Written directly: Jackson's JsonNode.toString() builds a serializer per call, which showed in
+    // profiles of the
+    // initial copy (every row's image, placements and look-ups are encoded on the storage writer's
+    // thread).
     sb.append('{');
     boolean first = true;
     for (Map.Entry<String, SourceValue> e : row.columns().entrySet()) {
@@ -175,8 +185,11 @@ public final class StorageCodec {
     } else if (v instanceof SourceValue.Timestamp ts) {
       sb.append("{\"ts\":");
       WireFormat.appendQuoted(sb, ts.iso8601());
-      sb.append(",\"p\":\"").append(ts.precision().name()).append("\",\"dp\":\"")
-          .append(ts.defaultPrecision().name()).append("\"}");
+      sb.append(",\"p\":\"")
+          .append(ts.precision().name())
+          .append("\",\"dp\":\"")
+          .append(ts.defaultPrecision().name())
+          .append("\"}");
     } else if (v instanceof SourceValue.TimeOfDay t) {
       sb.append("{\"time\":");
       WireFormat.appendQuoted(sb, t.text());
@@ -195,14 +208,15 @@ public final class StorageCodec {
     } else if (v == null) {
       sb.append("null");
     } else {
-      throw new SynclineException(ErrorCode.INVALID_ARGUMENT, "cannot store value of type " + v.getClass());
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, "cannot store value of type " + v.getClass());
     }
   }
 
   /** Decodes {@link #image(SourceRow)}. */
   public static SourceRow image(String text) {
     Map<String, SourceValue> columns = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> it = read(text).fields();
+    Iterator<Map.Entry<String, JsonNode>> it = read(text).properties().iterator();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       columns.put(e.getKey(), (SourceValue) sourceValue(e.getValue()));
@@ -222,26 +236,31 @@ public final class StorageCodec {
       n.forEach(e -> elements.add(sourceValue(e)));
       return new SourceValue.SourceArray(elements);
     } else if (n.has("ts")) {
-      return new SourceValue.Timestamp(n.get("ts").asText(), SourceValue.Precision.valueOf(n.get("p").asText()),
+      return new SourceValue.Timestamp(
+          n.get("ts").asText(),
+          SourceValue.Precision.valueOf(n.get("p").asText()),
           SourceValue.Precision.valueOf(n.get("dp").asText()));
     } else if (n.has("time")) {
-      return new SourceValue.TimeOfDay(n.get("time").asText(), SourceValue.Precision.valueOf(n.get("p").asText()));
+      return new SourceValue.TimeOfDay(
+          n.get("time").asText(), SourceValue.Precision.valueOf(n.get("p").asText()));
     }
     throw new SynclineException(ErrorCode.STORAGE_FAILED, "corrupt stored row image: " + n);
   }
 
   /**
-   * A row's placements as JSON text: {@code [bucket, output table, row id, checksum]} each, or {@code [bucket,
-   * checksum]} when the output table is the source table's name and the row id is {@link #keyRowId the one its key
-   * implies} (the common case: a table with an {@code id} primary key synced as it is), which saves a current row
-   * about an eighth of its bytes.
+   * A row's placements as JSON text: {@code [bucket, output table, row id, checksum]} each, or
+   * {@code [bucket, checksum]} when the output table is the source table's name and the row id is
+   * {@link #keyRowId the one its key implies} (the common case: a table with an {@code id} primary
+   * key synced as it is), which saves a current row about an eighth of its bytes.
    */
   public static String placements(List<Placement> placements, SourceKey key) {
-    return appendPlacements(new StringBuilder(16 + placements.size() * 80), placements, key).toString();
+    return appendPlacements(new StringBuilder(16 + placements.size() * 80), placements, key)
+        .toString();
   }
 
   /** Appends {@link #placements(List, SourceKey)} to {@code sb}. */
-  public static StringBuilder appendPlacements(StringBuilder sb, List<Placement> placements, SourceKey key) {
+  public static StringBuilder appendPlacements(
+      StringBuilder sb, List<Placement> placements, SourceKey key) {
     sb.append('[');
     String table = key.table().name();
     @Nullable String rowId = null;
@@ -272,20 +291,23 @@ public final class StorageCodec {
       if (p.size() == 2) {
         String rowId = keyRowId(key.key());
         if (rowId == null) {
-          throw new SynclineException(ErrorCode.STORAGE_FAILED, "corrupt stored placements of " + key
-              + ": its key implies no row id");
+          throw new SynclineException(
+              ErrorCode.STORAGE_FAILED,
+              "corrupt stored placements of " + key + ": its key implies no row id");
         }
         out.add(new Placement(p.get(0).asText(), key.table().name(), rowId, p.get(1).asLong()));
       } else {
-        out.add(new Placement(p.get(0).asText(), p.get(1).asText(), p.get(2).asText(), p.get(3).asLong()));
+        out.add(
+            new Placement(
+                p.get(0).asText(), p.get(1).asText(), p.get(2).asText(), p.get(3).asLong()));
       }
     }
     return out;
   }
 
   /**
-   * The row id a source key implies: its one value's text for a key of one integer ({@code [42]} → {@code 42}) or one
-   * string without escapes ({@code ["a-1"]} → {@code a-1}); null for other keys.
+   * The row id a source key implies: its one value's text for a key of one integer ({@code [42]} →
+   * {@code 42}) or one string without escapes ({@code ["a-1"]} → {@code a-1}); null for other keys.
    */
   static @Nullable String keyRowId(String key) {
     int n = key.length();
@@ -352,7 +374,8 @@ public final class StorageCodec {
     try {
       return JSON.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new SynclineException(ErrorCode.STORAGE_FAILED, "corrupt stored JSON: " + e.getOriginalMessage(), e);
+      throw new SynclineException(
+          ErrorCode.STORAGE_FAILED, "corrupt stored JSON: " + e.getOriginalMessage(), e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.stream;
 
+import dev.syncline.api.WireFormat;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -10,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads BSON sync lines back into JSON text (the types {@link BsonEncoder} writes, plus double and null), for
- * clients and tests. Stateless.
+ * Reads BSON sync lines back into JSON text (the types {@link BsonEncoder} writes, plus double and
+ * null), for clients and tests. Stateless.
  */
 public final class BsonDecoder {
   private BsonDecoder() {}
@@ -56,17 +57,17 @@ public final class BsonDecoder {
       }
       first = false;
       if (!array) {
-        dev.syncline.api.WireFormat.appendQuoted(sb, name);
+        WireFormat.appendQuoted(sb, name);
         sb.append(':');
       }
       switch (type) {
-        case 0x01 -> dev.syncline.api.WireFormat.appendNumber(sb, b.getDouble());
+        case 0x01 -> WireFormat.appendNumber(sb, b.getDouble());
         case 0x02 -> {
           int n = b.getInt();
           byte[] s = new byte[n - 1];
           b.get(s);
           b.get();
-          dev.syncline.api.WireFormat.appendQuoted(sb, new String(s, StandardCharsets.UTF_8));
+          WireFormat.appendQuoted(sb, new String(s, StandardCharsets.UTF_8));
         }
         case 0x03 -> document(b, sb, false);
         case 0x04 -> document(b, sb, true);

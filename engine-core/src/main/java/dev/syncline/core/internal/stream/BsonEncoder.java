@@ -5,11 +5,13 @@ import dev.syncline.api.stream.SyncLine;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * Writes sync lines as BSON documents (content type {@code application/vnd.powersync.bson-stream}, PowerSync
- * protocol §1.1): one self-delimiting document per line, the same fields as NDJSON; op ids and data as strings,
- * op checksums as int64, bucket checksums as int32. Stateless and thread-safe.
+ * Writes sync lines as BSON documents (content type {@code application/vnd.powersync.bson-stream},
+ * PowerSync protocol §1.1): one self-delimiting document per line, the same fields as NDJSON; op
+ * ids and data as strings, op checksums as int64, bucket checksums as int32. Stateless and
+ * thread-safe.
  */
 public final class BsonEncoder {
   private BsonEncoder() {}
@@ -29,12 +31,18 @@ public final class BsonEncoder {
         Doc errors = new Doc();
         for (int j = 0; j < s.errors().size(); j++) {
           SyncLine.StreamError e = s.errors().get(j);
-          Doc error = e.subscription() == null ? new Doc().string("subscription", "default")
-              : new Doc().int32("subscription", e.subscription());
+          Doc error =
+              e.subscription() == null
+                  ? new Doc().string("subscription", "default")
+                  : new Doc().int32("subscription", e.subscription());
           errors.doc(Integer.toString(j), error.string("message", e.message()));
         }
-        streams.doc(Integer.toString(i), new Doc().string("name", s.name()).bool("is_default", s.isDefault())
-            .array("errors", errors));
+        streams.doc(
+            Integer.toString(i),
+            new Doc()
+                .string("name", s.name())
+                .bool("is_default", s.isDefault())
+                .array("errors", errors));
       }
       d.array("streams", streams);
       root.doc("checkpoint", d);
@@ -56,24 +64,32 @@ public final class BsonEncoder {
         SyncLine.Op op = data.ops().get(i);
         Doc o = new Doc().string("op_id", op.opId().toString()).string("op", op.op().name());
         if (op.op() == OpType.PUT || op.op() == OpType.REMOVE) {
-          o.string("object_type", op.objectType()).string("object_id", op.objectId());
+          o.string("object_type", Objects.requireNonNull(op.objectType()))
+              .string("object_id", Objects.requireNonNull(op.objectId()));
         }
         o.int64("checksum", op.checksum());
         if (op.op() == OpType.PUT || op.op() == OpType.REMOVE) {
-          o.string("subkey", op.subkey());
+          o.string("subkey", Objects.requireNonNull(op.subkey()));
         }
         if (op.op() == OpType.PUT) {
-          o.string("data", op.data());
+          o.string("data", Objects.requireNonNull(op.data()));
         }
         ops.doc(Integer.toString(i), o);
       }
-      root.doc("data", new Doc().string("bucket", data.bucket()).string("after", data.after().toString())
-          .bool("has_more", data.hasMore()).array("data", ops).string("next_after", data.nextAfter().toString()));
+      root.doc(
+          "data",
+          new Doc()
+              .string("bucket", data.bucket())
+              .string("after", data.after().toString())
+              .bool("has_more", data.hasMore())
+              .array("data", ops)
+              .string("next_after", data.nextAfter().toString()));
     } else if (line instanceof SyncLine.CheckpointComplete c) {
       root.doc("checkpoint_complete", new Doc().string("last_op_id", c.lastOpId().toString()));
     } else if (line instanceof SyncLine.PartialCheckpointComplete p) {
-      root.doc("partial_checkpoint_complete", new Doc().string("last_op_id", p.lastOpId().toString())
-          .int32("priority", p.priority()));
+      root.doc(
+          "partial_checkpoint_complete",
+          new Doc().string("last_op_id", p.lastOpId().toString()).int32("priority", p.priority()));
     } else if (line instanceof SyncLine.TokenExpiresIn t) {
       root.int64("token_expires_in", t.seconds());
     }
@@ -87,10 +103,17 @@ public final class BsonEncoder {
       Doc subs = new Doc();
       for (int j = 0; j < b.subscriptions().size(); j++) {
         SyncLine.Subscription s = b.subscriptions().get(j);
-        subs.doc(Integer.toString(j), new Doc().int32(s.isDefault() ? "default" : "sub", s.index()));
+        subs.doc(
+            Integer.toString(j), new Doc().int32(s.isDefault() ? "default" : "sub", s.index()));
       }
-      arr.doc(Integer.toString(i), new Doc().string("bucket", b.bucket()).int32("checksum", b.checksum())
-          .int64("count", b.count()).int32("priority", b.priority()).array("subscriptions", subs));
+      arr.doc(
+          Integer.toString(i),
+          new Doc()
+              .string("bucket", b.bucket())
+              .int32("checksum", b.checksum())
+              .int64("count", b.count())
+              .int32("priority", b.priority())
+              .array("subscriptions", subs));
     }
     return arr;
   }

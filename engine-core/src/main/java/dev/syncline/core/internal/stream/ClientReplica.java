@@ -3,15 +3,16 @@ package dev.syncline.core.internal.stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.syncline.core.internal.storage.OpChecksums;
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A client's replica: decodes NDJSON sync lines and applies them as the PowerSync client core does (protocol §3.1),
- * verifying every bucket's checksum at each (partial) checkpoint completion and failing loudly on a mismatch. For
- * tests and the testkit's protocol client. Not thread-safe.
+ * A client's replica: decodes NDJSON sync lines and applies them as the PowerSync client core does
+ * (protocol §3.1), verifying every bucket's checksum at each (partial) checkpoint completion and
+ * failing loudly on a mismatch. For tests and the testkit's protocol client. Not thread-safe.
  */
 public final class ClientReplica {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -24,6 +25,7 @@ public final class ClientReplica {
     long op;
     long expected;
     int priority = 3;
+
     /** The last op id received: what a reconnecting client asks to continue after. */
     String after = "0";
   }
@@ -42,7 +44,7 @@ public final class ClientReplica {
     JsonNode n;
     try {
       n = JSON.readTree(line);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new AssertionError("not a JSON line: " + line, e);
     }
     if (n.has("checkpoint")) {
@@ -76,8 +78,12 @@ public final class ClientReplica {
       }
       for (JsonNode op : d.get("data")) {
         b.after = op.get("op_id").asText();
-        String key = op.path("object_type").asText() + "/" + op.path("object_id").asText() + "/"
-            + op.path("subkey").asText();
+        String key =
+            op.path("object_type").asText()
+                + "/"
+                + op.path("object_id").asText()
+                + "/"
+                + op.path("subkey").asText();
         long checksum = op.get("checksum").asLong();
         switch (op.get("op").asText()) {
           case "PUT", "REMOVE" -> {
@@ -117,12 +123,18 @@ public final class ClientReplica {
   }
 
   private void verify(int maxPriority) {
-    buckets.forEach((name, b) -> {
-      if (b.priority <= maxPriority && OpChecksums.add(b.add, b.op) != b.expected) {
-        throw new AssertionError("checksum mismatch for " + name + ": expected " + b.expected + " got "
-            + OpChecksums.add(b.add, b.op));
-      }
-    });
+    buckets.forEach(
+        (name, b) -> {
+          if (b.priority <= maxPriority && OpChecksums.add(b.add, b.op) != b.expected) {
+            throw new AssertionError(
+                "checksum mismatch for "
+                    + name
+                    + ": expected "
+                    + b.expected
+                    + " got "
+                    + OpChecksums.add(b.add, b.op));
+          }
+        });
   }
 
   /** The op id of the last checkpoint line. */
@@ -142,8 +154,9 @@ public final class ClientReplica {
 
   /**
    * The op id up to which each held bucket has received its ops, as a reconnecting client sends in
-   * {@code buckets[].after}: the last op of the last data line, not the last checkpoint's (a stream that ended in
-   * the middle of a checkpoint's data leaves the bucket behind it, and the rest must still come).
+   * {@code buckets[].after}: the last op of the last data line, not the last checkpoint's (a stream
+   * that ended in the middle of a checkpoint's data leaves the bucket behind it, and the rest must
+   * still come).
    */
   public Map<String, String> positions() {
     Map<String, String> out = new LinkedHashMap<>();
@@ -151,16 +164,25 @@ public final class ClientReplica {
     return out;
   }
 
-  /** The rows of one table as the client sees them: row id to data JSON (the newest op wins across buckets). */
+  /**
+   * The rows of one table as the client sees them: row id to data JSON (the newest op wins across
+   * buckets).
+   */
   public Map<String, String> table(String table) {
     Map<String, String> out = new LinkedHashMap<>();
     String prefix = table + "/";
-    buckets.values().forEach(b -> b.rows.forEach((key, data) -> {
-      // Keys are type/id/subkey; ids may contain slashes, subkeys and table names do not.
-      if (key.startsWith(prefix)) {
-        out.put(key.substring(prefix.length(), key.lastIndexOf('/')), data);
-      }
-    }));
+    buckets
+        .values()
+        .forEach(
+            b ->
+                b.rows.forEach(
+                    (key, data) -> {
+                      // Keys are type/id/subkey; ids may contain slashes, subkeys and table names
+                      // do not.
+                      if (key.startsWith(prefix)) {
+                        out.put(key.substring(prefix.length(), key.lastIndexOf('/')), data);
+                      }
+                    }));
     return out;
   }
 

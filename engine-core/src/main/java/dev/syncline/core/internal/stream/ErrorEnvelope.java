@@ -5,14 +5,17 @@ import dev.syncline.api.SynclineException;
 import dev.syncline.api.WireFormat;
 
 /**
- * The JSON error body of every non-streaming failure (PowerSync protocol §1.4):
- * {@code {"error":{"name":...,"code":"PSYNC_S2103","status":401,"description":"JWT has expired"}}}. Never includes a
- * stack trace.
+ * The JSON error body of every non-streaming failure (PowerSync protocol §1.4): {@code
+ * {"error":{"name":...,"code":"PSYNC_S2103","status":401,"description":"JWT has expired"}}}. Never
+ * includes a stack trace.
  */
 public final class ErrorEnvelope {
   private ErrorEnvelope() {}
 
-  /** The envelope for an exception: its code and description; anything unexpected becomes a generic 500. */
+  /**
+   * The envelope for an exception: its code and description; anything unexpected becomes a generic
+   * 500.
+   */
   public static String of(Throwable error) {
     if (error instanceof SynclineException s) {
       return of(s.code(), description(s));
@@ -20,7 +23,10 @@ public final class ErrorEnvelope {
     return of(ErrorCode.INTERNAL, "Internal error");
   }
 
-  /** Longest description sent, in characters; longer ones are cut (an error body stays small, whatever caused it). */
+  /**
+   * Longest description sent, in characters; longer ones are cut (an error body stays small,
+   * whatever caused it).
+   */
   static final int MAX_DESCRIPTION = 2_000;
 
   /** The envelope for a code and description (cut to {@value #MAX_DESCRIPTION} characters). */

@@ -4,10 +4,12 @@ import dev.syncline.api.OpType;
 import dev.syncline.api.WireFormat;
 import dev.syncline.api.stream.SyncLine;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * Writes sync lines as NDJSON exactly as the PowerSync service does: field names and order as recorded from the
- * real service, op ids as strings, op checksums unsigned, bucket checksums signed. Stateless and thread-safe.
+ * Writes sync lines as NDJSON exactly as the PowerSync service does: field names and order as
+ * recorded from the real service, op ids as strings, op checksums unsigned, bucket checksums
+ * signed. Stateless and thread-safe.
  */
 public final class NdjsonEncoder {
   private NdjsonEncoder() {}
@@ -72,7 +74,10 @@ public final class NdjsonEncoder {
     } else if (line instanceof SyncLine.Data d) {
       sb.append("{\"data\":{\"bucket\":");
       WireFormat.appendQuoted(sb, d.bucket());
-      sb.append(",\"after\":\"").append(d.after()).append("\",\"has_more\":").append(d.hasMore())
+      sb.append(",\"after\":\"")
+          .append(d.after())
+          .append("\",\"has_more\":")
+          .append(d.hasMore())
           .append(",\"data\":[");
       for (int i = 0; i < d.ops().size(); i++) {
         if (i > 0) {
@@ -84,8 +89,11 @@ public final class NdjsonEncoder {
     } else if (line instanceof SyncLine.CheckpointComplete c) {
       sb.append("{\"checkpoint_complete\":{\"last_op_id\":\"").append(c.lastOpId()).append("\"}}");
     } else if (line instanceof SyncLine.PartialCheckpointComplete p) {
-      sb.append("{\"partial_checkpoint_complete\":{\"last_op_id\":\"").append(p.lastOpId())
-          .append("\",\"priority\":").append(p.priority()).append("}}");
+      sb.append("{\"partial_checkpoint_complete\":{\"last_op_id\":\"")
+          .append(p.lastOpId())
+          .append("\",\"priority\":")
+          .append(p.priority())
+          .append("}}");
     } else if (line instanceof SyncLine.TokenExpiresIn t) {
       sb.append("{\"token_expires_in\":").append(t.seconds()).append('}');
     }
@@ -100,8 +108,13 @@ public final class NdjsonEncoder {
       }
       sb.append("{\"bucket\":");
       WireFormat.appendQuoted(sb, b.bucket());
-      sb.append(",\"checksum\":").append(b.checksum()).append(",\"count\":").append(b.count())
-          .append(",\"priority\":").append(b.priority()).append(",\"subscriptions\":[");
+      sb.append(",\"checksum\":")
+          .append(b.checksum())
+          .append(",\"count\":")
+          .append(b.count())
+          .append(",\"priority\":")
+          .append(b.priority())
+          .append(",\"subscriptions\":[");
       for (int j = 0; j < b.subscriptions().size(); j++) {
         SyncLine.Subscription s = b.subscriptions().get(j);
         if (j > 0) {
@@ -115,21 +128,25 @@ public final class NdjsonEncoder {
   }
 
   private static void op(StringBuilder sb, SyncLine.Op op) {
-    sb.append("{\"op_id\":\"").append(op.opId()).append("\",\"op\":\"").append(op.op().name()).append('"');
+    sb.append("{\"op_id\":\"")
+        .append(op.opId())
+        .append("\",\"op\":\"")
+        .append(op.op().name())
+        .append('"');
     if (op.op() == OpType.PUT || op.op() == OpType.REMOVE) {
       sb.append(",\"object_type\":");
-      WireFormat.appendQuoted(sb, op.objectType());
+      WireFormat.appendQuoted(sb, Objects.requireNonNull(op.objectType())); // set on PUT/REMOVE
       sb.append(",\"object_id\":");
-      WireFormat.appendQuoted(sb, op.objectId());
+      WireFormat.appendQuoted(sb, Objects.requireNonNull(op.objectId())); // set on PUT/REMOVE
     }
     sb.append(",\"checksum\":").append(op.checksum());
     if (op.op() == OpType.PUT || op.op() == OpType.REMOVE) {
       sb.append(",\"subkey\":");
-      WireFormat.appendQuoted(sb, op.subkey());
+      WireFormat.appendQuoted(sb, Objects.requireNonNull(op.subkey())); // set on PUT/REMOVE
     }
     if (op.op() == OpType.PUT) {
       sb.append(",\"data\":");
-      WireFormat.appendQuoted(sb, op.data());
+      WireFormat.appendQuoted(sb, Objects.requireNonNull(op.data())); // set on PUT/REMOVE
     }
     sb.append('}');
   }

@@ -11,6 +11,7 @@ import dev.syncline.api.SynclineException;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.stream.SyncRequest;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -20,23 +21,29 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Parses the body of {@code POST /sync/stream} (PowerSync protocol §1.1).
- * Unknown fields are ignored and {@code null} is accepted wherever a field is optional; anything malformed is a
- * {@code PSYNC_S2001} error listing what is wrong. Stateless and thread-safe.
+ * Parses the body of {@code POST /sync/stream} (PowerSync protocol §1.1). Unknown fields are
+ * ignored and {@code null} is accepted wherever a field is optional; anything malformed is a {@code
+ * PSYNC_S2001} error listing what is wrong. Stateless and thread-safe.
  */
 public final class SyncRequestParser {
   /** Largest accepted request body. */
   public static final int MAX_BODY_BYTES = 1 << 20;
+
   /** Problems listed in an error; the rest are counted. */
   static final int MAX_PROBLEMS = 10;
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   static {
-    JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64)
-        .maxStringLength(MAX_BODY_BYTES).build());
+    JSON.getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder()
+                .maxNestingDepth(64)
+                .maxStringLength(MAX_BODY_BYTES)
+                .build());
   }
 
   private SyncRequestParser() {}
@@ -93,7 +100,7 @@ public final class SyncRequestParser {
       } else {
         clientId = cid.asText();
         try {
-          dev.syncline.spi.storage.WriteCheckpointKey.checkClientId(clientId);
+          WriteCheckpointKey.checkClientId(clientId);
         } catch (SynclineException e) {
           problems.add(e.getMessage().substring(e.getMessage().indexOf("client_id")));
         }
@@ -131,21 +138,28 @@ public final class SyncRequestParser {
             for (int i = 0; i < subs.size(); i++) {
               JsonNode s = subs.get(i);
               if (!s.isObject() || !s.path("stream").isTextual() || !s.has("parameters")) {
-                problems.add("streams.subscriptions[" + i + "] must have \"stream\" and \"parameters\"");
+                problems.add(
+                    "streams.subscriptions[" + i + "] must have \"stream\" and \"parameters\"");
                 continue;
               }
               JsonNode p = s.get("parameters");
               JsonNode prio = s.get("override_priority");
               if (present(p) && !p.isObject()) {
-                problems.add("streams.subscriptions[" + i + "].parameters must be an object or null");
+                problems.add(
+                    "streams.subscriptions[" + i + "].parameters must be an object or null");
                 continue;
               }
-              if (present(prio) && !(prio.isIntegralNumber() && prio.asInt() >= 0 && prio.asInt() <= 3)) {
-                problems.add("streams.subscriptions[" + i + "].override_priority must be 0..3 or null");
+              if (present(prio)
+                  && !(prio.isIntegralNumber() && prio.asInt() >= 0 && prio.asInt() <= 3)) {
+                problems.add(
+                    "streams.subscriptions[" + i + "].override_priority must be 0..3 or null");
                 continue;
               }
-              subscriptions.add(new RequestContext.Subscription(s.get("stream").asText(),
-                  present(p) ? toMap(p) : Map.of(), present(prio) ? prio.asInt() : null));
+              subscriptions.add(
+                  new RequestContext.Subscription(
+                      s.get("stream").asText(),
+                      present(p) ? toMap(p) : Map.of(),
+                      present(prio) ? prio.asInt() : null));
             }
           }
         }
@@ -154,8 +168,11 @@ public final class SyncRequestParser {
     if (!problems.isEmpty()) {
       throw invalid(problems);
     }
-    return new SyncRequest(buckets, rawData, clientId, new RequestContext(auth.claims(), parameters,
-        includeDefaults, subscriptions));
+    return new SyncRequest(
+        buckets,
+        rawData,
+        clientId,
+        new RequestContext(auth.claims(), parameters, includeDefaults, subscriptions));
   }
 
   private static boolean present(@Nullable JsonNode n) {
@@ -165,7 +182,7 @@ public final class SyncRequestParser {
   @SuppressWarnings("unchecked")
   private static Map<String, @Nullable Object> toMap(JsonNode node) {
     Map<String, @Nullable Object> out = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+    Iterator<Map.Entry<String, JsonNode>> it = node.properties().iterator();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       out.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
@@ -173,11 +190,17 @@ public final class SyncRequestParser {
     return out;
   }
 
-  /** The first {@link #MAX_PROBLEMS} problems and how many more: a request with many mistakes gets a short answer. */
+  /**
+   * The first {@link #MAX_PROBLEMS} problems and how many more: a request with many mistakes gets a
+   * short answer.
+   */
   private static SynclineException invalid(List<String> problems) {
     String shown = String.join("; ", problems.subList(0, Math.min(MAX_PROBLEMS, problems.size())));
     int more = problems.size() - MAX_PROBLEMS;
-    return new SynclineException(ErrorCode.INVALID_REQUEST, "Invalid request: " + shown
-        + (more > 0 ? "; and " + more + " more problem" + (more == 1 ? "" : "s") : ""));
+    return new SynclineException(
+        ErrorCode.INVALID_REQUEST,
+        "Invalid request: "
+            + shown
+            + (more > 0 ? "; and " + more + " more problem" + (more == 1 ? "" : "s") : ""));
   }
 }

@@ -11,6 +11,7 @@ import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.NewOp;
 import dev.syncline.spi.storage.WriteBatch;
+import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,26 +19,32 @@ import org.junit.jupiter.api.Test;
 
 class ChecksumCacheTest {
   /** Counts how storage is asked, to prove extension is incremental. */
-
   final InMemoryBucketStorage storage = new InMemoryBucketStorage();
+
   final long version = storage.addRulesVersion("rules").id();
   final AtomicInteger fullRanges = new AtomicInteger();
   final AtomicInteger partialRanges = new AtomicInteger();
 
-  final BucketStorage counting = (BucketStorage) java.lang.reflect.Proxy.newProxyInstance(
-      BucketStorage.class.getClassLoader(), new Class<?>[] {BucketStorage.class}, (proxy, method, args) -> {
-        if (method.getName().equals("checksums")) {
-          (args[2] == null ? fullRanges : partialRanges).incrementAndGet();
-        }
-        return method.invoke(storage, args);
-      });
+  final BucketStorage counting =
+      (BucketStorage)
+          Proxy.newProxyInstance(
+              BucketStorage.class.getClassLoader(),
+              new Class<?>[] {BucketStorage.class},
+              (proxy, method, args) -> {
+                if (method.getName().equals("checksums")) {
+                  (args[2] == null ? fullRanges : partialRanges).incrementAndGet();
+                }
+                return method.invoke(storage, args);
+              });
 
   static NewOp put(String bucket, String row, String data) {
-    return new NewOp(bucket, OpType.PUT, "t", row, "s" + row, data, OpChecksums.put("t", row, data));
+    return new NewOp(
+        bucket, OpType.PUT, "t", row, "s" + row, data, OpChecksums.put("t", row, data));
   }
 
   Checkpoint commit(BucketStorageWriter w, int n, NewOp... ops) {
-    return w.commit(new WriteBatch(List.of(ops), List.of(), List.of(), List.of(), String.format("%08d", n)))
+    return w.commit(
+            new WriteBatch(List.of(ops), List.of(), List.of(), List.of(), String.format("%08d", n)))
         .orElseThrow();
   }
 
@@ -76,7 +83,8 @@ class ChecksumCacheTest {
       cache.checksums(c1.opId(), List.of("b"));
       Checkpoint c2 = commit(w, 2, put("b", "1", "c"), put("b", "2", "d"), put("b", "3", "e"));
       storage.compact(version, c2.opId());
-      assertThat(cache.checksums(c2.opId(), List.of("b")).get("b").checksum()).isEqualTo(direct("b", c2.opId()));
+      assertThat(cache.checksums(c2.opId(), List.of("b")).get("b").checksum())
+          .isEqualTo(direct("b", c2.opId()));
     }
   }
 }

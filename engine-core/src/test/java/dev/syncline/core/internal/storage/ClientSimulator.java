@@ -7,8 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A client's view of buckets, applying operations exactly as the PowerSync client core does (protocol §3.1): per
- * bucket, stored ops by row key and two checksum accumulators.
+ * A client's view of buckets, applying operations exactly as the PowerSync client core does
+ * (protocol §3.1): per bucket, stored ops by row key and two checksum accumulators.
  */
 final class ClientSimulator {
   private static final class Bucket {

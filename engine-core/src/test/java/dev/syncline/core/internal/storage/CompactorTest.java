@@ -12,12 +12,28 @@ import org.junit.jupiter.api.Test;
 
 class CompactorTest {
   private static OpRecord put(long id, String row, String data) {
-    return new OpRecord(new OpId(id), "b", OpType.PUT, "t", row, "s-" + row, data, OpChecksums.put("t", row, data),
+    return new OpRecord(
+        new OpId(id),
+        "b",
+        OpType.PUT,
+        "t",
+        row,
+        "s-" + row,
+        data,
+        OpChecksums.put("t", row, data),
         null);
   }
 
   private static OpRecord remove(long id, String row) {
-    return new OpRecord(new OpId(id), "b", OpType.REMOVE, "t", row, "s-" + row, null, OpChecksums.remove("s-" + row),
+    return new OpRecord(
+        new OpId(id),
+        "b",
+        OpType.REMOVE,
+        "t",
+        row,
+        "s-" + row,
+        null,
+        OpChecksums.remove("s-" + row),
         null);
   }
 
@@ -31,9 +47,12 @@ class CompactorTest {
 
   @Test
   void superseded_ops_become_moves_and_a_leading_run_one_clear() {
-    List<OpRecord> ops = List.of(put(1, "t1", "a"), put(2, "t2", "b"), put(3, "t1", "c"), remove(4, "t2"));
+    List<OpRecord> ops =
+        List.of(put(1, "t1", "a"), put(2, "t2", "b"), put(3, "t1", "c"), remove(4, "t2"));
     List<OpRecord> compacted = Compactor.compact(ops, new OpId(4));
-    assertThat(compacted).extracting(OpRecord::op).containsExactly(OpType.CLEAR, OpType.PUT, OpType.REMOVE);
+    assertThat(compacted)
+        .extracting(OpRecord::op)
+        .containsExactly(OpType.CLEAR, OpType.PUT, OpType.REMOVE);
     OpRecord clear = compacted.get(0);
     assertThat(clear.opId()).isEqualTo(new OpId(2));
     assertThat(clear.targetOp()).isEqualTo(new OpId(4));
@@ -47,8 +66,8 @@ class CompactorTest {
   }
 
   /**
-   * Property: clients that synced before, during and after compaction all verify checksums and end with identical
-   * rows (seeded random histories).
+   * Property: clients that synced before, during and after compaction all verify checksums and end
+   * with identical rows (seeded random histories).
    */
   @Test
   void clients_synced_at_any_point_agree_after_compaction() {

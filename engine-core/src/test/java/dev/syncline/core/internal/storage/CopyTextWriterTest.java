@@ -9,7 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.util.ByteStreamWriter;
 
-/** What {@link CopyTextWriter} hands to the server: COPY text format, UTF-8, whatever the chunk boundaries. */
+/**
+ * What {@link CopyTextWriter} hands to the server: COPY text format, UTF-8, whatever the chunk
+ * boundaries.
+ */
 class CopyTextWriterTest {
   /** Records what is sent, in the pieces it is sent in. */
   private static final class Recording implements CopyIn {
@@ -78,12 +81,26 @@ class CopyTextWriterTest {
   void escapes_what_the_text_format_requires_and_encodes_utf_8() throws SQLException {
     Recording copy = new Recording();
     try (CopyTextWriter out = new CopyTextWriter(copy)) {
-      out.text("a\\b\tc\nd\re").tab().text("é€😀").tab().nul().tab().number(0).tab().number(-42).tab()
-          .number(Long.MIN_VALUE).tab().number(Long.MAX_VALUE).endRow();
+      out.text("a\\b\tc\nd\re")
+          .tab()
+          .text("é€😀")
+          .tab()
+          .nul()
+          .tab()
+          .number(0)
+          .tab()
+          .number(-42)
+          .tab()
+          .number(Long.MIN_VALUE)
+          .tab()
+          .number(Long.MAX_VALUE)
+          .endRow();
       out.finish();
     }
-    assertThat(copy.text()).isEqualTo("a\\\\b\\tc\\nd\\re\té€😀\t\\N\t0\t-42\t-9223372036854775808\t"
-        + "9223372036854775807\n");
+    assertThat(copy.text())
+        .isEqualTo(
+            "a\\\\b\\tc\\nd\\re\té€😀\t\\N\t0\t-42\t-9223372036854775808\t"
+                + "9223372036854775807\n");
     assertThat(copy.cancelled).isFalse();
   }
 
@@ -95,8 +112,9 @@ class CopyTextWriterTest {
       out.text(broken).endRow();
       out.finish();
     }
-    assertThat(copy.text()).isEqualTo(new String(broken.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)
-        + "\n");
+    assertThat(copy.text())
+        .isEqualTo(
+            new String(broken.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8) + "\n");
   }
 
   @Test
@@ -107,9 +125,17 @@ class CopyTextWriterTest {
       for (int i = 0; i < 20_000; i++) {
         String s = "é😀\t" + i; // 2 + 4 + 2 bytes and digits: boundaries fall everywhere
         String plain = "é😀x" + i; // no escape: written in one piece
-        out.text(s).tab().number(i * 1_000_003L).tab().text(plain).tab().text(new StringBuilder(plain)).endRow();
-        expected.append("é😀\\t").append(i).append('\t').append(i * 1_000_003L).append('\t').append(plain)
-            .append('\t').append(plain).append('\n');
+        out.text(s).tab().number(i * 1_000_003L).tab().text(plain).tab().text(plain).endRow();
+        expected
+            .append("é😀\\t")
+            .append(i)
+            .append('\t')
+            .append(i * 1_000_003L)
+            .append('\t')
+            .append(plain)
+            .append('\t')
+            .append(plain)
+            .append('\n');
       }
       out.finish();
     }

@@ -6,10 +6,14 @@ import org.junit.jupiter.api.Test;
 
 /** The worked examples of PowerSync protocol §3.5, byte for byte. */
 class OpChecksumsTest {
-  static final long E1 = OpChecksums.put("test", "t1", "{\"id\":\"t1\",\"description\":\"Test 1\"}");
-  static final long E2 = OpChecksums.put("test", "t2", "{\"id\":\"t2\",\"description\":\"Test 2\"}");
-  static final long E7 = OpChecksums.put("test", "t1", "{\"id\":\"t1\",\"description\":\"Test 1b\"}");
-  static final long E8 = OpChecksums.put("test", "t2", "{\"id\":\"t2\",\"description\":\"Test 2b\"}");
+  static final long E1 =
+      OpChecksums.put("test", "t1", "{\"id\":\"t1\",\"description\":\"Test 1\"}");
+  static final long E2 =
+      OpChecksums.put("test", "t2", "{\"id\":\"t2\",\"description\":\"Test 2\"}");
+  static final long E7 =
+      OpChecksums.put("test", "t1", "{\"id\":\"t1\",\"description\":\"Test 1b\"}");
+  static final long E8 =
+      OpChecksums.put("test", "t2", "{\"id\":\"t2\",\"description\":\"Test 2b\"}");
   static final long E10 = OpChecksums.remove("a17e6883-d5d2-599d-a805-d60528127dbd");
 
   @Test
@@ -20,15 +24,24 @@ class OpChecksumsTest {
         .isEqualTo(2871785649L);
     assertThat(OpChecksums.remove("6544e3899293153fa7b38331/b40bd986-036a-51c7-ad7d-789ecb75e38c"))
         .isEqualTo(2872534815L);
-    assertThat(OpChecksums.put("test", "t1",
-        "{\"id\":\"t1\",\"description\":\"Test\\n\\\"string\\\"\",\"large_num\":12345678901234567890}"))
+    assertThat(
+            OpChecksums.put(
+                "test",
+                "t1",
+                "{\"id\":\"t1\",\"description\":\"Test\\n\\\"string\\\"\",\"large_num\":12345678901234567890}"))
         .isEqualTo(3442149460L);
-    assertThat(OpChecksums.put("lists", "list1", "{\"id\":\"list1\",\"user_id\":\"user1\",\"name\":\"User 1\"}"))
+    assertThat(
+            OpChecksums.put(
+                "lists", "list1", "{\"id\":\"list1\",\"user_id\":\"user1\",\"name\":\"User 1\"}"))
         .isEqualTo(1418351250L);
     assertThat(E7).isEqualTo(1859363232L);
     assertThat(E8).isEqualTo(3028503153L);
-    assertThat(OpChecksums.put("todos", "42", "{\"id\":42,\"done\":1,\"price\":3.0,\"ratio\":0.1,\"big\":1e+21,"
-        + "\"tiny\":1.5e-7,\"name\":\"Zoë 😀\",\"note\":null,\"tags\":\"[\\\"a\\\",\\\"b\\\"]\"}"))
+    assertThat(
+            OpChecksums.put(
+                "todos",
+                "42",
+                "{\"id\":42,\"done\":1,\"price\":3.0,\"ratio\":0.1,\"big\":1e+21,"
+                    + "\"tiny\":1.5e-7,\"name\":\"Zoë 😀\",\"note\":null,\"tags\":\"[\\\"a\\\",\\\"b\\\"]\"}"))
         .isEqualTo(2428646672L);
     assertThat(E10).isEqualTo(1354871964L);
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.syncline.api.ErrorCode;
+import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
 import dev.syncline.api.SynclineException;
 import dev.syncline.spi.storage.NewOp;
@@ -16,11 +17,13 @@ import org.junit.jupiter.api.Test;
 
 class OpPacksTest {
   private static NewOp put(String bucket, String id, String data) {
-    return new NewOp(bucket, OpType.PUT, "todos", id, "sub/" + id, data, OpChecksums.put("todos", id, data));
+    return new NewOp(
+        bucket, OpType.PUT, "todos", id, "sub/" + id, data, OpChecksums.put("todos", id, data));
   }
 
   private static NewOp remove(String bucket, String id) {
-    return new NewOp(bucket, OpType.REMOVE, "todos", id, "sub/" + id, null, OpChecksums.remove("sub/" + id));
+    return new NewOp(
+        bucket, OpType.REMOVE, "todos", id, "sub/" + id, null, OpChecksums.remove("sub/" + id));
   }
 
   /** Every op of the rows, decoded, in op id order. */
@@ -28,11 +31,21 @@ class OpPacksTest {
     List<OpRecord> out = new ArrayList<>();
     for (OpPacks.Row r : rows) {
       if (r.firstOpId() == null) {
-        out.add(new OpRecord(new dev.syncline.api.OpId(r.opId()), r.bucket(), OpType.valueOf(r.op()),
-            r.objectType(), r.objectId(), r.subkey(), r.data(), r.checksum(), null));
+        out.add(
+            new OpRecord(
+                new OpId(r.opId()),
+                r.bucket(),
+                OpType.valueOf(r.op()),
+                r.objectType(),
+                r.objectId(),
+                r.subkey(),
+                r.data(),
+                r.checksum(),
+                null));
       } else {
         List<OpRecord> ops = new ArrayList<>();
-        OpPacks.decode(r.bucket(), r.firstOpId(), r.data(), Long.MIN_VALUE, Long.MAX_VALUE, ops::add);
+        OpPacks.decode(
+            r.bucket(), r.firstOpId(), r.data(), Long.MIN_VALUE, Long.MAX_VALUE, ops::add);
         assertThat(ops).hasSize(r.count());
         assertThat(ops.get(0).opId().value()).isEqualTo(r.firstOpId());
         assertThat(ops.get(ops.size() - 1).opId().value()).isEqualTo(r.opId());
@@ -52,8 +65,10 @@ class OpPacksTest {
     for (int i = 0; i < 500; i++) {
       String bucket = "b" + random.nextInt(4);
       String id = odd[random.nextInt(odd.length)] + i;
-      ops.add(random.nextInt(4) == 0 ? remove(bucket, id)
-          : put(bucket, id, odd[random.nextInt(odd.length)] + "x".repeat(random.nextInt(300))));
+      ops.add(
+          random.nextInt(4) == 0
+              ? remove(bucket, id)
+              : put(bucket, id, odd[random.nextInt(odd.length)] + "x".repeat(random.nextInt(300))));
     }
     List<OpPacks.Row> rows = OpPacks.rows(ops, 1_000);
     assertThat(rows).as("packed").hasSizeLessThan(ops.size() / 3);
@@ -80,20 +95,32 @@ class OpPacksTest {
     for (int i = 0; i < 200; i++) {
       many.add(new NewOp("b", OpType.PUT, "t", "r", "s", "{}", 1));
     }
-    assertThat(OpPacks.rows(many, 1)).extracting(OpPacks.Row::count).containsExactly(32, 32, 32, 32, 32, 32, 8);
+    assertThat(OpPacks.rows(many, 1))
+        .extracting(OpPacks.Row::count)
+        .containsExactly(32, 32, 32, 32, 32, 32, 8);
 
     List<NewOp> sparse = new ArrayList<>();
     for (int i = 0; i < 30_000; i++) {
       sparse.add(put(i % 5_000 == 0 ? "rare" : "common", "r" + i, "{}"));
     }
     List<OpPacks.Row> sparseRows = OpPacks.rows(sparse, 1);
-    assertThat(sparseRows).allSatisfy(r -> assertThat(r.opId() - (r.firstOpId() == null ? r.opId() : r.firstOpId()))
-        .isLessThanOrEqualTo(OpPacks.MAX_SPAN));
+    assertThat(sparseRows)
+        .allSatisfy(
+            r ->
+                assertThat(r.opId() - (r.firstOpId() == null ? r.opId() : r.firstOpId()))
+                    .isLessThanOrEqualTo(OpPacks.MAX_SPAN));
     assertThat(sparseRows.stream().filter(r -> r.bucket().equals("rare")))
-        .as("5,000 op ids apart: three within a span").extracting(OpPacks.Row::count).containsExactly(3, 3);
+        .as("5,000 op ids apart: three within a span")
+        .extracting(OpPacks.Row::count)
+        .containsExactly(3, 3);
 
-    List<NewOp> large = List.of(put("b", "a", "y".repeat(700)), put("b", "b", "y".repeat(700)),
-        put("b", "c", "y".repeat(700)), put("b", "d", "y".repeat(5_000)), put("b", "e", "{}"));
+    List<NewOp> large =
+        List.of(
+            put("b", "a", "y".repeat(700)),
+            put("b", "b", "y".repeat(700)),
+            put("b", "c", "y".repeat(700)),
+            put("b", "d", "y".repeat(5_000)),
+            put("b", "e", "{}"));
     List<OpPacks.Row> rows = OpPacks.rows(large, 1);
     assertThat(rows).extracting(OpPacks.Row::count).containsExactly(2, 1, 1, 1);
     assertThat(rows.get(0).data().length()).isLessThanOrEqualTo(OpPacks.MAX_CHARS);
@@ -103,18 +130,26 @@ class OpPacksTest {
   @Test
   void a_single_op_is_a_row_of_its_own() {
     List<OpPacks.Row> rows = OpPacks.rows(List.of(put("a", "1", "{}"), remove("b", "2")), 7);
-    assertThat(rows).hasSize(2).allSatisfy(r -> {
-      assertThat(r.firstOpId()).isNull();
-      assertThat(r.count()).isEqualTo(1);
-    });
+    assertThat(rows)
+        .hasSize(2)
+        .allSatisfy(
+            r -> {
+              assertThat(r.firstOpId()).isNull();
+              assertThat(r.count()).isEqualTo(1);
+            });
     assertThat(rows).extracting(OpPacks.Row::op).containsExactlyInAnyOrder("PUT", "REMOVE");
     assertThat(rows).extracting(OpPacks.Row::opId).containsExactlyInAnyOrder(7L, 8L);
   }
 
   @Test
   void decoding_keeps_only_the_range_and_sums_it() {
-    List<NewOp> ops = List.of(put("b", "1", "{}"), put("c", "x", "{}"), put("b", "2", "{}"), remove("b", "1"));
-    OpPacks.Row pack = OpPacks.rows(ops, 10).stream().filter(r -> r.bucket().equals("b")).findFirst().orElseThrow();
+    List<NewOp> ops =
+        List.of(put("b", "1", "{}"), put("c", "x", "{}"), put("b", "2", "{}"), remove("b", "1"));
+    OpPacks.Row pack =
+        OpPacks.rows(ops, 10).stream()
+            .filter(r -> r.bucket().equals("b"))
+            .findFirst()
+            .orElseThrow();
     assertThat(pack.firstOpId()).isEqualTo(10);
     assertThat(pack.opId()).isEqualTo(13);
     List<OpRecord> middle = new ArrayList<>();
@@ -128,13 +163,23 @@ class OpPacksTest {
   @Test
   void a_corrupt_pack_is_a_typed_storage_error() {
     String good = OpPacks.rows(List.of(put("b", "1", "{}"), put("b", "2", "{}")), 1).get(0).data();
-    for (String bad : List.of(good.substring(0, good.length() - 1), "0X1,", "0P1,3:abc", "5P1,1:a1:b1:c",
-        "0P1,1:a1:b1:c2:{}0P1,1:a1:b1:c2:{}", "0P1,999:a", "x")) {
-      assertThatThrownBy(() -> OpPacks.decode("b", 1, bad, 0, 100, op -> { }))
-          .as(bad).isInstanceOfSatisfying(SynclineException.class, e -> {
-            assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED);
-            assertThat(e.getMessage()).contains("corrupt");
-          });
+    for (String bad :
+        List.of(
+            good.substring(0, good.length() - 1),
+            "0X1,",
+            "0P1,3:abc",
+            "5P1,1:a1:b1:c",
+            "0P1,1:a1:b1:c2:{}0P1,1:a1:b1:c2:{}",
+            "0P1,999:a",
+            "x")) {
+      assertThatThrownBy(() -> OpPacks.decode("b", 1, bad, 0, 100, op -> {}))
+          .as(bad)
+          .isInstanceOfSatisfying(
+              SynclineException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED);
+                assertThat(e.getMessage()).contains("corrupt");
+              });
     }
   }
 }

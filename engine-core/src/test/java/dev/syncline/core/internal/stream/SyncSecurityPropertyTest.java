@@ -13,6 +13,7 @@ import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.api.stream.SyncLine;
 import dev.syncline.api.stream.SyncRequest;
 import dev.syncline.core.internal.replicate.BatchBuilder;
+import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.internal.storage.ChecksumCache;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import dev.syncline.core.storage.InMemoryBucketStorage;
@@ -29,11 +30,15 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Property (seeded random worlds): no client ever receives a row outside the buckets the rules give it, also after
- * its token's claims change between connections, and it receives every row it is entitled to.
+ * Property (seeded random worlds): no client ever receives a row outside the buckets the rules give
+ * it, also after its token's claims change between connections, and it receives every row it is
+ * entitled to.
  */
 class SyncSecurityPropertyTest {
-  static final SyncRules RULES = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
+  static final SyncRules RULES =
+      SyncRulesCompiler.compile(
+          SyncRulesSource.ofYaml(
+              """
       bucket_definitions:
         owned:
           parameters: SELECT id AS list_id FROM lists WHERE owner_id = request.user_id()
@@ -47,31 +52,38 @@ class SyncSecurityPropertyTest {
           parameters: SELECT request.jwt() ->> 'org' AS org
           data:
             - SELECT id, org_id, title FROM notes WHERE org_id = bucket.org
-      """, "rules.yaml"));
+      """,
+              "rules.yaml"));
   static final List<String> ID = List.of("id");
   static final List<String> USERS = List.of("u0", "u1", "u2", "u3", "u4");
 
   /** What the rules say a user may see: output table/id → data. */
-  static Map<String, String> entitled(Map<String, Map<TableRef, SourceRow>> world, RequestContext request) {
-    Map<String, Map<String, SourceRow>> byTable = new HashMap<>();
-    dev.syncline.core.internal.rules.ParameterIndex index = new dev.syncline.core.internal.rules.ParameterIndex();
-    world.forEach((key, rows) -> rows.forEach((t, r) -> {
-      if (RULES.syncsParameters(t)) {
-        index.add(RULES.evaluateParameterRow(t, r));
-      }
-    }));
+  static Map<String, String> entitled(
+      Map<String, Map<TableRef, SourceRow>> world, RequestContext request) {
+    ParameterIndex index = new ParameterIndex();
+    world.forEach(
+        (key, rows) ->
+            rows.forEach(
+                (t, r) -> {
+                  if (RULES.syncsParameters(t)) {
+                    index.add(RULES.evaluateParameterRow(t, r));
+                  }
+                }));
     Set<String> buckets = new HashSet<>();
     for (ResolvedBucket b : RULES.querier(request).allBuckets(index)) {
       buckets.add(b.bucket().name());
     }
     Map<String, String> out = new LinkedHashMap<>();
-    world.forEach((key, rows) -> rows.forEach((t, r) -> {
-      for (EvaluatedRow e : RULES.evaluateRow(t, r).rows()) {
-        if (buckets.contains(e.bucket().name())) {
-          out.put(e.table() + "/" + e.id(), e.data());
-        }
-      }
-    }));
+    world.forEach(
+        (key, rows) ->
+            rows.forEach(
+                (t, r) -> {
+                  for (EvaluatedRow e : RULES.evaluateRow(t, r).rows()) {
+                    if (buckets.contains(e.bucket().name())) {
+                      out.put(e.table() + "/" + e.id(), e.data());
+                    }
+                  }
+                }));
     return out;
   }
 
@@ -90,7 +102,7 @@ class SyncSecurityPropertyTest {
       InMemoryBucketStorage storage = new InMemoryBucketStorage();
       long version = storage.addRulesVersion("rules").id();
       try (BucketStorageWriter writer = storage.openWriter(version)) {
-        BatchBuilder batch = new BatchBuilder(RULES, writer, e -> { });
+        BatchBuilder batch = new BatchBuilder(RULES, writer, e -> {});
         ChecksumCache cache = new ChecksumCache(storage, version, 1000, 4);
         Map<String, Map<TableRef, SourceRow>> rows = new LinkedHashMap<>();
         long position = 0;
@@ -102,26 +114,41 @@ class SyncSecurityPropertyTest {
             switch (random.nextInt(4)) {
               case 0 -> {
                 table = TableRef.of("public", "lists");
-                row = SourceRow.builder().put("id", "l" + random.nextInt(6))
-                    .put("owner_id", USERS.get(random.nextInt(USERS.size()))).build();
+                row =
+                    SourceRow.builder()
+                        .put("id", "l" + random.nextInt(6))
+                        .put("owner_id", USERS.get(random.nextInt(USERS.size())))
+                        .build();
               }
               case 1 -> {
                 table = TableRef.of("public", "shares");
-                row = SourceRow.builder().put("id", "s" + random.nextInt(6)).put("list_id", "l" + random.nextInt(6))
-                    .put("user_id", USERS.get(random.nextInt(USERS.size()))).build();
+                row =
+                    SourceRow.builder()
+                        .put("id", "s" + random.nextInt(6))
+                        .put("list_id", "l" + random.nextInt(6))
+                        .put("user_id", USERS.get(random.nextInt(USERS.size())))
+                        .build();
               }
               case 2 -> {
                 table = TableRef.of("public", "todos");
-                row = SourceRow.builder().put("id", "t" + random.nextInt(20)).put("list_id", "l" + random.nextInt(6))
-                    .put("title", "v" + random.nextInt(100)).build();
+                row =
+                    SourceRow.builder()
+                        .put("id", "t" + random.nextInt(20))
+                        .put("list_id", "l" + random.nextInt(6))
+                        .put("title", "v" + random.nextInt(100))
+                        .build();
               }
               default -> {
                 table = TableRef.of("public", "notes");
-                row = SourceRow.builder().put("id", "n" + random.nextInt(10)).put("org_id", "o" + random.nextInt(3))
-                    .put("title", "v" + random.nextInt(100)).build();
+                row =
+                    SourceRow.builder()
+                        .put("id", "n" + random.nextInt(10))
+                        .put("org_id", "o" + random.nextInt(3))
+                        .put("title", "v" + random.nextInt(100))
+                        .build();
               }
             }
-            String key = table.name() + "/" + ((SourceRow) row).get("id");
+            String key = table.name() + "/" + row.get("id");
             if (random.nextInt(8) == 0 && rows.containsKey(key)) {
               batch.apply(SourceChange.delete(table, ID, row));
               rows.remove(key);
@@ -133,20 +160,32 @@ class SyncSecurityPropertyTest {
           checkpoint = batch.commit(String.format("%016x", ++position)).orElseThrow();
         }
         for (String user : USERS) {
-          RequestContext first = new RequestContext(Map.of("sub", user, "org", "o" + random.nextInt(3)), Map.of());
+          RequestContext first =
+              new RequestContext(Map.of("sub", user, "org", "o" + random.nextInt(3)), Map.of());
           ClientReplica replica = new ClientReplica();
-          sync(new SyncSession(RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c", first)),
-              checkpoint, replica);
-          assertThat(visible(replica)).as("world %d user %s", world, user).isEqualTo(entitled(rows, first));
+          sync(
+              new SyncSession(
+                  RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c", first)),
+              checkpoint,
+              replica);
+          assertThat(visible(replica))
+              .as("world %d user %s", world, user)
+              .isEqualTo(entitled(rows, first));
 
-          // The token now says something else (another user, another org); the client reconnects with its buckets.
+          // The token now says something else (another user, another org); the client reconnects
+          // with its buckets.
           String other = USERS.get(random.nextInt(USERS.size()));
-          RequestContext second = new RequestContext(Map.of("sub", other, "org", "o" + random.nextInt(3)), Map.of());
+          RequestContext second =
+              new RequestContext(Map.of("sub", other, "org", "o" + random.nextInt(3)), Map.of());
           Map<String, OpId> after = new HashMap<>();
           replica.positions().forEach((b, p) -> after.put(b, OpId.parse(p)));
-          sync(new SyncSession(RULES, storage, version, cache, new SyncRequest(after, true, "c", second)),
-              checkpoint, replica);
-          assertThat(visible(replica)).as("world %d user %s then %s", world, user, other)
+          sync(
+              new SyncSession(
+                  RULES, storage, version, cache, new SyncRequest(after, true, "c", second)),
+              checkpoint,
+              replica);
+          assertThat(visible(replica))
+              .as("world %d user %s then %s", world, user, other)
               .isEqualTo(entitled(rows, second));
         }
       }

@@ -2,8 +2,10 @@ package dev.syncline.core.internal.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.syncline.api.ErrorCode;
 import dev.syncline.api.OpId;
 import dev.syncline.api.SourceRow;
+import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.SyncRules;
@@ -17,15 +19,20 @@ import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Lines a connection receives, decoded and checked exactly as a client does. */
 class SyncSessionTest {
-  static final SyncRules RULES = SyncRulesCompiler.compile(SyncRulesSource.ofYaml("""
+  static final SyncRules RULES =
+      SyncRulesCompiler.compile(
+          SyncRulesSource.ofYaml(
+              """
       bucket_definitions:
         announcements:
           priority: 0
@@ -36,7 +43,8 @@ class SyncSessionTest {
           data:
             - SELECT * FROM lists WHERE id = bucket.list_id
             - SELECT * FROM todos WHERE list_id = bucket.list_id
-      """, "rules.yaml"));
+      """,
+              "rules.yaml"));
   static final List<String> ID = List.of("id");
   static final TableRef LISTS = TableRef.of("public", "lists");
   static final TableRef TODOS = TableRef.of("public", "todos");
@@ -45,9 +53,13 @@ class SyncSessionTest {
   final InMemoryBucketStorage storage = new InMemoryBucketStorage();
   final long version = storage.addRulesVersion("rules").id();
   final BucketStorageWriter writer = storage.openWriter(version);
-  final BatchBuilder batch = new BatchBuilder(RULES, writer, e -> {
-    throw new AssertionError(e.toString());
-  });
+  final BatchBuilder batch =
+      new BatchBuilder(
+          RULES,
+          writer,
+          e -> {
+            throw new AssertionError(e.toString());
+          });
   final ChecksumCache cache = new ChecksumCache(storage, version, 1000, 4);
   long position;
 
@@ -72,12 +84,17 @@ class SyncSessionTest {
   }
 
   SyncSession session(String user, Map<String, OpId> after) {
-    return new SyncSession(RULES, storage, version, cache, new SyncRequest(after, true, "client-1",
-        RequestContext.forUser(user)));
+    return new SyncSession(
+        RULES,
+        storage,
+        version,
+        cache,
+        new SyncRequest(after, true, "client-1", RequestContext.forUser(user)));
   }
 
   /** Runs one checkpoint through the session into the client; returns the NDJSON lines. */
-  static List<String> sync(SyncSession session, Checkpoint c, ClientReplica client) throws Exception {
+  static List<String> sync(SyncSession session, Checkpoint c, ClientReplica client)
+      throws Exception {
     List<String> lines = new ArrayList<>();
     for (SyncLine l : session.checkpoint(c)) {
       lines.add(NdjsonEncoder.encode(l));
@@ -92,36 +109,53 @@ class SyncSessionTest {
   }
 
   @Test
-  void initial_sync_sends_checkpoint_data_by_priority_and_completes_with_matching_checksums() throws Exception {
-    Checkpoint c = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
-        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")),
-        SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l9", "description", "Not hers")),
-        SourceChange.insert(ANNOUNCEMENTS, ID, row("id", "a1", "title", "Hello")));
+  void initial_sync_sends_checkpoint_data_by_priority_and_completes_with_matching_checksums()
+      throws Exception {
+    Checkpoint c =
+        commit(
+            SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+            SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")),
+            SourceChange.insert(
+                TODOS, ID, row("id", "t2", "list_id", "l9", "description", "Not hers")),
+            SourceChange.insert(ANNOUNCEMENTS, ID, row("id", "a1", "title", "Hello")));
     ClientReplica client = new ClientReplica();
     List<String> lines = sync(session("alice", Map.of()), c, client);
     assertThat(lines.get(0)).startsWith("{\"checkpoint\":{\"last_op_id\":\"" + c.opId() + "\"");
     assertThat(lines.get(1)).startsWith("{\"data\":{\"bucket\":\"announcements[]\"");
-    assertThat(lines.get(2)).isEqualTo("{\"partial_checkpoint_complete\":{\"last_op_id\":\"" + c.opId()
-        + "\",\"priority\":0}}\n");
-    assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"checkpoint_complete\":{\"last_op_id\":\"" + c.opId()
-        + "\"}}\n");
+    assertThat(lines.get(2))
+        .isEqualTo(
+            "{\"partial_checkpoint_complete\":{\"last_op_id\":\""
+                + c.opId()
+                + "\",\"priority\":0}}\n");
+    assertThat(lines.get(lines.size() - 1))
+        .isEqualTo("{\"checkpoint_complete\":{\"last_op_id\":\"" + c.opId() + "\"}}\n");
     assertThat(client.completed()).isEqualTo(1);
     assertThat(client.rows()).hasSize(3).noneSatisfy((k, v) -> assertThat(v).contains("Not hers"));
   }
 
   @Test
   void changes_arrive_as_diffs_with_only_the_new_ops() throws Exception {
-    Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
-        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
+    Checkpoint c1 =
+        commit(
+            SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+            SourceChange.insert(
+                TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
     SyncSession session = session("alice", Map.of());
     ClientReplica client = new ClientReplica();
     sync(session, c1, client);
-    Checkpoint c2 = commit(SourceChange.update(TODOS, ID, null, row("id", "t1", "list_id", "l1",
-        "description", "Oat milk")));
+    Checkpoint c2 =
+        commit(
+            SourceChange.update(
+                TODOS, ID, null, row("id", "t1", "list_id", "l1", "description", "Oat milk")));
     List<String> lines = sync(session, c2, client);
-    assertThat(lines.get(0)).startsWith("{\"checkpoint_diff\":{\"last_op_id\":\"" + c2.opId()
-        + "\",\"updated_buckets\":[{\"bucket\":\"owned[\\\"l1\\\"]\"");
-    assertThat(lines.get(1)).contains("\"after\":\"" + c1.opId() + "\"").contains("Oat milk")
+    assertThat(lines.get(0))
+        .startsWith(
+            "{\"checkpoint_diff\":{\"last_op_id\":\""
+                + c2.opId()
+                + "\",\"updated_buckets\":[{\"bucket\":\"owned[\\\"l1\\\"]\"");
+    assertThat(lines.get(1))
+        .contains("\"after\":\"" + c1.opId() + "\"")
+        .contains("Oat milk")
         .doesNotContain("\"description\":\"Milk\"");
     assertThat(client.completed()).isEqualTo(2);
     assertThat(client.rows().values()).anySatisfy(v -> assertThat(v).contains("Oat milk"));
@@ -139,12 +173,16 @@ class SyncSessionTest {
 
   @Test
   void losing_access_removes_the_bucket() throws Exception {
-    Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
-        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
+    Checkpoint c1 =
+        commit(
+            SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+            SourceChange.insert(
+                TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
     SyncSession session = session("alice", Map.of());
     ClientReplica client = new ClientReplica();
     sync(session, c1, client);
-    Checkpoint c2 = commit(SourceChange.update(LISTS, ID, null, row("id", "l1", "owner_id", "bob")));
+    Checkpoint c2 =
+        commit(SourceChange.update(LISTS, ID, null, row("id", "l1", "owner_id", "bob")));
     List<String> lines = sync(session, c2, client);
     assertThat(lines.get(0)).contains("\"removed_buckets\":[\"owned[\\\"l1\\\"]\"]");
     assertThat(client.rows()).isEmpty();
@@ -152,12 +190,17 @@ class SyncSessionTest {
 
   @Test
   void a_reconnecting_client_receives_only_what_it_missed() throws Exception {
-    Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
-        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
+    Checkpoint c1 =
+        commit(
+            SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+            SourceChange.insert(
+                TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Milk")));
     ClientReplica client = new ClientReplica();
     sync(session("alice", Map.of()), c1, client);
-    Checkpoint c2 = commit(SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l1",
-        "description", "Eggs")));
+    Checkpoint c2 =
+        commit(
+            SourceChange.insert(
+                TODOS, ID, row("id", "t2", "list_id", "l1", "description", "Eggs")));
     Map<String, OpId> after = Map.of("owned[\"l1\"]", c1.opId(), "announcements[]", c1.opId());
     List<String> lines = sync(session("alice", after), c2, client);
     assertThat(lines.get(0)).startsWith("{\"checkpoint\":");
@@ -171,10 +214,14 @@ class SyncSessionTest {
     SyncSession session = session("alice", Map.of());
     ClientReplica client = new ClientReplica();
     sync(session, c1, client);
-    long id = storage.createWriteCheckpoint(new dev.syncline.spi.storage.WriteCheckpointKey("alice", "client-1"), String.format("%016x", position + 1));
+    long id =
+        storage.createWriteCheckpoint(
+            new WriteCheckpointKey("alice", "client-1"), String.format("%016x", position + 1));
     Checkpoint c2 = batch.commit(String.format("%016x", ++position)).orElseThrow();
     List<String> lines = sync(session, c2, client);
-    assertThat(lines.get(0)).contains("\"write_checkpoint\":\"" + id + "\"").contains("\"updated_buckets\":[]");
+    assertThat(lines.get(0))
+        .contains("\"write_checkpoint\":\"" + id + "\"")
+        .contains("\"updated_buckets\":[]");
     assertThat(client.writeCheckpoint()).isEqualTo(Long.toString(id));
   }
 
@@ -182,7 +229,9 @@ class SyncSessionTest {
   void a_long_download_yields_to_a_newer_checkpoint_after_a_thousand_ops() throws Exception {
     commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
     for (int i = 0; i < 2500; i++) {
-      batch.apply(SourceChange.insert(TODOS, ID, row("id", "t" + i, "list_id", "l1", "description", "d" + i)));
+      batch.apply(
+          SourceChange.insert(
+              TODOS, ID, row("id", "t" + i, "list_id", "l1", "description", "d" + i)));
     }
     Checkpoint c1 = batch.commit(String.format("%016x", ++position)).orElseThrow();
     SyncSession session = session("alice", Map.of());
@@ -195,7 +244,9 @@ class SyncSessionTest {
     assertThat(lines).noneMatch(l -> l.startsWith("{\"checkpoint_complete\""));
     assertThat(lines.stream().filter(l -> l.startsWith("{\"data\"")).count()).isEqualTo(1);
 
-    Checkpoint c2 = commit(SourceChange.insert(TODOS, ID, row("id", "late", "list_id", "l1", "description", "x")));
+    Checkpoint c2 =
+        commit(
+            SourceChange.insert(TODOS, ID, row("id", "late", "list_id", "l1", "description", "x")));
     sync(session, c2, client);
     assertThat(client.completed()).isEqualTo(1);
     assertThat(client.table("todos")).hasSize(2501);
@@ -203,57 +254,99 @@ class SyncSessionTest {
 
   @Test
   void too_many_buckets_end_the_stream_with_a_typed_error() {
-    Checkpoint c = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
-        SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")));
-    SyncSession session = new SyncSession(RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c",
-        RequestContext.forUser("alice")), 2, 1000);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> session.checkpoint(c))
-        .isInstanceOfSatisfying(dev.syncline.api.SynclineException.class,
-            e -> assertThat(e.code()).isEqualTo(dev.syncline.api.ErrorCode.TOO_MANY_BUCKETS));
+    Checkpoint c =
+        commit(
+            SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+            SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")));
+    SyncSession session =
+        new SyncSession(
+            RULES,
+            storage,
+            version,
+            cache,
+            new SyncRequest(Map.of(), true, "c", RequestContext.forUser("alice")),
+            2,
+            1000);
+    Assertions.assertThatThrownBy(() -> session.checkpoint(c))
+        .isInstanceOfSatisfying(
+            SynclineException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_MANY_BUCKETS));
   }
 
   @Test
   void too_many_parameter_results_end_the_stream_with_a_typed_error() {
-    Checkpoint c = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
-        SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")),
-        SourceChange.insert(LISTS, ID, row("id", "l3", "owner_id", "bob")));
-    SyncSession alice = new SyncSession(RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c",
-        RequestContext.forUser("alice")), 1000, 1);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> alice.checkpoint(c))
-        .isInstanceOfSatisfying(dev.syncline.api.SynclineException.class, e -> {
-          assertThat(e.code()).isEqualTo(dev.syncline.api.ErrorCode.TOO_MANY_BUCKETS);
-          assertThat(e.getMessage()).contains("returned 2 rows; at most 1");
-        });
-    SyncSession bob = new SyncSession(RULES, storage, version, cache, new SyncRequest(Map.of(), true, "c",
-        RequestContext.forUser("bob")), 1000, 1);
+    Checkpoint c =
+        commit(
+            SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+            SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")),
+            SourceChange.insert(LISTS, ID, row("id", "l3", "owner_id", "bob")));
+    SyncSession alice =
+        new SyncSession(
+            RULES,
+            storage,
+            version,
+            cache,
+            new SyncRequest(Map.of(), true, "c", RequestContext.forUser("alice")),
+            1000,
+            1);
+    Assertions.assertThatThrownBy(() -> alice.checkpoint(c))
+        .isInstanceOfSatisfying(
+            SynclineException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.TOO_MANY_BUCKETS);
+              assertThat(e.getMessage()).contains("returned 2 rows; at most 1");
+            });
+    SyncSession bob =
+        new SyncSession(
+            RULES,
+            storage,
+            version,
+            cache,
+            new SyncRequest(Map.of(), true, "c", RequestContext.forUser("bob")),
+            1000,
+            1);
     assertThat(bob.checkpoint(c)).isNotEmpty();
   }
 
   @Test
-  void completion_stays_withheld_when_a_compacted_op_was_sent_before_the_data_phase_paused() throws Exception {
-    Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
-        SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")),
-        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "a")),
-        SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l2", "description", "b")));
+  void completion_stays_withheld_when_a_compacted_op_was_sent_before_the_data_phase_paused()
+      throws Exception {
+    Checkpoint c1 =
+        commit(
+            SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+            SourceChange.insert(LISTS, ID, row("id", "l2", "owner_id", "alice")),
+            SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "a")),
+            SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l2", "description", "b")));
     SyncSession late = session("alice", Map.of());
     ClientReplica client = new ClientReplica();
     late.checkpoint(c1).forEach(l -> client.accept(NdjsonEncoder.encode(l)));
-    Checkpoint c2 = commit(SourceChange.update(TODOS, ID, null,
-        row("id", "t1", "list_id", "l1", "description", "c")));
+    Checkpoint c2 =
+        commit(
+            SourceChange.update(
+                TODOS, ID, null, row("id", "t1", "list_id", "l1", "description", "c")));
     storage.compact(version, c2.opId());
 
     // The transport saturates after the first page (bucket l1, with the compacted op), then drains.
     List<String> lines = new ArrayList<>();
-    boolean first = late.data(c1, l -> lines.add(NdjsonEncoder.encode(l)), () -> false,
-        () -> lines.stream().anyMatch(l -> l.startsWith("{\"data\"")));
+    boolean first =
+        late.data(
+            c1,
+            l -> lines.add(NdjsonEncoder.encode(l)),
+            () -> false,
+            () -> lines.stream().anyMatch(l -> l.startsWith("{\"data\"")));
     assertThat(first).isFalse();
-    assertThat(lines).filteredOn(l -> l.startsWith("{\"data\"")).singleElement().asString()
-        .contains("owned[\\\"l1\\\"]").contains("\"op\":\"MOVE\"");
+    assertThat(lines)
+        .filteredOn(l -> l.startsWith("{\"data\""))
+        .singleElement()
+        .asString()
+        .contains("owned[\\\"l1\\\"]")
+        .contains("\"op\":\"MOVE\"");
     assertThat(late.hasPendingData()).isTrue();
     late.data(c1, l -> lines.add(NdjsonEncoder.encode(l)), () -> false, () -> false);
     lines.forEach(client::accept);
     assertThat(lines).filteredOn(l -> l.startsWith("{\"data\"")).hasSize(2);
-    assertThat(lines).as("the MOVE sent before the pause points past c1")
+    assertThat(lines)
+        .as("the MOVE sent before the pause points past c1")
         .noneMatch(l -> l.startsWith("{\"checkpoint_complete\""));
     sync(late, c2, client);
     assertThat(client.table("todos").get("t1")).contains("\"c\"");
@@ -262,9 +355,11 @@ class SyncSessionTest {
 
   @Test
   void compaction_while_a_client_streams_keeps_it_consistent() throws Exception {
-    Checkpoint c1 = commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
-        SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "a")),
-        SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l1", "description", "b")));
+    Checkpoint c1 =
+        commit(
+            SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),
+            SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "a")),
+            SourceChange.insert(TODOS, ID, row("id", "t2", "list_id", "l1", "description", "b")));
     SyncSession early = session("alice", Map.of());
     ClientReplica earlyClient = new ClientReplica();
     sync(early, c1, earlyClient);
@@ -274,14 +369,18 @@ class SyncSessionTest {
     ClientReplica lateClient = new ClientReplica();
     late.checkpoint(c1).forEach(l -> lateClient.accept(NdjsonEncoder.encode(l)));
 
-    Checkpoint c2 = commit(SourceChange.update(TODOS, ID, null, row("id", "t1", "list_id", "l1", "description", "c")),
-        SourceChange.delete(TODOS, ID, row("id", "t2")));
+    Checkpoint c2 =
+        commit(
+            SourceChange.update(
+                TODOS, ID, null, row("id", "t1", "list_id", "l1", "description", "c")),
+            SourceChange.delete(TODOS, ID, row("id", "t2")));
     storage.compact(version, c2.opId());
 
     List<String> lateLines = new ArrayList<>();
     late.data(c1, l -> lateLines.add(NdjsonEncoder.encode(l)));
     lateLines.forEach(lateClient::accept);
-    assertThat(lateLines).as("completion withheld: compacted ops point past c1")
+    assertThat(lateLines)
+        .as("completion withheld: compacted ops point past c1")
         .noneMatch(l -> l.startsWith("{\"checkpoint_complete\""));
     sync(late, c2, lateClient);
     sync(early, c2, earlyClient);

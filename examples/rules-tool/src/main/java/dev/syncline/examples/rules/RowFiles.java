@@ -13,11 +13,13 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads sample rows: a JSON file holds an array of objects; a CSV file has a header line, then one row per line
- * (an empty field is NULL, integers and decimals become INTEGER and REAL, everything else TEXT).
+ * Reads sample rows: a JSON file holds an array of objects; a CSV file has a header line, then one
+ * row per line (an empty field is NULL, integers and decimals become INTEGER and REAL, everything
+ * else TEXT).
  */
 final class RowFiles {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_LONG_FOR_INTS);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.USE_LONG_FOR_INTS);
   private static final Pattern INTEGER = Pattern.compile("-?\\d{1,18}");
   private static final Pattern REAL = Pattern.compile("-?\\d+\\.\\d+([eE][-+]?\\d+)?");
 
@@ -28,17 +30,20 @@ final class RowFiles {
       if (fileName.endsWith(".json")) {
         Object parsed = JSON.readValue(content, Object.class);
         if (!(parsed instanceof List<?> list)) {
-          throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, fileName + ": expected a JSON array of objects");
+          throw new SynclineException(
+              ErrorCode.INVALID_INPUT_FILE, fileName + ": expected a JSON array of objects");
         }
         List<Map<String, @Nullable Object>> rows = new ArrayList<>();
         for (Object o : list) {
           if (!(o instanceof Map<?, ?> m)) {
-            throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, fileName + ": every row must be a JSON object");
+            throw new SynclineException(
+                ErrorCode.INVALID_INPUT_FILE, fileName + ": every row must be a JSON object");
           }
           Map<String, @Nullable Object> row = new LinkedHashMap<>();
           for (Map.Entry<?, ?> e : m.entrySet()) {
             Object v = e.getValue();
-            row.put(String.valueOf(e.getKey()), v instanceof Map || v instanceof List ? toJson(v) : v);
+            row.put(
+                String.valueOf(e.getKey()), v instanceof Map || v instanceof List ? toJson(v) : v);
           }
           rows.add(row);
         }
@@ -47,9 +52,11 @@ final class RowFiles {
         return csv(fileName, content);
       }
     } catch (IOException e) {
-      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, fileName + ": " + e.getMessage(), e);
+      throw new SynclineException(
+          ErrorCode.INVALID_INPUT_FILE, fileName + ": " + e.getMessage(), e);
     }
-    throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, fileName + ": rows must be in .json or .csv files");
+    throw new SynclineException(
+        ErrorCode.INVALID_INPUT_FILE, fileName + ": rows must be in .json or .csv files");
   }
 
   private static String toJson(Object v) throws IOException {
@@ -69,8 +76,15 @@ final class RowFiles {
         continue;
       }
       if (r.size() != header.size()) {
-        throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, fileName + ": line " + (i + 1) + " has "
-            + r.size() + " fields, the header has " + header.size());
+        throw new SynclineException(
+            ErrorCode.INVALID_INPUT_FILE,
+            fileName
+                + ": line "
+                + (i + 1)
+                + " has "
+                + r.size()
+                + " fields, the header has "
+                + header.size());
       }
       Map<String, @Nullable Object> row = new LinkedHashMap<>();
       for (int c = 0; c < header.size(); c++) {

@@ -1,7 +1,9 @@
 package dev.syncline.examples.rules;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
+import dev.syncline.api.rules.InclusionReason.Subscription;
 import dev.syncline.api.rules.Problem;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.ResolvedBucket;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -35,8 +38,8 @@ import org.jspecify.annotations.Nullable;
  * (no arguments)                        check and explain the bundled sample for users alice and bob
  * </pre>
  *
- * <p>A rows directory holds one file per table: {@code <table>.json} (an array of objects) or {@code <table>.csv}.
- * Exit status: 0 success, 1 invalid rules, 2 bad usage or unreadable input.
+ * <p>A rows directory holds one file per table: {@code <table>.json} (an array of objects) or
+ * {@code <table>.csv}. Exit status: 0 success, 1 invalid rules, 2 bad usage or unreadable input.
  */
 public final class RulesTool {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -94,7 +97,8 @@ public final class RulesTool {
   }
 
   private static void usage(PrintStream out) {
-    out.println("""
+    out.println(
+        """
         usage:
           check   RULES.yaml                      validate; print every problem as file:line:column
           explain RULES.yaml --user ID [--claims JSON] [--params JSON] [--subscribe STREAM[=JSON]]...
@@ -110,8 +114,14 @@ public final class RulesTool {
       return 1;
     }
     SyncRules rules = SyncRulesCompiler.compile(source);
-    out.println(source.origin() + ": OK, " + rules.definitions().size() + " definitions, "
-        + problems.size() + " warnings; tables: " + rules.sourceTables());
+    out.println(
+        source.origin()
+            + ": OK, "
+            + rules.definitions().size()
+            + " definitions, "
+            + problems.size()
+            + " warnings; tables: "
+            + rules.sourceTables());
     return 0;
   }
 
@@ -130,7 +140,7 @@ public final class RulesTool {
     Map<String, @Nullable Object> claims = new LinkedHashMap<>();
     Map<String, @Nullable Object> params = Map.of();
     Path rows = null;
-    List<RequestContext.Subscription> subscriptions = new java.util.ArrayList<>();
+    List<RequestContext.Subscription> subscriptions = new ArrayList<>();
     boolean defaults = true;
     for (int i = 2; i < args.length; i++) {
       if (args[i].equals("--no-defaults")) {
@@ -144,8 +154,11 @@ public final class RulesTool {
         case "--subscribe" -> {
           String spec = args[++i];
           int eq = spec.indexOf('=');
-          subscriptions.add(new RequestContext.Subscription(eq < 0 ? spec : spec.substring(0, eq),
-              eq < 0 ? Map.of() : jsonObject(spec.substring(eq + 1), "--subscribe"), null));
+          subscriptions.add(
+              new RequestContext.Subscription(
+                  eq < 0 ? spec : spec.substring(0, eq),
+                  eq < 0 ? Map.of() : jsonObject(spec.substring(eq + 1), "--subscribe"),
+                  null));
         }
         case "--user" -> user = args[++i];
         case "--claims" -> claims.putAll(jsonObject(args[++i], "--claims"));
@@ -177,14 +190,14 @@ public final class RulesTool {
       Map<String, @Nullable Object> m = JSON.readValue(text, LinkedHashMap.class);
       return m;
     } catch (IOException e) {
-      throw new SynclineException(dev.syncline.api.ErrorCode.INVALID_ARGUMENT, option
-          + " must be a JSON object: " + e.getMessage());
+      throw new SynclineException(
+          ErrorCode.INVALID_ARGUMENT, option + " must be a JSON object: " + e.getMessage());
     }
   }
 
   private void loadRows(SyncRulesTester tester, Path dir) {
     if (!Files.isDirectory(dir)) {
-      throw new SynclineException(dev.syncline.api.ErrorCode.INVALID_INPUT_FILE, "not a directory: " + dir);
+      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "not a directory: " + dir);
     }
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.sorted().toList()) {
@@ -194,7 +207,7 @@ public final class RulesTool {
         }
       }
     } catch (IOException e) {
-      throw new SynclineException(dev.syncline.api.ErrorCode.INVALID_INPUT_FILE, "cannot read " + dir + ": " + e, e);
+      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "cannot read " + dir + ": " + e, e);
     }
   }
 
@@ -206,12 +219,22 @@ public final class RulesTool {
   }
 
   private void printView(SyncRulesTester.UserView view) {
-    out.println("user " + view.request().userId() + " receives " + view.buckets().size() + " buckets:");
+    out.println(
+        "user " + view.request().userId() + " receives " + view.buckets().size() + " buckets:");
     for (ResolvedBucket b : view.buckets()) {
-      out.println("  " + b.bucket().name() + "  (priority " + b.priority() + ", " + b.reasons().stream()
-          .map(r -> r instanceof dev.syncline.api.rules.InclusionReason.Subscription sub
-              ? "subscription " + sub.index() : "default").distinct().collect(java.util.stream.Collectors.joining(", "))
-          + ")");
+      out.println(
+          "  "
+              + b.bucket().name()
+              + "  (priority "
+              + b.priority()
+              + ", "
+              + b.reasons().stream()
+                  .map(
+                      r ->
+                          r instanceof Subscription sub ? "subscription " + sub.index() : "default")
+                  .distinct()
+                  .collect(Collectors.joining(", "))
+              + ")");
     }
     out.println("and " + view.rows().size() + " rows:");
     for (SyncedRow r : view.rows()) {
@@ -226,14 +249,15 @@ public final class RulesTool {
   private int sample() {
     String yaml = resource("sample/sync-rules.yaml");
     SyncRulesSource source = SyncRulesSource.ofYaml(yaml, "sample/sync-rules.yaml");
-    out.println("Syncline rules tool: checking and explaining the bundled sample (run with --help for usage).");
+    out.println(
+        "Syncline rules tool: checking and explaining the bundled sample (run with --help for usage).");
     out.println();
     int status = check(source);
     if (status != 0) {
       return status;
     }
     SyncRulesTester tester = SyncRulesTester.of(SyncRulesCompiler.compile(source), "public");
-    for (String file : resource("sample/rows/tables.txt").split("\n")) {
+    for (String file : resource("sample/rows/tables.txt").split("\n", -1)) {
       if (!file.isBlank()) {
         addRows(tester, file.strip(), resource("sample/rows/" + file.strip()));
       }
@@ -244,11 +268,18 @@ public final class RulesTool {
     }
     out.println();
     out.println("where bob's private todo lands, and why alice does not receive it:");
-    String explanation = tester.explain("todos", Map.of(
-        "id", "7c2d1e00-0000-4000-8000-000000000004", "list_id", "0b7b6c1e-5a7b-4a5e-9f0e-2d0a7f3c1a03"));
+    String explanation =
+        tester.explain(
+            "todos",
+            Map.of(
+                "id",
+                "7c2d1e00-0000-4000-8000-000000000004",
+                "list_id",
+                "0b7b6c1e-5a7b-4a5e-9f0e-2d0a7f3c1a03"));
     List<String> lines = new ArrayList<>(List.of(explanation.split("\n")));
     lines.forEach(l -> out.println("  " + l));
-    List<String> shared = tester.forUser("alice").bucketNames().stream().filter(explanation::contains).toList();
+    List<String> shared =
+        tester.forUser("alice").bucketNames().stream().filter(explanation::contains).toList();
     out.println(shared.isEmpty() ? "  alice has none of these buckets." : "  alice has " + shared);
     return 0;
   }
@@ -256,11 +287,11 @@ public final class RulesTool {
   private static String resource(String name) {
     try (InputStream in = RulesTool.class.getClassLoader().getResourceAsStream(name)) {
       if (in == null) {
-        throw new SynclineException(dev.syncline.api.ErrorCode.INVALID_INPUT_FILE, "missing resource " + name);
+        throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "missing resource " + name);
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new SynclineException(dev.syncline.api.ErrorCode.INVALID_INPUT_FILE, "cannot read " + name, e);
+      throw new SynclineException(ErrorCode.INVALID_INPUT_FILE, "cannot read " + name, e);
     }
   }
 }

@@ -40,7 +40,9 @@ class RulesToolTest {
   @Test
   void check_lists_every_problem_with_line_and_column(@TempDir Path dir) throws IOException {
     Path rules = dir.resolve("rules.yaml");
-    Files.writeString(rules, """
+    Files.writeString(
+        rules,
+        """
         bucket_definitions:
           a:
             data:
@@ -58,7 +60,9 @@ class RulesToolTest {
   @Test
   void explain_reads_json_and_csv_rows(@TempDir Path dir) throws IOException {
     Path rules = dir.resolve("rules.yaml");
-    Files.writeString(rules, """
+    Files.writeString(
+        rules,
+        """
         bucket_definitions:
           mine:
             parameters: SELECT request.user_id() AS user_id
@@ -66,18 +70,23 @@ class RulesToolTest {
               - SELECT * FROM notes WHERE owner = bucket.user_id
         """);
     Path rows = Files.createDirectory(dir.resolve("rows"));
-    Files.writeString(rows.resolve("notes.csv"), "id,owner,body,stars\nn1,u1,\"hello, world\",3\nn2,u2,x,\n");
-    assertThat(run("explain", rules.toString(), "--user", "u1", "--rows", rows.toString())).isZero();
+    Files.writeString(
+        rows.resolve("notes.csv"), "id,owner,body,stars\nn1,u1,\"hello, world\",3\nn2,u2,x,\n");
+    assertThat(run("explain", rules.toString(), "--user", "u1", "--rows", rows.toString()))
+        .isZero();
     assertThat(output())
         .contains("mine[\"u1\"]")
-        .contains("notes/n1 in mine[\"u1\"]: {\"id\":\"n1\",\"owner\":\"u1\",\"body\":\"hello, world\",\"stars\":3}")
+        .contains(
+            "notes/n1 in mine[\"u1\"]: {\"id\":\"n1\",\"owner\":\"u1\",\"body\":\"hello, world\",\"stars\":3}")
         .doesNotContain("notes/n2");
   }
 
   @Test
   void explain_takes_stream_subscriptions(@TempDir Path dir) throws IOException {
     Path rules = dir.resolve("streams.yaml");
-    Files.writeString(rules, """
+    Files.writeString(
+        rules,
+        """
         config:
           edition: 3
         streams:
@@ -88,12 +97,25 @@ class RulesToolTest {
             query: SELECT * FROM notes WHERE tag = subscription.parameter('tag') AND owner = auth.user_id()
         """);
     Path rows = Files.createDirectory(dir.resolve("rows"));
-    Files.writeString(rows.resolve("notes.json"), """
+    Files.writeString(
+        rows.resolve("notes.json"),
+        """
         [{"id": "n1", "owner": "u1", "tag": "work"}, {"id": "n2", "owner": "u2", "tag": "work"}]
         """);
-    assertThat(run("explain", rules.toString(), "--user", "u1", "--subscribe", "by_tag={\"tag\": \"work\"}",
-        "--no-defaults", "--rows", rows.toString())).isZero();
-    assertThat(output()).contains("user u1 receives 1 buckets:")
+    assertThat(
+            run(
+                "explain",
+                rules.toString(),
+                "--user",
+                "u1",
+                "--subscribe",
+                "by_tag={\"tag\": \"work\"}",
+                "--no-defaults",
+                "--rows",
+                rows.toString()))
+        .isZero();
+    assertThat(output())
+        .contains("user u1 receives 1 buckets:")
         .contains("by_tag|0[\"u1\",\"work\"]  (priority 3, subscription 0)")
         .doesNotContain("mine|0");
   }
@@ -102,7 +124,9 @@ class RulesToolTest {
   void bad_usage_and_unreadable_files_are_reported_without_a_stack_trace(@TempDir Path dir) {
     assertThat(run("frobnicate")).isEqualTo(2);
     assertThat(run("check", dir.resolve("missing.yaml").toString())).isEqualTo(2);
-    assertThat(output()).contains("usage:").contains("error: [SYNCLINE_A0002] cannot read sync rules file")
+    assertThat(output())
+        .contains("usage:")
+        .contains("error: [SYNCLINE_A0002] cannot read sync rules file")
         .doesNotContain("Exception");
   }
 }

@@ -22,33 +22,39 @@ import org.springframework.security.web.authentication.UsernamePasswordAuthentic
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Spring Security for the app's API: a bearer token is verified with the engine's {@link JwtTokenVerifier} (the
- * same keys the sync stream checks) and becomes the request's principal, an {@link AuthContext}. The sync
- * endpoints verify tokens themselves.
+ * Spring Security for the app's API: a bearer token is verified with the engine's {@link
+ * JwtTokenVerifier} (the same keys the sync stream checks) and becomes the request's principal, an
+ * {@link AuthContext}. The sync endpoints verify tokens themselves.
  */
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
   @Bean
   SecurityFilterChain api(HttpSecurity http, JwtTokenVerifier verifier) throws Exception {
-    return http
-        .csrf(c -> c.disable()) // token-authenticated API, no cookies
+    return http.csrf(c -> c.disable()) // token-authenticated API, no cookies
         .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
-        .authorizeHttpRequests(a -> a
-            .requestMatchers("/api/**").authenticated()
-            .anyRequest().permitAll())
-        .exceptionHandling(e -> e.authenticationEntryPoint((request, response, ex) -> {
-          response.setStatus(401);
-          response.setContentType("application/json");
-          response.getWriter().write("{\"error\":{\"code\":\"PSYNC_S2106\",\"status\":401,"
-              + "\"description\":\"Authorization: Bearer <token> is required\"}}");
-        }))
-        .addFilterBefore(new BearerTokenFilter(verifier), UsernamePasswordAuthenticationFilter.class)
+        .authorizeHttpRequests(
+            a -> a.requestMatchers("/api/**").authenticated().anyRequest().permitAll())
+        .exceptionHandling(
+            e ->
+                e.authenticationEntryPoint(
+                    (request, response, ex) -> {
+                      response.setStatus(401);
+                      response.setContentType("application/json");
+                      response
+                          .getWriter()
+                          .write(
+                              "{\"error\":{\"code\":\"PSYNC_S2106\",\"status\":401,"
+                                  + "\"description\":\"Authorization: Bearer <token> is required\"}}");
+                    }))
+        .addFilterBefore(
+            new BearerTokenFilter(verifier), UsernamePasswordAuthenticationFilter.class)
         .build();
   }
 
   /**
-   * Authenticates {@code Authorization: Bearer <jwt>} (or {@code Token <jwt>}); an invalid token answers 401 with the
-   * error's code, a declared body larger than an upload may be answers 400, both before the body is read.
+   * Authenticates {@code Authorization: Bearer <jwt>} (or {@code Token <jwt>}); an invalid token
+   * answers 401 with the error's code, a declared body larger than an upload may be answers 400,
+   * both before the body is read.
    */
   static final class BearerTokenFilter extends OncePerRequestFilter {
     private static final System.Logger LOG = System.getLogger(BearerTokenFilter.class.getName());
@@ -64,22 +70,40 @@ class SecurityConfiguration {
     }
 
     @Override
-    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+    protected void doFilterInternal(
+        HttpServletRequest request, HttpServletResponse response, FilterChain chain)
         throws ServletException, IOException {
       String header = request.getHeader("Authorization");
       if (header != null) {
         try {
           // Parsed exactly as the sync endpoints parse it: Bearer or Token, in any case.
           AuthContext user = verifier.verifyAuthorization(header);
-          SecurityContextHolder.getContext().setAuthentication(
-              UsernamePasswordAuthenticationToken.authenticated(user, null, List.of()));
+          SecurityContextHolder.getContext()
+              .setAuthentication(
+                  UsernamePasswordAuthenticationToken.authenticated(user, null, List.of()));
         } catch (SynclineException e) {
-          LOG.log(System.Logger.Level.INFO, () -> request.getMethod() + " " + request.getRequestURI() + " from "
-              + request.getRemoteAddr() + " -> " + e.code().httpStatus() + " " + e.getMessage());
+          LOG.log(
+              System.Logger.Level.INFO,
+              () ->
+                  request.getMethod()
+                      + " "
+                      + request.getRequestURI()
+                      + " from "
+                      + request.getRemoteAddr()
+                      + " -> "
+                      + e.code().httpStatus()
+                      + " "
+                      + e.getMessage());
           response.setStatus(e.code().httpStatus());
           response.setContentType("application/json");
-          response.getWriter().write("{\"error\":{\"code\":\"" + e.code().code() + "\",\"status\":"
-              + e.code().httpStatus() + ",\"description\":\"invalid token\"}}");
+          response
+              .getWriter()
+              .write(
+                  "{\"error\":{\"code\":\""
+                      + e.code().code()
+                      + "\",\"status\":"
+                      + e.code().httpStatus()
+                      + ",\"description\":\"invalid token\"}}");
           return;
         }
       }
@@ -88,8 +112,13 @@ class SecurityConfiguration {
         response.setStatus(400);
         response.setHeader("Connection", "close");
         response.setContentType("application/json");
-        response.getWriter().write(UploadHandler.toJson(new SynclineException(ErrorCode.INVALID_REQUEST,
-            "request body is larger than " + UploadHandler.MAX_BODY_BYTES + " bytes")));
+        response
+            .getWriter()
+            .write(
+                UploadHandler.toJson(
+                    new SynclineException(
+                        ErrorCode.INVALID_REQUEST,
+                        "request body is larger than " + UploadHandler.MAX_BODY_BYTES + " bytes")));
         return;
       }
       chain.doFilter(request, response);

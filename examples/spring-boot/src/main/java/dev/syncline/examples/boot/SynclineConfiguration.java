@@ -22,12 +22,16 @@ import org.springframework.core.io.Resource;
 @Configuration(proxyBeanMethods = false)
 class SynclineConfiguration {
   @Bean
-  JwtTokenVerifier tokenVerifier(@Value("${syncline.jwt.secret}") String secret,
+  JwtTokenVerifier tokenVerifier(
+      @Value("${syncline.jwt.secret}") String secret,
       @Value("${syncline.jwt.audience}") String audience) {
     if (secret.getBytes(StandardCharsets.UTF_8).length < 32) {
-      throw new IllegalStateException("set syncline.jwt.secret (env JWT_SECRET) to at least 32 bytes");
+      throw new IllegalStateException(
+          "set syncline.jwt.secret (env JWT_SECRET) to at least 32 bytes");
     }
-    return JwtTokenVerifier.builder().audience(audience).hmacSecret(secret.getBytes(StandardCharsets.UTF_8), null)
+    return JwtTokenVerifier.builder()
+        .audience(audience)
+        .hmacSecret(secret.getBytes(StandardCharsets.UTF_8), null)
         .build();
   }
 
@@ -39,15 +43,25 @@ class SynclineConfiguration {
 
   /** Started with the context (after the schema was initialized), closed with it. */
   @Bean(initMethod = "start", destroyMethod = "close")
-  Syncline syncEngine(JdbcBucketStorage storage, DataSourceProperties db, JwtTokenVerifier verifier,
-      @Value("${syncline.rules}") Resource rules, @Value("${syncline.slot-prefix}") String slotPrefix)
+  Syncline syncEngine(
+      JdbcBucketStorage storage,
+      DataSourceProperties db,
+      JwtTokenVerifier verifier,
+      @Value("${syncline.rules}") Resource rules,
+      @Value("${syncline.slot-prefix}") String slotPrefix)
       throws IOException {
     String yaml = rules.getContentAsString(StandardCharsets.UTF_8);
     return Syncline.builder()
         .storage(storage)
-        .source(() -> PostgresSource.builder().jdbcUrl(db.determineUrl()).user(db.determineUsername())
-            .password(db.determinePassword() == null ? "" : db.determinePassword())
-            .publication(slotPrefix, true).slotPrefix(slotPrefix).build())
+        .source(
+            () ->
+                PostgresSource.builder()
+                    .jdbcUrl(db.determineUrl())
+                    .user(db.determineUsername())
+                    .password(db.determinePassword() == null ? "" : db.determinePassword())
+                    .publication(slotPrefix, true)
+                    .slotPrefix(slotPrefix)
+                    .build())
         .rules(SyncRulesSource.ofYaml(yaml, String.valueOf(rules.getFilename())))
         .tokenVerifier(verifier)
         .build();
@@ -55,10 +69,11 @@ class SynclineConfiguration {
 
   /** The sync endpoints, mapped next to the app's own controllers. */
   @Bean
-  ServletRegistrationBean<SyncServlet> syncServlet(Syncline engine,
-      @Value("${syncline.allowed-origin}") String allowedOrigin) {
-    ServletRegistrationBean<SyncServlet> bean = new ServletRegistrationBean<>(engine.servlet(allowedOrigin),
-        "/sync/*", "/write-checkpoint2.json");
+  ServletRegistrationBean<SyncServlet> syncServlet(
+      Syncline engine, @Value("${syncline.allowed-origin}") String allowedOrigin) {
+    ServletRegistrationBean<SyncServlet> bean =
+        new ServletRegistrationBean<>(
+            engine.servlet(allowedOrigin), "/sync/*", "/write-checkpoint2.json");
     bean.setAsyncSupported(true);
     bean.setName("syncline");
     return bean;
@@ -69,9 +84,18 @@ class SynclineConfiguration {
   UploadHandler uploadHandler() {
     return UploadHandler.builder()
         .table("lists", "created_at", "name", "owner_id")
-        .table("todos", "created_at", "completed_at", "description", "completed", "created_by", "completed_by",
+        .table(
+            "todos",
+            "created_at",
+            "completed_at",
+            "description",
+            "completed",
+            "created_by",
+            "completed_by",
             "list_id")
-        .authorizer(TodoAuthorizer::mayWrite) // the todo app's rules: own lists, and lists shared with the user
+        .authorizer(
+            TodoAuthorizer
+                ::mayWrite) // the todo app's rules: own lists, and lists shared with the user
         .build();
   }
 }

@@ -13,18 +13,20 @@ import org.eclipse.jetty.server.ServerConnector;
 /**
  * A Jetty connector that turns on TCP keepalive, with short timers, on every connection it accepts.
  *
- * <p>A sync stream is quiet between its keepalive lines (every 20 s). When a client's network disappears without
- * closing the connection (a phone leaving coverage, a laptop lid closed), nothing on the server notices: the
- * connection stays open and the stream counted against the engine's stream limit until a write finally fails. With
- * these settings the kernel probes a connection after {@link #IDLE} without traffic and resets it when
- * {@link #COUNT} probes {@link #INTERVAL} apart go unanswered, so a client that vanished while its connection was
- * quiet is noticed {@link #detection()} after it was last heard of. Probes cost 40-odd bytes per quiet
+ * <p>A sync stream is quiet between its keepalive lines (every 20 s). When a client's network
+ * disappears without closing the connection (a phone leaving coverage, a laptop lid closed),
+ * nothing on the server notices: the connection stays open and the stream counted against the
+ * engine's stream limit until a write finally fails. With these settings the kernel probes a
+ * connection after {@link #IDLE} without traffic and resets it when {@link #COUNT} probes {@link
+ * #INTERVAL} apart go unanswered, so a client that vanished while its connection was quiet is
+ * noticed {@link #detection()} after it was last heard of. Probes cost 40-odd bytes per quiet
  * connection and nothing on a busy one.
  *
- * <p>TCP sends no probes while data is unacknowledged: a client that vanished with data on its way to it (with
- * these timers, one that vanished in the {@link #IDLE} before a keepalive line was due) is noticed only at the
- * kernel's retransmission limit (about 15 minutes with Linux defaults; see the README's "Dead clients"). Where the
- * operating system does not support the timers, the connector still turns keepalive on with its defaults.
+ * <p>TCP sends no probes while data is unacknowledged: a client that vanished with data on its way
+ * to it (with these timers, one that vanished in the {@link #IDLE} before a keepalive line was due)
+ * is noticed only at the kernel's retransmission limit (about 15 minutes with Linux defaults; see
+ * the README's "Dead clients"). Where the operating system does not support the timers, the
+ * connector still turns keepalive on with its defaults.
  */
 final class KeepaliveConnector extends ServerConnector {
   static final Duration IDLE = Duration.ofSeconds(10);
@@ -54,7 +56,8 @@ final class KeepaliveConnector extends ServerConnector {
     }
   }
 
-  private static void set(Socket socket, SocketOption<Integer> option, int value) throws IOException {
+  private static void set(Socket socket, SocketOption<Integer> option, int value)
+      throws IOException {
     if (socket.supportedOptions().contains(option)) {
       socket.setOption(option, value);
     }

@@ -1,19 +1,24 @@
 package dev.syncline.examples.todo;
 
 import dev.syncline.api.rules.SyncRulesSource;
+import java.io.IOException;
+import java.net.BindException;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs the todo server until Ctrl-C: {@code [--port N] [--data-dir DIR] [--jdbc-url URL] [--dev] [--demo]
- * [--streams | --rules FILE]}, or the
- * environment variables {@code PORT}, {@code SYNCLINE_DATA_DIR} and {@code DATABASE_URL} (with {@code DATABASE_USER},
- * {@code DATABASE_PASSWORD}: an existing Postgres with {@code wal_level=logical} instead of the embedded one; several
- * servers on one database share the work: one replicates, all serve). {@code --dev} (or {@code -Dtodo.dev=true}, which the Maven
- * run sets) turns on the development token endpoint; {@code --demo} also writes changes continuously to a list of
- * user {@code demo}, so that a connected client shows them arriving. {@code --streams} serves the bundled Sync Streams
- * version of the rules (open the page with {@code ?streams=1}); {@code --rules FILE} serves your own rules file.
+ * Runs the todo server until Ctrl-C: {@code [--port N] [--data-dir DIR] [--jdbc-url URL] [--dev]
+ * [--demo] [--streams | --rules FILE]}, or the environment variables {@code PORT}, {@code
+ * SYNCLINE_DATA_DIR} and {@code DATABASE_URL} (with {@code DATABASE_USER}, {@code
+ * DATABASE_PASSWORD}: an existing Postgres with {@code wal_level=logical} instead of the embedded
+ * one; several servers on one database share the work: one replicates, all serve). {@code --dev}
+ * (or {@code -Dtodo.dev=true}, which the Maven run sets) turns on the development token endpoint;
+ * {@code --demo} also writes changes continuously to a list of user {@code demo}, so that a
+ * connected client shows them arriving. {@code --streams} serves the bundled Sync Streams version
+ * of the rules (open the page with {@code ?streams=1}); {@code --rules FILE} serves your own rules
+ * file.
  */
 public final class Main {
   private Main() {}
@@ -51,8 +56,9 @@ public final class Main {
           }
         }
         case "--help", "-h" -> {
-          System.out.println("usage: todo-server [--port N] [--data-dir DIR] [--jdbc-url URL [--db-user U] "
-              + "[--db-password P] [--slot-prefix NAME]] [--dev] [--demo] [--streams | --rules FILE]");
+          System.out.println(
+              "usage: todo-server [--port N] [--data-dir DIR] [--jdbc-url URL [--db-user U] "
+                  + "[--db-password P] [--slot-prefix NAME]] [--dev] [--demo] [--streams | --rules FILE]");
           return;
         }
         default -> fail("unknown argument " + args[i] + " (try --help)");
@@ -64,39 +70,52 @@ public final class Main {
     Path dataDir = dir == null || dir.isBlank() ? null : Path.of(dir).toAbsolutePath();
     TodoServer server;
     try {
-      TodoServer.Config config = jdbcUrl == null || jdbcUrl.isBlank()
-          ? TodoServer.Config.embedded(port, dataDir, dev)
-          : TodoServer.Config.external(port, jdbcUrl, dbUser, dbPassword, dev, slotPrefix);
+      TodoServer.Config config =
+          jdbcUrl == null || jdbcUrl.isBlank()
+              ? TodoServer.Config.embedded(port, dataDir, dev)
+              : TodoServer.Config.external(port, jdbcUrl, dbUser, dbPassword, dev, slotPrefix);
       server = TodoServer.start(rules == null ? config : config.withRules(rules));
-    } catch (java.net.BindException e) {
+    } catch (BindException e) {
       fail("port " + port + " is in use: pass --port <n> (or set PORT), 0 for any free port");
       return;
-    } catch (java.io.IOException | java.sql.SQLException | RuntimeException e) {
-      fail("cannot start: " + e.getMessage() + (dataDir == null ? "" : " (data directory " + dataDir + ")"));
+    } catch (IOException | SQLException | RuntimeException e) {
+      fail(
+          "cannot start: "
+              + e.getMessage()
+              + (dataDir == null ? "" : " (data directory " + dataDir + ")"));
       return;
     }
     DemoWriter writer = demo ? DemoWriter.start(server.dataSource()) : null;
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (writer != null) {
-        writer.close();
-      }
-      server.close();
-      stopped.countDown();
-    }, "todo-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (writer != null) {
+                    writer.close();
+                  }
+                  server.close();
+                  stopped.countDown();
+                },
+                "todo-shutdown"));
     System.out.println("sync endpoint: " + server.baseUri());
     if (rules != null && rules.origin().equals("todo/sync-streams.yaml")) {
       System.out.println("page: " + server.baseUri() + "?streams=1 (the Sync Streams rules)");
     }
-    System.out.println("postgres: " + server.jdbcUrl() + (jdbcUrl == null || jdbcUrl.isBlank() ? "?user=postgres" : ""));
+    System.out.println(
+        "postgres: "
+            + server.jdbcUrl()
+            + (jdbcUrl == null || jdbcUrl.isBlank() ? "?user=postgres" : ""));
     if (dev) {
       System.out.println("dev token: " + server.devTokenUri() + "?user=<id>");
     }
     if (demo) {
-      System.out.println("demo: writing changes to a list of user 'demo' (get a token with ?user=demo)");
+      System.out.println(
+          "demo: writing changes to a list of user 'demo' (get a token with ?user=demo)");
     }
     if (jdbcUrl == null || jdbcUrl.isBlank()) {
-      System.out.println("data: " + (dataDir == null ? "temporary (set SYNCLINE_DATA_DIR to keep it)" : dataDir));
+      System.out.println(
+          "data: " + (dataDir == null ? "temporary (set SYNCLINE_DATA_DIR to keep it)" : dataDir));
     }
     System.out.println("press Ctrl-C to stop");
     stopped.await();

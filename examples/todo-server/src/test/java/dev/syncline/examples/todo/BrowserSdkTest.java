@@ -18,34 +18,44 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The official PowerSync web SDK ({@code @powersync/web}, unchanged, bundled with Vite into the page the server
- * serves) in headless Chromium: syncs, writes offline, reconnects, uploads, and a second browser context sees the
- * change; then the change is checked in Postgres. Runs {@code web/test/browser.test.mjs} with Node.
+ * The official PowerSync web SDK ({@code @powersync/web}, unchanged, bundled with Vite into the
+ * page the server serves) in headless Chromium: syncs, writes offline, reconnects, uploads, and a
+ * second browser context sees the change; then the change is checked in Postgres. Runs {@code
+ * web/test/browser.test.mjs} with Node.
  *
- * <p>Needs Node and Chromium ({@code CHROMIUM_PATH}, default {@code /usr/bin/chromium}). Without Chromium the test
- * is skipped, unless {@code SYNCLINE_REQUIRE_BROWSER=true} (set by CI), which makes a missing browser a failure.
+ * <p>Needs Node and Chromium ({@code CHROMIUM_PATH}, default {@code /usr/bin/chromium}). Without
+ * Chromium the test is skipped, unless {@code SYNCLINE_REQUIRE_BROWSER=true} (set by CI), which
+ * makes a missing browser a failure.
  */
 class BrowserSdkTest {
-  @RegisterExtension
-  static final TestPostgres postgres = new TestPostgres();
+  @RegisterExtension static final TestPostgres postgres = new TestPostgres();
 
   /**
-   * The Chromium to use; aborts the test when there is none, unless {@code SYNCLINE_REQUIRE_BROWSER=true} makes that a
-   * failure. Checks the page was built and {@code npm ci} ran.
+   * The Chromium to use; aborts the test when there is none, unless {@code
+   * SYNCLINE_REQUIRE_BROWSER=true} makes that a failure. Checks the page was built and {@code npm
+   * ci} ran.
    */
   static String chromium() {
     String chromium = System.getenv().getOrDefault("CHROMIUM_PATH", "/usr/bin/chromium");
     boolean required = "true".equals(System.getenv("SYNCLINE_REQUIRE_BROWSER"));
     if (!new File(chromium).canExecute()) {
-      assertThat(required).as("Chromium is required (SYNCLINE_REQUIRE_BROWSER) but missing at " + chromium).isFalse();
-      Assumptions.abort("no Chromium at " + chromium + " (apt-get install chromium, or set CHROMIUM_PATH)");
+      assertThat(required)
+          .as("Chromium is required (SYNCLINE_REQUIRE_BROWSER) but missing at " + chromium)
+          .isFalse();
+      Assumptions.abort(
+          "no Chromium at " + chromium + " (apt-get install chromium, or set CHROMIUM_PATH)");
     }
     assertThat(Path.of("web/node_modules/playwright-core")).as("npm ci ran in the build").exists();
-    assertThat(TodoServer.class.getClassLoader().getResource("web/index.html")).as("the page was built").isNotNull();
+    assertThat(TodoServer.class.getClassLoader().getResource("web/index.html"))
+        .as("the page was built")
+        .isNotNull();
     return chromium;
   }
 
-  /** Runs a browser test script of {@code web/test} against {@code server}; returns the JSON line it prints. */
+  /**
+   * Runs a browser test script of {@code web/test} against {@code server}; returns the JSON line it
+   * prints.
+   */
   static JsonNode runScript(String script, TodoServer server, String chromium) throws Exception {
     Path web = Path.of("web").toAbsolutePath();
     ProcessBuilder pb = new ProcessBuilder("node", "test/" + script).directory(web.toFile());
@@ -70,15 +80,25 @@ class BrowserSdkTest {
   @Test
   void theOfficialWebSdkSyncsWritesOfflineAndUploadsOnReconnect() throws Exception {
     String chromium = chromium();
-    try (TodoServer server = TodoServer.start(TodoServer.Config.external(0, postgres.jdbcUrl(), postgres.user(),
-        postgres.password(), true, "todo_browser"))) {
+    try (TodoServer server =
+        TodoServer.start(
+            TodoServer.Config.external(
+                0,
+                postgres.jdbcUrl(),
+                postgres.user(),
+                postgres.password(),
+                true,
+                "todo_browser"))) {
       JsonNode result = runScript("browser.test.mjs", server, chromium);
 
-      // The offline write is in Postgres, once, as the user made it, and completed from the second context.
+      // The offline write is in Postgres, once, as the user made it, and completed from the second
+      // context.
       try (Connection c = postgres.dataSource().getConnection();
-          PreparedStatement s = c.prepareStatement("SELECT t.description, t.created_by, t.completed, l.name, "
-              + "l.owner_id, (SELECT count(*) FROM todos WHERE list_id = l.id) FROM todos t JOIN lists l "
-              + "ON l.id = t.list_id WHERE t.id = ?::uuid")) {
+          PreparedStatement s =
+              c.prepareStatement(
+                  "SELECT t.description, t.created_by, t.completed, l.name, "
+                      + "l.owner_id, (SELECT count(*) FROM todos WHERE list_id = l.id) FROM todos t JOIN lists l "
+                      + "ON l.id = t.list_id WHERE t.id = ?::uuid")) {
         s.setString(1, result.get("todoId").asText());
         try (ResultSet rs = s.executeQuery()) {
           assertThat(rs.next()).as("the todo is in Postgres").isTrue();
@@ -92,8 +112,10 @@ class BrowserSdkTest {
       }
     } finally {
       try (Connection c = postgres.dataSource().getConnection()) {
-        c.createStatement().execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-            + "WHERE slot_name LIKE 'todo_browser%' AND NOT active");
+        c.createStatement()
+            .execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                    + "WHERE slot_name LIKE 'todo_browser%' AND NOT active");
       }
     }
   }

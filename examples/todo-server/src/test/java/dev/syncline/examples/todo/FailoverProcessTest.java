@@ -30,12 +30,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Two servers on one database: the replicating one is killed (SIGKILL, no clean shutdown) while rows are being
- * written; the other takes over, and its client ends with every row, each applied once.
+ * Two servers on one database: the replicating one is killed (SIGKILL, no clean shutdown) while
+ * rows are being written; the other takes over, and its client ends with every row, each applied
+ * once.
  */
 class FailoverProcessTest {
-  @RegisterExtension
-  static final TestPostgres postgres = new TestPostgres();
+  @RegisterExtension static final TestPostgres postgres = new TestPostgres();
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,20 +43,36 @@ class FailoverProcessTest {
   @AfterAll
   static void dropSlots() throws SQLException {
     try (Connection c = postgres.dataSource().getConnection()) {
-      c.createStatement().execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-          + "WHERE slot_name LIKE 'todo_sync%' AND NOT active");
+      c.createStatement()
+          .execute(
+              "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                  + "WHERE slot_name LIKE 'todo_sync%' AND NOT active");
     }
   }
 
   @Test
   void theStandbyTakesOverFromAKilledServerWithoutLossOrDuplicates() throws Exception {
-    Process a = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), Main.class.getName(), "--port", "0", "--dev", "--jdbc-url",
-        postgres.jdbcUrl(), "--db-user", postgres.user(), "--db-password", postgres.password())
-        .redirectErrorStream(true).start();
+    Process a =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "--port",
+                "0",
+                "--dev",
+                "--jdbc-url",
+                postgres.jdbcUrl(),
+                "--db-user",
+                postgres.user(),
+                "--db-password",
+                postgres.password())
+            .redirectErrorStream(true)
+            .start();
     List<String> output = new CopyOnWriteArrayList<>();
     try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(a.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(a.getInputStream(), StandardCharsets.UTF_8));
       String line;
       URI baseA = null;
       while ((line = out.readLine()) != null && !line.startsWith("press Ctrl-C")) {
@@ -70,49 +86,82 @@ class FailoverProcessTest {
       drain.setDaemon(true);
       drain.start();
       URI infoA = baseA.resolve("/api/info");
-      TodoServerTest.await(() -> get(infoA).contains("\"replication\":\"STREAMING\""), "server a replicates");
+      TodoServerTest.await(
+          () -> get(infoA).contains("\"replication\":\"STREAMING\""), "server a replicates");
 
-      try (TodoServer b = TodoServer.start(TodoServer.Config.external(0, postgres.jdbcUrl(), postgres.user(),
-          postgres.password(), true, "todo_sync"))) {
-        TodoServerTest.await(() -> b.engine().health().replication() == ReplicationState.STANDBY, "b stands by");
-        String token = JSON.readTree(get(URI.create(b.devTokenUri() + "?user=alice"))).get("token").asText();
+      try (TodoServer b =
+          TodoServer.start(
+              TodoServer.Config.external(
+                  0,
+                  postgres.jdbcUrl(),
+                  postgres.user(),
+                  postgres.password(),
+                  true,
+                  "todo_sync"))) {
+        TodoServerTest.await(
+            () -> b.engine().health().replication() == ReplicationState.STANDBY, "b stands by");
+        String token =
+            JSON.readTree(get(URI.create(b.devTokenUri() + "?user=alice"))).get("token").asText();
         String list = UUID.randomUUID().toString();
-        HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(b.baseUri().resolve("/api/upload"))
-            .POST(HttpRequest.BodyPublishers.ofString("{\"client_id\":\"c\",\"ops\":[{\"op\":\"PUT\",\"table\":"
-                + "\"lists\",\"id\":\"" + list + "\",\"data\":{\"name\":\"L\",\"owner_id\":\"alice\"}}]}"))
-            .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> created =
+            HTTP.send(
+                HttpRequest.newBuilder(b.baseUri().resolve("/api/upload"))
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"client_id\":\"c\",\"ops\":[{\"op\":\"PUT\",\"table\":"
+                                + "\"lists\",\"id\":\""
+                                + list
+                                + "\",\"data\":{\"name\":\"L\",\"owner_id\":\"alice\"}}]}"))
+                    .header("Authorization", "Bearer " + token)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
         try (ProtocolClient client = ProtocolClient.connect(b.baseUri(), token)) {
-          TodoServerTest.await(() -> client.table("lists").containsKey(list), "the list arrives through b");
-          Thread writer = new Thread(() -> {
-            try (Connection c = postgres.dataSource().getConnection(); PreparedStatement s = c.prepareStatement(
-                "INSERT INTO todos (description, list_id) VALUES (?, ?::uuid)")) {
-              for (int i = 0; i < 300; i++) {
-                s.setString(1, "todo " + i);
-                s.setString(2, list);
-                s.executeUpdate();
-                Thread.sleep(3);
-              }
-            } catch (SQLException | InterruptedException e) {
-              throw new IllegalStateException(e);
-            }
-          });
+          TodoServerTest.await(
+              () -> client.table("lists").containsKey(list), "the list arrives through b");
+          Thread writer =
+              new Thread(
+                  () -> {
+                    try (Connection c = postgres.dataSource().getConnection();
+                        PreparedStatement s =
+                            c.prepareStatement(
+                                "INSERT INTO todos (description, list_id) VALUES (?, ?::uuid)")) {
+                      for (int i = 0; i < 300; i++) {
+                        s.setString(1, "todo " + i);
+                        s.setString(2, list);
+                        s.executeUpdate();
+                        Thread.sleep(3);
+                      }
+                    } catch (SQLException | InterruptedException e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
           writer.start();
           Thread.sleep(300);
           a.destroyForcibly(); // SIGKILL: no shutdown hook, its connections just drop
           assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
-          TodoServerTest.await(() -> b.engine().health().replication() == ReplicationState.STREAMING,
-              "b took over");
+          TodoServerTest.await(
+              () -> b.engine().health().replication() == ReplicationState.STREAMING, "b took over");
           writer.join();
-          TodoServerTest.await(() -> client.table("todos").size() == 300, "every row reaches the client");
+          TodoServerTest.await(
+              () -> client.table("todos").size() == 300, "every row reaches the client");
 
-          JdbcBucketStorage storage = JdbcBucketStorage.builder(postgres.dataSource()).tablePrefix("syncline_")
-              .build();
+          JdbcBucketStorage storage =
+              JdbcBucketStorage.builder(postgres.dataSource()).tablePrefix("syncline_").build();
           try (storage) {
             long version = b.engine().health().activeVersion();
             Checkpoint cp = storage.latestCheckpoint(version).orElseThrow();
-            long puts = storage.ops(version, version + "#owned_lists[\"" + list + "\"]", OpId.ZERO, cp.opId(),
-                100_000).stream().filter(o -> o.op() == OpType.PUT && "todos".equals(o.objectType())).count();
+            long puts =
+                storage
+                    .ops(
+                        version,
+                        version + "#owned_lists[\"" + list + "\"]",
+                        OpId.ZERO,
+                        cp.opId(),
+                        100_000)
+                    .stream()
+                    .filter(o -> o.op() == OpType.PUT && "todos".equals(o.objectType()))
+                    .count();
             assertThat(puts).as("one PUT per row: nothing applied twice").isEqualTo(300);
           }
         }
@@ -124,7 +173,8 @@ class FailoverProcessTest {
 
   private static String get(URI uri) {
     try {
-      return HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
+      return HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+          .body();
     } catch (Exception e) {
       return "";
     }

@@ -12,29 +12,38 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's main job as a process: it prints the sync endpoint, the database and the token endpoint on their own
- * lines, serves, writes demo changes with {@code --demo}, and stops cleanly on SIGTERM (what Ctrl-C's SIGINT also
- * triggers: the shutdown hook).
+ * The README's main job as a process: it prints the sync endpoint, the database and the token
+ * endpoint on their own lines, serves, writes demo changes with {@code --demo}, and stops cleanly
+ * on SIGTERM (what Ctrl-C's SIGINT also triggers: the shutdown hook).
  */
 class MainProcessTest {
   @Test
   void printsItsEndpointsServesAndStopsCleanly(@TempDir Path dir) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--port", "0", "--dev", "--demo")
-        .redirectErrorStream(true);
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "--port",
+                "0",
+                "--dev",
+                "--demo")
+            .redirectErrorStream(true);
     pb.environment().put("SYNCLINE_DATA_DIR", dir.toString());
     Process p = pb.start();
-    List<String> output = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> output = new CopyOnWriteArrayList<>();
     Thread drain = null;
     try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       String sync = null;
       String postgres = null;
       String token = null;
@@ -58,12 +67,16 @@ class MainProcessTest {
       drain.setDaemon(true);
       drain.start();
 
-      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create(token.replace("<id>", "demo"))).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(token.replace("<id>", "demo"))).build(),
+                  HttpResponse.BodyHandlers.ofString());
       String jwt = new ObjectMapper().readTree(r.body()).get("token").asText();
       try (ProtocolClient demo = ProtocolClient.connect(URI.create(sync), jwt)) {
         // The demo writer keeps adding todos to the demo user's list: they stream in.
-        TodoServerTest.await(() -> demo.table("todos").size() >= 3, "demo changes stream to the client");
+        TodoServerTest.await(
+            () -> demo.table("todos").size() >= 3, "demo changes stream to the client");
         int seen = demo.completedCheckpoints();
         TodoServerTest.await(() -> demo.completedCheckpoints() > seen + 2, "and keep coming");
       }

@@ -27,7 +27,8 @@ final class TodoTestSupport {
 
   /** The single number {@code query} answers. */
   static long count(DataSource dataSource, String query) {
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(query)) {
       rs.next();
       return rs.getLong(1);

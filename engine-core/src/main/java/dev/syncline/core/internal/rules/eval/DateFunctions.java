@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code unixepoch} and {@code datetime} with the reference's semantics: strings parsed like JavaScript's
- * {@code Date} (UTC unless an offset is given), numbers as Julian days or, with {@code 'unixepoch'}, seconds;
- * millisecond precision.
+ * {@code unixepoch} and {@code datetime} with the reference's semantics: strings parsed like
+ * JavaScript's {@code Date} (UTC unless an offset is given), numbers as Julian days or, with {@code
+ * 'unixepoch'}, seconds; millisecond precision.
  */
 final class DateFunctions {
   private DateFunctions() {}
@@ -111,10 +111,11 @@ final class DateFunctions {
 
   private static final Pattern HAS_TIMEZONE = Pattern.compile("[Zz]|[+\\-]\\d{2}:\\d{2}$");
   private static final Pattern JULIAN = Pattern.compile("^\\d+(\\.\\d*)?$");
-  private static final Pattern DATE = Pattern.compile(
-      "^\\s*([+-]\\d{6}|\\d{4})(?:-(\\d{1,2})(?:-(\\d{1,2}))?)?"
-          + "(?:[Tt ]\\s*(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:[.,](\\d+))?)?)?"
-          + "\\s*(Z|z|[+-]\\d{2}(?::?\\d{2})?)?\\s*$");
+  private static final Pattern DATE =
+      Pattern.compile(
+          "^\\s*([+-]\\d{6}|\\d{4})(?:-(\\d{1,2})(?:-(\\d{1,2}))?)?"
+              + "(?:[Tt ]\\s*(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:[.,](\\d+))?)?)?"
+              + "\\s*(Z|z|[+-]\\d{2}(?::?\\d{2})?)?\\s*$");
 
   private static @Nullable Double parseUtcDate(String s) {
     if (HAS_TIMEZONE.matcher(s).find()) {
@@ -143,7 +144,13 @@ final class DateFunctions {
         String frac = (m.group(7) + "00").substring(0, 3);
         millis = Integer.parseInt(frac);
       }
-      if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 59) {
+      if (month < 1
+          || month > 12
+          || day < 1
+          || day > 31
+          || hour > 24
+          || minute > 59
+          || second > 59) {
         return null;
       }
       if (hour == 24 && (minute != 0 || second != 0 || millis != 0)) {
@@ -162,7 +169,9 @@ final class DateFunctions {
         return null;
       }
       long epochDay = date.withDayOfMonth(day).toEpochDay();
-      double ms = (epochDay * 86400L + hour * 3600L + minute * 60L + second - offsetSeconds) * 1000.0 + millis;
+      double ms =
+          (epochDay * 86400L + hour * 3600L + minute * 60L + second - offsetSeconds) * 1000.0
+              + millis;
       ms = timeClip(ms);
       return Double.isNaN(ms) ? null : ms;
     } catch (RuntimeException e) {
@@ -180,7 +189,14 @@ final class DateFunctions {
     } else {
       y = (year < 0 ? "-" : "+") + String.format("%06d", Math.abs(year));
     }
-    return String.format("%s-%02d-%02dT%02d:%02d:%02d.%03dZ", y, t.getMonthValue(), t.getDayOfMonth(), t.getHour(),
-        t.getMinute(), t.getSecond(), t.getNano() / 1_000_000);
+    return String.format(
+        "%s-%02d-%02dT%02d:%02d:%02d.%03dZ",
+        y,
+        t.getMonthValue(),
+        t.getDayOfMonth(),
+        t.getHour(),
+        t.getMinute(),
+        t.getSecond(),
+        t.getNano() / 1_000_000);
   }
 }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -92,8 +93,9 @@ final class Geometry {
   }
 
   record Multi(int type, List<Shape> parts) implements Shape {
-    private static final String[] NAMES = {"", "", "", "", "MultiPoint", "MultiLineString", "MultiPolygon",
-        "GeometryCollection"};
+    private static final String[] NAMES = {
+      "", "", "", "", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"
+    };
 
     @Override
     public Object toGeoJson() {
@@ -120,13 +122,18 @@ final class Geometry {
 
     @Override
     public String toWkt() {
-      String inner = parts.stream().map(p -> switch (type) {
-        case 4 -> ((Point) p).wktCoords();
-        case 5 -> "(" + ((Line) p).wktCoords() + ")";
-        case 6 -> "(" + ((Polygon) p).wktCoords() + ")";
-        default -> p.toWkt();
-      }).collect(Collectors.joining(","));
-      return NAMES[type].toUpperCase(java.util.Locale.ROOT) + "(" + inner + ")";
+      String inner =
+          parts.stream()
+              .map(
+                  p ->
+                      switch (type) {
+                        case 4 -> ((Point) p).wktCoords();
+                        case 5 -> "(" + ((Line) p).wktCoords() + ")";
+                        case 6 -> "(" + ((Polygon) p).wktCoords() + ")";
+                        default -> p.toWkt();
+                      })
+              .collect(Collectors.joining(","));
+      return NAMES[type].toUpperCase(Locale.ROOT) + "(" + inner + ")";
     }
   }
 
@@ -148,7 +155,9 @@ final class Geometry {
   /** Node's {@code Buffer.from(s, 'hex')}: decodes hex pairs up to the first invalid one. */
   private static byte[] hexPrefix(String s) {
     int n = 0;
-    while (n + 1 < s.length() && Character.digit(s.charAt(n), 16) >= 0 && Character.digit(s.charAt(n + 1), 16) >= 0) {
+    while (n + 1 < s.length()
+        && Character.digit(s.charAt(n), 16) >= 0
+        && Character.digit(s.charAt(n + 1), 16) >= 0) {
       n += 2;
     }
     return HexFormat.of().parseHex(s, 0, n);

@@ -7,18 +7,19 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
  * JSON as the reference's JavaScript runtime sees it.
  *
- * <p>Parsed values: {@code null}, {@link String}, {@link Boolean}, numbers, {@link List}, and {@link Map}
- * ({@link LinkedHashMap} in insertion order; JavaScript's iteration order, integer-like keys first, is applied when
- * keys are listed or written). Two number modes:
+ * <p>Parsed values: {@code null}, {@link String}, {@link Boolean}, numbers, {@link List}, and
+ * {@link Map} ({@link LinkedHashMap} in insertion order; JavaScript's iteration order, integer-like
+ * keys first, is applied when keys are listed or written). Two number modes:
  *
  * <ul>
- *   <li>{@link #parseBig}: integer literals become {@link Long} (or {@link BigInteger} beyond 64 bits), others
- *       {@link Double} ({@code JSONBig.parse});
+ *   <li>{@link #parseBig}: integer literals become {@link Long} (or {@link BigInteger} beyond 64
+ *       bits), others {@link Double} ({@code JSONBig.parse});
  *   <li>{@link #parsePlain}: every number is a {@link Double} ({@code JSON.parse}).
  * </ul>
  */
@@ -44,7 +45,10 @@ public final class JsJson {
     return new Parser(text, false).parseDocument();
   }
 
-  /** Whether {@code key} is a canonical array index ({@code 0}, {@code 17}; not {@code 01} or {@code -1}). */
+  /**
+   * Whether {@code key} is a canonical array index ({@code 0}, {@code 17}; not {@code 01} or {@code
+   * -1}).
+   */
   public static boolean isArrayIndex(String key) {
     int n = key.length();
     if (n == 0 || n > 10) {
@@ -63,7 +67,10 @@ public final class JsJson {
     return Long.parseLong(key) < 4294967295L;
   }
 
-  /** Whether a map's insertion order differs from JavaScript's property order (it has array-index keys). */
+  /**
+   * Whether a map's insertion order differs from JavaScript's property order (it has array-index
+   * keys).
+   */
   public static boolean hasIndexKeys(Map<String, ?> map) {
     for (String k : map.keySet()) {
       if (!k.isEmpty() && k.charAt(0) >= '0' && k.charAt(0) <= '9' && isArrayIndex(k)) {
@@ -73,12 +80,18 @@ public final class JsJson {
     return false;
   }
 
-  /** The keys of a map in JavaScript property order: array-index keys ascending, then the rest in insertion order. */
+  /**
+   * The keys of a map in JavaScript property order: array-index keys ascending, then the rest in
+   * insertion order.
+   */
   public static Iterable<String> jsKeyOrder(Map<String, ?> map) {
     return hasIndexKeys(map) ? jsKeys(map) : map.keySet();
   }
 
-  /** The keys of a map in JavaScript property order: array-index keys ascending, then the rest in insertion order. */
+  /**
+   * The keys of a map in JavaScript property order: array-index keys ascending, then the rest in
+   * insertion order.
+   */
   public static List<String> jsKeys(Map<String, ?> map) {
     List<String> indexes = null;
     for (String k : map.keySet()) {
@@ -103,9 +116,9 @@ public final class JsJson {
   }
 
   /**
-   * {@code JSONBig.stringify}: integers as digits, doubles in JavaScript form with {@code .0} for integral values
-   * ({@code NaN}/{@code Infinity} as bare words), booleans, strings, lists, maps. Returns {@code null} for values
-   * JavaScript would not write (none here besides an absent value).
+   * {@code JSONBig.stringify}: integers as digits, doubles in JavaScript form with {@code .0} for
+   * integral values ({@code NaN}/{@code Infinity} as bare words), booleans, strings, lists, maps.
+   * Returns {@code null} for values JavaScript would not write (none here besides an absent value).
    */
   public static String stringifyBig(@Nullable Object value) {
     StringBuilder sb = new StringBuilder();
@@ -113,7 +126,10 @@ public final class JsJson {
     return sb.toString();
   }
 
-  /** {@code JSON.stringify}: numbers in plain JavaScript form (no {@code .0}), non-finite numbers as {@code null}. */
+  /**
+   * {@code JSON.stringify}: numbers in plain JavaScript form (no {@code .0}), non-finite numbers as
+   * {@code null}.
+   */
   public static String stringifyPlain(@Nullable Object value) {
     StringBuilder sb = new StringBuilder(32);
     write(sb, value, false);
@@ -223,9 +239,9 @@ public final class JsJson {
         case '"':
           return string();
         case 't':
-          return literal("true", Boolean.TRUE);
+          return literal("true", true);
         case 'f':
-          return literal("false", Boolean.FALSE);
+          return literal("false", false);
         case 'n':
           return literal("null", null);
         default:
@@ -265,7 +281,7 @@ public final class JsJson {
         i++;
         skipWs();
         Object v = value();
-        if (big && map.containsKey(key) && !java.util.Objects.equals(map.get(key), v)) {
+        if (big && map.containsKey(key) && !Objects.equals(map.get(key), v)) {
           throw new JsonSyntaxException("Duplicate key '" + key + "' encountered at position " + i);
         }
         map.put(key, v);
@@ -316,7 +332,8 @@ public final class JsJson {
         }
         char c = s.charAt(i);
         if (c == '"') {
-          String result = sb == null ? s.substring(runStart, i) : sb.append(s, runStart, i).toString();
+          String result =
+              sb == null ? s.substring(runStart, i) : sb.append(s, runStart, i).toString();
           i++;
           return result;
         }

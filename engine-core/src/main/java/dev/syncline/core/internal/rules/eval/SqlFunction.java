@@ -8,7 +8,8 @@ import org.jspecify.annotations.Nullable;
  * @param name the SQL name
  * @param minArgs fewest arguments accepted
  * @param maxArgs most arguments accepted
- * @param body the implementation; receives exactly the arguments given (missing optional ones are not passed)
+ * @param body the implementation; receives exactly the arguments given (missing optional ones are
+ *     not passed)
  */
 public record SqlFunction(String name, int minArgs, int maxArgs, Body body) {
   /** The implementation of a function. */

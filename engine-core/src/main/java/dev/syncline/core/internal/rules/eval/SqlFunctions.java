@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The scalar functions of edition 1 and 2 sync rules, for one setting of {@code fixed_json_extract}. Immutable.
+ * The scalar functions of edition 1 and 2 sync rules, for one setting of {@code
+ * fixed_json_extract}. Immutable.
  */
 public final class SqlFunctions {
   private final boolean fixedJsonExtract;
@@ -22,103 +23,164 @@ public final class SqlFunctions {
   public SqlFunctions(boolean fixedJsonExtract) {
     this.fixedJsonExtract = fixedJsonExtract;
     Map<String, SqlFunction> m = new LinkedHashMap<>();
-    add(m, "upper", 1, 1, a -> {
-      String t = SqlValues.text(a[0]);
-      return t == null ? null : t.toUpperCase(Locale.ROOT);
-    });
-    add(m, "lower", 1, 1, a -> {
-      String t = SqlValues.text(a[0]);
-      return t == null ? null : t.toLowerCase(Locale.ROOT);
-    });
+    add(
+        m,
+        "upper",
+        1,
+        1,
+        a -> {
+          String t = SqlValues.text(a[0]);
+          return t == null ? null : t.toUpperCase(Locale.ROOT);
+        });
+    add(
+        m,
+        "lower",
+        1,
+        1,
+        a -> {
+          String t = SqlValues.text(a[0]);
+          return t == null ? null : t.toLowerCase(Locale.ROOT);
+        });
     add(m, "substring", 2, 3, SqlFunctions::substring);
-    add(m, "hex", 1, 1, a -> {
-      byte[] b = SqlValues.blob(a[0]);
-      return b == null ? "" : HexFormat.of().withUpperCase().formatHex(b);
-    });
-    add(m, "length", 1, 1, a -> {
-      Object v = a[0];
-      if (v == null) {
-        return null;
-      } else if (v instanceof byte[] b) {
-        return (long) b.length;
-      }
-      return (long) SqlValues.text(v).length();
-    });
-    add(m, "base64", 1, 1, a -> {
-      byte[] b = SqlValues.blob(a[0]);
-      return b == null ? "" : Base64.getEncoder().encodeToString(b);
-    });
+    add(
+        m,
+        "hex",
+        1,
+        1,
+        a -> {
+          byte[] b = SqlValues.blob(a[0]);
+          return b == null ? "" : HexFormat.of().withUpperCase().formatHex(b);
+        });
+    add(
+        m,
+        "length",
+        1,
+        1,
+        a -> {
+          Object v = a[0];
+          if (v == null) {
+            return null;
+          } else if (v instanceof byte[] b) {
+            return (long) b.length;
+          }
+          return (long) SqlValues.text(v).length();
+        });
+    add(
+        m,
+        "base64",
+        1,
+        1,
+        a -> {
+          byte[] b = SqlValues.blob(a[0]);
+          return b == null ? "" : Base64.getEncoder().encodeToString(b);
+        });
     add(m, "uuid_blob", 1, 1, SqlFunctions::uuidBlob);
     add(m, "typeof", 1, 1, a -> SqlValues.typeOf(a[0]));
     add(m, "ifnull", 2, 2, a -> a[0] == null ? a[1] : a[0]);
     add(m, "iif", 3, 3, a -> SqlValues.truthy(a[0]) ? a[1] : a[2]);
     add(m, "instr", 2, 2, SqlFunctions::instr);
     add(m, "json_extract", 2, 2, a -> jsonExtract(a[0], a[1], "json_extract"));
-    add(m, "json_array_length", 1, 2, a -> {
-      Object json = a[0];
-      if (arg(a, 1) != null) {
-        json = jsonExtract(json, a[1], "json_extract");
-      }
-      String text = SqlValues.text(json);
-      if (text == null) {
-        return null;
-      }
-      Object parsed = JsJson.parseBig(text);
-      return parsed instanceof List<?> l ? (long) l.size() : 0L;
-    });
-    add(m, "json_valid", 1, 1, a -> {
-      String text = SqlValues.text(a[0]);
-      if (text == null) {
-        return SqlValues.FALSE;
-      }
-      try {
-        JsJson.parseBig(text);
-        return SqlValues.TRUE;
-      } catch (RuntimeException e) {
-        return SqlValues.FALSE;
-      }
-    });
-    add(m, "json_keys", 1, 1, a -> {
-      String text = SqlValues.text(a[0]);
-      if (text == null) {
-        return null;
-      }
-      Object parsed = JsJson.parseBig(text);
-      if (parsed instanceof List) {
-        throw new IllegalArgumentException("Cannot call json_keys on an array");
-      } else if (!(parsed instanceof Map<?, ?> map)) {
-        if (parsed == null) {
-          throw new IllegalArgumentException("Cannot convert undefined or null to object");
-        }
-        throw new IllegalArgumentException("Cannot call json_keys on a scalar");
-      } else {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> obj = (Map<String, Object>) map;
-        return JsJson.stringifyPlain(JsJson.jsKeys(obj));
-      }
-    });
+    add(
+        m,
+        "json_array_length",
+        1,
+        2,
+        a -> {
+          Object json = a[0];
+          if (arg(a, 1) != null) {
+            json = jsonExtract(json, a[1], "json_extract");
+          }
+          String text = SqlValues.text(json);
+          if (text == null) {
+            return null;
+          }
+          Object parsed = JsJson.parseBig(text);
+          return parsed instanceof List<?> l ? (long) l.size() : 0L;
+        });
+    add(
+        m,
+        "json_valid",
+        1,
+        1,
+        a -> {
+          String text = SqlValues.text(a[0]);
+          if (text == null) {
+            return SqlValues.FALSE;
+          }
+          try {
+            JsJson.parseBig(text);
+            return SqlValues.TRUE;
+          } catch (RuntimeException e) {
+            return SqlValues.FALSE;
+          }
+        });
+    add(
+        m,
+        "json_keys",
+        1,
+        1,
+        a -> {
+          String text = SqlValues.text(a[0]);
+          if (text == null) {
+            return null;
+          }
+          Object parsed = JsJson.parseBig(text);
+          if (parsed instanceof List) {
+            throw new IllegalArgumentException("Cannot call json_keys on an array");
+          } else if (!(parsed instanceof Map<?, ?> map)) {
+            if (parsed == null) {
+              throw new IllegalArgumentException("Cannot convert undefined or null to object");
+            }
+            throw new IllegalArgumentException("Cannot call json_keys on a scalar");
+          } else {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> obj = (Map<String, Object>) map;
+            return JsJson.stringifyPlain(JsJson.jsKeys(obj));
+          }
+        });
     add(m, "unixepoch", 1, 3, DateFunctions::unixepoch);
     add(m, "datetime", 1, 3, DateFunctions::datetime);
-    add(m, "st_asgeojson", 1, 1, a -> {
-      Geometry.Shape g = Geometry.parse(a[0]);
-      return g == null ? null : JsJson.stringifyBig(g.toGeoJson());
-    });
-    add(m, "st_astext", 1, 1, a -> {
-      Geometry.Shape g = Geometry.parse(a[0]);
-      return g == null ? null : g.toWkt();
-    });
-    add(m, "st_x", 1, 1, a -> {
-      Geometry.Shape g = Geometry.parse(a[0]);
-      return g instanceof Geometry.Point p ? p.x() : null;
-    });
-    add(m, "st_y", 1, 1, a -> {
-      Geometry.Shape g = Geometry.parse(a[0]);
-      return g instanceof Geometry.Point p ? p.y() : null;
-    });
+    add(
+        m,
+        "st_asgeojson",
+        1,
+        1,
+        a -> {
+          Geometry.Shape g = Geometry.parse(a[0]);
+          return g == null ? null : JsJson.stringifyBig(g.toGeoJson());
+        });
+    add(
+        m,
+        "st_astext",
+        1,
+        1,
+        a -> {
+          Geometry.Shape g = Geometry.parse(a[0]);
+          return g == null ? null : g.toWkt();
+        });
+    add(
+        m,
+        "st_x",
+        1,
+        1,
+        a -> {
+          Geometry.Shape g = Geometry.parse(a[0]);
+          return g instanceof Geometry.Point p ? p.x() : null;
+        });
+    add(
+        m,
+        "st_y",
+        1,
+        1,
+        a -> {
+          Geometry.Shape g = Geometry.parse(a[0]);
+          return g instanceof Geometry.Point p ? p.y() : null;
+        });
     this.named = Map.copyOf(m);
   }
 
-  private static void add(Map<String, SqlFunction> m, String name, int min, int max, SqlFunction.Body body) {
+  private static void add(
+      Map<String, SqlFunction> m, String name, int min, int max, SqlFunction.Body body) {
     m.put(name, new SqlFunction(name, min, max, body));
   }
 
@@ -137,8 +199,12 @@ public final class SqlFunctions {
     return new SqlFunction("->>", 2, 2, a -> jsonExtract(a[0], a[1], "->>"));
   }
 
-  /** Extracts from JSON text with the given operator ({@code ->}, {@code ->>} or {@code json_extract}). */
-  public @Nullable Object jsonExtract(@Nullable Object source, @Nullable Object path, String operator) {
+  /**
+   * Extracts from JSON text with the given operator ({@code ->}, {@code ->>} or {@code
+   * json_extract}).
+   */
+  public @Nullable Object jsonExtract(
+      @Nullable Object source, @Nullable Object path, String operator) {
     String text = SqlValues.text(source);
     if (text == null || path == null) {
       return null;
@@ -147,7 +213,8 @@ public final class SqlFunctions {
   }
 
   /** Extracts from an already parsed JSON value. */
-  public @Nullable Object jsonExtractFromParsed(@Nullable Object value, @Nullable Object path, String operator) {
+  public @Nullable Object jsonExtractFromParsed(
+      @Nullable Object value, @Nullable Object path, String operator) {
     String pathText = SqlValues.text(path);
     if (value == null || pathText == null) {
       return null;
@@ -183,9 +250,13 @@ public final class SqlFunctions {
           undefined = true;
           current = null;
         }
-      } else if (current instanceof List<?> list && JsJson.isArrayIndex(c) && Long.parseLong(c) < list.size()) {
+      } else if (current instanceof List<?> list
+          && JsJson.isArrayIndex(c)
+          && Long.parseLong(c) < list.size()) {
         current = list.get(Integer.parseInt(c));
-      } else if (current instanceof String s && JsJson.isArrayIndex(c) && Long.parseLong(c) < s.length()) {
+      } else if (current instanceof String s
+          && JsJson.isArrayIndex(c)
+          && Long.parseLong(c) < s.length()) {
         current = String.valueOf(s.charAt(Integer.parseInt(c)));
       } else if (current instanceof String s && c.equals("length")) {
         current = (double) s.length();
@@ -256,10 +327,11 @@ public final class SqlFunctions {
     return s.substring((int) a, (int) b);
   }
 
-  private static final Pattern UUID = Pattern.compile(
-      "^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-          + "|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$",
-      Pattern.CASE_INSENSITIVE);
+  private static final Pattern UUID =
+      Pattern.compile(
+          "^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+              + "|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$",
+          Pattern.CASE_INSENSITIVE);
 
   private static @Nullable Object uuidBlob(@Nullable Object[] a) {
     String text = SqlValues.text(a[0]);

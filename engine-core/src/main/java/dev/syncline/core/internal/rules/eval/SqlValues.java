@@ -1,9 +1,11 @@
 package dev.syncline.core.internal.rules.eval;
 
 import dev.syncline.api.WireFormat;
+import dev.syncline.core.internal.Contract;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -11,15 +13,16 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Values and their operations, as the reference evaluates them. A value is {@code null}, {@link Long},
- * {@link BigInteger} (only for integers outside 64 bits), {@link Double}, {@link String} or {@code byte[]};
- * parameter-matching code may also see {@link Boolean}s from parsed JSON.
+ * Values and their operations, as the reference evaluates them. A value is {@code null}, {@link
+ * Long}, {@link BigInteger} (only for integers outside 64 bits), {@link Double}, {@link String} or
+ * {@code byte[]}; parameter-matching code may also see {@link Boolean}s from parsed JSON.
  */
 public final class SqlValues {
   private SqlValues() {}
 
   /** SQLite true. */
   public static final Long TRUE = 1L;
+
   /** SQLite false. */
   public static final Long FALSE = 0L;
 
@@ -35,18 +38,24 @@ public final class SqlValues {
   }
 
   /** Whether the value is an INTEGER. */
+  @Contract("null -> false")
   public static boolean isInteger(@Nullable Object v) {
     return v instanceof Long || v instanceof BigInteger;
   }
 
   /** Whether the value is INTEGER or REAL. */
+  @Contract("null -> false")
   public static boolean isNumeric(@Nullable Object v) {
     return v instanceof Long || v instanceof Double || v instanceof BigInteger;
   }
 
   /** Whether the value can appear in row data or bucket parameters (not a BLOB). */
   public static boolean isJsonValue(@Nullable Object v) {
-    return v == null || v instanceof String || v instanceof Long || v instanceof Double || v instanceof BigInteger;
+    return v == null
+        || v instanceof String
+        || v instanceof Long
+        || v instanceof Double
+        || v instanceof BigInteger;
   }
 
   /** {@code sqliteBool}: the truth value as 1 or 0. */
@@ -122,6 +131,7 @@ public final class SqlValues {
   }
 
   /** {@code castAsText}: the text form (numbers in JavaScript form, BLOBs decoded as UTF-8). */
+  @Contract("!null -> !null")
   public static @Nullable String text(@Nullable Object v) {
     if (v == null) {
       return null;
@@ -149,7 +159,9 @@ public final class SqlValues {
     return text(v).getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The text form of a row id: TEXT as is, numbers in JavaScript form, anything else {@code ""}. */
+  /**
+   * The text form of a row id: TEXT as is, numbers in JavaScript form, anything else {@code ""}.
+   */
   public static String idText(@Nullable Object v) {
     if (v instanceof String s) {
       return s;
@@ -162,6 +174,7 @@ public final class SqlValues {
   }
 
   /** CAST to one of text, numeric, integer, real, blob. */
+  @Contract("!null, _ -> !null")
   public static @Nullable Object cast(@Nullable Object v, String to) {
     if (v == null) {
       return null;
@@ -169,44 +182,49 @@ public final class SqlValues {
     switch (to) {
       case "text":
         return text(v);
-      case "numeric": {
-        Object x = v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : v;
-        if (x instanceof String s) {
-          return parseNumeric(s);
-        } else if (isNumeric(x)) {
-          return x;
-        }
-        return 0L;
-      }
-      case "real": {
-        Object x = v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : v;
-        if (x instanceof String s) {
-          double d = jsParseFloat(s);
-          return Double.isNaN(d) ? 0.0 : d;
-        } else if (x instanceof Double) {
-          return x;
-        } else if (x instanceof Long l) {
-          return (double) l;
-        } else if (x instanceof BigInteger b) {
-          return b.doubleValue();
-        }
-        return 0.0;
-      }
-      case "integer": {
-        Object x = v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : v;
-        if (x instanceof String s) {
-          return parseLeadingInteger(s);
-        } else if (x instanceof Double d) {
-          if (d.isNaN() || d.isInfinite()) {
-            throw new ArithmeticException("The number " + WireFormat.formatNumber(d)
-                + " cannot be converted to a BigInt because it is not an integer");
+      case "numeric":
+        {
+          Object x = v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : v;
+          if (x instanceof String s) {
+            return parseNumeric(s);
+          } else if (isNumeric(x)) {
+            return x;
           }
-          return integerOf(new BigDecimal(Math.floor(d)).toBigInteger());
-        } else if (isInteger(x)) {
-          return x;
+          return 0L;
         }
-        return 0L;
-      }
+      case "real":
+        {
+          Object x = v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : v;
+          if (x instanceof String s) {
+            double d = jsParseFloat(s);
+            return Double.isNaN(d) ? 0.0 : d;
+          } else if (x instanceof Double) {
+            return x;
+          } else if (x instanceof Long l) {
+            return (double) l;
+          } else if (x instanceof BigInteger b) {
+            return b.doubleValue();
+          }
+          return 0.0;
+        }
+      case "integer":
+        {
+          Object x = v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : v;
+          if (x instanceof String s) {
+            return parseLeadingInteger(s);
+          } else if (x instanceof Double d) {
+            if (d.isNaN() || d.isInfinite()) {
+              throw new ArithmeticException(
+                  "The number "
+                      + WireFormat.formatNumber(d)
+                      + " cannot be converted to a BigInt because it is not an integer");
+            }
+            return integerOf(new BigDecimal(Math.floor(d)).toBigInteger());
+          } else if (isInteger(x)) {
+            return x;
+          }
+          return 0L;
+        }
       case "blob":
         return blob(v);
       default:
@@ -214,8 +232,9 @@ public final class SqlValues {
     }
   }
 
-  private static final Pattern NUMERIC = Pattern.compile("^\\s*([+\\-]?)(?:(\\d+)(\\.\\d*)?|\\.(\\d+))(e[+\\-]?\\d+)?",
-      Pattern.CASE_INSENSITIVE);
+  private static final Pattern NUMERIC =
+      Pattern.compile(
+          "^\\s*([+\\-]?)(?:(\\d+)(\\.\\d*)?|\\.(\\d+))(e[+\\-]?\\d+)?", Pattern.CASE_INSENSITIVE);
   private static final Pattern LEADING_INT = Pattern.compile("^\\s*([+\\-]?)(\\d+)");
 
   private static Object parseNumeric(String text) {
@@ -239,8 +258,8 @@ public final class SqlValues {
     return integerOf(new BigInteger(("-".equals(m.group(1)) ? "-" : "") + m.group(2)));
   }
 
-  private static final Pattern FLOAT_PREFIX = Pattern.compile(
-      "^[+\\-]?(Infinity|(\\d+\\.?\\d*|\\.\\d+)([eE][+\\-]?\\d+)?)");
+  private static final Pattern FLOAT_PREFIX =
+      Pattern.compile("^[+\\-]?(Infinity|(\\d+\\.?\\d*|\\.\\d+)([eE][+\\-]?\\d+)?)");
 
   /** JavaScript's {@code parseFloat}. */
   public static double jsParseFloat(String s) {
@@ -272,7 +291,9 @@ public final class SqlValues {
     throw new IllegalArgumentException("Unknown type: " + v);
   }
 
-  /** Compares as the reference does: numbers by value, strings by UTF-16 units, else by type order. */
+  /**
+   * Compares as the reference does: numbers by value, strings by UTF-16 units, else by type order.
+   */
   public static int compare(@Nullable Object a, @Nullable Object b) {
     if (a == null && b == null) {
       return 0;
@@ -297,8 +318,11 @@ public final class SqlValues {
     // JavaScript: a == b ? 0 : a > b ? 1 : -1 (so NaN compares as "less").
     double da = ((Number) a).doubleValue();
     double db = ((Number) b).doubleValue();
-    if (a instanceof Double && b instanceof Double || Double.isNaN(da) || Double.isNaN(db)
-        || Double.isInfinite(da) || Double.isInfinite(db)) {
+    if ((a instanceof Double && b instanceof Double)
+        || Double.isNaN(da)
+        || Double.isNaN(db)
+        || Double.isInfinite(da)
+        || Double.isInfinite(db)) {
       return da == db ? 0 : da > db ? 1 : -1;
     }
     return exact(a).compareTo(exact(b));
@@ -316,20 +340,21 @@ public final class SqlValues {
   /** Binary operators of edition 1 and 2: comparisons, IS, arithmetic, ||, AND, OR, IN, &&. */
   public static @Nullable Object operator(String op, @Nullable Object a, @Nullable Object b) {
     switch (op) {
-      case "=", "!=", ">", "<", ">=", "<=": {
-        if (a == null || b == null) {
-          return null;
+      case "=", "!=", ">", "<", ">=", "<=":
+        {
+          if (a == null || b == null) {
+            return null;
+          }
+          int d = compare(a, b);
+          return switch (op) {
+            case "=" -> bool(d == 0);
+            case "!=" -> bool(d != 0);
+            case ">" -> bool(d > 0);
+            case "<" -> bool(d < 0);
+            case ">=" -> bool(d >= 0);
+            default -> bool(d <= 0);
+          };
         }
-        int d = compare(a, b);
-        return switch (op) {
-          case "=" -> bool(d == 0);
-          case "!=" -> bool(d != 0);
-          case ">" -> bool(d > 0);
-          case "<" -> bool(d < 0);
-          case ">=" -> bool(d >= 0);
-          default -> bool(d <= 0);
-        };
-      }
       case "IS":
         return bool(compare(a, b) == 0);
       case "IS NOT":
@@ -342,32 +367,34 @@ public final class SqlValues {
         return bool(truthy(a) && truthy(b));
       case "OR":
         return bool(truthy(a) || truthy(b));
-      case "IN": {
-        if (a == null || b == null) {
-          return null;
-        }
-        for (Object v : jsonArray(b, "IN is only supported on JSON arrays")) {
-          if (compare(v, a) == 0) {
-            return TRUE;
+      case "IN":
+        {
+          if (a == null || b == null) {
+            return null;
           }
-        }
-        return FALSE;
-      }
-      case "&&": {
-        if (a == null || b == null) {
-          return null;
-        }
-        List<Object> left = jsonArray(a, "&& is only supported on JSON arrays");
-        List<Object> right = jsonArray(b, "&& is only supported on JSON arrays");
-        for (Object x : left) {
-          for (Object y : right) {
-            if (compare(y, x) == 0) {
+          for (Object v : jsonArray(b, "IN is only supported on JSON arrays")) {
+            if (compare(v, a) == 0) {
               return TRUE;
             }
           }
+          return FALSE;
         }
-        return FALSE;
-      }
+      case "&&":
+        {
+          if (a == null || b == null) {
+            return null;
+          }
+          List<Object> left = jsonArray(a, "&& is only supported on JSON arrays");
+          List<Object> right = jsonArray(b, "&& is only supported on JSON arrays");
+          for (Object x : left) {
+            for (Object y : right) {
+              if (compare(y, x) == 0) {
+                return TRUE;
+              }
+            }
+          }
+          return FALSE;
+        }
       default:
         throw new IllegalArgumentException("Operator not supported: " + op);
     }
@@ -386,7 +413,7 @@ public final class SqlValues {
     if (!(parsed instanceof List<?> list)) {
       throw new IllegalArgumentException(s);
     }
-    List<Object> result = new java.util.ArrayList<>(list.size());
+    List<Object> result = new ArrayList<>(list.size());
     for (Object o : list) {
       result.add(fromJson(o, true));
     }
@@ -394,8 +421,8 @@ public final class SqlValues {
   }
 
   /**
-   * {@code jsonValueToSqlite}: booleans as 1/0, objects and arrays as JSON text; with {@code fixed} false (edition
-   * 1), JSON {@code null} also becomes the text {@code "null"}.
+   * {@code jsonValueToSqlite}: booleans as 1/0, objects and arrays as JSON text; with {@code fixed}
+   * false (edition 1), JSON {@code null} also becomes the text {@code "null"}.
    */
   public static @Nullable Object fromJson(@Nullable Object value, boolean fixed) {
     if (value instanceof Boolean b) {
@@ -436,12 +463,13 @@ public final class SqlValues {
       }
       BigInteger x = toBig(na);
       BigInteger y = toBig(nb);
-      return integerOf(switch (op) {
-        case "+" -> x.add(y);
-        case "-" -> x.subtract(y);
-        case "*" -> x.multiply(y);
-        default -> x.divide(y);
-      });
+      return integerOf(
+          switch (op) {
+            case "+" -> x.add(y);
+            case "-" -> x.subtract(y);
+            case "*" -> x.multiply(y);
+            default -> x.divide(y);
+          });
     }
     double x = ((Number) na).doubleValue();
     double y = ((Number) nb).doubleValue();

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.core.internal.rules.eval.JsJson;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -11,12 +12,13 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>{@link RowValue}: the source row (or nothing, see {@link StaticValue});
  *   <li>{@link ParameterValue}: the request (token, client parameters, bucket parameters);
- *   <li>{@link ParameterMatch}: a filter matching row values against request values, producing the parameter
- *       combinations a row matches;
+ *   <li>{@link ParameterMatch}: a filter matching row values against request values, producing the
+ *       parameter combinations a row matches;
  *   <li>{@link ErrorClause}: compilation failed (the problem is already reported).
  * </ul>
  */
-sealed interface Clause permits Clause.RowValue, Clause.ParameterValue, Clause.ParameterMatch, Clause.ErrorClause {
+sealed interface Clause
+    permits Clause.RowValue, Clause.ParameterValue, Clause.ParameterMatch, Clause.ErrorClause {
 
   /** Evaluated against one source row; the map is the row's columns. */
   non-sealed interface RowValue extends Clause {
@@ -32,7 +34,7 @@ sealed interface Clause permits Clause.RowValue, Clause.ParameterValue, Clause.P
 
     @Override
     public String key() {
-      return dev.syncline.core.internal.rules.eval.JsJson.stringifyBig(value);
+      return JsJson.stringifyBig(value);
     }
 
     @Override
@@ -43,7 +45,10 @@ sealed interface Clause permits Clause.RowValue, Clause.ParameterValue, Clause.P
 
   /** Evaluated against a request. */
   non-sealed interface ParameterValue extends Clause {
-    /** A stable textual key identifying the expression (used to match IN/= parameters across clauses). */
+    /**
+     * A stable textual key identifying the expression (used to match IN/= parameters across
+     * clauses).
+     */
     String key();
 
     @Nullable Object lookup(RequestParameters parameters);
@@ -57,7 +62,10 @@ sealed interface Clause permits Clause.RowValue, Clause.ParameterValue, Clause.P
     RequestFunctions.Usage usage();
   }
 
-  /** A legacy {@code token_parameters.x} / {@code user_parameters.x} / table-valued function column reference. */
+  /**
+   * A legacy {@code token_parameters.x} / {@code user_parameters.x} / table-valued function column
+   * reference.
+   */
   interface TableParameterRef extends ParameterValue {
     String table();
   }
@@ -82,7 +90,9 @@ sealed interface Clause permits Clause.RowValue, Clause.ParameterValue, Clause.P
 
     List<InputParameter> inputParameters();
 
-    /** Whether one row may match an unbounded number of parameter values (IN over an array column). */
+    /**
+     * Whether one row may match an unbounded number of parameter values (IN over an array column).
+     */
     boolean unbounded();
 
     /** The parameter combinations the row matches; empty when it matches none. */

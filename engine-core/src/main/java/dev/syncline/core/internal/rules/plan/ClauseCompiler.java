@@ -19,14 +19,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Compiles expressions of one query into {@link Clause}s and collects every problem with its position. One instance
- * per query; not thread-safe (the clauses it produces are).
+ * Compiles expressions of one query into {@link Clause}s and collects every problem with its
+ * position. One instance per query; not thread-safe (the clauses it produces are).
  */
 final class ClauseCompiler {
   /** A table visible in a query. */
@@ -46,9 +47,11 @@ final class ClauseCompiler {
     boolean hasColumn(String table, String column);
   }
 
-  static final Set<String> BASIC_OPERATORS = Set.of("=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "||",
-      "AND", "OR", "IS", "IS NOT");
-  private static final Set<String> CAST_TYPES = Set.of("text", "numeric", "integer", "real", "blob");
+  static final Set<String> BASIC_OPERATORS =
+      Set.of(
+          "=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "||", "AND", "OR", "IS", "IS NOT");
+  private static final Set<String> CAST_TYPES =
+      Set.of("text", "numeric", "integer", "real", "blob");
   static final List<Map<String, @Nullable Object>> MATCH_FALSE = List.of();
   static final List<Map<String, @Nullable Object>> MATCH_TRUE = List.of(Map.of());
 
@@ -63,14 +66,22 @@ final class ClauseCompiler {
   final boolean exactIntegerLiterals;
   final List<SqlProblem> problems = new ArrayList<>();
 
-  ClauseCompiler(@Nullable AvailableTable defaultTable, List<AvailableTable> parameterTables,
-      @Nullable List<AvailableTable> valueTables, String sql, boolean supportsExpandingParameters,
-      boolean supportsParameterExpressions, @Nullable QuerySchema schema, SqlFunctions functions,
+  ClauseCompiler(
+      @Nullable AvailableTable defaultTable,
+      List<AvailableTable> parameterTables,
+      @Nullable List<AvailableTable> valueTables,
+      String sql,
+      boolean supportsExpandingParameters,
+      boolean supportsParameterExpressions,
+      @Nullable QuerySchema schema,
+      SqlFunctions functions,
       boolean exactIntegerLiterals) {
     this.defaultTable = defaultTable;
     this.parameterTables = parameterTables;
-    this.valueTables = valueTables != null ? valueTables
-        : defaultTable != null ? List.of(defaultTable) : List.of();
+    this.valueTables =
+        valueTables != null
+            ? valueTables
+            : defaultTable != null ? List.of(defaultTable) : List.of();
     this.sql = sql;
     this.supportsExpandingParameters = supportsExpandingParameters;
     this.supportsParameterExpressions = supportsParameterExpressions;
@@ -80,8 +91,10 @@ final class ClauseCompiler {
   }
 
   ErrorClause error(String message, Ast.@Nullable Node at) {
-    problems.add(at == null ? SqlProblem.fatal(message, 0, sql.length())
-        : SqlProblem.fatal(message, at.span().start(), at.span().end()));
+    problems.add(
+        at == null
+            ? SqlProblem.fatal(message, 0, sql.length())
+            : SqlProblem.fatal(message, at.span().start(), at.span().end()));
     return Clause.ERROR;
   }
 
@@ -135,14 +148,15 @@ final class ClauseCompiler {
   }
 
   /**
-   * The value of a literal (not NULL). Without {@code exactIntegerLiterals} (editions 1 and 2) integers go through a
-   * double, as the reference does.
+   * The value of a literal (not NULL). Without {@code exactIntegerLiterals} (editions 1 and 2)
+   * integers go through a double, as the reference does.
    */
   static Object literalValue(Expr expr, boolean exactIntegerLiterals) {
     if (expr instanceof Ast.BoolLit b) {
       return b.value() ? SqlValues.TRUE : SqlValues.FALSE;
     } else if (expr instanceof Ast.IntegerLit i) {
-      return exactIntegerLiterals ? SqlValues.integerOf(new BigInteger(i.text()))
+      return exactIntegerLiterals
+          ? SqlValues.integerOf(new BigInteger(i.text()))
           : SqlValues.integerOf(new BigDecimal(Double.parseDouble(i.text())).toBigInteger());
     } else if (expr instanceof Ast.NumericLit n) {
       return Double.parseDouble(n.text());
@@ -153,8 +167,11 @@ final class ClauseCompiler {
   }
 
   static boolean isLiteral(Expr e) {
-    return e instanceof Ast.IntegerLit || e instanceof Ast.NumericLit || e instanceof Ast.StringLit
-        || e instanceof Ast.BoolLit || e instanceof Ast.NullLit;
+    return e instanceof Ast.IntegerLit
+        || e instanceof Ast.NumericLit
+        || e instanceof Ast.StringLit
+        || e instanceof Ast.BoolLit
+        || e instanceof Ast.NullLit;
   }
 
   Clause compile(@Nullable Expr expr) {
@@ -182,7 +199,7 @@ final class ClauseCompiler {
           warn("Column not found: " + column, ref.span());
         }
         String name = column;
-        return (RowValue) row -> row.get(name);
+        return (RowValue) (Map<String, @Nullable Object> row) -> row.get(name);
       }
       String full = ref.table() == null ? column : ref.table().name() + "." + column;
       return error("Undefined reference: " + full, expr);
@@ -199,59 +216,79 @@ final class ClauseCompiler {
           try {
             return Filters.and(left, right);
           } catch (IllegalArgumentException e) {
-            return error(e.getMessage(), expr);
+            return error(Objects.requireNonNullElse(e.getMessage(), "invalid condition"), expr);
           }
         case "OR":
           try {
             return Filters.or(left, right);
           } catch (IllegalArgumentException e) {
-            return error(e.getMessage(), expr);
+            return error(Objects.requireNonNullElse(e.getMessage(), "invalid condition"), expr);
           }
-        case "=": {
-          if (supportsParameterExpressions && isParam(left) && isParam(right)) {
-            return composeFunction(operatorFunction("="), List.of(left, right), List.of(b.left(), b.right()));
+        case "=":
+          {
+            if (supportsParameterExpressions && isParam(left) && isParam(right)) {
+              return composeFunction(
+                  operatorFunction("="), List.of(left, right), List.of(b.left(), b.right()));
+            }
+            if (!isRow(left) && !isRow(right)) {
+              return error("Cannot have bucket parameters on both sides of = operator", expr);
+            }
+            RowValue staticFilter = isRow(left) ? (RowValue) left : (RowValue) right;
+            Clause other = isRow(left) ? right : left;
+            if (isRow(other)) {
+              RowValue l = (RowValue) left;
+              RowValue r = (RowValue) right;
+              return (RowValue)
+                  (Map<String, @Nullable Object> row) ->
+                      SqlValues.operator("=", l.evaluate(row), r.evaluate(row));
+            } else if (isParam(other)) {
+              return Filters.parameterMatch(staticFilter, (ParameterValue) other);
+            } else {
+              return error("Parameter match clauses cannot be used here", expr);
+            }
           }
-          if (!isRow(left) && !isRow(right)) {
-            return error("Cannot have bucket parameters on both sides of = operator", expr);
-          }
-          RowValue staticFilter = isRow(left) ? (RowValue) left : (RowValue) right;
-          Clause other = isRow(left) ? right : left;
-          if (isRow(other)) {
-            RowValue l = (RowValue) left;
-            RowValue r = (RowValue) right;
-            return (RowValue) row -> SqlValues.operator("=", l.evaluate(row), r.evaluate(row));
-          } else if (isParam(other)) {
-            return Filters.parameterMatch(staticFilter, (ParameterValue) other);
-          } else {
-            return error("Parameter match clauses cannot be used here", expr);
-          }
-        }
         case "IN":
           return compileIn(b.left(), left, b.right(), right);
         default:
           if (BASIC_OPERATORS.contains(op)) {
-            return composeFunction(operatorFunction(op), List.of(left, right), List.of(b.left(), b.right()));
+            return composeFunction(
+                operatorFunction(op), List.of(left, right), List.of(b.left(), b.right()));
           }
           return error("Operator not supported: " + op, expr);
       }
     }
     if (expr instanceof Ast.Unary u) {
       switch (u.op()) {
-        case "NOT": {
-          Clause c = compile(u.operand());
-          return composeFunction(new SqlFunction("operator_not", 1, 1, a -> SqlValues.truthy(a[0])
-              ? SqlValues.FALSE : SqlValues.TRUE), List.of(c), List.of(u.operand()));
-        }
-        case "IS NULL": {
-          Clause c = compile(u.operand());
-          return composeFunction(new SqlFunction("operator_is_null", 1, 1,
-              a -> SqlValues.operator("IS", a[0], null)), List.of(c), List.of(u.operand()));
-        }
-        case "IS NOT NULL": {
-          Clause c = compile(u.operand());
-          return composeFunction(new SqlFunction("operator_is_not_null", 1, 1,
-              a -> SqlValues.operator("IS NOT", a[0], null)), List.of(c), List.of(u.operand()));
-        }
+        case "NOT":
+          {
+            Clause c = compile(u.operand());
+            return composeFunction(
+                new SqlFunction(
+                    "operator_not",
+                    1,
+                    1,
+                    a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE),
+                List.of(c),
+                List.of(u.operand()));
+          }
+        case "IS NULL":
+          {
+            Clause c = compile(u.operand());
+            return composeFunction(
+                new SqlFunction(
+                    "operator_is_null", 1, 1, a -> SqlValues.operator("IS", a[0], null)),
+                List.of(c),
+                List.of(u.operand()));
+          }
+        case "IS NOT NULL":
+          {
+            Clause c = compile(u.operand());
+            return composeFunction(
+                new SqlFunction(
+                    "operator_is_not_null", 1, 1, a -> SqlValues.operator("IS NOT", a[0], null)),
+                List.of(c),
+                List.of(u.operand()));
+          }
         default:
           return error("Operator " + u.op() + " is not supported", expr);
       }
@@ -269,10 +306,20 @@ final class ClauseCompiler {
           args.add(compile(a));
         }
         if (call.args().size() < impl.minArgs() || call.args().size() > impl.maxArgs()) {
-          String expected = impl.minArgs() == impl.maxArgs() ? Integer.toString(impl.minArgs())
-              : impl.minArgs() + " to " + impl.maxArgs();
-          return error("Function '" + fn + "' takes " + expected + " argument" + (impl.maxArgs() == 1 ? "" : "s")
-              + ", got " + call.args().size(), expr);
+          String expected =
+              impl.minArgs() == impl.maxArgs()
+                  ? Integer.toString(impl.minArgs())
+                  : impl.minArgs() + " to " + impl.maxArgs();
+          return error(
+              "Function '"
+                  + fn
+                  + "' takes "
+                  + expected
+                  + " argument"
+                  + (impl.maxArgs() == 1 ? "" : "s")
+                  + ", got "
+                  + call.args().size(),
+              expr);
         }
         return composeFunction(impl, args, call.args());
       } else if (schemaName.equals("request")) {
@@ -282,8 +329,15 @@ final class ClauseCompiler {
         RequestFunctions.Function impl = RequestFunctions.REQUEST.get(fn);
         if (impl != null) {
           if (call.args().size() != impl.parameterCount()) {
-            return error("Function '" + schemaName + "." + fn + "' takes " + impl.parameterCount()
-                + " arguments.", expr);
+            return error(
+                "Function '"
+                    + schemaName
+                    + "."
+                    + fn
+                    + "' takes "
+                    + impl.parameterCount()
+                    + " arguments.",
+                expr);
           }
           List<ParameterValue> args = new ArrayList<>();
           boolean invalid = false;
@@ -301,8 +355,13 @@ final class ClauseCompiler {
           if (invalid) {
             return Clause.ERROR;
           }
-          String key = schemaName + "." + fn + "(" + args.stream().map(ParameterValue::key)
-              .collect(Collectors.joining(",")) + ")";
+          String key =
+              schemaName
+                  + "."
+                  + fn
+                  + "("
+                  + args.stream().map(ParameterValue::key).collect(Collectors.joining(","))
+                  + ")";
           return new Clause.RequestFunctionCall() {
             @Override
             public RequestFunctions.Usage usage() {
@@ -316,7 +375,7 @@ final class ClauseCompiler {
 
             @Override
             public @Nullable Object lookup(RequestParameters parameters) {
-              Object[] values = new Object[args.size()];
+              @Nullable Object[] values = new Object[args.size()];
               for (int i = 0; i < values.length; i++) {
                 values[i] = args.get(i).lookup(parameters);
               }
@@ -337,8 +396,10 @@ final class ClauseCompiler {
       if (!(m.member() instanceof String member)) {
         return error("Unsupported member operation " + m.op(), expr);
       }
-      SqlFunction fn = m.op().equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
-      return composeFunction(fn, List.of(operand, new StaticValue(member)), List.of(m.operand(), m));
+      SqlFunction fn =
+          m.op().equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+      return composeFunction(
+          fn, List.of(operand, new StaticValue(member)), List.of(m.operand(), m));
     }
     if (expr instanceof Ast.Cast cast) {
       Clause operand = compile(cast.operand());
@@ -346,8 +407,11 @@ final class ClauseCompiler {
       if (!CAST_TYPES.contains(to)) {
         return error("CAST not supported for '" + to + "'", expr);
       }
-      return composeFunction(new SqlFunction("operator_cast_" + to, 1, 1,
-          a -> a[0] == null ? null : SqlValues.cast(a[0], to)), List.of(operand), List.of(cast.operand()));
+      return composeFunction(
+          new SqlFunction(
+              "operator_cast_" + to, 1, 1, a -> a[0] == null ? null : SqlValues.cast(a[0], to)),
+          List.of(operand),
+          List.of(cast.operand()));
     }
     return error(expr.type() + " not supported here", expr);
   }
@@ -364,47 +428,60 @@ final class ClauseCompiler {
     } else if (type.argsType != null) {
       return composeFunction(in, List.of(leftClause, rightClause), List.of(left, right));
     } else if (isParam(leftClause) && isRow(rightClause)) {
-      InputParameter input = new InputParameter(((ParameterValue) leftClause).key(), false,
-          (ParameterValue) leftClause);
+      InputParameter input =
+          new InputParameter(
+              ((ParameterValue) leftClause).key(), false, (ParameterValue) leftClause);
       RowValue array = (RowValue) rightClause;
-      return Filters.match(List.of(input), true, row -> {
-        Object value = array.evaluate(row);
-        if (value == null) {
-          return MATCH_FALSE;
-        }
-        Object parsed = JsJson.parsePlain(SqlValues.text(value));
-        if (!(parsed instanceof List<?> values)) {
-          throw new IllegalArgumentException("Not an array");
-        }
-        List<Map<String, @Nullable Object>> result = new ArrayList<>();
-        for (Object v : values) {
-          Map<String, @Nullable Object> m = new LinkedHashMap<>();
-          m.put(input.key(), v);
-          result.add(m);
-        }
-        return result;
-      }, v -> v.accept(leftClause));
+      return Filters.match(
+          List.of(input),
+          true,
+          row -> {
+            Object value = array.evaluate(row);
+            if (value == null) {
+              return MATCH_FALSE;
+            }
+            Object parsed = JsJson.parsePlain(SqlValues.text(value));
+            if (!(parsed instanceof List<?> values)) {
+              throw new IllegalArgumentException("Not an array");
+            }
+            List<Map<String, @Nullable Object>> result = new ArrayList<>();
+            for (Object v : values) {
+              Map<String, @Nullable Object> m = new LinkedHashMap<>();
+              m.put(input.key(), v);
+              result.add(m);
+            }
+            return result;
+          },
+          v -> v.accept(leftClause));
     } else if (supportsExpandingParameters && isRow(leftClause) && isParam(rightClause)) {
       ParameterValue array = (ParameterValue) rightClause;
       String key = array.key() + "[*]";
       InputParameter input = new InputParameter(key, true, array);
       RowValue value = (RowValue) leftClause;
-      return Filters.match(List.of(input), false, row -> {
-        Object v = value.evaluate(row);
-        if (!SqlValues.isJsonValue(v)) {
-          return MATCH_FALSE;
-        }
-        Map<String, @Nullable Object> m = new LinkedHashMap<>();
-        m.put(key, v);
-        return List.of(m);
-      }, v -> v.accept(rightClause));
+      return Filters.match(
+          List.of(input),
+          false,
+          row -> {
+            Object v = value.evaluate(row);
+            if (!SqlValues.isJsonValue(v)) {
+              return MATCH_FALSE;
+            }
+            Map<String, @Nullable Object> m = new LinkedHashMap<>();
+            m.put(key, v);
+            return List.of(m);
+          },
+          v -> v.accept(rightClause));
     } else {
-      return error(type.error, type.errorAt);
+      return error(
+          Objects.requireNonNull(type.error, "no argument type means an error"), type.errorAt);
     }
   }
 
   /** Result of checking which kinds of clauses a function is applied to. */
-  private record ComposeType(@Nullable String argsType, @Nullable String error, @Nullable Expr errorAt,
+  private record ComposeType(
+      @Nullable String argsType,
+      @Nullable String error,
+      @Nullable Expr errorAt,
       boolean errorClause) {}
 
   private ComposeType composeType(SqlFunction fn, List<Clause> args, List<Expr> debugArgs) {
@@ -415,25 +492,27 @@ final class ClauseCompiler {
       if (c instanceof ErrorClause) {
         return new ComposeType(null, null, null, true);
       } else if (isStatic(c)) {
-        continue;
+
       } else if (isParam(c)) {
         if (!supportsParameterExpressions) {
           if (fn.name().equals("operatorIN")) {
-            return new ComposeType(null, "Cannot use bucket parameters on the right side of IN operators", at,
-                false);
+            return new ComposeType(
+                null, "Cannot use bucket parameters on the right side of IN operators", at, false);
           }
           return new ComposeType(null, "Cannot use bucket parameters in expressions", at, false);
         }
         if (argsType.equals("static") || argsType.equals("param")) {
           argsType = "param";
         } else {
-          return new ComposeType(null, "Cannot use table values and parameters in the same clauses", at, false);
+          return new ComposeType(
+              null, "Cannot use table values and parameters in the same clauses", at, false);
         }
       } else if (isRow(c)) {
         if (argsType.equals("static") || argsType.equals("row")) {
           argsType = "row";
         } else {
-          return new ComposeType(null, "Cannot use table values and parameters in the same clauses", at, false);
+          return new ComposeType(
+              null, "Cannot use table values and parameters in the same clauses", at, false);
         }
       } else {
         return new ComposeType(null, "Parameter match clauses cannot be used here", at, false);
@@ -442,12 +521,20 @@ final class ClauseCompiler {
     return new ComposeType(argsType, null, null, false);
   }
 
-  /** Thrown when evaluating a constant expression at compile time fails; reported over the whole query. */
+  /**
+   * Thrown when evaluating a constant expression at compile time fails; reported over the whole
+   * query.
+   */
   static final class StaticEvaluationException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     StaticEvaluationException(String message) {
       super(message);
+    }
+
+    @Override
+    public String getMessage() {
+      return Objects.requireNonNull(super.getMessage());
     }
   }
 
@@ -459,61 +546,71 @@ final class ClauseCompiler {
       return error(type.error, type.errorAt);
     }
     int n = args.size();
-    switch (type.argsType) {
-      case "static": {
-        Object[] values = new Object[n];
-        for (int i = 0; i < n; i++) {
-          values[i] = ((StaticValue) args.get(i)).value();
-        }
-        try {
-          return new StaticValue(fn.call(values));
-        } catch (RuntimeException e) {
-          throw new StaticEvaluationException(String.valueOf(e.getMessage()));
-        }
-      }
-      case "row": {
-        RowValue[] rows = args.toArray(new RowValue[0]);
-        if (n == 1) {
-          RowValue a = rows[0];
-          return (RowValue) row -> fn.call(a.evaluate(row));
-        } else if (n == 2) {
-          RowValue a = rows[0];
-          RowValue b = rows[1];
-          return (RowValue) row -> fn.call(a.evaluate(row), b.evaluate(row));
-        }
-        return (RowValue) row -> {
-          Object[] values = new Object[n];
+    switch (Objects.requireNonNull(type.argsType, "no error means an argument type")) {
+      case "static":
+        {
+          @Nullable Object[] values = new Object[n];
           for (int i = 0; i < n; i++) {
-            values[i] = rows[i].evaluate(row);
+            values[i] = ((StaticValue) args.get(i)).value();
           }
-          return fn.call(values);
-        };
-      }
-      default: {
-        ParameterValue[] params = args.toArray(new ParameterValue[0]);
-        String key = fn.name() + "(" + args.stream().map(c -> ((ParameterValue) c).key())
-            .collect(Collectors.joining(",")) + ")";
-        return new ParameterValue() {
-          @Override
-          public String key() {
-            return key;
+          try {
+            return new StaticValue(fn.call(values));
+          } catch (RuntimeException e) {
+            throw new StaticEvaluationException(String.valueOf(e.getMessage()));
           }
-
-          @Override
-          public @Nullable Object lookup(RequestParameters parameters) {
-            Object[] values = new Object[n];
-            for (int i = 0; i < n; i++) {
-              values[i] = params[i].lookup(parameters);
+        }
+      case "row":
+        {
+          RowValue[] rows = args.toArray(new RowValue[0]);
+          if (n == 1) {
+            RowValue a = rows[0];
+            return (RowValue) (Map<String, @Nullable Object> row) -> fn.call(a.evaluate(row));
+          } else if (n == 2) {
+            RowValue a = rows[0];
+            RowValue b = rows[1];
+            return (RowValue)
+                (Map<String, @Nullable Object> row) -> fn.call(a.evaluate(row), b.evaluate(row));
+          }
+          return (RowValue)
+              (Map<String, @Nullable Object> row) -> {
+                @Nullable Object[] values = new Object[n];
+                for (int i = 0; i < n; i++) {
+                  values[i] = rows[i].evaluate(row);
+                }
+                return fn.call(values);
+              };
+        }
+      default:
+        {
+          ParameterValue[] params = args.toArray(new ParameterValue[0]);
+          String key =
+              fn.name()
+                  + "("
+                  + args.stream()
+                      .map(c -> ((ParameterValue) c).key())
+                      .collect(Collectors.joining(","))
+                  + ")";
+          return new ParameterValue() {
+            @Override
+            public String key() {
+              return key;
             }
-            return fn.call(values);
-          }
 
-          @Override
-          public void visitChildren(Consumer<Clause> visitor) {
-            args.forEach(visitor);
-          }
-        };
-      }
+            @Override
+            public @Nullable Object lookup(RequestParameters parameters) {
+              @Nullable Object[] values = new Object[n];
+              for (int i = 0; i < n; i++) {
+                values[i] = params[i].lookup(parameters);
+              }
+              return fn.call(values);
+            }
+
+            @Override
+            public void visitChildren(Consumer<Clause> visitor) {
+              args.forEach(visitor);
+            }
+          };
+        }
     }
   }
 
@@ -529,27 +626,34 @@ final class ClauseCompiler {
     if (column.expr() instanceof Ast.Ref ref) {
       return ref.name();
     }
-    throw new QueryException(SqlProblem.fatal("alias is required", column.expr().span().start(),
-        column.expr().span().end()));
+    throw new QueryException(
+        SqlProblem.fatal(
+            "alias is required", column.expr().span().start(), column.expr().span().end()));
   }
 
   String specificOutputName(Ast.Column column) throws QueryException {
     String name = outputName(column);
     if (name.equals("*")) {
-      throw new QueryException(SqlProblem.fatal("* is not supported here - use explicit columns",
-          column.expr().span().start(), column.expr().span().end()));
+      throw new QueryException(
+          SqlProblem.fatal(
+              "* is not supported here - use explicit columns",
+              column.expr().span().start(),
+              column.expr().span().end()));
     }
     return name;
   }
 
   private @Nullable AvailableTable search(@Nullable String name) {
-    return name == null ? null : parameterTables.stream().filter(t -> t.sqlName().equals(name)).findFirst()
-        .orElse(null);
+    return name == null
+        ? null
+        : parameterTables.stream().filter(t -> t.sqlName().equals(name)).findFirst().orElse(null);
   }
 
   private boolean isParameterRef(Ast.Ref ref) {
-    String tableName = ref.table() != null ? ref.table().name()
-        : defaultTable != null ? defaultTable.sqlName() : "";
+    String tableName =
+        ref.table() != null
+            ? ref.table().name()
+            : defaultTable != null ? defaultTable.sqlName() : "";
     return search(tableName) != null;
   }
 
@@ -558,7 +662,10 @@ final class ClauseCompiler {
     if (ref.table() != null && ref.table().schema() != null) {
       return null;
     }
-    String name = ref.table() != null ? ref.table().name() : defaultTable != null ? defaultTable.sqlName() : null;
+    String name =
+        ref.table() != null
+            ? ref.table().name()
+            : defaultTable != null ? defaultTable.sqlName() : null;
     if (name == null) {
       return null;
     }
@@ -570,8 +677,16 @@ final class ClauseCompiler {
   }
 
   private ParameterValue parameterRef(Ast.Ref ref) {
-    String tableName = ref.table() != null ? ref.table().name() : defaultTable.sqlName();
-    String table = search(tableName).nameInSchema();
+    Ast.QName qualifier = ref.table();
+    String tableName =
+        qualifier != null
+            ? qualifier.name()
+            : Objects.requireNonNull(
+                    defaultTable, "a parameter reference without table has a default table")
+                .sqlName();
+    String table =
+        Objects.requireNonNull(search(tableName), "a parameter reference names a parameter table")
+            .nameInSchema();
     String column = ref.name();
     String key = table + "." + column;
     return new Clause.TableParameterRef() {
@@ -611,7 +726,9 @@ final class ClauseCompiler {
   void checkCase(Ast.Span span) {
     String source = sql.substring(span.start(), span.end());
     if (!source.toLowerCase(Locale.ROOT).equals(source)) {
-      warn("Unquoted identifiers are converted to lower-case. Use \"" + source + "\" instead.", span);
+      warn(
+          "Unquoted identifiers are converted to lower-case. Use \"" + source + "\" instead.",
+          span);
     }
   }
 

@@ -4,11 +4,16 @@ import dev.syncline.api.SourceValue.Precision;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The {@code config:} block's effect: edition and compatibility options. Edition 2 and later turn on every option
- * unless a flag overrides it.
+ * The {@code config:} block's effect: edition and compatibility options. Edition 2 and later turn
+ * on every option unless a flag overrides it.
  */
-record Compatibility(int edition, @Nullable Boolean timestampsIso8601, @Nullable Boolean versionedBucketIds,
-    @Nullable Boolean fixedJsonExtract, @Nullable Boolean customTypes, @Nullable Boolean sqliteEngine,
+record Compatibility(
+    int edition,
+    @Nullable Boolean timestampsIso8601,
+    @Nullable Boolean versionedBucketIds,
+    @Nullable Boolean fixedJsonExtract,
+    @Nullable Boolean customTypes,
+    @Nullable Boolean sqliteEngine,
     @Nullable Precision maxTimePrecision) {
 
   static final Compatibility LEGACY = new Compatibility(1, null, null, null, null, null, null);

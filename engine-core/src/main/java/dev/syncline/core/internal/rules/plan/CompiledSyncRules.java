@@ -21,10 +21,14 @@ import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.api.rules.TablePattern;
 import dev.syncline.core.internal.rules.eval.JsJson;
+import dev.syncline.core.internal.rules.eval.SqlValues;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /** Compiled sync rules: immutable and thread-safe. */
@@ -37,15 +41,25 @@ public final class CompiledSyncRules implements SyncRules {
   private final List<TablePattern> sourceTables;
   private final List<Problem> warnings;
   private final Compatibility compatibility;
-  private final com.google.common.base.Supplier<SnapshotPlans> snapshotPlans;
+  private final Set<TablePattern> fullRows;
+
+  /**
+   * Built on first use (only the replicator needs it); racing threads may build it twice, with
+   * equal results.
+   */
+  private volatile @Nullable SnapshotPlans snapshotPlans;
 
   /** Assembles rules from a reader that found no fatal problem. */
-  public CompiledSyncRules(SyncRulesSource source, SyncConfigReader reader, List<Problem> warnings,
+  public CompiledSyncRules(
+      SyncRulesSource source,
+      SyncConfigReader reader,
+      List<Problem> warnings,
       String defaultSchema) {
     this.source = source;
     this.definitions = List.copyOf(reader.definitions());
     this.streams = List.copyOf(reader.streams());
-    // One node per index scope: nodes differing only in where requests get key values share an index.
+    // One node per index scope: nodes differing only in where requests get key values share an
+    // index.
     Map<String, StreamPlan.LookupNode> nodes = new LinkedHashMap<>();
     for (StreamPlan.Stream st : streams) {
       for (StreamPlan.Variant v : st.variants()) {
@@ -59,15 +73,23 @@ public final class CompiledSyncRules implements SyncRules {
     this.sourceTables = reader.sourceTables();
     this.warnings = List.copyOf(warnings);
     this.compatibility = reader.compatibility();
-    // Built on first use: rendering SQL with jOOQ is only needed for snapshots and explain().
-    List<BucketDefinition> defs = this.definitions;
-    List<TablePattern> tables = this.sourceTables;
-    java.util.Set<TablePattern> fullRows = new java.util.LinkedHashSet<>();
+    // Snapshot plans are built on first use: rendering SQL with jOOQ is only needed for snapshots
+    // and explain().
+    Set<TablePattern> fullRows = new LinkedHashSet<>();
     for (StreamPlan.Stream st : streams) {
       st.variants().forEach(v -> fullRows.add(v.table()));
     }
     lookups.forEach(n -> fullRows.add(n.table));
-    this.snapshotPlans = com.google.common.base.Suppliers.memoize(() -> new SnapshotPlans(defs, tables, fullRows));
+    this.fullRows = Collections.unmodifiableSet(fullRows);
+  }
+
+  private SnapshotPlans snapshotPlans() {
+    SnapshotPlans plans = snapshotPlans;
+    if (plans == null) {
+      plans = new SnapshotPlans(definitions, sourceTables, fullRows);
+      snapshotPlans = plans;
+    }
+    return plans;
   }
 
   @Override
@@ -127,8 +149,8 @@ public final class CompiledSyncRules implements SyncRules {
   }
 
   /**
-   * One row's evaluation state: the row converted once, and its JSON encoding shared by every output that is the row
-   * itself (several {@code SELECT *} queries or variants).
+   * One row's evaluation state: the row converted once, and its JSON encoding shared by every
+   * output that is the row itself (several {@code SELECT *} queries or variants).
    */
   private final class RowOutputs {
     final Map<String, @Nullable Object> internal;
@@ -188,8 +210,9 @@ public final class CompiledSyncRules implements SyncRules {
         }
         String data = o.encode(out.data());
         for (String params : out.serializedParameters()) {
-          o.rows.add(new EvaluatedRow(new BucketId(d.bucketPrefix() + params, d.name()), out.table(), out.id(),
-              data));
+          o.rows.add(
+              new EvaluatedRow(
+                  new BucketId(d.bucketPrefix() + params, d.name()), out.table(), out.id(), data));
         }
       }
     }
@@ -213,22 +236,30 @@ public final class CompiledSyncRules implements SyncRules {
           if (buckets.isEmpty()) {
             continue;
           }
-          boolean starOnly = v.extractors().size() == 1 && v.extractors().get(0) instanceof DataQuery.StarExtractor;
-          out = o.plain && starOnly && !v.table().isWildcard() ? o.internal
-              : DataQuery.transform(v.extractors(), tableRow);
+          boolean starOnly =
+              v.extractors().size() == 1
+                  && v.extractors().get(0) instanceof DataQuery.StarExtractor;
+          out =
+              o.plain && starOnly && !v.table().isWildcard()
+                  ? o.internal
+                  : DataQuery.transform(v.extractors(), tableRow);
         } catch (RuntimeException e) {
           o.error(st.name(), e);
           continue;
         }
         String data = o.encode(out);
-        String id = dev.syncline.core.internal.rules.eval.SqlValues.idText(out.get("id"));
+        String id = SqlValues.idText(out.get("id"));
         String outputTable = v.outputTable(table);
         for (String params : buckets) {
-          o.rows.add(new EvaluatedRow(new BucketId(v.bucketPrefix() + params, st.name()), outputTable, id, data));
+          o.rows.add(
+              new EvaluatedRow(
+                  new BucketId(v.bucketPrefix() + params, st.name()), outputTable, id, data));
         }
       }
     }
-    return o == null ? new RowEvaluation(List.of(), List.of()) : new RowEvaluation(o.rows, o.errors);
+    return o == null
+        ? new RowEvaluation(List.of(), List.of())
+        : new RowEvaluation(o.rows, o.errors);
   }
 
   private static String message(RuntimeException e) {
@@ -291,7 +322,8 @@ public final class CompiledSyncRules implements SyncRules {
     return new ParameterEvaluation(entries, errors);
   }
 
-  private static ParameterLookup lookup(BucketDefinition d, ParameterQuery q, List<@Nullable Object> values) {
+  private static ParameterLookup lookup(
+      BucketDefinition d, ParameterQuery q, List<@Nullable Object> values) {
     List<SqliteValue> api = new ArrayList<>(values.size());
     for (Object v : values) {
       api.add(Values.toApi(v));
@@ -304,7 +336,8 @@ public final class CompiledSyncRules implements SyncRules {
     RequestParameters parameters = new RequestParameters(request);
     List<ResolvedBucket> staticBuckets = new ArrayList<>();
     List<EvaluationError> errors = new ArrayList<>();
-    record Pending(BucketDefinition definition, TableParameterQuery query, List<ParameterLookup> lookups) {}
+    record Pending(
+        BucketDefinition definition, TableParameterQuery query, List<ParameterLookup> lookups) {}
     List<Pending> pending = new ArrayList<>();
     for (BucketDefinition d : definitions) {
       if (!request.includeDefaults()
@@ -339,7 +372,8 @@ public final class CompiledSyncRules implements SyncRules {
         }
       }
     }
-    StreamQuerier streamQuerier = streams.isEmpty() ? null : new StreamQuerier(streams, request, parameters);
+    StreamQuerier streamQuerier =
+        streams.isEmpty() ? null : new StreamQuerier(streams, request, parameters);
     if (streamQuerier != null) {
       staticBuckets.addAll(streamQuerier.staticBuckets());
       errors.addAll(streamQuerier.errors());
@@ -361,7 +395,10 @@ public final class CompiledSyncRules implements SyncRules {
 
       @Override
       public List<ResolvedBucket> dynamicBuckets(ParameterLookupSource source) {
-        List<ResolvedBucket> fromStreams = streamDynamic ? streamQuerier.dynamicBuckets(source) : List.of();
+        List<ResolvedBucket> fromStreams =
+            streamDynamic && streamQuerier != null
+                ? streamQuerier.dynamicBuckets(source)
+                : List.of();
         if (pendingList.isEmpty()) {
           return fromStreams;
         }
@@ -369,7 +406,8 @@ public final class CompiledSyncRules implements SyncRules {
         for (Pending p : pendingList) {
           all.addAll(p.lookups());
         }
-        Map<ParameterLookup, List<Map<String, SqliteValue>>> results = source.lookup(List.copyOf(all));
+        Map<ParameterLookup, List<Map<String, SqliteValue>>> results =
+            source.lookup(List.copyOf(all));
         List<ResolvedBucket> dynamic = new ArrayList<>();
         for (Pending p : pendingList) {
           List<Map<String, @Nullable Object>> rows = new ArrayList<>();
@@ -394,11 +432,16 @@ public final class CompiledSyncRules implements SyncRules {
   }
 
   private static ResolvedBucket resolved(BucketDefinition d, ParameterQuery.BucketDescription b) {
-    return new ResolvedBucket(new BucketId(d.bucketPrefix() + b.serializedParameters(), d.name()), b.priority(),
+    return new ResolvedBucket(
+        new BucketId(d.bucketPrefix() + b.serializedParameters(), d.name()),
+        b.priority(),
         List.of(InclusionReason.DEFAULT));
   }
 
-  /** Keeps the first occurrence of each bucket, concatenating reasons and taking the lowest priority number. */
+  /**
+   * Keeps the first occurrence of each bucket, concatenating reasons and taking the lowest priority
+   * number.
+   */
   static List<ResolvedBucket> merge(List<ResolvedBucket> buckets) {
     Map<String, ResolvedBucket> byName = new LinkedHashMap<>();
     for (ResolvedBucket b : buckets) {
@@ -408,16 +451,18 @@ public final class CompiledSyncRules implements SyncRules {
       } else {
         List<InclusionReason> reasons = new ArrayList<>(existing.reasons());
         reasons.addAll(b.reasons());
-        byName.put(b.bucket().name(), new ResolvedBucket(existing.bucket(),
-            Math.min(existing.priority(), b.priority()), reasons));
+        byName.put(
+            b.bucket().name(),
+            new ResolvedBucket(
+                existing.bucket(), Math.min(existing.priority(), b.priority()), reasons));
       }
     }
     return List.copyOf(byName.values());
   }
 
   /**
-   * Explains, per bucket definition, where a row lands and why it does not land elsewhere: one line per definition
-   * and data query.
+   * Explains, per bucket definition, where a row lands and why it does not land elsewhere: one line
+   * per definition and data query.
    */
   public List<String> explainRow(TableRef table, SourceRow row) {
     Map<String, @Nullable Object> internal = Values.toInternalRow(row, compatibility);
@@ -443,14 +488,33 @@ public final class CompiledSyncRules implements SyncRules {
             if (why.length() > 0) {
               why.append(", ");
             }
-            why.append(c).append('=').append(internal.containsKey(c)
-                ? JsJson.stringifyBig(internal.get(c) instanceof byte[] ? "<blob>" : internal.get(c)) : "<absent>");
+            why.append(c)
+                .append('=')
+                .append(
+                    internal.containsKey(c)
+                        ? JsJson.stringifyBig(
+                            internal.get(c) instanceof byte[] ? "<blob>" : internal.get(c))
+                        : "<absent>");
           }
-          lines.add(d.name() + ": `" + sql + "` does not match this row: its WHERE clause yields no bucket"
-              + (why.length() > 0 ? " (" + why + ")" : ""));
+          lines.add(
+              d.name()
+                  + ": `"
+                  + sql
+                  + "` does not match this row: its WHERE clause yields no bucket"
+                  + (why.length() > 0 ? " (" + why + ")" : ""));
         } else {
-          List<String> buckets = out.serializedParameters().stream().map(p -> d.bucketPrefix() + p).toList();
-          lines.add(d.name() + ": `" + sql + "` puts it into " + buckets + " as " + out.table() + "/" + out.id());
+          List<String> buckets =
+              out.serializedParameters().stream().map(p -> d.bucketPrefix() + p).toList();
+          lines.add(
+              d.name()
+                  + ": `"
+                  + sql
+                  + "` puts it into "
+                  + buckets
+                  + " as "
+                  + out.table()
+                  + "/"
+                  + out.id());
         }
       }
       if (!any) {
@@ -473,21 +537,34 @@ public final class CompiledSyncRules implements SyncRules {
         try {
           List<String> buckets = v.bucketParameters(tableRow);
           if (buckets.isEmpty()) {
-            lines.add(name + ": `" + oneLine(v.sql()) + "` does not match this row: a filter is false or a bucket "
-                + "parameter (" + v.parameters().stream().map(StreamPlan.BucketParameter::rowText).toList()
-                + ") is NULL");
+            lines.add(
+                name
+                    + ": `"
+                    + oneLine(v.sql())
+                    + "` does not match this row: a filter is false or a bucket "
+                    + "parameter ("
+                    + v.parameters().stream().map(StreamPlan.BucketParameter::rowText).toList()
+                    + ") is NULL");
           } else {
-            lines.add(name + ": `" + oneLine(v.sql()) + "` puts it into "
-                + buckets.stream().map(b -> v.bucketPrefix() + b).toList() + " as " + v.outputTable(table) + "/"
-                + dev.syncline.core.internal.rules.eval.SqlValues.idText(internal.get("id")));
+            lines.add(
+                name
+                    + ": `"
+                    + oneLine(v.sql())
+                    + "` puts it into "
+                    + buckets.stream().map(b -> v.bucketPrefix() + b).toList()
+                    + " as "
+                    + v.outputTable(table)
+                    + "/"
+                    + SqlValues.idText(internal.get("id")));
           }
         } catch (RuntimeException e) {
           lines.add(name + ": `" + oneLine(v.sql()) + "` failed for this row: " + message(e));
         }
       }
       for (StreamPlan.LookupNode n : lookups) {
-        if (n.table.matches(table) && st.variants().stream()
-            .anyMatch(v -> v.allLookups().stream().anyMatch(m -> m.scope.equals(n.scope)))) {
+        if (n.table.matches(table)
+            && st.variants().stream()
+                .anyMatch(v -> v.allLookups().stream().anyMatch(m -> m.scope.equals(n.scope)))) {
           any = true;
           StreamPlan.LookupNode.Entry e;
           try {
@@ -496,9 +573,16 @@ public final class CompiledSyncRules implements SyncRules {
             lines.add(st.name() + " look-up " + n.scope + " failed for this row: " + message(ex));
             continue;
           }
-          lines.add(st.name() + " look-up " + n.scope + (e == null ? ": this row is not indexed (a filter is false "
-              + "or a key is NULL)" : ": indexes this row under " + JsJson.stringifyBig(e.key()) + " holding "
-              + JsJson.stringifyBig(e.outputs())));
+          lines.add(
+              st.name()
+                  + " look-up "
+                  + n.scope
+                  + (e == null
+                      ? ": this row is not indexed (a filter is false " + "or a key is NULL)"
+                      : ": indexes this row under "
+                          + JsJson.stringifyBig(e.key())
+                          + " holding "
+                          + JsJson.stringifyBig(e.outputs())));
         }
       }
       if (!any) {
@@ -513,7 +597,7 @@ public final class CompiledSyncRules implements SyncRules {
   }
 
   private static List<String> referencedColumns(DataQuery q) {
-    java.util.Set<String> cols = new java.util.LinkedHashSet<>();
+    Set<String> cols = new LinkedHashSet<>();
     if (q.select.where() != null) {
       SnapshotPlans.collectColumns(q.select.where(), q.table().sqlName(), cols);
     }
@@ -524,52 +608,99 @@ public final class CompiledSyncRules implements SyncRules {
   public String explain() {
     StringBuilder sb = new StringBuilder();
     for (BucketDefinition d : definitions) {
-      sb.append("bucket definition ").append(d.name()).append(" (bucket ").append(d.bucketPrefix())
-          .append(JsJson.stringifyPlain(d.bucketParameters().stream().map(p -> "<" + p + ">").toList()))
+      sb.append("bucket definition ")
+          .append(d.name())
+          .append(" (bucket ")
+          .append(d.bucketPrefix())
+          .append(
+              JsJson.stringifyPlain(d.bucketParameters().stream().map(p -> "<" + p + ">").toList()))
           .append(")\n");
       for (ParameterQuery q : d.parameterQueries()) {
-        sb.append("  parameter query #").append(q.queryId()).append(" [")
-            .append(q instanceof TableParameterQuery t ? "table " + t.sourceTable + ", looked up by "
-                + t.inputParameters.stream().map(Clause.InputParameter::key).toList()
-                : q instanceof StaticParameterQuery ? "static, from the request" : "json_each over the request")
-            .append("] priority ").append(q.priority()).append('\n');
+        sb.append("  parameter query #")
+            .append(q.queryId())
+            .append(" [")
+            .append(
+                q instanceof TableParameterQuery t
+                    ? "table "
+                        + t.sourceTable
+                        + ", looked up by "
+                        + t.inputParameters.stream().map(Clause.InputParameter::key).toList()
+                    : q instanceof StaticParameterQuery
+                        ? "static, from the request"
+                        : "json_each over the request")
+            .append("] priority ")
+            .append(q.priority())
+            .append('\n');
       }
       for (DataQuery q : d.dataQueries()) {
-        sb.append("  data query [table ").append(q.sourceTable).append(" as ").append(q.table().sqlName())
-            .append(", columns ").append(q.columnNames()).append(", matched on ")
-            .append(q.filter.inputParameters().stream().map(Clause.InputParameter::key).toList()).append("]\n");
+        sb.append("  data query [table ")
+            .append(q.sourceTable)
+            .append(" as ")
+            .append(q.table().sqlName())
+            .append(", columns ")
+            .append(q.columnNames())
+            .append(", matched on ")
+            .append(q.filter.inputParameters().stream().map(Clause.InputParameter::key).toList())
+            .append("]\n");
         sb.append("    ").append(q.sql.strip().replaceAll("\\s+", " ")).append('\n');
       }
     }
     for (StreamPlan.Stream st : streams) {
-      sb.append("stream ").append(st.name()).append(" (edition ").append(st.edition())
-          .append(st.autoSubscribe() ? ", subscribed by default" : ", on subscription").append(", priority ")
-          .append(st.priority()).append(")\n");
+      sb.append("stream ")
+          .append(st.name())
+          .append(" (edition ")
+          .append(st.edition())
+          .append(st.autoSubscribe() ? ", subscribed by default" : ", on subscription")
+          .append(", priority ")
+          .append(st.priority())
+          .append(")\n");
       for (StreamPlan.Variant v : st.variants()) {
-        sb.append("  variant ").append(v.bucketPrefix()).append(" [table ").append(v.table()).append(" as ")
-            .append(v.outputTable()).append(", columns ").append(v.extractors().stream().map(e ->
-                e instanceof DataQuery.ColumnExtractor c ? c.name() : "*").toList()).append("]\n");
+        sb.append("  variant ")
+            .append(v.bucketPrefix())
+            .append(" [table ")
+            .append(v.table())
+            .append(" as ")
+            .append(v.outputTable())
+            .append(", columns ")
+            .append(
+                v.extractors().stream()
+                    .map(e -> e instanceof DataQuery.ColumnExtractor c ? c.name() : "*")
+                    .toList())
+            .append("]\n");
         sb.append("    ").append(oneLine(v.sql())).append('\n');
         for (StreamPlan.BucketParameter p : v.parameters()) {
-          sb.append("    bucket parameter ").append(p.rowText()).append(p.rowExpands() ? " (each element)" : "")
-              .append(" from ").append(describe(p.source())).append('\n');
+          sb.append("    bucket parameter ")
+              .append(p.rowText())
+              .append(p.rowExpands() ? " (each element)" : "")
+              .append(" from ")
+              .append(describe(p.source()))
+              .append('\n');
         }
         if (!v.requestGates().isEmpty()) {
-          sb.append("    ").append(v.requestGates().size()).append(" condition(s) on the request alone\n");
+          sb.append("    ")
+              .append(v.requestGates().size())
+              .append(" condition(s) on the request alone\n");
         }
         for (StreamPlan.LookupNode n : v.lookupGates()) {
           sb.append("    only when look-up ").append(n.scope).append(" finds a row\n");
         }
         for (StreamPlan.LookupNode n : v.allLookups()) {
-          sb.append("    look-up ").append(n.scope).append(" [table ").append(n.table).append(", keyed by ")
+          sb.append("    look-up ")
+              .append(n.scope)
+              .append(" [table ")
+              .append(n.table)
+              .append(", keyed by ")
               .append(n.keys.stream().map(k -> k.rowText() + " = " + describe(k.source())).toList())
-              .append(", ").append(n.filters.size()).append(" filter(s), holds ").append(n.outputs.size())
+              .append(", ")
+              .append(n.filters.size())
+              .append(" filter(s), holds ")
+              .append(n.outputs.size())
               .append(" column(s)]\n");
         }
       }
     }
     sb.append("snapshot queries (Postgres):\n");
-    for (Map.Entry<TablePattern, String> e : snapshotPlans.get().sql().entrySet()) {
+    for (Map.Entry<TablePattern, String> e : snapshotPlans().sql().entrySet()) {
       sb.append("  ").append(e.getKey()).append(": ").append(e.getValue()).append('\n');
     }
     return sb.toString();
@@ -587,6 +718,6 @@ public final class CompiledSyncRules implements SyncRules {
 
   /** The Postgres snapshot query of each source table the rules read. */
   public Map<TablePattern, String> snapshotSql() {
-    return snapshotPlans.get().sql();
+    return snapshotPlans().sql();
   }
 }

@@ -15,7 +15,10 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
-/** A compiled data query of a bucket definition: which rows, which columns, which bucket parameters. Immutable. */
+/**
+ * A compiled data query of a bucket definition: which rows, which columns, which bucket parameters.
+ * Immutable.
+ */
 final class DataQuery {
   /** One output column. */
   sealed interface Extractor permits ColumnExtractor, StarExtractor {}
@@ -23,8 +26,8 @@ final class DataQuery {
   /**
    * A named output column.
    *
-   * @param sourceColumn for a bare column reference, the column it reads (absent columns are omitted from the
-   *     output); else null
+   * @param sourceColumn for a bare column reference, the column it reads (absent columns are
+   *     omitted from the output); else null
    */
   record ColumnExtractor(String name, Clause.RowValue value, @Nullable String sourceColumn)
       implements Extractor {}
@@ -43,8 +46,14 @@ final class DataQuery {
   private final List<String> bucketKeys;
   final Ast.Select select;
 
-  private DataQuery(TablePattern sourceTable, AvailableTable table, String sql, Clause.ParameterMatch filter,
-      List<Extractor> extractors, List<String> bucketParameters, Ast.Select select) {
+  private DataQuery(
+      TablePattern sourceTable,
+      AvailableTable table,
+      String sql,
+      Clause.ParameterMatch filter,
+      List<Extractor> extractors,
+      List<String> bucketParameters,
+      Ast.Select select) {
     this.sourceTable = sourceTable;
     this.table = table;
     this.sql = sql;
@@ -55,13 +64,19 @@ final class DataQuery {
     this.select = select;
   }
 
-  static DataQuery compile(List<String> bucketParameters, String sql, Ast.Statement statement, QueryContext ctx,
-      List<SqlProblem> problems) throws QueryException {
+  static DataQuery compile(
+      List<String> bucketParameters,
+      String sql,
+      Ast.Statement statement,
+      QueryContext ctx,
+      List<SqlProblem> problems)
+      throws QueryException {
     Ast.Select q = QuerySupport.requireSelect(sql, statement);
     problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
     if (q.from().size() != 1 || !(q.from().get(0) instanceof Ast.FromTable from)) {
       Ast.Span at = q.from().isEmpty() ? new Ast.Span(0, sql.length()) : q.from().get(0).span();
-      throw new QueryException(SqlProblem.fatal("Must SELECT from a single table", at.start(), at.end()));
+      throw new QueryException(
+          SqlProblem.fatal("Must SELECT from a single table", at.start(), at.end()));
     }
     AvailableTable alias = new AvailableTable(from.name().name(), from.alias());
     TablePattern sourceTable = TableRefs.pattern(from.name(), ctx.defaultSchema());
@@ -69,26 +84,44 @@ final class DataQuery {
     if (ctx.schema() != null) {
       columns = ctx.columnsOf(sourceTable.schema(), sourceTable.tablePattern());
       if (columns == null) {
-        problems.add(SqlProblem.warning("Table " + sourceTable.schema() + "." + sourceTable.tablePattern()
-            + " not found", from.span().start(), from.span().end()));
+        problems.add(
+            SqlProblem.warning(
+                "Table " + sourceTable.schema() + "." + sourceTable.tablePattern() + " not found",
+                from.span().start(),
+                from.span().end()));
       }
     }
-    ClauseCompiler tools = new ClauseCompiler(alias, List.of(new AvailableTable("bucket", null)), List.of(alias), sql,
-        false, false, TableRefs.querySchema(columns, alias.nameInSchema()), ctx.functions(),
-        ctx.exactIntegerLiterals());
+    ClauseCompiler tools =
+        new ClauseCompiler(
+            alias,
+            List.of(new AvailableTable("bucket", null)),
+            List.of(alias),
+            sql,
+            false,
+            false,
+            TableRefs.querySchema(columns, alias.nameInSchema()),
+            ctx.functions(),
+            ctx.exactIntegerLiterals());
     if (from.alias() == null) {
       tools.checkNameCase(from.name());
     }
     Clause.ParameterMatch filter = tools.compileWhere(q.where());
 
-    List<String> inputNames = filter.inputParameters().stream().map(Clause.InputParameter::key).toList();
+    List<String> inputNames =
+        filter.inputParameters().stream().map(Clause.InputParameter::key).toList();
     List<String> bucketNames = bucketParameters.stream().map(p -> "bucket." + p).toList();
     Set<String> all = new LinkedHashSet<>(inputNames);
     all.addAll(bucketNames);
-    if ((!filter.error() && all.size() != filter.inputParameters().size()) || all.size() != bucketParameters.size()) {
-      problems.add(SqlProblem.fatal("Query must cover all bucket parameters. Expected: "
-          + JsJson.stringifyPlain(bucketNames) + " Got: " + JsJson.stringifyPlain(inputNames), q.span().start(),
-          q.span().end()));
+    if ((!filter.error() && all.size() != filter.inputParameters().size())
+        || all.size() != bucketParameters.size()) {
+      problems.add(
+          SqlProblem.fatal(
+              "Query must cover all bucket parameters. Expected: "
+                  + JsJson.stringifyPlain(bucketNames)
+                  + " Got: "
+                  + JsJson.stringifyPlain(inputNames),
+              q.span().start(),
+              q.span().end()));
     }
 
     boolean hasId = false;
@@ -101,7 +134,8 @@ final class DataQuery {
         if (clause instanceof Clause.ErrorClause) {
           continue;
         }
-        String sourceColumn = column.expr() instanceof Ast.Ref ref && tools.isTableRef(ref) ? ref.name() : null;
+        String sourceColumn =
+            column.expr() instanceof Ast.Ref ref && tools.isTableRef(ref) ? ref.name() : null;
         extractors.add(new ColumnExtractor(name, (Clause.RowValue) clause, sourceColumn));
       } else {
         extractors.add(new StarExtractor());
@@ -116,12 +150,16 @@ final class DataQuery {
       }
     }
     if (!hasId) {
-      Ast.Span at = q.columns().isEmpty() ? new Ast.Span(0, sql.length()) : q.columns().get(0).span();
-      problems.add(hasWildcard ? SqlProblem.warning("Query must return an \"id\" column", at.start(), at.end())
-          : SqlProblem.fatal("Query must return an \"id\" column", at.start(), at.end()));
+      Ast.Span at =
+          q.columns().isEmpty() ? new Ast.Span(0, sql.length()) : q.columns().get(0).span();
+      problems.add(
+          hasWildcard
+              ? SqlProblem.warning("Query must return an \"id\" column", at.start(), at.end())
+              : SqlProblem.fatal("Query must return an \"id\" column", at.start(), at.end()));
     }
     problems.addAll(tools.problems);
-    return new DataQuery(sourceTable, alias, sql, filter, List.copyOf(extractors), List.copyOf(bucketParameters), q);
+    return new DataQuery(
+        sourceTable, alias, sql, filter, List.copyOf(extractors), List.copyOf(bucketParameters), q);
   }
 
   boolean applies(TableRef table) {
@@ -141,21 +179,30 @@ final class DataQuery {
   }
 
   /** Result of evaluating one row: bucket parameter strings and the output. */
-  record Output(String table, String id, Map<String, @Nullable Object> data, List<String> serializedParameters) {}
+  record Output(
+      String table,
+      String id,
+      Map<String, @Nullable Object> data,
+      List<String> serializedParameters) {}
 
-  /** Whether the query is {@code SELECT * FROM t ...}: its output is the row minus underscore columns and BLOBs. */
+  /**
+   * Whether the query is {@code SELECT * FROM t ...}: its output is the row minus underscore
+   * columns and BLOBs.
+   */
   boolean selectsStarOnly() {
     return extractors.size() == 1 && extractors.get(0) instanceof StarExtractor;
   }
 
   /**
-   * Whether {@code SELECT *} outputs the row unchanged: no underscore columns, no BLOBs, no integer-like column
-   * names (which JavaScript would reorder).
+   * Whether {@code SELECT *} outputs the row unchanged: no underscore columns, no BLOBs, no
+   * integer-like column names (which JavaScript would reorder).
    */
   static boolean isPlainRow(Map<String, @Nullable Object> row) {
     for (Map.Entry<String, @Nullable Object> e : row.entrySet()) {
       String k = e.getKey();
-      if (k.startsWith("_") || e.getValue() instanceof byte[] || (!k.isEmpty() && Character.isDigit(k.charAt(0)))) {
+      if (k.startsWith("_")
+          || e.getValue() instanceof byte[]
+          || (!k.isEmpty() && Character.isDigit(k.charAt(0)))) {
         return false;
       }
     }
@@ -168,10 +215,11 @@ final class DataQuery {
   }
 
   /**
-   * Evaluates the row; with {@code plainRow} (see {@link #isPlainRow}) a star-only query returns the row itself as
-   * its data, unmodified and shared.
+   * Evaluates the row; with {@code plainRow} (see {@link #isPlainRow}) a star-only query returns
+   * the row itself as its data, unmodified and shared.
    */
-  @Nullable Output evaluate(TableRef sourceTableRef, Map<String, @Nullable Object> row, boolean plainRow) {
+  @Nullable Output evaluate(
+      TableRef sourceTableRef, Map<String, @Nullable Object> row, boolean plainRow) {
     Map<String, @Nullable Object> tableRow = row;
     if (sourceTable.isWildcard()) {
       tableRow = new LinkedHashMap<>(row);
@@ -185,15 +233,21 @@ final class DataQuery {
     for (Map<String, @Nullable Object> m : matches) {
       serialized.add(serializeBucketKeys(bucketKeys, m));
     }
-    Map<String, @Nullable Object> data = plainRow && selectsStarOnly() && !sourceTable.isWildcard() ? row
-        : transform(extractors, tableRow);
+    Map<String, @Nullable Object> data =
+        plainRow && selectsStarOnly() && !sourceTable.isWildcard()
+            ? row
+            : transform(extractors, tableRow);
     String id = SqlValues.idText(data.get("id"));
     return new Output(outputTable(sourceTableRef), id, data, serialized);
   }
 
-  /** Applies the output columns to a row: JavaScript's key order, BLOBs and absent columns dropped. */
-  static Map<String, @Nullable Object> transform(List<Extractor> extractors, Map<String, @Nullable Object> row) {
-    Map<String, @Nullable Object> out = new LinkedHashMap<>(Math.max(extractors.size(), row.size()) * 4 / 3 + 2);
+  /**
+   * Applies the output columns to a row: JavaScript's key order, BLOBs and absent columns dropped.
+   */
+  static Map<String, @Nullable Object> transform(
+      List<Extractor> extractors, Map<String, @Nullable Object> row) {
+    Map<String, @Nullable Object> out =
+        new LinkedHashMap<>(Math.max(extractors.size(), row.size()) * 4 / 3 + 2);
     boolean dropSome = false;
     for (Extractor e : extractors) {
       if (e instanceof ColumnExtractor c) {
@@ -235,7 +289,8 @@ final class DataQuery {
   }
 
   /** The JSON array of bucket parameter values, as the reference renders bucket ids. */
-  static String serializeBucketParameters(List<String> names, Map<String, @Nullable Object> params) {
+  static String serializeBucketParameters(
+      List<String> names, Map<String, @Nullable Object> params) {
     return serializeBucketKeys(names.stream().map(n -> "bucket." + n).toList(), params);
   }
 
@@ -255,6 +310,8 @@ final class DataQuery {
   }
 
   List<String> columnNames() {
-    return extractors.stream().map(e -> e instanceof ColumnExtractor c ? c.name : "*").collect(Collectors.toList());
+    return extractors.stream()
+        .map(e -> e instanceof ColumnExtractor c ? c.name : "*")
+        .collect(Collectors.toList());
   }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BinaryOperator;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -19,14 +20,20 @@ import org.jspecify.annotations.Nullable;
 final class Filters {
   private Filters() {}
 
-  static ParameterMatch match(List<InputParameter> inputs, boolean unbounded,
+  static ParameterMatch match(
+      List<InputParameter> inputs,
+      boolean unbounded,
       Function<Map<String, @Nullable Object>, List<Map<String, @Nullable Object>>> filter,
       Consumer<Consumer<Clause>> children) {
     return match(inputs, unbounded, false, null, filter, children);
   }
 
-  static ParameterMatch match(List<InputParameter> inputs, boolean unbounded, boolean error,
-      @Nullable String specialType, Function<Map<String, @Nullable Object>, List<Map<String, @Nullable Object>>> filter,
+  static ParameterMatch match(
+      List<InputParameter> inputs,
+      boolean unbounded,
+      boolean error,
+      @Nullable String specialType,
+      Function<Map<String, @Nullable Object>, List<Map<String, @Nullable Object>>> filter,
       Consumer<Consumer<Clause>> children) {
     List<InputParameter> in = List.copyOf(inputs);
     return new ParameterMatch() {
@@ -66,64 +73,90 @@ final class Filters {
   static ParameterMatch parameterMatch(RowValue column, ParameterValue parameter) {
     InputParameter input = new InputParameter(parameter.key(), false, parameter);
     String key = input.key();
-    return match(List.of(input), false, row -> {
-      Object value = column.evaluate(row);
-      if (value == null || !SqlValues.isJsonValue(value)) {
-        return ClauseCompiler.MATCH_FALSE;
-      }
-      return List.of(Map.of(key, value));
-    }, v -> v.accept(parameter));
+    return match(
+        List.of(input),
+        false,
+        row -> {
+          Object value = column.evaluate(row);
+          if (value == null || !SqlValues.isJsonValue(value)) {
+            return ClauseCompiler.MATCH_FALSE;
+          }
+          return List.of(Map.of(key, value));
+        },
+        v -> v.accept(parameter));
   }
 
   static ParameterMatch toParameterMatch(Clause clause) {
     if (clause instanceof ParameterMatch m) {
       return m;
     } else if (clause instanceof RowValue r) {
-      return match(List.of(), false, row -> SqlValues.truthy(r.evaluate(row)) ? ClauseCompiler.MATCH_TRUE
-          : ClauseCompiler.MATCH_FALSE, v -> v.accept(r));
+      return match(
+          List.of(),
+          false,
+          row ->
+              SqlValues.truthy(r.evaluate(row))
+                  ? ClauseCompiler.MATCH_TRUE
+                  : ClauseCompiler.MATCH_FALSE,
+          v -> v.accept(r));
     } else if (clause instanceof Clause.ErrorClause) {
-      return match(List.of(), false, true, null, row -> {
-        throw new IllegalStateException("invalid clause");
-      }, v -> v.accept(clause));
+      return match(
+          List.of(),
+          false,
+          true,
+          null,
+          row -> {
+            throw new IllegalStateException("invalid clause");
+          },
+          v -> v.accept(clause));
     } else {
       ParameterValue p = (ParameterValue) clause;
       String key = p.key();
-      ParameterValue asBool = new ParameterValue() {
-        @Override
-        public String key() {
-          return key;
-        }
+      ParameterValue asBool =
+          new ParameterValue() {
+            @Override
+            public String key() {
+              return key;
+            }
 
-        @Override
-        public @Nullable Object lookup(RequestParameters parameters) {
-          return SqlValues.bool(p.lookup(parameters));
-        }
+            @Override
+            public @Nullable Object lookup(RequestParameters parameters) {
+              return SqlValues.bool(p.lookup(parameters));
+            }
 
-        @Override
-        public void visitChildren(Consumer<Clause> visitor) {
-          visitor.accept(p);
-        }
-      };
+            @Override
+            public void visitChildren(Consumer<Clause> visitor) {
+              visitor.accept(p);
+            }
+          };
       InputParameter input = new InputParameter(key, false, asBool);
-      return match(List.of(input), false, row -> {
-        Map<String, @Nullable Object> m = new LinkedHashMap<>(2);
-        m.put(key, SqlValues.TRUE);
-        return List.of(m);
-      }, v -> v.accept(p));
+      return match(
+          List.of(input),
+          false,
+          row -> {
+            Map<String, @Nullable Object> m = new LinkedHashMap<>(2);
+            m.put(key, SqlValues.TRUE);
+            return List.of(m);
+          },
+          v -> v.accept(p));
     }
   }
 
   static Clause and(Clause a, Clause b) {
     if (a instanceof RowValue ra && b instanceof RowValue rb) {
-      return (RowValue) row -> SqlValues.bool(SqlValues.truthy(ra.evaluate(row)) && SqlValues.truthy(rb.evaluate(row)));
+      return (RowValue)
+          (Map<String, @Nullable Object> row) ->
+              SqlValues.bool(
+                  SqlValues.truthy(ra.evaluate(row)) && SqlValues.truthy(rb.evaluate(row)));
     }
     if (a instanceof ParameterValue pa && b instanceof ParameterValue pb) {
-      return composed("and", pa, pb, (x, y) -> SqlValues.bool(SqlValues.truthy(x) && SqlValues.truthy(y)));
+      return composed(
+          "and", pa, pb, (x, y) -> SqlValues.bool(SqlValues.truthy(x) && SqlValues.truthy(y)));
     }
     ParameterMatch fa = toParameterMatch(a);
     ParameterMatch fb = toParameterMatch(b);
     if (fa.unbounded() && fb.unbounded()) {
-      throw new IllegalArgumentException("Cannot have multiple IN expressions on bucket parameters");
+      throw new IllegalArgumentException(
+          "Cannot have multiple IN expressions on bucket parameters");
     }
     Map<String, InputParameter> combined = new LinkedHashMap<>();
     for (InputParameter p : fa.inputParameters()) {
@@ -132,7 +165,11 @@ final class Filters {
     for (InputParameter p : fb.inputParameters()) {
       combined.put(p.key(), p);
     }
-    return match(new ArrayList<>(combined.values()), fa.unbounded() || fb.unbounded(), fa.error() || fb.error(), null,
+    return match(
+        new ArrayList<>(combined.values()),
+        fa.unbounded() || fb.unbounded(),
+        fa.error() || fb.error(),
+        null,
         row -> {
           List<Map<String, @Nullable Object>> ra = fa.filterRow(row);
           List<Map<String, @Nullable Object>> rb = fb.filterRow(row);
@@ -149,7 +186,8 @@ final class Filters {
             }
           }
           return results;
-        }, v -> {
+        },
+        v -> {
           v.accept(fa);
           v.accept(fb);
         });
@@ -157,10 +195,14 @@ final class Filters {
 
   static Clause or(Clause a, Clause b) {
     if (a instanceof RowValue ra && b instanceof RowValue rb) {
-      return (RowValue) row -> SqlValues.bool(SqlValues.truthy(ra.evaluate(row)) || SqlValues.truthy(rb.evaluate(row)));
+      return (RowValue)
+          (Map<String, @Nullable Object> row) ->
+              SqlValues.bool(
+                  SqlValues.truthy(ra.evaluate(row)) || SqlValues.truthy(rb.evaluate(row)));
     }
     if (a instanceof ParameterValue pa && b instanceof ParameterValue pb) {
-      return composed("or", pa, pb, (x, y) -> SqlValues.bool(SqlValues.truthy(x) || SqlValues.truthy(y)));
+      return composed(
+          "or", pa, pb, (x, y) -> SqlValues.bool(SqlValues.truthy(x) || SqlValues.truthy(y)));
     }
     ParameterMatch fa = toParameterMatch(a);
     ParameterMatch fb = toParameterMatch(b);
@@ -171,12 +213,21 @@ final class Filters {
     for (InputParameter p : fb.inputParameters()) {
       combined.put(p.key(), p);
     }
-    if (combined.size() != fa.inputParameters().size() || combined.size() != fb.inputParameters().size()) {
-      throw new IllegalArgumentException("Left and right sides of OR must use the same parameters, or split into "
-          + "separate queries. " + describe(fa.inputParameters()) + " != " + describe(fb.inputParameters()));
+    if (combined.size() != fa.inputParameters().size()
+        || combined.size() != fb.inputParameters().size()) {
+      throw new IllegalArgumentException(
+          "Left and right sides of OR must use the same parameters, or split into "
+              + "separate queries. "
+              + describe(fa.inputParameters())
+              + " != "
+              + describe(fb.inputParameters()));
     }
-    return match(new ArrayList<>(combined.values()), fa.unbounded() || fb.unbounded(), fa.error() || fb.error(),
-        "or", row -> {
+    return match(
+        new ArrayList<>(combined.values()),
+        fa.unbounded() || fb.unbounded(),
+        fa.error() || fb.error(),
+        "or",
+        row -> {
           List<Map<String, @Nullable Object>> ra = fa.filterRow(row);
           List<Map<String, @Nullable Object>> rb = fb.filterRow(row);
           if (rb.isEmpty()) {
@@ -188,19 +239,22 @@ final class Filters {
           List<Map<String, @Nullable Object>> all = new ArrayList<>(ra);
           all.addAll(rb);
           return all;
-        }, v -> {
+        },
+        v -> {
           v.accept(fa);
           v.accept(fb);
         });
   }
 
   private static String describe(List<InputParameter> params) {
-    return params.stream().map(p -> "{\"key\":" + JsJson.stringifyPlain(p.key()) + ",\"expands\":" + p.expands() + "}")
+    return params.stream()
+        .map(
+            p -> "{\"key\":" + JsJson.stringifyPlain(p.key()) + ",\"expands\":" + p.expands() + "}")
         .collect(Collectors.joining(",", "[", "]"));
   }
 
-  private static ParameterValue composed(String name, ParameterValue a, ParameterValue b,
-      java.util.function.BinaryOperator<@Nullable Object> op) {
+  private static ParameterValue composed(
+      String name, ParameterValue a, ParameterValue b, BinaryOperator<@Nullable Object> op) {
     String key = name + a.key() + "," + b.key();
     return new ParameterValue() {
       @Override

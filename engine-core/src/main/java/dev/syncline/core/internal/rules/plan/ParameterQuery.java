@@ -5,7 +5,8 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /** A compiled parameter query of a bucket definition. */
-sealed interface ParameterQuery permits TableParameterQuery, StaticParameterQuery, TableValuedParameterQuery {
+sealed interface ParameterQuery
+    permits TableParameterQuery, StaticParameterQuery, TableValuedParameterQuery {
   /** Output column names that are bucket parameters, in order. */
   List<String> bucketParameters();
 
@@ -28,7 +29,8 @@ sealed interface ParameterQuery permits TableParameterQuery, StaticParameterQuer
   }
 
   /** Resolves stored bucket parameter rows into buckets (table queries). */
-  default List<BucketDescription> resolve(List<Map<String, @Nullable Object>> rows, RequestParameters parameters) {
+  default List<BucketDescription> resolve(
+      List<Map<String, @Nullable Object>> rows, RequestParameters parameters) {
     return List.of();
   }
 }

@@ -6,13 +6,18 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What compiling a query needs to know besides its SQL: the default schema, the known source schema (for
- * warnings), compatibility, the definition's options.
+ * What compiling a query needs to know besides its SQL: the default schema, the known source schema
+ * (for warnings), compatibility, the definition's options.
  *
  * @param schema known tables: "schema.table" to column names; null when no schema was given
  */
-record QueryContext(String defaultSchema, @Nullable Map<String, List<String>> schema, Compatibility compatibility,
-    SqlFunctions functions, boolean acceptDangerousQueries, @Nullable Integer priority,
+record QueryContext(
+    String defaultSchema,
+    @Nullable Map<String, List<String>> schema,
+    Compatibility compatibility,
+    SqlFunctions functions,
+    boolean acceptDangerousQueries,
+    @Nullable Integer priority,
     boolean dangerousQueriesAreWarnings) {
 
   @Nullable List<String> columnsOf(String schemaName, String table) {

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /** Aborts compiling one query with a problem (the reference's thrown SqlRuleError). */
@@ -7,6 +8,12 @@ final class QueryException extends Exception {
   private static final long serialVersionUID = 1L;
 
   final transient @Nullable SqlProblem problem;
+
+  /** The message given at construction; never {@code null}. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
+  }
 
   /** A problem with a position. */
   QueryException(SqlProblem problem) {

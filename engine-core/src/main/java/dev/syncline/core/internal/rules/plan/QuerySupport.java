@@ -13,8 +13,11 @@ final class QuerySupport {
 
   static Ast.Select requireSelect(String sql, Ast.Statement statement) throws QueryException {
     if (!(statement instanceof Ast.Select select)) {
-      throw new QueryException(SqlProblem.fatal("Only SELECT statements are supported", statement.span().start(),
-          statement.span().end()));
+      throw new QueryException(
+          SqlProblem.fatal(
+              "Only SELECT statements are supported",
+              statement.span().start(),
+              statement.span().end()));
     }
     return select;
   }
@@ -22,14 +25,17 @@ final class QuerySupport {
   static List<SqlProblem> unsupportedFeatures(String sql, Ast.Select q) {
     List<SqlProblem> problems = new ArrayList<>();
     if (q.limitSpan() != null) {
-      problems.add(SqlProblem.fatal("LIMIT is not supported", q.limitSpan().start(), q.limitSpan().end()));
+      problems.add(
+          SqlProblem.fatal("LIMIT is not supported", q.limitSpan().start(), q.limitSpan().end()));
     }
     if (!q.orderBy().isEmpty()) {
       Ast.Span s = q.orderBy().get(0).span();
       problems.add(SqlProblem.fatal("ORDER BY is not supported", s.start(), s.end()));
     }
     if (q.having() != null) {
-      problems.add(SqlProblem.fatal("HAVING is not supported", q.having().span().start(), q.having().span().end()));
+      problems.add(
+          SqlProblem.fatal(
+              "HAVING is not supported", q.having().span().start(), q.having().span().end()));
     }
     if (!q.groupBy().isEmpty()) {
       Ast.Span s = q.groupBy().get(0).span();
@@ -39,23 +45,30 @@ final class QuerySupport {
       problems.add(SqlProblem.fatal("DISTINCT is not supported", 0, sql.length()));
     }
     if (q.forSpan() != null) {
-      problems.add(SqlProblem.fatal("SELECT FOR is not supported", q.forSpan().start(), q.forSpan().end()));
+      problems.add(
+          SqlProblem.fatal("SELECT FOR is not supported", q.forSpan().start(), q.forSpan().end()));
     }
     return problems;
   }
 
-  static final String DANGEROUS = "Potentially dangerous query based on parameters set by the client. The client "
-      + "can send any value for these parameters so it's not a good place to do authorization.";
+  static final String DANGEROUS =
+      "Potentially dangerous query based on parameters set by the client. The client "
+          + "can send any value for these parameters so it's not a good place to do authorization.";
 
   /**
-   * The problem for a query whose buckets depend only on client-controlled values: fatal unless the compiler was
-   * told to only warn (PowerSync's behaviour); the definition can opt in with
-   * {@code accept_potentially_dangerous_queries: true}.
+   * The problem for a query whose buckets depend only on client-controlled values: fatal unless the
+   * compiler was told to only warn (PowerSync's behaviour); the definition can opt in with {@code
+   * accept_potentially_dangerous_queries: true}.
    */
   static SqlProblem dangerous(QueryContext ctx, String sql) {
-    return ctx.dangerousQueriesAreWarnings() ? SqlProblem.warning(DANGEROUS, 0, sql.length())
-        : SqlProblem.fatal(DANGEROUS + " If this is intended, set accept_potentially_dangerous_queries: true on the "
-            + "definition.", 0, sql.length());
+    return ctx.dangerousQueriesAreWarnings()
+        ? SqlProblem.warning(DANGEROUS, 0, sql.length())
+        : SqlProblem.fatal(
+            DANGEROUS
+                + " If this is intended, set accept_potentially_dangerous_queries: true on the "
+                + "definition.",
+            0,
+            sql.length());
   }
 
   /** Which kinds of request values a set of clauses reads. */
@@ -80,14 +93,15 @@ final class QuerySupport {
         RequestUsage left = new RequestUsage();
         RequestUsage right = new RequestUsage();
         boolean[] first = {true};
-        m.visitChildren(c -> {
-          if (first[0]) {
-            left.accept(c);
-            first[0] = false;
-          } else {
-            right.accept(c);
-          }
-        });
+        m.visitChildren(
+            c -> {
+              if (first[0]) {
+                left.accept(c);
+                first[0] = false;
+              } else {
+                right.accept(c);
+              }
+            });
         authenticated = left.authenticated && right.authenticated;
         unauthenticated |= left.unauthenticated || right.unauthenticated;
         return;

@@ -9,7 +9,10 @@ final class RequestFunctions {
   private RequestFunctions() {}
 
   /** Whether a request value can be trusted for authorization. */
-  enum Usage { AUTHENTICATED, UNAUTHENTICATED }
+  enum Usage {
+    AUTHENTICATED,
+    UNAUTHENTICATED
+  }
 
   /** A request function: name, arity, and how it reads the request. */
   record Function(String name, int parameterCount, Usage usage, Impl impl) {}
@@ -22,10 +25,20 @@ final class RequestFunctions {
   /** Edition-2 functions, which {@code request.parameter()} always uses (fixed JSON extraction). */
   private static final SqlFunctions FIXED = new SqlFunctions(true);
 
-  static final Map<String, Function> REQUEST = Map.of(
-      "user_id", new Function("request.user_id", 0, Usage.AUTHENTICATED, (p, a) -> p.userId),
-      "jwt", new Function("request.jwt", 0, Usage.AUTHENTICATED, (p, a) -> p.rawTokenPayload),
-      "parameters", new Function("request.parameters", 0, Usage.UNAUTHENTICATED, (p, a) -> p.rawUserParameters),
-      "parameter", new Function("request.parameter", 1, Usage.UNAUTHENTICATED, (p, a) -> a[0] instanceof String path
-          ? FIXED.jsonExtractFromParsed(p.userParameters, path, "->>") : null));
+  static final Map<String, Function> REQUEST =
+      Map.of(
+          "user_id", new Function("request.user_id", 0, Usage.AUTHENTICATED, (p, a) -> p.userId),
+          "jwt", new Function("request.jwt", 0, Usage.AUTHENTICATED, (p, a) -> p.rawTokenPayload),
+          "parameters",
+              new Function(
+                  "request.parameters", 0, Usage.UNAUTHENTICATED, (p, a) -> p.rawUserParameters),
+          "parameter",
+              new Function(
+                  "request.parameter",
+                  1,
+                  Usage.UNAUTHENTICATED,
+                  (p, a) ->
+                      a[0] instanceof String path
+                          ? FIXED.jsonExtractFromParsed(p.userParameters, path, "->>")
+                          : null));
 }

@@ -14,8 +14,9 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A request as the rules see it, derived once per connection from a {@link RequestContext}: the token payload as
- * JSON text ({@code request.jwt()}), legacy {@code token_parameters}, client parameters. Immutable.
+ * A request as the rules see it, derived once per connection from a {@link RequestContext}: the
+ * token payload as JSON text ({@code request.jwt()}), legacy {@code token_parameters}, client
+ * parameters. Immutable.
  */
 class RequestParameters {
   private static final int DEPTH_LIMIT = 10;
@@ -94,12 +95,18 @@ class RequestParameters {
       }
       return out;
     }
-    throw new SynclineException(ErrorCode.INVALID_ARGUMENT,
-        "request values must be JSON values (String, Number, Boolean, List, Map, null), got " + v.getClass());
+    throw new SynclineException(
+        ErrorCode.INVALID_ARGUMENT,
+        "request values must be JSON values (String, Number, Boolean, List, Map, null), got "
+            + v.getClass());
   }
 
-  /** {@code toSyncRulesParameters}: integral numbers become INTEGER, booleans 1/0, objects and arrays JSON text. */
-  static Map<String, @Nullable Object> toSyncRulesParameters(Map<String, @Nullable Object> parameters) {
+  /**
+   * {@code toSyncRulesParameters}: integral numbers become INTEGER, booleans 1/0, objects and
+   * arrays JSON text.
+   */
+  static Map<String, @Nullable Object> toSyncRulesParameters(
+      Map<String, @Nullable Object> parameters) {
     Map<String, @Nullable Object> out = new LinkedHashMap<>();
     parameters.forEach((k, v) -> out.put(k, toSyncRulesValue(v)));
     return out;
@@ -124,7 +131,8 @@ class RequestParameters {
   @SuppressWarnings("unchecked")
   private static @Nullable Object filterJsonData(@Nullable Object data, int depth) {
     if (depth > DEPTH_LIMIT) {
-      throw new SynclineException(ErrorCode.RULES_EVALUATION_FAILED,
+      throw new SynclineException(
+          ErrorCode.RULES_EVALUATION_FAILED,
           "json nested object depth exceeds the limit of " + DEPTH_LIMIT);
     }
     if (data instanceof Boolean b) {

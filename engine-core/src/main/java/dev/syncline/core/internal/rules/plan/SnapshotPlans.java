@@ -2,33 +2,41 @@ package dev.syncline.core.internal.rules.plan;
 
 import dev.syncline.api.rules.TablePattern;
 import dev.syncline.core.internal.rules.sql.Ast;
+import dev.syncline.core.internal.rules.sql.SqlParser;
+import dev.syncline.core.internal.rules.sql.SqlSyntaxException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
-import org.jooq.Field;
 import org.jooq.SQLDialect;
+import org.jooq.SelectFieldOrAsterisk;
 import org.jooq.conf.ParamType;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Initial-snapshot queries, built with jOOQ: for each source table, only the columns the rules read (every column
- * when a query selects {@code *}). Wildcard table patterns are resolved by the source adapter and get no plan here.
+ * Initial-snapshot queries, built with jOOQ: for each source table, only the columns the rules read
+ * (every column when a query selects {@code *}). Wildcard table patterns are resolved by the source
+ * adapter and get no plan here.
  */
 final class SnapshotPlans {
   private final Map<TablePattern, String> sql;
 
   /**
-   * @param fullRows tables read in full (by Sync Streams, whose plans are not analysed column by column)
+   * @param fullRows tables read in full (by Sync Streams, whose plans are not analysed column by
+   *     column)
    */
-  SnapshotPlans(List<BucketDefinition> definitions, List<TablePattern> tables, Set<TablePattern> fullRows) {
+  SnapshotPlans(
+      List<BucketDefinition> definitions, List<TablePattern> tables, Set<TablePattern> fullRows) {
     Map<TablePattern, Set<String>> columns = new LinkedHashMap<>();
     Set<TablePattern> star = new LinkedHashSet<>(fullRows);
-    // Per table: the disjunction of what each reading query requires of a row; null once a query requires nothing.
+    // Per table: the disjunction of what each reading query requires of a row; null once a query
+    // requires nothing.
     Map<TablePattern, List<Set<String>>> requirements = new LinkedHashMap<>();
     Set<TablePattern> unrestricted = new LinkedHashSet<>(fullRows);
     for (TablePattern t : fullRows) {
@@ -36,16 +44,30 @@ final class SnapshotPlans {
     }
     for (BucketDefinition d : definitions) {
       for (DataQuery q : d.dataQueries()) {
-        add(q.sourceTable, q.select, q.table().sqlName(), columns, star, requirements, unrestricted);
+        add(
+            q.sourceTable,
+            q.select,
+            q.table().sqlName(),
+            columns,
+            star,
+            requirements,
+            unrestricted);
       }
       for (ParameterQuery pq : d.parameterQueries()) {
         if (pq instanceof TableParameterQuery q) {
           try {
-            Ast.Statement s = dev.syncline.core.internal.rules.sql.SqlParser.parse(q.sql).get(0);
+            Ast.Statement s = SqlParser.parse(q.sql).get(0);
             if (s instanceof Ast.Select select) {
-              add(q.sourceTable, select, q.table.sqlName(), columns, star, requirements, unrestricted);
+              add(
+                  q.sourceTable,
+                  select,
+                  q.table.sqlName(),
+                  columns,
+                  star,
+                  requirements,
+                  unrestricted);
             }
-          } catch (dev.syncline.core.internal.rules.sql.SqlSyntaxException e) {
+          } catch (SqlSyntaxException e) {
             star.add(q.sourceTable);
             unrestricted.add(q.sourceTable);
           }
@@ -59,7 +81,7 @@ final class SnapshotPlans {
         continue;
       }
       var table = DSL.table(DSL.name(t.schema(), t.tablePattern()));
-      List<org.jooq.SelectFieldOrAsterisk> fields = new ArrayList<>();
+      List<SelectFieldOrAsterisk> fields = new ArrayList<>();
       if (star.contains(t) || columns.get(t).isEmpty()) {
         fields.add(DSL.asterisk());
       } else {
@@ -67,11 +89,12 @@ final class SnapshotPlans {
           fields.add(DSL.field(DSL.name(c)));
         }
       }
-      org.jooq.Condition where = DSL.noCondition();
+      Condition where = DSL.noCondition();
       if (!unrestricted.contains(t)) {
-        List<org.jooq.Condition> alternatives = new ArrayList<>();
+        List<Condition> alternatives = new ArrayList<>();
         for (Set<String> required : requirements.getOrDefault(t, List.of())) {
-          alternatives.add(DSL.and(required.stream().map(c -> DSL.field(DSL.name(c)).isNotNull()).toList()));
+          alternatives.add(
+              DSL.and(required.stream().map(c -> DSL.field(DSL.name(c)).isNotNull()).toList()));
         }
         where = DSL.or(alternatives);
       }
@@ -80,8 +103,14 @@ final class SnapshotPlans {
     this.sql = Map.copyOf(out);
   }
 
-  private static void add(TablePattern table, Ast.Select select, String name, Map<TablePattern, Set<String>> columns,
-      Set<TablePattern> star, Map<TablePattern, List<Set<String>>> requirements, Set<TablePattern> unrestricted) {
+  private static void add(
+      TablePattern table,
+      Ast.Select select,
+      String name,
+      Map<TablePattern, Set<String>> columns,
+      Set<TablePattern> star,
+      Map<TablePattern, List<Set<String>>> requirements,
+      Set<TablePattern> unrestricted) {
     Set<String> cols = columns.computeIfAbsent(table, k -> new LinkedHashSet<>());
     if (collect(select, name, cols)) {
       star.add(table);
@@ -99,16 +128,19 @@ final class SnapshotPlans {
 
   /**
    * Columns that must be non-null for any row to pass the filter: pushed into the snapshot query as
-   * {@code IS NOT NULL}. Only conditions whose Postgres meaning cannot exclude a row the rules would accept are used:
-   * a column matched against a request or bucket value ({@code col = bucket.x}, {@code <request value> IN col})
-   * never matches when NULL, and explicit {@code col IS NOT NULL}. Value comparisons are not pushed down: the
-   * column's Postgres type is unknown here and Postgres compares differently from the rules.
+   * {@code IS NOT NULL}. Only conditions whose Postgres meaning cannot exclude a row the rules
+   * would accept are used: a column matched against a request or bucket value ({@code col =
+   * bucket.x}, {@code <request value> IN col}) never matches when NULL, and explicit {@code col IS
+   * NOT NULL}. Value comparisons are not pushed down: the column's Postgres type is unknown here
+   * and Postgres compares differently from the rules.
    */
   private static void requiredNonNull(Ast.Expr e, String table, Set<String> into) {
     if (e instanceof Ast.Binary b && b.op().equals("AND")) {
       requiredNonNull(b.left(), table, into);
       requiredNonNull(b.right(), table, into);
-    } else if (e instanceof Ast.Unary u && u.op().equals("IS NOT NULL") && column(u.operand(), table) != null) {
+    } else if (e instanceof Ast.Unary u
+        && u.op().equals("IS NOT NULL")
+        && column(u.operand(), table) != null) {
       into.add(column(u.operand(), table));
     } else if (e instanceof Ast.Binary b && b.op().equals("=")) {
       if (column(b.left(), table) != null && isRequestSide(b.right())) {
@@ -116,14 +148,18 @@ final class SnapshotPlans {
       } else if (column(b.right(), table) != null && isRequestSide(b.left())) {
         into.add(column(b.right(), table));
       }
-    } else if (e instanceof Ast.Binary b && b.op().equals("IN") && isRequestSide(b.left())
+    } else if (e instanceof Ast.Binary b
+        && b.op().equals("IN")
+        && isRequestSide(b.left())
         && column(b.right(), table) != null) {
       into.add(column(b.right(), table));
     }
   }
 
-  private static @org.jspecify.annotations.Nullable String column(Ast.Expr e, String table) {
-    if (e instanceof Ast.Ref r && !r.name().equals("*") && !r.name().equals("_table_suffix")
+  private static @Nullable String column(Ast.Expr e, String table) {
+    if (e instanceof Ast.Ref r
+        && !r.name().equals("*")
+        && !r.name().equals("_table_suffix")
         && (r.table() == null || (r.table().schema() == null && r.table().name().equals(table)))) {
       return r.name();
     }
@@ -132,7 +168,8 @@ final class SnapshotPlans {
 
   private static boolean isRequestSide(Ast.Expr e) {
     if (e instanceof Ast.Ref r) {
-      return r.table() != null && Set.of("bucket", "token_parameters", "user_parameters").contains(r.table().name());
+      return r.table() != null
+          && Set.of("bucket", "token_parameters", "user_parameters").contains(r.table().name());
     } else if (e instanceof Ast.Call c) {
       return "request".equals(c.schema());
     } else if (e instanceof Ast.Member m) {
@@ -145,7 +182,9 @@ final class SnapshotPlans {
     return sql;
   }
 
-  /** Adds the columns of {@code table} that the query reads; returns whether it selects {@code *}. */
+  /**
+   * Adds the columns of {@code table} that the query reads; returns whether it selects {@code *}.
+   */
   private static boolean collect(Ast.Select select, String table, Set<String> into) {
     boolean[] star = {false};
     List<Ast.Expr> exprs = new ArrayList<>();

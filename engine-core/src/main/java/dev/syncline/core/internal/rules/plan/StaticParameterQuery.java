@@ -18,8 +18,12 @@ final class StaticParameterQuery implements ParameterQuery {
   private final Clause.@Nullable ParameterValue filter;
   final boolean dangerous;
 
-  private StaticParameterQuery(Map<String, Clause.ParameterValue> parameterExtractors, int priority,
-      List<String> bucketParameters, String queryId, Clause.@Nullable ParameterValue filter) {
+  private StaticParameterQuery(
+      Map<String, Clause.ParameterValue> parameterExtractors,
+      int priority,
+      List<String> bucketParameters,
+      String queryId,
+      Clause.@Nullable ParameterValue filter) {
     this.parameterExtractors = parameterExtractors;
     this.priority = priority;
     this.bucketParameters = bucketParameters;
@@ -33,11 +37,22 @@ final class StaticParameterQuery implements ParameterQuery {
     this.dangerous = all.unauthenticated && !bucketUsage.authenticated;
   }
 
-  static StaticParameterQuery compile(String sql, Ast.Select q, QueryContext ctx, String queryId,
-      List<SqlProblem> problems) throws QueryException {
-    ClauseCompiler tools = new ClauseCompiler(null, List.of(new AvailableTable("token_parameters", null),
-        new AvailableTable("user_parameters", null)), null, sql, false, true, null, ctx.functions(),
-        ctx.exactIntegerLiterals());
+  static StaticParameterQuery compile(
+      String sql, Ast.Select q, QueryContext ctx, String queryId, List<SqlProblem> problems)
+      throws QueryException {
+    ClauseCompiler tools =
+        new ClauseCompiler(
+            null,
+            List.of(
+                new AvailableTable("token_parameters", null),
+                new AvailableTable("user_parameters", null)),
+            null,
+            sql,
+            false,
+            true,
+            null,
+            ctx.functions(),
+            ctx.exactIntegerLiterals());
     Clause filter = tools.compileParameterValueExtractor(q.where());
     List<String> bucketParameters = new ArrayList<>();
     for (Ast.Column c : q.columns()) {
@@ -65,8 +80,13 @@ final class StaticParameterQuery implements ParameterQuery {
       }
     }
     problems.addAll(tools.problems);
-    StaticParameterQuery query = new StaticParameterQuery(extractors, priority == null ? 3 : priority,
-        List.copyOf(bucketParameters), queryId, filter instanceof Clause.ParameterValue p ? p : null);
+    StaticParameterQuery query =
+        new StaticParameterQuery(
+            extractors,
+            priority == null ? 3 : priority,
+            List.copyOf(bucketParameters),
+            queryId,
+            filter instanceof Clause.ParameterValue p ? p : null);
     if (query.dangerous && !ctx.acceptDangerousQueries()) {
       problems.add(QuerySupport.dangerous(ctx, sql));
     }
@@ -105,6 +125,8 @@ final class StaticParameterQuery implements ParameterQuery {
       }
       values.put("bucket." + name, v);
     }
-    return List.of(new BucketDescription(DataQuery.serializeBucketParameters(bucketParameters, values), priority));
+    return List.of(
+        new BucketDescription(
+            DataQuery.serializeBucketParameters(bucketParameters, values), priority));
   }
 }

@@ -1,5 +1,7 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.api.rules.DefinitionInfo;
+import dev.syncline.api.rules.DefinitionInfo.Kind;
 import dev.syncline.api.rules.Severity;
 import dev.syncline.api.rules.TablePattern;
 import dev.syncline.core.internal.rules.eval.SqlFunction;
@@ -22,35 +24,59 @@ import dev.syncline.core.internal.rules.yaml.YamlTree.YNode;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YScalar;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YSeq;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Compiles the {@code streams:} section of a sync config (editions 2 and 3) into {@link StreamPlan.Stream}s,
- * reporting every problem through the {@link SyncConfigReader} that owns it. Single use; not thread-safe.
+ * Compiles the {@code streams:} section of a sync config (editions 2 and 3) into {@link
+ * StreamPlan.Stream}s, reporting every problem through the {@link SyncConfigReader} that owns it.
+ * Single use; not thread-safe.
  *
- * <p>A stream query is planned like this: the WHERE clause (and JOIN conditions) is put in disjunctive normal form,
- * splitting only the ORs that mix the output row with request values or subqueries; each conjunction becomes a
- * variant. In a variant, conditions on the output row alone filter rows, conditions on the request alone gate the
- * request, and comparisons between the two become bucket parameters. Subqueries, common table expressions and joined
- * tables become parameter-index look-ups ({@link LookupNode}): the joined table's rows are indexed by the columns
- * compared with request values (or with the outputs of a nested look-up), and hold the columns the outer query
- * compares with.
+ * <p>A stream query is planned like this: the WHERE clause (and JOIN conditions) is put in
+ * disjunctive normal form, splitting only the ORs that mix the output row with request values or
+ * subqueries; each conjunction becomes a variant. In a variant, conditions on the output row alone
+ * filter rows, conditions on the request alone gate the request, and comparisons between the two
+ * become bucket parameters. Subqueries, common table expressions and joined tables become
+ * parameter-index look-ups ({@link LookupNode}): the joined table's rows are indexed by the columns
+ * compared with request values (or with the outputs of a nested look-up), and hold the columns the
+ * outer query compares with.
  */
 final class StreamCompiler {
-  private static final Set<String> STREAM_KEYS = Set.of("query", "queries", "auto_subscribe", "priority",
-      "accept_potentially_dangerous_queries", "with");
-  private static final Set<String> CAST_TYPES = Set.of("text", "numeric", "integer", "real", "blob");
-  private static final Set<String> NON_DETERMINISTIC = Set.of("random", "randomblob", "changes", "total_changes",
-      "last_insert_rowid", "sqlite_version", "sqlite_source_id", "current_timestamp", "now");
-  private static final String ALPHA_WARNING = "This is using an alpha version of Sync Streams. We recommend "
-      + "upgrading `config.edition` to version 3 to support the latest features.";
+  private static final Set<String> STREAM_KEYS =
+      Set.of(
+          "query",
+          "queries",
+          "auto_subscribe",
+          "priority",
+          "accept_potentially_dangerous_queries",
+          "with");
+  private static final Set<String> CAST_TYPES =
+      Set.of("text", "numeric", "integer", "real", "blob");
+  private static final Set<String> NON_DETERMINISTIC =
+      Set.of(
+          "random",
+          "randomblob",
+          "changes",
+          "total_changes",
+          "last_insert_rowid",
+          "sqlite_version",
+          "sqlite_source_id",
+          "current_timestamp",
+          "now");
+  private static final String ALPHA_WARNING =
+      "This is using an alpha version of Sync Streams. We recommend "
+          + "upgrading `config.edition` to version 3 to support the latest features.";
 
   private final SyncConfigReader reader;
   private final String defaultSchema;
@@ -61,13 +87,17 @@ final class StreamCompiler {
   private final boolean exactIntegers;
   private final Map<String, LookupNode> sharedLookups = new LinkedHashMap<>();
   private final Map<String, String> sharedScopes = new LinkedHashMap<>();
-  private final Set<YScalar> reportedCtes = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+  private final Set<YScalar> reportedCtes = Collections.newSetFromMap(new IdentityHashMap<>());
   private final List<StreamPlan.Stream> streams = new ArrayList<>();
   final Set<TablePattern> dataTables = new LinkedHashSet<>();
   final Set<TablePattern> parameterTables = new LinkedHashSet<>();
 
-  StreamCompiler(SyncConfigReader reader, Compatibility compatibility, String defaultSchema,
-      @Nullable Map<String, List<String>> schema, @Nullable Integer bucketVersion) {
+  StreamCompiler(
+      SyncConfigReader reader,
+      Compatibility compatibility,
+      String defaultSchema,
+      @Nullable Map<String, List<String>> schema,
+      @Nullable Integer bucketVersion) {
     this.reader = reader;
     this.defaultSchema = defaultSchema;
     this.schema = schema;
@@ -94,7 +124,10 @@ final class StreamCompiler {
         reader.add(Severity.WARNING, ALPHA_WARNING, entry.key().start(), entry.value().end());
       }
       if (!names.add(name)) {
-        reader.add(Severity.FATAL, "Duplicate stream or bucket definition.", entry.key().start(),
+        reader.add(
+            Severity.FATAL,
+            "Duplicate stream or bucket definition.",
+            entry.key().start(),
             entry.key().start() + 1);
         continue;
       }
@@ -106,7 +139,8 @@ final class StreamCompiler {
         unknownKeys |= !STREAM_KEYS.contains(e.key().value());
       }
       boolean autoSubscribe = reader.booleanOption(def, "auto_subscribe", false);
-      boolean acceptDangerous = reader.booleanOption(def, "accept_potentially_dangerous_queries", false);
+      boolean acceptDangerous =
+          reader.booleanOption(def, "accept_potentially_dangerous_queries", false);
       Integer configured = reader.priorityOption(def);
       int priority = configured == null ? 3 : configured;
       Map<String, Cte> ctes = new LinkedHashMap<>(globalCtes);
@@ -115,7 +149,8 @@ final class StreamCompiler {
       YNode queries = def.get("queries");
       List<YScalar> scalars = new ArrayList<>();
       if ((query == null) == (queries == null)) {
-        reader.add(Severity.FATAL, "One of `queries` or `query` must be given.", def.start(), def.end());
+        reader.add(
+            Severity.FATAL, "One of `queries` or `query` must be given.", def.start(), def.end());
       } else if (query != null) {
         if (query instanceof YScalar s) {
           scalars.add(s);
@@ -137,8 +172,11 @@ final class StreamCompiler {
       List<StreamPlan.Variant> variants = new ArrayList<>();
       for (YScalar s : scalars) {
         if (edition < 2) {
-          reader.add(Severity.FATAL, "Sync streams require edition 2 or later. Try adding a `config: {edition: 2} "
-              + "block to the end of the file.`", YamlTree.sourceOffset(reader.yaml(), s, 0),
+          reader.add(
+              Severity.FATAL,
+              "Sync streams require edition 2 or later. Try adding a `config: {edition: 2} "
+                  + "block to the end of the file.`",
+              YamlTree.sourceOffset(reader.yaml(), s, 0),
               YamlTree.sourceOffset(reader.yaml(), s, s.value().length()));
           continue;
         }
@@ -147,10 +185,13 @@ final class StreamCompiler {
         try {
           qc.compileStream(variants);
           if (edition < 3 && autoSubscribe && qc.usesSubscriptionParameters) {
-            problems.add(SqlProblem.warning("Clients subscribe to this stream by default, but it uses subscription "
-                + "parameters. Default subscriptions use null for all parameters, which can lead to unintentional "
-                + "results. Try removing the parameter or not marking the stream as auto-subscribe.", 0,
-                s.value().length()));
+            problems.add(
+                SqlProblem.warning(
+                    "Clients subscribe to this stream by default, but it uses subscription "
+                        + "parameters. Default subscriptions use null for all parameters, which can lead to unintentional "
+                        + "results. Try removing the parameter or not marking the stream as auto-subscribe.",
+                    0,
+                    s.value().length()));
           }
         } catch (QueryException e) {
           problems.add(e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
@@ -165,10 +206,10 @@ final class StreamCompiler {
           parameterTables.add(n.table);
         }
       }
-      streams.add(new StreamPlan.Stream(name, autoSubscribe, edition >= 3 ? priority : 3, edition,
-          List.copyOf(variants)));
-      reader.addDefinitionInfo(new dev.syncline.api.rules.DefinitionInfo(name,
-          dev.syncline.api.rules.DefinitionInfo.Kind.STREAM, autoSubscribe));
+      streams.add(
+          new StreamPlan.Stream(
+              name, autoSubscribe, edition >= 3 ? priority : 3, edition, List.copyOf(variants)));
+      reader.addDefinitionInfo(new DefinitionInfo(name, Kind.STREAM, autoSubscribe));
     }
     return unknownKeys;
   }
@@ -200,7 +241,7 @@ final class StreamCompiler {
     final Map<String, LookupNode> lookups = new LinkedHashMap<>();
     final Map<String, String> scopes = new LinkedHashMap<>();
     final Map<String, Ast.Select> parsedCtes = new LinkedHashMap<>();
-    final Set<String> expanding = new java.util.HashSet<>();
+    final Set<String> expanding = new HashSet<>();
 
     StreamContext(String name, Map<String, Cte> ctes, boolean acceptDangerous) {
       this.name = name;
@@ -208,10 +249,16 @@ final class StreamCompiler {
       this.acceptDangerous = acceptDangerous;
     }
 
-    LookupNode lookup(TablePattern table, String alias, List<CExpr> filters, List<KeyPart> keys,
+    LookupNode lookup(
+        TablePattern table,
+        String alias,
+        List<CExpr> filters,
+        List<KeyPart> keys,
         List<CExpr> outputs) {
-      // What the index holds depends on the table, filters, key columns and outputs, not on where a request gets
-      // its key values: look-ups differing only in that share one index (one scope). Everything here reads the one
+      // What the index holds depends on the table, filters, key columns and outputs, not on where a
+      // request gets
+      // its key values: look-ups differing only in that share one index (one scope). Everything
+      // here reads the one
       // table, so "members.user_id" and "user_id" are the same expression.
       StringBuilder index = new StringBuilder(table.toString()).append("|f:");
       filters.forEach(f -> index.append(unqualified(f.text, alias)).append(';'));
@@ -227,14 +274,22 @@ final class StreamCompiler {
       if (existing != null) {
         return existing;
       }
-      String scope = scopes.computeIfAbsent(index.toString(),
-          k -> edition >= 3 ? "lookup#" + scopes.size() : name + "|" + scopes.size());
+      String scope =
+          scopes.computeIfAbsent(
+              index.toString(),
+              k -> edition >= 3 ? "lookup#" + scopes.size() : name + "|" + scopes.size());
       List<String> outputNames = new ArrayList<>();
       for (int i = 0; i < outputs.size(); i++) {
         outputNames.add(edition >= 3 ? Integer.toString(i) : "result");
       }
-      LookupNode node = new LookupNode(scope, table, filters.stream().map(f -> f.ev).toList(), keys,
-          outputs.stream().map(o -> o.ev).toList(), outputNames);
+      LookupNode node =
+          new LookupNode(
+              scope,
+              table,
+              filters.stream().map(f -> f.ev).toList(),
+              keys,
+              outputs.stream().map(o -> o.ev).toList(),
+              outputNames);
       nodes.put(full.toString(), node);
       return node;
     }
@@ -248,10 +303,13 @@ final class StreamCompiler {
       char c = text.charAt(i);
       if (c == '\'') {
         quoted = !quoted;
-      } else if (!quoted && text.startsWith(alias + ".", i) && (i == 0 || !isIdentifierPart(text.charAt(i - 1)))) {
+      } else if (!quoted
+          && text.startsWith(alias + ".", i)
+          && (i == 0 || !isIdentifierPart(text.charAt(i - 1)))) {
         i += alias.length();
         continue;
-      } else if (!quoted && text.startsWith("\"" + alias + "\".", i)
+      } else if (!quoted
+          && text.startsWith("\"" + alias + "\".", i)
           && (i == 0 || !isIdentifierPart(text.charAt(i - 1)))) {
         i += alias.length() + 2;
         continue;
@@ -266,8 +324,12 @@ final class StreamCompiler {
   }
 
   /** A table visible in a query. */
-  private record ScopeTable(String alias, String nameInSchema, @Nullable TablePattern pattern,
-      Ast.@Nullable FromCall call, Ast.Span span) {}
+  private record ScopeTable(
+      String alias,
+      String nameInSchema,
+      @Nullable TablePattern pattern,
+      Ast.@Nullable FromCall call,
+      Ast.Span span) {}
 
   /**
    * A compiled expression with what it depends on.
@@ -277,11 +339,19 @@ final class StreamCompiler {
    * @param auth whether it reads authenticated request values ({@code auth.*})
    * @param unauthenticated the first place it reads client-controlled values, or null
    */
-  private record CExpr(Ev ev, Set<String> tables, boolean request, boolean auth, Ast.@Nullable Span unauthenticated,
-      boolean subscription, String text, boolean error) {
-  }
+  private record CExpr(
+      Ev ev,
+      Set<String> tables,
+      boolean request,
+      boolean auth,
+      Ast.@Nullable Span unauthenticated,
+      boolean subscription,
+      String text,
+      boolean error) {}
 
-  /** Compiles one query (a {@code query:} or {@code queries:} entry, or a common table expression). */
+  /**
+   * Compiles one query (a {@code query:} or {@code queries:} entry, or a common table expression).
+   */
   private final class QueryCompiler {
     final StreamContext stream;
     final String sql;
@@ -309,7 +379,8 @@ final class StreamCompiler {
       Ast.Statement statement = SyncConfigReader.parseSingle(sql);
       if (!(statement instanceof Ast.Select select)) {
         Ast.Span s = statement.span();
-        throw new QueryException(SqlProblem.fatal("Expected a SELECT statement", s.start(), s.end()));
+        throw new QueryException(
+            SqlProblem.fatal("Expected a SELECT statement", s.start(), s.end()));
       }
       return select;
     }
@@ -320,7 +391,8 @@ final class StreamCompiler {
       Ast.Select q = parse();
       problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
       if (q.usingSpan() != null) {
-        throw new QueryException(SqlProblem.fatal("USING is not supported", q.span().start(), q.span().end()));
+        throw new QueryException(
+            SqlProblem.fatal("USING is not supported", q.span().start(), q.span().end()));
       }
       scope = tables(q);
       // The output table: the one the result columns read.
@@ -352,7 +424,8 @@ final class StreamCompiler {
           continue;
         }
         if (value.request) {
-          error("This attempts to sync a connection parameter. Only values from the source database can be synced.",
+          error(
+              "This attempts to sync a connection parameter. Only values from the source database can be synced.",
               c.expr().span());
           continue;
         }
@@ -363,18 +436,27 @@ final class StreamCompiler {
           name = ref.name();
         } else {
           name = text(c.expr());
-          problems.add(SqlProblem.warning("The name of this column is unspecified, consider adding an alias.",
-              c.expr().span().start(), c.expr().span().end()));
+          problems.add(
+              SqlProblem.warning(
+                  "The name of this column is unspecified, consider adding an alias.",
+                  c.expr().span().start(),
+                  c.expr().span().end()));
         }
         String sourceColumn = c.expr() instanceof Ast.Ref ref ? ref.name() : null;
         Ev ev = value.ev;
-        extractors.add(new DataQuery.ColumnExtractor(name, row -> ev.eval(row, null), sourceColumn));
+        extractors.add(
+            new DataQuery.ColumnExtractor(name, row -> ev.eval(row, null), sourceColumn));
       }
-      if (output == null || scope.get(output).pattern() == null) {
-        throw new QueryException(SqlProblem.fatal("Must have a result column selecting from a table",
-            q.span().start(), q.span().end()));
+      ScopeTable outTable = output == null ? null : scope.get(output);
+      TablePattern outPattern = outTable == null ? null : outTable.pattern();
+      if (output == null || outTable == null || outPattern == null) {
+        throw new QueryException(
+            SqlProblem.fatal(
+                "Must have a result column selecting from a table",
+                q.span().start(),
+                q.span().end()));
       }
-      ScopeTable out = scope.get(output);
+      ScopeTable out = outTable;
       Expr where = q.where();
       for (Expr on : q.joinConditions()) {
         where = where == null ? on : new Ast.Binary("AND", where, on, where.span());
@@ -385,19 +467,42 @@ final class StreamCompiler {
         if (problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
           continue;
         }
-        String prefix = (bucketVersion != null ? bucketVersion + "#" : "") + stream.name + "|" + variants.size();
-        variants.add(new StreamPlan.Variant(prefix, out.pattern(), out.alias(), !out.alias().equals(
-            out.nameInSchema()), vb.rowFilters, vb.orderedParameters(), vb.requestGates, vb.lookupGates,
-            List.copyOf(extractors), sql));
-        if (edition >= 3 && !stream.acceptDangerous && vb.unauthenticated != null && !vb.authenticated) {
-          // Like dangerous parameter queries: an error unless the compiler was asked for PowerSync's warning.
-          String message = "Clients can send any value for this unauthenticated parameter, so this is unsuitable for "
-              + "authorization. Consider further constraining this with an authenticated parameter.";
-          problems.add(reader.dangerousQueriesAreWarnings()
-              ? SqlProblem.warning(message, vb.unauthenticated.start(), vb.unauthenticated.end())
-              : SqlProblem.fatal(message + " If any client may read these rows, set "
-                  + "accept_potentially_dangerous_queries: true on the stream.", vb.unauthenticated.start(),
-                  vb.unauthenticated.end()));
+        String prefix =
+            (bucketVersion != null ? bucketVersion + "#" : "")
+                + stream.name
+                + "|"
+                + variants.size();
+        variants.add(
+            new StreamPlan.Variant(
+                prefix,
+                outPattern,
+                out.alias(),
+                !out.alias().equals(out.nameInSchema()),
+                vb.rowFilters,
+                vb.orderedParameters(),
+                vb.requestGates,
+                vb.lookupGates,
+                List.copyOf(extractors),
+                sql));
+        if (edition >= 3
+            && !stream.acceptDangerous
+            && vb.unauthenticated != null
+            && !vb.authenticated) {
+          // Like dangerous parameter queries: an error unless the compiler was asked for
+          // PowerSync's warning.
+          String message =
+              "Clients can send any value for this unauthenticated parameter, so this is unsuitable for "
+                  + "authorization. Consider further constraining this with an authenticated parameter.";
+          problems.add(
+              reader.dangerousQueriesAreWarnings()
+                  ? SqlProblem.warning(
+                      message, vb.unauthenticated.start(), vb.unauthenticated.end())
+                  : SqlProblem.fatal(
+                      message
+                          + " If any client may read these rows, set "
+                          + "accept_potentially_dangerous_queries: true on the stream.",
+                      vb.unauthenticated.start(),
+                      vb.unauthenticated.end()));
         }
       }
     }
@@ -409,18 +514,23 @@ final class StreamCompiler {
         if (item instanceof Ast.FromTable t) {
           TablePattern pattern = TableRefs.pattern(t.name(), defaultSchema);
           String alias = t.alias() != null ? t.alias() : t.name().name();
-          if (schema != null && !pattern.isWildcard()
+          if (schema != null
+              && !pattern.isWildcard()
               && !schema.containsKey(pattern.schema() + "." + pattern.tablePattern())) {
-            problems.add(SqlProblem.warning("This table could not be found in the source schema.",
-                t.span().start(), t.span().end()));
+            problems.add(
+                SqlProblem.warning(
+                    "This table could not be found in the source schema.",
+                    t.span().start(),
+                    t.span().end()));
           }
           out.put(alias, new ScopeTable(alias, t.name().name(), pattern, null, t.span()));
         } else if (item instanceof Ast.FromCall c) {
           String alias = c.alias() != null ? c.alias() : c.call().name();
           out.put(alias, new ScopeTable(alias, c.call().name(), null, c, c.span()));
         } else {
-          throw new QueryException(SqlProblem.fatal("Subqueries in FROM are not supported", item.span().start(),
-              item.span().end()));
+          throw new QueryException(
+              SqlProblem.fatal(
+                  "Subqueries in FROM are not supported", item.span().start(), item.span().end()));
         }
       }
       return out;
@@ -432,8 +542,11 @@ final class StreamCompiler {
         if (ref.table() != null) {
           return scope.containsKey(ref.table().name()) ? ref.table().name() : null;
         }
-        List<String> real = scope.values().stream().filter(t -> t.pattern() != null).map(ScopeTable::alias)
-            .toList();
+        List<String> real =
+            scope.values().stream()
+                .filter(t -> t.pattern() != null)
+                .map(ScopeTable::alias)
+                .toList();
         return real.size() == 1 ? real.get(0) : null;
       }
       Deps d = deps(e);
@@ -443,7 +556,7 @@ final class StreamCompiler {
     // ---- dependencies and normal form ----
 
     /** What an expression reads, found without compiling it (and so without reporting problems). */
-    final class Deps {
+    static final class Deps {
       final Set<String> tables = new LinkedHashSet<>();
       boolean request;
       boolean subquery;
@@ -476,7 +589,9 @@ final class StreamCompiler {
         c.args().forEach(a -> visit(a, d));
       } else if (e instanceof Ast.Binary b) {
         visit(b.left(), d);
-        if ((b.op().equals("IN") || b.op().equals("NOT IN")) && b.right() instanceof Ast.Ref r && isCte(r)) {
+        if ((b.op().equals("IN") || b.op().equals("NOT IN"))
+            && b.right() instanceof Ast.Ref r
+            && isCte(r)) {
           d.subquery = true;
         } else {
           visit(b.right(), d);
@@ -497,7 +612,9 @@ final class StreamCompiler {
     }
 
     boolean isCte(Ast.Ref ref) {
-      return ref.table() == null && !ref.name().equals("*") && stream.ctes.containsKey(ref.name())
+      return ref.table() == null
+          && !ref.name().equals("*")
+          && stream.ctes.containsKey(ref.name())
           && !scope.containsKey(ref.name());
     }
 
@@ -541,7 +658,9 @@ final class StreamCompiler {
         out.addAll(conjuncts(b.left()));
         out.addAll(conjuncts(b.right()));
       } else if (e instanceof Ast.Binary b && b.op().equals("OR") && !simpleOr(e)) {
-        problems.add(SqlProblem.fatal("Stream subqueries can't use OR filters", e.span().start(), e.span().end()));
+        problems.add(
+            SqlProblem.fatal(
+                "Stream subqueries can't use OR filters", e.span().start(), e.span().end()));
       } else {
         out.add(e);
       }
@@ -572,8 +691,10 @@ final class StreamCompiler {
       final List<BucketParameter> requestParameters = new ArrayList<>();
       final List<BucketParameter> lookupParameters = new ArrayList<>();
       final List<Expr> joinAtoms = new ArrayList<>();
+
       /** Join conditions turned into look-ups; any other is an error (never silently dropped). */
-      final Set<Expr> consumed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      final Set<Expr> consumed = Collections.newSetFromMap(new IdentityHashMap<>());
+
       boolean authenticated;
       Ast.@Nullable Span unauthenticated;
 
@@ -581,12 +702,15 @@ final class StreamCompiler {
         this.output = output;
       }
 
-      /** Bucket parameters in id order: request values first, then look-up results, each group last-first. */
+      /**
+       * Bucket parameters in id order: request values first, then look-up results, each group
+       * last-first.
+       */
       List<BucketParameter> orderedParameters() {
         List<BucketParameter> out = new ArrayList<>(requestParameters);
-        java.util.Collections.reverse(out);
+        Collections.reverse(out);
         List<BucketParameter> lookups = new ArrayList<>(lookupParameters);
-        java.util.Collections.reverse(lookups);
+        Collections.reverse(lookups);
         out.addAll(lookups);
         return List.copyOf(out);
       }
@@ -604,9 +728,12 @@ final class StreamCompiler {
           if (atom instanceof Ast.Unary u && u.op().equals("NOT")) {
             Deps d = deps(u.operand());
             if (d.subquery || (!d.tables.isEmpty() && d.request)) {
-              // The reference's span of "x IN (SELECT ...)" ends with the subquery's last token, inside the ")".
-              int end = u.operand() instanceof Ast.Binary b && b.right() instanceof Ast.SubSelect s
-                  ? s.select().span().end() : atom.span().end();
+              // The reference's span of "x IN (SELECT ...)" ends with the subquery's last token,
+              // inside the ")".
+              int end =
+                  u.operand() instanceof Ast.Binary b && b.right() instanceof Ast.SubSelect s
+                      ? s.select().span().end()
+                      : atom.span().end();
               error("Negations are not allowed here", new Ast.Span(atom.span().start(), end));
               continue;
             }
@@ -635,11 +762,15 @@ final class StreamCompiler {
                 lookupGates.add(o.node());
               } else if (source instanceof RequestArray array) {
                 Ev l = left.ev;
-                requestGates.add((row, r) -> SqlValues.operator("IN", l.eval(row, r), array.ev().eval(row, r)));
+                requestGates.add(
+                    (Map<String, @Nullable Object> row, @Nullable StreamRequest r) ->
+                        SqlValues.operator("IN", l.eval(row, r), array.ev().eval(row, r)));
               }
             } else if (ld.tables.isEmpty()) {
-              error("For IN subqueries, the left operand must either depend on the row to sync or stream "
-                  + "parameters.", b.left().span());
+              error(
+                  "For IN subqueries, the left operand must either depend on the row to sync or stream "
+                      + "parameters.",
+                  b.left().span());
             } else if (!ld.tables.contains(output) && ld.tables.size() == 1) {
               joinAtoms.add(atom);
             } else {
@@ -684,7 +815,8 @@ final class StreamCompiler {
         for (Expr atom : joinAtoms) {
           Deps d = deps(atom);
           if (d.tables.size() == 2 && d.tables.contains(output) && !d.request) {
-            String other = d.tables.stream().filter(t -> !t.equals(output)).findFirst().orElseThrow();
+            String other =
+                d.tables.stream().filter(t -> !t.equals(output)).findFirst().orElseThrow();
             links.computeIfAbsent(other, k -> new ArrayList<>()).add(atom);
           }
         }
@@ -716,20 +848,26 @@ final class StreamCompiler {
         }
         for (Expr atom : joinAtoms) {
           if (!consumed.contains(atom)) {
-            error("Unsupported join condition: tables can be joined in a tree, each by = between columns of two "
-                + "tables, and filtered by conditions on one table and the request", atom.span());
+            error(
+                "Unsupported join condition: tables can be joined in a tree, each by = between columns of two "
+                    + "tables, and filtered by conditions on one table and the request",
+                atom.span());
           }
         }
       }
 
       /**
-       * The look-up of joined table {@code alias}: keyed by its conditions on the request and its links to tables
-       * further away, holding the columns linked to {@code parent}.
+       * The look-up of joined table {@code alias}: keyed by its conditions on the request and its
+       * links to tables further away, holding the columns linked to {@code parent}.
        */
-      @Nullable LookupNode joinNode(String alias, @Nullable String parent, List<Expr> parentLinks,
-          List<CExpr> parentSides, Set<String> visited) {
+      @Nullable LookupNode joinNode(
+          String alias,
+          @Nullable String parent,
+          List<Expr> parentLinks,
+          List<CExpr> parentSides,
+          Set<String> visited) {
         visited.add(alias);
-        ScopeTable table = scope.get(alias);
+        ScopeTable table = Objects.requireNonNull(scope.get(alias), "the alias is in scope");
         if (table.pattern() == null) {
           error("Sync streams can only select from actual tables", table.span());
           return null;
@@ -761,13 +899,16 @@ final class StreamCompiler {
         for (Expr atom : joinAtoms) {
           Deps d = deps(atom);
           Object sub = subqueryOf(atom);
-          if (d.tables.equals(Set.of(alias)) || (sub != null && deps(((Ast.Binary) atom).left()).tables
-              .equals(Set.of(alias)))) {
+          if (d.tables.equals(Set.of(alias))
+              || (sub != null && deps(((Ast.Binary) atom).left()).tables.equals(Set.of(alias)))) {
             consumed.add(atom);
             tableCondition(atom, alias, filters, keys, this);
-          } else if (d.tables.size() == 2 && d.tables.contains(alias) && !d.request
+          } else if (d.tables.size() == 2
+              && d.tables.contains(alias)
+              && !d.request
               && (parent == null || !d.tables.contains(parent))) {
-            String other = d.tables.stream().filter(t -> !t.equals(alias)).findFirst().orElseThrow();
+            String other =
+                d.tables.stream().filter(t -> !t.equals(alias)).findFirst().orElseThrow();
             if (!visited.contains(other)) {
               childLinks.computeIfAbsent(other, k -> new ArrayList<>()).add(atom);
             }
@@ -780,7 +921,8 @@ final class StreamCompiler {
             continue;
           }
           for (int i = 0; i < mySides.size(); i++) {
-            keys.add(new KeyPart(mySides.get(i).ev, new LookupOutput(child, i), mySides.get(i).text));
+            keys.add(
+                new KeyPart(mySides.get(i).ev, new LookupOutput(child, i), mySides.get(i).text));
           }
         }
         if (filters.isEmpty() && keys.isEmpty() && outputs.isEmpty()) {
@@ -791,9 +933,10 @@ final class StreamCompiler {
     }
 
     /**
-     * A condition comparing the output row with the request: {@code row = request}, {@code row IN request_array},
-     * {@code request IN row_array}, {@code row_array && request_array}.
+     * A condition comparing the output row with the request: {@code row = request}, {@code row IN
+     * request_array}, {@code request IN row_array}, {@code row_array && request_array}.
      */
+    @SuppressWarnings("ReferenceEquality") // identity: which side of this comparison is the row
     @Nullable BucketParameter match(Expr atom, String table, VariantBuilder vb) {
       if (!(atom instanceof Ast.Binary b) || !Set.of("=", "IN", "&&").contains(b.op())) {
         error("Cannot use table values and parameters in the same clauses", atom.span());
@@ -822,15 +965,23 @@ final class StreamCompiler {
       }
       vb.use(request);
       return switch (b.op()) {
-        case "=" -> new BucketParameter(row.ev, false, new RequestValue(request.ev, request.text), row.text);
-        case "IN" -> row == l ? new BucketParameter(row.ev, false, new RequestArray(request.ev, request.text), row.text)
-            : new BucketParameter(row.ev, true, new RequestValue(request.ev, request.text), row.text);
-        default -> new BucketParameter(row.ev, true, new RequestArray(request.ev, request.text), row.text);
+        case "=" ->
+            new BucketParameter(
+                row.ev, false, new RequestValue(request.ev, request.text), row.text);
+        case "IN" ->
+            row == l
+                ? new BucketParameter(
+                    row.ev, false, new RequestArray(request.ev, request.text), row.text)
+                : new BucketParameter(
+                    row.ev, true, new RequestValue(request.ev, request.text), row.text);
+        default ->
+            new BucketParameter(row.ev, true, new RequestArray(request.ev, request.text), row.text);
       };
     }
 
     /** A condition on a look-up table alone (or with the request): a filter or a key. */
-    void tableCondition(Expr atom, String alias, List<CExpr> filters, List<KeyPart> keys, VariantBuilder vb) {
+    void tableCondition(
+        Expr atom, String alias, List<CExpr> filters, List<KeyPart> keys, VariantBuilder vb) {
       Object sub = subqueryOf(atom);
       if (sub != null) {
         Ast.Binary b = (Ast.Binary) atom;
@@ -865,10 +1016,12 @@ final class StreamCompiler {
     }
 
     /**
-     * Compiles {@code x IN (SELECT ...)} (or a common table expression): a look-up holding the selected column, or,
-     * for {@code SELECT value FROM json_each(request_value)}, the request array itself. With {@code gate} set, the
-     * selected column is compared with it instead (a key), and the look-up holds nothing.
+     * Compiles {@code x IN (SELECT ...)} (or a common table expression): a look-up holding the
+     * selected column, or, for {@code SELECT value FROM json_each(request_value)}, the request
+     * array itself. With {@code gate} set, the selected column is compared with it instead (a key),
+     * and the look-up holds nothing.
      */
+    @SuppressWarnings("ReferenceEquality") // identity: the very expression compiled for this query
     @Nullable Source subquery(Object sub, @Nullable RequestValue gate, VariantBuilder vb) {
       QueryCompiler inner;
       Ast.Select q;
@@ -877,19 +1030,25 @@ final class StreamCompiler {
         q = s.select();
       } else {
         Ast.Ref ref = (Ast.Ref) sub;
-        Cte cte = stream.ctes.get(ref.name());
+        Cte cte =
+            Objects.requireNonNull(stream.ctes.get(ref.name()), "a subquery reference names a CTE");
         if (!stream.expanding.add(ref.name())) {
           error("A common table expression cannot refer to itself", ref.span());
           return null;
         }
         inner = new QueryCompiler(stream, cte.sql(), cte.scalar());
         try {
-          q = stream.parsedCtes.containsKey(cte.sql()) ? stream.parsedCtes.get(cte.sql()) : inner.parse();
+          q =
+              stream.parsedCtes.containsKey(cte.sql())
+                  ? stream.parsedCtes.get(cte.sql())
+                  : inner.parse();
           stream.parsedCtes.put(cte.sql(), q);
         } catch (QueryException e) {
           stream.expanding.remove(ref.name());
           reportOnce(cte, List.of(e.problem));
-          problems.add(SqlProblem.fatal("Invalid common table expression", ref.span().start(), ref.span().end()));
+          problems.add(
+              SqlProblem.fatal(
+                  "Invalid common table expression", ref.span().start(), ref.span().end()));
           return null;
         }
       }
@@ -908,7 +1067,7 @@ final class StreamCompiler {
       if (inner.sql.equals(sql) && inner.scalar == scalar) {
         problems.addAll(inner.problems);
       } else if (!inner.problems.isEmpty()) {
-        reportOnce(stream.ctes.get(((Ast.Ref) sub).name()), inner.problems);
+        reportOnce(Objects.requireNonNull(stream.ctes.get(((Ast.Ref) sub).name())), inner.problems);
         if (inner.problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
           Ast.Span at = ((Ast.Ref) sub).span();
           problems.add(SqlProblem.fatal("Invalid common table expression", at.start(), at.end()));
@@ -921,37 +1080,52 @@ final class StreamCompiler {
       return new Ast.Span(0, sql.length());
     }
 
-    /** Reports a common table expression's problems where it is written, once however many queries use it. */
+    /**
+     * Reports a common table expression's problems where it is written, once however many queries
+     * use it.
+     */
     void reportOnce(Cte cte, List<SqlProblem> cteProblems) {
       if (reportedCtes.add(cte.scalar())) {
         reader.report(new SyncConfigReader.QueryInput(cte.sql(), cte.scalar()), cteProblems);
       }
     }
 
-    @Nullable Source subqueryBody(Ast.Select q, @Nullable RequestValue gate, VariantBuilder outer,
-        Ast.Span outerQuery) throws QueryException {
+    @Nullable Source subqueryBody(
+        Ast.Select q, @Nullable RequestValue gate, VariantBuilder outer, Ast.Span outerQuery)
+        throws QueryException {
       problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
       if (q.from().size() != 1) {
-        throw new QueryException(SqlProblem.fatal("Subqueries must select from a single table", q.span().start(),
-            q.span().end()));
+        throw new QueryException(
+            SqlProblem.fatal(
+                "Subqueries must select from a single table", q.span().start(), q.span().end()));
       }
       scope = tables(q);
       ScopeTable table = scope.values().iterator().next();
       if (q.columns().size() != 1) {
         if (edition < 3) {
-          throw new QueryException(SqlProblem.fatal("Unsupported subquery without parameter, must depend on request "
-              + "parameters", outerQuery.start(), outerQuery.end()));
+          throw new QueryException(
+              SqlProblem.fatal(
+                  "Unsupported subquery without parameter, must depend on request " + "parameters",
+                  outerQuery.start(),
+                  outerQuery.end()));
         }
-        throw new QueryException(SqlProblem.fatal("Subqueries must return exactly one column", q.span().start(),
-            q.span().end()));
+        throw new QueryException(
+            SqlProblem.fatal(
+                "Subqueries must return exactly one column", q.span().start(), q.span().end()));
       }
       Ast.Column column = q.columns().get(0);
       if (table.call() != null) {
         Ast.Call call = table.call().call();
-        if (!call.name().equals("json_each") || call.args().size() != 1 || q.where() != null
-            || !(column.expr() instanceof Ast.Ref ref) || !ref.name().equals("value")) {
-          throw new QueryException(SqlProblem.fatal("Sync streams can only select from actual tables",
-              table.span().start(), table.span().end()));
+        if (!call.name().equals("json_each")
+            || call.args().size() != 1
+            || q.where() != null
+            || !(column.expr() instanceof Ast.Ref ref)
+            || !ref.name().equals("value")) {
+          throw new QueryException(
+              SqlProblem.fatal(
+                  "Sync streams can only select from actual tables",
+                  table.span().start(),
+                  table.span().end()));
         }
         scope = Map.of();
         CExpr array = compile(call.args().get(0));
@@ -989,15 +1163,26 @@ final class StreamCompiler {
       if (outer.unauthenticated == null) {
         outer.unauthenticated = vb.unauthenticated;
       }
-      if (edition < 3 && gate == null && keys.isEmpty()
+      if (edition < 3
+          && gate == null
+          && keys.isEmpty()
           && problems.stream().noneMatch(p -> p.severity() == Severity.FATAL)) {
-        throw new QueryException(SqlProblem.fatal("Unsupported subquery without parameter, must depend on request "
-            + "parameters", outerQuery.start(), outerQuery.end()));
+        throw new QueryException(
+            SqlProblem.fatal(
+                "Unsupported subquery without parameter, must depend on request " + "parameters",
+                outerQuery.start(),
+                outerQuery.end()));
       }
       if (problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
         return null;
       }
-      LookupNode node = stream.lookup(table.pattern(), table.alias(), filters, keys, outputs);
+      LookupNode node =
+          stream.lookup(
+              Objects.requireNonNull(table.pattern(), "checked above"),
+              table.alias(),
+              filters,
+              keys,
+              outputs);
       return new LookupOutput(node, 0);
     }
 
@@ -1008,7 +1193,10 @@ final class StreamCompiler {
     }
 
     /** Combines sub-expressions with a function of their values; constant when they all are. */
-    CExpr compose(Ast.Node at, List<CExpr> args, Function<@Nullable Object[], @Nullable Object> fn,
+    CExpr compose(
+        Ast.Node at,
+        List<CExpr> args,
+        Function<@Nullable Object[], @Nullable Object> fn,
         boolean allowMixed) {
       Set<String> tables = new LinkedHashSet<>();
       boolean request = false;
@@ -1041,13 +1229,14 @@ final class StreamCompiler {
         Ev b = evs[1];
         ev = (row, r) -> fn.apply(new Object[] {a.eval(row, r), b.eval(row, r)});
       } else {
-        ev = (row, r) -> {
-          Object[] values = new Object[n];
-          for (int i = 0; i < n; i++) {
-            values[i] = evs[i].eval(row, r);
-          }
-          return fn.apply(values);
-        };
+        ev =
+            (row, r) -> {
+              @Nullable Object[] values = new Object[n];
+              for (int i = 0; i < n; i++) {
+                values[i] = evs[i].eval(row, r);
+              }
+              return fn.apply(values);
+            };
       }
       if (tables.isEmpty() && !request) {
         try {
@@ -1057,14 +1246,17 @@ final class StreamCompiler {
           throw new ClauseCompiler.StaticEvaluationException(String.valueOf(e.getMessage()));
         }
       }
-      return new CExpr(ev, Set.copyOf(tables), request, auth, unauth, subscription, text(at), false);
+      return new CExpr(
+          ev, Set.copyOf(tables), request, auth, unauth, subscription, text(at), false);
     }
 
     CExpr compile(Expr e) {
       if (e instanceof Ast.NullLit) {
         return constant(null, e);
       }
-      if (e instanceof Ast.IntegerLit || e instanceof Ast.NumericLit || e instanceof Ast.StringLit
+      if (e instanceof Ast.IntegerLit
+          || e instanceof Ast.NumericLit
+          || e instanceof Ast.StringLit
           || e instanceof Ast.BoolLit) {
         return constant(ClauseCompiler.literalValue(e, exactIntegers), e);
       }
@@ -1078,7 +1270,8 @@ final class StreamCompiler {
         return unary(u);
       }
       if (e instanceof Ast.Member m) {
-        SqlFunction fn = m.op().equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+        SqlFunction fn =
+            m.op().equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
         if (!(m.member() instanceof String member)) {
           return error("Unsupported member operation " + m.op(), m.span());
         }
@@ -1092,7 +1285,10 @@ final class StreamCompiler {
         if (!CAST_TYPES.contains(to)) {
           return error("CAST not supported for '" + to + "'", c.span());
         }
-        return compose(c, List.of(compile(c.operand())), a -> a[0] == null ? null : SqlValues.cast(a[0], to),
+        return compose(
+            c,
+            List.of(compile(c.operand())),
+            a -> a[0] == null ? null : SqlValues.cast(a[0], to),
             false);
       }
       if (e instanceof Ast.Other o && o.kind().equals("case")) {
@@ -1100,13 +1296,17 @@ final class StreamCompiler {
       }
       if (e instanceof Ast.Other o && o.kind().equals("ternary")) {
         boolean negated = "NOT BETWEEN".equals(o.op());
-        return compose(o, o.children().stream().map(this::compile).toList(), a -> {
-          if (a[0] == null || a[1] == null || a[2] == null) {
-            return null;
-          }
-          boolean in = SqlValues.compare(a[0], a[1]) >= 0 && SqlValues.compare(a[0], a[2]) <= 0;
-          return in != negated ? SqlValues.TRUE : SqlValues.FALSE;
-        }, false);
+        return compose(
+            o,
+            o.children().stream().map(this::compile).toList(),
+            a -> {
+              if (a[0] == null || a[1] == null || a[2] == null) {
+                return null;
+              }
+              boolean in = SqlValues.compare(a[0], a[1]) >= 0 && SqlValues.compare(a[0], a[2]) <= 0;
+              return in != negated ? SqlValues.TRUE : SqlValues.FALSE;
+            },
+            false);
       }
       if (e instanceof Ast.SubSelect) {
         return error("Subqueries are only supported as the right side of IN", e.span());
@@ -1132,19 +1332,29 @@ final class StreamCompiler {
       } else if (scope.isEmpty()) {
         return error("Undefined reference: " + ref.name(), ref.span());
       } else {
-        return error("Invalid unqualified reference since multiple tables are in scope", ref.span());
+        return error(
+            "Invalid unqualified reference since multiple tables are in scope", ref.span());
       }
       if (table.call() != null) {
         return error("Sync streams can only select from actual tables", ref.span());
       }
       if (schema != null && table.pattern() != null) {
-        List<String> columns = schema.get(table.pattern().schema() + "." + table.pattern().tablePattern());
+        List<String> columns =
+            schema.get(table.pattern().schema() + "." + table.pattern().tablePattern());
         if (columns != null && !columns.contains(ref.name())) {
-          problems.add(SqlProblem.warning("Column not found.", ref.span().start(), ref.span().end()));
+          problems.add(
+              SqlProblem.warning("Column not found.", ref.span().start(), ref.span().end()));
         }
       }
       String column = ref.name();
-      return new CExpr((row, r) -> row.get(column), Set.of(table.alias()), false, false, null, false, text(ref),
+      return new CExpr(
+          (row, r) -> row.get(column),
+          Set.of(table.alias()),
+          false,
+          false,
+          null,
+          false,
+          text(ref),
           false);
     }
 
@@ -1153,41 +1363,75 @@ final class StreamCompiler {
       switch (op) {
         case "LIKE", "NOT LIKE", "ILIKE", "NOT ILIKE":
           return error("LIKE expressions are not currently supported.", b.span());
-        case "IN", "NOT IN": {
-          if (b.right() instanceof Ast.SubSelect || (b.right() instanceof Ast.Ref r && isCte(r))) {
-            return error("Subqueries are only supported in top-level conditions", b.span());
+        case "IN", "NOT IN":
+          {
+            if (b.right() instanceof Ast.SubSelect
+                || (b.right() instanceof Ast.Ref r && isCte(r))) {
+              return error("Subqueries are only supported in top-level conditions", b.span());
+            }
+            CExpr left = compile(b.left());
+            boolean negated = op.equals("NOT IN");
+            if (b.right() instanceof Ast.ListExpr list) {
+              List<CExpr> args = new ArrayList<>();
+              args.add(left);
+              list.items().forEach(i -> args.add(compile(i)));
+              return compose(
+                  b,
+                  args,
+                  a -> {
+                    if (a[0] == null) {
+                      return null;
+                    }
+                    boolean found = false;
+                    for (int i = 1; i < a.length; i++) {
+                      found |= a[i] != null && SqlValues.compare(a[0], a[i]) == 0;
+                    }
+                    return found != negated ? SqlValues.TRUE : SqlValues.FALSE;
+                  },
+                  false);
+            }
+            return compose(
+                b,
+                List.of(left, compile(b.right())),
+                a -> {
+                  Object in = SqlValues.operator("IN", a[0], a[1]);
+                  return negated && in != null
+                      ? (SqlValues.truthy(in) ? SqlValues.FALSE : SqlValues.TRUE)
+                      : in;
+                },
+                false);
           }
-          CExpr left = compile(b.left());
-          boolean negated = op.equals("NOT IN");
-          if (b.right() instanceof Ast.ListExpr list) {
-            List<CExpr> args = new ArrayList<>();
-            args.add(left);
-            list.items().forEach(i -> args.add(compile(i)));
-            return compose(b, args, a -> {
-              if (a[0] == null) {
-                return null;
-              }
-              boolean found = false;
-              for (int i = 1; i < a.length; i++) {
-                found |= a[i] != null && SqlValues.compare(a[0], a[i]) == 0;
-              }
-              return found != negated ? SqlValues.TRUE : SqlValues.FALSE;
-            }, false);
+        case "AND",
+        "OR",
+        "=",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "+",
+        "-",
+        "*",
+        "/",
+        "||",
+        "IS",
+        "IS NOT",
+        "&&",
+        "!=":
+          {
+            String applied = op.equals("!=") && edition >= 3 ? "IS NOT" : op;
+            return compose(
+                b,
+                List.of(compile(b.left()), compile(b.right())),
+                a -> SqlValues.operator(applied, a[0], a[1]),
+                false);
           }
-          return compose(b, List.of(left, compile(b.right())), a -> {
-            Object in = SqlValues.operator("IN", a[0], a[1]);
-            return negated && in != null ? (SqlValues.truthy(in) ? SqlValues.FALSE : SqlValues.TRUE) : in;
-          }, false);
-        }
-        case "AND", "OR", "=", "<", ">", "<=", ">=", "+", "-", "*", "/", "||", "IS", "IS NOT", "&&", "!=": {
-          String applied = op.equals("!=") && edition >= 3 ? "IS NOT" : op;
-          return compose(b, List.of(compile(b.left()), compile(b.right())),
-              a -> SqlValues.operator(applied, a[0], a[1]), false);
-        }
-        case "->", "->>": {
-          SqlFunction fn = op.equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
-          return compose(b, List.of(compile(b.left()), compile(b.right())), a -> fn.call(a[0], a[1]), false);
-        }
+        case "->", "->>":
+          {
+            SqlFunction fn =
+                op.equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+            return compose(
+                b, List.of(compile(b.left()), compile(b.right())), a -> fn.call(a[0], a[1]), false);
+          }
         default:
           return error("Operator not supported: " + op, b.span());
       }
@@ -1196,41 +1440,55 @@ final class StreamCompiler {
     CExpr unary(Ast.Unary u) {
       String op = u.op();
       if (op.equals("-") || op.equals("+")) {
-        return error("Unary " + (op.equals("-") ? "minus" : "plus") + " is not currently supported", u.span());
+        return error(
+            "Unary " + (op.equals("-") ? "minus" : "plus") + " is not currently supported",
+            u.span());
       }
       CExpr operand = compile(u.operand());
-      Function<@Nullable Object[], @Nullable Object> fn = switch (op) {
-        case "NOT" -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-        case "IS NULL" -> a -> a[0] == null ? SqlValues.TRUE : SqlValues.FALSE;
-        case "IS NOT NULL" -> a -> a[0] != null ? SqlValues.TRUE : SqlValues.FALSE;
-        case "IS TRUE" -> a -> SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
-        case "IS NOT TRUE" -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-        case "IS FALSE" -> a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
-        case "IS NOT FALSE" -> a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-        default -> null;
-      };
+      Function<@Nullable Object[], @Nullable Object> fn =
+          switch (op) {
+            case "NOT" -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
+            case "IS NULL" -> a -> a[0] == null ? SqlValues.TRUE : SqlValues.FALSE;
+            case "IS NOT NULL" -> a -> a[0] != null ? SqlValues.TRUE : SqlValues.FALSE;
+            case "IS TRUE" -> a -> SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
+            case "IS NOT TRUE" -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
+            case "IS FALSE" ->
+                a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
+            case "IS NOT FALSE" ->
+                a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
+            default -> null;
+          };
       if (fn == null) {
         return error("Operator " + op + " is not supported", u.span());
       }
       return compose(u, List.of(operand), fn, false);
     }
 
-    /** {@code CASE [base] WHEN w THEN t ... [ELSE e] END}: children are the base, the pairs, then the else. */
+    /**
+     * {@code CASE [base] WHEN w THEN t ... [ELSE e] END}: children are the base, the pairs, then
+     * the else.
+     */
     CExpr caseExpr(Ast.Other o) {
       List<Expr> children = o.children();
       boolean base = "base".equals(o.op());
       boolean otherwise = (children.size() - (base ? 1 : 0)) % 2 == 1;
-      return compose(o, children.stream().map(this::compile).toList(), a -> {
-        int pairsEnd = a.length - (otherwise ? 1 : 0);
-        for (int i = base ? 1 : 0; i + 1 < pairsEnd; i += 2) {
-          boolean hit = base ? a[0] != null && a[i] != null && SqlValues.compare(a[0], a[i]) == 0
-              : SqlValues.truthy(a[i]);
-          if (hit) {
-            return a[i + 1];
-          }
-        }
-        return otherwise ? a[a.length - 1] : null;
-      }, false);
+      return compose(
+          o,
+          children.stream().map(this::compile).toList(),
+          a -> {
+            int pairsEnd = a.length - (otherwise ? 1 : 0);
+            for (int i = base ? 1 : 0; i + 1 < pairsEnd; i += 2) {
+              boolean hit =
+                  base
+                      ? a[0] != null && a[i] != null && SqlValues.compare(a[0], a[i]) == 0
+                      : SqlValues.truthy(a[i]);
+              if (hit) {
+                return a[i + 1];
+              }
+            }
+            return otherwise ? a[a.length - 1] : null;
+          },
+          false);
     }
 
     Ast.Span nameSpan(Ast.Call c) {
@@ -1262,14 +1520,15 @@ final class StreamCompiler {
         return compose(c, c.args().stream().map(this::compile).toList(), fn::call, false);
       }
       if (schemaName.equals("request")) {
-        return edition >= 3 ? error("Invalid schema in function name", nameSpan(c))
+        return edition >= 3
+            ? error("Invalid schema in function name", nameSpan(c))
             : error("Function 'request." + name + "' is not defined", c.span());
       }
       if (!Set.of("auth", "subscription", "connection").contains(schemaName)) {
         return error("Invalid schema in function name", nameSpan(c));
       }
-      Function<StreamRequest, @Nullable Object> noArgs = null;
-      java.util.function.BiFunction<StreamRequest, @Nullable Object, @Nullable Object> oneArg = null;
+      @Nullable Function<StreamRequest, @Nullable Object> noArgs = null;
+      BiFunction<StreamRequest, @Nullable Object, @Nullable Object> oneArg = null;
       switch (name) {
         case "user_id" -> {
           if (!schemaName.equals("auth")) {
@@ -1277,16 +1536,20 @@ final class StreamCompiler {
           }
           noArgs = StreamRequest::userId;
         }
-        case "parameters" -> noArgs = switch (schemaName) {
-          case "auth" -> StreamRequest::authParameters;
-          case "subscription" -> StreamRequest::subscriptionParameters;
-          default -> StreamRequest::connectionParameters;
-        };
-        case "parameter" -> oneArg = switch (schemaName) {
-          case "auth" -> StreamRequest::authParameter;
-          case "subscription" -> StreamRequest::subscriptionParameter;
-          default -> StreamRequest::connectionParameter;
-        };
+        case "parameters" ->
+            noArgs =
+                switch (schemaName) {
+                  case "auth" -> StreamRequest::authParameters;
+                  case "subscription" -> StreamRequest::subscriptionParameters;
+                  default -> StreamRequest::connectionParameters;
+                };
+        case "parameter" ->
+            oneArg =
+                switch (schemaName) {
+                  case "auth" -> StreamRequest::authParameter;
+                  case "subscription" -> StreamRequest::subscriptionParameter;
+                  default -> StreamRequest::connectionParameter;
+                };
         default -> {
           return error("Unknown request function", nameSpan(c));
         }
@@ -1299,8 +1562,15 @@ final class StreamCompiler {
           return error("Expected no arguments here", nameSpan(c));
         }
         Function<StreamRequest, @Nullable Object> f = noArgs;
-        return new CExpr((row, r) -> r == null ? null : f.apply(r), Set.of(), true, auth, unauth, subscription,
-            text(c), false);
+        return new CExpr(
+            (row, r) -> r == null ? null : f.apply(r),
+            Set.of(),
+            true,
+            auth,
+            unauth,
+            subscription,
+            text(c),
+            false);
       }
       if (c.args().size() != 1) {
         return error("Expected a single argument here", nameSpan(c));
@@ -1310,12 +1580,21 @@ final class StreamCompiler {
         return arg;
       }
       if (!arg.tables.isEmpty()) {
-        return error("Cannot use table values and parameters in the same clauses", c.args().get(0).span());
+        return error(
+            "Cannot use table values and parameters in the same clauses", c.args().get(0).span());
       }
-      java.util.function.BiFunction<StreamRequest, @Nullable Object, @Nullable Object> f = oneArg;
+      BiFunction<StreamRequest, @Nullable Object, @Nullable Object> f =
+          Objects.requireNonNull(oneArg, "one of the two is set");
       Ev a = arg.ev;
-      return new CExpr((row, r) -> r == null ? null : f.apply(r, a.eval(row, r)), Set.of(), true, auth || arg.auth,
-          unauth != null ? unauth : arg.unauthenticated, subscription || arg.subscription, text(c), false);
+      return new CExpr(
+          (row, r) -> r == null ? null : f.apply(r, a.eval(row, r)),
+          Set.of(),
+          true,
+          auth || arg.auth,
+          unauth != null ? unauth : arg.unauthenticated,
+          subscription || arg.subscription,
+          text(c),
+          false);
     }
   }
 }

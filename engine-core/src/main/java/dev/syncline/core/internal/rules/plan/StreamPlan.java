@@ -6,6 +6,7 @@ import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlFunctions;
 import dev.syncline.core.internal.rules.eval.SqlValues;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,16 +16,20 @@ import org.jspecify.annotations.Nullable;
  * The compiled form of Sync Streams ({@code streams:}): what {@link StreamCompiler} produces and
  * {@link CompiledSyncRules} evaluates. Everything here is immutable and thread-safe.
  *
- * <p>A stream has one or more <em>variants</em> (each query of {@code queries:}, and each side of an {@code OR}
- * that cannot be one bucket). A variant reads one output table; its bucket parameters pair an expression over the
- * output row with where a request gets the matching values: the request itself (token, subscription and connection
- * parameters) or a {@link LookupNode}, a parameter-index look-up on another table that subqueries, joins and common
- * table expressions compile to. Look-ups whose keys come from other look-ups are resolved in stages.
+ * <p>A stream has one or more <em>variants</em> (each query of {@code queries:}, and each side of
+ * an {@code OR} that cannot be one bucket). A variant reads one output table; its bucket parameters
+ * pair an expression over the output row with where a request gets the matching values: the request
+ * itself (token, subscription and connection parameters) or a {@link LookupNode}, a parameter-index
+ * look-up on another table that subqueries, joins and common table expressions compile to. Look-ups
+ * whose keys come from other look-ups are resolved in stages.
  */
 final class StreamPlan {
   private StreamPlan() {}
 
-  /** A compiled expression over one row (of the table being evaluated) and, at request time, the request. */
+  /**
+   * A compiled expression over one row (of the table being evaluated) and, at request time, the
+   * request.
+   */
   @FunctionalInterface
   interface Ev {
     @Nullable Object eval(Map<String, @Nullable Object> row, @Nullable StreamRequest request);
@@ -70,8 +75,8 @@ final class StreamPlan {
   record KeyPart(Ev row, Source source, String rowText) {}
 
   /**
-   * A parameter-index look-up: rows of {@code table} passing {@code filters} are indexed under their key values;
-   * each index entry holds the {@code outputs} of the row.
+   * A parameter-index look-up: rows of {@code table} passing {@code filters} are indexed under
+   * their key values; each index entry holds the {@code outputs} of the row.
    */
   static final class LookupNode {
     final String scope;
@@ -81,7 +86,12 @@ final class StreamPlan {
     final List<Ev> outputs;
     final List<String> outputNames;
 
-    LookupNode(String scope, TablePattern table, List<Ev> filters, List<KeyPart> keys, List<Ev> outputs,
+    LookupNode(
+        String scope,
+        TablePattern table,
+        List<Ev> filters,
+        List<KeyPart> keys,
+        List<Ev> outputs,
         List<String> outputNames) {
       this.scope = scope;
       this.table = table;
@@ -102,7 +112,10 @@ final class StreamPlan {
       return out;
     }
 
-    /** The index entries a source row creates: key values and output values; empty when it creates none. */
+    /**
+     * The index entries a source row creates: key values and output values; empty when it creates
+     * none.
+     */
     @Nullable Entry evaluate(Map<String, @Nullable Object> row) {
       for (Ev f : filters) {
         if (!SqlValues.truthy(f.eval(row, null))) {
@@ -146,16 +159,26 @@ final class StreamPlan {
    * @param rowFilters conditions on the output row alone
    * @param parameters the bucket parameters, in bucket id order
    * @param requestGates conditions on the request alone
-   * @param lookupGates look-ups that must return at least one row for the request to get the buckets
+   * @param lookupGates look-ups that must return at least one row for the request to get the
+   *     buckets
    * @param extractors the output columns
    * @param sql the query
    */
-  record Variant(String bucketPrefix, TablePattern table, String outputTable, boolean aliased, List<Ev> rowFilters,
-      List<BucketParameter> parameters, List<Ev> requestGates, List<LookupNode> lookupGates,
-      List<DataQuery.Extractor> extractors, String sql) {
+  record Variant(
+      String bucketPrefix,
+      TablePattern table,
+      String outputTable,
+      boolean aliased,
+      List<Ev> rowFilters,
+      List<BucketParameter> parameters,
+      List<Ev> requestGates,
+      List<LookupNode> lookupGates,
+      List<DataQuery.Extractor> extractors,
+      String sql) {
 
     boolean hasLookups() {
-      return !lookupGates.isEmpty() || parameters.stream().anyMatch(p -> p.source() instanceof LookupOutput);
+      return !lookupGates.isEmpty()
+          || parameters.stream().anyMatch(p -> p.source() instanceof LookupOutput);
     }
 
     String outputTable(TableRef source) {
@@ -212,7 +235,7 @@ final class StreamPlan {
           if (v == null || !SqlValues.isJsonValue(v)) {
             return List.of();
           }
-          choices.add(java.util.Collections.singletonList(v));
+          choices.add(Collections.singletonList(v));
         }
       }
       List<String> out = new ArrayList<>(1);
@@ -220,8 +243,8 @@ final class StreamPlan {
       return out;
     }
 
-    private static void product(List<List<@Nullable Object>> choices, int i, @Nullable Object[] current,
-        List<String> out) {
+    private static void product(
+        List<List<@Nullable Object>> choices, int i, @Nullable Object[] current, List<String> out) {
       if (i == choices.size()) {
         out.add(serialize(current));
         return;
@@ -254,9 +277,13 @@ final class StreamPlan {
    * @param edition the config edition (2: the alpha semantics, 3: the compiled semantics)
    * @param variants the bucket-producing variants, numbered in bucket ids by position
    */
-  record Stream(String name, boolean autoSubscribe, int priority, int edition, List<Variant> variants) {}
+  record Stream(
+      String name, boolean autoSubscribe, int priority, int edition, List<Variant> variants) {}
 
-  /** What request functions of streams read: the connection's request plus one subscription's parameters. */
+  /**
+   * What request functions of streams read: the connection's request plus one subscription's
+   * parameters.
+   */
   static final class StreamRequest {
     private static final SqlFunctions FIXED = new SqlFunctions(true);
 
@@ -280,7 +307,9 @@ final class StreamPlan {
     }
 
     @Nullable Object authParameter(@Nullable Object path) {
-      return path instanceof String p ? FIXED.jsonExtractFromParsed(request.parsedPayload, p, "->>") : null;
+      return path instanceof String p
+          ? FIXED.jsonExtractFromParsed(request.parsedPayload, p, "->>")
+          : null;
     }
 
     String connectionParameters() {
@@ -288,7 +317,9 @@ final class StreamPlan {
     }
 
     @Nullable Object connectionParameter(@Nullable Object path) {
-      return path instanceof String p ? FIXED.jsonExtractFromParsed(request.userParameters, p, "->>") : null;
+      return path instanceof String p
+          ? FIXED.jsonExtractFromParsed(request.userParameters, p, "->>")
+          : null;
     }
 
     String subscriptionParameters() {
@@ -296,7 +327,9 @@ final class StreamPlan {
     }
 
     @Nullable Object subscriptionParameter(@Nullable Object path) {
-      return path instanceof String p ? FIXED.jsonExtractFromParsed(subscriptionParameters, p, "->>") : null;
+      return path instanceof String p
+          ? FIXED.jsonExtractFromParsed(subscriptionParameters, p, "->>")
+          : null;
     }
   }
 }

@@ -18,32 +18,41 @@ import dev.syncline.core.internal.rules.plan.StreamPlan.RequestValue;
 import dev.syncline.core.internal.rules.plan.StreamPlan.Source;
 import dev.syncline.core.internal.rules.plan.StreamPlan.StreamRequest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Resolves the stream buckets of one request. Every (stream, subscription) pair the request asks for is evaluated
- * against each variant of the stream: values from the request are computed when the querier is built (so problems
- * with a subscription's parameters are reported per subscription), look-ups are resolved in rounds by
- * {@link #dynamicBuckets}, deepest first. Immutable once built; {@link #dynamicBuckets} keeps its state on the stack.
+ * Resolves the stream buckets of one request. Every (stream, subscription) pair the request asks
+ * for is evaluated against each variant of the stream: values from the request are computed when
+ * the querier is built (so problems with a subscription's parameters are reported per
+ * subscription), look-ups are resolved in rounds by {@link #dynamicBuckets}, deepest first.
+ * Immutable once built; {@link #dynamicBuckets} keeps its state on the stack.
  */
 final class StreamQuerier {
   /** One variant evaluated for one subscription, with the request values computed. */
-  private record Item(StreamPlan.Stream stream, StreamPlan.Variant variant, int priority, InclusionReason reason,
+  private record Item(
+      StreamPlan.Stream stream,
+      StreamPlan.Variant variant,
+      int priority,
+      InclusionReason reason,
       List<@Nullable List<@Nullable Object>> parameterValues,
-      Map<LookupNode, List<@Nullable List<@Nullable Object>>> keyValues, List<LookupNode> lookups) {}
+      Map<LookupNode, List<@Nullable List<@Nullable Object>>> keyValues,
+      List<LookupNode> lookups) {}
 
   private final List<ResolvedBucket> staticBuckets = new ArrayList<>();
   private final List<Item> pending = new ArrayList<>();
   private final List<EvaluationError> errors = new ArrayList<>();
 
-  StreamQuerier(List<StreamPlan.Stream> streams, RequestContext request, RequestParameters parameters) {
+  StreamQuerier(
+      List<StreamPlan.Stream> streams, RequestContext request, RequestParameters parameters) {
     for (StreamPlan.Stream stream : streams) {
       List<Integer> subscriptions = new ArrayList<>();
       for (int i = 0; i < request.subscriptions().size(); i++) {
@@ -58,16 +67,24 @@ final class StreamQuerier {
           sr = new StreamRequest(parameters, s.parameters());
         } catch (RuntimeException e) {
           // E.g. parameters nested too deeply: this subscription fails, the connection goes on.
-          errors.add(new EvaluationError(stream.name(), "Invalid subscription parameters: " + e.getMessage(), index));
+          errors.add(
+              new EvaluationError(
+                  stream.name(), "Invalid subscription parameters: " + e.getMessage(), index));
           continue;
         }
         int priority = s.overridePriority() != null ? s.overridePriority() : stream.priority();
         evaluate(stream, sr, priority, new InclusionReason.Subscription(index), index);
       }
-      boolean defaults = stream.autoSubscribe()
-          && (request.includeDefaults() || (stream.edition() < 3 && !subscriptions.isEmpty()));
+      boolean defaults =
+          stream.autoSubscribe()
+              && (request.includeDefaults() || (stream.edition() < 3 && !subscriptions.isEmpty()));
       if (defaults) {
-        evaluate(stream, new StreamRequest(parameters, Map.of()), stream.priority(), InclusionReason.DEFAULT, null);
+        evaluate(
+            stream,
+            new StreamRequest(parameters, Map.of()),
+            stream.priority(),
+            InclusionReason.DEFAULT,
+            null);
       }
     }
   }
@@ -84,7 +101,11 @@ final class StreamQuerier {
     return errors;
   }
 
-  private void evaluate(StreamPlan.Stream stream, StreamRequest request, int priority, InclusionReason reason,
+  private void evaluate(
+      StreamPlan.Stream stream,
+      StreamRequest request,
+      int priority,
+      InclusionReason reason,
       @Nullable Integer subscription) {
     boolean strict = stream.edition() >= 3;
     for (StreamPlan.Variant v : stream.variants()) {
@@ -101,7 +122,8 @@ final class StreamQuerier {
           values.add(requestValues(p.source(), request, strict));
         }
         List<LookupNode> lookups = v.allLookups();
-        Map<LookupNode, List<@Nullable List<@Nullable Object>>> keys = new IdentityHashMap<>();
+        IdentityHashMap<LookupNode, List<@Nullable List<@Nullable Object>>> keys =
+            new IdentityHashMap<>();
         for (LookupNode n : lookups) {
           List<@Nullable List<@Nullable Object>> parts = new ArrayList<>();
           for (KeyPart k : n.keys) {
@@ -116,15 +138,19 @@ final class StreamQuerier {
           pending.add(item);
         }
       } catch (RuntimeException e) {
-        errors.add(new EvaluationError(stream.name(), "Error evaluating bucket ids: "
-            + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), subscription));
+        errors.add(
+            new EvaluationError(
+                stream.name(),
+                "Error evaluating bucket ids: "
+                    + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()),
+                subscription));
       }
     }
   }
 
   /** The request's values for a source; null for look-up sources (resolved later). */
-  private static @Nullable List<@Nullable Object> requestValues(Source source, StreamRequest request,
-      boolean skipNull) {
+  private static @Nullable List<@Nullable Object> requestValues(
+      Source source, StreamRequest request, boolean skipNull) {
     if (source instanceof RequestValue rv) {
       Object v = rv.ev().eval(Map.of(), request);
       if (v == null && skipNull) {
@@ -137,19 +163,23 @@ final class StreamQuerier {
         return List.of();
       }
       try {
-        return new ArrayList<>(SqlValues.jsonArray(v, "not text"));
+        return Collections.unmodifiableList(new ArrayList<>(SqlValues.jsonArray(v, "not text")));
       } catch (RuntimeException e) {
         String shown = SqlValues.text(v);
-        throw new IllegalArgumentException("expected a JSON array, got "
-            + (shown.length() > 60 ? shown.substring(0, 60) + "..." : shown));
+        throw new IllegalArgumentException(
+            "expected a JSON array, got "
+                + (shown.length() > 60 ? shown.substring(0, 60) + "..." : shown));
       }
     }
     return null;
   }
 
-  /** Resolves the look-ups of every pending item, one round per depth, then returns their buckets. */
+  /**
+   * Resolves the look-ups of every pending item, one round per depth, then returns their buckets.
+   */
   List<ResolvedBucket> dynamicBuckets(ParameterLookupSource source) {
-    Map<Item, Map<LookupNode, List<Map<String, @Nullable Object>>>> results = new IdentityHashMap<>();
+    IdentityHashMap<Item, Map<LookupNode, List<Map<String, @Nullable Object>>>> results =
+        new IdentityHashMap<>();
     for (Item item : pending) {
       results.put(item, new IdentityHashMap<>());
     }
@@ -158,14 +188,20 @@ final class StreamQuerier {
       List<Ready> ready = new ArrayList<>();
       Set<ParameterLookup> all = new LinkedHashSet<>();
       for (Item item : pending) {
-        Map<LookupNode, List<Map<String, @Nullable Object>>> done = results.get(item);
+        Map<LookupNode, List<Map<String, @Nullable Object>>> done =
+            Objects.requireNonNull(results.get(item));
         for (LookupNode n : item.lookups()) {
           if (done.containsKey(n) || !done.keySet().containsAll(n.children())) {
             continue;
           }
           List<ParameterLookup> lookups = new ArrayList<>();
-          for (@Nullable Object[] key : combine(n.keys.stream().map(KeyPart::source).toList(),
-              item.keyValues().get(n), done, true)) {
+          for (@Nullable Object[] key :
+              combine(
+                  n.keys.stream().map(KeyPart::source).toList(),
+                  Objects.requireNonNull(
+                      item.keyValues().get(n), "every lookup has its key values"),
+                  done,
+                  true)) {
             List<SqliteValue> values = new ArrayList<>(key.length);
             for (Object v : key) {
               values.add(Values.toApi(v));
@@ -179,8 +215,8 @@ final class StreamQuerier {
       if (ready.isEmpty()) {
         break;
       }
-      Map<ParameterLookup, List<Map<String, SqliteValue>>> found = all.isEmpty() ? Map.of()
-          : source.lookup(List.copyOf(all));
+      Map<ParameterLookup, List<Map<String, SqliteValue>>> found =
+          all.isEmpty() ? Map.of() : source.lookup(List.copyOf(all));
       for (Ready r : ready) {
         List<Map<String, @Nullable Object>> rows = new ArrayList<>();
         for (ParameterLookup l : r.lookups()) {
@@ -188,52 +224,66 @@ final class StreamQuerier {
             rows.add(Values.fromApiRow(row));
           }
         }
-        results.get(r.item()).put(r.node(), rows);
+        Objects.requireNonNull(results.get(r.item())).put(r.node(), rows);
       }
     }
     List<ResolvedBucket> out = new ArrayList<>();
     for (Item item : pending) {
-      out.addAll(buckets(item, results.get(item)));
+      out.addAll(buckets(item, Objects.requireNonNull(results.get(item))));
     }
     return CompiledSyncRules.merge(out);
   }
 
   /** The buckets of an item, given the results of its look-ups. */
-  private static List<ResolvedBucket> buckets(Item item, Map<LookupNode, List<Map<String, @Nullable Object>>> done) {
+  private static List<ResolvedBucket> buckets(
+      Item item, Map<LookupNode, List<Map<String, @Nullable Object>>> done) {
     for (LookupNode gate : item.variant().lookupGates()) {
       if (done.getOrDefault(gate, List.of()).isEmpty()) {
         return List.of();
       }
     }
     boolean strict = item.stream().edition() >= 3;
-    List<Source> sources = item.variant().parameters().stream().map(BucketParameter::source).toList();
+    List<Source> sources =
+        item.variant().parameters().stream().map(BucketParameter::source).toList();
     List<ResolvedBucket> out = new ArrayList<>();
     List<BucketParameter> parameters = item.variant().parameters();
     values:
     for (@Nullable Object[] values : combine(sources, item.parameterValues(), done, strict)) {
-      // Parameters comparing the same row value with two sources (a subscription parameter and an authorization
-      // subquery, say) only match a row when both agree: other combinations would be buckets no row can be in.
+      // Parameters comparing the same row value with two sources (a subscription parameter and an
+      // authorization
+      // subquery, say) only match a row when both agree: other combinations would be buckets no row
+      // can be in.
       for (int i = 0; i < values.length; i++) {
         for (int j = i + 1; j < values.length; j++) {
-          if (!parameters.get(i).rowExpands() && !parameters.get(j).rowExpands()
+          if (!parameters.get(i).rowExpands()
+              && !parameters.get(j).rowExpands()
               && parameters.get(i).rowText().equals(parameters.get(j).rowText())
-              && !StreamPlan.serialize(new Object[] {values[i]}).equals(StreamPlan.serialize(new Object[] {values[j]}))) {
+              && !StreamPlan.serialize(new Object[] {values[i]})
+                  .equals(StreamPlan.serialize(new Object[] {values[j]}))) {
             continue values;
           }
         }
       }
-      out.add(new ResolvedBucket(new BucketId(item.variant().bucketPrefix() + StreamPlan.serialize(values),
-          item.stream().name()), item.priority(), List.of(item.reason())));
+      out.add(
+          new ResolvedBucket(
+              new BucketId(
+                  item.variant().bucketPrefix() + StreamPlan.serialize(values),
+                  item.stream().name()),
+              item.priority(),
+              List.of(item.reason())));
     }
     return out;
   }
 
   /**
-   * Every combination of values for {@code sources}: request values as given, look-up outputs row by row (several
-   * columns of one look-up come from the same row). Combinations with a NULL are dropped when {@code skipNull}.
+   * Every combination of values for {@code sources}: request values as given, look-up outputs row
+   * by row (several columns of one look-up come from the same row). Combinations with a NULL are
+   * dropped when {@code skipNull}.
    */
-  private static List<@Nullable Object[]> combine(List<Source> sources,
-      List<@Nullable List<@Nullable Object>> requestValues, Map<LookupNode, List<Map<String, @Nullable Object>>> done,
+  private static List<@Nullable Object[]> combine(
+      List<Source> sources,
+      List<@Nullable List<@Nullable Object>> requestValues,
+      Map<LookupNode, List<Map<String, @Nullable Object>>> done,
       boolean skipNull) {
     int n = sources.size();
     // Factors: a request source on its own, or all columns read from one look-up.
@@ -250,7 +300,7 @@ final class StreamQuerier {
           alternatives.add(null);
         } else {
           int[] old = slots.get(f);
-          int[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+          int[] grown = Arrays.copyOf(old, old.length + 1);
           grown[old.length] = i;
           slots.set(f, grown);
         }
@@ -267,7 +317,7 @@ final class StreamQuerier {
       int[] s = slots.get(e.getValue());
       List<@Nullable Object[]> alts = new ArrayList<>();
       for (Map<String, @Nullable Object> row : done.getOrDefault(e.getKey(), List.of())) {
-        Object[] values = new Object[s.length];
+        @Nullable Object[] values = new Object[s.length];
         for (int j = 0; j < s.length; j++) {
           LookupOutput o = (LookupOutput) sources.get(s[j]);
           values[j] = row.get(o.node().outputNames.get(o.column()));
@@ -281,8 +331,13 @@ final class StreamQuerier {
     return out;
   }
 
-  private static void fill(List<int[]> slots, List<List<@Nullable Object[]>> alternatives, int factor,
-      @Nullable Object[] current, boolean skipNull, List<@Nullable Object[]> out) {
+  private static void fill(
+      List<int[]> slots,
+      List<List<@Nullable Object[]>> alternatives,
+      int factor,
+      @Nullable Object[] current,
+      boolean skipNull,
+      List<@Nullable Object[]> out) {
     if (factor == slots.size()) {
       if (skipNull) {
         for (Object v : current) {

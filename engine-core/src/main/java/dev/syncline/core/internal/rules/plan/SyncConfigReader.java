@@ -22,17 +22,24 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads a sync config into compiled definitions, collecting every problem with its position in the YAML text.
- * Single use; not thread-safe.
+ * Reads a sync config into compiled definitions, collecting every problem with its position in the
+ * YAML text. Single use; not thread-safe.
  */
 public final class SyncConfigReader {
-  private static final Set<String> TOP_LEVEL_KEYS = Set.of("bucket_definitions", "streams", "event_definitions",
-      "config", "with");
-  private static final Set<String> DEFINITION_KEYS = Set.of("accept_potentially_dangerous_queries", "priority",
-      "parameters", "data");
-  private static final Set<String> CONFIG_KEYS = Set.of("edition", "storage_version", "timestamp_max_precision",
-      "timestamps_iso8601", "versioned_bucket_ids", "fixed_json_extract", "custom_postgres_types",
-      "unstable_sqlite_expression_engine");
+  private static final Set<String> TOP_LEVEL_KEYS =
+      Set.of("bucket_definitions", "streams", "event_definitions", "config", "with");
+  private static final Set<String> DEFINITION_KEYS =
+      Set.of("accept_potentially_dangerous_queries", "priority", "parameters", "data");
+  private static final Set<String> CONFIG_KEYS =
+      Set.of(
+          "edition",
+          "storage_version",
+          "timestamp_max_precision",
+          "timestamps_iso8601",
+          "versioned_bucket_ids",
+          "fixed_json_extract",
+          "custom_postgres_types",
+          "unstable_sqlite_expression_engine");
 
   private final String yaml;
   private final String defaultSchema;
@@ -56,9 +63,13 @@ public final class SyncConfigReader {
 
   /**
    * @param schema known source tables ("schema.table" to columns), for warnings; null when unknown
-   * @param bucketVersion when set, bucket ids are prefixed {@code <version>#} (versioned bucket ids)
+   * @param bucketVersion when set, bucket ids are prefixed {@code <version>#} (versioned bucket
+   *     ids)
    */
-  public SyncConfigReader(String yaml, String defaultSchema, @Nullable Map<String, List<String>> schema,
+  public SyncConfigReader(
+      String yaml,
+      String defaultSchema,
+      @Nullable Map<String, List<String>> schema,
       @Nullable Integer bucketVersion) {
     this.yaml = yaml;
     this.defaultSchema = defaultSchema;
@@ -66,13 +77,18 @@ public final class SyncConfigReader {
     this.bucketVersion = bucketVersion;
   }
 
-  /** Reports queries that depend only on client parameters as warnings (PowerSync's behaviour) instead of errors. */
+  /**
+   * Reports queries that depend only on client parameters as warnings (PowerSync's behaviour)
+   * instead of errors.
+   */
   public SyncConfigReader dangerousQueriesAreWarnings(boolean warn) {
     this.dangerousQueriesAreWarnings = warn;
     return this;
   }
 
-  /** Per bucket definition, the version to prefix its bucket ids with instead of the config's own. */
+  /**
+   * Per bucket definition, the version to prefix its bucket ids with instead of the config's own.
+   */
   public SyncConfigReader bucketVersions(Map<String, Integer> versions) {
     this.bucketVersions = Map.copyOf(versions);
     return this;
@@ -88,7 +104,7 @@ public final class SyncConfigReader {
       return problems;
     }
     YNode rootNode = parsed.root();
-    if (rootNode == null || rootNode instanceof YScalar s && s.isNull()) {
+    if (rootNode == null || (rootNode instanceof YScalar s && s.isNull())) {
       add(Severity.FATAL, "'bucket_definitions' or 'streams' is required", 0, 10);
       return problems;
     }
@@ -116,16 +132,24 @@ public final class SyncConfigReader {
     YNode with = root.get("with");
     if (compatibility.edition() >= 3) {
       if (buckets != null) {
-        add(Severity.FATAL, "'bucket_definitions' are not supported by the new compiler. Consider using "
-            + "https://powersync-community.github.io/bucket-definitions-to-sync-streams/ to translate them to "
-            + "streams.", buckets.start(), buckets.end());
+        add(
+            Severity.FATAL,
+            "'bucket_definitions' are not supported by the new compiler. Consider using "
+                + "https://powersync-community.github.io/bucket-definitions-to-sync-streams/ to translate them to "
+                + "streams.",
+            buckets.start(),
+            buckets.end());
       }
       if (streams == null) {
         add(Severity.FATAL, "'streams' are required.", 0, 10);
       }
     } else {
       if (with != null) {
-        add(Severity.FATAL, "Common table expressions require edition 3.", with.start(), with.end());
+        add(
+            Severity.FATAL,
+            "Common table expressions require edition 3.",
+            with.start(),
+            with.end());
       }
       if (buckets == null && streams == null) {
         add(Severity.FATAL, "'bucket_definitions' or 'streams' is required", 0, 10);
@@ -139,7 +163,8 @@ public final class SyncConfigReader {
       }
     }
     if (streams instanceof YMap streamMap) {
-      StreamCompiler compiler = new StreamCompiler(this, compatibility, defaultSchema, schema, bucketVersion);
+      StreamCompiler compiler =
+          new StreamCompiler(this, compatibility, defaultSchema, schema, bucketVersion);
       schemaErrors |= compiler.read(streamMap, compatibility.edition() >= 3 ? with : null, names);
       this.streams = List.copyOf(compiler.streams());
       dataTables.addAll(compiler.dataTables);
@@ -179,15 +204,18 @@ public final class SyncConfigReader {
     Precision precision = null;
     YNode p = config.get("timestamp_max_precision");
     if (p instanceof YScalar ps && ps.isString()) {
-      precision = switch (ps.value()) {
-        case "seconds" -> Precision.SECONDS;
-        case "milliseconds" -> Precision.MILLISECONDS;
-        case "microseconds" -> Precision.MICROSECONDS;
-        case "nanoseconds" -> Precision.NANOSECONDS;
-        default -> null;
-      };
+      precision =
+          switch (ps.value()) {
+            case "seconds" -> Precision.SECONDS;
+            case "milliseconds" -> Precision.MILLISECONDS;
+            case "microseconds" -> Precision.MICROSECONDS;
+            case "nanoseconds" -> Precision.NANOSECONDS;
+            default -> null;
+          };
       if (precision == null) {
-        addAt(p, "Unknown time precision, allowed are seconds, milliseconds, microseconds, nanoseconds");
+        addAt(
+            p,
+            "Unknown time precision, allowed are seconds, milliseconds, microseconds, nanoseconds");
       }
     } else if (p != null) {
       addAt(p, "must be a string");
@@ -195,15 +223,25 @@ public final class SyncConfigReader {
     compatibility = new Compatibility(edition, iso, versioned, fixed, custom, engine, precision);
     if (compatibility.sqliteExpressionEngine()) {
       if (edition < 3) {
-        add(Severity.FATAL, "Enabling unstable_sqlite_expression_engine requires edition: 3", config.start(),
+        add(
+            Severity.FATAL,
+            "Enabling unstable_sqlite_expression_engine requires edition: 3",
+            config.start(),
             config.end());
       } else if (!compatibility.fixedJson()) {
-        add(Severity.FATAL, "Enabling unstable_sqlite_expression_engine requires fixed_json_extract", config.start(),
+        add(
+            Severity.FATAL,
+            "Enabling unstable_sqlite_expression_engine requires fixed_json_extract",
+            config.start(),
             config.end());
       }
     }
     if (precision != null && !compatibility.isoTimestamps()) {
-      add(Severity.FATAL, "'timestamp_max_precision' requires 'timestamps_iso8601' to be enabled.", 0, 10);
+      add(
+          Severity.FATAL,
+          "'timestamp_max_precision' requires 'timestamps_iso8601' to be enabled.",
+          0,
+          10);
     }
     YNode sv = config.get("storage_version");
     if (sv != null) {
@@ -213,13 +251,21 @@ public final class SyncConfigReader {
       if (n == null) {
         add(Severity.FATAL, "Storage version must be numeric", sv.start(), end);
       } else if (n > 2) {
-        add(Severity.WARNING, "Storage version " + (n == Math.rint(n) ? Long.toString(n.longValue()) : n.toString()) + " is unstable, and may cause unexpected "
-            + "behavior or stop functioning in any release", sv.start(), end);
+        add(
+            Severity.WARNING,
+            "Storage version "
+                + (n == Math.rint(n) ? Long.toString(n.longValue()) : n.toString())
+                + " is unstable, and may cause unexpected "
+                + "behavior or stop functioning in any release",
+            sv.start(),
+            end);
       }
     }
   }
 
-  /** A boolean key: its value, or null when absent or not a boolean (then a problem is reported). */
+  /**
+   * A boolean key: its value, or null when absent or not a boolean (then a problem is reported).
+   */
   private @Nullable Boolean flag(YMap config, String name) {
     YNode n = config.get(name);
     if (n == null) {
@@ -243,7 +289,10 @@ public final class SyncConfigReader {
         continue;
       }
       if (!(entry.value() instanceof YMap def)) {
-        add(Severity.FATAL, "'" + name + "' bucket definition must be an object", entry.key().start(),
+        add(
+            Severity.FATAL,
+            "'" + name + "' bucket definition must be an object",
+            entry.key().start(),
             entry.key().start() + 1);
         continue;
       }
@@ -252,8 +301,15 @@ public final class SyncConfigReader {
       }
       boolean acceptDangerous = booleanOption(def, "accept_potentially_dangerous_queries", false);
       Integer priority = priorityOption(def);
-      QueryContext ctx = new QueryContext(defaultSchema, schema, compatibility, functions, acceptDangerous, priority,
-          dangerousQueriesAreWarnings);
+      QueryContext ctx =
+          new QueryContext(
+              defaultSchema,
+              schema,
+              compatibility,
+              functions,
+              acceptDangerous,
+              priority,
+              dangerousQueriesAreWarnings);
       Integer version = bucketVersions.getOrDefault(name, bucketVersion);
       String prefix = version != null ? version + "#" + name : name;
 
@@ -290,14 +346,16 @@ public final class SyncConfigReader {
         queryIndex++;
         List<SqlProblem> sqlProblems = new ArrayList<>();
         try {
-          ParameterQuery q = compileParameterQuery(input.sql, ctx, Integer.toString(queryIndex), sqlProblems);
+          ParameterQuery q =
+              compileParameterQuery(input.sql, ctx, Integer.toString(queryIndex), sqlProblems);
           if (bucketParameters == null) {
             bucketParameters = q.bucketParameters();
           } else {
             Set<String> union = new LinkedHashSet<>(bucketParameters);
             union.addAll(q.bucketParameters());
             if (union.size() != bucketParameters.size()) {
-              throw new QueryException("Bucket parameters must match for each parameter query within a bucket");
+              throw new QueryException(
+                  "Bucket parameters must match for each parameter query within a bucket");
             }
           }
           parameterQueries.add(q);
@@ -336,11 +394,13 @@ public final class SyncConfigReader {
               throw new QueryException("Bucket parameters must be defined");
             }
             Ast.Statement statement = parseSingle(input.sql);
-            DataQuery q = DataQuery.compile(bucketParameters, input.sql, statement, ctx, sqlProblems);
+            DataQuery q =
+                DataQuery.compile(bucketParameters, input.sql, statement, ctx, sqlProblems);
             dataQueries.add(q);
             dataTables.add(q.sourceTable);
           } catch (QueryException e) {
-            sqlProblems.add(e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
+            sqlProblems.add(
+                e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
           } catch (ClauseCompiler.StaticEvaluationException e) {
             sqlProblems.add(SqlProblem.fatal(e.getMessage(), -1, -1));
           }
@@ -350,20 +410,31 @@ public final class SyncConfigReader {
       if (parametersFailed && bucketParameters == null) {
         bucketParameters = List.of();
       }
-      definitions.add(new BucketDefinition(name, prefix, bucketParameters == null ? List.of() : bucketParameters,
-          List.copyOf(parameterQueries), List.copyOf(dataQueries)));
+      definitions.add(
+          new BucketDefinition(
+              name,
+              prefix,
+              bucketParameters == null ? List.of() : bucketParameters,
+              List.copyOf(parameterQueries),
+              List.copyOf(dataQueries)));
       definitionInfos.add(new DefinitionInfo(name, DefinitionInfo.Kind.BUCKET_DEFINITION, true));
     }
     return unknownKeys;
   }
 
-  /** A boolean key of a definition or stream: its value, {@code fallback} when absent (a problem when not a boolean). */
+  /**
+   * A boolean key of a definition or stream: its value, {@code fallback} when absent (a problem
+   * when not a boolean).
+   */
   boolean booleanOption(YMap def, String key, boolean fallback) {
     Boolean b = flag(def, key);
     return b == null ? fallback : b;
   }
 
-  /** The {@code priority} of a definition or stream: 0..3, or null when absent or invalid (a problem). */
+  /**
+   * The {@code priority} of a definition or stream: 0..3, or null when absent or invalid (a
+   * problem).
+   */
   @Nullable Integer priorityOption(YMap def) {
     YNode pr = def.get("priority");
     if (pr == null) {
@@ -390,12 +461,14 @@ public final class SyncConfigReader {
     }
     if (statements.size() > 1) {
       Ast.Span s = statements.get(1).span();
-      throw new QueryException(SqlProblem.fatal("Only a single SELECT statement is supported", s.start(), s.end()));
+      throw new QueryException(
+          SqlProblem.fatal("Only a single SELECT statement is supported", s.start(), s.end()));
     }
     return statements.get(0);
   }
 
-  private ParameterQuery compileParameterQuery(String sql, QueryContext ctx, String queryId, List<SqlProblem> problems)
+  private ParameterQuery compileParameterQuery(
+      String sql, QueryContext ctx, String queryId, List<SqlProblem> problems)
       throws QueryException {
     Ast.Statement statement = parseSingle(sql);
     Ast.Select q = QuerySupport.requireSelect(sql, statement);
@@ -406,15 +479,17 @@ public final class SyncConfigReader {
     problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
     Ast.FromItem from = q.from().get(0);
     if (q.from().size() != 1) {
-      throw new QueryException(SqlProblem.fatal("Must SELECT from a single table", from.span().start(),
-          from.span().end()));
+      throw new QueryException(
+          SqlProblem.fatal(
+              "Must SELECT from a single table", from.span().start(), from.span().end()));
     }
     if (from instanceof Ast.FromCall call) {
       return TableValuedParameterQuery.compile(sql, q, call, ctx, queryId, problems);
     }
     if (from instanceof Ast.FromSelect) {
-      throw new QueryException(SqlProblem.fatal("Subqueries are not supported yet", from.span().start(),
-          from.span().end()));
+      throw new QueryException(
+          SqlProblem.fatal(
+              "Subqueries are not supported yet", from.span().start(), from.span().end()));
     }
     return TableParameterQuery.compile(sql, q, (Ast.FromTable) from, ctx, queryId, problems);
   }
@@ -443,8 +518,10 @@ public final class SyncConfigReader {
         try {
           Ast.Select q = QuerySupport.requireSelect(s.value(), parseSingle(s.value()));
           if (q.from().size() != 1 || !(q.from().get(0) instanceof Ast.FromTable from)) {
-            Ast.Span at = q.from().isEmpty() ? new Ast.Span(0, s.value().length()) : q.from().get(0).span();
-            throw new QueryException(SqlProblem.fatal("Must SELECT from a single table", at.start(), at.end()));
+            Ast.Span at =
+                q.from().isEmpty() ? new Ast.Span(0, s.value().length()) : q.from().get(0).span();
+            throw new QueryException(
+                SqlProblem.fatal("Must SELECT from a single table", at.start(), at.end()));
           }
           TablePattern pattern = TableRefs.pattern(from.name(), defaultSchema);
           tables.add(pattern);

@@ -10,11 +10,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A parameter query reading a source table: rows of that table become parameter-index entries, and requests look
- * them up. Immutable.
+ * A parameter query reading a source table: rows of that table become parameter-index entries, and
+ * requests look them up. Immutable.
  */
 final class TableParameterQuery implements ParameterQuery {
   final TablePattern sourceTable;
@@ -30,9 +31,16 @@ final class TableParameterQuery implements ParameterQuery {
   private final String queryId;
   final boolean dangerous;
 
-  private TableParameterQuery(TablePattern sourceTable, AvailableTable table, String sql,
-      Map<String, Clause.RowValue> lookupExtractors, Map<String, Clause.ParameterValue> parameterExtractors,
-      int priority, Clause.ParameterMatch filter, List<String> bucketParameters, String queryId) {
+  private TableParameterQuery(
+      TablePattern sourceTable,
+      AvailableTable table,
+      String sql,
+      Map<String, Clause.RowValue> lookupExtractors,
+      Map<String, Clause.ParameterValue> parameterExtractors,
+      int priority,
+      Clause.ParameterMatch filter,
+      List<String> bucketParameters,
+      String queryId) {
     this.sourceTable = sourceTable;
     this.table = table;
     this.sql = sql;
@@ -41,7 +49,8 @@ final class TableParameterQuery implements ParameterQuery {
     this.priority = priority;
     this.filter = filter;
     this.inputParameters = filter.inputParameters();
-    this.expandedInput = inputParameters.stream().filter(Clause.InputParameter::expands).findFirst().orElse(null);
+    this.expandedInput =
+        inputParameters.stream().filter(Clause.InputParameter::expands).findFirst().orElse(null);
     this.bucketParameters = bucketParameters;
     this.queryId = queryId;
     QuerySupport.RequestUsage matchUsage = new QuerySupport.RequestUsage();
@@ -54,25 +63,47 @@ final class TableParameterQuery implements ParameterQuery {
     this.dangerous = all.unauthenticated && !bucketUsage.authenticated && !matchUsage.authenticated;
   }
 
-  static TableParameterQuery compile(String sql, Ast.Select q, Ast.FromTable from, QueryContext ctx, String queryId,
-      List<SqlProblem> problems) throws QueryException {
+  static TableParameterQuery compile(
+      String sql,
+      Ast.Select q,
+      Ast.FromTable from,
+      QueryContext ctx,
+      String queryId,
+      List<SqlProblem> problems)
+      throws QueryException {
     AvailableTable alias = new AvailableTable(from.name().name(), from.alias());
     if (alias.isAliased()) {
-      problems.add(SqlProblem.fatal("Table aliases not supported in parameter queries", from.span().start(),
-          from.span().end()));
+      problems.add(
+          SqlProblem.fatal(
+              "Table aliases not supported in parameter queries",
+              from.span().start(),
+              from.span().end()));
     }
     TablePattern sourceTable = TableRefs.pattern(from.name(), ctx.defaultSchema());
     List<String> columns = null;
     if (ctx.schema() != null) {
       columns = ctx.columnsOf(sourceTable.schema(), sourceTable.tablePattern());
       if (columns == null) {
-        problems.add(SqlProblem.warning("Table " + sourceTable.schema() + "." + sourceTable.tablePattern()
-            + " not found", from.span().start(), from.span().end()));
+        problems.add(
+            SqlProblem.warning(
+                "Table " + sourceTable.schema() + "." + sourceTable.tablePattern() + " not found",
+                from.span().start(),
+                from.span().end()));
       }
     }
-    ClauseCompiler tools = new ClauseCompiler(alias, List.of(new AvailableTable("token_parameters", null),
-        new AvailableTable("user_parameters", null)), null, sql, true, true,
-        TableRefs.querySchema(columns, alias.nameInSchema()), ctx.functions(), ctx.exactIntegerLiterals());
+    ClauseCompiler tools =
+        new ClauseCompiler(
+            alias,
+            List.of(
+                new AvailableTable("token_parameters", null),
+                new AvailableTable("user_parameters", null)),
+            null,
+            sql,
+            true,
+            true,
+            TableRefs.querySchema(columns, alias.nameInSchema()),
+            ctx.functions(),
+            ctx.exactIntegerLiterals());
     if (from.alias() == null) {
       tools.checkNameCase(from.name());
     }
@@ -109,12 +140,23 @@ final class TableParameterQuery implements ParameterQuery {
       }
     }
     problems.addAll(tools.problems);
-    long expanded = filter.inputParameters().stream().filter(Clause.InputParameter::expands).count();
+    long expanded =
+        filter.inputParameters().stream().filter(Clause.InputParameter::expands).count();
     if (expanded > 1) {
-      problems.add(SqlProblem.fatal("Cannot have multiple array input parameters", 0, sql.length()));
+      problems.add(
+          SqlProblem.fatal("Cannot have multiple array input parameters", 0, sql.length()));
     }
-    TableParameterQuery query = new TableParameterQuery(sourceTable, alias, sql, lookupExtractors,
-        parameterExtractors, priority == null ? 3 : priority, filter, List.copyOf(bucketParameters), queryId);
+    TableParameterQuery query =
+        new TableParameterQuery(
+            sourceTable,
+            alias,
+            sql,
+            lookupExtractors,
+            parameterExtractors,
+            priority == null ? 3 : priority,
+            filter,
+            List.copyOf(bucketParameters),
+            queryId);
     if (query.dangerous && !ctx.acceptDangerousQueries()) {
       problems.add(QuerySupport.dangerous(ctx, sql));
     }
@@ -141,7 +183,8 @@ final class TableParameterQuery implements ParameterQuery {
   }
 
   /** One index entry: key values and the stored bucket parameter rows. */
-  record Entry(List<@Nullable Object> lookup, List<Map<String, @Nullable Object>> bucketParameters) {}
+  record Entry(
+      List<@Nullable Object> lookup, List<Map<String, @Nullable Object>> bucketParameters) {}
 
   /** Evaluates a source row into index entries; throws on evaluation errors. */
   List<Entry> evaluateParameterRow(Map<String, @Nullable Object> row) {
@@ -164,6 +207,7 @@ final class TableParameterQuery implements ParameterQuery {
     return result;
   }
 
+  @SuppressWarnings("ReferenceEquality") // identity: the one expanded input of this query
   @Override
   public List<List<@Nullable Object>> lookups(RequestParameters parameters) {
     if (expandedInput == null) {
@@ -212,7 +256,8 @@ final class TableParameterQuery implements ParameterQuery {
   }
 
   @Override
-  public List<BucketDescription> resolve(List<Map<String, @Nullable Object>> rows, RequestParameters parameters) {
+  public List<BucketDescription> resolve(
+      List<Map<String, @Nullable Object>> rows, RequestParameters parameters) {
     List<BucketDescription> result = new ArrayList<>();
     outer:
     for (Map<String, @Nullable Object> row : rows) {
@@ -221,14 +266,19 @@ final class TableParameterQuery implements ParameterQuery {
         if (lookupExtractors.containsKey(name)) {
           values.put("bucket." + name, row.get(name));
         } else {
-          Object v = parameterExtractors.get(name).lookup(parameters);
+          Object v =
+              Objects.requireNonNull(
+                      parameterExtractors.get(name), "a bucket parameter has an extractor")
+                  .lookup(parameters);
           if (!SqlValues.isJsonValue(v)) {
             continue outer;
           }
           values.put("bucket." + name, v);
         }
       }
-      result.add(new BucketDescription(DataQuery.serializeBucketParameters(bucketParameters, values), priority));
+      result.add(
+          new BucketDescription(
+              DataQuery.serializeBucketParameters(bucketParameters, values), priority));
     }
     return result;
   }

@@ -31,7 +31,8 @@ final class TableRefs {
   }
 
   /** A schema check for warnings about unknown columns, or null when no schema is known. */
-  static ClauseCompiler.@Nullable QuerySchema querySchema(@Nullable List<String> columns, String tableName) {
+  static ClauseCompiler.@Nullable QuerySchema querySchema(
+      @Nullable List<String> columns, String tableName) {
     if (columns == null) {
       return null;
     }

@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
-/** A parameter query over a table-valued function of the request, e.g. {@code FROM json_each(...)}. Immutable. */
+/**
+ * A parameter query over a table-valued function of the request, e.g. {@code FROM json_each(...)}.
+ * Immutable.
+ */
 final class TableValuedParameterQuery implements ParameterQuery {
   private final Map<String, Clause.ParameterValue> parameterExtractors;
   private final int priority;
@@ -22,9 +25,15 @@ final class TableValuedParameterQuery implements ParameterQuery {
   private final boolean fixedJson;
   final boolean dangerous;
 
-  private TableValuedParameterQuery(Map<String, Clause.ParameterValue> parameterExtractors, int priority,
-      List<String> bucketParameters, String queryId, Clause.@Nullable ParameterValue filter,
-      Clause.@Nullable ParameterValue callClause, String callTable, boolean fixedJson) {
+  private TableValuedParameterQuery(
+      Map<String, Clause.ParameterValue> parameterExtractors,
+      int priority,
+      List<String> bucketParameters,
+      String queryId,
+      Clause.@Nullable ParameterValue filter,
+      Clause.@Nullable ParameterValue callClause,
+      String callTable,
+      boolean fixedJson) {
     this.parameterExtractors = parameterExtractors;
     this.priority = priority;
     this.bucketParameters = bucketParameters;
@@ -43,16 +52,36 @@ final class TableValuedParameterQuery implements ParameterQuery {
     this.dangerous = all.unauthenticated && !bucketUsage.authenticated;
   }
 
-  static TableValuedParameterQuery compile(String sql, Ast.Select q, Ast.FromCall from, QueryContext ctx,
-      String queryId, List<SqlProblem> problems) throws QueryException {
+  static TableValuedParameterQuery compile(
+      String sql,
+      Ast.Select q,
+      Ast.FromCall from,
+      QueryContext ctx,
+      String queryId,
+      List<SqlProblem> problems)
+      throws QueryException {
     if (!from.call().name().equals("json_each") || from.call().schema() != null) {
-      throw new QueryException(SqlProblem.fatal("Table-valued function " + from.call().name() + " is not defined.",
-          from.span().start(), from.span().end()));
+      throw new QueryException(
+          SqlProblem.fatal(
+              "Table-valued function " + from.call().name() + " is not defined.",
+              from.span().start(),
+              from.span().end()));
     }
     AvailableTable callTable = new AvailableTable(from.call().name(), from.alias());
-    ClauseCompiler tools = new ClauseCompiler(callTable, List.of(new AvailableTable("token_parameters", null),
-        new AvailableTable("user_parameters", null), callTable), null, sql, false, true, null, ctx.functions(),
-        ctx.exactIntegerLiterals());
+    ClauseCompiler tools =
+        new ClauseCompiler(
+            callTable,
+            List.of(
+                new AvailableTable("token_parameters", null),
+                new AvailableTable("user_parameters", null),
+                callTable),
+            null,
+            sql,
+            false,
+            true,
+            null,
+            ctx.functions(),
+            ctx.exactIntegerLiterals());
     Clause filter = tools.compileParameterValueExtractor(q.where());
     Ast.Expr callExpr = from.call().args().isEmpty() ? null : from.call().args().get(0);
     Clause callClause = tools.compileParameterValueExtractor(callExpr);
@@ -75,10 +104,16 @@ final class TableValuedParameterQuery implements ParameterQuery {
       }
     }
     problems.addAll(tools.problems);
-    TableValuedParameterQuery query = new TableValuedParameterQuery(extractors, priority == null ? 3 : priority,
-        List.copyOf(bucketParameters), queryId, filter instanceof Clause.ParameterValue p ? p : null,
-        callClause instanceof Clause.ParameterValue p ? p : null, callTable.nameInSchema(),
-        ctx.compatibility().fixedJson());
+    TableValuedParameterQuery query =
+        new TableValuedParameterQuery(
+            extractors,
+            priority == null ? 3 : priority,
+            List.copyOf(bucketParameters),
+            queryId,
+            filter instanceof Clause.ParameterValue p ? p : null,
+            callClause instanceof Clause.ParameterValue p ? p : null,
+            callTable.nameInSchema(),
+            ctx.compatibility().fixedJson());
     if (query.dangerous && !ctx.acceptDangerousQueries()) {
       problems.add(QuerySupport.dangerous(ctx, sql));
     }
@@ -106,7 +141,8 @@ final class TableValuedParameterQuery implements ParameterQuery {
       return List.of();
     }
     if (!(value instanceof String text)) {
-      throw new IllegalArgumentException("Expected json_each to be called with a string, got " + value);
+      throw new IllegalArgumentException(
+          "Expected json_each to be called with a string, got " + value);
     }
     Object parsed;
     try {
@@ -158,7 +194,9 @@ final class TableValuedParameterQuery implements ParameterQuery {
         }
         values.put("bucket." + name, v);
       }
-      result.add(new BucketDescription(DataQuery.serializeBucketParameters(bucketParameters, values), priority));
+      result.add(
+          new BucketDescription(
+              DataQuery.serializeBucketParameters(bucketParameters, values), priority));
     }
     return result;
   }

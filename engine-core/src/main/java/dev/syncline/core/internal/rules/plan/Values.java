@@ -5,6 +5,7 @@ import dev.syncline.api.SourceValue;
 import dev.syncline.api.SqliteValue;
 import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlValues;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,7 +16,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
-/** Conversions between API values and the evaluator's values, applying the compatibility options. */
+/**
+ * Conversions between API values and the evaluator's values, applying the compatibility options.
+ */
 final class Values {
   private Values() {}
 
@@ -97,12 +100,19 @@ final class Values {
     if (!compat.isoTimestamps()) {
       return frac != null && !frac.isEmpty() ? secs + "." + frac : secs;
     }
-    return renderSubseconds(secs, frac == null ? "" : frac, "", t.precision(), t.precision(), compat);
+    return renderSubseconds(
+        secs, frac == null ? "" : frac, "", t.precision(), t.precision(), compat);
   }
 
-  private static String renderSubseconds(String base, String frac, String suffix, SourceValue.Precision precision,
-      SourceValue.Precision defaultPrecision, Compatibility compat) {
-    SourceValue.Precision max = compat.maxTimePrecision() != null ? compat.maxTimePrecision() : defaultPrecision;
+  private static String renderSubseconds(
+      String base,
+      String frac,
+      String suffix,
+      SourceValue.Precision precision,
+      SourceValue.Precision defaultPrecision,
+      Compatibility compat) {
+    SourceValue.Precision max =
+        compat.maxTimePrecision() != null ? compat.maxTimePrecision() : defaultPrecision;
     int digits = Math.min(max.digits(), precision.digits());
     if (max == SourceValue.Precision.SECONDS) {
       return base + suffix;
@@ -157,7 +167,7 @@ final class Values {
   /** {@code normalizeParameterValue}: integral doubles become integers. */
   static @Nullable Object normalizeParameter(@Nullable Object v) {
     if (v instanceof Double d && !d.isNaN() && !d.isInfinite() && d == Math.rint(d)) {
-      return SqlValues.integerOf(new java.math.BigDecimal(d).toBigInteger());
+      return SqlValues.integerOf(new BigDecimal(d).toBigInteger());
     }
     return v;
   }

@@ -3,7 +3,10 @@ package dev.syncline.core.internal.rules.sql;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
-/** AST of the sync-rules SQL subset. Offsets are indices into the SQL string; {@code end} is exclusive. */
+/**
+ * AST of the sync-rules SQL subset. Offsets are indices into the SQL string; {@code end} is
+ * exclusive.
+ */
 public final class Ast {
   private Ast() {}
 
@@ -22,8 +25,21 @@ public final class Ast {
   }
 
   /** An expression. {@link #type()} is the node kind name used in "not supported" messages. */
-  public sealed interface Expr extends Node permits IntegerLit, NumericLit, StringLit, BoolLit, NullLit, Ref, Call,
-      Binary, Unary, Member, Cast, Other, ListExpr, SubSelect {
+  public sealed interface Expr extends Node
+      permits IntegerLit,
+          NumericLit,
+          StringLit,
+          BoolLit,
+          NullLit,
+          Ref,
+          Call,
+          Binary,
+          Unary,
+          Member,
+          Cast,
+          Other,
+          ListExpr,
+          SubSelect {
     /** The node kind, e.g. {@code case}, {@code list}. */
     String type();
   }
@@ -69,7 +85,8 @@ public final class Ast {
   }
 
   /** A possibly qualified name: {@code [schema.]table} or {@code alias}. */
-  public record QName(@Nullable String schema, String name, Span span, boolean quoted) implements Node {}
+  public record QName(@Nullable String schema, String name, Span span, boolean quoted)
+      implements Node {}
 
   /**
    * A column reference {@code [[schema.]table.]name}; {@code name} may be {@code *}.
@@ -77,7 +94,8 @@ public final class Ast {
    * @param table the qualifier, or null
    * @param nameSpan where the column name itself is
    */
-  public record Ref(@Nullable QName table, String name, Span nameSpan, boolean quoted, Span span) implements Expr {
+  public record Ref(@Nullable QName table, String name, Span nameSpan, boolean quoted, Span span)
+      implements Expr {
     @Override
     public String type() {
       return "ref";
@@ -85,7 +103,8 @@ public final class Ast {
   }
 
   /** A function call {@code [schema.]name(args)}. */
-  public record Call(@Nullable String schema, String name, List<Expr> args, boolean distinct, Span span)
+  public record Call(
+      @Nullable String schema, String name, List<Expr> args, boolean distinct, Span span)
       implements Expr {
     /** A call without DISTINCT. */
     public Call(@Nullable String schema, String name, List<Expr> args, Span span) {
@@ -99,8 +118,8 @@ public final class Ast {
   }
 
   /**
-   * A binary operation. {@code op} is upper case: {@code = != < > <= >= + - * / % || AND OR IN NOT IN LIKE NOT LIKE
-   * ILIKE NOT ILIKE && IS IS NOT @> <@}.
+   * A binary operation. {@code op} is upper case: {@code = != < > <= >= + - * / % || AND OR IN NOT
+   * IN LIKE NOT LIKE ILIKE NOT ILIKE && IS IS NOT @> <@}.
    */
   public record Binary(String op, Expr left, Expr right, Span span) implements Expr {
     @Override
@@ -109,7 +128,10 @@ public final class Ast {
     }
   }
 
-  /** A unary operation: {@code NOT - + IS NULL IS NOT NULL IS TRUE IS NOT TRUE IS FALSE IS NOT FALSE}. */
+  /**
+   * A unary operation: {@code NOT - + IS NULL IS NOT NULL IS TRUE IS NOT TRUE IS FALSE IS NOT
+   * FALSE}.
+   */
   public record Unary(String op, Expr operand, Span span) implements Expr {
     @Override
     public String type() {
@@ -117,7 +139,9 @@ public final class Ast {
     }
   }
 
-  /** JSON member access {@code operand -> 'key'}; member is a String or, for a numeric key, a Long. */
+  /**
+   * JSON member access {@code operand -> 'key'}; member is a String or, for a numeric key, a Long.
+   */
   public record Member(Expr operand, String op, Object member, Span span) implements Expr {
     @Override
     public String type() {
@@ -150,16 +174,18 @@ public final class Ast {
   }
 
   /**
-   * Syntax the parser accepts but sync rules of edition 1 and 2 do not evaluate: CASE ({@code case}), BETWEEN
-   * ({@code ternary}), array literals ({@code array}), parameters, keywords like CURRENT_TIMESTAMP. Children are kept
-   * for later editions.
+   * Syntax the parser accepts but sync rules of edition 1 and 2 do not evaluate: CASE ({@code
+   * case}), BETWEEN ({@code ternary}), array literals ({@code array}), parameters, keywords like
+   * CURRENT_TIMESTAMP. Children are kept for later editions.
    *
    * @param kind the node kind name
-   * @param op the operator for {@code ternary} ({@code BETWEEN}, {@code NOT BETWEEN}); {@code base} for a
-   *     {@code case} with a base expression ({@code CASE x WHEN ...}, the first child); else null
+   * @param op the operator for {@code ternary} ({@code BETWEEN}, {@code NOT BETWEEN}); {@code base}
+   *     for a {@code case} with a base expression ({@code CASE x WHEN ...}, the first child); else
+   *     null
    * @param children the sub-expressions, in order
    */
-  public record Other(String kind, @Nullable String op, List<Expr> children, Span span) implements Expr {
+  public record Other(String kind, @Nullable String op, List<Expr> children, Span span)
+      implements Expr {
     @Override
     public String type() {
       return kind;
@@ -167,7 +193,8 @@ public final class Ast {
   }
 
   /** One output column: an expression and an optional alias. */
-  public record Column(Expr expr, @Nullable String alias, @Nullable Span aliasSpan, boolean aliasQuoted, Span span)
+  public record Column(
+      Expr expr, @Nullable String alias, @Nullable Span aliasSpan, boolean aliasQuoted, Span span)
       implements Node {}
 
   /** A FROM item. */
@@ -175,15 +202,19 @@ public final class Ast {
     /** The alias, or null. */
     @Nullable String alias();
 
-    /** How it is joined to the previous item ({@code null} for the first, {@code ,} for a comma). */
+    /**
+     * How it is joined to the previous item ({@code null} for the first, {@code ,} for a comma).
+     */
     @Nullable String join();
   }
 
   /** A table, with its location covering the name only. */
-  public record FromTable(QName name, @Nullable String alias, @Nullable String join, Span span) implements FromItem {}
+  public record FromTable(QName name, @Nullable String alias, @Nullable String join, Span span)
+      implements FromItem {}
 
   /** A table-valued function call, e.g. {@code json_each(x) AS t}. */
-  public record FromCall(Call call, @Nullable String alias, @Nullable String join, Span span) implements FromItem {}
+  public record FromCall(Call call, @Nullable String alias, @Nullable String join, Span span)
+      implements FromItem {}
 
   /** A subquery in FROM; the location covers the parentheses and the alias. */
   public record FromSelect(Select select, @Nullable String alias, @Nullable String join, Span span)
@@ -198,18 +229,40 @@ public final class Ast {
   /**
    * A SELECT.
    *
-   * @param limitSpan where the LIMIT/OFFSET clause is (the LIMIT expression, or the OFFSET clause), or null
+   * @param limitSpan where the LIMIT/OFFSET clause is (the LIMIT expression, or the OFFSET clause),
+   *     or null
    * @param joinConditions the {@code ON} conditions of joins, in order
    * @param usingSpan where the first {@code USING} clause is, or null
    */
-  public record Select(boolean distinct, List<Column> columns, List<FromItem> from, @Nullable Expr where,
-      List<Expr> groupBy, @Nullable Expr having, List<Expr> orderBy, @Nullable Span limitSpan,
-      @Nullable Span forSpan, Span span, List<Expr> joinConditions, @Nullable Span usingSpan) implements Statement {
+  public record Select(
+      boolean distinct,
+      List<Column> columns,
+      List<FromItem> from,
+      @Nullable Expr where,
+      List<Expr> groupBy,
+      @Nullable Expr having,
+      List<Expr> orderBy,
+      @Nullable Span limitSpan,
+      @Nullable Span forSpan,
+      Span span,
+      List<Expr> joinConditions,
+      @Nullable Span usingSpan)
+      implements Statement {
     /** A SELECT without joins. */
-    public Select(boolean distinct, List<Column> columns, List<FromItem> from, @Nullable Expr where,
-        List<Expr> groupBy, @Nullable Expr having, List<Expr> orderBy, @Nullable Span limitSpan,
-        @Nullable Span forSpan, Span span) {
-      this(distinct, columns, from, where, groupBy, having, orderBy, limitSpan, forSpan, span, List.of(), null);
+    public Select(
+        boolean distinct,
+        List<Column> columns,
+        List<FromItem> from,
+        @Nullable Expr where,
+        List<Expr> groupBy,
+        @Nullable Expr having,
+        List<Expr> orderBy,
+        @Nullable Span limitSpan,
+        @Nullable Span forSpan,
+        Span span) {
+      this(
+          distinct, columns, from, where, groupBy, having, orderBy, limitSpan, forSpan, span,
+          List.of(), null);
     }
   }
 }

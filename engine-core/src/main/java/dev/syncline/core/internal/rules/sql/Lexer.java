@@ -4,14 +4,26 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Splits SQL text into tokens. Unquoted identifiers and keywords are lower-cased, as Postgres does. */
+/**
+ * Splits SQL text into tokens. Unquoted identifiers and keywords are lower-cased, as Postgres does.
+ */
 final class Lexer {
-  enum Kind { WORD, QUOTED_IDENT, STRING, INTEGER, NUMERIC, OP, PARAM, EOF }
+  enum Kind {
+    WORD,
+    QUOTED_IDENT,
+    STRING,
+    INTEGER,
+    NUMERIC,
+    OP,
+    PARAM,
+    EOF
+  }
 
   /**
    * A token.
    *
-   * @param text for WORD the lower-cased word; for QUOTED_IDENT and STRING the unescaped content; for OP the operator
+   * @param text for WORD the lower-cased word; for QUOTED_IDENT and STRING the unescaped content;
+   *     for OP the operator
    */
   record Token(Kind kind, String text, int start, int end) {
     boolean is(Kind k, String t) {
@@ -28,8 +40,8 @@ final class Lexer {
   }
 
   private static final String[] OPERATORS = {
-    "->>", "->", "::", "||", "<=", ">=", "<>", "!=", "&&", "@>", "<@",
-    "(", ")", ",", ".", "*", "+", "-", "/", "%", "=", "<", ">", ";", "[", "]"
+    "->>", "->", "::", "||", "<=", ">=", "<>", "!=", "&&", "@>", "<@", "(", ")", ",", ".", "*", "+",
+    "-", "/", "%", "=", "<", ">", ";", "[", "]"
   };
 
   private Lexer() {}
@@ -153,14 +165,16 @@ final class Lexer {
         if (i < n && isIdentStart(sql.charAt(i))) {
           throw new SqlSyntaxException("Unexpected character after number", start, i + 1);
         }
-        tokens.add(new Token(numeric ? Kind.NUMERIC : Kind.INTEGER, sql.substring(start, i), start, i));
+        tokens.add(
+            new Token(numeric ? Kind.NUMERIC : Kind.INTEGER, sql.substring(start, i), start, i));
         continue;
       }
       if (isIdentStart(c)) {
         while (i < n && isIdentPart(sql.charAt(i))) {
           i++;
         }
-        tokens.add(new Token(Kind.WORD, sql.substring(start, i).toLowerCase(Locale.ROOT), start, i));
+        tokens.add(
+            new Token(Kind.WORD, sql.substring(start, i).toLowerCase(Locale.ROOT), start, i));
         continue;
       }
       if (c == '$' && i + 1 < n && isDigit(sql.charAt(i + 1))) {

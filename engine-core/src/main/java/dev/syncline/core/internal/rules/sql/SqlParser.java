@@ -29,29 +29,99 @@ import dev.syncline.core.internal.rules.sql.Lexer.Kind;
 import dev.syncline.core.internal.rules.sql.Lexer.Token;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Recursive-descent parser for the sync-rules SQL subset. Accepts more than the compiler supports (joins, CASE,
- * subqueries, ...) so that the compiler can name the unsupported feature with its position instead of reporting a
- * syntax error. Stateless entry point; each call uses its own parser instance.
+ * Recursive-descent parser for the sync-rules SQL subset. Accepts more than the compiler supports
+ * (joins, CASE, subqueries, ...) so that the compiler can name the unsupported feature with its
+ * position instead of reporting a syntax error. Stateless entry point; each call uses its own
+ * parser instance.
  */
 public final class SqlParser {
   /** Words that end an expression or cannot be an implicit alias. */
-  private static final Set<String> RESERVED = Set.of(
-      "select", "from", "where", "and", "or", "not", "as", "in", "is", "null", "true", "false", "case", "when",
-      "then", "else", "end", "cast", "join", "on", "using", "group", "by", "order", "limit", "offset", "having",
-      "distinct", "like", "ilike", "between", "union", "intersect", "except", "inner", "left", "right", "full",
-      "outer", "cross", "natural", "all", "any", "some", "exists", "for", "with", "asc", "desc", "nulls", "fetch",
-      "into", "array", "window", "returning", "lateral", "values", "similar", "isnull", "notnull", "escape",
-      "collate");
+  private static final Set<String> RESERVED =
+      Set.of(
+          "select",
+          "from",
+          "where",
+          "and",
+          "or",
+          "not",
+          "as",
+          "in",
+          "is",
+          "null",
+          "true",
+          "false",
+          "case",
+          "when",
+          "then",
+          "else",
+          "end",
+          "cast",
+          "join",
+          "on",
+          "using",
+          "group",
+          "by",
+          "order",
+          "limit",
+          "offset",
+          "having",
+          "distinct",
+          "like",
+          "ilike",
+          "between",
+          "union",
+          "intersect",
+          "except",
+          "inner",
+          "left",
+          "right",
+          "full",
+          "outer",
+          "cross",
+          "natural",
+          "all",
+          "any",
+          "some",
+          "exists",
+          "for",
+          "with",
+          "asc",
+          "desc",
+          "nulls",
+          "fetch",
+          "into",
+          "array",
+          "window",
+          "returning",
+          "lateral",
+          "values",
+          "similar",
+          "isnull",
+          "notnull",
+          "escape",
+          "collate");
 
-  private static final Set<String> KEYWORD_VALUES = Set.of(
-      "current_timestamp", "current_date", "current_time", "localtime", "localtimestamp", "current_user",
-      "session_user", "current_role", "current_catalog", "current_schema");
+  private static final Set<String> KEYWORD_VALUES =
+      Set.of(
+          "current_timestamp",
+          "current_date",
+          "current_time",
+          "localtime",
+          "localtimestamp",
+          "current_user",
+          "session_user",
+          "current_role",
+          "current_catalog",
+          "current_schema");
 
-  /** Deepest expression nesting accepted; deeper input is rejected instead of exhausting the stack. */
+  /**
+   * Deepest expression nesting accepted; deeper input is rejected instead of exhausting the stack.
+   */
   static final int MAX_DEPTH = 200;
 
   private final String sql;
@@ -110,8 +180,9 @@ public final class SqlParser {
       }
       return select();
     }
-    if (t.kind() == Kind.WORD && Set.of("insert", "update", "delete", "create", "drop", "alter", "truncate")
-        .contains(t.text())) {
+    if (t.kind() == Kind.WORD
+        && Set.of("insert", "update", "delete", "create", "drop", "alter", "truncate")
+            .contains(t.text())) {
       // Consume the rest of the statement; the compiler rejects it with its location.
       // The location of an UPDATE ends with its SET keyword, as the reference's parser reports it.
       int start = t.start();
@@ -241,14 +312,39 @@ public final class SqlParser {
       forSpan = new Span(f.start(), end);
     }
     int end = tokens.get(pos - 1).end();
-    return new Select(distinct, List.copyOf(columns), List.copyOf(from), where, groupBy, having, orderBy,
-        limitSpan, forSpan, new Span(selectToken.start(), end), List.copyOf(joinConditions), usingSpan);
+    return new Select(
+        distinct,
+        List.copyOf(columns),
+        List.copyOf(from),
+        where,
+        groupBy,
+        having,
+        orderBy,
+        limitSpan,
+        forSpan,
+        new Span(selectToken.start(), end),
+        List.copyOf(joinConditions),
+        usingSpan);
   }
 
   private static boolean isClauseStart(Token t) {
-    return t.kind() == Kind.EOF || t.isOp(";") || t.isOp(")")
-        || (t.kind() == Kind.WORD && Set.of("from", "where", "group", "having", "order", "limit", "offset", "for",
-        "union", "intersect", "except").contains(t.text()));
+    return t.kind() == Kind.EOF
+        || t.isOp(";")
+        || t.isOp(")")
+        || (t.kind() == Kind.WORD
+            && Set.of(
+                    "from",
+                    "where",
+                    "group",
+                    "having",
+                    "order",
+                    "limit",
+                    "offset",
+                    "for",
+                    "union",
+                    "intersect",
+                    "except")
+                .contains(t.text()));
   }
 
   private @Nullable String joinKeyword() throws SqlSyntaxException {
@@ -354,13 +450,21 @@ public final class SqlParser {
 
   private QName qualifiedName() throws SqlSyntaxException {
     Token first = identifierToken();
-    if (peek().isOp(".") && (peekAt(1).kind() == Kind.WORD || peekAt(1).kind() == Kind.QUOTED_IDENT)) {
+    if (peek().isOp(".")
+        && (peekAt(1).kind() == Kind.WORD || peekAt(1).kind() == Kind.QUOTED_IDENT)) {
       pos++;
       Token second = identifierToken();
-      return new QName(first.text(), second.text(), new Span(first.start(), second.end()),
+      return new QName(
+          first.text(),
+          second.text(),
+          new Span(first.start(), second.end()),
           second.kind() == Kind.QUOTED_IDENT);
     }
-    return new QName(null, first.text(), new Span(first.start(), first.end()), first.kind() == Kind.QUOTED_IDENT);
+    return new QName(
+        null,
+        first.text(),
+        new Span(first.start(), first.end()),
+        first.kind() == Kind.QUOTED_IDENT);
   }
 
   private Token identifierToken() throws SqlSyntaxException {
@@ -388,8 +492,8 @@ public final class SqlParser {
   Expr expr() throws SqlSyntaxException {
     if (++depth > MAX_DEPTH) {
       Token t = peek();
-      throw new SqlSyntaxException("Expression nested too deeply (more than " + MAX_DEPTH + " levels)", t.start(),
-          t.end());
+      throw new SqlSyntaxException(
+          "Expression nested too deeply (more than " + MAX_DEPTH + " levels)", t.start(), t.end());
     }
     try {
       return or();
@@ -444,17 +548,28 @@ public final class SqlParser {
         } else if (t.isWord("distinct")) {
           expectWord("from");
           Expr right = comparison();
-          left = new Binary(negated ? "IS NOT DISTINCT FROM" : "IS DISTINCT FROM", left, right,
-              left.span().to(right.span()));
+          left =
+              new Binary(
+                  negated ? "IS NOT DISTINCT FROM" : "IS DISTINCT FROM",
+                  left,
+                  right,
+                  left.span().to(right.span()));
           continue;
         } else {
           throw unexpected(t, "NULL, TRUE or FALSE");
         }
-        left = new Unary("IS " + (negated ? "NOT " : "") + suffix, left, new Span(left.span().start(), t.end()));
+        left =
+            new Unary(
+                "IS " + (negated ? "NOT " : "") + suffix,
+                left,
+                new Span(left.span().start(), t.end()));
       } else if (peek().isWord("isnull") || peek().isWord("notnull")) {
         Token t = next();
-        left = new Unary(t.isWord("isnull") ? "IS NULL" : "IS NOT NULL", left,
-            new Span(left.span().start(), t.end()));
+        left =
+            new Unary(
+                t.isWord("isnull") ? "IS NULL" : "IS NOT NULL",
+                left,
+                new Span(left.span().start(), t.end()));
       } else {
         return left;
       }
@@ -470,7 +585,7 @@ public final class SqlParser {
         switch (t.text()) {
           case "=", "<", ">", "<=", ">=" -> op = t.text();
           case "!=", "<>" -> op = "!=";
-          default -> { }
+          default -> {}
         }
       }
       if (op == null) {
@@ -487,8 +602,11 @@ public final class SqlParser {
     while (true) {
       boolean negated = false;
       int save = pos;
-      if (peek().isWord("not") && (peekAt(1).isWord("in") || peekAt(1).isWord("like") || peekAt(1).isWord("ilike")
-          || peekAt(1).isWord("between"))) {
+      if (peek().isWord("not")
+          && (peekAt(1).isWord("in")
+              || peekAt(1).isWord("like")
+              || peekAt(1).isWord("ilike")
+              || peekAt(1).isWord("between"))) {
         pos++;
         negated = true;
       }
@@ -500,7 +618,7 @@ public final class SqlParser {
       } else if (t.isWord("like") || t.isWord("ilike")) {
         pos++;
         Expr right = otherOp();
-        String op = (negated ? "NOT " : "") + t.text().toUpperCase(java.util.Locale.ROOT);
+        String op = (negated ? "NOT " : "") + t.text().toUpperCase(Locale.ROOT);
         left = new Binary(op, left, right, left.span().to(right.span()));
       } else if (t.isWord("between")) {
         pos++;
@@ -508,8 +626,12 @@ public final class SqlParser {
         Expr low = otherOp();
         expectWord("and");
         Expr high = otherOp();
-        left = new Other("ternary", negated ? "NOT BETWEEN" : "BETWEEN", List.of(left, low, high),
-            left.span().to(high.span()));
+        left =
+            new Other(
+                "ternary",
+                negated ? "NOT BETWEEN" : "BETWEEN",
+                List.of(left, low, high),
+                left.span().to(high.span()));
       } else {
         pos = save;
         return left;
@@ -553,7 +675,9 @@ public final class SqlParser {
           left = new Member(left, t.text(), m.text(), new Span(left.span().start(), m.end()));
         } else if (m.kind() == Kind.INTEGER) {
           pos++;
-          left = new Member(left, t.text(), Long.parseLong(m.text()), new Span(left.span().start(), m.end()));
+          left =
+              new Member(
+                  left, t.text(), Long.parseLong(m.text()), new Span(left.span().start(), m.end()));
         } else {
           Expr right = additive();
           left = new Binary(t.text(), left, right, left.span().to(right.span()));
@@ -590,12 +714,15 @@ public final class SqlParser {
       pos++;
       Token n = peek();
       // A sign directly on a number literal is part of the literal.
-      if (t.isOp("-") && (n.kind() == Kind.INTEGER || n.kind() == Kind.NUMERIC) && n.start() == t.end()
+      if (t.isOp("-")
+          && (n.kind() == Kind.INTEGER || n.kind() == Kind.NUMERIC)
+          && n.start() == t.end()
           && !peekAt(1).isOp("::")) {
         pos++;
         String text = "-" + n.text();
         Span s = new Span(t.start(), n.end());
-        return postfix(n.kind() == Kind.INTEGER ? new IntegerLit(text, s) : new NumericLit(text, s));
+        return postfix(
+            n.kind() == Kind.INTEGER ? new IntegerLit(text, s) : new NumericLit(text, s));
       }
       Expr operand = nested(this::unary);
       return new Unary(t.text(), operand, new Span(t.start(), operand.span().end()));
@@ -611,8 +738,8 @@ public final class SqlParser {
   private Expr nested(ExprParser parser) throws SqlSyntaxException {
     if (++depth > MAX_DEPTH) {
       Token t = peek();
-      throw new SqlSyntaxException("Expression nested too deeply (more than " + MAX_DEPTH + " levels)", t.start(),
-          t.end());
+      throw new SqlSyntaxException(
+          "Expression nested too deeply (more than " + MAX_DEPTH + " levels)", t.start(), t.end());
     }
     try {
       return parser.parse();
@@ -631,7 +758,9 @@ public final class SqlParser {
         pos++;
         Expr index = expr();
         Token close = expectOp("]");
-        e = new Other("arrayIndex", null, List.of(e, index), new Span(e.span().start(), close.end()));
+        e =
+            new Other(
+                "arrayIndex", null, List.of(e, index), new Span(e.span().start(), close.end()));
       } else {
         return e;
       }
@@ -646,8 +775,9 @@ public final class SqlParser {
     Token last = t;
     String name = t.text();
     // Multi-word types such as "double precision", and modifiers like varchar(10).
-    while (peek().kind() == Kind.WORD && Set.of("precision", "varying", "without", "with", "time", "zone")
-        .contains(peek().text())) {
+    while (peek().kind() == Kind.WORD
+        && Set.of("precision", "varying", "without", "with", "time", "zone")
+            .contains(peek().text())) {
       last = next();
       name = name + " " + last.text();
     }
@@ -712,32 +842,38 @@ public final class SqlParser {
             return new BoolLit(true, s);
           case "false":
             return new BoolLit(false, s);
-          case "cast": {
-            expectOp("(");
-            Expr operand = expr();
-            expectWord("as");
-            Token type = typeName();
-            Token close = expectOp(")");
-            return new Cast(operand, type.text(), new Span(t.start(), close.end()));
-          }
+          case "cast":
+            {
+              expectOp("(");
+              Expr operand = expr();
+              expectWord("as");
+              Token type = typeName();
+              Token close = expectOp(")");
+              return new Cast(operand, type.text(), new Span(t.start(), close.end()));
+            }
           case "case":
             return caseExpr(t);
-          case "array": {
-            Token open = next();
-            if (!open.isOp("[")) {
-              throw unexpected(open, "\"[\"");
+          case "array":
+            {
+              Token open = next();
+              if (!open.isOp("[")) {
+                throw unexpected(open, "\"[\"");
+              }
+              List<Expr> items = peek().isOp("]") ? List.of() : exprList();
+              Token close = expectOp("]");
+              return new Other("array", null, items, new Span(t.start(), close.end()));
             }
-            List<Expr> items = peek().isOp("]") ? List.of() : exprList();
-            Token close = expectOp("]");
-            return new Other("array", null, items, new Span(t.start(), close.end()));
-          }
-          case "exists": {
-            expectOp("(");
-            Select sub = select();
-            Token close = expectOp(")");
-            return new Other("exists", null, List.of(new SubSelect(sub, new Span(t.start(), close.end()))),
-                new Span(t.start(), close.end()));
-          }
+          case "exists":
+            {
+              expectOp("(");
+              Select sub = select();
+              Token close = expectOp(")");
+              return new Other(
+                  "exists",
+                  null,
+                  List.of(new SubSelect(sub, new Span(t.start(), close.end()))),
+                  new Span(t.start(), close.end()));
+            }
           default:
             if (KEYWORD_VALUES.contains(t.text()) && !peek().isOp("(")) {
               return new Other("keyword", null, List.of(), s);
@@ -771,7 +907,8 @@ public final class SqlParser {
       children.add(expr());
     }
     Token end = expectWord("end");
-    return new Other("case", base ? "base" : null, children, new Span(caseToken.start(), end.end()));
+    return new Other(
+        "case", base ? "base" : null, children, new Span(caseToken.start(), end.end()));
   }
 
   private Expr refOrCall(Token first) throws SqlSyntaxException {
@@ -807,14 +944,26 @@ public final class SqlParser {
     }
     QName table;
     if (parts.size() == 3) {
-      table = new QName(parts.get(0).text(), parts.get(1).text(), new Span(parts.get(0).start(), parts.get(1).end()),
-          parts.get(1).kind() == Kind.QUOTED_IDENT);
+      table =
+          new QName(
+              parts.get(0).text(),
+              parts.get(1).text(),
+              new Span(parts.get(0).start(), parts.get(1).end()),
+              parts.get(1).kind() == Kind.QUOTED_IDENT);
     } else {
-      table = new QName(null, parts.get(0).text(), new Span(parts.get(0).start(), parts.get(0).end()),
-          parts.get(0).kind() == Kind.QUOTED_IDENT);
+      table =
+          new QName(
+              null,
+              parts.get(0).text(),
+              new Span(parts.get(0).start(), parts.get(0).end()),
+              parts.get(0).kind() == Kind.QUOTED_IDENT);
     }
     String name = last.isOp("*") ? "*" : last.text();
-    return new Ref(table, name, new Span(last.start(), last.end()), last.kind() == Kind.QUOTED_IDENT,
+    return new Ref(
+        table,
+        name,
+        new Span(last.start(), last.end()),
+        last.kind() == Kind.QUOTED_IDENT,
         new Span(first.start(), last.end()));
   }
 
@@ -873,7 +1022,7 @@ public final class SqlParser {
   private Token expectWord(String word) throws SqlSyntaxException {
     Token t = next();
     if (!t.isWord(word)) {
-      throw unexpected(t, word.toUpperCase(java.util.Locale.ROOT));
+      throw unexpected(t, word.toUpperCase(Locale.ROOT));
     }
     return t;
   }
@@ -894,7 +1043,8 @@ public final class SqlParser {
 
   private SqlSyntaxException unexpected(Token t, String expected) {
     if (t.kind() == Kind.EOF) {
-      return new SqlSyntaxException("Unexpected end of input, expected " + expected, t.start(), t.end());
+      return new SqlSyntaxException(
+          "Unexpected end of input, expected " + expected, t.start(), t.end());
     }
     int line = 1;
     int col = 1;
@@ -906,7 +1056,16 @@ public final class SqlParser {
         col++;
       }
     }
-    return new SqlSyntaxException("Syntax error at line " + line + " col " + col + ": unexpected \""
-        + sql.substring(t.start(), t.end()) + "\", expected " + expected, t.start(), t.end());
+    return new SqlSyntaxException(
+        "Syntax error at line "
+            + line
+            + " col "
+            + col
+            + ": unexpected \""
+            + sql.substring(t.start(), t.end())
+            + "\", expected "
+            + expected,
+        t.start(),
+        t.end());
   }
 }

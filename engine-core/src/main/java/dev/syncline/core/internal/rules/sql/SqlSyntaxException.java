@@ -1,5 +1,7 @@
 package dev.syncline.core.internal.rules.sql;
 
+import java.util.Objects;
+
 /** A syntax error at a position in the SQL text. */
 public final class SqlSyntaxException extends Exception {
   private static final long serialVersionUID = 1L;
@@ -11,6 +13,12 @@ public final class SqlSyntaxException extends Exception {
     super(message);
     this.start = start;
     this.end = end;
+  }
+
+  /** The message given at construction; never {@code null}. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
   }
 
   /** Offset of the offending token. */

@@ -4,6 +4,7 @@ import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -19,8 +20,8 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
- * A YAML document as a tree of {@link YNode}s with UTF-16 source offsets. Parsing never throws: syntax errors are
- * returned as {@link YamlSyntaxError}s.
+ * A YAML document as a tree of {@link YNode}s with UTF-16 source offsets. Parsing never throws:
+ * syntax errors are returned as {@link YamlSyntaxError}s.
  */
 public final class YamlTree {
   private YamlTree() {}
@@ -39,7 +40,13 @@ public final class YamlTree {
   }
 
   /** The style a scalar was written in. */
-  public enum Style { PLAIN, SINGLE_QUOTED, DOUBLE_QUOTED, LITERAL, FOLDED }
+  public enum Style {
+    PLAIN,
+    SINGLE_QUOTED,
+    DOUBLE_QUOTED,
+    LITERAL,
+    FOLDED
+  }
 
   /**
    * A scalar.
@@ -48,15 +55,19 @@ public final class YamlTree {
    * @param style how it was written
    * @param tag the explicit tag, if any (e.g. {@code !accept_potentially_dangerous_queries})
    */
-  public record YScalar(String value, Style style, @Nullable String tag, int start, int end) implements YNode {
+  public record YScalar(String value, Style style, @Nullable String tag, int start, int end)
+      implements YNode {
     private static final Pattern INT = Pattern.compile("[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+");
-    private static final Pattern FLOAT = Pattern.compile(
-        "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
+    private static final Pattern FLOAT =
+        Pattern.compile(
+            "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
 
     /** Whether the YAML core schema reads this as null. */
     public boolean isNull() {
-      return style == Style.PLAIN && (value.isEmpty() || value.equals("~") || value.equalsIgnoreCase("null")
-          && !value.equals("nULL"));
+      return style == Style.PLAIN
+          && (value.isEmpty()
+              || value.equals("~")
+              || (value.equalsIgnoreCase("null") && !value.equals("nULL")));
     }
 
     /** The boolean value under the core schema, or null. */
@@ -86,7 +97,7 @@ public final class YamlTree {
           return Double.parseDouble(value);
         }
         if (FLOAT.matcher(value).matches()) {
-          String v = value.toLowerCase(java.util.Locale.ROOT);
+          String v = value.toLowerCase(Locale.ROOT);
           if (v.endsWith(".inf")) {
             return v.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
           } else if (v.endsWith(".nan")) {
@@ -148,12 +159,17 @@ public final class YamlTree {
     } catch (MarkedYAMLException e) {
       Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
       int at = mark == null ? 0 : utf16(yaml, mark.getIndex());
-      String message = (e.getProblem() != null ? e.getProblem() : e.getMessage()) + " at line "
-          + (mark == null ? 1 : mark.getLine() + 1) + ", column " + (mark == null ? 1 : mark.getColumn() + 1);
+      String message =
+          (e.getProblem() != null ? e.getProblem() : e.getMessage())
+              + " at line "
+              + (mark == null ? 1 : mark.getLine() + 1)
+              + ", column "
+              + (mark == null ? 1 : mark.getColumn() + 1);
       errors.add(new YamlSyntaxError(message, at, Math.min(yaml.length(), at + 1)));
       return new Parsed(null, errors);
     } catch (RuntimeException e) {
-      errors.add(new YamlSyntaxError(String.valueOf(e.getMessage()), 0, Math.min(10, yaml.length())));
+      errors.add(
+          new YamlSyntaxError(String.valueOf(e.getMessage()), 0, Math.min(10, yaml.length())));
       return new Parsed(null, errors);
     }
     if (node == null) {
@@ -175,15 +191,18 @@ public final class YamlTree {
     int start = utf16(yaml, node.getStartMark().getIndex());
     int end = utf16(yaml, node.getEndMark().getIndex());
     if (node instanceof ScalarNode s) {
-      Style style = switch (s.getScalarStyle()) {
-        case SINGLE_QUOTED -> Style.SINGLE_QUOTED;
-        case DOUBLE_QUOTED -> Style.DOUBLE_QUOTED;
-        case LITERAL -> Style.LITERAL;
-        case FOLDED -> Style.FOLDED;
-        default -> Style.PLAIN;
-      };
-      String tag = s.getTag() != null && !s.getTag().getValue().startsWith("tag:yaml.org,2002:")
-          ? s.getTag().getValue() : null;
+      Style style =
+          switch (s.getScalarStyle()) {
+            case SINGLE_QUOTED -> Style.SINGLE_QUOTED;
+            case DOUBLE_QUOTED -> Style.DOUBLE_QUOTED;
+            case LITERAL -> Style.LITERAL;
+            case FOLDED -> Style.FOLDED;
+            default -> Style.PLAIN;
+          };
+      String tag =
+          s.getTag() != null && !s.getTag().getValue().startsWith("tag:yaml.org,2002:")
+              ? s.getTag().getValue()
+              : null;
       return new YScalar(s.getValue(), style, tag, start, end);
     } else if (node instanceof MappingNode m) {
       List<Entry> entries = new ArrayList<>();
@@ -197,8 +216,11 @@ public final class YamlTree {
           continue;
         }
         if (!seen.add(k.value())) {
-          errors.add(new YamlSyntaxError("Map keys must be unique at line " + lineOf(yaml, k.start()), k.start(),
-              k.end()));
+          errors.add(
+              new YamlSyntaxError(
+                  "Map keys must be unique at line " + lineOf(yaml, k.start()),
+                  k.start(),
+                  k.end()));
         }
         if (value instanceof YScalar vs && vs.value().isEmpty() && vs.style() == Style.PLAIN) {
           // An empty value sits where its key is.
@@ -219,7 +241,9 @@ public final class YamlTree {
     }
   }
 
-  /** Extends an offset over trailing spaces and one line break, like the reference's node ranges. */
+  /**
+   * Extends an offset over trailing spaces and one line break, like the reference's node ranges.
+   */
   private static int lineEnd(String yaml, int offset) {
     int i = offset;
     while (i < yaml.length() && (yaml.charAt(i) == ' ' || yaml.charAt(i) == '\t')) {
@@ -245,8 +269,8 @@ public final class YamlTree {
   }
 
   /**
-   * Maps an offset in a scalar's parsed value to an offset in the YAML text, by aligning the value with the source
-   * (escapes, quotes, folded line breaks and indentation are skipped).
+   * Maps an offset in a scalar's parsed value to an offset in the YAML text, by aligning the value
+   * with the source (escapes, quotes, folded line breaks and indentation are skipped).
    */
   public static int sourceOffset(String yaml, YScalar scalar, int valueOffset) {
     int src = scalar.start();
@@ -271,12 +295,13 @@ public final class YamlTree {
           src += 2;
           continue;
         }
-        src += switch (e) {
-          case 'x' -> 4;
-          case 'u' -> 6;
-          case 'U' -> 10;
-          default -> 2;
-        };
+        src +=
+            switch (e) {
+              case 'x' -> 4;
+              case 'u' -> 6;
+              case 'U' -> 10;
+              default -> 2;
+            };
         v++;
         continue;
       }
@@ -295,8 +320,12 @@ public final class YamlTree {
     // Skip source characters that the value does not contain at this position.
     if (v < value.length()) {
       char want = value.charAt(v);
-      while (src < end && yaml.charAt(src) != want && (yaml.charAt(src) == ' ' || yaml.charAt(src) == '\n'
-          || yaml.charAt(src) == '\r' || yaml.charAt(src) == '\t')) {
+      while (src < end
+          && yaml.charAt(src) != want
+          && (yaml.charAt(src) == ' '
+              || yaml.charAt(src) == '\n'
+              || yaml.charAt(src) == '\r'
+              || yaml.charAt(src) == '\t')) {
         src++;
       }
     }

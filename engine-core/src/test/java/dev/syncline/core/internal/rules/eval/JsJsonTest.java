@@ -12,8 +12,11 @@ import org.junit.jupiter.api.Test;
 class JsJsonTest {
   @Test
   void integer_literals_stay_exact_and_decimals_are_doubles() {
-    Map<?, ?> m = (Map<?, ?>) JsJson.parseBig("{\"a\": 9223372036854775807, \"b\": 1.0, \"c\": 1e3, \"d\": "
-        + "18446744073709551616}");
+    Map<?, ?> m =
+        (Map<?, ?>)
+            JsJson.parseBig(
+                "{\"a\": 9223372036854775807, \"b\": 1.0, \"c\": 1e3, \"d\": "
+                    + "18446744073709551616}");
     assertThat(m.get("a")).isEqualTo(Long.MAX_VALUE);
     assertThat(m.get("b")).isEqualTo(1.0);
     assertThat(m.get("c")).isEqualTo(1000.0);
@@ -43,9 +46,12 @@ class JsJsonTest {
 
   @Test
   void invalid_json_is_a_syntax_error_with_a_position() {
-    assertThatThrownBy(() -> JsJson.parseBig("not json")).isInstanceOf(JsJson.JsonSyntaxException.class)
+    assertThatThrownBy(() -> JsJson.parseBig("not json"))
+        .isInstanceOf(JsJson.JsonSyntaxException.class)
         .hasMessage("JSON value expected but got 'n' at position 0");
-    assertThatThrownBy(() -> JsJson.parseBig("[1,2")).isInstanceOf(JsJson.JsonSyntaxException.class);
-    assertThatThrownBy(() -> JsJson.parseBig("{\"a\":1,\"a\":2}")).hasMessageContaining("Duplicate key");
+    assertThatThrownBy(() -> JsJson.parseBig("[1,2"))
+        .isInstanceOf(JsJson.JsonSyntaxException.class);
+    assertThatThrownBy(() -> JsJson.parseBig("{\"a\":1,\"a\":2}"))
+        .hasMessageContaining("Duplicate key");
   }
 }

@@ -17,7 +17,8 @@ class SqlValuesTest {
 
   @Test
   void integer_arithmetic_widens_instead_of_overflowing() {
-    assertThat(SqlValues.operator("+", Long.MAX_VALUE, 1L)).isEqualTo(new BigInteger("9223372036854775808"));
+    assertThat(SqlValues.operator("+", Long.MAX_VALUE, 1L))
+        .isEqualTo(new BigInteger("9223372036854775808"));
     assertThat(SqlValues.operator("/", 7L, 2L)).isEqualTo(3L);
     assertThat(SqlValues.operator("/", -7L, 2L)).isEqualTo(-3L);
     assertThat(SqlValues.operator("/", 5L, 0L)).isNull();

@@ -55,7 +55,8 @@ class SqlParserTest {
   }
 
   @Test
-  void a_parenthesized_single_value_after_in_is_that_value_and_several_are_a_list() throws Exception {
+  void a_parenthesized_single_value_after_in_is_that_value_and_several_are_a_list()
+      throws Exception {
     Binary single = (Binary) SqlParser.parseExpression("'a' IN (request.jwt() -> 'roles')");
     assertThat(single.right()).isInstanceOf(Ast.Member.class);
     Binary list = (Binary) SqlParser.parseExpression("x IN (1, 2)");
@@ -64,9 +65,11 @@ class SqlParserTest {
 
   @Test
   void unsupported_but_valid_sql_parses_so_the_compiler_can_name_it() throws Exception {
-    Select s = (Select) SqlParser.parse(
-        "SELECT DISTINCT a.id FROM a JOIN b ON a.x = b.y WHERE x BETWEEN 1 AND 2 GROUP BY a.id ORDER BY 1 LIMIT 5")
-        .get(0);
+    Select s =
+        (Select)
+            SqlParser.parse(
+                    "SELECT DISTINCT a.id FROM a JOIN b ON a.x = b.y WHERE x BETWEEN 1 AND 2 GROUP BY a.id ORDER BY 1 LIMIT 5")
+                .get(0);
     assertThat(s.distinct()).isTrue();
     assertThat(s.from()).hasSize(2);
     assertThat(s.where()).isInstanceOf(Ast.Other.class);
@@ -77,7 +80,8 @@ class SqlParserTest {
   }
 
   @Test
-  void several_statements_and_other_statement_kinds_are_returned_for_the_compiler_to_reject() throws Exception {
+  void several_statements_and_other_statement_kinds_are_returned_for_the_compiler_to_reject()
+      throws Exception {
     List<Ast.Statement> statements = SqlParser.parse("SELECT 1; DELETE FROM todos WHERE id = 1;");
     assertThat(statements).hasSize(2);
     assertThat(statements.get(1)).isInstanceOf(Ast.OtherStatement.class);
@@ -87,11 +91,14 @@ class SqlParserTest {
   void syntax_errors_carry_the_offending_token() {
     String sql = "SELECT id title, FROM todos";
     assertThatThrownBy(() -> SqlParser.parse(sql))
-        .isInstanceOfSatisfying(SqlSyntaxException.class, e -> {
-          assertThat(sql.substring(e.start(), e.end())).isEqualTo("FROM");
-          assertThat(e.getMessage()).startsWith("Syntax error at line 1 col 18");
-        });
-    assertThatThrownBy(() -> SqlParser.parse("SELECT 'unterminated")).isInstanceOf(SqlSyntaxException.class);
+        .isInstanceOfSatisfying(
+            SqlSyntaxException.class,
+            e -> {
+              assertThat(sql.substring(e.start(), e.end())).isEqualTo("FROM");
+              assertThat(e.getMessage()).startsWith("Syntax error at line 1 col 18");
+            });
+    assertThatThrownBy(() -> SqlParser.parse("SELECT 'unterminated"))
+        .isInstanceOf(SqlSyntaxException.class);
     assertThatThrownBy(() -> SqlParser.parse("")).hasMessageContaining("Unexpected end of input");
   }
 
