@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -66,12 +67,11 @@ class PostgresIdlePollTest {
           "INSERT INTO items VALUES (1, 'one')"); // not looked at for 10 minutes, unless announced:
       h.source.changesExpected();
 
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElse(caughtUp))
-          .isEmpty()) {
-        assertThat(System.nanoTime()).as("the announced change arrives").isLessThan(deadline);
-        Thread.sleep(20);
-      }
+      await(
+          () ->
+              !h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElse(caughtUp))
+                  .isEmpty(),
+          "the announced change arrives");
       assertThat(h.bucket("global[]", h.storage.latestCheckpoint(h.version).orElseThrow()))
           .containsOnlyKeys("items/1");
     }
@@ -160,11 +160,7 @@ class PostgresIdlePollTest {
     }
   }
 
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  private static void await(BooleanSupplier condition, String what) {
+    Await.atMost(Duration.ofSeconds(60)).until(what, condition);
   }
 }

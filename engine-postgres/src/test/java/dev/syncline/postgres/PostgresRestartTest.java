@@ -8,6 +8,7 @@ import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.TestTokens;
 import dev.syncline.testkit.postgres.RestartablePostgres;
@@ -251,14 +252,9 @@ class PostgresRestartTest {
     await(condition, () -> what);
   }
 
-  private static void await(BooleanSupplier condition, Supplier<String> what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what.get());
-      }
-      Thread.sleep(20);
-    }
+  private static void await(BooleanSupplier condition, Supplier<String> what) {
+    Await.atMost(WAIT)
+        .untilAsserted(
+            () -> assertThat(condition.getAsBoolean()).as(what.get()).isTrue(), "the condition");
   }
 }

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.syncline.api.OpId;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.OpRecord;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -58,20 +60,18 @@ class PostgresSourceCrashTest {
     } catch (SQLException expected) {
       // The connection dies with the crash.
     }
-    // Wait until the server accepts connections again.
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (true) {
-      try (Connection c = postgres.dataSource().getConnection();
-          Statement s = c.createStatement()) {
-        s.execute("SELECT 1");
-        return;
-      } catch (SQLException e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-        ReplicationHarness.sleep(100);
-      }
-    }
+    Await.atMost(Duration.ofSeconds(60))
+        .until(
+            "the server to accept connections again",
+            () -> {
+              try (Connection c = postgres.dataSource().getConnection();
+                  Statement s = c.createStatement()) {
+                s.execute("SELECT 1");
+                return true;
+              } catch (SQLException e) {
+                return false;
+              }
+            });
   }
 
   @Test
@@ -118,13 +118,13 @@ class PostgresSourceCrashTest {
       h.sql("INSERT INTO items SELECT g, g FROM generate_series(1, 150000) g");
       // Stop while the transaction is being received: parts of it are already in storage,
       // invisible.
-      long deadline = System.nanoTime() + 60_000_000_000L;
-      while (h.storage
-              .ops(h.version, "global[]", initial.opId(), new OpId(Long.MAX_VALUE), 10)
-              .isEmpty()
-          && System.nanoTime() < deadline) {
-        ReplicationHarness.sleep(1);
-      }
+      Await.atMost(Duration.ofSeconds(60))
+          .until(
+              "the first ops of the transaction to be stored",
+              () ->
+                  !h.storage
+                      .ops(h.version, "global[]", initial.opId(), new OpId(Long.MAX_VALUE), 10)
+                      .isEmpty());
       h.stop();
       Checkpoint visible = h.storage.latestCheckpoint(h.version).orElseThrow();
       assertThat(h.bucket("global[]", visible))

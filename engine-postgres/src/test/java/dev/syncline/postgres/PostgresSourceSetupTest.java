@@ -14,7 +14,9 @@ import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.source.SourcePosition;
 import dev.syncline.spi.source.SourceStart;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.postgres.TestPostgres;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -228,21 +230,20 @@ class PostgresSourceSetupTest {
               .identity("standby")
               .build()
               .start()) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (standby.status().state() != ReplicationState.STANDBY
-            && System.nanoTime() < deadline) {
-          ReplicationHarness.sleep(10);
-        }
-        assertThat(standby.status().state()).isEqualTo(ReplicationState.STANDBY);
+        Await.until(
+            () -> standby.status().state() == ReplicationState.STANDBY,
+            "the second one to stand by");
         h.sql("UPDATE items SET n = 0 WHERE id <= 10");
         h.assertReplicaMatches("global[]", "items");
         h.stop(); // the active one goes away: the standby takes over
         h.sql("DELETE FROM items WHERE id > 990");
         String head = h.source.writeCheckpointHead().serialize();
-        while (storage.latestCheckpoint(h.version).orElseThrow().position().compareTo(head) < 0
-            && System.nanoTime() < deadline + 30_000_000_000L) {
-          ReplicationHarness.sleep(20);
-        }
+        Await.atMost(Duration.ofSeconds(40))
+            .until(
+                "the standby to replicate past the delete",
+                () ->
+                    storage.latestCheckpoint(h.version).orElseThrow().position().compareTo(head)
+                        >= 0);
         assertThat(standby.status().state()).isEqualTo(ReplicationState.STREAMING);
         var c = storage.latestCheckpoint(h.version).orElseThrow();
         assertThat(h.bucket("global[]", c)).isEqualTo(h.expected("global[]", "items"));

@@ -12,6 +12,7 @@ import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.CurrentRow;
 import dev.syncline.spi.storage.SourceKey;
 import dev.syncline.spi.storage.WriteCheckpointKey;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -190,9 +191,11 @@ class PostgresSourceTest {
                 }
               });
       writer.start();
-      ReplicationHarness.sleep(100);
+      Await.until(() -> transactions.get() >= 20, "the writer to get going");
       h.start(h.sourceBuilder().snapshotChunkRows(2_000));
-      ReplicationHarness.sleep(1500);
+      // Writes run while the snapshot copies (the source reports its progress table by table).
+      int atStart = transactions.get();
+      Await.until(() -> transactions.get() >= atStart + 200, "writes during the snapshot");
       stop.set(true);
       writer.join();
       assertThat(transactions.get()).as("writes ran during the snapshot").isGreaterThan(100);
@@ -397,20 +400,18 @@ class PostgresSourceTest {
           h.storage.createWriteCheckpoint(
               new WriteCheckpointKey("user1", "client"),
               h.source.writeCheckpointHead().serialize());
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      while (System.nanoTime() < deadline) {
-        var latest = h.storage.latestCheckpoint(h.version).orElseThrow();
-        if (h.storage
-            .writeCheckpoint(new WriteCheckpointKey("user1", "client"), latest)
-            .isPresent()) {
-          assertThat(h.storage.writeCheckpoint(new WriteCheckpointKey("user1", "client"), latest))
-              .contains(id);
-          assertThat(latest.opId()).as("no data changed").isEqualTo(before.opId());
-          return;
-        }
-        ReplicationHarness.sleep(5);
-      }
-      throw new AssertionError("write checkpoint not resolved");
+      Await.until(
+          () ->
+              h.storage
+                  .writeCheckpoint(
+                      new WriteCheckpointKey("user1", "client"),
+                      h.storage.latestCheckpoint(h.version).orElseThrow())
+                  .isPresent(),
+          "the write checkpoint to resolve");
+      var latest = h.storage.latestCheckpoint(h.version).orElseThrow();
+      assertThat(h.storage.writeCheckpoint(new WriteCheckpointKey("user1", "client"), latest))
+          .contains(id);
+      assertThat(latest.opId()).as("no data changed").isEqualTo(before.opId());
     }
   }
 
@@ -448,11 +449,10 @@ class PostgresSourceTest {
           "CREATE TABLE docs (id int PRIMARY KEY, owner text, " + "body text, note text)",
           "INSERT INTO items SELECT g, g FROM generate_series(1, 200000) g");
       h.start(h.sourceBuilder().snapshotChunkRows(1_000));
-      long deadline = System.nanoTime() + 60_000_000_000L;
-      while (h.events(SourceEvent.SnapshotProgress.class).size() < 3
-          && System.nanoTime() < deadline) {
-        ReplicationHarness.sleep(5);
-      }
+      Await.atMost(Duration.ofSeconds(60))
+          .until(
+              "three chunks of the snapshot",
+              () -> h.events(SourceEvent.SnapshotProgress.class).size() >= 3);
       h.stop();
       var state = h.storage.snapshotState(h.version);
       assertThat(h.storage.latestCheckpoint(h.version))
@@ -492,11 +492,10 @@ class PostgresSourceTest {
           "INSERT INTO items SELECT E'it''s \\\\ ' || (g % 3), "
               + "E'id\\t' || g || E'\\n\"', E'v\\\\' || g FROM generate_series(1, 60000) g");
       h.start(h.sourceBuilder().snapshotChunkRows(500));
-      long deadline = System.nanoTime() + 60_000_000_000L;
-      while (h.events(SourceEvent.SnapshotProgress.class).size() < 3
-          && System.nanoTime() < deadline) {
-        ReplicationHarness.sleep(5);
-      }
+      Await.atMost(Duration.ofSeconds(60))
+          .until(
+              "three chunks of the snapshot",
+              () -> h.events(SourceEvent.SnapshotProgress.class).size() >= 3);
       h.stop();
       assertThat(h.storage.snapshotState(h.version).progress())
           .as("progress was recorded")
@@ -548,16 +547,15 @@ class PostgresSourceTest {
       h.awaitCaughtUp();
       h.sql("INSERT INTO items VALUES ('a', 1)", "DROP TABLE docs");
       h.awaitCaughtUp();
-      long deadline = System.nanoTime() + 30_000_000_000L;
       // Status comes every 100 ms: wait for a report that counted the streamed row as well as for
       // the warning.
-      while ((streamedRows(h) == 0
-              || h.events(SourceEvent.Lag.class).isEmpty()
-              || h.events(SourceEvent.Warning.class).stream()
-                  .noneMatch(w -> ((SourceEvent.Warning) w).code().equals("SYNCLINE_P1004")))
-          && System.nanoTime() < deadline) {
-        ReplicationHarness.sleep(20);
-      }
+      Await.until(
+          () ->
+              streamedRows(h) > 0
+                  && !h.events(SourceEvent.Lag.class).isEmpty()
+                  && h.events(SourceEvent.Warning.class).stream()
+                      .anyMatch(w -> ((SourceEvent.Warning) w).code().equals("SYNCLINE_P1004")),
+          "a status report counting the streamed row, and the warning");
       assertThat(h.events(SourceEvent.SchemaChanged.class).toString())
           .contains("public.docs")
           .contains("dropped");
@@ -592,12 +590,11 @@ class PostgresSourceTest {
       h.sql(
           "CREATE TABLE docs (id int PRIMARY KEY, owner text, body text, note text)",
           "INSERT INTO docs SELECT g, 'o', 'b', 'n' FROM generate_series(1, 500) g");
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      while (h.events(SourceEvent.SchemaChanged.class).stream()
-              .noneMatch(e -> e.toString().contains("docs"))
-          && System.nanoTime() < deadline) {
-        ReplicationHarness.sleep(20);
-      }
+      Await.until(
+          () ->
+              h.events(SourceEvent.SchemaChanged.class).stream()
+                  .anyMatch(e -> e.toString().contains("docs")),
+          "the new table to be noticed");
       h.sql("UPDATE docs SET note = 'streamed' WHERE id <= 10", "DELETE FROM docs WHERE id > 490");
       Map<String, String> rows = h.assertReplicaMatches("global[]", "items", "docs");
       assertThat(rows).hasSize(490);

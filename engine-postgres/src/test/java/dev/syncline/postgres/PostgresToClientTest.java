@@ -6,6 +6,7 @@ import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.core.stream.JdkHttpSyncServer;
 import dev.syncline.core.stream.SyncService;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.TestTokens;
 import dev.syncline.testkit.postgres.TestPostgres;
@@ -110,11 +111,13 @@ class PostgresToClientTest {
                           .build(),
                       HttpResponse.BodyHandlers.ofString());
           assertThat(r.body()).isEqualTo("{\"data\":{\"write_checkpoint\":\"1\"}}");
-          long deadline = System.nanoTime() + WAIT.toNanos();
-          while (!"1".equals(a.writeCheckpoint()) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-          }
-          assertThat(a.writeCheckpoint()).as("resolved without any other change").isEqualTo("1");
+          Await.atMost(WAIT)
+              .untilAsserted(
+                  () ->
+                      assertThat(a.writeCheckpoint())
+                          .as("resolved without any other change")
+                          .isEqualTo("1"),
+                  "the write checkpoint to resolve");
 
           // Handing the list to bob moves the bucket: bob gets it, alice loses it.
           h.sql("UPDATE lists SET owner_id = 'bob'");
@@ -129,11 +132,8 @@ class PostgresToClientTest {
     }
   }
 
-  private static void awaitTodos(ProtocolClient client, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (client.table("todos").size() != count && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(client.table("todos")).hasSize(count);
+  private static void awaitTodos(ProtocolClient client, int count) {
+    Await.atMost(WAIT)
+        .untilAsserted(() -> assertThat(client.table("todos")).hasSize(count), count + " todos");
   }
 }

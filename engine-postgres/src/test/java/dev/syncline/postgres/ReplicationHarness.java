@@ -20,6 +20,7 @@ import dev.syncline.spi.source.SourceEvent;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.OpRecord;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -95,19 +96,22 @@ final class ReplicationHarness implements AutoCloseable {
   /** Waits until storage has a visible checkpoint at or past the source's current head. */
   Checkpoint awaitCaughtUp() {
     String head = source.writeCheckpointHead().serialize();
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    while (System.nanoTime() < deadline) {
-      var latest = storage.latestCheckpoint(version);
-      if (latest.isPresent() && latest.get().position().compareTo(head) >= 0) {
-        return latest.get();
-      }
-      assertThat(replicator.status().state())
-          .as("replicator status %s", replicator.status())
-          .isNotEqualTo(ReplicationState.STOPPED);
-      sleep(20);
-    }
-    throw new AssertionError(
-        "storage did not reach " + head + "; status " + replicator.status() + ", events " + events);
+    Await.atMost(Duration.ofSeconds(90))
+        .until(
+            "storage to reach " + head,
+            () -> {
+              var latest = storage.latestCheckpoint(version);
+              if (latest.isPresent() && latest.get().position().compareTo(head) >= 0) {
+                return true;
+              }
+              if (replicator.status().state() == ReplicationState.STOPPED) {
+                // Not worth waiting for: fail now, with what the replicator said.
+                throw new IllegalStateException(
+                    "the replicator stopped: " + replicator.status() + ", events " + events);
+              }
+              return false;
+            });
+    return storage.latestCheckpoint(version).orElseThrow();
   }
 
   void sql(String... statements) {
@@ -191,15 +195,6 @@ final class ReplicationHarness implements AutoCloseable {
     List<SourceEvent> out = new ArrayList<>();
     events.stream().filter(kind::isInstance).forEach(out::add);
     return out;
-  }
-
-  static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 
   @Override

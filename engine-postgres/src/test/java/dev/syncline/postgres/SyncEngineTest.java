@@ -23,6 +23,7 @@ import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.OpRecord;
 import dev.syncline.spi.storage.RulesVersion;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.TestTokens;
 import dev.syncline.testkit.postgres.TestPostgres;
@@ -190,6 +191,7 @@ class SyncEngineTest {
     assertThat(onB.table("todos")).hasSize(1);
 
     // Rows keep arriving while the replicating instance goes away.
+    AtomicInteger written = new AtomicInteger();
     Thread writer =
         new Thread(
             () -> {
@@ -200,14 +202,15 @@ class SyncEngineTest {
                       String.format(
                           "INSERT INTO todos VALUES ('00000000-0000-0000-0000-%012d', 'todo %d', '%s')",
                           i, i, LIST));
-                  Thread.sleep(2);
+                  written.incrementAndGet();
                 }
-              } catch (SQLException | InterruptedException e) {
+              } catch (SQLException e) {
                 throw new IllegalStateException(e);
               }
             });
     writer.start();
-    Thread.sleep(200);
+    // Close while the writer is mid-way: some rows before, the rest during and after the takeover.
+    await(() -> written.get() >= 30, "the first rows to be written");
     a.close();
     assertThat(a.health().state()).isEqualTo(EngineHealth.State.CLOSED);
     onA.awaitEnd(WAIT);
@@ -772,14 +775,8 @@ class SyncEngineTest {
         .map(Thread::getName);
   }
 
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(20);
-    }
+  private static void await(BooleanSupplier condition, String what) {
+    Await.atMost(WAIT).until(what, condition);
   }
 
   private static Set<String> todoIds() {

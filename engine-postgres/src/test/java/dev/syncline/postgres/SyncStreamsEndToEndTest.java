@@ -9,6 +9,7 @@ import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.auth.JwtTokenVerifier;
 import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.ProtocolClient.Subscription;
 import dev.syncline.testkit.TestTokens;
@@ -17,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -245,13 +245,7 @@ class SyncStreamsEndToEndTest {
     throw new AssertionError("no " + type + " line in " + client.lines());
   }
 
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    Instant deadline = Instant.now().plus(WAIT);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
+  private static void await(BooleanSupplier condition, String what) {
+    Await.atMost(WAIT).until(what, condition);
   }
 }

@@ -2,6 +2,7 @@ package dev.syncline.testkit.postgres;
 
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
+import dev.syncline.testkit.Await;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -159,19 +160,10 @@ public final class RestartablePostgres implements AutoCloseable {
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
           .start();
-      long deadline = System.nanoTime() + WAIT.toNanos();
-      while (!accepts()) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("Postgres did not start within " + WAIT + "; see " + log);
-        }
-        Thread.sleep(10);
-      }
+      Await.atMost(WAIT).until("Postgres to start (its log: " + log + ")", this::accepts);
       running = true;
     } catch (IOException e) {
       throw new IllegalStateException("cannot start Postgres: " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while starting Postgres", e);
     }
   }
 

@@ -9,10 +9,12 @@ import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.NewOp;
 import dev.syncline.spi.storage.WriteBatch;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -77,29 +79,26 @@ class CrossInstanceCheckpointTest {
     try (AutoCloseable watch = storage.watchCheckpoints(version, c -> {})) {
       Thread watcher = watcherThread();
       // Wait until it waits for notifications, which no interrupt ends.
-      while (!(watcher.getState() == Thread.State.RUNNABLE
-          && Arrays.stream(watcher.getStackTrace())
-              .anyMatch(f -> f.getMethodName().equals("getNotifications")))) {
-        Thread.sleep(10);
-      }
+      Await.until(
+          () ->
+              watcher.getState() == Thread.State.RUNNABLE
+                  && Arrays.stream(watcher.getStackTrace())
+                      .anyMatch(f -> f.getMethodName().equals("getNotifications")),
+          "the watcher to wait for notifications");
       storage.close();
       assertThat(watcher.isAlive()).as("the watcher ended before close() returned").isFalse();
     }
   }
 
-  private static Thread watcherThread() throws InterruptedException {
-    for (int i = 0; i < 3000; i++) {
-      var found =
-          Thread.getAllStackTraces().keySet().stream()
-              .filter(
-                  t -> t.getName().equals("syncline-checkpoint-watcher-closing_") && t.isAlive())
-              .findFirst();
-      if (found.isPresent()) {
-        return found.get();
-      }
-      Thread.sleep(10);
-    }
-    throw new AssertionError("no watcher thread");
+  private static Thread watcherThread() {
+    Await.until(() -> findWatcher().isPresent(), "the watcher thread to start");
+    return findWatcher().orElseThrow();
+  }
+
+  private static Optional<Thread> findWatcher() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("syncline-checkpoint-watcher-closing_") && t.isAlive())
+        .findFirst();
   }
 
   @Test

@@ -14,6 +14,7 @@ import dev.syncline.core.stream.SyncServlet;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.NewOp;
 import dev.syncline.spi.storage.WriteBatch;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.ProtocolClient;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -47,7 +48,7 @@ class ServletBackpressureTest {
         SyncService.DEFAULT_STALLED_STREAM_TIMEOUT,
         (service, base) -> {
           // Never read: the server's writes to this socket fill its buffers and stay pending.
-          Thread.sleep(500);
+          await(() -> service.stuckStreams(Duration.ZERO) == 1, "the stream to stall");
           assertThat(service.openStreams()).as("the stalled stream is open").isEqualTo(1);
           try (ProtocolClient reader = ProtocolClient.connect(base, token("reader"))) {
             reader.awaitCheckpoints(1, Duration.ofSeconds(60));
@@ -168,12 +169,8 @@ class ServletBackpressureTest {
     }
   }
 
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waiting until " + what).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  private static void await(BooleanSupplier condition, String what) {
+    Await.atMost(Duration.ofSeconds(60)).until(what, condition);
   }
 
   static String token(String user) throws Exception {

@@ -38,7 +38,7 @@ class ManualSchedulerTest {
     assertThat(ran).isEmpty();
     clock.advance(Duration.ofSeconds(1));
     assertThat(ran).containsExactly("a", "a2");
-    clock.advance(Duration.ofSeconds(1));
+    clock.advance(Duration.ofMillis(1001)); // now at exactly 3 s: b and c are due
     assertThat(ran).containsExactly("a", "a2", "b", "c");
     assertThat(scheduler.nextDue()).isEmpty();
   }

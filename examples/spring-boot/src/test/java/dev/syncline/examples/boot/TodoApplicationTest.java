@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.JdbcBucketStorage;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.TestTokens;
 import dev.syncline.testkit.postgres.TestPostgres;
@@ -216,13 +217,7 @@ class TodoApplicationTest {
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(20);
-    }
+  private static void await(BooleanSupplier condition, String what) {
+    Await.atMost(Duration.ofSeconds(60)).until(what, condition);
   }
 }

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -119,6 +120,7 @@ class FailoverProcessTest {
         try (ProtocolClient client = ProtocolClient.connect(b.baseUri(), token)) {
           TodoServerTest.await(
               () -> client.table("lists").containsKey(list), "the list arrives through b");
+          AtomicInteger written = new AtomicInteger();
           Thread writer =
               new Thread(
                   () -> {
@@ -130,14 +132,15 @@ class FailoverProcessTest {
                         s.setString(1, "todo " + i);
                         s.setString(2, list);
                         s.executeUpdate();
-                        Thread.sleep(3);
+                        written.incrementAndGet();
                       }
-                    } catch (SQLException | InterruptedException e) {
+                    } catch (SQLException e) {
                       throw new IllegalStateException(e);
                     }
                   });
           writer.start();
-          Thread.sleep(300);
+          // Kill a with the writer mid-way: rows before, during and after the takeover.
+          TodoServerTest.await(() -> written.get() >= 30, "the first todos to be written");
           a.destroyForcibly(); // SIGKILL: no shutdown hook, its connections just drop
           assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
           TodoServerTest.await(

@@ -1,5 +1,6 @@
 package dev.syncline.examples.todo;
 
+import dev.syncline.testkit.Await;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -14,15 +15,9 @@ final class TodoTestSupport {
 
   private TodoTestSupport() {}
 
-  /** Waits until {@code condition} holds, at most {@link #WAIT}, checking every 20 ms. */
-  static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(20);
-    }
+  /** Waits until {@code condition} holds, at most {@link #WAIT}. */
+  static void await(BooleanSupplier condition, String what) {
+    Await.atMost(WAIT).until(what, condition);
   }
 
   /** The single number {@code query} answers. */
