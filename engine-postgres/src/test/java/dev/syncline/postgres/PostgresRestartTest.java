@@ -188,25 +188,37 @@ class PostgresRestartTest {
     awaitClient(base, c -> c.table("items").containsKey(id), "a client receives " + id);
   }
 
-  private static void awaitClient(URI base, Predicate<ProtocolClient> condition, String what)
-      throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      try (ProtocolClient client =
-          ProtocolClient.connect(base, TestTokens.hs256(SECRET, "test").forUser("u"))) {
-        while (!client.ended()) {
-          if (condition.test(client)) {
-            return;
-          }
-          assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-          Thread.sleep(20);
-        }
-      } catch (IOException refused) {
-        // 503 while storage is away: try again.
-      }
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(100);
-    }
+  /**
+   * Connects clients until one sees {@code condition}: while storage is away a stream is refused
+   * (503) or ends, and the next try starts a new one.
+   */
+  private static void awaitClient(URI base, Predicate<ProtocolClient> condition, String what) {
+    Await.atMost(WAIT)
+        .until(
+            what,
+            () -> {
+              try (ProtocolClient client =
+                  ProtocolClient.connect(base, TestTokens.hs256(SECRET, "test").forUser("u"))) {
+                try {
+                  Await.atMost(Duration.ofSeconds(10))
+                      .until(
+                          "one stream to see it or end",
+                          () -> condition.test(client) || client.ended());
+                } catch (AssertionError nothingYet) {
+                  // This stream saw nothing in time; a broken one fails the test at once below.
+                }
+                Throwable failure = client.failure();
+                if (failure != null) {
+                  throw new IllegalStateException("the stream failed", failure);
+                }
+                return condition.test(client);
+              } catch (IOException refused) {
+                return false; // storage is away: the stream is refused
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // ends the outer wait
+                return false;
+              }
+            });
   }
 
   /**

@@ -89,6 +89,64 @@ class OpPacksTest {
     }
   }
 
+  /**
+   * Seeded property: for random batches and random windows {@code (after, upTo]}, decoding every
+   * row yields exactly the window's ops of each bucket, in order, and their checksums add up as a
+   * client adds them (wrapping 32-bit sums).
+   */
+  @Test
+  void any_window_decodes_to_exactly_its_ops_and_their_checksum_sum() {
+    SplittableRandom random = new SplittableRandom(11);
+    for (int run = 0; run < 300; run++) {
+      List<NewOp> ops = new ArrayList<>();
+      int n = random.nextInt(1, 120);
+      for (int i = 0; i < n; i++) {
+        String bucket = "b" + random.nextInt(3);
+        String id = "r" + random.nextInt(20);
+        ops.add(
+            random.nextInt(3) == 0
+                ? remove(bucket, id)
+                : put(bucket, id, "v" + random.nextInt(1_000) + "x".repeat(random.nextInt(80))));
+      }
+      long first = random.nextLong(1, 1L << 40);
+      List<OpPacks.Row> rows = OpPacks.rows(ops, first);
+      long after = first - 1 + random.nextInt(0, n + 1);
+      long upTo = after + random.nextInt(0, n + 1);
+      List<OpRecord> all = decodeAll(rows);
+      for (String bucket : List.of("b0", "b1", "b2")) {
+        List<OpRecord> expected =
+            all.stream()
+                .filter(o -> o.bucket().equals(bucket))
+                .filter(o -> o.opId().value() > after && o.opId().value() <= upTo)
+                .toList();
+        List<OpRecord> actual = new ArrayList<>();
+        for (OpPacks.Row r : rows) {
+          if (!r.bucket().equals(bucket)) {
+            continue;
+          }
+          if (r.firstOpId() == null) {
+            if (r.opId() > after && r.opId() <= upTo) {
+              actual.addAll(decodeAll(List.of(r)));
+            }
+          } else {
+            OpPacks.decode(r.bucket(), r.firstOpId(), r.data(), after, upTo, actual::add);
+          }
+        }
+        actual.sort(Comparator.comparing(OpRecord::opId));
+        assertThat(actual)
+            .as("run %d bucket %s (%d, %d]", run, bucket, after, upTo)
+            .isEqualTo(expected);
+        long clientSum = 0;
+        long opSum = 0;
+        for (OpRecord o : actual) {
+          clientSum = OpChecksums.add(clientSum, o.checksum());
+          opSum += o.checksum();
+        }
+        assertThat(clientSum).isEqualTo(OpChecksums.add(0, opSum));
+      }
+    }
+  }
+
   @Test
   void packs_stay_within_their_op_count_span_and_size() {
     List<NewOp> many = new ArrayList<>();
