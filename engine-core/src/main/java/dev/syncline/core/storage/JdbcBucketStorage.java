@@ -20,6 +20,7 @@ import dev.syncline.core.internal.storage.CopyTextWriter;
 import dev.syncline.core.internal.storage.OpChecksums;
 import dev.syncline.core.internal.storage.OpPacks;
 import dev.syncline.core.internal.storage.StorageCodec;
+import dev.syncline.core.internal.storage.StorageDialect;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
@@ -123,6 +124,10 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   private final DataSource dataSource;
   private final SQLDialect dialect;
+
+  /** What this storage does differently on its database. */
+  private final StorageDialect db;
+
   private final String prefix;
   private final Settings settings =
       new Settings().withRenderFormatted(false).withExecuteLogging(false);
@@ -232,6 +237,7 @@ public final class JdbcBucketStorage implements BucketStorage {
     this.dataSource = b.dataSource;
     this.prefix = b.tablePrefix;
     this.dialect = b.dialect != null ? b.dialect : detectDialect(b.dataSource);
+    this.db = StorageDialect.of(dialect);
     this.rules = table(name(prefix + "rules"));
     this.bucketData = table(name(prefix + "bucket_data"));
     this.currentData = table(name(prefix + "current_data"));
@@ -472,30 +478,9 @@ public final class JdbcBucketStorage implements BucketStorage {
    * insert of the initial copy about a third slower. Rewrites those tables' indexes once.
    */
   private void migrateV2(DSLContext dsl) {
-    if (dialect.family() != SQLDialect.POSTGRES) {
-      return;
-    }
-    Map<Table<Record>, List<Field<String>>> keys = new LinkedHashMap<>();
-    keys.put(bucketData, List.of(BUCKET));
-    keys.put(currentData, List.of(SOURCE_TABLE, SOURCE_KEY));
-    keys.put(parameters, List.of(LOOKUP, SOURCE_TABLE, SOURCE_KEY));
-    keys.forEach(
-        (table, columns) ->
-            dsl.execute(
-                "ALTER TABLE "
-                    + dsl.render(table)
-                    + " "
-                    + String.join(
-                        ", ",
-                        columns.stream()
-                            .map(
-                                c ->
-                                    "ALTER COLUMN "
-                                        + dsl.render(c)
-                                        + " TYPE varchar("
-                                        + c.getDataType().length()
-                                        + ") COLLATE \"C\"")
-                            .toList())));
+    db.collateBytewise(dsl, bucketData, List.of(BUCKET));
+    db.collateBytewise(dsl, currentData, List.of(SOURCE_TABLE, SOURCE_KEY));
+    db.collateBytewise(dsl, parameters, List.of(LOOKUP, SOURCE_TABLE, SOURCE_KEY));
   }
 
   /**
@@ -507,15 +492,8 @@ public final class JdbcBucketStorage implements BucketStorage {
     String table = dsl.render(currentData);
     String key = dsl.render(SOURCE_KEY);
     // (No regex quantifier braces: jOOQ reads braces in plain SQL as placeholders.)
-    String integer =
-        (dialect.family() == SQLDialect.POSTGRES
-                ? key + " ~ '^\\[[0-9]+\\]$'"
-                : "REGEXP_LIKE(" + key + ", '^\\[[0-9]+\\]$')")
-            + " AND LENGTH("
-            + key
-            + ") <= 21";
-    String letter =
-        (dialect.family() == SQLDialect.POSTGRES ? "chr" : "CHAR") + "(94 + LENGTH(" + key + "))";
+    String integer = db.regexMatches(key, "^\\[[0-9]+\\]$") + " AND LENGTH(" + key + ") <= 21";
+    String letter = db.chr("94 + LENGTH(" + key + ")");
     dsl.execute(
         "UPDATE "
             + table
@@ -567,20 +545,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         .columns(USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
         .constraints(DSL.primaryKey(USER_ID, CLIENT_ID, CHECKPOINT_ID))
         .execute();
-    if (dialect.family() == SQLDialect.POSTGRES) {
-      dsl.execute(
-          "ALTER TABLE "
-              + dsl.render(clientCheckpoints)
-              + " ALTER COLUMN "
-              + dsl.render(USER_ID)
-              + " TYPE varchar("
-              + USER_ID.getDataType().length()
-              + ") COLLATE \"C\", ALTER COLUMN "
-              + dsl.render(CLIENT_ID)
-              + " TYPE varchar("
-              + CLIENT_ID.getDataType().length()
-              + ") COLLATE \"C\"");
-    }
+    db.collateBytewise(dsl, clientCheckpoints, List.of(USER_ID, CLIENT_ID));
     List<Row4<String, String, Long, String>> rows = new ArrayList<>();
     try (var cursor =
         dsl.select(USER_KEY, CHECKPOINT_ID, POSITION).from(legacyWriteCheckpoints).fetchLazy()) {
@@ -762,45 +727,23 @@ public final class JdbcBucketStorage implements BucketStorage {
   }
 
   private boolean acquireLock(Connection c, long versionId, String replicator) throws SQLException {
-    if (dialect.family() == SQLDialect.POSTGRES) {
-      // Session-level advisory lock in a namespace of our own; released when the connection ends.
-      Boolean locked =
-          DSL.using(c, dialect)
-              .select(
-                  DSL.field(
-                      "pg_try_advisory_lock({0}, {1})",
-                      Boolean.class, DSL.inline(lockNamespace()), DSL.inline((int) versionId)))
-              .fetchOne(0, Boolean.class);
-      if (Boolean.TRUE.equals(locked)) {
-        DSL.using(c, dialect)
-            .update(rules)
-            .set(REPLICATOR, replicator)
-            .where(ID.eq(versionId))
-            .execute();
-        return true;
-      }
-      return false;
-    }
-    // H2: hold a row lock in an open transaction; a second writer times out at once.
-    c.setAutoCommit(false);
-    try (var s = c.createStatement()) {
-      s.execute("SET LOCK_TIMEOUT 50");
-    }
-    try {
-      DSL.using(c, dialect)
-          .update(locks)
-          .set(OWNER, replicator)
-          .where(VERSION.eq(versionId))
-          .execute();
-      // The lock row stays locked by this open transaction; others read the identity from the rules
-      // row.
+    boolean locked =
+        db.tryLock(
+            c,
+            lockNamespace(),
+            versionId,
+            held ->
+                DSL.using(held, dialect)
+                    .update(locks)
+                    .set(OWNER, replicator)
+                    .where(VERSION.eq(versionId))
+                    .execute());
+    if (locked) {
+      // Others read the holder's identity from the rules row.
       transaction(
           dsl -> dsl.update(rules).set(REPLICATOR, replicator).where(ID.eq(versionId)).execute());
-      return true;
-    } catch (DataAccessException e) {
-      c.rollback();
-      return false;
     }
+    return locked;
   }
 
   private int lockNamespace() {
@@ -917,10 +860,7 @@ public final class JdbcBucketStorage implements BucketStorage {
                 // Postgres: one array parameter instead of one per key (a statement that parses and
                 // plans the same for
                 // any number of keys).
-                Condition in =
-                    dialect.family() == SQLDialect.POSTGRES
-                        ? SOURCE_KEY.eq(DSL.any(chunk.toArray(String[]::new)))
-                        : SOURCE_KEY.in(chunk);
+                Condition in = db.in(SOURCE_KEY, chunk);
                 dsl.select(SOURCE_KEY, IMAGE, PLACEMENTS, LOOKUPS)
                     .from(currentData)
                     .where(VERSION.eq(versionId).and(SOURCE_TABLE.eq(e.getKey())).and(in))
@@ -959,13 +899,7 @@ public final class JdbcBucketStorage implements BucketStorage {
      * transaction commits.
      */
     private void notifyCheckpoint(DSLContext dsl) {
-      if (dialect.family() == SQLDialect.POSTGRES) {
-        dsl.select(
-                DSL.field(
-                    "pg_notify({0}, {1})",
-                    Object.class, DSL.val(channel()), DSL.val(Long.toString(versionId))))
-            .fetch();
-      }
+      db.notifyCheckpoint(dsl, channel(), versionId);
     }
 
     @Override
@@ -1042,7 +976,7 @@ public final class JdbcBucketStorage implements BucketStorage {
               });
       if (result.isPresent()) {
         lastOp = next[0];
-        watchers.check(versionId);
+        watchers.publish(versionId, result.get()); // what was just written: no need to read it back
       }
       return result;
     }
@@ -1063,7 +997,7 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
 
     private Optional<Checkpoint> commit(WriteBatch batch, Set<SourceKey> newRows) {
-      if (dialect.family() == SQLDialect.POSTGRES
+      if (db.splitsLargeCommits()
           && batch.position() == null
           && !batch.ops().isEmpty()
           && batch.upserts().size() + batch.deletes().size() >= SPLIT_ROWS) {
@@ -1101,9 +1035,7 @@ public final class JdbcBucketStorage implements BucketStorage {
                 return Optional.of(new Checkpoint(new OpId(opId), batch.position()));
               });
       lastOp = next[0];
-      if (result.isPresent()) {
-        watchers.check(versionId);
-      }
+      result.ifPresent(c -> watchers.publish(versionId, c)); // no need to read it back
       return result;
     }
 
@@ -1155,9 +1087,7 @@ public final class JdbcBucketStorage implements BucketStorage {
      * checkpoints.
      */
     private void flushLater(DSLContext dsl) {
-      if (dialect.family() == SQLDialect.POSTGRES) {
-        dsl.execute("SET LOCAL synchronous_commit = off");
-      }
+      db.deferFlush(dsl);
     }
 
     /**
@@ -1254,7 +1184,7 @@ public final class JdbcBucketStorage implements BucketStorage {
       }
       List<OpPacks.Row> rows = OpPacks.rows(ops, next[0] + 1);
       next[0] += ops.size();
-      if (dialect.family() == SQLDialect.POSTGRES && rows.size() >= 100) {
+      if (db.copiesBulkRows() && rows.size() >= 100) {
         copyOps(dsl, rows);
         return;
       }
@@ -1348,7 +1278,7 @@ public final class JdbcBucketStorage implements BucketStorage {
       // on the primary key and the batch is retried without the hint.
       deleteRows(
           dsl, rows.stream().map(CurrentRow::key).filter(k -> !newRows.contains(k)).toList());
-      if (dialect.family() == SQLDialect.POSTGRES && rows.size() >= 100) {
+      if (db.copiesBulkRows() && rows.size() >= 100) {
         copyRows(dsl, rows);
         return;
       }
@@ -1508,16 +1438,7 @@ public final class JdbcBucketStorage implements BucketStorage {
         }
       }
       try {
-        if (dialect.family() == SQLDialect.POSTGRES) {
-          DSL.using(lockConnection, dialect)
-              .select(
-                  DSL.field(
-                      "pg_advisory_unlock({0}, {1})",
-                      Boolean.class, DSL.inline(lockNamespace()), DSL.inline((int) versionId)))
-              .fetch();
-        } else {
-          lockConnection.rollback();
-        }
+        db.unlock(lockConnection, lockNamespace(), versionId);
       } catch (SQLException | DataAccessException e) {
         // The lock ends with the connection anyway.
       } finally {
@@ -1626,13 +1547,7 @@ public final class JdbcBucketStorage implements BucketStorage {
   private void notifyLoop() {
     while (!closed) {
       try (Connection c = dataSource.getConnection()) {
-        PGConnection pg = null;
-        if (dialect.family() == SQLDialect.POSTGRES && c.isWrapperFor(PGConnection.class)) {
-          pg = c.unwrap(PGConnection.class);
-          try (var s = c.createStatement()) {
-            s.execute("LISTEN \"" + channel() + "\"");
-          }
-        }
+        PGConnection pg = db.listen(c, channel());
         while (!closed) {
           // Check first: anything committed before LISTEN took effect (or while reconnecting) is
           // caught here.
@@ -2065,17 +1980,13 @@ public final class JdbcBucketStorage implements BucketStorage {
 
   /** Serializes concurrent write-checkpoint creation for one key (across engine instances). */
   private void lockWriteCheckpoints(DSLContext dsl, WriteCheckpointKey key) {
-    if (dialect.family() == SQLDialect.POSTGRES) {
-      // A hash of both parts, the same in every JVM; two keys sharing one only wait for each other.
-      int hash = 31 * key.userId().hashCode() + key.clientId().hashCode();
-      dsl.select(
-              DSL.field(
-                  "pg_advisory_xact_lock({0}, {1})",
-                  Object.class, DSL.inline(lockNamespace() + 1), DSL.val(hash)))
-          .fetch();
-    } else {
-      dsl.select(CHECKPOINT_ID).from(clientCheckpoints).where(is(key)).forUpdate().fetch();
-    }
+    // A hash of both parts, the same in every JVM; two keys sharing one only wait for each other.
+    int hash = 31 * key.userId().hashCode() + key.clientId().hashCode();
+    db.lockForTransaction(
+        dsl,
+        lockNamespace() + 1,
+        hash,
+        () -> dsl.select(CHECKPOINT_ID).from(clientCheckpoints).where(is(key)).forUpdate().fetch());
   }
 
   @Override
@@ -2213,20 +2124,8 @@ public final class JdbcBucketStorage implements BucketStorage {
     }
     if (t != null) {
       t.interrupt(); // ends a poll's sleep (H2)
-      if (dialect.family() == SQLDialect.POSTGRES) {
-        // A thread waiting for notifications does not notice interrupts: wake it with one (other
-        // instances' watchers
-        // wake too, and only read their checkpoints).
-        try (Connection c = dataSource.getConnection();
-            var st = c.createStatement()) {
-          st.execute("NOTIFY \"" + channel() + "\", 'closing'");
-          if (!c.getAutoCommit()) {
-            c.commit(); // notifications are sent at commit
-          }
-        } catch (SQLException | RuntimeException e) {
-          // Unreachable: the thread ends at its next wake-up; it is a daemon.
-        }
-      }
+      // A thread waiting for notifications does not notice interrupts: wake it with one.
+      db.wakeListeners(dataSource, channel());
       try {
         t.join(5_000);
       } catch (InterruptedException e) {

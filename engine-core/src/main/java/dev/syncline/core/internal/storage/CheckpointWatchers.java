@@ -46,24 +46,55 @@ public final class CheckpointWatchers {
     return listeners.values().stream().allMatch(Set::isEmpty);
   }
 
-  /** Reads the version's checkpoint and notifies listeners if it changed since the last call. */
+  /**
+   * Reads the version's checkpoint and notifies listeners if it is newer than the last one they
+   * were given.
+   */
   public void check(long versionId) {
     Set<Consumer<Checkpoint>> set = listeners.get(versionId);
     if (set == null || set.isEmpty()) {
       return;
     }
-    Optional<Checkpoint> current = latest.apply(versionId);
-    if (current.isEmpty()) {
-      return;
+    latest.apply(versionId).ifPresent(c -> advance(versionId, c, set));
+  }
+
+  /**
+   * Notifies listeners of a checkpoint this process has just committed, without reading it back.
+   * Called by the committing thread after its transaction committed.
+   */
+  public void publish(long versionId, Checkpoint checkpoint) {
+    Set<Consumer<Checkpoint>> set = listeners.get(versionId);
+    if (set != null && !set.isEmpty()) {
+      advance(versionId, checkpoint, set);
     }
-    Checkpoint c = current.get();
-    Checkpoint previous = lastSeen.put(versionId, c);
-    if (c.equals(previous)) {
-      return;
+  }
+
+  /**
+   * Hands {@code c} to the listeners if it is newer (a higher op id, or the same op id at a later
+   * source position) than the last checkpoint handed out: a read that raced with a commit never
+   * takes listeners back.
+   */
+  private void advance(long versionId, Checkpoint c, Set<Consumer<Checkpoint>> set) {
+    boolean[] newer = {false};
+    lastSeen.compute(
+        versionId,
+        (k, previous) -> {
+          if (previous == null || isNewer(c, previous)) {
+            newer[0] = true;
+            return c;
+          }
+          return previous;
+        });
+    if (newer[0]) {
+      for (Consumer<Checkpoint> l : set) {
+        l.accept(c);
+      }
     }
-    for (Consumer<Checkpoint> l : set) {
-      l.accept(c);
-    }
+  }
+
+  private static boolean isNewer(Checkpoint c, Checkpoint than) {
+    int byOp = c.opId().compareTo(than.opId());
+    return byOp > 0 || (byOp == 0 && c.position().compareTo(than.position()) > 0);
   }
 
   /** Checks every watched version. */
