@@ -14,6 +14,7 @@ import dev.syncline.postgres.internal.PgOutputDecoder;
 import dev.syncline.postgres.internal.PgOutputMessage;
 import dev.syncline.postgres.internal.PgValues;
 import dev.syncline.postgres.internal.RowImages;
+import dev.syncline.postgres.internal.StreamedTransactions;
 import dev.syncline.postgres.internal.TransactionSpool;
 import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceAdapter;
@@ -821,8 +822,7 @@ public final class PostgresSource implements SourceAdapter {
         acknowledgeDurable(stream);
       } finally {
         streamingThread = null;
-        spools.values().forEach(TransactionSpool::close);
-        spools.clear();
+        streamed.close();
         try {
           stream.close();
         } catch (SQLException e) {
@@ -1076,7 +1076,7 @@ public final class PostgresSource implements SourceAdapter {
      * connection alive while copying.
      */
     private void discoverTables(PGReplicationStream stream) throws Exception {
-      if (inTransaction || !txBuffer.isEmpty() || inStreamBlock) {
+      if (inTransaction || !txBuffer.isEmpty() || streamed.inStreamBlock()) {
         return;
       }
       List<TableInfo> found;
@@ -1216,49 +1216,28 @@ public final class PostgresSource implements SourceAdapter {
       return p;
     }
 
-    /**
-     * Protocol 2: whether the messages being read belong to a streamed block of an in-progress
-     * transaction.
-     */
-    private boolean inStreamBlock;
-
-    private @Nullable TransactionSpool currentSpool;
-    private final Map<Integer, TransactionSpool> spools = new HashMap<>();
+    /** Protocol 2: the blocks of large transactions streamed before they commit. */
+    private final StreamedTransactions streamed = new StreamedTransactions(spoolMemoryBytes);
 
     /**
      * Routes a message: streamed blocks are spooled until their transaction commits, the rest is
      * applied.
      */
     private void receive(ByteBuffer buffer, PGReplicationStream stream) throws Exception {
-      PgOutputMessage m = PgOutputDecoder.decode(buffer, inStreamBlock);
-      if (m instanceof PgOutputMessage.StreamStart s) {
-        inStreamBlock = true;
-        currentSpool =
-            spools.computeIfAbsent(s.xid(), x -> new TransactionSpool(x, spoolMemoryBytes));
-      } else if (m instanceof PgOutputMessage.StreamStop) {
-        inStreamBlock = false;
-        currentSpool = null;
-      } else if (m instanceof PgOutputMessage.StreamAbort a) {
-        if (a.subXid() == a.xid()) {
-          var spool = spools.remove(a.xid());
-          if (spool != null) {
-            spool.close();
-          }
-        } else if (spools.containsKey(a.xid())) {
-          spools.get(a.xid()).abortSubtransaction(a.subXid());
-        }
-      } else if (m instanceof PgOutputMessage.StreamCommit c) {
-        var spool = spools.remove(c.xid());
-        if (spool != null) {
-          try (spool) {
-            replay(spool, c, stream);
-          }
-        }
-      } else if (inStreamBlock && currentSpool != null) {
-        currentSpool.add(xidOf(m), buffer);
-      } else {
-        handle(m, stream);
-      }
+      streamed.receive(
+          buffer,
+          new StreamedTransactions.Target() {
+            @Override
+            public void message(PgOutputMessage message) throws Exception {
+              handle(message, stream);
+            }
+
+            @Override
+            public void committed(PgOutputMessage.StreamCommit commit, TransactionSpool spool)
+                throws Exception {
+              replay(spool, commit, stream);
+            }
+          });
     }
 
     /**
@@ -1299,26 +1278,6 @@ public final class PostgresSource implements SourceAdapter {
         relations.clear();
         relations.putAll(mainRelations);
       }
-    }
-
-    private static int xidOf(PgOutputMessage m) {
-      if (m instanceof PgOutputMessage.Relation r) {
-        return r.xid();
-      } else if (m instanceof PgOutputMessage.Type t) {
-        return t.xid();
-      } else if (m instanceof PgOutputMessage.Insert i) {
-        return i.xid();
-      } else if (m instanceof PgOutputMessage.Update u) {
-        return u.xid();
-      } else if (m instanceof PgOutputMessage.Delete d) {
-        return d.xid();
-      } else if (m instanceof PgOutputMessage.Truncate t) {
-        return t.xid();
-      } else if (m instanceof PgOutputMessage.Message msg) {
-        return msg.xid();
-      }
-      throw new SynclineException(
-          ErrorCode.SOURCE_PROTOCOL, "unexpected message in a streamed block: " + m);
     }
 
     private String slotNameOf() {
