@@ -47,6 +47,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.http.HttpFields.Mutable;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -328,6 +329,12 @@ public final class TodoServer implements AutoCloseable {
                   + " (HTTP server): "
                   + message);
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+      if (status == 400 || status == 408 || status == 413 || status == 414 || status == 431) {
+        // A request Jetty could not take (an ambiguous or malformed URI, oversized parts): it does
+        // not keep such a connection. Say so, or a client reuses it and finds it closed, an error
+        // it retries instead of this answer.
+        response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
+      }
       response.write(
           true, ByteBuffer.wrap(envelope(status).getBytes(StandardCharsets.UTF_8)), callback);
     }

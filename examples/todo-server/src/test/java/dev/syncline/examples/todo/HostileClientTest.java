@@ -698,6 +698,37 @@ class HostileClientTest {
   }
 
   /**
+   * A request Jetty refuses itself (here a NUL in the path) is answered with {@code Connection:
+   * close}, and the server then closes: a client must not send its next request on that connection.
+   * (Before: the answer said nothing, the server closed anyway, and a client that reused the
+   * connection got a dropped request, which it retries, instead of this answer.)
+   */
+  @Test
+  void aRequestTheServerRefusesItselfEndsItsConnectionAndSaysSo() throws Exception {
+    String token = token("u" + UUID.randomUUID());
+    try (Socket socket = new Socket(server.baseUri().getHost(), server.baseUri().getPort())) {
+      socket.setSoTimeout((int) WAIT.toMillis()); // a hang guard only: the server closes first
+      socket
+          .getOutputStream()
+          .write(
+              ("PUT /api/lists/l/shares/bo%00b HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                      + token
+                      + "\r\nContent-Length: 0\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      // readAllBytes returns only when the server has closed the connection.
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(answer).startsWith("HTTP/1.1 400 ");
+      assertThat(answer.lines().map(l -> l.toLowerCase(java.util.Locale.ROOT)))
+          .contains("connection: close");
+      assertThat(answer)
+          .endsWith(
+              "\"code\":\"PSYNC_S2001\",\"status\":400,"
+                  + "\"description\":\"the request was not understood (HTTP 400)\"}}");
+    }
+  }
+
+  /**
    * Every refusal and every failure is in the server's log, with its code: a hostile client is
    * visible to the operator. (Before: the log stayed empty for all of the above.)
    */
