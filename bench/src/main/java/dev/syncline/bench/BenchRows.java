@@ -2,9 +2,11 @@ package dev.syncline.bench;
 
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.ParameterEvaluation;
+import dev.syncline.api.rules.ParameterLookupSource;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.SyncRules;
-import dev.syncline.core.internal.rules.ParameterIndex;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -66,15 +68,15 @@ final class BenchRows {
   }
 
   /** The parameter index of 100 lists and every share, as {@code rules} index them. */
-  ParameterIndex index(SyncRules rules) {
-    ParameterIndex index = new ParameterIndex();
+  ParameterLookupSource index(SyncRules rules) {
+    List<ParameterEvaluation> index = new ArrayList<>();
     for (int n = 0; n < 100; n++) {
       index.add(rules.evaluateParameterRow(LISTS, lists[n]));
     }
     for (SourceRow share : shares) {
       index.add(rules.evaluateParameterRow(SHARES, share));
     }
-    return index;
+    return ParameterLookupSource.of(index);
   }
 
   /** 64 requests of 50 users in 20 orgs, each with {@code subscriptions(n)}. */

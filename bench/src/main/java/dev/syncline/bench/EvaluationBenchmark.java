@@ -1,12 +1,12 @@
 package dev.syncline.bench;
 
 import dev.syncline.api.rules.ParameterEvaluation;
+import dev.syncline.api.rules.ParameterLookupSource;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.ResolvedBucket;
 import dev.syncline.api.rules.RowEvaluation;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
-import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public abstract class EvaluationBenchmark {
   SyncRules rules;
   BenchRows rows;
-  ParameterIndex index;
+  ParameterLookupSource index;
   RequestContext[] requests;
   int i;
 

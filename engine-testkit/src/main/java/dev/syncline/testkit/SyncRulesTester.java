@@ -8,12 +8,13 @@ import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.EvaluatedRow;
 import dev.syncline.api.rules.EvaluationError;
+import dev.syncline.api.rules.ParameterEvaluation;
+import dev.syncline.api.rules.ParameterLookupSource;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.RequestQuerier;
 import dev.syncline.api.rules.ResolvedBucket;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
-import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.internal.rules.plan.CompiledSyncRules;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import java.nio.file.Path;
@@ -148,7 +149,7 @@ public final class SyncRulesTester {
 
   /** What a request receives. */
   public UserView forRequest(RequestContext request) {
-    ParameterIndex index = new ParameterIndex();
+    List<ParameterEvaluation> parameterRows = new ArrayList<>();
     List<EvaluationError> errors = new ArrayList<>();
     for (Map.Entry<String, SourceRow> e : rows.entrySet()) {
       TableRef t = Objects.requireNonNull(rowTables.get(e.getKey()), "every row has its table");
@@ -157,11 +158,11 @@ public final class SyncRulesTester {
       }
       var ev = rules.evaluateParameterRow(t, e.getValue());
       errors.addAll(ev.errors());
-      index.add(ev);
+      parameterRows.add(ev);
     }
     RequestQuerier querier = rules.querier(request);
     errors.addAll(querier.errors());
-    List<ResolvedBucket> buckets = querier.allBuckets(index);
+    List<ResolvedBucket> buckets = querier.allBuckets(ParameterLookupSource.of(parameterRows));
     Set<String> names = new LinkedHashSet<>();
     buckets.forEach(b -> names.add(b.bucket().name()));
     List<SyncedRow> synced = new ArrayList<>();

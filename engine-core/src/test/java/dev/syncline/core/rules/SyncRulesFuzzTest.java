@@ -7,11 +7,12 @@ import dev.syncline.api.SourceRow;
 import dev.syncline.api.SourceValue;
 import dev.syncline.api.SqliteValue;
 import dev.syncline.api.TableRef;
+import dev.syncline.api.rules.ParameterEvaluation;
+import dev.syncline.api.rules.ParameterLookupSource;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesException;
 import dev.syncline.api.rules.SyncRulesSource;
-import dev.syncline.core.internal.rules.ParameterIndex;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -165,7 +166,7 @@ class SyncRulesFuzzTest {
     List<String> tables = List.of("lists", "todos", "items", "shares", "users", "notes");
     List<String> columns =
         List.of("id", "list_id", "owner_id", "item_id", "user_id", "org", "n", "tag", "tags");
-    ParameterIndex index = new ParameterIndex();
+    List<ParameterEvaluation> parameterRows = new ArrayList<>();
     for (int i = 0; i < 20_000; i++) {
       Map<String, SourceValue> row = new LinkedHashMap<>();
       for (String c : columns) {
@@ -180,7 +181,7 @@ class SyncRulesFuzzTest {
       TableRef table = TableRef.of("public", tables.get(random.nextInt(tables.size())));
       SourceRow sourceRow = new SourceRow(row);
       rules.evaluateRow(table, sourceRow);
-      index.add(rules.evaluateParameterRow(table, sourceRow));
+      parameterRows.add(rules.evaluateParameterRow(table, sourceRow));
     }
     List<String> streams = List.of("lists", "todos", "tagged", "nope");
     for (int i = 0; i < 2_000; i++) {
@@ -202,7 +203,7 @@ class SyncRulesFuzzTest {
       Map<String, Object> client = Map.of("tags", randomJson(random, 0));
       var querier =
           rules.querier(new RequestContext(claims, client, random.nextBoolean(), subscriptions));
-      querier.allBuckets(index);
+      querier.allBuckets(ParameterLookupSource.of(parameterRows));
       querier.errors().forEach(e -> assertThat(e.subscription()).isNotNull());
     }
   }

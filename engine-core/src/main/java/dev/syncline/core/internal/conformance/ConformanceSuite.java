@@ -14,6 +14,7 @@ import dev.syncline.api.rules.EvaluatedRow;
 import dev.syncline.api.rules.InclusionReason.Subscription;
 import dev.syncline.api.rules.ParameterEvaluation;
 import dev.syncline.api.rules.ParameterIndexEntry;
+import dev.syncline.api.rules.ParameterLookupSource;
 import dev.syncline.api.rules.Problem;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.RequestQuerier;
@@ -24,7 +25,6 @@ import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesException;
 import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.api.rules.TablePattern;
-import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.internal.rules.plan.SyncConfigReader;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import java.io.IOException;
@@ -475,12 +475,12 @@ public final class ConformanceSuite {
 
   private static void checkRequest(
       SyncRules rules, JsonNode input, JsonNode expected, List<String> failures) {
-    ParameterIndex index = new ParameterIndex();
+    List<ParameterEvaluation> parameterRows = new ArrayList<>();
     int parameterRowErrors = 0;
     for (JsonNode pr : input.get("parameter_rows")) {
       ParameterEvaluation ev = rules.evaluateParameterRow(table(pr), row(pr.get("row")));
       parameterRowErrors += ev.errors().size();
-      index.add(ev);
+      parameterRows.add(ev);
     }
     if (expected.has("parameter_row_errors")
         && expected.get("parameter_row_errors").size() != parameterRowErrors) {
@@ -514,7 +514,7 @@ public final class ConformanceSuite {
             includeDefaults,
             subscriptions);
     RequestQuerier querier = rules.querier(request);
-    List<ResolvedBucket> buckets = querier.allBuckets(index);
+    List<ResolvedBucket> buckets = querier.allBuckets(ParameterLookupSource.of(parameterRows));
     List<String> exp = new ArrayList<>();
     for (JsonNode b : expected.get("buckets")) {
       List<String> reasons = new ArrayList<>();

@@ -6,6 +6,8 @@ import dev.syncline.api.OpId;
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.EvaluatedRow;
+import dev.syncline.api.rules.ParameterEvaluation;
+import dev.syncline.api.rules.ParameterLookupSource;
 import dev.syncline.api.rules.RequestContext;
 import dev.syncline.api.rules.ResolvedBucket;
 import dev.syncline.api.rules.SyncRules;
@@ -13,13 +15,13 @@ import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.api.stream.SyncLine;
 import dev.syncline.api.stream.SyncRequest;
 import dev.syncline.core.internal.replicate.BatchBuilder;
-import dev.syncline.core.internal.rules.ParameterIndex;
 import dev.syncline.core.internal.storage.ChecksumCache;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -60,17 +62,18 @@ class SyncSecurityPropertyTest {
   /** What the rules say a user may see: output table/id → data. */
   static Map<String, String> entitled(
       Map<String, Map<TableRef, SourceRow>> world, RequestContext request) {
-    ParameterIndex index = new ParameterIndex();
+    List<ParameterEvaluation> parameterRows = new ArrayList<>();
     world.forEach(
         (key, rows) ->
             rows.forEach(
                 (t, r) -> {
                   if (RULES.syncsParameters(t)) {
-                    index.add(RULES.evaluateParameterRow(t, r));
+                    parameterRows.add(RULES.evaluateParameterRow(t, r));
                   }
                 }));
     Set<String> buckets = new HashSet<>();
-    for (ResolvedBucket b : RULES.querier(request).allBuckets(index)) {
+    for (ResolvedBucket b :
+        RULES.querier(request).allBuckets(ParameterLookupSource.of(parameterRows))) {
       buckets.add(b.bucket().name());
     }
     Map<String, String> out = new LinkedHashMap<>();
