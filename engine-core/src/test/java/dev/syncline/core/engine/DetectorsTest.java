@@ -9,8 +9,8 @@ import dev.syncline.api.engine.EngineEvent;
 import dev.syncline.api.engine.Finding;
 import dev.syncline.api.engine.Finding.Detector;
 import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.TestPosition;
 import dev.syncline.core.auth.JwtTokenVerifier;
-import dev.syncline.core.engine.ScriptedSources.Position;
 import dev.syncline.core.engine.ScriptedSources.ScriptedSource;
 import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.spi.source.ChangeSink;
@@ -95,7 +95,7 @@ class DetectorsTest {
             sink.accept(
                 SourceChange.insert(
                     ITEMS, List.of("id"), SourceRow.builder().put("id", "a").build()));
-            sink.commitAsync(new Position("2"), () -> {});
+            sink.commitAsync(new TestPosition("2"), () -> {});
           });
       await(
           () -> detectors(engine).contains(Detector.STORAGE_SLOW),

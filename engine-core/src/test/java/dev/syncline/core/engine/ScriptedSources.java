@@ -1,6 +1,7 @@
 package dev.syncline.core.engine;
 
 import dev.syncline.api.TableRef;
+import dev.syncline.core.TestPosition;
 import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceAdapter;
 import dev.syncline.spi.source.SourcePosition;
@@ -34,7 +35,7 @@ final class ScriptedSources {
     public void run(SourceStart start, ChangeSink sink) throws Exception {
       if (start.resumeFrom() == null) {
         sink.snapshotDone(ITEMS);
-        sink.commit(new Position("1"));
+        sink.commit(new TestPosition("1"));
       }
       while (!closed) {
         Step step = steps.poll(10, TimeUnit.MILLISECONDS);
@@ -48,7 +49,7 @@ final class ScriptedSources {
 
     @Override
     public SourcePosition parsePosition(String serialized) {
-      return new Position(serialized);
+      return new TestPosition(serialized);
     }
 
     /** What {@link #writeCheckpointHead()} answers. */
@@ -56,25 +57,13 @@ final class ScriptedSources {
 
     @Override
     public SourcePosition writeCheckpointHead() {
-      return new Position(head);
+      return new TestPosition(head);
     }
 
     @Override
     public void close() {
       closed = true;
       release.countDown();
-    }
-  }
-
-  record Position(String value) implements SourcePosition {
-    @Override
-    public String serialize() {
-      return value;
-    }
-
-    @Override
-    public int compareTo(SourcePosition o) {
-      return value.compareTo(o.serialize());
     }
   }
 }

@@ -8,6 +8,7 @@ import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.engine.ReplicationState;
 import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.TestPosition;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.spi.source.ChangeSink;
@@ -195,7 +196,7 @@ class ReplicatorStorageFailureTest {
         sink.accept(
             SourceChange.insert(
                 ITEMS, List.of("id"), SourceRow.builder().put("id", "i" + tx).build()));
-        sink.commitAsync(new Position(String.valueOf(tx)), () -> {});
+        sink.commitAsync(new TestPosition(String.valueOf(tx)), () -> {});
       }
       while (aborted.getCount() > 0 && closed.getCount() > 0) {
         closed.await(10, TimeUnit.MILLISECONDS);
@@ -212,12 +213,12 @@ class ReplicatorStorageFailureTest {
 
     @Override
     public SourcePosition parsePosition(String serialized) {
-      return new Position(serialized);
+      return new TestPosition(serialized);
     }
 
     @Override
     public SourcePosition writeCheckpointHead() {
-      return new Position("0");
+      return new TestPosition("0");
     }
 
     @Override
@@ -298,29 +299,17 @@ class ReplicatorStorageFailureTest {
 
     @Override
     public SourcePosition parsePosition(String serialized) {
-      return new Position(serialized);
+      return new TestPosition(serialized);
     }
 
     @Override
     public SourcePosition writeCheckpointHead() {
-      return new Position("0");
+      return new TestPosition("0");
     }
 
     @Override
     public void close() {
       closed.countDown();
-    }
-  }
-
-  private record Position(String value) implements SourcePosition {
-    @Override
-    public String serialize() {
-      return value;
-    }
-
-    @Override
-    public int compareTo(SourcePosition o) {
-      return value.compareTo(o.serialize());
     }
   }
 }
