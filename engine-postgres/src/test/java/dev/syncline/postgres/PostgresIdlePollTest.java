@@ -161,6 +161,6 @@ class PostgresIdlePollTest {
   }
 
   private static void await(BooleanSupplier condition, String what) {
-    Await.atMost(Duration.ofSeconds(60)).until(what, condition);
+    Await.until(Duration.ofSeconds(60), condition, what);
   }
 }

@@ -193,32 +193,32 @@ class PostgresRestartTest {
    * (503) or ends, and the next try starts a new one.
    */
   private static void awaitClient(URI base, Predicate<ProtocolClient> condition, String what) {
-    Await.atMost(WAIT)
-        .until(
-            what,
-            () -> {
-              try (ProtocolClient client =
-                  ProtocolClient.connect(base, TestTokens.hs256(SECRET, "test").forUser("u"))) {
-                try {
-                  Await.atMost(Duration.ofSeconds(10))
-                      .until(
-                          "one stream to see it or end",
-                          () -> condition.test(client) || client.ended());
-                } catch (AssertionError nothingYet) {
-                  // This stream saw nothing in time; a broken one fails the test at once below.
-                }
-                Throwable failure = client.failure();
-                if (failure != null) {
-                  throw new IllegalStateException("the stream failed", failure);
-                }
-                return condition.test(client);
-              } catch (IOException refused) {
-                return false; // storage is away: the stream is refused
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // ends the outer wait
-                return false;
-              }
-            });
+    Await.until(
+        WAIT,
+        () -> {
+          try (ProtocolClient client =
+              ProtocolClient.connect(base, TestTokens.hs256(SECRET, "test").forUser("u"))) {
+            try {
+              Await.until(
+                  Duration.ofSeconds(10),
+                  () -> condition.test(client) || client.ended(),
+                  "one stream to see it or end");
+            } catch (AssertionError nothingYet) {
+              // This stream saw nothing in time; a broken one fails the test at once below.
+            }
+            Throwable failure = client.failure();
+            if (failure != null) {
+              throw new IllegalStateException("the stream failed", failure);
+            }
+            return condition.test(client);
+          } catch (IOException refused) {
+            return false; // storage is away: the stream is refused
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // ends the outer wait
+            return false;
+          }
+        },
+        what);
   }
 
   /**
@@ -265,8 +265,7 @@ class PostgresRestartTest {
   }
 
   private static void await(BooleanSupplier condition, Supplier<String> what) {
-    Await.atMost(WAIT)
-        .untilAsserted(
-            () -> assertThat(condition.getAsBoolean()).as(what.get()).isTrue(), "the condition");
+    Await.untilAsserted(
+        WAIT, () -> assertThat(condition.getAsBoolean()).as(what.get()).isTrue(), "the condition");
   }
 }

@@ -60,18 +60,18 @@ class PostgresSourceCrashTest {
     } catch (SQLException expected) {
       // The connection dies with the crash.
     }
-    Await.atMost(Duration.ofSeconds(60))
-        .until(
-            "the server to accept connections again",
-            () -> {
-              try (Connection c = postgres.dataSource().getConnection();
-                  Statement s = c.createStatement()) {
-                s.execute("SELECT 1");
-                return true;
-              } catch (SQLException e) {
-                return false;
-              }
-            });
+    Await.until(
+        Duration.ofSeconds(60),
+        () -> {
+          try (Connection c = postgres.dataSource().getConnection();
+              Statement s = c.createStatement()) {
+            s.execute("SELECT 1");
+            return true;
+          } catch (SQLException e) {
+            return false;
+          }
+        },
+        "the server to accept connections again");
   }
 
   @Test
@@ -118,13 +118,13 @@ class PostgresSourceCrashTest {
       h.sql("INSERT INTO items SELECT g, g FROM generate_series(1, 150000) g");
       // Stop while the transaction is being received: parts of it are already in storage,
       // invisible.
-      Await.atMost(Duration.ofSeconds(60))
-          .until(
-              "the first ops of the transaction to be stored",
-              () ->
-                  !h.storage
-                      .ops(h.version, "global[]", initial.opId(), new OpId(Long.MAX_VALUE), 10)
-                      .isEmpty());
+      Await.until(
+          Duration.ofSeconds(60),
+          () ->
+              !h.storage
+                  .ops(h.version, "global[]", initial.opId(), new OpId(Long.MAX_VALUE), 10)
+                  .isEmpty(),
+          "the first ops of the transaction to be stored");
       h.stop();
       Checkpoint visible = h.storage.latestCheckpoint(h.version).orElseThrow();
       assertThat(h.bucket("global[]", visible))

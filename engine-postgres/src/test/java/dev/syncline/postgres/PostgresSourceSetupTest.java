@@ -238,12 +238,10 @@ class PostgresSourceSetupTest {
         h.stop(); // the active one goes away: the standby takes over
         h.sql("DELETE FROM items WHERE id > 990");
         String head = h.source.writeCheckpointHead().serialize();
-        Await.atMost(Duration.ofSeconds(40))
-            .until(
-                "the standby to replicate past the delete",
-                () ->
-                    storage.latestCheckpoint(h.version).orElseThrow().position().compareTo(head)
-                        >= 0);
+        Await.until(
+            Duration.ofSeconds(40),
+            () -> storage.latestCheckpoint(h.version).orElseThrow().position().compareTo(head) >= 0,
+            "the standby to replicate past the delete");
         assertThat(standby.status().state()).isEqualTo(ReplicationState.STREAMING);
         var c = storage.latestCheckpoint(h.version).orElseThrow();
         assertThat(h.bucket("global[]", c)).isEqualTo(h.expected("global[]", "items"));

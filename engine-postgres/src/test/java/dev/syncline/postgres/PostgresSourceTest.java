@@ -449,10 +449,10 @@ class PostgresSourceTest {
           "CREATE TABLE docs (id int PRIMARY KEY, owner text, " + "body text, note text)",
           "INSERT INTO items SELECT g, g FROM generate_series(1, 200000) g");
       h.start(h.sourceBuilder().snapshotChunkRows(1_000));
-      Await.atMost(Duration.ofSeconds(60))
-          .until(
-              "three chunks of the snapshot",
-              () -> h.events(SourceEvent.SnapshotProgress.class).size() >= 3);
+      Await.until(
+          Duration.ofSeconds(60),
+          () -> h.events(SourceEvent.SnapshotProgress.class).size() >= 3,
+          "three chunks of the snapshot");
       h.stop();
       var state = h.storage.snapshotState(h.version);
       assertThat(h.storage.latestCheckpoint(h.version))
@@ -492,10 +492,10 @@ class PostgresSourceTest {
           "INSERT INTO items SELECT E'it''s \\\\ ' || (g % 3), "
               + "E'id\\t' || g || E'\\n\"', E'v\\\\' || g FROM generate_series(1, 60000) g");
       h.start(h.sourceBuilder().snapshotChunkRows(500));
-      Await.atMost(Duration.ofSeconds(60))
-          .until(
-              "three chunks of the snapshot",
-              () -> h.events(SourceEvent.SnapshotProgress.class).size() >= 3);
+      Await.until(
+          Duration.ofSeconds(60),
+          () -> h.events(SourceEvent.SnapshotProgress.class).size() >= 3,
+          "three chunks of the snapshot");
       h.stop();
       assertThat(h.storage.snapshotState(h.version).progress())
           .as("progress was recorded")

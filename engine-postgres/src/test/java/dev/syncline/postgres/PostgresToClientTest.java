@@ -111,13 +111,13 @@ class PostgresToClientTest {
                           .build(),
                       HttpResponse.BodyHandlers.ofString());
           assertThat(r.body()).isEqualTo("{\"data\":{\"write_checkpoint\":\"1\"}}");
-          Await.atMost(WAIT)
-              .untilAsserted(
-                  () ->
-                      assertThat(a.writeCheckpoint())
-                          .as("resolved without any other change")
-                          .isEqualTo("1"),
-                  "the write checkpoint to resolve");
+          Await.untilAsserted(
+              WAIT,
+              () ->
+                  assertThat(a.writeCheckpoint())
+                      .as("resolved without any other change")
+                      .isEqualTo("1"),
+              "the write checkpoint to resolve");
 
           // Handing the list to bob moves the bucket: bob gets it, alice loses it.
           h.sql("UPDATE lists SET owner_id = 'bob'");
@@ -133,7 +133,7 @@ class PostgresToClientTest {
   }
 
   private static void awaitTodos(ProtocolClient client, int count) {
-    Await.atMost(WAIT)
-        .untilAsserted(() -> assertThat(client.table("todos")).hasSize(count), count + " todos");
+    Await.untilAsserted(
+        WAIT, () -> assertThat(client.table("todos")).hasSize(count), count + " todos");
   }
 }

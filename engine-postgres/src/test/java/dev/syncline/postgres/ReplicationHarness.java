@@ -96,21 +96,21 @@ final class ReplicationHarness implements AutoCloseable {
   /** Waits until storage has a visible checkpoint at or past the source's current head. */
   Checkpoint awaitCaughtUp() {
     String head = source.writeCheckpointHead().serialize();
-    Await.atMost(Duration.ofSeconds(90))
-        .until(
-            "storage to reach " + head,
-            () -> {
-              var latest = storage.latestCheckpoint(version);
-              if (latest.isPresent() && latest.get().position().compareTo(head) >= 0) {
-                return true;
-              }
-              if (replicator.status().state() == ReplicationState.STOPPED) {
-                // Not worth waiting for: fail now, with what the replicator said.
-                throw new IllegalStateException(
-                    "the replicator stopped: " + replicator.status() + ", events " + events);
-              }
-              return false;
-            });
+    Await.until(
+        Duration.ofSeconds(90),
+        () -> {
+          var latest = storage.latestCheckpoint(version);
+          if (latest.isPresent() && latest.get().position().compareTo(head) >= 0) {
+            return true;
+          }
+          if (replicator.status().state() == ReplicationState.STOPPED) {
+            // Not worth waiting for: fail now, with what the replicator said.
+            throw new IllegalStateException(
+                "the replicator stopped: " + replicator.status() + ", events " + events);
+          }
+          return false;
+        },
+        "storage to reach " + head);
     return storage.latestCheckpoint(version).orElseThrow();
   }
 

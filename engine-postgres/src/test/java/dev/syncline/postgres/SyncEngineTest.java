@@ -776,7 +776,7 @@ class SyncEngineTest {
   }
 
   private static void await(BooleanSupplier condition, String what) {
-    Await.atMost(WAIT).until(what, condition);
+    Await.until(WAIT, condition, what);
   }
 
   private static Set<String> todoIds() {

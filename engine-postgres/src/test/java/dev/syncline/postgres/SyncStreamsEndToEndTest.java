@@ -246,6 +246,6 @@ class SyncStreamsEndToEndTest {
   }
 
   private static void await(BooleanSupplier condition, String what) {
-    Await.atMost(WAIT).until(what, condition);
+    Await.until(WAIT, condition, what);
   }
 }

@@ -8,69 +8,26 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Waits in tests for something another thread makes true, instead of sleeping for a guessed time:
- * the condition is polled until it holds, and the test fails with a message naming what it waited
- * for when it does not hold within the timeout (30 seconds unless set). A condition that throws an
- * {@link AssertionError} counts as not holding yet; on timeout the last such error is the failure's
- * cause, so the test reports what was still wrong.
+ * the condition is polled (every 10 ms) until it holds, and the test fails with a message naming
+ * what it waited for when it does not hold in time (30 seconds unless given). An assertion that
+ * fails counts as not holding yet; on timeout its last failure is the cause, so the test reports
+ * what was still wrong. Any other exception ends the wait at once.
  *
  * <pre>{@code
- * Await.until(() -> replicator.status().lastPosition() != null, "replication to start");
- * Await.atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(rows()).hasSize(3), "three rows");
+ * Await.until(() -> engine.health().ready(), "the engine to be ready");
+ * Await.untilAsserted(Duration.ofSeconds(60), () -> assertThat(rows()).hasSize(3), "three rows");
  * }</pre>
  *
- * <p>Immutable and thread-safe. Waits on the calling thread; an interrupt ends the wait with an
- * {@link AssertionError} and leaves the thread's interrupt status set.
+ * <p>Waits on the calling thread; an interrupt ends the wait with an {@link AssertionError} and
+ * leaves the thread's interrupt status set.
  */
 public final class Await {
-  /** How long {@link #until(BooleanSupplier, String)} waits. */
+  /** How long a wait without a timeout lasts. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
-  private static final Await DEFAULT = new Await(DEFAULT_TIMEOUT, Duration.ofMillis(10));
+  private static final long POLL_NANOS = Duration.ofMillis(10).toNanos();
 
-  private final Duration timeout;
-  private final Duration pollInterval;
-
-  private Await(Duration timeout, Duration pollInterval) {
-    this.timeout = timeout;
-    this.pollInterval = pollInterval;
-  }
-
-  /** A wait of at most {@code timeout}, polling every 10 ms. */
-  public static Await atMost(Duration timeout) {
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("timeout must be positive: " + timeout);
-    }
-    return new Await(timeout, DEFAULT.pollInterval);
-  }
-
-  /** This wait, polling every {@code interval} (for conditions that are costly to check). */
-  public Await pollingEvery(Duration interval) {
-    if (interval.isNegative() || interval.isZero()) {
-      throw new IllegalArgumentException("interval must be positive: " + interval);
-    }
-    return new Await(timeout, interval);
-  }
-
-  /** Waits up to 30 seconds for {@code condition}. */
-  public static void until(BooleanSupplier condition, String what) {
-    DEFAULT.until(what, condition);
-  }
-
-  /**
-   * Waits for {@code condition}.
-   *
-   * @throws AssertionError naming {@code what} when it does not hold in time
-   */
-  public void until(String what, BooleanSupplier condition) {
-    Objects.requireNonNull(condition, "condition");
-    untilAsserted(
-        () -> {
-          if (!condition.getAsBoolean()) {
-            throw new AssertionError(what + " has not happened yet");
-          }
-        },
-        what);
-  }
+  private Await() {}
 
   /** Assertions to wait for, in a lambda that may throw. */
   @FunctionalInterface
@@ -80,12 +37,50 @@ public final class Await {
   }
 
   /**
-   * Waits until {@code assertion} passes.
+   * Waits up to {@link #DEFAULT_TIMEOUT} for {@code condition}.
    *
-   * @throws AssertionError naming {@code what}, caused by the assertion's last failure, when it
-   *     does not pass in time
+   * @throws AssertionError naming {@code what} when it does not hold in time
    */
-  public void untilAsserted(Assertion assertion, String what) {
+  public static void until(BooleanSupplier condition, String what) {
+    until(DEFAULT_TIMEOUT, condition, what);
+  }
+
+  /**
+   * Waits up to {@code timeout} for {@code condition}.
+   *
+   * @throws AssertionError naming {@code what} when it does not hold in time
+   */
+  public static void until(Duration timeout, BooleanSupplier condition, String what) {
+    Objects.requireNonNull(condition, "condition");
+    untilAsserted(
+        timeout,
+        () -> {
+          if (!condition.getAsBoolean()) {
+            throw new AssertionError(what + " has not happened yet");
+          }
+        },
+        what);
+  }
+
+  /**
+   * Waits up to {@link #DEFAULT_TIMEOUT} until {@code assertion} passes.
+   *
+   * @throws AssertionError naming {@code what}, caused by the assertion's last failure
+   */
+  public static void untilAsserted(Assertion assertion, String what) {
+    untilAsserted(DEFAULT_TIMEOUT, assertion, what);
+  }
+
+  /**
+   * Waits up to {@code timeout} until {@code assertion} passes.
+   *
+   * @throws AssertionError naming {@code what}, caused by the assertion's last failure
+   * @throws IllegalArgumentException when {@code timeout} is not positive
+   */
+  public static void untilAsserted(Duration timeout, Assertion assertion, String what) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive: " + timeout);
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
     @Nullable Throwable last = null;
     while (true) {
@@ -101,7 +96,7 @@ public final class Await {
       if (left <= 0) {
         throw new AssertionError("timed out after " + timeout + " waiting for " + what, last);
       }
-      LockSupport.parkNanos(Math.min(left, pollInterval.toNanos()));
+      LockSupport.parkNanos(Math.min(left, POLL_NANOS));
       if (Thread.currentThread().isInterrupted()) {
         throw new AssertionError("interrupted while waiting for " + what, last);
       }

@@ -160,7 +160,7 @@ public final class RestartablePostgres implements AutoCloseable {
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
           .start();
-      Await.atMost(WAIT).until("Postgres to start (its log: " + log + ")", this::accepts);
+      Await.until(WAIT, this::accepts, "Postgres to start (its log: " + log + ")");
       running = true;
     } catch (IOException e) {
       throw new IllegalStateException("cannot start Postgres: " + e, e);

@@ -170,7 +170,7 @@ class ServletBackpressureTest {
   }
 
   private static void await(BooleanSupplier condition, String what) {
-    Await.atMost(Duration.ofSeconds(60)).until(what, condition);
+    Await.until(Duration.ofSeconds(60), condition, what);
   }
 
   static String token(String user) throws Exception {

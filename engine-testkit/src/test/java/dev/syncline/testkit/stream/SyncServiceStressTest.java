@@ -202,15 +202,15 @@ class SyncServiceStressTest {
       writing.get();
       try {
         for (ProtocolClient c : current) {
-          Await.atMost(WAIT)
-              .untilAsserted(
-                  () -> {
-                    Map<String, String> rows = c.table("todos");
-                    assertThat(rows).hasSize(expected.size());
-                    expected.forEach(
-                        (id, n) -> assertThat(rows.get(id)).as(id).contains("\"n\":" + n + ","));
-                  },
-                  "a client to hold every row as the writer left it");
+          Await.untilAsserted(
+              WAIT,
+              () -> {
+                Map<String, String> rows = c.table("todos");
+                assertThat(rows).hasSize(expected.size());
+                expected.forEach(
+                    (id, n) -> assertThat(rows.get(id)).as(id).contains("\"n\":" + n + ","));
+              },
+              "a client to hold every row as the writer left it");
           assertThat(c.failure()).as("checksums verified at every checkpoint").isNull();
           assertThat(c.completedCheckpoints()).isPositive();
         }

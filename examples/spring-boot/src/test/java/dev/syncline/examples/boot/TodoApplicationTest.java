@@ -218,6 +218,6 @@ class TodoApplicationTest {
   }
 
   private static void await(BooleanSupplier condition, String what) {
-    Await.atMost(Duration.ofSeconds(60)).until(what, condition);
+    Await.until(Duration.ofSeconds(60), condition, what);
   }
 }

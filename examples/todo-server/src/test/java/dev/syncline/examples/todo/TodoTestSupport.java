@@ -17,7 +17,7 @@ final class TodoTestSupport {
 
   /** Waits until {@code condition} holds, at most {@link #WAIT}. */
   static void await(BooleanSupplier condition, String what) {
-    Await.atMost(WAIT).until(what, condition);
+    Await.until(WAIT, condition, what);
   }
 
   /** The single number {@code query} answers. */
