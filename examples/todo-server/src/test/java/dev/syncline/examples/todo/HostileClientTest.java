@@ -9,6 +9,7 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.MACSigner;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.io.IOException;
@@ -190,8 +191,24 @@ class HostileClientTest {
                                 + "\"}"))
                     .statusCode())
             .isEqualTo(200);
-        await(
-            () -> phone.table("todos").containsKey(todo), "round " + rounds + " reaches the phone");
+        // On a timeout the failure says where the change stopped: the engine's health (replication,
+        // storage, streams) and the phone's stream.
+        Await.untilAsserted(
+            WAIT,
+            () ->
+                assertThat(phone.table("todos"))
+                    .as(
+                        () ->
+                            "engine "
+                                + server.engine().health()
+                                + "; phone ended "
+                                + phone.ended()
+                                + ", checkpoints "
+                                + phone.completedCheckpoints()
+                                + ", last lines "
+                                + lastLines(phone))
+                    .containsKey(todo),
+            "round " + rounds + " reaches the phone");
         rounds++;
       }
       assertThat(rounds).isGreaterThan(1);
@@ -931,6 +948,11 @@ class HostileClientTest {
   private static String code(HttpResponse<String> r) throws IOException {
     JsonNode node = JSON.readTree(r.body());
     return node.at("/error/code").asText();
+  }
+
+  private static List<String> lastLines(ProtocolClient client) {
+    List<String> lines = client.lines();
+    return lines.subList(Math.max(0, lines.size() - 3), lines.size());
   }
 
   static void await(BooleanSupplier condition, String what) throws InterruptedException {
