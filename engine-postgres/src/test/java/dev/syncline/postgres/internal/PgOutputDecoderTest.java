@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -15,61 +13,18 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class PgOutputDecoderTest {
-  /** Writes messages the way the walsender lays them out (big-endian, NUL-terminated strings). */
-  private static final class Msg {
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    private final DataOutputStream out = new DataOutputStream(bytes);
-
-    Msg b(int v) throws IOException {
-      out.writeByte(v);
-      return this;
-    }
-
-    Msg s16(int v) throws IOException {
-      out.writeShort(v);
-      return this;
-    }
-
-    Msg i32(int v) throws IOException {
-      out.writeInt(v);
-      return this;
-    }
-
-    Msg i64(long v) throws IOException {
-      out.writeLong(v);
-      return this;
-    }
-
-    Msg str(String s) throws IOException {
-      out.write(s.getBytes(StandardCharsets.UTF_8));
-      out.writeByte(0);
-      return this;
-    }
-
-    Msg text(String s) throws IOException {
-      byte[] v = s.getBytes(StandardCharsets.UTF_8);
-      out.writeByte('t');
-      out.writeInt(v.length);
-      out.write(v);
-      return this;
-    }
-
-    ByteBuffer buffer() {
-      return ByteBuffer.wrap(bytes.toByteArray());
-    }
-  }
-
   @Test
   void beginAndCommit() throws IOException {
     var begin =
         (PgOutputMessage.Begin)
             PgOutputDecoder.decode(
-                new Msg().b('B').i64(0x16B3748L).i64(1234).i32(77).buffer(), false);
+                new PgMessageBytes().b('B').i64(0x16B3748L).i64(1234).i32(77).buffer(), false);
     assertThat(begin).isEqualTo(new PgOutputMessage.Begin(0x16B3748L, 1234, 77));
     var commit =
         (PgOutputMessage.Commit)
             PgOutputDecoder.decode(
-                new Msg().b('C').b(0).i64(10).i64(0xFFFFFFFF00000001L).i64(99).buffer(), false);
+                new PgMessageBytes().b('C').b(0).i64(10).i64(0xFFFFFFFF00000001L).i64(99).buffer(),
+                false);
     assertThat(commit.commitLsn()).isEqualTo(10);
     assertThat(Long.toUnsignedString(commit.endLsn()))
         .isEqualTo(Long.toUnsignedString(0xFFFFFFFF00000001L));
@@ -78,7 +33,7 @@ class PgOutputDecoderTest {
   @Test
   void relationWithKeyFlagsAndTypes() throws IOException {
     ByteBuffer b =
-        new Msg()
+        new PgMessageBytes()
             .b('R')
             .i32(16384)
             .str("public")
@@ -110,21 +65,32 @@ class PgOutputDecoderTest {
     var insert =
         (PgOutputMessage.Insert)
             PgOutputDecoder.decode(
-                new Msg().b('I').i32(5).b('N').s16(3).text("1").b('n').b('u').buffer(), false);
+                new PgMessageBytes().b('I').i32(5).b('N').s16(3).text("1").b('n').b('u').buffer(),
+                false);
     assertThat(insert.newTuple().kinds()).containsExactly('t', 'n', 'u');
     assertThat(new String(insert.newTuple().values()[0], StandardCharsets.UTF_8)).isEqualTo("1");
     assertThat(insert.newTuple().values()[1]).isNull();
 
     var plain =
         (PgOutputMessage.Update)
-            PgOutputDecoder.decode(new Msg().b('U').i32(5).b('N').s16(1).text("x").buffer(), false);
+            PgOutputDecoder.decode(
+                new PgMessageBytes().b('U').i32(5).b('N').s16(1).text("x").buffer(), false);
     assertThat(plain.oldKind()).isEqualTo('0');
     assertThat(plain.oldTuple()).isNull();
 
     var keyChange =
         (PgOutputMessage.Update)
             PgOutputDecoder.decode(
-                new Msg().b('U').i32(5).b('K').s16(1).text("1").b('N').s16(1).text("2").buffer(),
+                new PgMessageBytes()
+                    .b('U')
+                    .i32(5)
+                    .b('K')
+                    .s16(1)
+                    .text("1")
+                    .b('N')
+                    .s16(1)
+                    .text("2")
+                    .buffer(),
                 false);
     assertThat(keyChange.oldKind()).isEqualTo('K');
     assertThat(new String(keyChange.oldTuple().values()[0], StandardCharsets.UTF_8)).isEqualTo("1");
@@ -132,7 +98,8 @@ class PgOutputDecoderTest {
     var full =
         (PgOutputMessage.Delete)
             PgOutputDecoder.decode(
-                new Msg().b('D').i32(5).b('O').s16(2).text("1").text("a").buffer(), false);
+                new PgMessageBytes().b('D').i32(5).b('O').s16(2).text("1").text("a").buffer(),
+                false);
     assertThat(full.oldKind()).isEqualTo('O');
     assertThat(full.oldTuple().size()).isEqualTo(2);
   }
@@ -141,19 +108,31 @@ class PgOutputDecoderTest {
   void truncateTypeOriginAndMessages() throws IOException {
     var t =
         (PgOutputMessage.Truncate)
-            PgOutputDecoder.decode(new Msg().b('T').i32(2).b(1).i32(10).i32(11).buffer(), false);
+            PgOutputDecoder.decode(
+                new PgMessageBytes().b('T').i32(2).b(1).i32(10).i32(11).buffer(), false);
     assertThat(t.options()).isEqualTo(1);
     assertThat(t.relationIds()).containsExactly(10, 11);
     assertThat(
             PgOutputDecoder.decode(
-                new Msg().b('Y').i32(90000).str("public").str("mood").buffer(), false))
+                new PgMessageBytes().b('Y').i32(90000).str("public").str("mood").buffer(), false))
         .isEqualTo(new PgOutputMessage.Type(0, 90000, "public", "mood"));
-    assertThat(PgOutputDecoder.decode(new Msg().b('O').i64(0xABCDEF).str("node_b").buffer(), false))
+    assertThat(
+            PgOutputDecoder.decode(
+                new PgMessageBytes().b('O').i64(0xABCDEF).str("node_b").buffer(), false))
         .isEqualTo(new PgOutputMessage.Origin(0xABCDEF, "node_b"));
     var m =
         (PgOutputMessage.Message)
             PgOutputDecoder.decode(
-                new Msg().b('M').b(1).i64(42).str("syncline").i32(2).b('h').b('i').buffer(), false);
+                new PgMessageBytes()
+                    .b('M')
+                    .b(1)
+                    .i64(42)
+                    .str("syncline")
+                    .i32(2)
+                    .b('h')
+                    .b('i')
+                    .buffer(),
+                false);
     assertThat(m.transactional()).isTrue();
     assertThat(m.lsn()).isEqualTo(42);
     assertThat(m.prefix()).isEqualTo("syncline");
@@ -162,21 +141,22 @@ class PgOutputDecoderTest {
 
   @Test
   void protocolTwoStreamedBlocksCarryTransactionIds() throws IOException {
-    assertThat(PgOutputDecoder.decode(new Msg().b('S').i32(727).b(1).buffer(), false))
+    assertThat(PgOutputDecoder.decode(new PgMessageBytes().b('S').i32(727).b(1).buffer(), false))
         .isEqualTo(new PgOutputMessage.StreamStart(727, true));
     var insert =
         (PgOutputMessage.Insert)
             PgOutputDecoder.decode(
-                new Msg().b('I').i32(729).i32(5).b('N').s16(1).text("1").buffer(), true);
+                new PgMessageBytes().b('I').i32(729).i32(5).b('N').s16(1).text("1").buffer(), true);
     assertThat(insert.xid()).isEqualTo(729);
     assertThat(insert.relationId()).isEqualTo(5);
-    assertThat(PgOutputDecoder.decode(new Msg().b('E').buffer(), false))
+    assertThat(PgOutputDecoder.decode(new PgMessageBytes().b('E').buffer(), false))
         .isEqualTo(new PgOutputMessage.StreamStop());
-    assertThat(PgOutputDecoder.decode(new Msg().b('A').i32(728).i32(729).buffer(), false))
+    assertThat(
+            PgOutputDecoder.decode(new PgMessageBytes().b('A').i32(728).i32(729).buffer(), false))
         .isEqualTo(new PgOutputMessage.StreamAbort(728, 729));
     assertThat(
             PgOutputDecoder.decode(
-                new Msg().b('c').i32(727).b(0).i64(1).i64(2).i64(3).buffer(), false))
+                new PgMessageBytes().b('c').i32(727).b(0).i64(1).i64(2).i64(3).buffer(), false))
         .isEqualTo(new PgOutputMessage.StreamCommit(727, 0, 1, 2, 3));
   }
 
@@ -184,14 +164,16 @@ class PgOutputDecoderTest {
   void malformedInputIsATypedError() throws IOException {
     assertThatThrownBy(() -> PgOutputDecoder.decode(ByteBuffer.allocate(0), false))
         .isInstanceOf(SynclineException.class);
-    assertThatThrownBy(() -> PgOutputDecoder.decode(new Msg().b('Z').buffer(), false))
+    assertThatThrownBy(() -> PgOutputDecoder.decode(new PgMessageBytes().b('Z').buffer(), false))
         .hasMessageContaining("unknown message type 'Z'");
     assertThatThrownBy(
             () ->
                 PgOutputDecoder.decode(
-                    new Msg().b('I').i32(5).b('N').s16(1).b('t').i32(1000).buffer(), false))
+                    new PgMessageBytes().b('I').i32(5).b('N').s16(1).b('t').i32(1000).buffer(),
+                    false))
         .hasMessageContaining("1000 bytes");
-    assertThatThrownBy(() -> PgOutputDecoder.decode(new Msg().b('R').i32(1).b('p').buffer(), false))
+    assertThatThrownBy(
+            () -> PgOutputDecoder.decode(new PgMessageBytes().b('R').i32(1).b('p').buffer(), false))
         .hasMessageContaining("unterminated string");
   }
 
@@ -202,7 +184,7 @@ class PgOutputDecoderTest {
   @Test
   void fuzzedMessagesNeverThrowAnythingElse() throws IOException {
     byte[][] seeds = {
-      new Msg()
+      new PgMessageBytes()
           .b('R')
           .i32(16384)
           .str("public")
@@ -219,7 +201,7 @@ class PgOutputDecoderTest {
           .i32(-1)
           .buffer()
           .array(),
-      new Msg()
+      new PgMessageBytes()
           .b('U')
           .i32(5)
           .b('O')
@@ -232,8 +214,8 @@ class PgOutputDecoderTest {
           .b('u')
           .buffer()
           .array(),
-      new Msg().b('M').b(0).i64(42).str("p").i32(3).b(1).b(2).b(3).buffer().array(),
-      new Msg().b('T').i32(1).b(0).i32(7).buffer().array()
+      new PgMessageBytes().b('M').b(0).i64(42).str("p").i32(3).b(1).b(2).b(3).buffer().array(),
+      new PgMessageBytes().b('T').i32(1).b(0).i32(7).buffer().array()
     };
     Random random = new Random(20261124);
     int decoded = 0;

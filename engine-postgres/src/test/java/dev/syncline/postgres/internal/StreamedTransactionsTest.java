@@ -2,8 +2,6 @@ package dev.syncline.postgres.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -37,67 +35,37 @@ class StreamedTransactionsTest {
     return m.getClass().getSimpleName();
   }
 
-  /** Big-endian bytes as the walsender writes them. */
-  private static final class Msg {
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    private final DataOutputStream out = new DataOutputStream(bytes);
-
-    Msg b(int v) throws IOException {
-      out.writeByte(v);
-      return this;
-    }
-
-    Msg i32(int v) throws IOException {
-      out.writeInt(v);
-      return this;
-    }
-
-    Msg i64(long v) throws IOException {
-      out.writeLong(v);
-      return this;
-    }
-
-    ByteBuffer buffer() {
-      return ByteBuffer.wrap(bytes.toByteArray());
-    }
-  }
-
   private static ByteBuffer begin(int xid) throws IOException {
-    return new Msg().b('B').i64(100).i64(0).i32(xid).buffer();
+    return new PgMessageBytes().b('B').i64(100).i64(0).i32(xid).buffer();
   }
 
   private static ByteBuffer commit() throws IOException {
-    return new Msg().b('C').b(0).i64(100).i64(101).i64(0).buffer();
+    return new PgMessageBytes().b('C').b(0).i64(100).i64(101).i64(0).buffer();
   }
 
   /** An insert of one text column; inside a streamed block it carries its (sub)transaction id. */
   private static ByteBuffer insert(Integer xid, String value) throws IOException {
-    Msg m = new Msg().b('I');
+    PgMessageBytes m = new PgMessageBytes().b('I');
     if (xid != null) {
       m.i32(xid);
     }
-    byte[] v = value.getBytes(StandardCharsets.UTF_8);
-    m.i32(5).b('N');
-    m.out.writeShort(1);
-    m.b('t').i32(v.length);
-    m.out.write(v);
-    return m.buffer();
+    return m.i32(5).b('N').s16(1).text(value).buffer();
   }
 
   private static ByteBuffer streamStart(int xid, boolean first) throws IOException {
-    return new Msg().b('S').i32(xid).b(first ? 1 : 0).buffer();
+    return new PgMessageBytes().b('S').i32(xid).b(first ? 1 : 0).buffer();
   }
 
   private static ByteBuffer streamStop() throws IOException {
-    return new Msg().b('E').buffer();
+    return new PgMessageBytes().b('E').buffer();
   }
 
   private static ByteBuffer streamAbort(int xid, int subXid) throws IOException {
-    return new Msg().b('A').i32(xid).i32(subXid).buffer();
+    return new PgMessageBytes().b('A').i32(xid).i32(subXid).buffer();
   }
 
   private static ByteBuffer streamCommit(int xid) throws IOException {
-    return new Msg().b('c').i32(xid).b(0).i64(200).i64(201).i64(0).buffer();
+    return new PgMessageBytes().b('c').i32(xid).b(0).i64(200).i64(201).i64(0).buffer();
   }
 
   @Test
