@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.zip.GZIPOutputStream;
@@ -51,6 +52,10 @@ public final class SyncServlet extends HttpServlet {
 
   private final transient SyncEndpoints endpoints;
   private final Duration bodyTimeout;
+
+  /** Keeps request bodies' deadlines; stopped by {@link #destroy()}. */
+  private final transient ScheduledExecutorService deadlines =
+      AsyncBody.newTimer("syncline-sync-body-deadlines");
 
   /**
    * @param allowedOrigin value of {@code Access-Control-Allow-Origin} (e.g. {@code *} for
@@ -104,13 +109,21 @@ public final class SyncServlet extends HttpServlet {
   @Override
   protected void service(HttpServletRequest request, HttpServletResponse response)
       throws IOException {
-    endpoints.handle(new ServletCall(request, response, bodyTimeout));
+    endpoints.handle(new ServletCall(request, response, bodyTimeout, deadlines));
+  }
+
+  /** Called by the container when it takes the servlet out of service: stops the deadline timer. */
+  @Override
+  public void destroy() {
+    deadlines.shutdownNow();
+    super.destroy();
   }
 
   private static final class ServletCall implements SyncEndpoints.Call {
     private final HttpServletRequest request;
     private final HttpServletResponse response;
     private final Duration bodyTimeout;
+    private final ScheduledExecutorService deadlines;
 
     /**
      * Whether a stream's sink owns the response (and completes it); answers before that complete it
@@ -124,10 +137,15 @@ public final class SyncServlet extends HttpServlet {
      */
     private volatile @Nullable AsyncBody body;
 
-    ServletCall(HttpServletRequest request, HttpServletResponse response, Duration bodyTimeout) {
+    ServletCall(
+        HttpServletRequest request,
+        HttpServletResponse response,
+        Duration bodyTimeout,
+        ScheduledExecutorService deadlines) {
       this.request = request;
       this.response = response;
       this.bodyTimeout = bodyTimeout;
+      this.deadlines = deadlines;
     }
 
     @Override
@@ -147,7 +165,8 @@ public final class SyncServlet extends HttpServlet {
         return;
       }
       try {
-        AsyncBody reader = AsyncBody.read(request, maxBytes, bodyTimeout, onBody, onError);
+        AsyncBody reader =
+            AsyncBody.read(request, maxBytes, bodyTimeout, deadlines, onBody, onError);
         body = reader; // before it starts: an answer given at once completes through it
         reader.start();
       } catch (IOException | RuntimeException e) {

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -53,6 +54,10 @@ public final class UploadServlet extends HttpServlet {
   private final transient TokenVerifier verifier;
   private final String allowedOrigin;
   private final Duration bodyTimeout;
+
+  /** Keeps request bodies' deadlines; stopped by {@link #destroy()}. */
+  private final transient ScheduledExecutorService deadlines =
+      AsyncBody.newTimer("syncline-upload-body-deadlines");
 
   /**
    * @param uploads applies the uploads
@@ -125,6 +130,7 @@ public final class UploadServlet extends HttpServlet {
             request,
             uploads.maxBodyBytes(),
             bodyTimeout,
+            deadlines,
             body -> {
               UploadHandler.Response r = uploads.handle(user, body); // logs what it refuses
               write(response, r.status(), r.json(), false);
@@ -135,6 +141,13 @@ public final class UploadServlet extends HttpServlet {
               reader[0].complete(); // now, or once the rest of an over-long body is discarded
             });
     reader[0].start();
+  }
+
+  /** Called by the container when it takes the servlet out of service: stops the deadline timer. */
+  @Override
+  public void destroy() {
+    deadlines.shutdownNow();
+    super.destroy();
   }
 
   private static void fail(

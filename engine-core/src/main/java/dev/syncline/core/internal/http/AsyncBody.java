@@ -11,6 +11,11 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -30,10 +35,15 @@ import org.jspecify.annotations.Nullable;
  * Whoever answers calls {@link #complete()}, which completes the request now or once the discarding
  * ends.
  *
- * <p>Exactly one of the callbacks runs, once, on a container thread (or on the caller's, for an
- * empty or over-long declared body, before {@link #start} returns). On success the async context
- * stays open, without a deadline any more: the caller answers and completes it (or streams).
- * Internal: the sync and upload servlets use it.
+ * <p>The deadline is kept by a timer of the servlet's ({@link #newTimer}), not by the container's
+ * async timeout, which is set to none: Jetty arms that timeout when the first dispatch returns and
+ * keeps it even when it is changed later, so a stream whose body arrived after the first dispatch
+ * was ended when the body's deadline passed.
+ *
+ * <p>Exactly one of the callbacks runs, once, on a container thread, on the timer's thread (the
+ * deadline), or on the caller's (an empty or over-long declared body, before {@link #start}
+ * returns). On success the async context stays open, without a deadline: the caller answers and
+ * completes it (or streams). Internal: the sync and upload servlets use it.
  */
 public final class AsyncBody implements ReadListener, AsyncListener {
   /**
@@ -45,6 +55,9 @@ public final class AsyncBody implements ReadListener, AsyncListener {
   private final AsyncContext async;
   private final HttpServletRequest request;
   private final int maxBytes;
+  private final Duration timeout;
+  private final ScheduledExecutorService timer;
+  private volatile @Nullable ScheduledFuture<?> deadline;
   private final Consumer<byte[]> onBody;
   private final Consumer<Exception> onError;
   private final AtomicBoolean done = new AtomicBoolean();
@@ -70,20 +83,44 @@ public final class AsyncBody implements ReadListener, AsyncListener {
       AsyncContext async,
       HttpServletRequest request,
       int maxBytes,
+      Duration timeout,
+      ScheduledExecutorService timer,
       Consumer<byte[]> onBody,
       Consumer<Exception> onError) {
     this.async = async;
     this.request = request;
     this.maxBytes = maxBytes;
+    this.timeout = timeout;
+    this.timer = timer;
     this.buffer = new ByteArrayOutputStream(1024);
     this.onBody = onBody;
     this.onError = onError;
   }
 
   /**
-   * Prepares to read {@code request}'s body, putting it into async mode with {@code timeout}
-   * (unless it is already); {@link #start()} begins.
+   * A timer for body deadlines: one daemon thread, started with the first deadline; cancelled
+   * deadlines are removed at once. A servlet makes one and shuts it down in {@code destroy()}.
+   */
+  public static ScheduledExecutorService newTimer(String name) {
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, name);
+              t.setDaemon(true);
+              return t;
+            });
+    timer.setRemoveOnCancelPolicy(true);
+    timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    return timer;
+  }
+
+  /**
+   * Prepares to read {@code request}'s body, putting it into async mode without a container timeout
+   * (unless it is already in async mode); {@link #start()} begins and sets the deadline.
    *
+   * @param timeout how long the body may take, from {@link #start()}
+   * @param timer keeps the deadline ({@link #newTimer})
    * @param onBody receives the whole body, at most {@code maxBytes}
    * @param onError receives {@code INVALID_REQUEST} for a larger body, {@code REQUEST_TIMEOUT} when
    *     the deadline passed first, or the container's {@link IOException} (the client went away)
@@ -93,12 +130,13 @@ public final class AsyncBody implements ReadListener, AsyncListener {
       HttpServletRequest request,
       int maxBytes,
       Duration timeout,
+      ScheduledExecutorService timer,
       Consumer<byte[]> onBody,
       Consumer<Exception> onError) {
     AsyncContext async =
         request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync();
-    async.setTimeout(Math.max(1, timeout.toMillis()));
-    AsyncBody reader = new AsyncBody(async, request, maxBytes, onBody, onError);
+    async.setTimeout(0); // the deadline is this reader's own (see the class comment)
+    AsyncBody reader = new AsyncBody(async, request, maxBytes, timeout, timer, onBody, onError);
     async.addListener(reader);
     return reader;
   }
@@ -112,11 +150,6 @@ public final class AsyncBody implements ReadListener, AsyncListener {
     if (declared == 0) {
       done.set(true);
       buffer = null;
-      try {
-        async.setTimeout(0);
-      } catch (IllegalStateException e) {
-        // The deadline stays.
-      }
       onBody.accept(new byte[0]);
       return;
     }
@@ -124,6 +157,7 @@ public final class AsyncBody implements ReadListener, AsyncListener {
       buffer = null;
       if (declared <= (long) DRAIN_FACTOR * maxBytes) {
         draining = true; // answered at once; what the client still sends is read and dropped
+        startDeadline();
         in = request.getInputStream();
         in.setReadListener(this);
       }
@@ -133,8 +167,33 @@ public final class AsyncBody implements ReadListener, AsyncListener {
     if (declared > 0) {
       buffer = new ByteArrayOutputStream((int) declared);
     }
+    startDeadline();
     in = request.getInputStream();
     in.setReadListener(this);
+  }
+
+  private void startDeadline() {
+    try {
+      deadline = timer.schedule(this::deadlinePassed, timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // The servlet was destroyed: the container is stopping and ends the request itself.
+    }
+  }
+
+  private void cancelDeadline() {
+    ScheduledFuture<?> d = deadline;
+    if (d != null) {
+      d.cancel(false);
+    }
+  }
+
+  /** On the timer's thread: the body (or the rest of an over-long one) did not arrive in time. */
+  private void deadlinePassed() {
+    if (draining) {
+      drainEnded();
+      return;
+    }
+    fail(timedOut(timeout));
   }
 
   /** The error for a body larger than {@code maxBytes} ({@code INVALID_REQUEST}, HTTP 400). */
@@ -185,6 +244,7 @@ public final class AsyncBody implements ReadListener, AsyncListener {
    * given.
    */
   private void drainEnded() {
+    cancelDeadline();
     draining = false;
     if (completeWanted.get()) {
       completeNow();
@@ -233,13 +293,8 @@ public final class AsyncBody implements ReadListener, AsyncListener {
     }
     ByteArrayOutputStream b = buffer;
     if (b != null && done.compareAndSet(false, true)) {
+      cancelDeadline(); // the body is in: from now on the caller answers, however long that takes
       buffer = null;
-      try {
-        async.setTimeout(
-            0); // the body is in: from now on the caller answers, however long that takes
-      } catch (IllegalStateException e) {
-        // A container that allows no change now: the deadline stays.
-      }
       onBody.accept(b.toByteArray());
     }
   }
@@ -253,18 +308,15 @@ public final class AsyncBody implements ReadListener, AsyncListener {
     fail(t instanceof Exception e ? e : new IOException(t));
   }
 
+  /** The container's own timeout, which is set to none; a container that has one anyway. */
   @Override
   public void onTimeout(AsyncEvent event) {
-    if (draining) {
-      drainEnded();
-      return;
-    }
-    long millis = event.getAsyncContext().getTimeout();
-    fail(timedOut(Duration.ofMillis(millis)));
+    deadlinePassed();
   }
 
   @Override
   public void onComplete(AsyncEvent event) {
+    cancelDeadline();
     done.set(true); // answered (or the client went away): nothing more to read for anyone
     draining = false;
     completed.set(true);
@@ -283,6 +335,9 @@ public final class AsyncBody implements ReadListener, AsyncListener {
 
   private void fail(Exception error) {
     if (done.compareAndSet(false, true)) {
+      if (!draining) {
+        cancelDeadline();
+      }
       buffer = null;
       onError.accept(error);
     }
