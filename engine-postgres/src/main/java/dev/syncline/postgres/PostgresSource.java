@@ -3,18 +3,19 @@ package dev.syncline.postgres;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.SourceValue;
-import dev.syncline.api.SqliteValue;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.TablePattern;
+import dev.syncline.postgres.internal.AckTracker;
 import dev.syncline.postgres.internal.CopyOutRows;
 import dev.syncline.postgres.internal.PgCatalog;
 import dev.syncline.postgres.internal.PgCatalog.TableInfo;
-import dev.syncline.postgres.internal.PgOutputDecoder;
 import dev.syncline.postgres.internal.PgOutputMessage;
 import dev.syncline.postgres.internal.PgValues;
+import dev.syncline.postgres.internal.RelationTracker;
 import dev.syncline.postgres.internal.RowImages;
 import dev.syncline.postgres.internal.StreamedTransactions;
+import dev.syncline.postgres.internal.TransactionAssembler;
 import dev.syncline.postgres.internal.TransactionSpool;
 import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceAdapter;
@@ -23,7 +24,6 @@ import dev.syncline.spi.source.SourceEvent;
 import dev.syncline.spi.source.SourcePosition;
 import dev.syncline.spi.source.SourceStart;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -31,7 +31,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -712,30 +711,47 @@ public final class PostgresSource implements SourceAdapter {
     return out;
   }
 
-  /** Reads the replication stream and applies it; one instance per {@link #run}. */
-  private final class Streamer {
+  /**
+   * The replication loop: reads the stream, hands its transactions to storage in groups, confirms
+   * what storage made durable, and between transactions looks for new and dropped tables. The pure
+   * parts are separate: {@link StreamedTransactions} routes protocol-2 blocks, {@link
+   * TransactionAssembler} turns messages into transactions, {@link RelationTracker} knows the
+   * tables, {@link AckTracker} decides what to confirm. One instance per {@link #run}, on its
+   * thread.
+   */
+  private final class Streamer implements TransactionAssembler.Output {
     private final Connection repl;
     private final PgCatalog catalog;
     private final PgValues values;
     private final ChangeSink sink;
     private final List<TablePattern> patterns;
-    private final Map<Integer, TableInfo> tablesById = new HashMap<>();
-    private final Map<Integer, PgOutputMessage.Relation> relations = new HashMap<>();
-    private @Nullable Lsn resumeFrom;
+    private final RelationTracker relations;
+    private final TransactionAssembler assembler;
+    private final AckTracker acks;
     private @Nullable Lsn catchUp;
     private final Set<TableRef> catchUpTables;
-    private final List<SourceChange> txBuffer = new ArrayList<>();
-    private boolean inTransaction;
-    private boolean skipTransaction;
-    private long commitTimeMicros;
+    private @Nullable PGReplicationStream stream;
     private long pendingCommit = -1;
     private int pendingRows;
-    private long lastAcked;
-    private long lastKeepaliveMillis;
     private long lastReportMillis;
     private long transactions;
     private long rows;
     private long lastLagMillis = -1;
+
+    /**
+     * A transaction was applied since this streamer started (the first may have been partly stored
+     * before).
+     */
+    private boolean appliedSinceStart;
+
+    /** Transactions committed before this position may have been seen by a copy of a new table. */
+    private long copiedUpTo;
+
+    /** A new table's rows were copied and no checkpoint has made them visible yet. */
+    private boolean copiedUncommitted;
+
+    /** What the sink was last told by {@link ChangeSink#expectNewInserts}. */
+    private boolean insertsAreNew;
 
     Streamer(
         Connection repl,
@@ -752,12 +768,17 @@ public final class PostgresSource implements SourceAdapter {
       this.values = values;
       this.sink = sink;
       this.patterns = patterns;
-      tables.forEach(t -> tablesById.put(t.relationId(), t));
-      this.resumeFrom = resumeFrom;
+      this.relations =
+          new RelationTracker(
+              patterns,
+              tables,
+              values,
+              (id, ref, identity, problems) -> catalog.describe(id, ref, identity, -1, problems));
+      long resumed = resumeFrom == null ? 0 : resumeFrom.value();
+      this.assembler = new TransactionAssembler(relations, flushEveryChanges, resumed);
+      this.acks = new AckTracker(resumed);
       this.catchUp = catchUp;
       this.catchUpTables = catchUpTables;
-      this.lastAcked = resumeFrom == null ? 0 : resumeFrom.value();
-      this.durableLsn.set(lastAcked);
     }
 
     void stream(String slot) throws Exception {
@@ -775,6 +796,7 @@ public final class PostgresSource implements SourceAdapter {
               .withStatusInterval((int) statusInterval.toMillis(), TimeUnit.MILLISECONDS)
               .withAutomaticFlush(false)
               .start();
+      this.stream = stream;
       currentSlot = slot;
       LOG.log(System.Logger.Level.INFO, "streaming from slot {0}", slot);
       PollBackoff poll =
@@ -784,16 +806,15 @@ public final class PostgresSource implements SourceAdapter {
       try {
         while (!closed) {
           sink.alive();
-          acknowledgeDurable(stream);
-          report(stream);
-          if (pendingCommit >= 0 && !storageBusy()) {
-            commitGroup(
-                stream); // storage is free: everything that arrived meanwhile goes in one batch
+          confirmDurable();
+          report();
+          if (pendingCommit >= 0 && !acks.storageBusy()) {
+            commitGroup(); // storage is free: everything that arrived meanwhile goes in one batch
           }
           ByteBuffer buffer = stream.readPending();
           if (buffer == null) {
-            if (pendingCommit < 0 && !inTransaction) {
-              keepalive(stream);
+            if (pendingCommit < 0 && !assembler.inTransaction()) {
+              keepalive();
             }
             if (pendingCommit >= 0) {
               Thread.sleep(1); // waiting for storage: look again soon
@@ -813,13 +834,13 @@ public final class PostgresSource implements SourceAdapter {
             continue;
           }
           poll.activity(System.nanoTime());
-          receive(buffer, stream);
+          receive(buffer);
         }
         if (pendingCommit >= 0) {
-          commitGroup(stream);
+          commitGroup();
         }
         sink.sync(); // a clean stop leaves nothing applied but unacknowledged
-        acknowledgeDurable(stream);
+        confirmDurable();
       } finally {
         streamingThread = null;
         streamed.close();
@@ -831,128 +852,104 @@ public final class PostgresSource implements SourceAdapter {
       }
     }
 
-    private void handle(PgOutputMessage m, PGReplicationStream stream) throws Exception {
-      if (m instanceof PgOutputMessage.Begin b) {
-        inTransaction = true;
-        commitTimeMicros = b.commitTimeMicros();
-        skipTransaction =
-            resumeFrom != null && Long.compareUnsigned(b.finalLsn(), resumeFrom.value()) < 0;
-        // Inserts are of rows storage does not hold, except in the first transaction after a start
-        // (parts of it may
-        // have been stored before a stop), while catching up with a resumed copy, and in
-        // transactions a copy of a
-        // new table may have seen.
-        boolean newInserts =
-            !skipTransaction
-                && appliedSinceStart
-                && catchUp == null
-                && Long.compareUnsigned(b.finalLsn(), copiedUpTo) > 0;
-        if (newInserts != insertsAreNew) {
-          sink.expectNewInserts(newInserts);
-          insertsAreNew = newInserts;
-        }
-      } else if (m instanceof PgOutputMessage.Commit c) {
-        inTransaction = false;
-        if (skipTransaction) {
-          txBuffer.clear();
-          skipTransaction = false;
-          return;
-        }
-        appliedSinceStart = true;
-        if (pendingCommit >= 0
-            && !txBuffer.isEmpty()
-            && pendingRows + txBuffer.size() > flushEveryChanges) {
-          commitGroup(stream);
-        }
-        for (SourceChange change : txBuffer) {
-          sink.accept(change);
-        }
-        pendingRows += txBuffer.size();
-        rows += txBuffer.size();
-        transactions++;
-        txBuffer.clear();
-        pendingCommit = c.endLsn();
-        lastLagMillis = Math.max(0, clock.millis() - (commitTimeMicros + PG_EPOCH_MICROS) / 1000);
-        // Group commit: a transaction is committed at once when storage is free; while storage
-        // writes the previous
-        // batch, the transactions that arrive meanwhile gather into the next one (bounded by
-        // flushEveryChanges).
-        if (pendingRows >= flushEveryChanges || !storageBusy()) {
-          commitGroup(stream);
-        }
-      } else if (m instanceof PgOutputMessage.Relation r) {
-        relation(r);
-      } else if (m instanceof PgOutputMessage.Type t) {
-        catalog.forgetType(t.typeOid());
-      } else if (m instanceof PgOutputMessage.Insert i) {
-        TableInfo t = table(i.relationId());
-        if (t != null && !skipTransaction) {
-          add(
-              SourceChange.insert(
-                  t.ref(), t.keyColumns(), row(i.relationId(), i.newTuple(), null, null)),
-              stream);
-        }
-      } else if (m instanceof PgOutputMessage.Update u) {
-        TableInfo t = table(u.relationId());
-        if (t != null && !skipTransaction) {
-          Set<String> unchanged = new LinkedHashSet<>();
-          SourceRow old =
-              u.oldTuple() == null ? null : row(u.relationId(), u.oldTuple(), null, null);
-          SourceRow now =
-              row(u.relationId(), u.newTuple(), u.oldKind() == 'O' ? old : null, unchanged);
-          add(SourceChange.update(t.ref(), t.keyColumns(), old, now, unchanged), stream);
-        }
-      } else if (m instanceof PgOutputMessage.Delete d) {
-        TableInfo t = table(d.relationId());
-        if (t != null && !skipTransaction) {
-          add(
-              SourceChange.delete(
-                  t.ref(), t.keyColumns(), row(d.relationId(), d.oldTuple(), null, null)),
-              stream);
-        }
-      } else if (m instanceof PgOutputMessage.Truncate tr) {
-        for (int id : tr.relationIds()) {
-          TableInfo t = table(id);
-          if (t != null && !skipTransaction) {
-            add(SourceChange.truncate(t.ref()), stream);
-          }
-        }
-      } else if (m instanceof PgOutputMessage.Message msg
-          && !msg.transactional()
-          && !inTransaction) {
-        // A non-transactional message outside a transaction: its position is safe to reach when
-        // idle.
-        keepalive(stream);
-      }
-      // Origin and transactional messages need nothing: the commit that follows advances the
-      // position.
+    private PGReplicationStream stream() {
+      return Objects.requireNonNull(stream, "streaming");
     }
 
-    private void add(SourceChange change, PGReplicationStream stream) throws Exception {
-      txBuffer.add(change);
-      if (txBuffer.size() >= flushEveryChanges) {
-        if (pendingCommit >= 0) {
-          commitGroup(stream);
-        }
-        for (SourceChange c : txBuffer) {
-          sink.accept(c);
-        }
-        rows += txBuffer.size();
-        txBuffer.clear();
-        sink.flush(); // durable but invisible: the transaction's commit makes it visible
+    // ---- what the assembler hands on ----
+
+    @Override
+    public void begin(long finalLsn, boolean skipped) {
+      // Inserts are of rows storage does not hold, except in the first transaction after a start
+      // (parts of it may have been stored before a stop), while catching up with a resumed copy,
+      // and in transactions a copy of a new table may have seen.
+      boolean newInserts =
+          !skipped
+              && appliedSinceStart
+              && catchUp == null
+              && Long.compareUnsigned(finalLsn, copiedUpTo) > 0;
+      if (newInserts != insertsAreNew) {
+        sink.expectNewInserts(newInserts);
+        insertsAreNew = newInserts;
       }
     }
+
+    @Override
+    public void spill(List<SourceChange> changes) throws Exception {
+      if (pendingCommit >= 0) {
+        commitGroup();
+      }
+      for (SourceChange c : changes) {
+        sink.accept(c);
+      }
+      rows += changes.size();
+      sink.flush(); // durable but invisible: the transaction's commit makes it visible
+    }
+
+    @Override
+    public void commit(List<SourceChange> changes, long endLsn, long commitTimeMicros)
+        throws Exception {
+      appliedSinceStart = true;
+      if (pendingCommit >= 0
+          && !changes.isEmpty()
+          && pendingRows + changes.size() > flushEveryChanges) {
+        commitGroup();
+      }
+      for (SourceChange change : changes) {
+        sink.accept(change);
+      }
+      pendingRows += changes.size();
+      rows += changes.size();
+      transactions++;
+      pendingCommit = endLsn;
+      lastLagMillis = Math.max(0, clock.millis() - (commitTimeMicros + PG_EPOCH_MICROS) / 1000);
+      // Group commit: a transaction is committed at once when storage is free; while storage
+      // writes the previous batch, the transactions that arrive meanwhile gather into the next
+      // one (bounded by flushEveryChanges).
+      if (pendingRows >= flushEveryChanges || !acks.storageBusy()) {
+        commitGroup();
+      }
+    }
+
+    @Override
+    public void relation(RelationTracker.Outcome outcome) {
+      if (outcome instanceof RelationTracker.Outcome.Added a) {
+        describe(a.table());
+        sink.event(
+            new SourceEvent.SchemaChanged(
+                a.table().ref(),
+                "new table in the stream; its rows sync from their next change on (rows that"
+                    + " existed before are not copied until the rules are deployed again)"));
+      } else if (outcome instanceof RelationTracker.Outcome.Changed c) {
+        describe(c.after());
+        sink.event(new SourceEvent.SchemaChanged(c.after().ref(), c.description()));
+      } else if (outcome instanceof RelationTracker.Outcome.Refused r) {
+        sink.event(new SourceEvent.Warning("SYNCLINE_P1003", r.problem(), r.ref()));
+      }
+    }
+
+    @Override
+    public void typeChanged(int typeOid) {
+      catalog.forgetType(typeOid);
+    }
+
+    @Override
+    public void between() throws Exception {
+      keepalive();
+    }
+
+    // ---- storage and confirmations ----
 
     /**
-     * Commits the transactions accepted so far; their end position is acknowledged once storage
+     * Commits the transactions accepted so far; their end position is confirmed once storage
      * reports them durable (the storage write overlaps with reading the next transactions).
      */
-    private void commitGroup(PGReplicationStream stream) throws Exception {
+    private void commitGroup() throws Exception {
       long end = pendingCommit;
       pendingCommit = -1;
       pendingRows = 0;
       commitAt(new Lsn(end));
-      acknowledgeDurable(stream);
+      confirmDurable();
     }
 
     private void commitAt(Lsn position) throws Exception {
@@ -960,7 +957,7 @@ public final class PostgresSource implements SourceAdapter {
         // Replayed before the resumed copy's position: not consistent yet, so not visible.
         sink.flush();
         sink.sync();
-        durableLsn.accumulateAndGet(position.value(), PostgresSource::maxUnsigned);
+        acks.durable(position.value());
         return;
       }
       if (catchUp != null) {
@@ -972,102 +969,69 @@ public final class PostgresSource implements SourceAdapter {
             catchUp);
         catchUp = null;
       }
-      submittedLsn = maxUnsigned(submittedLsn, position.value());
+      acks.submitted(position.value());
       copiedUncommitted = false; // a commit makes everything applied so far visible
-      sink.commitAsync(
-          position,
-          () -> durableLsn.accumulateAndGet(position.value(), PostgresSource::maxUnsigned));
+      sink.commitAsync(position, () -> acks.durable(position.value()));
     }
 
-    /** The last position handed to storage. */
-    private long submittedLsn;
-
-    /**
-     * A transaction was applied since this streamer started (the first may have been partly stored
-     * before).
-     */
-    private boolean appliedSinceStart;
-
-    /** Transactions committed before this position may have been seen by a copy of a new table. */
-    private long copiedUpTo;
-
-    /** A new table's rows were copied and no checkpoint has made them visible yet. */
-    private boolean copiedUncommitted;
-
-    /** What the sink was last told by {@link ChangeSink#expectNewInserts}. */
-    private boolean insertsAreNew;
-
-    /** Whether storage is still writing a batch this thread handed it. */
-    private boolean storageBusy() {
-      return Long.compareUnsigned(submittedLsn, durableLsn.get()) > 0;
-    }
-
-    /**
-     * Positions storage has made durable; set by the storage's thread, acknowledged by this one.
-     */
-    private final AtomicLong durableLsn = new AtomicLong();
-
-    /**
-     * Acknowledges what storage has made durable, if that moved. Only on the polling thread (it
-     * writes).
-     */
-    private void acknowledgeDurable(PGReplicationStream stream) throws SQLException {
-      long durable = durableLsn.get();
-      if (Long.compareUnsigned(durable, lastAcked) <= 0) {
-        return;
+    /** Confirms what storage has made durable, if that moved. Only on the polling thread. */
+    private void confirmDurable() throws SQLException {
+      long durable = acks.toConfirm();
+      if (durable != 0) {
+        confirm(durable);
       }
-      lastAcked = durable;
-      LogSequenceNumber lsn = LogSequenceNumber.valueOf(lastAcked);
-      stream.setAppliedLSN(lsn);
-      stream.setFlushedLSN(lsn);
-      stream.forceUpdateStatus();
+    }
+
+    private void confirm(long position) throws SQLException {
+      PGReplicationStream s = stream();
+      LogSequenceNumber lsn = LogSequenceNumber.valueOf(position);
+      s.setAppliedLSN(lsn);
+      s.setFlushedLSN(lsn);
+      s.forceUpdateStatus();
     }
 
     /**
      * While idle, lets the slot follow the server's WAL: a position received with nothing of ours
-     * before it (the server's keepalives, other tables' and databases' transactions) is
-     * acknowledged at most once a status interval, without writing storage. (Writing a checkpoint
-     * for it would itself make WAL; with storage on the same cluster, the server would answer with
-     * a newer position, and the engine would write once a second forever.) Write checkpoints do not
-     * need it: their head's logical message is a transaction of ours. While a resumed copy waits
-     * for the stream to pass its position, that passing is stored, once a second at most; after a
-     * new table's rows were copied, a checkpoint makes them visible at once.
+     * before it (the server's keepalives, other tables' and databases' transactions) is confirmed
+     * at most once a status interval, without writing storage. (Writing a checkpoint for it would
+     * itself make WAL; with storage on the same cluster, the server would answer with a newer
+     * position, and the engine would write once a second forever.) Write checkpoints do not need
+     * it: their head's logical message is a transaction of ours. While a resumed copy waits for the
+     * stream to pass its position, that passing is stored, once a second at most; after a new
+     * table's rows were copied, a checkpoint makes them visible at once.
      */
-    private void keepalive(PGReplicationStream stream) throws Exception {
-      if (!txBuffer.isEmpty() || pendingCommit >= 0 || storageBusy()) {
+    private void keepalive() throws Exception {
+      if (assembler.holdsChanges() || pendingCommit >= 0 || acks.storageBusy()) {
         return;
       }
-      long received = stream.getLastReceiveLSN().asLong();
+      long received = stream().getLastReceiveLSN().asLong();
       long now = clock.millis();
       if (copiedUncommitted && catchUp == null) {
         // A new table's rows were copied: make them visible now, not with the next change of some
         // table.
-        long at = maxUnsigned(received, lastAcked);
+        long at = AckTracker.max(received, acks.confirmed());
         if (at != 0) {
-          lastKeepaliveMillis = now;
+          acks.due(now, 0);
           commitAt(new Lsn(at));
         }
         return;
       }
-      if (Long.compareUnsigned(received, lastAcked) <= 0) {
+      if (Long.compareUnsigned(received, acks.confirmed()) <= 0) {
         return;
       }
       if (catchUp != null) {
-        if (now - lastKeepaliveMillis >= 1000) {
-          lastKeepaliveMillis = now;
+        if (acks.due(now, 1000)) {
           commitAt(new Lsn(received));
         }
         return;
       }
-      if (now - lastKeepaliveMillis >= statusInterval.toMillis()) {
-        lastKeepaliveMillis = now;
-        lastAcked = received;
-        LogSequenceNumber lsn = LogSequenceNumber.valueOf(received);
-        stream.setAppliedLSN(lsn);
-        stream.setFlushedLSN(lsn);
-        stream.forceUpdateStatus();
+      if (acks.due(now, statusInterval.toMillis())) {
+        acks.confirmedUnstored(received);
+        confirm(received);
       }
     }
+
+    // ---- tables appearing and disappearing ----
 
     /**
      * Tables matching the rules that appeared after replication started: added to a managed
@@ -1075,8 +1039,8 @@ public final class PostgresSource implements SourceAdapter {
      * the copy are idempotent), then streamed. Runs between transactions; keeps the replication
      * connection alive while copying.
      */
-    private void discoverTables(PGReplicationStream stream) throws Exception {
-      if (inTransaction || !txBuffer.isEmpty() || streamed.inStreamBlock()) {
+    private void discoverTables() throws Exception {
+      if (assembler.inTransaction() || assembler.holdsChanges() || streamed.inStreamBlock()) {
         return;
       }
       List<TableInfo> found;
@@ -1088,8 +1052,7 @@ public final class PostgresSource implements SourceAdapter {
                 e.code().code(), e.getMessage(), null)); // e.g. a new table without a key
         return;
       }
-      List<TableInfo> fresh =
-          found.stream().filter(t -> !tablesById.containsKey(t.relationId())).toList();
+      List<TableInfo> fresh = found.stream().filter(t -> !relations.knows(t.relationId())).toList();
       if (fresh.isEmpty()) {
         return;
       }
@@ -1100,7 +1063,7 @@ public final class PostgresSource implements SourceAdapter {
         return;
       }
       if (pendingCommit >= 0) {
-        commitGroup(stream);
+        commitGroup();
       }
       if (insertsAreNew) {
         // The copy's rows are inserts too, of a table whose rows storage may hold (dropped and
@@ -1108,11 +1071,12 @@ public final class PostgresSource implements SourceAdapter {
         sink.expectNewInserts(false);
         insertsAreNew = false;
       }
+      PGReplicationStream s = stream();
       try (Connection reader = connect(false)) {
         PgCatalog.pinSessionSettings(reader);
         reader.setAutoCommit(false);
         for (TableInfo t : fresh) {
-          tablesById.put(t.relationId(), t);
+          relations.add(t);
           describe(t);
           LOG.log(
               System.Logger.Level.INFO,
@@ -1125,8 +1089,8 @@ public final class PostgresSource implements SourceAdapter {
               values,
               sink,
               () -> {
-                acknowledgeDurable(stream);
-                stream.forceUpdateStatus(); // a long copy must not let the walsender time out
+                confirmDurable();
+                s.forceUpdateStatus(); // a long copy must not let the walsender time out
               })) {
             return;
           }
@@ -1140,8 +1104,8 @@ public final class PostgresSource implements SourceAdapter {
                       + "changes stream from now on"));
         }
         // The copy may have seen rows of transactions the stream has yet to send.
-        try (Statement s = reader.createStatement();
-            ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+        try (Statement st = reader.createStatement();
+            ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
           rs.next();
           copiedUpTo = maxUnsigned(copiedUpTo, Lsn.parse(rs.getString(1)).value());
         }
@@ -1149,7 +1113,7 @@ public final class PostgresSource implements SourceAdapter {
       }
     }
 
-    private void report(PGReplicationStream stream) throws Exception {
+    private void report() throws Exception {
       long now = clock.millis();
       if (now - lastReportMillis < statusInterval.toMillis()) {
         return;
@@ -1158,25 +1122,28 @@ public final class PostgresSource implements SourceAdapter {
       transactions = 0;
       rows = 0;
       lastReportMillis = now;
-      discoverTables(stream);
-      Set<Integer> existing = catalog.existingRelations(tablesById.keySet());
-      for (var it = tablesById.entrySet().iterator(); it.hasNext(); ) {
-        var e = it.next();
-        if (!existing.contains(e.getKey())) {
-          it.remove();
-          TableRef t = e.getValue().ref();
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "table {0} was dropped; its rows stay in storage until the sync rules "
-                  + "are deployed again",
-              t);
-          sink.event(
-              new SourceEvent.SchemaChanged(
-                  t,
-                  "dropped; its rows stay in storage until the sync rules are "
-                      + "deployed again (a table created under the same name later is streamed from its first change)"));
-          sink.event(new SourceEvent.Warning("SYNCLINE_P1004", "table " + t + " was dropped", t));
+      discoverTables();
+      Set<Integer> existing = catalog.existingRelations(relations.relationIds());
+      for (int id : relations.relationIds()) {
+        if (existing.contains(id)) {
+          continue;
         }
+        TableInfo gone = relations.forget(id);
+        if (gone == null) {
+          continue;
+        }
+        TableRef t = gone.ref();
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "table {0} was dropped; its rows stay in storage until the sync rules "
+                + "are deployed again",
+            t);
+        sink.event(
+            new SourceEvent.SchemaChanged(
+                t,
+                "dropped; its rows stay in storage until the sync rules are "
+                    + "deployed again (a table created under the same name later is streamed from its first change)"));
+        sink.event(new SourceEvent.Warning("SYNCLINE_P1004", "table " + t + " was dropped", t));
       }
       PgCatalog.SlotState s = catalog.slot(slotNameOf());
       if (s == null) {
@@ -1221,197 +1188,34 @@ public final class PostgresSource implements SourceAdapter {
 
     /**
      * Routes a message: streamed blocks are spooled until their transaction commits, the rest is
-     * applied.
+     * assembled.
      */
-    private void receive(ByteBuffer buffer, PGReplicationStream stream) throws Exception {
+    private void receive(ByteBuffer buffer) throws Exception {
       streamed.receive(
           buffer,
           new StreamedTransactions.Target() {
             @Override
             public void message(PgOutputMessage message) throws Exception {
-              handle(message, stream);
+              assembler.accept(message, Streamer.this);
             }
 
             @Override
             public void committed(PgOutputMessage.StreamCommit commit, TransactionSpool spool)
                 throws Exception {
-              replay(spool, commit, stream);
+              LOG.log(
+                  System.Logger.Level.DEBUG,
+                  "applying streamed transaction {0} ({1} bytes{2})",
+                  Integer.toUnsignedString(commit.xid()),
+                  spool.bytes(),
+                  spool.onDisk() ? ", spooled to disk" : "");
+              assembler.applyStreamed(commit, spool, Streamer.this);
+              streamedTransactions.incrementAndGet();
             }
           });
     }
 
-    /**
-     * Applies a committed streamed transaction as if it had arrived as Begin, its changes, Commit.
-     */
-    private void replay(
-        TransactionSpool spool, PgOutputMessage.StreamCommit c, PGReplicationStream stream)
-        throws Exception {
-      LOG.log(
-          System.Logger.Level.DEBUG,
-          "applying streamed transaction {0} ({1} bytes{2})",
-          Integer.toUnsignedString(c.xid()),
-          spool.bytes(),
-          spool.onDisk() ? ", spooled to disk" : "");
-      // Relation messages inside the stream describe this transaction's changes only.
-      Map<Integer, PgOutputMessage.Relation> mainRelations = new HashMap<>(relations);
-      try {
-        handle(new PgOutputMessage.Begin(c.commitLsn(), c.commitTimeMicros(), c.xid()), stream);
-        Exception[] failure = new Exception[1];
-        spool.replay(
-            b -> {
-              if (failure[0] == null) {
-                try {
-                  handle(PgOutputDecoder.decode(b, true), stream);
-                } catch (Exception e) {
-                  failure[0] = e;
-                }
-              }
-            });
-        if (failure[0] != null) {
-          throw failure[0];
-        }
-        handle(
-            new PgOutputMessage.Commit(c.flags(), c.commitLsn(), c.endLsn(), c.commitTimeMicros()),
-            stream);
-        streamedTransactions.incrementAndGet();
-      } finally {
-        relations.clear();
-        relations.putAll(mainRelations);
-      }
-    }
-
     private String slotNameOf() {
       return currentSlot;
-    }
-
-    /** The table of a relation id, or null when the rules do not read it. */
-    private @Nullable TableInfo table(int relationId) {
-      return tablesById.get(relationId);
-    }
-
-    private void relation(PgOutputMessage.Relation r) throws SQLException {
-      relations.put(r.relationId(), r);
-      TableInfo known = tablesById.get(r.relationId());
-      TableRef ref =
-          known != null
-              ? known.ref()
-              : patterns.stream()
-                  .filter(
-                      p ->
-                          p.schema().equals(r.namespace())
-                              && p.matches(
-                                  new TableRef(p.connectionTag(), r.namespace(), r.name())))
-                  .map(p -> new TableRef(p.connectionTag(), r.namespace(), r.name()))
-                  .findFirst()
-                  .orElse(null);
-      if (ref == null) {
-        return;
-      }
-      List<String> columns = r.columns().stream().map(PgOutputMessage.Column::name).toList();
-      boolean renamed = known != null && !known.ref().name().equals(r.name());
-      if (known != null
-          && !renamed
-          && known.columns().equals(columns)
-          && known.replicaIdentity() == r.replicaIdentity()) {
-        return;
-      }
-      if (renamed) {
-        ref = new TableRef(ref.connectionTag(), r.namespace(), r.name());
-      }
-      List<String> problems = new ArrayList<>();
-      TableInfo info = catalog.describe(r.relationId(), ref, r.replicaIdentity(), -1, problems);
-      if (info == null) {
-        tablesById.remove(r.relationId());
-        sink.event(new SourceEvent.Warning("SYNCLINE_P1003", String.join("; ", problems), ref));
-        return;
-      }
-      // Use the columns and types as the stream sends them from now on.
-      info =
-          new TableInfo(
-              info.ref(),
-              info.relationId(),
-              columns,
-              r.columns().stream().map(PgOutputMessage.Column::typeOid).toList(),
-              info.keyColumns(),
-              r.replicaIdentity(),
-              -1,
-              info.images());
-      tablesById.put(r.relationId(), info);
-      describe(info);
-      if (known == null) {
-        sink.event(
-            new SourceEvent.SchemaChanged(
-                ref,
-                "new table in the stream; its rows sync from their next "
-                    + "change on (rows that existed before are not copied until the rules are deployed again)"));
-      } else {
-        sink.event(new SourceEvent.SchemaChanged(ref, describeChange(known, info)));
-      }
-    }
-
-    private String describeChange(TableInfo before, TableInfo after) {
-      List<String> parts = new ArrayList<>();
-      if (!before.ref().equals(after.ref())) {
-        parts.add("renamed from " + before.ref().name());
-      }
-      Set<String> added = new LinkedHashSet<>(after.columns());
-      added.removeAll(before.columns());
-      Set<String> removed = new LinkedHashSet<>(before.columns());
-      removed.removeAll(after.columns());
-      if (!added.isEmpty()) {
-        parts.add("columns added: " + added);
-      }
-      if (!removed.isEmpty()) {
-        parts.add("columns removed: " + removed);
-      }
-      if (!before.keyColumns().equals(after.keyColumns())) {
-        parts.add(
-            "identity changed from "
-                + before.keyColumns()
-                + " to "
-                + after.keyColumns()
-                + "; rows stored under the old identity stay until the rules are deployed again");
-      }
-      return parts.isEmpty()
-          ? "relation re-sent"
-          : String.join("; ", parts) + "; changes sync with the new shape from now on";
-    }
-
-    /**
-     * Converts a tuple; {@code u} (unchanged TOAST) columns are taken from {@code fullOld} when it
-     * has them, else listed in {@code unchanged} for the engine to fill from the stored row.
-     */
-    private SourceRow row(
-        int relationId,
-        PgOutputMessage.TupleData tuple,
-        @Nullable SourceRow fullOld,
-        @Nullable Set<String> unchanged) {
-      PgOutputMessage.Relation r = relations.get(relationId);
-      if (r == null || r.columns().size() != tuple.size()) {
-        throw new SynclineException(
-            ErrorCode.SOURCE_PROTOCOL,
-            "change of relation " + relationId + " without a " + "matching Relation message");
-      }
-      Map<String, SourceValue> out = new LinkedHashMap<>(tuple.size() * 4 / 3 + 1);
-      for (int i = 0; i < tuple.size(); i++) {
-        PgOutputMessage.Column col = r.columns().get(i);
-        switch (tuple.kinds()[i]) {
-          case 'n' -> out.put(col.name(), SqliteValue.NULL);
-          case 'u' -> {
-            SourceValue old = fullOld == null ? null : fullOld.get(col.name());
-            out.put(col.name(), old != null ? old : SqliteValue.NULL); // keeps the column's place
-            if (old == null && unchanged != null) {
-              unchanged.add(col.name());
-            }
-          }
-          default ->
-              out.put(
-                  col.name(),
-                  values.convert(
-                      col.typeOid(), new String(tuple.values()[i], StandardCharsets.UTF_8)));
-        }
-      }
-      return new SourceRow(out);
     }
   }
 

@@ -236,6 +236,35 @@ class PostgresSourceTest {
   }
 
   /**
+   * A primary key moved to another column while the columns stayed: the stream's Relation message
+   * flags the new key, and changes are keyed by it from then on. (Before, a relation with the same
+   * columns and identity kind counted as unchanged and its rows stayed keyed by the old key.)
+   */
+  @Test
+  void aPrimaryKeyMovedToAnotherColumnIsTakenFromTheStream() {
+    try (var h = new ReplicationHarness(postgres, RULES, "t_key_moved")) {
+      h.sql(
+          "CREATE TABLE items (id text PRIMARY KEY, n int)",
+          "CREATE TABLE docs (id int PRIMARY KEY, owner text NOT NULL, body text, note text)",
+          "INSERT INTO docs VALUES (1, 'ann', 'b', 'a')");
+      h.start();
+      h.assertReplicaMatches("global[]", "items", "docs");
+      h.sql(
+          "ALTER TABLE docs DROP CONSTRAINT docs_pkey",
+          "ALTER TABLE docs ADD PRIMARY KEY (owner)",
+          "UPDATE docs SET note = 'moved' WHERE id = 1");
+      Await.until(
+          () ->
+              h.events(SourceEvent.SchemaChanged.class).stream()
+                  .map(e -> ((SourceEvent.SchemaChanged) e).description())
+                  .anyMatch(d -> d.contains("identity changed from [id] to [owner]")),
+          "the key change is reported");
+      Map<String, String> rows = h.assertReplicaMatches("global[]", "items", "docs");
+      assertThat(rows.get("docs/1")).contains("\"note\":\"moved\"");
+    }
+  }
+
+  /**
    * Storage keeps the image only of rows that can hold out-of-line values: a row that grows past
    * the TOAST threshold gets one from that change on, and updates that leave such values out are
    * completed from it.

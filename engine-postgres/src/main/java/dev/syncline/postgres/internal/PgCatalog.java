@@ -233,21 +233,25 @@ public final class PgCatalog {
       default -> key = List.of();
     }
     if (key.isEmpty()) {
-      problems.add(
-          "table "
-              + ref.schema()
-              + "."
-              + ref.name()
-              + " has "
-              + (identity == 'n' ? "REPLICA IDENTITY " + "NOTHING" : "no primary key")
-              + "; add a primary key, or ALTER TABLE "
-              + quoteIdent(ref.schema())
-              + "."
-              + quoteIdent(ref.name())
-              + " REPLICA IDENTITY USING INDEX <unique index> (or FULL)");
+      problems.add(noKeyProblem(ref, identity));
       return null;
     }
     return new TableInfo(ref, oid, columns, typeOids, key, identity, estimate, images);
+  }
+
+  /** Why a table without a row identity cannot be replicated, and what to do about it. */
+  public static String noKeyProblem(TableRef ref, char identity) {
+    return "table "
+        + ref.schema()
+        + "."
+        + ref.name()
+        + " has "
+        + (identity == 'n' ? "REPLICA IDENTITY NOTHING" : "no primary key")
+        + "; add a primary key, or ALTER TABLE "
+        + quoteIdent(ref.schema())
+        + "."
+        + quoteIdent(ref.name())
+        + " REPLICA IDENTITY USING INDEX <unique index> (or FULL)";
   }
 
   /** The database's encoding ({@code server_encoding}, e.g. {@code UTF8}). */
