@@ -2,12 +2,10 @@ package dev.syncline.postgres;
 
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SourceRow;
-import dev.syncline.api.SourceValue;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.TablePattern;
 import dev.syncline.postgres.internal.AckTracker;
-import dev.syncline.postgres.internal.CopyOutRows;
 import dev.syncline.postgres.internal.PgCatalog;
 import dev.syncline.postgres.internal.PgCatalog.TableInfo;
 import dev.syncline.postgres.internal.PgOutputMessage;
@@ -30,8 +28,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -49,10 +45,8 @@ import org.jspecify.annotations.Nullable;
 import org.postgresql.Driver;
 import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
-import org.postgresql.copy.CopyOut;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
-import org.postgresql.replication.ReplicationSlotInfo;
 
 /**
  * The Postgres source: a consistent initial snapshot, then {@code pgoutput} logical replication.
@@ -90,7 +84,6 @@ public final class PostgresSource implements SourceAdapter {
   /** Prefix of the logical messages Syncline emits for write checkpoints. */
   public static final String MESSAGE_PREFIX = "syncline";
 
-  private static final String CATCH_UP = "catchup:";
   private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
 
   /**
@@ -408,7 +401,7 @@ public final class PostgresSource implements SourceAdapter {
         Lsn catchUp = null;
         Set<TableRef> catchUpTables = new LinkedHashSet<>();
         if (fresh) {
-          Lsn consistent = snapshot(repl, slot, tables, values, sink);
+          Lsn consistent = copier(values, sink).initial(repl, slot, tables);
           if (consistent == null) {
             return; // closed while copying
           }
@@ -416,8 +409,8 @@ public final class PostgresSource implements SourceAdapter {
           resumeFrom = consistent;
         } else {
           for (Map.Entry<TableRef, String> e : start.snapshotProgress().entrySet()) {
-            if (e.getValue().startsWith(CATCH_UP)) {
-              Lsn l = Lsn.parse(e.getValue().substring(CATCH_UP.length()));
+            if (e.getValue().startsWith(SnapshotCopier.CATCH_UP)) {
+              Lsn l = Lsn.parse(e.getValue().substring(SnapshotCopier.CATCH_UP.length()));
               catchUp = catchUp == null || l.compareTo(catchUp) > 0 ? l : catchUp;
               catchUpTables.add(e.getKey());
             }
@@ -430,7 +423,7 @@ public final class PostgresSource implements SourceAdapter {
                               && !catchUpTables.contains(t.ref()))
                   .toList();
           if (!todo.isEmpty()) {
-            Lsn l = resumeSnapshot(todo, start.snapshotProgress(), values, sink);
+            Lsn l = copier(values, sink).resume(todo, start.snapshotProgress());
             if (l == null) {
               return;
             }
@@ -507,208 +500,9 @@ public final class PostgresSource implements SourceAdapter {
     }
   }
 
-  /**
-   * Creates the slot and copies every table in its exported snapshot; returns the consistent point.
-   */
-  private @Nullable Lsn snapshot(
-      Connection repl, String slot, List<TableInfo> tables, PgValues values, ChangeSink sink)
-      throws Exception {
-    ReplicationSlotInfo info =
-        repl.unwrap(PGConnection.class)
-            .getReplicationAPI()
-            .createReplicationSlot()
-            .logical()
-            .withSlotName(slot)
-            .withOutputPlugin("pgoutput")
-            .make();
-    Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
-    LOG.log(
-        System.Logger.Level.INFO,
-        "created replication slot {0} at {1}; copying {2} tables",
-        slot,
-        consistent,
-        tables.size());
-    try (Connection reader = connect(false)) {
-      reader.setAutoCommit(false);
-      reader.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-      try (Statement s = reader.createStatement()) {
-        String snapshot =
-            Objects.requireNonNull(
-                info.getSnapshotName(), "a slot created with EXPORT_SNAPSHOT names one");
-        s.execute("SET TRANSACTION SNAPSHOT '" + snapshot.replace("'", "''") + "'");
-      }
-      PgCatalog.pinSessionSettings(reader);
-      sink.expectNewRows(true); // a new slot: storage holds nothing of this version yet
-      try {
-        for (TableInfo t : tables) {
-          if (!copy(reader, t, null, values, sink)) {
-            return null;
-          }
-          sink.snapshotDone(t.ref());
-        }
-      } finally {
-        sink.expectNewRows(false);
-      }
-      reader.commit();
-    }
-    return consistent;
-  }
-
-  /**
-   * Copies what the interrupted snapshot did not, at READ COMMITTED from each table's recorded key;
-   * returns the WAL position after the copy, which the stream must pass before the state is
-   * consistent again.
-   */
-  private @Nullable Lsn resumeSnapshot(
-      List<TableInfo> todo, Map<TableRef, String> progress, PgValues values, ChangeSink sink)
-      throws Exception {
-    try (Connection reader = connect(false)) {
-      PgCatalog.pinSessionSettings(reader);
-      reader.setAutoCommit(false);
-      for (TableInfo t : todo) {
-        LOG.log(
-            System.Logger.Level.INFO,
-            "resuming the snapshot of {0} after key {1}",
-            t.ref(),
-            progress.get(t.ref()));
-        if (!copy(reader, t, progress.get(t.ref()), values, sink)) {
-          return null;
-        }
-        reader.commit();
-      }
-      Lsn after;
-      try (Statement s = reader.createStatement();
-          ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
-        rs.next();
-        after = Lsn.parse(rs.getString(1));
-      }
-      reader.commit();
-      for (TableInfo t : todo) {
-        sink.snapshotProgress(t.ref(), CATCH_UP + after.serialize());
-      }
-      return after;
-    }
-  }
-
-  /**
-   * Copies a table ordered by its key, after {@code cursor} when given; returns false when closed
-   * meanwhile.
-   */
-  private boolean copy(
-      Connection reader, TableInfo t, @Nullable String cursor, PgValues values, ChangeSink sink)
-      throws Exception {
-    return copy(reader, t, cursor, values, sink, () -> {});
-  }
-
-  /** A unit of work between chunks of a copy (e.g. keeping a replication connection alive). */
-  private interface ChunkHook {
-    void run() throws Exception;
-  }
-
-  private boolean copy(
-      Connection reader,
-      TableInfo t,
-      @Nullable String cursor,
-      PgValues values,
-      ChangeSink sink,
-      ChunkHook afterChunk)
-      throws Exception {
-    String keys = String.join(", ", t.keyColumns().stream().map(PgCatalog::quoteIdent).toList());
-    List<String> after = cursor == null ? null : decodeCursor(cursor);
-    // COPY takes no parameters: the cursor's key texts become literals, typed by the comparison as
-    // parameters were.
-    String sql =
-        "COPY (SELECT * FROM "
-            + PgCatalog.quoteIdent(t.ref().schema())
-            + "."
-            + PgCatalog.quoteIdent(t.ref().name())
-            + (after == null
-                ? ""
-                : " WHERE ("
-                    + keys
-                    + ") > ("
-                    + String.join(", ", after.stream().map(CopyOutRows::literal).toList())
-                    + ")")
-            + " ORDER BY "
-            + keys
-            + ") TO STDOUT";
-    int[] keyIndex = t.keyColumns().stream().mapToInt(k -> t.columns().indexOf(k)).toArray();
-    String[] names = t.columns().toArray(String[]::new);
-    int[] oids = t.typeOids().stream().mapToInt(Integer::intValue).toArray();
-    int n = names.length;
-    String[] texts = new String[n];
-    String[] last = new String[keyIndex.length];
-    long copied = 0;
-    // Which table is being copied, before its first row (its copy may wait for a lock a while).
-    sink.event(new SourceEvent.SnapshotProgress(t.ref(), 0, t.estimatedRows(), false));
-    CopyOut out = reader.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
-    try {
-      for (byte[] data; (data = out.readFromCopy()) != null; ) {
-        for (int at = 0;
-            at < data.length; ) { // one row per message from the server; more are read alike
-          try {
-            at = CopyOutRows.split(data, at, texts);
-          } catch (IllegalArgumentException e) {
-            throw new SynclineException(
-                ErrorCode.SOURCE_UNAVAILABLE,
-                "the columns of "
-                    + t.ref()
-                    + " changed "
-                    + "while it was copied ("
-                    + e.getMessage()
-                    + "); the copy starts again",
-                e);
-          }
-          Map<String, SourceValue> row = new LinkedHashMap<>(n * 4 / 3 + 1);
-          for (int i = 0; i < n; i++) {
-            row.put(names[i], values.convertNullable(oids[i], texts[i]));
-          }
-          for (int k = 0; k < keyIndex.length; k++) {
-            last[k] = texts[keyIndex[k]];
-          }
-          sink.accept(SourceChange.insert(t.ref(), t.keyColumns(), new SourceRow(row)));
-          copied++;
-          if (copied % snapshotChunkRows == 0) {
-            if (closed) {
-              return false;
-            }
-            sink.flush();
-            sink.snapshotProgress(t.ref(), encodeCursor(last));
-            sink.event(new SourceEvent.SnapshotProgress(t.ref(), copied, t.estimatedRows(), false));
-            afterChunk.run();
-          }
-        }
-      }
-    } finally {
-      if (out.isActive()) {
-        out.cancelCopy(); // stopped early (closed, or a failure): the connection is left usable
-      }
-    }
-    sink.flush();
-    sink.event(new SourceEvent.SnapshotProgress(t.ref(), copied, t.estimatedRows(), true));
-    LOG.log(System.Logger.Level.INFO, "copied {0} rows of {1}", copied, t.ref());
-    return !closed;
-  }
-
-  /** Key values as length-prefixed text: unambiguous for any content. */
-  static String encodeCursor(String[] keys) {
-    StringBuilder sb = new StringBuilder();
-    for (String k : keys) {
-      sb.append(k.length()).append(':').append(k);
-    }
-    return sb.toString();
-  }
-
-  static List<String> decodeCursor(String cursor) {
-    List<String> out = new ArrayList<>();
-    int i = 0;
-    while (i < cursor.length()) {
-      int colon = cursor.indexOf(':', i);
-      int len = Integer.parseInt(cursor.substring(i, colon));
-      out.add(cursor.substring(colon + 1, colon + 1 + len));
-      i = colon + 1 + len;
-    }
-    return out;
+  /** A copier of table rows into {@code sink}, reading on connections of its own. */
+  private SnapshotCopier copier(PgValues values, ChangeSink sink) {
+    return new SnapshotCopier(() -> connect(false), snapshotChunkRows, () -> closed, values, sink);
   }
 
   /**
@@ -1082,16 +876,15 @@ public final class PostgresSource implements SourceAdapter {
               System.Logger.Level.INFO,
               "new table {0}: copying its rows, then streaming it",
               t.ref());
-          if (!copy(
-              reader,
-              t,
-              null,
-              values,
-              sink,
-              () -> {
-                confirmDurable();
-                s.forceUpdateStatus(); // a long copy must not let the walsender time out
-              })) {
+          if (!copier(values, sink)
+              .copy(
+                  reader,
+                  t,
+                  null,
+                  () -> {
+                    confirmDurable();
+                    s.forceUpdateStatus(); // a long copy must not let the walsender time out
+                  })) {
             return;
           }
           reader.commit();
