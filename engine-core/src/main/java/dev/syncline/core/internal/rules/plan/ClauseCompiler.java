@@ -15,6 +15,7 @@ import dev.syncline.core.internal.rules.sql.Ast.Expr;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -47,9 +48,23 @@ final class ClauseCompiler {
     boolean hasColumn(String table, String column);
   }
 
-  static final Set<String> BASIC_OPERATORS =
-      Set.of(
-          "=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "||", "AND", "OR", "IS", "IS NOT");
+  /** Operators compiled to the evaluator's function of the same name. */
+  static final Set<Ast.BinaryOp> BASIC_OPERATORS =
+      EnumSet.of(
+          Ast.BinaryOp.EQ,
+          Ast.BinaryOp.NE,
+          Ast.BinaryOp.LT,
+          Ast.BinaryOp.GT,
+          Ast.BinaryOp.LE,
+          Ast.BinaryOp.GE,
+          Ast.BinaryOp.ADD,
+          Ast.BinaryOp.SUBTRACT,
+          Ast.BinaryOp.MULTIPLY,
+          Ast.BinaryOp.DIVIDE,
+          Ast.BinaryOp.CONCAT,
+          Ast.BinaryOp.AND,
+          Ast.BinaryOp.OR);
+
   private static final Set<String> CAST_TYPES =
       Set.of("text", "numeric", "integer", "real", "blob");
   static final List<Map<String, @Nullable Object>> MATCH_FALSE = List.of();
@@ -210,21 +225,21 @@ final class ClauseCompiler {
       if (left instanceof ErrorClause || right instanceof ErrorClause) {
         return Clause.ERROR;
       }
-      String op = b.op();
+      Ast.BinaryOp op = b.op();
       switch (op) {
-        case "AND":
+        case AND:
           try {
             return Filters.and(left, right);
           } catch (IllegalArgumentException e) {
             return error(Objects.requireNonNullElse(e.getMessage(), "invalid condition"), expr);
           }
-        case "OR":
+        case OR:
           try {
             return Filters.or(left, right);
           } catch (IllegalArgumentException e) {
             return error(Objects.requireNonNullElse(e.getMessage(), "invalid condition"), expr);
           }
-        case "=":
+        case EQ:
           {
             if (supportsParameterExpressions && isParam(left) && isParam(right)) {
               return composeFunction(
@@ -247,19 +262,19 @@ final class ClauseCompiler {
               return error("Parameter match clauses cannot be used here", expr);
             }
           }
-        case "IN":
+        case IN:
           return compileIn(b.left(), left, b.right(), right);
         default:
           if (BASIC_OPERATORS.contains(op)) {
             return composeFunction(
-                operatorFunction(op), List.of(left, right), List.of(b.left(), b.right()));
+                operatorFunction(op.sql()), List.of(left, right), List.of(b.left(), b.right()));
           }
           return error("Operator not supported: " + op, expr);
       }
     }
     if (expr instanceof Ast.Unary u) {
       switch (u.op()) {
-        case "NOT":
+        case NOT:
           {
             Clause c = compile(u.operand());
             return composeFunction(
@@ -271,7 +286,7 @@ final class ClauseCompiler {
                 List.of(c),
                 List.of(u.operand()));
           }
-        case "IS NULL":
+        case IS_NULL:
           {
             Clause c = compile(u.operand());
             return composeFunction(
@@ -280,7 +295,7 @@ final class ClauseCompiler {
                 List.of(c),
                 List.of(u.operand()));
           }
-        case "IS NOT NULL":
+        case IS_NOT_NULL:
           {
             Clause c = compile(u.operand());
             return composeFunction(
@@ -397,7 +412,7 @@ final class ClauseCompiler {
         return error("Unsupported member operation " + m.op(), expr);
       }
       SqlFunction fn =
-          m.op().equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+          m.op() == Ast.BinaryOp.JSON ? functions.jsonExtractJson() : functions.jsonExtractSql();
       return composeFunction(
           fn, List.of(operand, new StaticValue(member)), List.of(m.operand(), m));
     }

@@ -135,21 +135,21 @@ final class SnapshotPlans {
    * and Postgres compares differently from the rules.
    */
   private static void requiredNonNull(Ast.Expr e, String table, Set<String> into) {
-    if (e instanceof Ast.Binary b && b.op().equals("AND")) {
+    if (e instanceof Ast.Binary b && b.op() == Ast.BinaryOp.AND) {
       requiredNonNull(b.left(), table, into);
       requiredNonNull(b.right(), table, into);
     } else if (e instanceof Ast.Unary u
-        && u.op().equals("IS NOT NULL")
+        && u.op() == Ast.UnaryOp.IS_NOT_NULL
         && column(u.operand(), table) != null) {
       into.add(column(u.operand(), table));
-    } else if (e instanceof Ast.Binary b && b.op().equals("=")) {
+    } else if (e instanceof Ast.Binary b && b.op() == Ast.BinaryOp.EQ) {
       if (column(b.left(), table) != null && isRequestSide(b.right())) {
         into.add(column(b.left(), table));
       } else if (column(b.right(), table) != null && isRequestSide(b.left())) {
         into.add(column(b.right(), table));
       }
     } else if (e instanceof Ast.Binary b
-        && b.op().equals("IN")
+        && b.op() == Ast.BinaryOp.IN
         && isRequestSide(b.left())
         && column(b.right(), table) != null) {
       into.add(column(b.right(), table));

@@ -25,6 +25,7 @@ import dev.syncline.core.internal.rules.yaml.YamlTree.YScalar;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YSeq;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -459,7 +460,7 @@ final class StreamCompiler {
       ScopeTable out = outTable;
       Expr where = q.where();
       for (Expr on : q.joinConditions()) {
-        where = where == null ? on : new Ast.Binary("AND", where, on, where.span());
+        where = where == null ? on : new Ast.Binary(Ast.BinaryOp.AND, where, on, where.span());
       }
       for (List<Expr> atoms : dnf(where)) {
         VariantBuilder vb = new VariantBuilder(output);
@@ -589,7 +590,7 @@ final class StreamCompiler {
         c.args().forEach(a -> visit(a, d));
       } else if (e instanceof Ast.Binary b) {
         visit(b.left(), d);
-        if ((b.op().equals("IN") || b.op().equals("NOT IN"))
+        if ((b.op() == Ast.BinaryOp.IN || b.op() == Ast.BinaryOp.NOT_IN)
             && b.right() instanceof Ast.Ref r
             && isCte(r)) {
           d.subquery = true;
@@ -629,7 +630,7 @@ final class StreamCompiler {
       if (e == null) {
         return List.of(List.of());
       }
-      if (e instanceof Ast.Binary b && b.op().equals("AND")) {
+      if (e instanceof Ast.Binary b && b.op() == Ast.BinaryOp.AND) {
         List<List<Expr>> out = new ArrayList<>();
         for (List<Expr> l : dnf(b.left())) {
           for (List<Expr> r : dnf(b.right())) {
@@ -640,7 +641,7 @@ final class StreamCompiler {
         }
         return out;
       }
-      if (e instanceof Ast.Binary b && b.op().equals("OR") && !simpleOr(e)) {
+      if (e instanceof Ast.Binary b && b.op() == Ast.BinaryOp.OR && !simpleOr(e)) {
         List<List<Expr>> out = new ArrayList<>(dnf(b.left()));
         out.addAll(dnf(b.right()));
         return out;
@@ -654,10 +655,10 @@ final class StreamCompiler {
       if (e == null) {
         return out;
       }
-      if (e instanceof Ast.Binary b && b.op().equals("AND")) {
+      if (e instanceof Ast.Binary b && b.op() == Ast.BinaryOp.AND) {
         out.addAll(conjuncts(b.left()));
         out.addAll(conjuncts(b.right()));
-      } else if (e instanceof Ast.Binary b && b.op().equals("OR") && !simpleOr(e)) {
+      } else if (e instanceof Ast.Binary b && b.op() == Ast.BinaryOp.OR && !simpleOr(e)) {
         problems.add(
             SqlProblem.fatal(
                 "Stream subqueries can't use OR filters", e.span().start(), e.span().end()));
@@ -669,7 +670,8 @@ final class StreamCompiler {
 
     /** For {@code x IN (SELECT ...)} or {@code x IN cte}: the subquery; else null. */
     @Nullable Object subqueryOf(Expr atom) {
-      if (atom instanceof Ast.Binary b && (b.op().equals("IN") || b.op().equals("NOT IN"))) {
+      if (atom instanceof Ast.Binary b
+          && (b.op() == Ast.BinaryOp.IN || b.op() == Ast.BinaryOp.NOT_IN)) {
         if (b.right() instanceof Ast.SubSelect s) {
           return s;
         }
@@ -725,7 +727,7 @@ final class StreamCompiler {
 
       void build(List<Expr> atoms) {
         for (Expr atom : atoms) {
-          if (atom instanceof Ast.Unary u && u.op().equals("NOT")) {
+          if (atom instanceof Ast.Unary u && u.op() == Ast.UnaryOp.NOT) {
             Deps d = deps(u.operand());
             if (d.subquery || (!d.tables.isEmpty() && d.request)) {
               // The reference's span of "x IN (SELECT ...)" ends with the subquery's last token,
@@ -741,7 +743,7 @@ final class StreamCompiler {
           Object sub = subqueryOf(atom);
           if (sub != null) {
             Ast.Binary b = (Ast.Binary) atom;
-            if (b.op().equals("NOT IN")) {
+            if (b.op() == Ast.BinaryOp.NOT_IN) {
               error("Negations are not allowed here", atom.span());
               continue;
             }
@@ -875,7 +877,7 @@ final class StreamCompiler {
         List<CExpr> outputs = new ArrayList<>();
         for (Expr link : parentLinks) {
           consumed.add(link);
-          if (!(link instanceof Ast.Binary b && b.op().equals("="))) {
+          if (!(link instanceof Ast.Binary b && b.op() == Ast.BinaryOp.EQ)) {
             error("Tables can only be joined with equality conditions", link.span());
             continue;
           }
@@ -938,7 +940,9 @@ final class StreamCompiler {
      */
     @SuppressWarnings("ReferenceEquality") // identity: which side of this comparison is the row
     @Nullable BucketParameter match(Expr atom, String table, VariantBuilder vb) {
-      if (!(atom instanceof Ast.Binary b) || !Set.of("=", "IN", "&&").contains(b.op())) {
+      if (!(atom instanceof Ast.Binary b)
+          || !EnumSet.of(Ast.BinaryOp.EQ, Ast.BinaryOp.IN, Ast.BinaryOp.OVERLAPS)
+              .contains(b.op())) {
         error("Cannot use table values and parameters in the same clauses", atom.span());
         return null;
       }
@@ -965,10 +969,10 @@ final class StreamCompiler {
       }
       vb.use(request);
       return switch (b.op()) {
-        case "=" ->
+        case EQ ->
             new BucketParameter(
                 row.ev, false, new RequestValue(request.ev, request.text), row.text);
-        case "IN" ->
+        case IN ->
             row == l
                 ? new BucketParameter(
                     row.ev, false, new RequestArray(request.ev, request.text), row.text)
@@ -985,7 +989,7 @@ final class StreamCompiler {
       Object sub = subqueryOf(atom);
       if (sub != null) {
         Ast.Binary b = (Ast.Binary) atom;
-        if (b.op().equals("NOT IN")) {
+        if (b.op() == Ast.BinaryOp.NOT_IN) {
           error("Negations are not allowed here", atom.span());
           return;
         }
@@ -1271,7 +1275,7 @@ final class StreamCompiler {
       }
       if (e instanceof Ast.Member m) {
         SqlFunction fn =
-            m.op().equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+            m.op() == Ast.BinaryOp.JSON ? functions.jsonExtractJson() : functions.jsonExtractSql();
         if (!(m.member() instanceof String member)) {
           return error("Unsupported member operation " + m.op(), m.span());
         }
@@ -1359,18 +1363,18 @@ final class StreamCompiler {
     }
 
     CExpr binary(Ast.Binary b) {
-      String op = b.op();
+      Ast.BinaryOp op = b.op();
       switch (op) {
-        case "LIKE", "NOT LIKE", "ILIKE", "NOT ILIKE":
+        case LIKE, NOT_LIKE, ILIKE, NOT_ILIKE:
           return error("LIKE expressions are not currently supported.", b.span());
-        case "IN", "NOT IN":
+        case IN, NOT_IN:
           {
             if (b.right() instanceof Ast.SubSelect
                 || (b.right() instanceof Ast.Ref r && isCte(r))) {
               return error("Subqueries are only supported in top-level conditions", b.span());
             }
             CExpr left = compile(b.left());
-            boolean negated = op.equals("NOT IN");
+            boolean negated = op == Ast.BinaryOp.NOT_IN;
             if (b.right() instanceof Ast.ListExpr list) {
               List<CExpr> args = new ArrayList<>();
               args.add(left);
@@ -1401,34 +1405,19 @@ final class StreamCompiler {
                 },
                 false);
           }
-        case "AND",
-        "OR",
-        "=",
-        "<",
-        ">",
-        "<=",
-        ">=",
-        "+",
-        "-",
-        "*",
-        "/",
-        "||",
-        "IS",
-        "IS NOT",
-        "&&",
-        "!=":
+        case AND, OR, EQ, LT, GT, LE, GE, ADD, SUBTRACT, MULTIPLY, DIVIDE, CONCAT, OVERLAPS, NE:
           {
-            String applied = op.equals("!=") && edition >= 3 ? "IS NOT" : op;
+            String applied = op == Ast.BinaryOp.NE && edition >= 3 ? "IS NOT" : op.sql();
             return compose(
                 b,
                 List.of(compile(b.left()), compile(b.right())),
                 a -> SqlValues.operator(applied, a[0], a[1]),
                 false);
           }
-        case "->", "->>":
+        case JSON, JSON_TEXT:
           {
             SqlFunction fn =
-                op.equals("->") ? functions.jsonExtractJson() : functions.jsonExtractSql();
+                op == Ast.BinaryOp.JSON ? functions.jsonExtractJson() : functions.jsonExtractSql();
             return compose(
                 b, List.of(compile(b.left()), compile(b.right())), a -> fn.call(a[0], a[1]), false);
           }
@@ -1438,25 +1427,27 @@ final class StreamCompiler {
     }
 
     CExpr unary(Ast.Unary u) {
-      String op = u.op();
-      if (op.equals("-") || op.equals("+")) {
+      Ast.UnaryOp op = u.op();
+      if (op == Ast.UnaryOp.NEGATE || op == Ast.UnaryOp.PLUS) {
         return error(
-            "Unary " + (op.equals("-") ? "minus" : "plus") + " is not currently supported",
+            "Unary "
+                + (op == Ast.UnaryOp.NEGATE ? "minus" : "plus")
+                + " is not currently supported",
             u.span());
       }
       CExpr operand = compile(u.operand());
       Function<@Nullable Object[], @Nullable Object> fn =
           switch (op) {
-            case "NOT" -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-            case "IS NULL" -> a -> a[0] == null ? SqlValues.TRUE : SqlValues.FALSE;
-            case "IS NOT NULL" -> a -> a[0] != null ? SqlValues.TRUE : SqlValues.FALSE;
-            case "IS TRUE" -> a -> SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
-            case "IS NOT TRUE" -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-            case "IS FALSE" ->
+            case NOT -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
+            case IS_NULL -> a -> a[0] == null ? SqlValues.TRUE : SqlValues.FALSE;
+            case IS_NOT_NULL -> a -> a[0] != null ? SqlValues.TRUE : SqlValues.FALSE;
+            case IS_TRUE -> a -> SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
+            case IS_NOT_TRUE -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
+            case IS_FALSE ->
                 a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
-            case "IS NOT FALSE" ->
+            case IS_NOT_FALSE ->
                 a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-            default -> null;
+            case NEGATE, PLUS -> null; // refused above
           };
       if (fn == null) {
         return error("Operator " + op + " is not supported", u.span());

@@ -117,22 +117,112 @@ public final class Ast {
     }
   }
 
-  /**
-   * A binary operation. {@code op} is upper case: {@code = != < > <= >= + - * / % || AND OR IN NOT
-   * IN LIKE NOT LIKE ILIKE NOT ILIKE && IS IS NOT @> <@}.
-   */
-  public record Binary(String op, Expr left, Expr right, Span span) implements Expr {
+  /** The operator of a {@link Binary} (and of a JSON {@link Member}); {@link #sql} as written. */
+  public enum BinaryOp {
+    OR("OR"),
+    AND("AND"),
+    EQ("="),
+    NE("!="),
+    LT("<"),
+    GT(">"),
+    LE("<="),
+    GE(">="),
+    IN("IN"),
+    NOT_IN("NOT IN"),
+    LIKE("LIKE"),
+    NOT_LIKE("NOT LIKE"),
+    ILIKE("ILIKE"),
+    NOT_ILIKE("NOT ILIKE"),
+    IS_DISTINCT_FROM("IS DISTINCT FROM"),
+    IS_NOT_DISTINCT_FROM("IS NOT DISTINCT FROM"),
+    CONCAT("||"),
+    OVERLAPS("&&"),
+    CONTAINS("@>"),
+    CONTAINED_BY("<@"),
+    JSON("->"),
+    JSON_TEXT("->>"),
+    ADD("+"),
+    SUBTRACT("-"),
+    MULTIPLY("*"),
+    DIVIDE("/"),
+    MODULO("%");
+
+    private final String sql;
+
+    BinaryOp(String sql) {
+      this.sql = sql;
+    }
+
+    /** The operator as SQL spells it (upper case for words): what diagnostics show. */
+    public String sql() {
+      return sql;
+    }
+
+    /** The operator spelled {@code sql} (as {@link #sql()} gives it). */
+    public static BinaryOp of(String sql) {
+      for (BinaryOp op : values()) {
+        if (op.sql.equals(sql)) {
+          return op;
+        }
+      }
+      throw new IllegalArgumentException("not a binary operator: " + sql);
+    }
+
+    @Override
+    public String toString() {
+      return sql;
+    }
+  }
+
+  /** The operator of a {@link Unary}; {@link #sql} as written. */
+  public enum UnaryOp {
+    NOT("NOT"),
+    NEGATE("-"),
+    PLUS("+"),
+    IS_NULL("IS NULL"),
+    IS_NOT_NULL("IS NOT NULL"),
+    IS_TRUE("IS TRUE"),
+    IS_NOT_TRUE("IS NOT TRUE"),
+    IS_FALSE("IS FALSE"),
+    IS_NOT_FALSE("IS NOT FALSE");
+
+    private final String sql;
+
+    UnaryOp(String sql) {
+      this.sql = sql;
+    }
+
+    /** The operator as SQL spells it: what diagnostics show. */
+    public String sql() {
+      return sql;
+    }
+
+    /** The operator spelled {@code sql} (as {@link #sql()} gives it). */
+    public static UnaryOp of(String sql) {
+      for (UnaryOp op : values()) {
+        if (op.sql.equals(sql)) {
+          return op;
+        }
+      }
+      throw new IllegalArgumentException("not a unary operator: " + sql);
+    }
+
+    @Override
+    public String toString() {
+      return sql;
+    }
+  }
+
+  /** A binary operation. */
+  public record Binary(BinaryOp op, Expr left, Expr right, Span span) implements Expr {
     @Override
     public String type() {
       return "binary";
     }
   }
 
-  /**
-   * A unary operation: {@code NOT - + IS NULL IS NOT NULL IS TRUE IS NOT TRUE IS FALSE IS NOT
-   * FALSE}.
-   */
-  public record Unary(String op, Expr operand, Span span) implements Expr {
+  /** A unary operation. */
+  public record Unary(UnaryOp op, Expr operand, Span span) implements Expr {
     @Override
     public String type() {
       return "unary";
@@ -140,9 +230,10 @@ public final class Ast {
   }
 
   /**
-   * JSON member access {@code operand -> 'key'}; member is a String or, for a numeric key, a Long.
+   * JSON member access {@code operand -> 'key'} ({@code op} is {@link BinaryOp#JSON} or {@link
+   * BinaryOp#JSON_TEXT}); member is a String or, for a numeric key, a Long.
    */
-  public record Member(Expr operand, String op, Object member, Span span) implements Expr {
+  public record Member(Expr operand, BinaryOp op, Object member, Span span) implements Expr {
     @Override
     public String type() {
       return "member";

@@ -1,6 +1,7 @@
 package dev.syncline.core.internal.rules.sql;
 
 import dev.syncline.core.internal.rules.sql.Ast.Binary;
+import dev.syncline.core.internal.rules.sql.Ast.BinaryOp;
 import dev.syncline.core.internal.rules.sql.Ast.BoolLit;
 import dev.syncline.core.internal.rules.sql.Ast.Call;
 import dev.syncline.core.internal.rules.sql.Ast.Cast;
@@ -25,6 +26,7 @@ import dev.syncline.core.internal.rules.sql.Ast.Statement;
 import dev.syncline.core.internal.rules.sql.Ast.StringLit;
 import dev.syncline.core.internal.rules.sql.Ast.SubSelect;
 import dev.syncline.core.internal.rules.sql.Ast.Unary;
+import dev.syncline.core.internal.rules.sql.Ast.UnaryOp;
 import dev.syncline.core.internal.rules.sql.Lexer.Kind;
 import dev.syncline.core.internal.rules.sql.Lexer.Token;
 import java.util.ArrayList;
@@ -507,7 +509,7 @@ public final class SqlParser {
     while (peek().isWord("or")) {
       pos++;
       Expr right = and();
-      left = new Binary("OR", left, right, left.span().to(right.span()));
+      left = new Binary(BinaryOp.OR, left, right, left.span().to(right.span()));
     }
     return left;
   }
@@ -517,7 +519,7 @@ public final class SqlParser {
     while (peek().isWord("and")) {
       pos++;
       Expr right = not();
-      left = new Binary("AND", left, right, left.span().to(right.span()));
+      left = new Binary(BinaryOp.AND, left, right, left.span().to(right.span()));
     }
     return left;
   }
@@ -526,7 +528,7 @@ public final class SqlParser {
     if (peek().isWord("not")) {
       Token t = next();
       Expr operand = nested(this::not);
-      return new Unary("NOT", operand, new Span(t.start(), operand.span().end()));
+      return new Unary(UnaryOp.NOT, operand, new Span(t.start(), operand.span().end()));
     }
     return is();
   }
@@ -550,7 +552,7 @@ public final class SqlParser {
           Expr right = comparison();
           left =
               new Binary(
-                  negated ? "IS NOT DISTINCT FROM" : "IS DISTINCT FROM",
+                  negated ? BinaryOp.IS_NOT_DISTINCT_FROM : BinaryOp.IS_DISTINCT_FROM,
                   left,
                   right,
                   left.span().to(right.span()));
@@ -560,14 +562,14 @@ public final class SqlParser {
         }
         left =
             new Unary(
-                "IS " + (negated ? "NOT " : "") + suffix,
+                UnaryOp.of("IS " + (negated ? "NOT " : "") + suffix),
                 left,
                 new Span(left.span().start(), t.end()));
       } else if (peek().isWord("isnull") || peek().isWord("notnull")) {
         Token t = next();
         left =
             new Unary(
-                t.isWord("isnull") ? "IS NULL" : "IS NOT NULL",
+                t.isWord("isnull") ? UnaryOp.IS_NULL : UnaryOp.IS_NOT_NULL,
                 left,
                 new Span(left.span().start(), t.end()));
       } else {
@@ -580,11 +582,11 @@ public final class SqlParser {
     Expr left = inLike();
     while (true) {
       Token t = peek();
-      String op = null;
+      BinaryOp op = null;
       if (t.kind() == Kind.OP) {
         switch (t.text()) {
-          case "=", "<", ">", "<=", ">=" -> op = t.text();
-          case "!=", "<>" -> op = "!=";
+          case "=", "<", ">", "<=", ">=" -> op = BinaryOp.of(t.text());
+          case "!=", "<>" -> op = BinaryOp.NE;
           default -> {}
         }
       }
@@ -614,11 +616,13 @@ public final class SqlParser {
       if (t.isWord("in")) {
         pos++;
         Expr right = inRight();
-        left = new Binary(negated ? "NOT IN" : "IN", left, right, left.span().to(right.span()));
+        left =
+            new Binary(
+                negated ? BinaryOp.NOT_IN : BinaryOp.IN, left, right, left.span().to(right.span()));
       } else if (t.isWord("like") || t.isWord("ilike")) {
         pos++;
         Expr right = otherOp();
-        String op = (negated ? "NOT " : "") + t.text().toUpperCase(Locale.ROOT);
+        BinaryOp op = BinaryOp.of((negated ? "NOT " : "") + t.text().toUpperCase(Locale.ROOT));
         left = new Binary(op, left, right, left.span().to(right.span()));
       } else if (t.isWord("between")) {
         pos++;
@@ -666,21 +670,26 @@ public final class SqlParser {
       if (t.isOp("||") || t.isOp("&&") || t.isOp("@>") || t.isOp("<@")) {
         pos++;
         Expr right = additive();
-        left = new Binary(t.text(), left, right, left.span().to(right.span()));
+        left = new Binary(BinaryOp.of(t.text()), left, right, left.span().to(right.span()));
       } else if (t.isOp("->") || t.isOp("->>")) {
         pos++;
         Token m = peek();
         if (m.kind() == Kind.STRING) {
           pos++;
-          left = new Member(left, t.text(), m.text(), new Span(left.span().start(), m.end()));
+          left =
+              new Member(
+                  left, BinaryOp.of(t.text()), m.text(), new Span(left.span().start(), m.end()));
         } else if (m.kind() == Kind.INTEGER) {
           pos++;
           left =
               new Member(
-                  left, t.text(), Long.parseLong(m.text()), new Span(left.span().start(), m.end()));
+                  left,
+                  BinaryOp.of(t.text()),
+                  Long.parseLong(m.text()),
+                  new Span(left.span().start(), m.end()));
         } else {
           Expr right = additive();
-          left = new Binary(t.text(), left, right, left.span().to(right.span()));
+          left = new Binary(BinaryOp.of(t.text()), left, right, left.span().to(right.span()));
         }
       } else {
         return left;
@@ -693,7 +702,7 @@ public final class SqlParser {
     while (peek().isOp("+") || peek().isOp("-")) {
       Token t = next();
       Expr right = multiplicative();
-      left = new Binary(t.text(), left, right, left.span().to(right.span()));
+      left = new Binary(BinaryOp.of(t.text()), left, right, left.span().to(right.span()));
     }
     return left;
   }
@@ -703,7 +712,7 @@ public final class SqlParser {
     while (peek().isOp("*") || peek().isOp("/") || peek().isOp("%")) {
       Token t = next();
       Expr right = unary();
-      left = new Binary(t.text(), left, right, left.span().to(right.span()));
+      left = new Binary(BinaryOp.of(t.text()), left, right, left.span().to(right.span()));
     }
     return left;
   }
@@ -725,7 +734,7 @@ public final class SqlParser {
             n.kind() == Kind.INTEGER ? new IntegerLit(text, s) : new NumericLit(text, s));
       }
       Expr operand = nested(this::unary);
-      return new Unary(t.text(), operand, new Span(t.start(), operand.span().end()));
+      return new Unary(UnaryOp.of(t.text()), operand, new Span(t.start(), operand.span().end()));
     }
     return postfix(primary());
   }

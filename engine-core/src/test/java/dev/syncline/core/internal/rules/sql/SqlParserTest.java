@@ -30,11 +30,11 @@ class SqlParserTest {
     Expr e = SqlParser.parseExpression("a = 1 OR b = 2 AND NOT c || d = 'x'");
     assertThat(e).isInstanceOf(Binary.class);
     Binary or = (Binary) e;
-    assertThat(or.op()).isEqualTo("OR");
-    assertThat(((Binary) or.right()).op()).isEqualTo("AND");
+    assertThat(or.op()).isEqualTo(Ast.BinaryOp.OR);
+    assertThat(((Binary) or.right()).op()).isEqualTo(Ast.BinaryOp.AND);
     Binary arithmetic = (Binary) SqlParser.parseExpression("1 + 2 * 3");
-    assertThat(arithmetic.op()).isEqualTo("+");
-    assertThat(((Binary) arithmetic.right()).op()).isEqualTo("*");
+    assertThat(arithmetic.op()).isEqualTo(Ast.BinaryOp.ADD);
+    assertThat(((Binary) arithmetic.right()).op()).isEqualTo(Ast.BinaryOp.MULTIPLY);
   }
 
   @Test
@@ -49,7 +49,7 @@ class SqlParserTest {
   @Test
   void json_operators_with_literal_keys_are_member_access() throws Exception {
     Ast.Member m = (Ast.Member) SqlParser.parseExpression("doc -> 'o' ->> 'k'");
-    assertThat(m.op()).isEqualTo("->>");
+    assertThat(m.op()).isEqualTo(Ast.BinaryOp.JSON_TEXT);
     assertThat(m.member()).isEqualTo("k");
     assertThat(((Ast.Member) m.operand()).member()).isEqualTo("o");
   }
