@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpHandler;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
-import dev.syncline.api.WireFormat;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.auth.TokenVerifier;
 import dev.syncline.api.engine.DetectorThresholds;
@@ -17,6 +16,8 @@ import dev.syncline.api.engine.RulesDeployment;
 import dev.syncline.api.engine.SyncEngine;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.internal.engine.Findings;
+import dev.syncline.core.internal.engine.HealthJson;
 import dev.syncline.core.replicate.Replicator;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import dev.syncline.core.stream.JdkHttpSyncServer;
@@ -803,88 +804,21 @@ public final class Syncline implements SyncEngine {
    * reads volatile state only; any thread.
    */
   private List<Finding> findings() {
-    Map<Finding.Detector, Finding> found = new EnumMap<>(Finding.Detector.class);
-    long now = System.nanoTime();
     Served s = served;
-    if (s != null) {
-      int stuck = s.service().stuckStreams(detectors.stuckClientAfter());
-      if (stuck > 0) {
-        found.put(
-            Finding.Detector.STUCK_CLIENTS,
-            new Finding(
-                Finding.Detector.STUCK_CLIENTS,
-                stuck
-                    + " connected client(s) completed no checkpoint for over "
-                    + seconds(detectors.stuckClientAfter())
-                    + " though newer data was there to send (stopped reading, or cannot keep up)"));
-      }
-    }
+    int stuck = s == null ? 0 : s.service().stuckStreams(detectors.stuckClientAfter());
+    List<Findings.Replication> replications = new ArrayList<>();
     for (VersionRun r : runs.values()) {
-      ReplicationState state = r.replicator.status().state();
-      if (state != ReplicationState.STREAMING && state != ReplicationState.SNAPSHOT) {
-        continue; // only the instance replicating a version knows these
-      }
-      long quiet = r.replicator.quietNanos();
-      if (quiet > detectors.replicationStalledAfter().toNanos()) {
-        found.putIfAbsent(
-            Finding.Detector.REPLICATION_STALLED,
-            new Finding(
-                Finding.Detector.REPLICATION_STALLED,
-                "replication of rules version "
-                    + r.version
-                    + " ("
-                    + state
-                    + ") has shown no sign of life for "
-                    + quiet / 1_000_000_000
-                    + " s without failing"));
-      }
-      long slowest = r.replicator.slowestRecentWriteNanos();
-      if (slowest > detectors.storageSlowAfter().toNanos()) {
-        found.putIfAbsent(
-            Finding.Detector.STORAGE_SLOW,
-            new Finding(
-                Finding.Detector.STORAGE_SLOW,
-                "a storage write of rules version "
-                    + r.version
-                    + "'s replication took "
-                    + slowest / 1_000_000
-                    + " ms (or has been running that long) within the last minute"));
-      }
-      long high = r.lagHighSince;
-      if (high != 0 && now - high > detectors.slotStalledAfter().toNanos()) {
-        found.putIfAbsent(
-            Finding.Detector.SLOT_STALLED,
-            new Finding(
-                Finding.Detector.SLOT_STALLED,
-                "WAL not yet confirmed for rules version "
-                    + r.version
-                    + " has stayed at or above "
-                    + detectors.slotLagBytes()
-                    + " bytes for over "
-                    + seconds(detectors.slotStalledAfter())
-                    + " (now "
-                    + r.lagBytes
-                    + " bytes): the slot is not keeping up"));
-      }
-      if (r.retainedBytes > detectors.walRetainedBytes()) {
-        found.putIfAbsent(
-            Finding.Detector.WAL_RETAINED,
-            new Finding(
-                Finding.Detector.WAL_RETAINED,
-                "the source keeps "
-                    + r.retainedBytes
-                    + " bytes of WAL for rules version "
-                    + r.version
-                    + "'s slot (threshold "
-                    + detectors.walRetainedBytes()
-                    + ")"));
-      }
+      replications.add(
+          new Findings.Replication(
+              r.version,
+              r.replicator.status().state(),
+              r.replicator.quietNanos(),
+              r.replicator.slowestRecentWriteNanos(),
+              r.lagHighSince,
+              r.lagBytes,
+              r.retainedBytes));
     }
-    return List.copyOf(found.values());
-  }
-
-  private static String seconds(Duration d) {
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    return Findings.of(detectors, stuck, replications, System.nanoTime());
   }
 
   /**
@@ -1110,81 +1044,10 @@ public final class Syncline implements SyncEngine {
    * the public sync endpoints. Cheap; never blocks on the network.
    */
   public String healthJson() {
-    EngineHealth h = health();
-    EngineMetrics m = metrics();
     Served s = served;
     VersionRun active = s == null ? null : runs.get(s.version());
-    StringBuilder sb = new StringBuilder(512).append('{');
-    sb.append("\"ready\":").append(h.ready());
-    sb.append(",\"reason\":").append(quoted(h.notReadyReason()));
-    sb.append(",\"state\":").append(quoted(h.state().name()));
-    sb.append(",\"active_version\":").append(h.activeVersion());
-    sb.append(",\"active_checkpoint\":").append(h.activeCheckpoint());
-    sb.append(",\"pending_version\":")
-        .append(h.pendingVersion() == null ? "null" : h.pendingVersion());
-    sb.append(",\"replication\":").append(quoted(h.replication().name()));
-    sb.append(",\"pending_replication\":").append(quoted(h.pendingReplication().name()));
-    sb.append(",\"last_error_code\":").append(quoted(h.lastErrorCode()));
-    sb.append(",\"last_error\":").append(quoted(h.lastError()));
-    sb.append(",\"lag_bytes\":").append(h.lagBytes());
-    sb.append(",\"lag_millis\":").append(h.lagMillis());
-    sb.append(",\"storage_reachable\":").append(h.storageReachable());
-    sb.append(",\"open_streams\":").append(h.openStreams());
-    sb.append(",\"snapshot\":[");
-    if (active != null) {
-      String sep = "";
-      for (SourceEvent.SnapshotProgress p : active.snapshot.values()) {
-        sb.append(sep)
-            .append("{\"table\":")
-            .append(quoted(p.table().toString()))
-            .append(",\"rows_copied\":")
-            .append(p.rowsCopied())
-            .append(",\"rows_estimated\":")
-            .append(p.rowsEstimated())
-            .append(",\"done\":")
-            .append(p.done())
-            .append('}');
-        sep = ",";
-      }
-    }
-    sb.append("],\"findings\":[");
-    String comma = "";
-    for (Finding f : h.findings()) {
-      sb.append(comma)
-          .append("{\"code\":")
-          .append(quoted(f.detector().code()))
-          .append(",\"detector\":")
-          .append(quoted(f.detector().name()))
-          .append(",\"message\":")
-          .append(quoted(f.message()))
-          .append('}');
-      comma = ",";
-    }
-    sb.append("],\"metrics\":{\"data_synced_bytes\":")
-        .append(m.dataSyncedBytes())
-        .append(",\"operations_synced\":")
-        .append(m.operationsSynced())
-        .append(",\"concurrent_connections\":")
-        .append(m.concurrentConnections())
-        .append(",\"rows_replicated\":")
-        .append(m.rowsReplicated())
-        .append(",\"transactions_replicated\":")
-        .append(m.transactionsReplicated())
-        .append(",\"replication_lag_seconds\":")
-        .append(m.replicationLagSeconds())
-        .append(",\"stalled_streams_closed\":")
-        .append(m.stalledStreamsClosed())
-        .append("}}");
-    return sb.toString();
-  }
-
-  private static String quoted(@Nullable String s) {
-    if (s == null) {
-      return "null";
-    }
-    StringBuilder sb = new StringBuilder(s.length() + 2);
-    WireFormat.appendQuoted(sb, s);
-    return sb.toString();
+    return HealthJson.render(
+        health(), metrics(), active == null ? List.of() : active.snapshot.values());
   }
 
   /**
