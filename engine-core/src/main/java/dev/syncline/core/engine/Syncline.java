@@ -41,8 +41,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
@@ -531,46 +529,21 @@ public final class Syncline implements SyncEngine {
    * #lock}.
    */
   private RulesDeployment deploy(String yaml) {
-    List<RulesVersion> versions = storage.rulesVersions();
-    Optional<RulesVersion> active =
-        versions.stream().filter(v -> v.state() == RulesVersion.State.ACTIVE).findFirst();
-    List<RulesVersion> processing =
-        versions.stream().filter(v -> v.state() == RulesVersion.State.PROCESSING).toList();
-    if (active.isPresent() && StoredRules.sameRules(active.get().content(), yaml)) {
-      // Deploying what serves cancels a deployment in progress.
-      processing.forEach(v -> dropVersion(v.id()));
-      return new RulesDeployment(active.get().id(), true);
-    }
-    Optional<RulesVersion> same =
-        processing.stream().filter(v -> StoredRules.sameRules(v.content(), yaml)).findFirst();
-    for (RulesVersion v : processing) {
-      if (same.isEmpty() || v.id() != same.get().id()) {
-        dropVersion(v.id()); // superseded by this deployment
-      }
-    }
-    RulesVersion target;
-    if (same.isPresent()) {
-      target = same.get();
-    } else {
-      // Definitions the new rules leave as they are keep their bucket ids, so clients keep those
-      // buckets.
-      Map<String, Integer> kept = new TreeMap<>();
-      if (active.isPresent() && keepUnchangedBuckets && storage.supportsBucketAdoption()) {
-        Map<String, Integer> activeKept = StoredRules.keptVersions(active.get().content());
-        for (String definition :
-            StoredRules.unchangedDefinitions(StoredRules.yaml(active.get().content()), yaml)) {
-          kept.put(definition, activeKept.getOrDefault(definition, (int) active.get().id()));
-        }
-      }
-      target = storage.addRulesVersion(StoredRules.encode(yaml, kept));
+    DeploymentPlan plan =
+        DeploymentPlan.of(
+            storage.rulesVersions(),
+            yaml,
+            keepUnchangedBuckets && storage.supportsBucketAdoption());
+    plan.drop().forEach(this::dropVersion);
+    RulesVersion target = plan.target();
+    if (target == null) {
+      target = storage.addRulesVersion(Objects.requireNonNull(plan.newVersion()));
       emit(new EngineEvent.RulesDeployed(target.id()));
     }
-    if (active.isEmpty()) {
-      // Nothing serves yet: serve the new version at once (clients get their first checkpoint after
-      // the snapshot).
+    if (plan.activate()) {
       storage.activate(target.id());
     }
-    return new RulesDeployment(target.id(), same.isPresent());
+    return new RulesDeployment(target.id(), plan.unchanged());
   }
 
   private void tick() {
