@@ -4,7 +4,7 @@ import dev.syncline.api.OpType;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.auth.JwtTokenVerifier;
-import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.spi.storage.OpChecksums;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import dev.syncline.core.stream.JdkHttpSyncServer;
 import dev.syncline.core.stream.SyncService;

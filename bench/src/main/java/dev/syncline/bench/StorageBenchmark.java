@@ -3,7 +3,7 @@ package dev.syncline.bench;
 import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
 import dev.syncline.core.internal.storage.ChecksumCache;
-import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.spi.storage.OpChecksums;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;

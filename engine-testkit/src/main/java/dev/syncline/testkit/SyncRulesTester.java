@@ -2,9 +2,7 @@ package dev.syncline.testkit;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SourceRow;
-import dev.syncline.api.SynclineException;
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.EvaluatedRow;
 import dev.syncline.api.rules.EvaluationError;
@@ -15,7 +13,6 @@ import dev.syncline.api.rules.RequestQuerier;
 import dev.syncline.api.rules.ResolvedBucket;
 import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
-import dev.syncline.core.internal.rules.plan.CompiledSyncRules;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -204,11 +201,7 @@ public final class SyncRulesTester {
 
   /** Explains where a row lands; see {@link #explain(String, Map)}. */
   public String explain(String table, SourceRow row) {
-    if (!(rules instanceof CompiledSyncRules compiled)) {
-      throw new SynclineException(
-          ErrorCode.INVALID_ARGUMENT, "explain needs rules compiled by SyncRulesCompiler");
-    }
-    return String.join("\n", compiled.explainRow(table(table), row));
+    return String.join("\n", rules.explainRow(table(table), row));
   }
 
   /**

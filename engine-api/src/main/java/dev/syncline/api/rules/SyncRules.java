@@ -2,6 +2,7 @@ package dev.syncline.api.rules;
 
 import dev.syncline.api.SourceRow;
 import dev.syncline.api.TableRef;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -43,4 +44,25 @@ public interface SyncRules {
    * table.
    */
   String explain();
+
+  /**
+   * Explains where one source row lands, for people debugging their rules: one line per bucket
+   * definition and data query. Rules compiled by Syncline say for each query why the row matched or
+   * not; this default lists the buckets {@link #evaluateRow} places the row in and its evaluation
+   * errors.
+   */
+  default List<String> explainRow(TableRef table, SourceRow row) {
+    RowEvaluation evaluation = evaluateRow(table, row);
+    List<String> lines = new ArrayList<>();
+    for (EvaluatedRow r : evaluation.rows()) {
+      lines.add("in bucket " + r.bucket() + " as " + r.table() + "/" + r.id());
+    }
+    for (EvaluationError e : evaluation.errors()) {
+      lines.add("error in " + e.definition() + ": " + e.message());
+    }
+    if (lines.isEmpty()) {
+      lines.add("in no bucket");
+    }
+    return List.copyOf(lines);
+  }
 }

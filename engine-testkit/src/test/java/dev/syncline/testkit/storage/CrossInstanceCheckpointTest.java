@@ -3,11 +3,11 @@ package dev.syncline.testkit.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.syncline.api.OpType;
-import dev.syncline.core.internal.storage.OpChecksums;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.NewOp;
+import dev.syncline.spi.storage.OpChecksums;
 import dev.syncline.spi.storage.WriteBatch;
 import dev.syncline.testkit.Await;
 import dev.syncline.testkit.postgres.TestPostgres;

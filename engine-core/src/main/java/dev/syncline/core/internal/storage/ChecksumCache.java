@@ -6,6 +6,7 @@ import dev.syncline.api.OpId;
 import dev.syncline.spi.storage.BucketChecksum;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorage.PartialChecksum;
+import dev.syncline.spi.storage.OpChecksums;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;

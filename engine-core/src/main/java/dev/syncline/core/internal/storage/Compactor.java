@@ -2,6 +2,7 @@ package dev.syncline.core.internal.storage;
 
 import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
+import dev.syncline.spi.storage.OpChecksums;
 import dev.syncline.spi.storage.OpRecord;
 import java.util.ArrayList;
 import java.util.HashMap;

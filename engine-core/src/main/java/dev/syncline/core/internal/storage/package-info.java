@@ -1,6 +1,6 @@
 /**
  * Storage internals shared by the built-in storages: operation checksums ({@link
- * dev.syncline.core.internal.storage.OpChecksums}), the compaction algorithm ({@link
+ * dev.syncline.spi.storage.OpChecksums}), the compaction algorithm ({@link
  * dev.syncline.core.internal.storage.Compactor}), pure functions without I/O.
  */
 @NullMarked

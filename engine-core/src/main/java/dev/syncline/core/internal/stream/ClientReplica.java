@@ -2,7 +2,7 @@ package dev.syncline.core.internal.stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.spi.storage.OpChecksums;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -10,6 +10,7 @@ import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.NewOp;
+import dev.syncline.spi.storage.OpChecksums;
 import dev.syncline.spi.storage.WriteBatch;
 import java.lang.reflect.Proxy;
 import java.util.List;

@@ -1,6 +1,7 @@
 package dev.syncline.core.internal.storage;
 
 import dev.syncline.api.OpType;
+import dev.syncline.spi.storage.OpChecksums;
 import dev.syncline.spi.storage.OpRecord;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

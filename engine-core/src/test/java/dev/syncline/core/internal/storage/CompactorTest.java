@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
+import dev.syncline.spi.storage.OpChecksums;
 import dev.syncline.spi.storage.OpRecord;
 import java.util.ArrayList;
 import java.util.List;

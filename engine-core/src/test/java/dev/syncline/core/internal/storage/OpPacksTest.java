@@ -8,6 +8,7 @@ import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
 import dev.syncline.api.SynclineException;
 import dev.syncline.spi.storage.NewOp;
+import dev.syncline.spi.storage.OpChecksums;
 import dev.syncline.spi.storage.OpRecord;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
 import dev.syncline.api.stream.SyncLine;
-import dev.syncline.core.internal.storage.OpChecksums;
+import dev.syncline.spi.storage.OpChecksums;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -464,6 +464,7 @@ public final class CompiledSyncRules implements SyncRules {
    * Explains, per bucket definition, where a row lands and why it does not land elsewhere: one line
    * per definition and data query.
    */
+  @Override
   public List<String> explainRow(TableRef table, SourceRow row) {
     Map<String, @Nullable Object> internal = Values.toInternalRow(row, compatibility);
     List<String> lines = new ArrayList<>();

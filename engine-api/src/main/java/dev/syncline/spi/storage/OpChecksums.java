@@ -1,4 +1,4 @@
-package dev.syncline.core.internal.storage;
+package dev.syncline.spi.storage;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -12,7 +12,10 @@ import java.security.NoSuchAlgorithmException;
 /**
  * Operation checksums exactly as PowerSync computes them (protocol §3.3): the first four bytes,
  * little-endian, of SHA-256 over {@code put.<type>.<id>.<data>} or {@code delete.<subkey>}, UTF-8
- * encoded with unpaired surrogates as U+FFFD (as Node.js does). Stateless and thread-safe.
+ * encoded with unpaired surrogates as U+FFFD (as Node.js does), and their sums (unsigned 32-bit).
+ * Part of the storage contract: a {@link NewOp}'s checksum is one of these, and a storage's {@link
+ * BucketStorage#checksums} sums them with {@link #add}; clients compare the sums with their own.
+ * Stateless and thread-safe.
  */
 public final class OpChecksums {
   private OpChecksums() {}

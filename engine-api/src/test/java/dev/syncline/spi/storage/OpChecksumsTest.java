@@ -1,4 +1,4 @@
-package dev.syncline.core.internal.storage;
+package dev.syncline.spi.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
