@@ -98,8 +98,9 @@ public final class AsyncBody implements ReadListener, AsyncListener {
   }
 
   /**
-   * A timer for body deadlines: one daemon thread, started with the first deadline; cancelled
-   * deadlines are removed at once. A servlet makes one and shuts it down in {@code destroy()}.
+   * A timer for body deadlines: one daemon thread while deadlines are pending (it ends 30 s after
+   * the last); cancelled deadlines are removed at once. A servlet makes one and shuts it down in
+   * {@code destroy()}.
    */
   public static ScheduledExecutorService newTimer(String name) {
     ScheduledThreadPoolExecutor timer =
@@ -112,6 +113,8 @@ public final class AsyncBody implements ReadListener, AsyncListener {
             });
     timer.setRemoveOnCancelPolicy(true);
     timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    timer.setKeepAliveTime(30, TimeUnit.SECONDS); // no thread while no body is awaited
+    timer.allowCoreThreadTimeOut(true);
     return timer;
   }
 
