@@ -98,8 +98,7 @@ class FaultSuiteTest {
           () -> a.replication().equals("STREAMING") || b.replication().equals("STREAMING"),
           "one replicates",
           Duration.ofSeconds(60));
-      String token =
-          JSON.readTree(get(URI.create(a.base + "/dev/token?user=" + USER))).get("token").asText();
+      String token = devToken(a);
       String list = UUID.randomUUID().toString();
       Writes writes = new Writes(token, List.of(a, b));
       writes.commit(
@@ -114,10 +113,7 @@ class FaultSuiteTest {
       List<Reader> readers = List.of(new Reader(a, token), new Reader(b, token));
       readers.forEach(Reader::start);
       writes.start(list);
-      String observerToken =
-          JSON.readTree(get(URI.create(observer.base + "/dev/token?user=" + USER)))
-              .get("token")
-              .asText();
+      String observerToken = devToken(observer);
       String observerList = UUID.randomUUID().toString();
       Writes observerWrites = new Writes(observerToken, List.of(observer));
       observerWrites.commit(
@@ -724,6 +720,30 @@ class FaultSuiteTest {
           .forEach(o -> puts.merge(o.objectId(), 1L, Long::sum));
       return puts;
     }
+  }
+
+  /**
+   * A development token from {@code server}, waiting (up to a minute) for an answer: {@link #get}
+   * gives up after 2 s, which a server just started on a loaded machine can take. (Before: one try,
+   * and a slow first answer failed the suite with a NullPointerException beside a second build.)
+   */
+  private static String devToken(Server server) throws InterruptedException {
+    String[] token = {null};
+    await(
+        () -> {
+          try {
+            JsonNode t =
+                JSON.readTree(get(URI.create(server.base + "/dev/token?user=" + USER)))
+                    .get("token");
+            token[0] = t == null ? null : t.asText();
+          } catch (IOException e) {
+            token[0] = null; // not JSON (yet): ask again
+          }
+          return token[0] != null;
+        },
+        server.name + " hands out a development token",
+        Duration.ofSeconds(60));
+    return token[0];
   }
 
   private static String get(URI uri) {
