@@ -52,8 +52,7 @@ final class JdbcOpLogReader extends JdbcStoragePart {
                   .where(ID.eq(versionId))
                   .fetchOne();
           if (r == null) {
-            throw new SynclineException(
-                ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+            throw unknownVersion(versionId);
           }
           return r.get(CHECKPOINT_POS) == null
               ? Optional.empty()
@@ -141,28 +140,12 @@ final class JdbcOpLogReader extends JdbcStoragePart {
     if (after >= 0) { // op ids are positive: nothing starts at or before a negative bound
       all =
           all.unionAll(
-              dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA)
-                  .from(bucketData)
-                  .where(
-                      VERSION
-                          .eq(versionId)
-                          .and(BUCKET.in(buckets))
-                          .and(OP_ID.gt(after))
-                          .and(OP_ID.le(Math.min(upTo, after + OpPacks.MAX_SPAN)))
-                          .and(FIRST_OP.le(after))));
+              packsAcross(
+                  dsl, versionId, buckets, after, Math.min(upTo, after + OpPacks.MAX_SPAN), noSum));
     }
     if (upTo < Long.MAX_VALUE - OpPacks.MAX_SPAN) {
       all =
-          all.unionAll(
-              dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA)
-                  .from(bucketData)
-                  .where(
-                      VERSION
-                          .eq(versionId)
-                          .and(BUCKET.in(buckets))
-                          .and(OP_ID.gt(upTo))
-                          .and(OP_ID.le(upTo + OpPacks.MAX_SPAN))
-                          .and(FIRST_OP.le(upTo))));
+          all.unionAll(packsAcross(dsl, versionId, buckets, upTo, upTo + OpPacks.MAX_SPAN, noSum));
     }
     for (var r : dsl.fetch(all)) {
       long[] part =
@@ -181,6 +164,28 @@ final class JdbcOpLogReader extends JdbcStoragePart {
       }
     }
     return sums;
+  }
+
+  /**
+   * The rows of packs that start at or before {@code bound} and end after it (up to {@code
+   * lastEnd}): their ops straddle the bound, so their sums are taken op by op (sums null).
+   */
+  private Select<Record6<String, BigDecimal, BigDecimal, Long, Long, String>> packsAcross(
+      DSLContext dsl,
+      long versionId,
+      List<String> buckets,
+      long bound,
+      long lastEnd,
+      Field<BigDecimal> noSum) {
+    return dsl.select(BUCKET, noSum, noSum, OP_ID, FIRST_OP, DATA)
+        .from(bucketData)
+        .where(
+            VERSION
+                .eq(versionId)
+                .and(BUCKET.in(buckets))
+                .and(OP_ID.gt(bound))
+                .and(OP_ID.le(lastEnd))
+                .and(FIRST_OP.le(bound)));
   }
 
   public List<OpRecord> ops(long versionId, String bucket, OpId after, OpId upTo, int limit) {

@@ -47,7 +47,6 @@ import java.util.stream.Collectors;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
-import org.jooq.InsertValuesStepN;
 import org.jooq.Record;
 import org.jooq.Table;
 import org.jooq.exception.DataAccessException;
@@ -484,25 +483,25 @@ final class JdbcOpLogWriter extends JdbcStoragePart implements BucketStorageWrit
       copyOps(dsl, rows);
       return;
     }
-    for (int i = 0; i < rows.size(); i += INSERT_CHUNK) {
-      InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, NEW_OP_COLUMNS);
-      for (OpPacks.Row r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
-        insert =
-            insert.values(
-                versionId,
-                r.bucket(),
-                r.opId(),
-                r.op(),
-                r.objectType(),
-                r.objectId(),
-                r.subkey(),
-                r.data(),
-                r.checksum(),
-                r.firstOpId(),
-                r.count());
-      }
-      insert.execute();
-    }
+    insertInChunks(
+        dsl,
+        bucketData,
+        NEW_OP_COLUMNS,
+        rows,
+        r ->
+            new @Nullable Object[] {
+              versionId,
+              r.bucket(),
+              r.opId(),
+              r.op(),
+              r.objectType(),
+              r.objectId(),
+              r.subkey(),
+              r.data(),
+              r.checksum(),
+              r.firstOpId(),
+              r.count()
+            });
   }
 
   /**
@@ -544,20 +543,20 @@ final class JdbcOpLogWriter extends JdbcStoragePart implements BucketStorageWrit
   }
 
   private void insertParameters(DSLContext dsl, List<ParameterChange> changes, long[] next) {
-    for (int i = 0; i < changes.size(); i += INSERT_CHUNK) {
-      InsertValuesStepN<Record> insert = dsl.insertInto(parameters, PARAMETER_COLUMNS);
-      for (ParameterChange c : changes.subList(i, Math.min(changes.size(), i + INSERT_CHUNK))) {
-        insert =
-            insert.values(
-                versionId,
-                StorageCodec.lookup(c.lookup()),
-                tableName(c.source().table()),
-                c.source().key(),
-                ++next[0],
-                StorageCodec.rows(c.bucketParameters()));
-      }
-      insert.execute();
-    }
+    insertInChunks(
+        dsl,
+        parameters,
+        PARAMETER_COLUMNS,
+        changes,
+        c ->
+            new @Nullable Object[] {
+              versionId,
+              StorageCodec.lookup(c.lookup()),
+              tableName(c.source().table()),
+              c.source().key(),
+              ++next[0],
+              StorageCodec.rows(c.bucketParameters())
+            });
   }
 
   /** The batch's row states: its deletes, then its upserts. */
@@ -577,20 +576,20 @@ final class JdbcOpLogWriter extends JdbcStoragePart implements BucketStorageWrit
       copyRows(dsl, rows);
       return;
     }
-    for (int i = 0; i < rows.size(); i += INSERT_CHUNK) {
-      InsertValuesStepN<Record> insert = dsl.insertInto(currentData, CURRENT_COLUMNS);
-      for (CurrentRow r : rows.subList(i, Math.min(rows.size(), i + INSERT_CHUNK))) {
-        insert =
-            insert.values(
-                versionId,
-                tableName(r.key().table()),
-                StorageCodec.storedKey(r.key().key()),
-                r.image() == null ? null : StorageCodec.image(r.image()),
-                StorageCodec.placements(r.placements(), r.key()),
-                StorageCodec.lookups(r.lookups()));
-      }
-      insert.execute();
-    }
+    insertInChunks(
+        dsl,
+        currentData,
+        CURRENT_COLUMNS,
+        rows,
+        r ->
+            new @Nullable Object[] {
+              versionId,
+              tableName(r.key().table()),
+              StorageCodec.storedKey(r.key().key()),
+              r.image() == null ? null : StorageCodec.image(r.image()),
+              StorageCodec.placements(r.placements(), r.key()),
+              StorageCodec.lookups(r.lookups())
+            });
   }
 
   /**

@@ -65,8 +65,7 @@ final class JdbcRulesVersions extends JdbcStoragePart {
         dsl -> {
           String state = dsl.select(STATE).from(rules).where(ID.eq(versionId)).fetchOne(STATE);
           if (state == null) {
-            throw new SynclineException(
-                ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+            throw unknownVersion(versionId);
           }
           if (state.equals(RulesVersion.State.ACTIVE.name())) {
             throw new SynclineException(

@@ -18,6 +18,7 @@ import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -239,8 +240,32 @@ abstract class JdbcStoragePart {
 
   void requireVersion(DSLContext dsl, long versionId) {
     if (!dsl.fetchExists(dsl.selectOne().from(rules).where(ID.eq(versionId)))) {
-      throw new SynclineException(
-          ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+      throw unknownVersion(versionId);
+    }
+  }
+
+  /** The error for a rules version storage does not hold ({@code NOT_FOUND}). */
+  static SynclineException unknownVersion(long versionId) {
+    return new SynclineException(
+        ErrorCode.NOT_FOUND, "no rules version " + versionId + " in storage");
+  }
+
+  /**
+   * Inserts {@code items} into {@code table} as multi-row inserts of at most {@link #INSERT_CHUNK}
+   * rows each; {@code row} gives an item's values in the order of {@code columns}.
+   */
+  static <T> void insertInChunks(
+      DSLContext dsl,
+      Table<Record> table,
+      List<Field<?>> columns,
+      List<T> items,
+      Function<T, @Nullable Object[]> row) {
+    for (int i = 0; i < items.size(); i += INSERT_CHUNK) {
+      InsertValuesStepN<Record> insert = dsl.insertInto(table, columns);
+      for (T item : items.subList(i, Math.min(items.size(), i + INSERT_CHUNK))) {
+        insert = insert.values(row.apply(item));
+      }
+      insert.execute();
     }
   }
 
@@ -278,24 +303,24 @@ abstract class JdbcStoragePart {
 
   /** Writes ops as they are (op ids included) into a version's log. */
   void insertRecords(DSLContext dsl, long versionId, String bucket, List<OpRecord> ops) {
-    for (int i = 0; i < ops.size(); i += INSERT_CHUNK) {
-      InsertValuesStepN<Record> insert = dsl.insertInto(bucketData, OP_COLUMNS);
-      for (OpRecord op : ops.subList(i, Math.min(ops.size(), i + INSERT_CHUNK))) {
-        insert =
-            insert.values(
-                versionId,
-                bucket,
-                op.opId().value(),
-                op.op().name(),
-                op.objectType(),
-                op.objectId(),
-                op.subkey(),
-                op.data(),
-                op.checksum(),
-                op.targetOp() == null ? null : op.targetOp().value());
-      }
-      insert.execute();
-    }
+    insertInChunks(
+        dsl,
+        bucketData,
+        OP_COLUMNS,
+        ops,
+        op ->
+            new @Nullable Object[] {
+              versionId,
+              bucket,
+              op.opId().value(),
+              op.op().name(),
+              op.objectType(),
+              op.objectId(),
+              op.subkey(),
+              op.data(),
+              op.checksum(),
+              op.targetOp() == null ? null : op.targetOp().value()
+            });
   }
 
   /** The namespace of this storage's database locks (Postgres advisory locks). */

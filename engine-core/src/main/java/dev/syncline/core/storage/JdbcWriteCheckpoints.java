@@ -16,6 +16,7 @@ import org.jooq.Record;
 import org.jooq.Row2;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Write checkpoints: a client's request, by user and client id, for the checkpoint that will hold
@@ -32,11 +33,7 @@ final class JdbcWriteCheckpoints extends JdbcStoragePart {
     return transaction(
         dsl -> {
           lockWriteCheckpoints(dsl, key);
-          Long max =
-              dsl.select(DSL.max(CHECKPOINT_ID))
-                  .from(clientCheckpoints)
-                  .where(is(key))
-                  .fetchOne(0, Long.class);
+          Long max = maxCheckpointId(dsl, key);
           long id = max == null ? 1 : InMemoryBucketStorage.nextWriteCheckpoint(max);
           dsl.insertInto(clientCheckpoints, USER_ID, CLIENT_ID, CHECKPOINT_ID, POSITION)
               .values(key.userId(), key.clientId(), id, position)
@@ -50,11 +47,7 @@ final class JdbcWriteCheckpoints extends JdbcStoragePart {
     return transaction(
         dsl -> {
           lockWriteCheckpoints(dsl, key);
-          Long max =
-              dsl.select(DSL.max(CHECKPOINT_ID))
-                  .from(clientCheckpoints)
-                  .where(is(key))
-                  .fetchOne(0, Long.class);
+          Long max = maxCheckpointId(dsl, key);
           if (max != null && max >= requestedId) {
             return max;
           }
@@ -67,6 +60,14 @@ final class JdbcWriteCheckpoints extends JdbcStoragePart {
 
   private static Condition is(WriteCheckpointKey key) {
     return USER_ID.eq(key.userId()).and(CLIENT_ID.eq(key.clientId()));
+  }
+
+  /** The key's newest write checkpoint id, or null when it has none. */
+  private @Nullable Long maxCheckpointId(DSLContext dsl, WriteCheckpointKey key) {
+    return dsl.select(DSL.max(CHECKPOINT_ID))
+        .from(clientCheckpoints)
+        .where(is(key))
+        .fetchOne(0, Long.class);
   }
 
   /** Serializes concurrent write-checkpoint creation for one key (across engine instances). */
