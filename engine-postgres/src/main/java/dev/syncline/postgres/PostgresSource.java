@@ -442,10 +442,6 @@ public final class PostgresSource implements SourceAdapter {
     }
   }
 
-  static long maxUnsigned(long a, long b) {
-    return Long.compareUnsigned(a, b) >= 0 ? a : b;
-  }
-
   static SynclineException slotLost(String slot, String why) {
     return new SynclineException(
         ErrorCode.SLOT_INVALIDATED,

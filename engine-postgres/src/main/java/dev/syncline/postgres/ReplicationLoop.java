@@ -348,7 +348,7 @@ final class ReplicationLoop implements TransactionAssembler.Output {
       // table.
       long at = AckTracker.max(received, acks.confirmed());
       if (at != 0) {
-        acks.due(now, 0);
+        acks.restartInterval(now);
         commitAt(new Lsn(at));
       }
       return;
@@ -444,7 +444,7 @@ final class ReplicationLoop implements TransactionAssembler.Output {
       try (Statement st = reader.createStatement();
           ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
         rs.next();
-        copiedUpTo = PostgresSource.maxUnsigned(copiedUpTo, Lsn.parse(rs.getString(1)).value());
+        copiedUpTo = AckTracker.max(copiedUpTo, Lsn.parse(rs.getString(1)).value());
       }
       reader.commit();
     }

@@ -70,8 +70,13 @@ public final class AckTracker {
     if (nowMillis - lastDueMillis < intervalMillis) {
       return false;
     }
-    lastDueMillis = nowMillis;
+    restartInterval(nowMillis);
     return true;
+  }
+
+  /** The interval of {@link #due} counts from {@code nowMillis} (something was confirmed now). */
+  public void restartInterval(long nowMillis) {
+    lastDueMillis = nowMillis;
   }
 
   /**

@@ -55,6 +55,9 @@ class AckTrackerTest {
     assertThat(acks.due(19_999, 10_000)).isFalse();
     assertThat(acks.due(20_000, 10_000)).isTrue();
     assertThat(acks.due(20_000, 0)).isTrue();
+    acks.restartInterval(25_000); // confirmed by a commit: the next idle one waits a whole interval
+    assertThat(acks.due(34_999, 10_000)).isFalse();
+    assertThat(acks.due(35_000, 10_000)).isTrue();
 
     acks.confirmedUnstored(500);
     assertThat(acks.confirmed()).isEqualTo(500);
