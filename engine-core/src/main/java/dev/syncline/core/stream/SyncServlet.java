@@ -266,8 +266,9 @@ public final class SyncServlet extends HttpServlet {
         response.setHeader("Content-Encoding", "gzip");
       }
       AsyncContext a = request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync();
-      a.setTimeout(
-          0); // the body deadline is over: a stream lives until it ends or its client goes away
+      // A stream lives until it ends or its client goes away: no container timeout (AsyncBody set
+      // none already; this covers an async cycle started here).
+      a.setTimeout(0);
       streaming = true; // from now on the sink completes it
       return new AsyncSink(a, response.getOutputStream(), gzip);
     }
