@@ -12,8 +12,6 @@ import dev.syncline.core.internal.rules.plan.Clause.RowValue;
 import dev.syncline.core.internal.rules.plan.Clause.StaticValue;
 import dev.syncline.core.internal.rules.sql.Ast;
 import dev.syncline.core.internal.rules.sql.Ast.Expr;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -30,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * Compiles expressions of one query into {@link Clause}s and collects every problem with its
  * position. One instance per query; not thread-safe (the clauses it produces are).
  */
-final class ClauseCompiler {
+final class ClauseCompiler extends ExpressionCompiler<Clause> {
   /** A table visible in a query. */
   record AvailableTable(String nameInSchema, @Nullable String alias) {
     String sqlName() {
@@ -65,8 +63,6 @@ final class ClauseCompiler {
           Ast.BinaryOp.AND,
           Ast.BinaryOp.OR);
 
-  private static final Set<String> CAST_TYPES =
-      Set.of("text", "numeric", "integer", "real", "blob");
   static final List<Map<String, @Nullable Object>> MATCH_FALSE = List.of();
   static final List<Map<String, @Nullable Object>> MATCH_TRUE = List.of(Map.of());
 
@@ -77,8 +73,6 @@ final class ClauseCompiler {
   final boolean supportsExpandingParameters;
   final boolean supportsParameterExpressions;
   final @Nullable QuerySchema schema;
-  final SqlFunctions functions;
-  final boolean exactIntegerLiterals;
   final List<SqlProblem> problems = new ArrayList<>();
 
   ClauseCompiler(
@@ -91,6 +85,7 @@ final class ClauseCompiler {
       @Nullable QuerySchema schema,
       SqlFunctions functions,
       boolean exactIntegerLiterals) {
+    super(functions, exactIntegerLiterals);
     this.defaultTable = defaultTable;
     this.parameterTables = parameterTables;
     this.valueTables =
@@ -101,8 +96,6 @@ final class ClauseCompiler {
     this.supportsExpandingParameters = supportsExpandingParameters;
     this.supportsParameterExpressions = supportsParameterExpressions;
     this.schema = schema;
-    this.functions = functions;
-    this.exactIntegerLiterals = exactIntegerLiterals;
   }
 
   ErrorClause error(String message, Ast.@Nullable Node at) {
@@ -113,6 +106,7 @@ final class ClauseCompiler {
     return Clause.ERROR;
   }
 
+  @Override
   ErrorClause error(String message, Ast.Span at) {
     problems.add(SqlProblem.fatal(message, at.start(), at.end()));
     return Clause.ERROR;
@@ -162,277 +156,213 @@ final class ClauseCompiler {
     return literalValue(expr, exactIntegerLiterals);
   }
 
-  /**
-   * The value of a literal (not NULL). Without {@code exactIntegerLiterals} (editions 1 and 2)
-   * integers go through a double, as the reference does.
-   */
-  static Object literalValue(Expr expr, boolean exactIntegerLiterals) {
-    if (expr instanceof Ast.BoolLit b) {
-      return b.value() ? SqlValues.TRUE : SqlValues.FALSE;
-    } else if (expr instanceof Ast.IntegerLit i) {
-      return exactIntegerLiterals
-          ? SqlValues.integerOf(new BigInteger(i.text()))
-          : SqlValues.integerOf(new BigDecimal(Double.parseDouble(i.text())).toBigInteger());
-    } else if (expr instanceof Ast.NumericLit n) {
-      return Double.parseDouble(n.text());
-    } else if (expr instanceof Ast.StringLit s) {
-      return s.value();
-    }
-    throw new IllegalArgumentException(expr.type());
-  }
-
-  static boolean isLiteral(Expr e) {
-    return e instanceof Ast.IntegerLit
-        || e instanceof Ast.NumericLit
-        || e instanceof Ast.StringLit
-        || e instanceof Ast.BoolLit
-        || e instanceof Ast.NullLit;
-  }
-
+  /** A missing condition ({@code WHERE} absent) is true. */
+  @Override
   Clause compile(@Nullable Expr expr) {
-    if (expr == null) {
-      return new StaticValue(SqlValues.TRUE);
+    return expr == null ? new StaticValue(SqlValues.TRUE) : super.compile(expr);
+  }
+
+  @Override
+  Clause constant(@Nullable Object value, Ast.Node at) {
+    return new StaticValue(value);
+  }
+
+  @Override
+  Clause column(Ast.Ref ref) {
+    checkRefCase(ref);
+    String column = ref.name();
+    if (column.equals("*")) {
+      return error("* not supported here", ref);
     }
-    if (isLiteral(expr)) {
-      return new StaticValue(expr instanceof Ast.NullLit ? null : literalValue(expr));
+    if (ref.table() != null && ref.table().schema() != null) {
+      return error("Schema is not supported in column references", ref);
     }
-    if (expr instanceof Ast.Ref ref) {
-      checkRefCase(ref);
-      String column = ref.name();
-      if (column.equals("*")) {
-        return error("* not supported here", expr);
+    if (isParameterRef(ref)) {
+      return parameterRef(ref);
+    }
+    AvailableTable table = tableOf(ref);
+    if (table != null) {
+      if (schema != null && !schema.hasColumn(table.nameInSchema(), column)) {
+        warn("Column not found: " + column, ref.span());
       }
-      if (ref.table() != null && ref.table().schema() != null) {
-        return error("Schema is not supported in column references", expr);
-      }
-      if (isParameterRef(ref)) {
-        return parameterRef(ref);
-      }
-      AvailableTable table = tableOf(ref);
-      if (table != null) {
-        if (schema != null && !schema.hasColumn(table.nameInSchema(), column)) {
-          warn("Column not found: " + column, ref.span());
+      String name = column;
+      return (RowValue) (Map<String, @Nullable Object> row) -> row.get(name);
+    }
+    String full = ref.table() == null ? column : ref.table().name() + "." + column;
+    return error("Undefined reference: " + full, ref);
+  }
+
+  @Override
+  Clause combine(Ast.Binary b, Clause left, Clause right) {
+    switch (b.op()) {
+      case AND:
+        try {
+          return Filters.and(left, right);
+        } catch (IllegalArgumentException e) {
+          return error(Objects.requireNonNullElse(e.getMessage(), "invalid condition"), b);
         }
-        String name = column;
-        return (RowValue) (Map<String, @Nullable Object> row) -> row.get(name);
-      }
-      String full = ref.table() == null ? column : ref.table().name() + "." + column;
-      return error("Undefined reference: " + full, expr);
-    }
-    if (expr instanceof Ast.Binary b) {
-      Clause left = compile(b.left());
-      Clause right = compile(b.right());
-      if (left instanceof ErrorClause || right instanceof ErrorClause) {
-        return Clause.ERROR;
-      }
-      Ast.BinaryOp op = b.op();
-      switch (op) {
-        case AND:
-          try {
-            return Filters.and(left, right);
-          } catch (IllegalArgumentException e) {
-            return error(Objects.requireNonNullElse(e.getMessage(), "invalid condition"), expr);
-          }
-        case OR:
-          try {
-            return Filters.or(left, right);
-          } catch (IllegalArgumentException e) {
-            return error(Objects.requireNonNullElse(e.getMessage(), "invalid condition"), expr);
-          }
-        case EQ:
-          {
-            if (supportsParameterExpressions && isParam(left) && isParam(right)) {
-              return composeFunction(
-                  operatorFunction("="), List.of(left, right), List.of(b.left(), b.right()));
-            }
-            if (!isRow(left) && !isRow(right)) {
-              return error("Cannot have bucket parameters on both sides of = operator", expr);
-            }
-            RowValue staticFilter = isRow(left) ? (RowValue) left : (RowValue) right;
-            Clause other = isRow(left) ? right : left;
-            if (isRow(other)) {
-              RowValue l = (RowValue) left;
-              RowValue r = (RowValue) right;
-              return (RowValue)
-                  (Map<String, @Nullable Object> row) ->
-                      SqlValues.operator("=", l.evaluate(row), r.evaluate(row));
-            } else if (isParam(other)) {
-              return Filters.parameterMatch(staticFilter, (ParameterValue) other);
-            } else {
-              return error("Parameter match clauses cannot be used here", expr);
-            }
-          }
-        case IN:
-          return compileIn(b.left(), left, b.right(), right);
-        default:
-          if (BASIC_OPERATORS.contains(op)) {
-            return composeFunction(
-                operatorFunction(op.sql()), List.of(left, right), List.of(b.left(), b.right()));
-          }
-          return error("Operator not supported: " + op, expr);
-      }
-    }
-    if (expr instanceof Ast.Unary u) {
-      switch (u.op()) {
-        case NOT:
-          {
-            Clause c = compile(u.operand());
-            return composeFunction(
-                new SqlFunction(
-                    "operator_not",
-                    1,
-                    1,
-                    a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE),
-                List.of(c),
-                List.of(u.operand()));
-          }
-        case IS_NULL:
-          {
-            Clause c = compile(u.operand());
-            return composeFunction(
-                new SqlFunction(
-                    "operator_is_null", 1, 1, a -> SqlValues.operator("IS", a[0], null)),
-                List.of(c),
-                List.of(u.operand()));
-          }
-        case IS_NOT_NULL:
-          {
-            Clause c = compile(u.operand());
-            return composeFunction(
-                new SqlFunction(
-                    "operator_is_not_null", 1, 1, a -> SqlValues.operator("IS NOT", a[0], null)),
-                List.of(c),
-                List.of(u.operand()));
-          }
-        default:
-          return error("Operator " + u.op() + " is not supported", expr);
-      }
-    }
-    if (expr instanceof Ast.Call call) {
-      String schemaName = call.schema();
-      String fn = call.name();
-      if (schemaName == null) {
-        SqlFunction impl = functions.named(fn);
-        if (impl == null) {
-          return error("Function '" + fn + "' is not defined", expr);
+      case OR:
+        try {
+          return Filters.or(left, right);
+        } catch (IllegalArgumentException e) {
+          return error(Objects.requireNonNullElse(e.getMessage(), "invalid condition"), b);
         }
-        List<Clause> args = new ArrayList<>();
-        for (Expr a : call.args()) {
-          args.add(compile(a));
+      case EQ:
+        {
+          if (supportsParameterExpressions && isParam(left) && isParam(right)) {
+            return super.combine(b, left, right);
+          }
+          if (!isRow(left) && !isRow(right)) {
+            return error("Cannot have bucket parameters on both sides of = operator", b);
+          }
+          RowValue staticFilter = isRow(left) ? (RowValue) left : (RowValue) right;
+          Clause other = isRow(left) ? right : left;
+          if (isRow(other)) {
+            RowValue l = (RowValue) left;
+            RowValue r = (RowValue) right;
+            return (RowValue)
+                (Map<String, @Nullable Object> row) ->
+                    SqlValues.operator("=", l.evaluate(row), r.evaluate(row));
+          } else if (isParam(other)) {
+            return Filters.parameterMatch(staticFilter, (ParameterValue) other);
+          } else {
+            return error("Parameter match clauses cannot be used here", b);
+          }
         }
-        if (call.args().size() < impl.minArgs() || call.args().size() > impl.maxArgs()) {
-          String expected =
-              impl.minArgs() == impl.maxArgs()
-                  ? Integer.toString(impl.minArgs())
-                  : impl.minArgs() + " to " + impl.maxArgs();
+      case IN:
+        return compileIn(b.left(), left, b.right(), right);
+      default:
+        return super.combine(b, left, right);
+    }
+  }
+
+  @Override
+  boolean checksNodeFirst() {
+    return false;
+  }
+
+  @Override
+  @Nullable String refusal(Ast.BinaryOp op) {
+    return op == Ast.BinaryOp.IN || BASIC_OPERATORS.contains(op)
+        ? null
+        : "Operator not supported: " + op;
+  }
+
+  @Override
+  @Nullable String refusal(Ast.UnaryOp op) {
+    return switch (op) {
+      case NOT, IS_NULL, IS_NOT_NULL -> null;
+      default -> "Operator " + op + " is not supported";
+    };
+  }
+
+  @Override
+  boolean supportsConditionals() {
+    return false;
+  }
+
+  @Override
+  @Nullable String arityProblem(Ast.Call call, SqlFunction impl) {
+    int n = call.args().size();
+    if (n >= impl.minArgs() && n <= impl.maxArgs()) {
+      return null;
+    }
+    String expected =
+        impl.minArgs() == impl.maxArgs()
+            ? Integer.toString(impl.minArgs())
+            : impl.minArgs() + " to " + impl.maxArgs();
+    return "Function '"
+        + call.name()
+        + "' takes "
+        + expected
+        + " argument"
+        + (impl.maxArgs() == 1 ? "" : "s")
+        + ", got "
+        + n;
+  }
+
+  @Override
+  Clause apply(Ast.Node at, SqlFunction fn, List<Clause> args, List<Expr> argExprs) {
+    return composeFunction(fn, args, argExprs);
+  }
+
+  @Override
+  boolean failed(Clause compiled) {
+    return compiled instanceof ErrorClause;
+  }
+
+  @Override
+  Clause schemaCall(Ast.Call call) {
+    String schemaName = Objects.requireNonNull(call.schema(), "a schema call has a schema");
+    String fn = call.name();
+    if (schemaName.equals("request")) {
+      if (!supportsParameterExpressions) {
+        return error(schemaName + " schema is not available in data queries", call);
+      }
+      RequestFunctions.Function impl = RequestFunctions.REQUEST.get(fn);
+      if (impl != null) {
+        if (call.args().size() != impl.parameterCount()) {
           return error(
               "Function '"
-                  + fn
-                  + "' takes "
-                  + expected
-                  + " argument"
-                  + (impl.maxArgs() == 1 ? "" : "s")
-                  + ", got "
-                  + call.args().size(),
-              expr);
-        }
-        return composeFunction(impl, args, call.args());
-      } else if (schemaName.equals("request")) {
-        if (!supportsParameterExpressions) {
-          return error(schemaName + " schema is not available in data queries", expr);
-        }
-        RequestFunctions.Function impl = RequestFunctions.REQUEST.get(fn);
-        if (impl != null) {
-          if (call.args().size() != impl.parameterCount()) {
-            return error(
-                "Function '"
-                    + schemaName
-                    + "."
-                    + fn
-                    + "' takes "
-                    + impl.parameterCount()
-                    + " arguments.",
-                expr);
-          }
-          List<ParameterValue> args = new ArrayList<>();
-          boolean invalid = false;
-          for (Expr a : call.args()) {
-            Clause c = compile(a);
-            if (!isParam(c)) {
-              invalid = true;
-              if (!(c instanceof ErrorClause)) {
-                error("Must only depend on data derived from request.", a);
-              }
-            } else {
-              args.add((ParameterValue) c);
-            }
-          }
-          if (invalid) {
-            return Clause.ERROR;
-          }
-          String key =
-              schemaName
+                  + schemaName
                   + "."
                   + fn
-                  + "("
-                  + args.stream().map(ParameterValue::key).collect(Collectors.joining(","))
-                  + ")";
-          return new Clause.RequestFunctionCall() {
-            @Override
-            public RequestFunctions.Usage usage() {
-              return impl.usage();
-            }
-
-            @Override
-            public String key() {
-              return key;
-            }
-
-            @Override
-            public @Nullable Object lookup(RequestParameters parameters) {
-              @Nullable Object[] values = new Object[args.size()];
-              for (int i = 0; i < values.length; i++) {
-                values[i] = args.get(i).lookup(parameters);
-              }
-              return impl.impl().call(parameters, values);
-            }
-
-            @Override
-            public void visitChildren(Consumer<Clause> visitor) {
-              args.forEach(visitor);
-            }
-          };
+                  + "' takes "
+                  + impl.parameterCount()
+                  + " arguments.",
+              call);
         }
-      }
-      return error("Function '" + schemaName + "." + fn + "' is not defined", expr);
-    }
-    if (expr instanceof Ast.Member m) {
-      Clause operand = compile(m.operand());
-      if (!(m.member() instanceof String member)) {
-        return error("Unsupported member operation " + m.op(), expr);
-      }
-      SqlFunction fn =
-          m.op() == Ast.BinaryOp.JSON ? functions.jsonExtractJson() : functions.jsonExtractSql();
-      return composeFunction(
-          fn, List.of(operand, new StaticValue(member)), List.of(m.operand(), m));
-    }
-    if (expr instanceof Ast.Cast cast) {
-      Clause operand = compile(cast.operand());
-      String to = cast.typeName().toLowerCase(Locale.ROOT);
-      if (!CAST_TYPES.contains(to)) {
-        return error("CAST not supported for '" + to + "'", expr);
-      }
-      return composeFunction(
-          new SqlFunction(
-              "operator_cast_" + to, 1, 1, a -> a[0] == null ? null : SqlValues.cast(a[0], to)),
-          List.of(operand),
-          List.of(cast.operand()));
-    }
-    return error(expr.type() + " not supported here", expr);
-  }
+        List<ParameterValue> args = new ArrayList<>();
+        boolean invalid = false;
+        for (Expr a : call.args()) {
+          Clause c = compile(a);
+          if (!isParam(c)) {
+            invalid = true;
+            if (!(c instanceof ErrorClause)) {
+              error("Must only depend on data derived from request.", a);
+            }
+          } else {
+            args.add((ParameterValue) c);
+          }
+        }
+        if (invalid) {
+          return Clause.ERROR;
+        }
+        String key =
+            schemaName
+                + "."
+                + fn
+                + "("
+                + args.stream().map(ParameterValue::key).collect(Collectors.joining(","))
+                + ")";
+        return new Clause.RequestFunctionCall() {
+          @Override
+          public RequestFunctions.Usage usage() {
+            return impl.usage();
+          }
 
-  static SqlFunction operatorFunction(String op) {
-    return new SqlFunction("operator" + op, 2, 2, a -> SqlValues.operator(op, a[0], a[1]));
+          @Override
+          public String key() {
+            return key;
+          }
+
+          @Override
+          public @Nullable Object lookup(RequestParameters parameters) {
+            @Nullable Object[] values = new Object[args.size()];
+            for (int i = 0; i < values.length; i++) {
+              values[i] = args.get(i).lookup(parameters);
+            }
+            return impl.impl().call(parameters, values);
+          }
+
+          @Override
+          public void visitChildren(Consumer<Clause> visitor) {
+            args.forEach(visitor);
+          }
+        };
+      }
+    }
+    return error("Function '" + schemaName + "." + fn + "' is not defined", call);
   }
 
   private Clause compileIn(Expr left, Clause leftClause, Expr right, Clause rightClause) {
@@ -536,23 +466,6 @@ final class ClauseCompiler {
     return new ComposeType(argsType, null, null, false);
   }
 
-  /**
-   * Thrown when evaluating a constant expression at compile time fails; reported over the whole
-   * query.
-   */
-  static final class StaticEvaluationException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    StaticEvaluationException(String message) {
-      super(message);
-    }
-
-    @Override
-    public String getMessage() {
-      return Objects.requireNonNull(super.getMessage());
-    }
-  }
-
   Clause composeFunction(SqlFunction fn, List<Clause> args, List<Expr> debugArgs) {
     ComposeType type = composeType(fn, args, debugArgs);
     if (type.errorClause) {
@@ -571,7 +484,7 @@ final class ClauseCompiler {
           try {
             return new StaticValue(fn.call(values));
           } catch (RuntimeException e) {
-            throw new StaticEvaluationException(String.valueOf(e.getMessage()));
+            throw new ExpressionCompiler.StaticEvaluationException(String.valueOf(e.getMessage()));
           }
         }
       case "row":

@@ -31,7 +31,6 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -62,8 +61,6 @@ final class StreamCompiler {
           "priority",
           "accept_potentially_dangerous_queries",
           "with");
-  private static final Set<String> CAST_TYPES =
-      Set.of("text", "numeric", "integer", "real", "blob");
   private static final Set<String> NON_DETERMINISTIC =
       Set.of(
           "random",
@@ -196,7 +193,7 @@ final class StreamCompiler {
           }
         } catch (QueryException e) {
           problems.add(e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
-        } catch (ClauseCompiler.StaticEvaluationException e) {
+        } catch (ExpressionCompiler.StaticEvaluationException e) {
           problems.add(SqlProblem.fatal(e.getMessage(), -1, -1));
         }
         reader.report(new SyncConfigReader.QueryInput(s.value(), s), problems);
@@ -1192,196 +1189,244 @@ final class StreamCompiler {
 
     // ---- expressions ----
 
-    CExpr constant(@Nullable Object value, Ast.Node at) {
-      return new CExpr((r, q) -> value, Set.of(), false, false, null, false, text(at), false);
-    }
-
-    /** Combines sub-expressions with a function of their values; constant when they all are. */
-    CExpr compose(
-        Ast.Node at,
-        List<CExpr> args,
-        Function<@Nullable Object[], @Nullable Object> fn,
-        boolean allowMixed) {
-      Set<String> tables = new LinkedHashSet<>();
-      boolean request = false;
-      boolean auth = false;
-      boolean subscription = false;
-      Ast.Span unauth = null;
-      for (CExpr a : args) {
-        if (a.error) {
-          return a;
-        }
-        tables.addAll(a.tables);
-        request |= a.request;
-        auth |= a.auth;
-        subscription |= a.subscription;
-        if (unauth == null) {
-          unauth = a.unauthenticated;
-        }
-      }
-      if (!allowMixed && !tables.isEmpty() && request) {
-        return error("Cannot use table values and parameters in the same clauses", at.span());
-      }
-      int n = args.size();
-      Ev[] evs = args.stream().map(a -> a.ev).toArray(Ev[]::new);
-      Ev ev;
-      if (n == 1) {
-        Ev a = evs[0];
-        ev = (row, r) -> fn.apply(new Object[] {a.eval(row, r)});
-      } else if (n == 2) {
-        Ev a = evs[0];
-        Ev b = evs[1];
-        ev = (row, r) -> fn.apply(new Object[] {a.eval(row, r), b.eval(row, r)});
-      } else {
-        ev =
-            (row, r) -> {
-              @Nullable Object[] values = new Object[n];
-              for (int i = 0; i < n; i++) {
-                values[i] = evs[i].eval(row, r);
-              }
-              return fn.apply(values);
-            };
-      }
-      if (tables.isEmpty() && !request) {
-        try {
-          Object value = ev.eval(Map.of(), null);
-          return constant(value, at);
-        } catch (RuntimeException e) {
-          throw new ClauseCompiler.StaticEvaluationException(String.valueOf(e.getMessage()));
-        }
-      }
-      return new CExpr(
-          ev, Set.copyOf(tables), request, auth, unauth, subscription, text(at), false);
-    }
+    final Expressions expressions = new Expressions();
 
     CExpr compile(Expr e) {
-      if (e instanceof Ast.NullLit) {
-        return constant(null, e);
-      }
-      if (e instanceof Ast.IntegerLit
-          || e instanceof Ast.NumericLit
-          || e instanceof Ast.StringLit
-          || e instanceof Ast.BoolLit) {
-        return constant(ClauseCompiler.literalValue(e, exactIntegers), e);
-      }
-      if (e instanceof Ast.Ref ref) {
-        return ref(ref);
-      }
-      if (e instanceof Ast.Binary b) {
-        return binary(b);
-      }
-      if (e instanceof Ast.Unary u) {
-        return unary(u);
-      }
-      if (e instanceof Ast.Member m) {
-        SqlFunction fn =
-            m.op() == Ast.BinaryOp.JSON ? functions.jsonExtractJson() : functions.jsonExtractSql();
-        if (!(m.member() instanceof String member)) {
-          return error("Unsupported member operation " + m.op(), m.span());
-        }
-        return compose(m, List.of(compile(m.operand())), a -> fn.call(a[0], member), false);
-      }
-      if (e instanceof Ast.Call c) {
-        return call(c);
-      }
-      if (e instanceof Ast.Cast c) {
-        String to = c.typeName().toLowerCase(Locale.ROOT);
-        if (!CAST_TYPES.contains(to)) {
-          return error("CAST not supported for '" + to + "'", c.span());
-        }
-        return compose(
-            c,
-            List.of(compile(c.operand())),
-            a -> a[0] == null ? null : SqlValues.cast(a[0], to),
-            false);
-      }
-      if (e instanceof Ast.Other o && o.kind().equals("case")) {
-        return caseExpr(o);
-      }
-      if (e instanceof Ast.Other o && o.kind().equals("ternary")) {
-        boolean negated = "NOT BETWEEN".equals(o.op());
-        return compose(
-            o,
-            o.children().stream().map(this::compile).toList(),
-            a -> {
-              if (a[0] == null || a[1] == null || a[2] == null) {
-                return null;
-              }
-              boolean in = SqlValues.compare(a[0], a[1]) >= 0 && SqlValues.compare(a[0], a[2]) <= 0;
-              return in != negated ? SqlValues.TRUE : SqlValues.FALSE;
-            },
-            false);
-      }
-      if (e instanceof Ast.SubSelect) {
-        return error("Subqueries are only supported as the right side of IN", e.span());
-      }
-      return error(e.type() + " not supported here", e.span());
+      return expressions.compile(e);
     }
 
-    CExpr ref(Ast.Ref ref) {
-      if (ref.name().equals("*")) {
-        return error("* columns are not supported here", ref.span());
-      }
-      ScopeTable table;
-      if (ref.table() != null) {
-        if (ref.table().schema() != null) {
-          return error("Schema is not supported in column references", ref.span());
-        }
-        table = scope.get(ref.table().name());
-        if (table == null) {
-          return error("Undefined table " + ref.table().name(), ref.table().span());
-        }
-      } else if (scope.size() == 1) {
-        table = scope.values().iterator().next();
-      } else if (scope.isEmpty()) {
-        return error("Undefined reference: " + ref.name(), ref.span());
-      } else {
-        return error(
-            "Invalid unqualified reference since multiple tables are in scope", ref.span());
-      }
-      if (table.call() != null) {
-        return error("Sync streams can only select from actual tables", ref.span());
-      }
-      if (schema != null && table.pattern() != null) {
-        List<String> columns =
-            schema.get(table.pattern().schema() + "." + table.pattern().tablePattern());
-        if (columns != null && !columns.contains(ref.name())) {
-          problems.add(
-              SqlProblem.warning("Column not found.", ref.span().start(), ref.span().end()));
-        }
-      }
-      String column = ref.name();
-      return new CExpr(
-          (row, r) -> row.get(column),
-          Set.of(table.alias()),
-          false,
-          false,
-          null,
-          false,
-          text(ref),
-          false);
+    Ast.Span nameSpan(Ast.Call c) {
+      int start = c.span().start();
+      int length = (c.schema() != null ? c.schema().length() + 1 : 0) + c.name().length();
+      return new Ast.Span(start, Math.min(start + length, c.span().end()));
     }
 
-    CExpr binary(Ast.Binary b) {
-      Ast.BinaryOp op = b.op();
-      switch (op) {
-        case LIKE, NOT_LIKE, ILIKE, NOT_ILIKE:
-          return error("LIKE expressions are not currently supported.", b.span());
-        case IN, NOT_IN:
-          {
-            if (b.right() instanceof Ast.SubSelect
-                || (b.right() instanceof Ast.Ref r && isCte(r))) {
-              return error("Subqueries are only supported in top-level conditions", b.span());
-            }
-            CExpr left = compile(b.left());
-            boolean negated = op == Ast.BinaryOp.NOT_IN;
-            if (b.right() instanceof Ast.ListExpr list) {
-              List<CExpr> args = new ArrayList<>();
-              args.add(left);
-              list.items().forEach(i -> args.add(compile(i)));
-              return compose(
-                  b,
-                  args,
+    /**
+     * The expressions of a stream query: each knows the tables, request values and
+     * client-controlled values it depends on; a combination of only constants is evaluated at
+     * compile time.
+     */
+    final class Expressions extends ExpressionCompiler<CExpr> {
+      Expressions() {
+        super(StreamCompiler.this.functions, exactIntegers);
+      }
+
+      @Override
+      CExpr constant(@Nullable Object value, Ast.Node at) {
+        return new CExpr((r, q) -> value, Set.of(), false, false, null, false, text(at), false);
+      }
+
+      @Override
+      CExpr error(String message, Ast.Span at) {
+        return QueryCompiler.this.error(message, at);
+      }
+
+      @Override
+      boolean failed(CExpr compiled) {
+        return compiled.error;
+      }
+
+      @Override
+      boolean checksNodeFirst() {
+        return true;
+      }
+
+      @Override
+      boolean notEqualIsDistinct() {
+        return edition >= 3;
+      }
+
+      @Override
+      boolean supportsConditionals() {
+        return true;
+      }
+
+      @Override
+      @Nullable String refusal(Ast.BinaryOp op) {
+        return switch (op) {
+          case LIKE, NOT_LIKE, ILIKE, NOT_ILIKE -> "LIKE expressions are not currently supported.";
+          case AND,
+              OR,
+              EQ,
+              NE,
+              LT,
+              GT,
+              LE,
+              GE,
+              ADD,
+              SUBTRACT,
+              MULTIPLY,
+              DIVIDE,
+              CONCAT,
+              OVERLAPS,
+              JSON,
+              JSON_TEXT,
+              IN,
+              NOT_IN ->
+              null;
+          default -> "Operator not supported: " + op;
+        };
+      }
+
+      @Override
+      @Nullable String refusal(Ast.UnaryOp op) {
+        return switch (op) {
+          case NEGATE -> "Unary minus is not currently supported";
+          case PLUS -> "Unary plus is not currently supported";
+          default -> null;
+        };
+      }
+
+      @Override
+      @Nullable String arityProblem(Ast.Call call, SqlFunction fn) {
+        if (call.args().size() < fn.minArgs()) {
+          return "Expected at least " + fn.minArgs() + " arguments";
+        } else if (call.args().size() > fn.maxArgs()) {
+          return "Expected at most " + fn.maxArgs() + " arguments";
+        }
+        return null;
+      }
+
+      @Override
+      @Nullable CExpr refuseCall(Ast.Call c) {
+        if (c.distinct()) {
+          return error(
+              "DISTINCT, ORDER BY, FILTER and OVER clauses are not supported", nameSpan(c));
+        } else if (NON_DETERMINISTIC.contains(c.name())) {
+          return error("Forbidden call: Sync definitions must be deterministic.", nameSpan(c));
+        }
+        return null;
+      }
+
+      @Override
+      CExpr subquery(Ast.SubSelect s) {
+        return error("Subqueries are only supported as the right side of IN", s.span());
+      }
+
+      /** Combines sub-expressions with a function of their values; constant when they all are. */
+      @Override
+      CExpr apply(Ast.Node at, SqlFunction fn, List<CExpr> args, List<Expr> argExprs) {
+        Set<String> tables = new LinkedHashSet<>();
+        boolean request = false;
+        boolean auth = false;
+        boolean subscription = false;
+        Ast.Span unauth = null;
+        for (CExpr a : args) {
+          if (a.error) {
+            return a;
+          }
+          tables.addAll(a.tables);
+          request |= a.request;
+          auth |= a.auth;
+          subscription |= a.subscription;
+          if (unauth == null) {
+            unauth = a.unauthenticated;
+          }
+        }
+        if (!tables.isEmpty() && request) {
+          return error("Cannot use table values and parameters in the same clauses", at.span());
+        }
+        int n = args.size();
+        Ev[] evs = args.stream().map(a -> a.ev).toArray(Ev[]::new);
+        Ev ev;
+        if (n == 1) {
+          Ev a = evs[0];
+          ev = (row, r) -> fn.call(a.eval(row, r));
+        } else if (n == 2) {
+          Ev a = evs[0];
+          Ev b = evs[1];
+          ev = (row, r) -> fn.call(a.eval(row, r), b.eval(row, r));
+        } else {
+          ev =
+              (row, r) -> {
+                @Nullable Object[] values = new Object[n];
+                for (int i = 0; i < n; i++) {
+                  values[i] = evs[i].eval(row, r);
+                }
+                return fn.call(values);
+              };
+        }
+        if (tables.isEmpty() && !request) {
+          try {
+            Object value = ev.eval(Map.of(), null);
+            return constant(value, at);
+          } catch (RuntimeException e) {
+            throw new StaticEvaluationException(String.valueOf(e.getMessage()));
+          }
+        }
+        return new CExpr(
+            ev, Set.copyOf(tables), request, auth, unauth, subscription, text(at), false);
+      }
+
+      @Override
+      CExpr column(Ast.Ref ref) {
+        if (ref.name().equals("*")) {
+          return error("* columns are not supported here", ref.span());
+        }
+        ScopeTable table;
+        if (ref.table() != null) {
+          if (ref.table().schema() != null) {
+            return error("Schema is not supported in column references", ref.span());
+          }
+          table = scope.get(ref.table().name());
+          if (table == null) {
+            return error("Undefined table " + ref.table().name(), ref.table().span());
+          }
+        } else if (scope.size() == 1) {
+          table = scope.values().iterator().next();
+        } else if (scope.isEmpty()) {
+          return error("Undefined reference: " + ref.name(), ref.span());
+        } else {
+          return error(
+              "Invalid unqualified reference since multiple tables are in scope", ref.span());
+        }
+        if (table.call() != null) {
+          return error("Sync streams can only select from actual tables", ref.span());
+        }
+        if (schema != null && table.pattern() != null) {
+          List<String> columns =
+              schema.get(table.pattern().schema() + "." + table.pattern().tablePattern());
+          if (columns != null && !columns.contains(ref.name())) {
+            problems.add(
+                SqlProblem.warning("Column not found.", ref.span().start(), ref.span().end()));
+          }
+        }
+        String column = ref.name();
+        return new CExpr(
+            (row, r) -> row.get(column),
+            Set.of(table.alias()),
+            false,
+            false,
+            null,
+            false,
+            text(ref),
+            false);
+      }
+
+      @Override
+      CExpr binary(Ast.Binary b) {
+        Ast.BinaryOp op = b.op();
+        if (op != Ast.BinaryOp.IN && op != Ast.BinaryOp.NOT_IN) {
+          return super.binary(b);
+        }
+        if (b.right() instanceof Ast.SubSelect || (b.right() instanceof Ast.Ref r && isCte(r))) {
+          return error("Subqueries are only supported in top-level conditions", b.span());
+        }
+        CExpr left = compile(b.left());
+        boolean negated = op == Ast.BinaryOp.NOT_IN;
+        if (b.right() instanceof Ast.ListExpr list) {
+          List<CExpr> args = new ArrayList<>();
+          args.add(left);
+          list.items().forEach(i -> args.add(compile(i)));
+          List<Expr> argExprs = new ArrayList<>();
+          argExprs.add(b.left());
+          argExprs.addAll(list.items());
+          return apply(
+              b,
+              new SqlFunction(
+                  negated ? "operator_not_in_list" : "operator_in_list",
+                  args.size(),
+                  args.size(),
                   a -> {
                     if (a[0] == null) {
                       return null;
@@ -1391,201 +1436,110 @@ final class StreamCompiler {
                       found |= a[i] != null && SqlValues.compare(a[0], a[i]) == 0;
                     }
                     return found != negated ? SqlValues.TRUE : SqlValues.FALSE;
-                  },
-                  false);
+                  }),
+              args,
+              argExprs);
+        }
+        SqlFunction in = operatorFunction("IN");
+        return apply(
+            b,
+            negated
+                ? new SqlFunction(
+                    "operatorNOT IN",
+                    2,
+                    2,
+                    a -> {
+                      Object found = in.call(a[0], a[1]);
+                      return found == null
+                          ? null
+                          : SqlValues.truthy(found) ? SqlValues.FALSE : SqlValues.TRUE;
+                    })
+                : in,
+            List.of(left, compile(b.right())),
+            List.of(b.left(), b.right()));
+      }
+
+      @Override
+      CExpr schemaCall(Ast.Call c) {
+        String schemaName = Objects.requireNonNull(c.schema(), "a schema call has a schema");
+        String name = c.name();
+        if (schemaName.equals("request")) {
+          return edition >= 3
+              ? error("Invalid schema in function name", nameSpan(c))
+              : error("Function 'request." + name + "' is not defined", c.span());
+        }
+        if (!Set.of("auth", "subscription", "connection").contains(schemaName)) {
+          return error("Invalid schema in function name", nameSpan(c));
+        }
+        @Nullable Function<StreamRequest, @Nullable Object> noArgs = null;
+        BiFunction<StreamRequest, @Nullable Object, @Nullable Object> oneArg = null;
+        switch (name) {
+          case "user_id" -> {
+            if (!schemaName.equals("auth")) {
+              return error(".user_id() is only available on auth schema", nameSpan(c));
             }
-            return compose(
-                b,
-                List.of(left, compile(b.right())),
-                a -> {
-                  Object in = SqlValues.operator("IN", a[0], a[1]);
-                  return negated && in != null
-                      ? (SqlValues.truthy(in) ? SqlValues.FALSE : SqlValues.TRUE)
-                      : in;
-                },
-                false);
+            noArgs = StreamRequest::userId;
           }
-        case AND, OR, EQ, LT, GT, LE, GE, ADD, SUBTRACT, MULTIPLY, DIVIDE, CONCAT, OVERLAPS, NE:
-          {
-            String applied = op == Ast.BinaryOp.NE && edition >= 3 ? "IS NOT" : op.sql();
-            return compose(
-                b,
-                List.of(compile(b.left()), compile(b.right())),
-                a -> SqlValues.operator(applied, a[0], a[1]),
-                false);
+          case "parameters" ->
+              noArgs =
+                  switch (schemaName) {
+                    case "auth" -> StreamRequest::authParameters;
+                    case "subscription" -> StreamRequest::subscriptionParameters;
+                    default -> StreamRequest::connectionParameters;
+                  };
+          case "parameter" ->
+              oneArg =
+                  switch (schemaName) {
+                    case "auth" -> StreamRequest::authParameter;
+                    case "subscription" -> StreamRequest::subscriptionParameter;
+                    default -> StreamRequest::connectionParameter;
+                  };
+          default -> {
+            return error("Unknown request function", nameSpan(c));
           }
-        case JSON, JSON_TEXT:
-          {
-            SqlFunction fn =
-                op == Ast.BinaryOp.JSON ? functions.jsonExtractJson() : functions.jsonExtractSql();
-            return compose(
-                b, List.of(compile(b.left()), compile(b.right())), a -> fn.call(a[0], a[1]), false);
+        }
+        boolean auth = schemaName.equals("auth");
+        boolean subscription = schemaName.equals("subscription");
+        Ast.Span unauth = auth ? null : c.span();
+        if (noArgs != null) {
+          if (!c.args().isEmpty()) {
+            return error("Expected no arguments here", nameSpan(c));
           }
-        default:
-          return error("Operator not supported: " + op, b.span());
-      }
-    }
-
-    CExpr unary(Ast.Unary u) {
-      Ast.UnaryOp op = u.op();
-      if (op == Ast.UnaryOp.NEGATE || op == Ast.UnaryOp.PLUS) {
-        return error(
-            "Unary "
-                + (op == Ast.UnaryOp.NEGATE ? "minus" : "plus")
-                + " is not currently supported",
-            u.span());
-      }
-      CExpr operand = compile(u.operand());
-      Function<@Nullable Object[], @Nullable Object> fn =
-          switch (op) {
-            case NOT -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-            case IS_NULL -> a -> a[0] == null ? SqlValues.TRUE : SqlValues.FALSE;
-            case IS_NOT_NULL -> a -> a[0] != null ? SqlValues.TRUE : SqlValues.FALSE;
-            case IS_TRUE -> a -> SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
-            case IS_NOT_TRUE -> a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-            case IS_FALSE ->
-                a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE;
-            case IS_NOT_FALSE ->
-                a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE;
-            case NEGATE, PLUS -> null; // refused above
-          };
-      if (fn == null) {
-        return error("Operator " + op + " is not supported", u.span());
-      }
-      return compose(u, List.of(operand), fn, false);
-    }
-
-    /**
-     * {@code CASE [base] WHEN w THEN t ... [ELSE e] END}: children are the base, the pairs, then
-     * the else.
-     */
-    CExpr caseExpr(Ast.Other o) {
-      List<Expr> children = o.children();
-      boolean base = "base".equals(o.op());
-      boolean otherwise = (children.size() - (base ? 1 : 0)) % 2 == 1;
-      return compose(
-          o,
-          children.stream().map(this::compile).toList(),
-          a -> {
-            int pairsEnd = a.length - (otherwise ? 1 : 0);
-            for (int i = base ? 1 : 0; i + 1 < pairsEnd; i += 2) {
-              boolean hit =
-                  base
-                      ? a[0] != null && a[i] != null && SqlValues.compare(a[0], a[i]) == 0
-                      : SqlValues.truthy(a[i]);
-              if (hit) {
-                return a[i + 1];
-              }
-            }
-            return otherwise ? a[a.length - 1] : null;
-          },
-          false);
-    }
-
-    Ast.Span nameSpan(Ast.Call c) {
-      int start = c.span().start();
-      int length = (c.schema() != null ? c.schema().length() + 1 : 0) + c.name().length();
-      return new Ast.Span(start, Math.min(start + length, c.span().end()));
-    }
-
-    CExpr call(Ast.Call c) {
-      if (c.distinct()) {
-        return error("DISTINCT, ORDER BY, FILTER and OVER clauses are not supported", nameSpan(c));
-      }
-      String schemaName = c.schema();
-      String name = c.name();
-      if (schemaName == null) {
-        if (NON_DETERMINISTIC.contains(name)) {
-          return error("Forbidden call: Sync definitions must be deterministic.", nameSpan(c));
+          Function<StreamRequest, @Nullable Object> f = noArgs;
+          return new CExpr(
+              (row, r) -> r == null ? null : f.apply(r),
+              Set.of(),
+              true,
+              auth,
+              unauth,
+              subscription,
+              text(c),
+              false);
         }
-        SqlFunction fn = functions.named(name);
-        if (fn == null) {
-          return error("Function '" + name + "' is not defined", c.span());
+        if (c.args().size() != 1) {
+          return error("Expected a single argument here", nameSpan(c));
         }
-        if (c.args().size() < fn.minArgs()) {
-          return error("Expected at least " + fn.minArgs() + " arguments", c.span());
+        CExpr arg = compile(c.args().get(0));
+        if (arg.error) {
+          return arg;
         }
-        if (c.args().size() > fn.maxArgs()) {
-          return error("Expected at most " + fn.maxArgs() + " arguments", c.span());
+        if (!arg.tables.isEmpty()) {
+          return error(
+              "Cannot use table values and parameters in the same clauses", c.args().get(0).span());
         }
-        return compose(c, c.args().stream().map(this::compile).toList(), fn::call, false);
-      }
-      if (schemaName.equals("request")) {
-        return edition >= 3
-            ? error("Invalid schema in function name", nameSpan(c))
-            : error("Function 'request." + name + "' is not defined", c.span());
-      }
-      if (!Set.of("auth", "subscription", "connection").contains(schemaName)) {
-        return error("Invalid schema in function name", nameSpan(c));
-      }
-      @Nullable Function<StreamRequest, @Nullable Object> noArgs = null;
-      BiFunction<StreamRequest, @Nullable Object, @Nullable Object> oneArg = null;
-      switch (name) {
-        case "user_id" -> {
-          if (!schemaName.equals("auth")) {
-            return error(".user_id() is only available on auth schema", nameSpan(c));
-          }
-          noArgs = StreamRequest::userId;
-        }
-        case "parameters" ->
-            noArgs =
-                switch (schemaName) {
-                  case "auth" -> StreamRequest::authParameters;
-                  case "subscription" -> StreamRequest::subscriptionParameters;
-                  default -> StreamRequest::connectionParameters;
-                };
-        case "parameter" ->
-            oneArg =
-                switch (schemaName) {
-                  case "auth" -> StreamRequest::authParameter;
-                  case "subscription" -> StreamRequest::subscriptionParameter;
-                  default -> StreamRequest::connectionParameter;
-                };
-        default -> {
-          return error("Unknown request function", nameSpan(c));
-        }
-      }
-      boolean auth = schemaName.equals("auth");
-      boolean subscription = schemaName.equals("subscription");
-      Ast.Span unauth = auth ? null : c.span();
-      if (noArgs != null) {
-        if (!c.args().isEmpty()) {
-          return error("Expected no arguments here", nameSpan(c));
-        }
-        Function<StreamRequest, @Nullable Object> f = noArgs;
+        BiFunction<StreamRequest, @Nullable Object, @Nullable Object> f =
+            Objects.requireNonNull(oneArg, "one of the two is set");
+        Ev a = arg.ev;
         return new CExpr(
-            (row, r) -> r == null ? null : f.apply(r),
+            (row, r) -> r == null ? null : f.apply(r, a.eval(row, r)),
             Set.of(),
             true,
-            auth,
-            unauth,
-            subscription,
+            auth || arg.auth,
+            unauth != null ? unauth : arg.unauthenticated,
+            subscription || arg.subscription,
             text(c),
             false);
       }
-      if (c.args().size() != 1) {
-        return error("Expected a single argument here", nameSpan(c));
-      }
-      CExpr arg = compile(c.args().get(0));
-      if (arg.error) {
-        return arg;
-      }
-      if (!arg.tables.isEmpty()) {
-        return error(
-            "Cannot use table values and parameters in the same clauses", c.args().get(0).span());
-      }
-      BiFunction<StreamRequest, @Nullable Object, @Nullable Object> f =
-          Objects.requireNonNull(oneArg, "one of the two is set");
-      Ev a = arg.ev;
-      return new CExpr(
-          (row, r) -> r == null ? null : f.apply(r, a.eval(row, r)),
-          Set.of(),
-          true,
-          auth || arg.auth,
-          unauth != null ? unauth : arg.unauthenticated,
-          subscription || arg.subscription,
-          text(c),
-          false);
     }
   }
 }

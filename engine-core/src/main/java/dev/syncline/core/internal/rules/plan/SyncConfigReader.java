@@ -367,7 +367,7 @@ public final class SyncConfigReader {
           if (bucketParameters == null) {
             parametersFailed = true;
           }
-        } catch (ClauseCompiler.StaticEvaluationException e) {
+        } catch (ExpressionCompiler.StaticEvaluationException e) {
           sqlProblems.add(SqlProblem.fatal(e.getMessage(), -1, -1));
         }
         report(input, sqlProblems);
@@ -401,7 +401,7 @@ public final class SyncConfigReader {
           } catch (QueryException e) {
             sqlProblems.add(
                 e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
-          } catch (ClauseCompiler.StaticEvaluationException e) {
+          } catch (ExpressionCompiler.StaticEvaluationException e) {
             sqlProblems.add(SqlProblem.fatal(e.getMessage(), -1, -1));
           }
           report(input, sqlProblems);

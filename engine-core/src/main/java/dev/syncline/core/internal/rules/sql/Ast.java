@@ -275,11 +275,40 @@ public final class Ast {
    *     null
    * @param children the sub-expressions, in order
    */
-  public record Other(String kind, @Nullable String op, List<Expr> children, Span span)
+  public record Other(OtherKind kind, @Nullable String op, List<Expr> children, Span span)
       implements Expr {
     @Override
     public String type() {
-      return kind;
+      return kind.typeName();
+    }
+  }
+
+  /** The kind of an {@link Other} node; {@link #typeName} is what "not supported" messages show. */
+  public enum OtherKind {
+    /** {@code CASE ... END}. */
+    CASE("case"),
+    /** {@code x [NOT] BETWEEN a AND b}. */
+    BETWEEN("ternary"),
+    /** An array literal {@code ARRAY[...]} or {@code [...]}. */
+    ARRAY("array"),
+    /** An array subscript {@code x[i]}. */
+    ARRAY_INDEX("arrayIndex"),
+    /** {@code EXISTS (SELECT ...)}. */
+    EXISTS("exists"),
+    /** A value keyword such as {@code CURRENT_TIMESTAMP}. */
+    KEYWORD("keyword"),
+    /** A statement parameter ({@code $1}, {@code ?}). */
+    PARAMETER("parameter");
+
+    private final String typeName;
+
+    OtherKind(String typeName) {
+      this.typeName = typeName;
+    }
+
+    /** The node kind's name as the reference parser gives it. */
+    public String typeName() {
+      return typeName;
     }
   }
 

@@ -17,6 +17,7 @@ import dev.syncline.core.internal.rules.sql.Ast.Member;
 import dev.syncline.core.internal.rules.sql.Ast.NullLit;
 import dev.syncline.core.internal.rules.sql.Ast.NumericLit;
 import dev.syncline.core.internal.rules.sql.Ast.Other;
+import dev.syncline.core.internal.rules.sql.Ast.OtherKind;
 import dev.syncline.core.internal.rules.sql.Ast.OtherStatement;
 import dev.syncline.core.internal.rules.sql.Ast.QName;
 import dev.syncline.core.internal.rules.sql.Ast.Ref;
@@ -292,7 +293,7 @@ public final class SqlParser {
       Expr value;
       if (kw.isWord("limit") && peek().isWord("all")) {
         Token all = next();
-        value = new Other("keyword", null, List.of(), new Span(all.start(), all.end()));
+        value = new Other(OtherKind.KEYWORD, null, List.of(), new Span(all.start(), all.end()));
       } else {
         value = expr();
       }
@@ -632,7 +633,7 @@ public final class SqlParser {
         Expr high = otherOp();
         left =
             new Other(
-                "ternary",
+                OtherKind.BETWEEN,
                 negated ? "NOT BETWEEN" : "BETWEEN",
                 List.of(left, low, high),
                 left.span().to(high.span()));
@@ -769,7 +770,10 @@ public final class SqlParser {
         Token close = expectOp("]");
         e =
             new Other(
-                "arrayIndex", null, List.of(e, index), new Span(e.span().start(), close.end()));
+                OtherKind.ARRAY_INDEX,
+                null,
+                List.of(e, index),
+                new Span(e.span().start(), close.end()));
       } else {
         return e;
       }
@@ -819,7 +823,7 @@ public final class SqlParser {
       case STRING:
         return new StringLit(t.text(), s);
       case PARAM:
-        return new Other("parameter", null, List.of(), s);
+        return new Other(OtherKind.PARAMETER, null, List.of(), s);
       case OP:
         if (t.text().equals("(")) {
           if (peek().isWord("select")) {
@@ -870,7 +874,7 @@ public final class SqlParser {
               }
               List<Expr> items = peek().isOp("]") ? List.of() : exprList();
               Token close = expectOp("]");
-              return new Other("array", null, items, new Span(t.start(), close.end()));
+              return new Other(OtherKind.ARRAY, null, items, new Span(t.start(), close.end()));
             }
           case "exists":
             {
@@ -878,14 +882,14 @@ public final class SqlParser {
               Select sub = select();
               Token close = expectOp(")");
               return new Other(
-                  "exists",
+                  OtherKind.EXISTS,
                   null,
                   List.of(new SubSelect(sub, new Span(t.start(), close.end()))),
                   new Span(t.start(), close.end()));
             }
           default:
             if (KEYWORD_VALUES.contains(t.text()) && !peek().isOp("(")) {
-              return new Other("keyword", null, List.of(), s);
+              return new Other(OtherKind.KEYWORD, null, List.of(), s);
             }
             if (RESERVED.contains(t.text())) {
               throw unexpected(t, "an expression");
@@ -917,7 +921,7 @@ public final class SqlParser {
     }
     Token end = expectWord("end");
     return new Other(
-        "case", base ? "base" : null, children, new Span(caseToken.start(), end.end()));
+        OtherKind.CASE, base ? "base" : null, children, new Span(caseToken.start(), end.end()));
   }
 
   private Expr refOrCall(Token first) throws SqlSyntaxException {
