@@ -1,8 +1,7 @@
 package dev.syncline.testkit;
 
 import dev.syncline.api.SynclineException;
-import dev.syncline.core.internal.conformance.ConformanceSuite;
-import dev.syncline.core.internal.conformance.ConformanceSuite.VectorCase;
+import dev.syncline.testkit.ConformanceSuite.VectorCase;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;

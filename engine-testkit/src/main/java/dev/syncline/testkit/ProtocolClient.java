@@ -2,8 +2,6 @@ package dev.syncline.testkit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.syncline.api.WireFormat;
-import dev.syncline.core.internal.stream.BsonDecoder;
-import dev.syncline.core.internal.stream.ClientReplica;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

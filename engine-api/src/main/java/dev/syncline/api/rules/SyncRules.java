@@ -19,6 +19,14 @@ public interface SyncRules {
   /** Every table the rules read (data and parameter queries), without duplicates. */
   List<TablePattern> sourceTables();
 
+  /**
+   * The {@code event_definitions:} of the config, in declaration order. Rules that have none, and
+   * implementations that do not read them, return an empty list.
+   */
+  default List<EventDefinitionInfo> eventDefinitions() {
+    return List.of();
+  }
+
   /** Warnings found while compiling (fatal problems make compilation throw instead). */
   List<Problem> warnings();
 

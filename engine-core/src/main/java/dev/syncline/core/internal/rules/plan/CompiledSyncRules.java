@@ -7,6 +7,7 @@ import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.DefinitionInfo;
 import dev.syncline.api.rules.EvaluatedRow;
 import dev.syncline.api.rules.EvaluationError;
+import dev.syncline.api.rules.EventDefinitionInfo;
 import dev.syncline.api.rules.InclusionReason;
 import dev.syncline.api.rules.ParameterEvaluation;
 import dev.syncline.api.rules.ParameterIndexEntry;
@@ -39,6 +40,7 @@ public final class CompiledSyncRules implements SyncRules {
   private final List<StreamPlan.LookupNode> lookups;
   private final List<DefinitionInfo> definitionInfos;
   private final List<TablePattern> sourceTables;
+  private final List<EventDefinitionInfo> eventDefinitions;
   private final List<Problem> warnings;
   private final Compatibility compatibility;
   private final Set<TablePattern> fullRows;
@@ -71,6 +73,7 @@ public final class CompiledSyncRules implements SyncRules {
     this.lookups = List.copyOf(nodes.values());
     this.definitionInfos = reader.definitionInfos();
     this.sourceTables = reader.sourceTables();
+    this.eventDefinitions = reader.eventDefinitions();
     this.warnings = List.copyOf(warnings);
     this.compatibility = reader.compatibility();
     // Snapshot plans are built on first use: rendering SQL with jOOQ is only needed for snapshots
@@ -105,6 +108,11 @@ public final class CompiledSyncRules implements SyncRules {
   @Override
   public List<TablePattern> sourceTables() {
     return sourceTables;
+  }
+
+  @Override
+  public List<EventDefinitionInfo> eventDefinitions() {
+    return eventDefinitions;
   }
 
   @Override

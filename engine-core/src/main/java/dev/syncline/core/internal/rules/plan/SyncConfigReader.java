@@ -2,6 +2,7 @@ package dev.syncline.core.internal.rules.plan;
 
 import dev.syncline.api.SourceValue.Precision;
 import dev.syncline.api.rules.DefinitionInfo;
+import dev.syncline.api.rules.EventDefinitionInfo;
 import dev.syncline.api.rules.Problem;
 import dev.syncline.api.rules.Severity;
 import dev.syncline.api.rules.TablePattern;
@@ -53,13 +54,10 @@ public final class SyncConfigReader {
   private final Set<TablePattern> dataTables = new LinkedHashSet<>();
   private final Set<TablePattern> parameterTables = new LinkedHashSet<>();
   private final Set<TablePattern> eventTables = new LinkedHashSet<>();
-  private final List<EventDefinition> eventDefinitions = new ArrayList<>();
+  private final List<EventDefinitionInfo> eventDefinitions = new ArrayList<>();
   private Compatibility compatibility = Compatibility.LEGACY;
   private final Set<String> names = new LinkedHashSet<>();
   private List<StreamPlan.Stream> streams = List.of();
-
-  /** An {@code event_definitions} entry. */
-  public record EventDefinition(String name, List<TablePattern> sourceTables) {}
 
   /**
    * @param schema known source tables ("schema.table" to columns), for warnings; null when unknown
@@ -531,7 +529,7 @@ public final class SyncConfigReader {
         }
         report(input, sqlProblems);
       }
-      eventDefinitions.add(new EventDefinition(entry.key().value(), List.copyOf(tables)));
+      eventDefinitions.add(new EventDefinitionInfo(entry.key().value(), List.copyOf(tables)));
     }
   }
 
@@ -593,7 +591,7 @@ public final class SyncConfigReader {
   }
 
   /** The event definitions. */
-  public List<EventDefinition> eventDefinitions() {
+  public List<EventDefinitionInfo> eventDefinitions() {
     return List.copyOf(eventDefinitions);
   }
 

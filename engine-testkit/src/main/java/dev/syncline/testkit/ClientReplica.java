@@ -1,4 +1,4 @@
-package dev.syncline.core.internal.stream;
+package dev.syncline.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +12,15 @@ import org.jspecify.annotations.Nullable;
 /**
  * A client's replica: decodes NDJSON sync lines and applies them as the PowerSync client core does
  * (protocol §3.1), verifying every bucket's checksum at each (partial) checkpoint completion and
- * failing loudly on a mismatch. For tests and the testkit's protocol client. Not thread-safe.
+ * failing loudly on a mismatch. {@link ProtocolClient} keeps one per stream; a test that produces
+ * sync lines by other means (a transport of its own, a recorded stream) can feed them to one
+ * directly. Not thread-safe.
+ *
+ * <pre>{@code
+ * ClientReplica replica = new ClientReplica();
+ * lines.forEach(replica::accept); // throws AssertionError on a checksum mismatch
+ * assertThat(replica.table("todos")).containsKey("todo-1");
+ * }</pre>
  */
 public final class ClientReplica {
   private static final ObjectMapper JSON = new ObjectMapper();

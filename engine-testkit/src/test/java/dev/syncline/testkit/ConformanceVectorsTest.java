@@ -1,9 +1,8 @@
-package dev.syncline.core.rules;
+package dev.syncline.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.syncline.core.internal.conformance.ConformanceSuite;
-import dev.syncline.core.internal.conformance.ConformanceSuite.VectorCase;
+import dev.syncline.testkit.ConformanceSuite.VectorCase;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -11,9 +10,9 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Runs every shared conformance vector. Cases whose config defines {@code streams:} belong to the
- * Sync Streams issue: until it lands, they must be rejected with a clear "not supported yet"
- * problem rather than silently syncing nothing.
+ * Runs every shared conformance vector ({@code ../shared/conformance/sync-rules}, produced by the
+ * reference implementation) against the compiler: diagnostics, rows, parameter-index entries and
+ * request resolution must all match.
  */
 class ConformanceVectorsTest {
   static Path vectorDir() {

@@ -1,4 +1,4 @@
-package dev.syncline.core.internal.stream;
+package dev.syncline.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.syncline.core.internal.stream;
+package dev.syncline.testkit;
 
 import dev.syncline.api.WireFormat;
 import java.io.DataInputStream;
@@ -11,14 +11,14 @@ import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads BSON sync lines back into JSON text (the types {@link BsonEncoder} writes, plus double and
- * null), for clients and tests. Stateless.
+ * Reads BSON sync lines back into JSON text (the types the server's BSON encoder writes, plus
+ * double and null), for {@link ProtocolClient}. Stateless.
  */
-public final class BsonDecoder {
+final class BsonDecoder {
   private BsonDecoder() {}
 
   /** Reads the next document of a BSON stream as JSON text, or null at the end of the stream. */
-  public static @Nullable String next(InputStream in) throws IOException {
+  static @Nullable String next(InputStream in) throws IOException {
     byte[] len = in.readNBytes(4);
     if (len.length == 0) {
       return null;
@@ -37,7 +37,7 @@ public final class BsonDecoder {
   }
 
   /** One whole document as JSON text. */
-  public static String toJson(byte[] document) {
+  static String toJson(byte[] document) {
     ByteBuffer b = ByteBuffer.wrap(document).order(ByteOrder.LITTLE_ENDIAN);
     StringBuilder sb = new StringBuilder(document.length + 16);
     document(b, sb, false);

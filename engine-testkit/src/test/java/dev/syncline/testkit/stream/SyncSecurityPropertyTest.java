@@ -1,4 +1,4 @@
-package dev.syncline.core.internal.stream;
+package dev.syncline.testkit.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,11 +16,14 @@ import dev.syncline.api.stream.SyncLine;
 import dev.syncline.api.stream.SyncRequest;
 import dev.syncline.core.internal.replicate.BatchBuilder;
 import dev.syncline.core.internal.storage.ChecksumCache;
+import dev.syncline.core.internal.stream.NdjsonEncoder;
+import dev.syncline.core.internal.stream.SyncSession;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.storage.BucketStorageWriter;
 import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.testkit.ClientReplica;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,4 +1,4 @@
-package dev.syncline.core.internal.conformance;
+package dev.syncline.testkit;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -25,7 +25,6 @@ import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesException;
 import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.api.rules.TablePattern;
-import dev.syncline.core.internal.rules.plan.SyncConfigReader;
 import dev.syncline.core.rules.SyncRulesCompiler;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -43,23 +42,22 @@ import java.util.Objects;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
-/** Loads and checks conformance vectors. Stateless. */
-public final class ConformanceSuite {
+/**
+ * Loads conformance vectors and checks each case against the compiler, through the public rules API
+ * only ({@code SyncRulesCompiler}, {@code SyncRules}): what {@link ConformanceRunner} and the
+ * build's vector tests run. Stateless.
+ */
+final class ConformanceSuite {
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
 
   private ConformanceSuite() {}
 
   /** One case of a vector file. */
-  public record VectorCase(String file, String id, String kind, JsonNode json) {
-    /** Whether the case's config defines {@code streams:} (delivered by the Sync Streams issue). */
-    public boolean usesStreams() {
-      return json.get("yaml").asText().contains("streams:");
-    }
-  }
+  record VectorCase(String file, String id, String kind, JsonNode json) {}
 
   /** Loads every case of every {@code *.json} file in {@code dir}, sorted by file name. */
-  public static List<VectorCase> load(Path dir) {
+  static List<VectorCase> load(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw new SynclineException(
           ErrorCode.INVALID_INPUT_FILE,
@@ -86,7 +84,7 @@ public final class ConformanceSuite {
   }
 
   /** Checks one case; returns the mismatches (empty when it passes). */
-  public static List<String> check(VectorCase c) {
+  static List<String> check(VectorCase c) {
     List<String> failures = new ArrayList<>();
     try {
       checkCase(c, failures);
@@ -147,7 +145,7 @@ public final class ConformanceSuite {
       return;
     }
     switch (vc.kind()) {
-      case "compile" -> checkCompile(yaml, rules, expected, failures);
+      case "compile" -> checkCompile(rules, expected, failures);
       case "row" -> checkRow(rules, c.get("input"), expected, failures);
       case "parameter_row" -> checkParameterRow(rules, c.get("input"), expected, failures);
       case "request" -> checkRequest(rules, c.get("input"), expected, failures);
@@ -237,8 +235,7 @@ public final class ConformanceSuite {
     }
   }
 
-  private static void checkCompile(
-      String yaml, SyncRules rules, JsonNode expected, List<String> failures) {
+  private static void checkCompile(SyncRules rules, JsonNode expected, List<String> failures) {
     if (expected.has("definitions")) {
       List<String> exp = new ArrayList<>();
       for (JsonNode d : expected.get("definitions")) {
@@ -281,8 +278,6 @@ public final class ConformanceSuite {
       }
     }
     if (expected.has("event_definitions")) {
-      SyncConfigReader reader = new SyncConfigReader(yaml, "public", null, null);
-      reader.read();
       List<String> exp = new ArrayList<>();
       for (JsonNode e : expected.get("event_definitions")) {
         List<String> tables = new ArrayList<>();
@@ -292,7 +287,7 @@ public final class ConformanceSuite {
         exp.add(e.get("name").asText() + tables);
       }
       List<String> act =
-          reader.eventDefinitions().stream()
+          rules.eventDefinitions().stream()
               .map(
                   e ->
                       e.name()
@@ -314,7 +309,7 @@ public final class ConformanceSuite {
   }
 
   /** Decodes a vector row (tagged values, literal number types) into a source row. */
-  public static SourceRow row(JsonNode row) {
+  static SourceRow row(JsonNode row) {
     Map<String, SourceValue> columns = new LinkedHashMap<>();
     Iterator<Map.Entry<String, JsonNode>> it = row.properties().iterator();
     while (it.hasNext()) {

@@ -1,4 +1,4 @@
-package dev.syncline.core.internal.stream;
+package dev.syncline.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
 import dev.syncline.api.stream.SyncLine;
+import dev.syncline.core.internal.stream.BsonEncoder;
+import dev.syncline.core.internal.stream.NdjsonEncoder;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.util.List;
