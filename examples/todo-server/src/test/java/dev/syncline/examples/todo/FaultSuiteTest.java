@@ -8,6 +8,7 @@ import dev.syncline.api.OpId;
 import dev.syncline.api.OpType;
 import dev.syncline.core.storage.JdbcBucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.ProtocolClient;
 import dev.syncline.testkit.postgres.RestartablePostgres;
 import java.io.BufferedReader;
@@ -39,8 +40,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
@@ -94,10 +93,10 @@ class FaultSuiteTest {
       a.start();
       b.start();
       observer.start();
-      await(
+      Await.until(
+          Duration.ofSeconds(60),
           () -> a.replication().equals("STREAMING") || b.replication().equals("STREAMING"),
-          "one replicates",
-          Duration.ofSeconds(60));
+          "one replicates");
       String token = devToken(a);
       String list = UUID.randomUUID().toString();
       Writes writes = new Writes(token, List.of(a, b));
@@ -133,7 +132,13 @@ class FaultSuiteTest {
       List<Long> takeovers = new ArrayList<>();
       long end = System.nanoTime() + RUN.toNanos();
       for (int round = 0; System.nanoTime() < end; round++) {
-        Thread.sleep(3_000); // healthy for a while: writes and clients make progress
+        // Healthy for a while: the writers get about two seconds' worth of transactions through
+        // (after a fault, proof that writing recovered) before the next fault.
+        long ackedBefore = writes.ackedTotal.get();
+        Await.until(
+            HEAL,
+            () -> writes.ackedTotal.get() >= ackedBefore + 2L * RATE,
+            "the writers make progress before the next fault");
         String fault =
             switch (round % 5) {
               case 0 -> {
@@ -141,10 +146,10 @@ class FaultSuiteTest {
                 Server other = replicating == a ? b : a;
                 replicating.kill();
                 long t0 = System.nanoTime();
-                await(
+                Await.until(
+                    Duration.ofSeconds(60),
                     () -> other.replication().equals("STREAMING"),
-                    "the standby takes over",
-                    Duration.ofSeconds(60));
+                    "the standby takes over");
                 takeovers.add((System.nanoTime() - t0) / 1_000_000);
                 replicating.start();
                 yield "replicating server killed, other took over";
@@ -155,9 +160,15 @@ class FaultSuiteTest {
                 // on, and the paused
                 // one then finds the stale request waiting and must not apply it again.
                 paused.signal("STOP");
-                Thread.sleep(7_000);
+                long stopped = System.nanoTime();
+                Await.until(
+                    HEAL,
+                    () -> writes.allAcknowledgedSince(stopped),
+                    "every writer has gone on (on the other server) while "
+                        + paused.name
+                        + " is paused");
                 paused.signal("CONT");
-                yield "server paused 7 s";
+                yield "server paused until every writer went on without it";
               }
               case 2 -> {
                 pg.restart();
@@ -185,13 +196,13 @@ class FaultSuiteTest {
       observerWrites.stop();
       assertThat(writes.refused).as("no write refused").isEmpty();
       assertThat(observerWrites.refused).as("no write refused by the observer").isEmpty();
-      await(
+      Await.until(
+          HEAL,
           () ->
               (a.replication().equals("STREAMING") || b.replication().equals("STREAMING"))
                   && a.ready()
                   && b.ready(),
-          "both servers ready, one replicating",
-          HEAL);
+          "both servers ready, one replicating");
       Set<String> inPostgres = todos(pg.dataSource(), list);
       assertThat(inPostgres).as("no acknowledged write lost").containsAll(writes.acknowledged);
       assertThat(writes.attempted).as("nothing invented").containsAll(inPostgres);
@@ -209,17 +220,13 @@ class FaultSuiteTest {
           });
       long healed = System.nanoTime();
       for (Reader r : readers) {
-        await(
-            () -> r.holds().equals(inPostgres),
+        Await.untilAsserted(
+            HEAL,
             () ->
-                "client on "
-                    + r.server.name
-                    + " converges (holds "
-                    + r.holds().size()
-                    + " of "
-                    + inPostgres.size()
-                    + ")",
-            HEAL);
+                assertThat(r.holds())
+                    .as("client on %s holds what Postgres holds", r.server.name)
+                    .isEqualTo(inPostgres),
+            "the client on " + r.server.name + " to converge");
       }
       long converged = (System.nanoTime() - healed) / 1_000_000;
       Set<String> observed = todos(pg.dataSource("observer"), observerList);
@@ -237,7 +244,8 @@ class FaultSuiteTest {
                   .isEqualTo(description);
             }
           });
-      await(() -> observerReader.holds().equals(observed), "the observer's client converges", HEAL);
+      Await.until(
+          HEAL, () -> observerReader.holds().equals(observed), "the observer's client converges");
       observerReader.stop();
       assertThat(observerReader.failures).as("checksums verified on the observer").isEmpty();
       assertThat(observerReader.vanished).as("rows never disappeared on the observer").isEmpty();
@@ -421,6 +429,12 @@ class FaultSuiteTest {
     /** Of each todo, how many of its transactions were acknowledged. */
     final Map<String, Integer> ackedWrites = new ConcurrentHashMap<>();
 
+    /** How many transactions were acknowledged in all. */
+    final AtomicLong ackedTotal = new AtomicLong();
+
+    /** Of each writer, when (System.nanoTime) its last transaction was acknowledged. */
+    final Map<String, Long> lastAcked = new ConcurrentHashMap<>();
+
     /** Of each todo, the description its last acknowledged transaction wrote. */
     final Map<String, String> lastWritten = new ConcurrentHashMap<>();
 
@@ -487,6 +501,8 @@ class FaultSuiteTest {
                         acknowledged.add(id);
                         lastWritten.put(id, description);
                         ackedWrites.merge(id, 1, Integer::sum);
+                        ackedTotal.incrementAndGet();
+                        lastAcked.put(client, System.nanoTime());
                       } else {
                         lastWritten.remove(id); // not known whether it was applied
                         uncertain.add(id);
@@ -509,6 +525,20 @@ class FaultSuiteTest {
         threads.add(t);
         t.start();
       }
+    }
+
+    /**
+     * Whether every writer has had a transaction acknowledged after {@code nanos}: one that was
+     * waiting for a paused server then gave up on it and went on elsewhere.
+     */
+    boolean allAcknowledgedSince(long nanos) {
+      return threads.stream()
+          .map(Thread::getName)
+          .allMatch(
+              w -> {
+                Long acked = lastAcked.get(w);
+                return acked != null && acked - nanos > 0;
+              });
     }
 
     /** The server most writers send to first now. */
@@ -729,7 +759,8 @@ class FaultSuiteTest {
    */
   private static String devToken(Server server) throws InterruptedException {
     String[] token = {null};
-    await(
+    Await.until(
+        Duration.ofSeconds(60),
         () -> {
           try {
             JsonNode t =
@@ -741,8 +772,7 @@ class FaultSuiteTest {
           }
           return token[0] != null;
         },
-        server.name + " hands out a development token",
-        Duration.ofSeconds(60));
+        server.name + " hands out a development token");
     return token[0];
   }
 
@@ -757,20 +787,6 @@ class FaultSuiteTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "";
-    }
-  }
-
-  private static void await(BooleanSupplier condition, String what, Duration limit)
-      throws InterruptedException {
-    await(condition, () -> what, limit);
-  }
-
-  private static void await(BooleanSupplier condition, Supplier<String> what, Duration limit)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(() -> "waiting until " + what.get()).isLessThan(deadline);
-      Thread.sleep(50);
     }
   }
 }

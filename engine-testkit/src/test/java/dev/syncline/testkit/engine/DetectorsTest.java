@@ -1,4 +1,4 @@
-package dev.syncline.core.engine;
+package dev.syncline.testkit.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,9 +9,8 @@ import dev.syncline.api.engine.EngineEvent;
 import dev.syncline.api.engine.Finding;
 import dev.syncline.api.engine.Finding.Detector;
 import dev.syncline.api.rules.SyncRulesSource;
-import dev.syncline.core.TestPosition;
 import dev.syncline.core.auth.JwtTokenVerifier;
-import dev.syncline.core.engine.ScriptedSources.ScriptedSource;
+import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.spi.source.ChangeSink;
 import dev.syncline.spi.source.SourceAdapter;
@@ -19,6 +18,8 @@ import dev.syncline.spi.source.SourceChange;
 import dev.syncline.spi.source.SourceEvent;
 import dev.syncline.spi.storage.BucketStorage;
 import dev.syncline.spi.storage.BucketStorageWriter;
+import dev.syncline.testkit.Await;
+import dev.syncline.testkit.ScriptedSource;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -30,7 +31,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +47,7 @@ class DetectorsTest {
   @Test
   void replication_that_shows_no_sign_of_life_is_reported_stalled_until_it_moves_again()
       throws Exception {
-    ScriptedSource source = new ScriptedSource();
+    ScriptedSource source = new ScriptedSource(ITEMS);
     List<EngineEvent> events = new CopyOnWriteArrayList<>();
     try (InMemoryBucketStorage storage = new InMemoryBucketStorage();
         Syncline engine =
@@ -59,25 +59,30 @@ class DetectorsTest {
                         .replicationStalledAfter(Duration.ofMillis(300))
                         .build())
                 .start()) {
-      await(() -> engine.health().ready(), "ready");
+      Await.until(WAIT, () -> engine.health().ready(), "ready");
       // The source's thread now blocks without failing and without calling anything.
-      source.steps.add(sink -> source.release.await());
-      await(() -> detectors(engine).contains(Detector.REPLICATION_STALLED), "reported stalled");
+      source.pause();
+      Await.until(
+          WAIT, () -> detectors(engine).contains(Detector.REPLICATION_STALLED), "reported stalled");
       assertThat(engine.healthJson())
           .contains("\"code\":\"SYNCLINE_D0002\"", "\"detector\":\"REPLICATION_STALLED\"");
-      await(() -> announced(events, Detector.REPLICATION_STALLED, true) == 1, "announced");
+      Await.until(
+          WAIT, () -> announced(events, Detector.REPLICATION_STALLED, true) == 1, "announced");
       assertThat(engine.health().ready()).as("findings do not change readiness").isTrue();
-      source.release.countDown();
-      source.steps.add(ChangeSink::alive);
-      await(() -> !detectors(engine).contains(Detector.REPLICATION_STALLED), "cleared");
-      await(() -> announced(events, Detector.REPLICATION_STALLED, false) == 1, "announced cleared");
+      source.resume();
+      source.then(ChangeSink::alive);
+      Await.until(WAIT, () -> !detectors(engine).contains(Detector.REPLICATION_STALLED), "cleared");
+      Await.until(
+          WAIT,
+          () -> announced(events, Detector.REPLICATION_STALLED, false) == 1,
+          "announced cleared");
       assertThat(announced(events, Detector.REPLICATION_STALLED, true)).isEqualTo(1);
     }
   }
 
   @Test
   void a_storage_write_slower_than_the_threshold_is_reported() throws Exception {
-    ScriptedSource source = new ScriptedSource();
+    ScriptedSource source = new ScriptedSource(ITEMS);
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger commits = new AtomicInteger();
     try (InMemoryBucketStorage memory = new InMemoryBucketStorage();
@@ -88,16 +93,17 @@ class DetectorsTest {
                     new CopyOnWriteArrayList<>(),
                     DetectorThresholds.builder().storageSlowAfter(Duration.ofMillis(100)).build())
                 .start()) {
-      await(() -> engine.health().ready(), "ready");
+      Await.until(WAIT, () -> engine.health().ready(), "ready");
       assertThat(detectors(engine)).doesNotContain(Detector.STORAGE_SLOW);
-      source.steps.add(
+      source.then(
           sink -> {
             sink.accept(
                 SourceChange.insert(
                     ITEMS, List.of("id"), SourceRow.builder().put("id", "a").build()));
-            sink.commitAsync(new TestPosition("2"), () -> {});
+            sink.commitAsync(ScriptedSource.position("2"), () -> {});
           });
-      await(
+      Await.until(
+          WAIT,
           () -> detectors(engine).contains(Detector.STORAGE_SLOW),
           "reported slow while the write waits");
       release.countDown();
@@ -113,7 +119,7 @@ class DetectorsTest {
   @Test
   void a_slot_that_stays_behind_and_retained_wal_are_reported_from_the_sources_lag_reports()
       throws Exception {
-    ScriptedSource source = new ScriptedSource();
+    ScriptedSource source = new ScriptedSource(ITEMS);
     try (InMemoryBucketStorage storage = new InMemoryBucketStorage();
         Syncline engine =
             engine(
@@ -125,21 +131,23 @@ class DetectorsTest {
                         .walRetainedBytes(1L << 30)
                         .build())
                 .start()) {
-      await(() -> engine.health().ready(), "ready");
-      source.steps.add(
+      Await.until(WAIT, () -> engine.health().ready(), "ready");
+      source.then(
           sink -> sink.event(new SourceEvent.Lag(100L << 20, 10, 2L << 30, "extended", -1)));
-      await(() -> detectors(engine).contains(Detector.WAL_RETAINED), "retained WAL reported");
-      await(
+      Await.until(
+          WAIT, () -> detectors(engine).contains(Detector.WAL_RETAINED), "retained WAL reported");
+      Await.until(
+          WAIT,
           () -> detectors(engine).contains(Detector.SLOT_STALLED),
           "the slot reported behind after 300 ms");
-      source.steps.add(sink -> sink.event(new SourceEvent.Lag(0, -1, 1L << 20, "reserved", -1)));
-      await(() -> detectors(engine).isEmpty(), "both cleared once the slot caught up");
+      source.then(sink -> sink.event(new SourceEvent.Lag(0, -1, 1L << 20, "reserved", -1)));
+      Await.until(WAIT, () -> detectors(engine).isEmpty(), "both cleared once the slot caught up");
     }
   }
 
   @Test
   void a_slot_that_is_behind_for_less_than_the_threshold_is_not_reported() throws Exception {
-    ScriptedSource source = new ScriptedSource();
+    ScriptedSource source = new ScriptedSource(ITEMS);
     try (InMemoryBucketStorage storage = new InMemoryBucketStorage();
         Syncline engine =
             engine(
@@ -150,9 +158,9 @@ class DetectorsTest {
                         .slotStalled(64L << 20, Duration.ofHours(1))
                         .build())
                 .start()) {
-      await(() -> engine.health().ready(), "ready");
+      Await.until(WAIT, () -> engine.health().ready(), "ready");
       CountDownLatch reported = new CountDownLatch(1);
-      source.steps.add(
+      source.then(
           sink -> {
             sink.event(new SourceEvent.Lag(100L << 20, 10, 100L << 20, "reserved", -1));
             reported.countDown();
@@ -230,14 +238,6 @@ class DetectorsTest {
       return method.invoke(target, args);
     } catch (InvocationTargetException e) {
       throw e.getCause();
-    }
-  }
-
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waiting until " + what).isLessThan(deadline);
-      Thread.sleep(10);
     }
   }
 }

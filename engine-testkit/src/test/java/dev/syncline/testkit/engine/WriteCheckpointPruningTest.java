@@ -1,14 +1,17 @@
-package dev.syncline.core.engine;
+package dev.syncline.testkit.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.syncline.api.TableRef;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.rules.SyncRulesSource;
 import dev.syncline.core.auth.JwtTokenVerifier;
-import dev.syncline.core.engine.ScriptedSources.ScriptedSource;
+import dev.syncline.core.engine.Syncline;
 import dev.syncline.core.storage.InMemoryBucketStorage;
 import dev.syncline.spi.storage.Checkpoint;
 import dev.syncline.spi.storage.WriteCheckpointKey;
+import dev.syncline.testkit.Await;
+import dev.syncline.testkit.ScriptedSource;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class WriteCheckpointPruningTest {
   @Test
   void compaction_prunes_write_checkpoints_below_what_every_live_version_serves() throws Exception {
-    ScriptedSource source = new ScriptedSource();
+    ScriptedSource source = new ScriptedSource(TableRef.of("public", "items"));
     try (InMemoryBucketStorage storage = new InMemoryBucketStorage();
         Syncline engine =
             Syncline.builder()
@@ -44,16 +47,12 @@ class WriteCheckpointPruningTest {
                 .compactInterval(Duration.ofMillis(50))
                 .build()
                 .start()) {
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!engine.health().ready()) {
-        assertThat(System.nanoTime()).as("ready").isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      Await.until(Duration.ofSeconds(60), () -> engine.health().ready(), "ready");
       AuthContext alice = new AuthContext(Map.of("sub", "alice"), Instant.now().plusSeconds(600));
       WriteCheckpointKey key = WriteCheckpointKey.of(alice, "phone");
       for (String head :
           new String[] {"0a", "0b", "1"}) { // ids 1, 2, 3; the served checkpoint is at "1"
-        source.head = head;
+        source.head(head);
         engine.createWriteCheckpoint(alice, "phone");
       }
       Checkpoint served = storage.latestCheckpoint(engine.health().activeVersion()).orElseThrow();
@@ -61,10 +60,10 @@ class WriteCheckpointPruningTest {
       // Ids 1 and 2 are answered by 3 at every position served now or later: a compaction forgets
       // them, and with
       // them the answer at "0a" (1, kept for ever before), a position nothing serves any more.
-      while (storage.writeCheckpoint(key, new Checkpoint(served.opId(), "0a")).isPresent()) {
-        assertThat(System.nanoTime()).as("pruned by a compaction").isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      Await.until(
+          Duration.ofSeconds(60),
+          () -> storage.writeCheckpoint(key, new Checkpoint(served.opId(), "0a")).isEmpty(),
+          "pruned by a compaction");
       assertThat(storage.writeCheckpoint(key, served)).contains(3L);
       assertThat(storage.writeCheckpoint(key, new Checkpoint(served.opId(), "2"))).contains(3L);
     }
