@@ -3,7 +3,6 @@ package dev.syncline.core.engine;
 import com.sun.net.httpserver.HttpHandler;
 import dev.syncline.api.ErrorCode;
 import dev.syncline.api.SynclineException;
-import dev.syncline.api.TableRef;
 import dev.syncline.api.auth.AuthContext;
 import dev.syncline.api.auth.TokenVerifier;
 import dev.syncline.api.engine.DetectorThresholds;
@@ -14,8 +13,8 @@ import dev.syncline.api.engine.Finding;
 import dev.syncline.api.engine.ReplicationState;
 import dev.syncline.api.engine.RulesDeployment;
 import dev.syncline.api.engine.SyncEngine;
-import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesSource;
+import dev.syncline.core.engine.VersionLifecycle.Served;
 import dev.syncline.core.internal.engine.Findings;
 import dev.syncline.core.internal.engine.HealthJson;
 import dev.syncline.core.replicate.Replicator;
@@ -24,10 +23,7 @@ import dev.syncline.core.stream.JdkHttpSyncServer;
 import dev.syncline.core.stream.SyncService;
 import dev.syncline.core.stream.SyncServlet;
 import dev.syncline.spi.source.SourceAdapter;
-import dev.syncline.spi.source.SourceEvent;
 import dev.syncline.spi.storage.BucketStorage;
-import dev.syncline.spi.storage.Checkpoint;
-import dev.syncline.spi.storage.RulesVersion;
 import dev.syncline.spi.storage.WriteCheckpointKey;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -36,13 +32,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -130,42 +124,11 @@ public final class Syncline implements SyncEngine {
   private final int streamThreads;
   private final boolean keepUnchangedBuckets;
 
-  /**
-   * In a steady state (see {@link #steady()}), the maintenance tick reads the versions in storage
-   * only every this many ticks: with the default poll interval, a version deployed by another
-   * instance is seen within 5 s.
-   */
-  static final int STEADY_REFRESH_TICKS = 5;
-
   private final Object lock = new Object();
   private volatile EngineHealth.State state = EngineHealth.State.NEW;
 
-  /** Versions this instance runs a replicator for: the active one and the one being filled. */
-  private final Map<Long, VersionRun> runs = new ConcurrentHashMap<>();
-
-  /** The service of the active version; swapped when another version becomes active. */
-  private volatile @Nullable Served served;
-
-  private volatile @Nullable Long pendingVersion;
-  private volatile boolean storageReachable = true;
-
-  /**
-   * When the maintenance tick began reading the versions in storage ({@link System#nanoTime()},
-   * odd), or 0.
-   */
-  private volatile long refreshingSince;
-
-  /**
-   * Maintenance ticks since the last read of the versions in storage (see {@link
-   * #STEADY_REFRESH_TICKS}).
-   */
-  private int ticksSinceRefresh;
-
-  /**
-   * A retired version could not be dropped yet (e.g. its slot still in use): refresh at every tick
-   * until it is.
-   */
-  private boolean dropsPending;
+  /** The rules versions of this instance; set by {@link #start()}. */
+  private volatile @Nullable VersionLifecycle versions;
 
   private @Nullable ScheduledExecutorService maintenance;
   private @Nullable ScheduledExecutorService scheduler;
@@ -173,48 +136,9 @@ public final class Syncline implements SyncEngine {
   /** Used for write-checkpoint heads and to drop retired versions' slots; never run. */
   private @Nullable SourceAdapter headSource;
 
-  private long lastCompaction;
   private final SyncService.Counters sent = new SyncService.Counters();
   private final LongAdder rowsReplicated = new LongAdder();
   private final LongAdder transactionsReplicated = new LongAdder();
-
-  private record Served(long version, SyncService service) {}
-
-  /** One version this instance replicates (or stands by for). */
-  private static final class VersionRun {
-    final long version;
-    final SyncRules rules;
-    final Replicator replicator;
-    volatile ReplicationState reported = ReplicationState.STARTING;
-    volatile long lagBytes = -1;
-    volatile long lagMillis = -1;
-
-    /** WAL the source keeps for this version's slot, as last reported ({@code -1}: not known). */
-    volatile long retainedBytes = -1;
-
-    /**
-     * Since when every report had the lag at or above the slot detector's threshold (odd nanos), or
-     * 0.
-     */
-    volatile long lagHighSince;
-
-    /**
-     * The initial snapshot's progress per table, as the source last reported it (this instance's
-     * copy only).
-     */
-    final Map<TableRef, SourceEvent.SnapshotProgress> snapshot =
-        new ConcurrentSkipListMap<>(Comparator.comparing(TableRef::toString));
-
-    VersionRun(long version, SyncRules rules, Replicator replicator) {
-      this.version = version;
-      this.rules = rules;
-      this.replicator = replicator;
-    }
-
-    ReplicationState state() {
-      return replicator.status().state();
-    }
-  }
 
   private Syncline(Builder b) {
     this.storage = Objects.requireNonNull(b.storage, "storage is required");
@@ -493,10 +417,22 @@ public final class Syncline implements SyncEngine {
           givenScheduler != null
               ? givenScheduler
               : Executors.newScheduledThreadPool(streamThreads, named(name + "-stream-"));
-      headSource = sources.get();
+      SourceAdapter head = sources.get();
+      headSource = head;
+      VersionLifecycle lifecycle =
+          new VersionLifecycle(
+              storage,
+              head,
+              keepUnchangedBuckets,
+              storageTimeout,
+              compactInterval,
+              version -> VersionRun.start(version, runSettings()),
+              this::serve,
+              this::emit);
+      versions = lifecycle;
       try {
-        deploy(configuredRules);
-        refresh();
+        lifecycle.deploy(configuredRules);
+        lifecycle.refresh();
       } catch (RuntimeException e) {
         shutDownLocked();
         throw e;
@@ -505,7 +441,6 @@ public final class Syncline implements SyncEngine {
       ScheduledFuture<?> unused =
           maintenance.scheduleWithFixedDelay(
               this::tick, pollInterval.toMillis(), pollInterval.toMillis(), TimeUnit.MILLISECONDS);
-      lastCompaction = System.nanoTime();
     }
     return this;
   }
@@ -518,32 +453,44 @@ public final class Syncline implements SyncEngine {
         .compileRules(rules); // validate first
     synchronized (lock) {
       requireRunning();
-      RulesDeployment d = deploy(rules.yaml());
-      refresh();
+      VersionLifecycle lifecycle = Objects.requireNonNull(versions, "running");
+      RulesDeployment d = lifecycle.deploy(rules.yaml());
+      lifecycle.refresh();
       return d;
     }
   }
 
-  /**
-   * Stores {@code yaml} as a new version unless it is active or being filled already. Under {@link
-   * #lock}.
-   */
-  private RulesDeployment deploy(String yaml) {
-    DeploymentPlan plan =
-        DeploymentPlan.of(
-            storage.rulesVersions(),
-            yaml,
-            keepUnchangedBuckets && storage.supportsBucketAdoption());
-    plan.drop().forEach(this::dropVersion);
-    RulesVersion target = plan.target();
-    if (target == null) {
-      target = storage.addRulesVersion(Objects.requireNonNull(plan.newVersion()));
-      emit(new EngineEvent.RulesDeployed(target.id()));
-    }
-    if (plan.activate()) {
-      storage.activate(target.id());
-    }
-    return new RulesDeployment(target.id(), plan.unchanged());
+  /** What every version's replication is given. */
+  private VersionRun.Settings runSettings() {
+    return new VersionRun.Settings(
+        storage,
+        sources,
+        rulesName,
+        defaultSchema,
+        identity,
+        storageTimeout,
+        detectors.slotLagBytes(),
+        maxValueBytes,
+        maxRowBytes,
+        this::emit,
+        rowsReplicated,
+        transactionsReplicated);
+  }
+
+  /** The sync service of a version about to be served. Under {@link #lock}. */
+  private SyncService serve(VersionRun run) {
+    return SyncService.builder()
+        .rules(run.rules)
+        .storage(storage, run.version)
+        .scheduler(Objects.requireNonNull(scheduler))
+        .clock(clock)
+        .tokenVerifier(tokenVerifier)
+        .maxConcurrentStreams(maxConcurrentStreams)
+        .maxBucketsPerConnection(maxBucketsPerConnection)
+        .stalledStreamTimeout(stalledStreamTimeout)
+        .sourceHead(this::sourceHead)
+        .counters(sent)
+        .build();
   }
 
   private void tick() {
@@ -553,12 +500,7 @@ public final class Syncline implements SyncEngine {
         if (state != EngineHealth.State.RUNNING) {
           return;
         }
-        if (steady() && ++ticksSinceRefresh < STEADY_REFRESH_TICKS) {
-          runs.values().forEach(this::emitState); // no storage read: nothing here is changing
-        } else {
-          refresh();
-        }
-        compaction = compactionDue();
+        compaction = Objects.requireNonNull(versions, "running").maintain();
         announceFindings();
       }
       if (compaction != null) {
@@ -572,215 +514,14 @@ public final class Syncline implements SyncEngine {
   }
 
   /**
-   * Brings this instance in line with the versions in storage: replicators for the live versions,
-   * the service of the active one, activation of a filled version, dropping of retired ones. Under
-   * {@link #lock}.
-   */
-  private void refresh() {
-    ticksSinceRefresh = 0;
-    List<RulesVersion> versions;
-    refreshingSince = System.nanoTime() | 1;
-    try {
-      versions = storage.rulesVersions();
-      storageReachable = true;
-    } catch (RuntimeException e) {
-      storageReachable = false;
-      throw e;
-    } finally {
-      refreshingSince = 0;
-    }
-    RulesVersion active = null;
-    RulesVersion pending = null;
-    for (RulesVersion v : versions) {
-      if (v.state() == RulesVersion.State.ACTIVE) {
-        active = v;
-      } else if (v.state() == RulesVersion.State.PROCESSING
-          && (pending == null || v.id() > pending.id())) {
-        pending = v;
-      }
-    }
-    // A filled pending version replaces the active one; only the instance that replicates it
-    // decides.
-    if (pending != null) {
-      VersionRun run = runs.get(pending.id());
-      if (run != null
-          && run.state() == ReplicationState.STREAMING
-          && storage.latestCheckpoint(pending.id()).isPresent()) {
-        Map<String, Integer> kept = StoredRules.keptVersions(pending.content());
-        if (!kept.isEmpty() && active != null) {
-          // The buckets of unchanged definitions continue the active version's logs: clients keep
-          // them.
-          List<String> prefixes =
-              kept.entrySet().stream().map(e -> e.getValue() + "#" + e.getKey() + "[").toList();
-          long from = active.id();
-          run.replicator.adoptBuckets(
-              from, b -> prefixes.stream().anyMatch(b::startsWith), Duration.ofMinutes(10));
-        }
-        storage.activate(pending.id());
-        LOG.log(
-            System.Logger.Level.INFO,
-            "rules version " + pending.id() + " caught up and is now active");
-        active = pending;
-        pending = null;
-      }
-    }
-    List<Long> live = new ArrayList<>();
-    if (active != null) {
-      live.add(active.id());
-    }
-    if (pending != null) {
-      live.add(pending.id());
-    }
-    // Published before the service: a reader of health() that sees the new active version sees no
-    // stale pending.
-    pendingVersion = pending == null ? null : pending.id();
-    // Serve the active version.
-    Served current = served;
-    if (active != null && (current == null || current.version() != active.id())) {
-      VersionRun run = ensureRun(active);
-      SyncService service =
-          SyncService.builder()
-              .rules(run.rules)
-              .storage(storage, active.id())
-              .scheduler(Objects.requireNonNull(scheduler))
-              .clock(clock)
-              .tokenVerifier(tokenVerifier)
-              .maxConcurrentStreams(maxConcurrentStreams)
-              .maxBucketsPerConnection(maxBucketsPerConnection)
-              .stalledStreamTimeout(stalledStreamTimeout)
-              .sourceHead(this::sourceHead)
-              .counters(sent)
-              .build();
-      served = new Served(active.id(), service);
-      if (current != null) {
-        current.service().close(); // its streams end; clients reconnect to the new version
-      }
-      emit(new EngineEvent.RulesActivated(active.id(), current == null ? 0 : current.version()));
-    }
-    if (pending != null) {
-      ensureRun(pending);
-    }
-    // Stop replicating versions that are no longer live; drop retired ones.
-    for (VersionRun run : List.copyOf(runs.values())) {
-      if (!live.contains(run.version)) {
-        runs.remove(run.version);
-        run.replicator.close();
-        emitState(run);
-      }
-    }
-    dropsPending = false;
-    for (RulesVersion v : versions) {
-      // Retired versions, and processing ones superseded by a newer deployment (e.g. two instances
-      // that deployed
-      // the same new rules at the same moment), are dropped with their slots.
-      boolean superseded =
-          v.state() == RulesVersion.State.PROCESSING
-              && ((pending != null && v.id() < pending.id())
-                  || (active != null && v.id() < active.id()));
-      if (v.state() == RulesVersion.State.RETIRED || superseded) {
-        dropVersion(v.id());
-      }
-    }
-    for (VersionRun run : runs.values()) {
-      emitState(run);
-    }
-  }
-
-  /**
-   * Whether nothing is in motion here: storage answered, no version is being filled, and every
-   * replication of this instance streams or stands by, as last reported. Then the versions in
-   * storage are read only every {@link #STEADY_REFRESH_TICKS}th tick: an idle engine makes no query
-   * a second. Under {@link #lock}.
-   */
-  private boolean steady() {
-    if (!storageReachable || pendingVersion != null || served == null || dropsPending) {
-      return false;
-    }
-    for (VersionRun run : runs.values()) {
-      ReplicationState now = run.state();
-      if (now != run.reported
-          || (now != ReplicationState.STREAMING && now != ReplicationState.STANDBY)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private VersionRun ensureRun(RulesVersion version) {
-    VersionRun existing = runs.get(version.id());
-    if (existing != null) {
-      return existing;
-    }
-    SyncRules rules =
-        SyncRulesCompiler.builder()
-            .defaultSchema(defaultSchema)
-            .bucketVersion((int) version.id())
-            .bucketVersions(StoredRules.keptVersions(version.content()))
-            .build()
-            .compileRules(SyncRulesSource.ofYaml(StoredRules.yaml(version.content()), rulesName));
-    VersionRun[] self = new VersionRun[1];
-    Replicator replicator =
-        Replicator.builder()
-            .rules(rules)
-            .storage(storage, version.id())
-            .source(sources.get())
-            .identity(identity)
-            .storageTimeout(storageTimeout)
-            .events(
-                e -> {
-                  VersionRun r = self[0];
-                  if (r != null && e instanceof SourceEvent.Lag lag) {
-                    r.lagBytes = lag.lagBytes();
-                    r.lagMillis = lag.lagMillis();
-                    r.retainedBytes = lag.retainedBytes();
-                    if (lag.lagBytes() < detectors.slotLagBytes()) {
-                      r.lagHighSince = 0;
-                    } else if (r.lagHighSince == 0) {
-                      r.lagHighSince = System.nanoTime() | 1;
-                    }
-                  } else if (r != null && e instanceof SourceEvent.SnapshotProgress p) {
-                    r.snapshot.put(p.table(), p);
-                  } else if (e instanceof SourceEvent.Throughput t) {
-                    rowsReplicated.add(t.rows());
-                    transactionsReplicated.add(t.transactions());
-                  }
-                  emit(new EngineEvent.Source(version.id(), e));
-                })
-            .evaluationErrors(err -> emit(new EngineEvent.EvaluationFailed(version.id(), err)))
-            .rowLimits(maxValueBytes, maxRowBytes)
-            .refusedRows(
-                (key, reason) -> {
-                  LOG.log(
-                      System.Logger.Level.WARNING,
-                      () ->
-                          "row "
-                              + key.table()
-                              + " "
-                              + clip(key.key())
-                              + " of rules "
-                              + "version "
-                              + version.id()
-                              + " is not synced: "
-                              + reason);
-                  emit(new EngineEvent.RowTooLarge(version.id(), key.table(), key.key(), reason));
-                })
-            .build();
-    VersionRun run = new VersionRun(version.id(), rules, replicator);
-    self[0] = run;
-    runs.put(version.id(), run);
-    replicator.start();
-    return run;
-  }
-
-  /**
    * What the detectors find now, at most one finding per detector (the first version's). Cheap:
    * reads volatile state only; any thread.
    */
   private List<Finding> findings() {
-    Served s = served;
+    Served s = served();
     int stuck = s == null ? 0 : s.service().stuckStreams(detectors.stuckClientAfter());
     List<Findings.Replication> replications = new ArrayList<>();
-    for (VersionRun r : runs.values()) {
+    for (VersionRun r : runs()) {
       replications.add(
           new Findings.Replication(
               r.version,
@@ -801,7 +542,7 @@ public final class Syncline implements SyncEngine {
   private void announceFindings() {
     Map<Finding.Detector, Finding> now = new EnumMap<>(Finding.Detector.class);
     findings().forEach(f -> now.put(f.detector(), f));
-    Served s = served;
+    Served s = served();
     long version = s == null ? 0 : s.version();
     for (Finding f : now.values()) {
       if (!announcedFindings.containsKey(f.detector())) {
@@ -821,79 +562,6 @@ public final class Syncline implements SyncEngine {
     announcedFindings = now;
   }
 
-  private void emitState(VersionRun run) {
-    ReplicationState now = run.state();
-    if (now != run.reported) {
-      run.reported = now;
-      emit(
-          new EngineEvent.ReplicationChanged(
-              run.version, now, run.replicator.status().lastError()));
-    }
-  }
-
-  /**
-   * Drops a version that no longer serves; failures (e.g. its slot still in use elsewhere) retry
-   * next tick.
-   */
-  private void dropVersion(long version) {
-    VersionRun run = runs.remove(version);
-    if (run != null) {
-      run.replicator.close();
-    }
-    try {
-      Objects.requireNonNull(headSource).dropVersion(version);
-      storage.drop(version);
-      emit(new EngineEvent.RulesDropped(version));
-    } catch (RuntimeException e) {
-      dropsPending = true;
-      LOG.log(
-          System.Logger.Level.DEBUG,
-          "dropping rules version " + version + " failed, will retry: " + e);
-    }
-  }
-
-  /**
-   * The compaction to run now, if one is due and this instance replicates the active version. Under
-   * the lock.
-   */
-  private @Nullable Runnable compactionDue() {
-    Served s = served;
-    if (compactInterval.isZero()
-        || s == null
-        || System.nanoTime() - lastCompaction < compactInterval.toNanos()) {
-      return null;
-    }
-    VersionRun run = runs.get(s.version());
-    if (run == null || run.state() != ReplicationState.STREAMING) {
-      return null; // the replicating instance compacts
-    }
-    lastCompaction = System.nanoTime();
-    long version = s.version();
-    List<Long> live = new ArrayList<>(runs.keySet());
-    return () -> {
-      storage
-          .latestCheckpoint(version)
-          .map(Checkpoint::opId)
-          .ifPresent(upTo -> storage.compact(version, upTo));
-      // Write checkpoints below the lowest position any live version serves are answered by newer
-      // ones.
-      String lowest = null;
-      for (long v : live) {
-        String p = storage.latestCheckpoint(v).map(Checkpoint::position).orElse(null);
-        if (p == null) {
-          return; // a version without a checkpoint yet: keep everything for now
-        }
-        lowest = lowest == null || p.compareTo(lowest) < 0 ? p : lowest;
-      }
-      if (lowest != null) {
-        long removed = storage.pruneWriteCheckpoints(lowest);
-        LOG.log(
-            System.Logger.Level.DEBUG,
-            () -> "compaction removed " + removed + " write checkpoints");
-      }
-    };
-  }
-
   private String sourceHead() {
     SourceAdapter h = headSource;
     if (h == null) {
@@ -902,8 +570,29 @@ public final class Syncline implements SyncEngine {
     String head = h.writeCheckpointHead().serialize();
     // A client asks after its writes are committed: replication of an idle source should look now,
     // not later.
-    runs.values().forEach(r -> r.replicator.changesExpected());
+    VersionLifecycle lifecycle = versions;
+    if (lifecycle != null) {
+      lifecycle.changesExpected();
+    }
     return head;
+  }
+
+  /** The served version, or null. Any thread. */
+  private @Nullable Served served() {
+    VersionLifecycle lifecycle = versions;
+    return lifecycle == null ? null : lifecycle.served();
+  }
+
+  /** This instance's run of {@code version}, or null. Any thread. */
+  private @Nullable VersionRun run(long version) {
+    VersionLifecycle lifecycle = versions;
+    return lifecycle == null ? null : lifecycle.run(version);
+  }
+
+  /** Every run of this instance. Any thread. */
+  private Collection<VersionRun> runs() {
+    VersionLifecycle lifecycle = versions;
+    return lifecycle == null ? List.of() : lifecycle.runs();
   }
 
   @Override
@@ -918,7 +607,7 @@ public final class Syncline implements SyncEngine {
    * Changes when another version becomes active. {@code null} while the engine is not running.
    */
   public @Nullable SyncService service() {
-    Served s = served;
+    Served s = served();
     return state == EngineHealth.State.RUNNING && s != null ? s.service() : null;
   }
 
@@ -953,24 +642,13 @@ public final class Syncline implements SyncEngine {
     return tokenVerifier.verifyAuthorization(authorizationHeader);
   }
 
-  /**
-   * Storage answered the last maintenance read, that read has not been waiting longer than the
-   * storage timeout, and no replicator finds storage unreachable: a storage outage shows here
-   * within the storage timeout, whatever the host pool's connection timeout.
-   */
-  private boolean storageReachable() {
-    long refreshing = refreshingSince;
-    return storageReachable
-        && (refreshing == 0 || System.nanoTime() - refreshing <= storageTimeout.toNanos())
-        && runs.values().stream().noneMatch(r -> r.replicator.storageUnreachable());
-  }
-
   @Override
   public EngineHealth health() {
-    Served s = served;
-    VersionRun active = s == null ? null : runs.get(s.version());
-    Long pending = pendingVersion;
-    VersionRun pendingRun = pending == null ? null : runs.get(pending);
+    VersionLifecycle lifecycle = versions;
+    Served s = served();
+    VersionRun active = s == null ? null : run(s.version());
+    Long pending = lifecycle == null ? null : lifecycle.pendingVersion();
+    VersionRun pendingRun = pending == null ? null : run(pending);
     SynclineException error = null;
     for (VersionRun r : new VersionRun[] {active, pendingRun}) {
       if (r != null && error == null) {
@@ -987,7 +665,7 @@ public final class Syncline implements SyncEngine {
         error == null ? null : error.getMessage(),
         active == null ? -1 : active.lagBytes,
         active == null ? -1 : active.lagMillis,
-        storageReachable(),
+        lifecycle == null || lifecycle.storageReachable(),
         s == null ? 0 : s.service().openStreams(),
         s != null && s.service().latestCheckpoint().isPresent(),
         state == EngineHealth.State.RUNNING ? findings() : List.of());
@@ -995,8 +673,8 @@ public final class Syncline implements SyncEngine {
 
   @Override
   public EngineMetrics metrics() {
-    Served s = served;
-    VersionRun active = s == null ? null : runs.get(s.version());
+    Served s = served();
+    VersionRun active = s == null ? null : run(s.version());
     long lag = active == null ? -1 : active.lagMillis;
     return new EngineMetrics(
         sent.bytes(),
@@ -1017,8 +695,8 @@ public final class Syncline implements SyncEngine {
    * the public sync endpoints. Cheap; never blocks on the network.
    */
   public String healthJson() {
-    Served s = served;
-    VersionRun active = s == null ? null : runs.get(s.version());
+    Served s = served();
+    VersionRun active = s == null ? null : run(s.version());
     return HealthJson.render(
         health(), metrics(), active == null ? List.of() : active.snapshot.values());
   }
@@ -1053,7 +731,7 @@ public final class Syncline implements SyncEngine {
    * for it).
    */
   public ReplicationState replication(long version) {
-    VersionRun r = runs.get(version);
+    VersionRun r = run(version);
     return r == null ? ReplicationState.STOPPED : r.state();
   }
 
@@ -1069,18 +747,13 @@ public final class Syncline implements SyncEngine {
   }
 
   private void shutDownLocked() {
-    Served s = served;
-    served = null;
-    if (s != null) {
-      s.service().close();
-    }
     if (maintenance != null) {
       maintenance.shutdownNow();
     }
-    for (VersionRun run : runs.values()) {
-      run.replicator.close();
+    VersionLifecycle lifecycle = versions;
+    if (lifecycle != null) {
+      lifecycle.close();
     }
-    runs.clear();
     if (headSource != null) {
       headSource.close();
     }
@@ -1139,18 +812,15 @@ public final class Syncline implements SyncEngine {
     return host + "/" + ManagementFactory.getRuntimeMXBean().getPid();
   }
 
-  private static String clip(String s) {
-    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
-  }
-
   @Override
   public String toString() {
+    Served s = served();
     return "Syncline["
         + name
         + ", "
         + state
         + ", active version "
-        + (served == null ? 0 : served.version())
+        + (s == null ? 0 : s.version())
         + "]";
   }
 }
