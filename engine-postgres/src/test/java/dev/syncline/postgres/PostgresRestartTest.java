@@ -234,22 +234,23 @@ class PostgresRestartTest {
 
     @Override
     public Connection getConnection() throws SQLException {
-      long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-      while (true) {
-        try {
-          return super.getConnection();
-        } catch (SQLException e) {
-          if (System.nanoTime() > deadline) {
-            throw e;
-          }
-          try {
-            Thread.sleep(50); // the database is shutting down or starting: try again
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            throw new SQLException("interrupted while waiting for a connection", "08001", ie);
-          }
-        }
+      // The database is shutting down or starting: try again until it answers.
+      Connection[] connection = new Connection[1];
+      try {
+        Await.untilAsserted(
+            Duration.ofMinutes(10),
+            () -> {
+              try {
+                connection[0] = super.getConnection();
+              } catch (SQLException e) {
+                throw new AssertionError("the database refused a connection", e);
+              }
+            },
+            "the database to accept connections");
+      } catch (AssertionError e) { // timed out, or interrupted (the engine is closing)
+        throw new SQLException("no connection: " + e.getMessage(), "08001", e);
       }
+      return connection[0];
     }
   }
 

@@ -2,6 +2,14 @@ package dev.syncline.spi.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The worked examples of PowerSync protocol §3.5, byte for byte. */
@@ -61,5 +69,79 @@ class OpChecksumsTest {
   @Test
   void unpaired_surrogates_hash_as_replacement_characters_like_node() {
     assertThat(OpChecksums.remove("a\ud800b")).isEqualTo(OpChecksums.remove("a\ufffdb"));
+  }
+
+  /**
+   * Seeded properties over random ops: a checksum is the little-endian first word of SHA-256 of its
+   * identity (computed here independently), a shared digest gives the same value, a bucket's sum
+   * does not depend on the order of its ops, a CLEAR-then-rewrite sum is the sum of the new ops
+   * alone, and the signed wire form is the same 32 bits.
+   */
+  @Test
+  void checksums_and_their_sums_hold_their_properties_over_random_ops() throws Exception {
+    SplittableRandom random = new SplittableRandom(20261207);
+    MessageDigest digest = MessageDigest.getInstance("SHA-256");
+    for (int round = 0; round < 200; round++) {
+      List<Long> ops = new ArrayList<>();
+      int n = 1 + random.nextInt(40);
+      for (int i = 0; i < n; i++) {
+        String type = "t" + random.nextInt(3);
+        String id = randomText(random, 1 + random.nextInt(12));
+        String data = "{\"v\":\"" + randomText(random, random.nextInt(30)) + "\"}";
+        long put = OpChecksums.put(type, id, data);
+        assertThat(put).isEqualTo(firstWordLittleEndian("put." + type + "." + id + "." + data));
+        assertThat(OpChecksums.put(digest, type, id, data)).isEqualTo(put);
+        assertThat(put).isBetween(0L, 0xffffffffL);
+        ops.add(put);
+        if (random.nextBoolean()) {
+          long remove = OpChecksums.remove(type + "/" + id);
+          assertThat(remove).isEqualTo(firstWordLittleEndian("delete." + type + "/" + id));
+          ops.add(remove);
+        }
+      }
+      long sum = sum(ops);
+      List<Long> shuffled = new ArrayList<>(ops);
+      Collections.shuffle(shuffled, new java.util.Random(random.nextLong()));
+      assertThat(sum(shuffled)).as("order-independent").isEqualTo(sum);
+      long wide = 0;
+      for (long op : ops) {
+        wide += op;
+      }
+      assertThat(sum).as("the sum mod 2^32").isEqualTo(wide & 0xffffffffL);
+      assertThat(OpChecksums.toWire(sum) & 0xffffffffL)
+          .as("same 32 bits on the wire")
+          .isEqualTo(sum);
+      int split = random.nextInt(ops.size() + 1);
+      assertThat(OpChecksums.add(sum(ops.subList(0, split)), sum(ops.subList(split, ops.size()))))
+          .as("a checkpoint's sum continues from an earlier one")
+          .isEqualTo(sum);
+    }
+  }
+
+  private static long sum(List<Long> ops) {
+    long sum = 0;
+    for (long op : ops) {
+      sum = OpChecksums.add(sum, op);
+    }
+    return sum;
+  }
+
+  private static long firstWordLittleEndian(String identity) throws Exception {
+    byte[] hash =
+        MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
+    return ByteBuffer.wrap(hash, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+  }
+
+  /** Letters, digits, punctuation and non-ASCII text (well-formed UTF-16). */
+  private static String randomText(SplittableRandom random, int length) {
+    String alphabet = "abcXYZ019 -_/.:äéΩ中😀";
+    StringBuilder out = new StringBuilder();
+    while (out.length() < length) {
+      out.appendCodePoint(
+          alphabet.codePointAt(
+              alphabet.offsetByCodePoints(
+                  0, random.nextInt(alphabet.codePointCount(0, alphabet.length())))));
+    }
+    return out.toString();
   }
 }
