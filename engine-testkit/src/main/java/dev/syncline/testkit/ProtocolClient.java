@@ -276,6 +276,27 @@ public final class ProtocolClient implements AutoCloseable {
     checkFailure();
   }
 
+  /**
+   * Waits up to {@code timeout} until more than {@code seen} checkpoints completed or the stream
+   * ended, and returns how many completed by then: for watching a client as it syncs, checking what
+   * it holds after each checkpoint ({@code seen = client.awaitCheckpointAfter(seen, timeout)} in a
+   * loop). Unlike {@link #awaitCheckpoints}, a timeout is not a failure.
+   *
+   * @throws AssertionError on a checksum mismatch or a protocol error
+   */
+  public int awaitCheckpointAfter(int seen, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (replica) {
+      long left;
+      while (replica.completed() <= seen && !ended && (left = deadline - System.nanoTime()) > 0) {
+        checkFailure();
+        TimeUnit.NANOSECONDS.timedWait(replica, left);
+      }
+      checkFailure();
+      return replica.completed();
+    }
+  }
+
   /** Waits until the server ends the stream. */
   public void awaitEnd(Duration timeout) throws InterruptedException {
     reader.join(timeout.toMillis());

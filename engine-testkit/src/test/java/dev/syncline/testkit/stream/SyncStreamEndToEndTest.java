@@ -166,6 +166,24 @@ abstract class SyncStreamEndToEndTest {
   }
 
   @Test
+  void a_watching_client_wakes_for_each_new_checkpoint_and_a_quiet_wait_is_no_failure()
+      throws Exception {
+    commit(SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")));
+    try (ProtocolClient client =
+        ProtocolClient.connect(base, token("alice", Duration.ofHours(1)))) {
+      int first = client.awaitCheckpointAfter(0, WAIT);
+      assertThat(first).isGreaterThanOrEqualTo(1);
+      assertThat(client.awaitCheckpointAfter(first, Duration.ofMillis(100)))
+          .as("nothing new: the wait times out without failing")
+          .isEqualTo(first);
+      commit(
+          SourceChange.insert(TODOS, ID, row("id", "t1", "list_id", "l1", "description", "Tea")));
+      assertThat(client.awaitCheckpointAfter(first, WAIT)).isGreaterThan(first);
+      assertThat(client.table("todos")).containsOnlyKeys("t1");
+    }
+  }
+
+  @Test
   void clients_preferring_bson_and_gzip_get_them() throws Exception {
     commit(
         SourceChange.insert(LISTS, ID, row("id", "l1", "owner_id", "alice")),

@@ -592,7 +592,7 @@ class FaultSuiteTest {
         if (!running.get() && client.startsWith("writer")) {
           return false; // stopped: this transaction may or may not have been applied
         }
-        Thread.sleep(100);
+        Thread.sleep(100); // back off before the retry, as an SDK's upload queue does
       }
       throw new AssertionError("transaction " + client + "/" + tx + " was never acknowledged");
     }
@@ -640,9 +640,10 @@ class FaultSuiteTest {
                   : ProtocolClient.reconnect(server.base, token, previous);
           client = c;
           previous = c;
+          int completed = 0;
           while (running.get() && !c.ended()) {
-            check(c);
-            Thread.sleep(20);
+            completed = c.awaitCheckpointAfter(completed, Duration.ofMillis(500));
+            check(c); // after each checkpoint: nothing it held before may be gone
           }
           check(c);
           Throwable f = c.failure();
@@ -658,7 +659,7 @@ class FaultSuiteTest {
           return;
         }
         try {
-          Thread.sleep(100);
+          Thread.sleep(100); // back off before reconnecting, as SDKs do
         } catch (InterruptedException e) {
           return;
         }
