@@ -12,7 +12,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Runs every shared conformance vector ({@code ../shared/conformance/sync-rules}, produced by the
  * reference implementation) against the compiler: diagnostics, rows, parameter-index entries and
- * request resolution must all match.
+ * request resolution must all match; and the project's own vectors, asked of the reference the same
+ * way.
  */
 class ConformanceVectorsTest {
   static Path vectorDir() {
@@ -22,10 +23,27 @@ class ConformanceVectorsTest {
     return path;
   }
 
+  /**
+   * The project's own vectors: cases written here ({@code src/test/oracle}, see its {@code
+   * regenerate.sh}) with the answers of the reference implementation, kept as test resources.
+   */
+  static final Path OWN_VECTORS = Path.of("src", "test", "resources", "conformance", "own");
+
   @TestFactory
-  Stream<DynamicTest> every_vector_matches_the_reference() {
+  Stream<DynamicTest> every_shared_vector_matches_the_reference() {
     List<VectorCase> cases = ConformanceSuite.load(vectorDir());
     assertThat(cases).hasSizeGreaterThan(300);
+    return tests(cases);
+  }
+
+  @TestFactory
+  Stream<DynamicTest> every_own_vector_matches_the_reference() {
+    List<VectorCase> cases = ConformanceSuite.load(OWN_VECTORS);
+    assertThat(cases).hasSizeGreaterThan(1_000);
+    return tests(cases);
+  }
+
+  private static Stream<DynamicTest> tests(List<VectorCase> cases) {
     return cases.stream()
         .map(
             c ->

@@ -25,8 +25,8 @@ class StreamExpressionsTest {
           auto_subscribe: true
           query: >-
             SELECT id, CASE kind WHEN 'a' THEN 'first' WHEN 'b' THEN 'second' ELSE 'other' END AS label,
-              CASE kind WHEN 'a' THEN 1 END AS only_a, kind IN ('a', 'c') AS listed, flag IS NOT FALSE AS not_false
-            FROM items WHERE kind NOT IN ('x', 'y')
+              CASE kind WHEN 'a' THEN 1 END AS only_a, kind IN ARRAY['a', 'c'] AS listed, flag IS NOT FALSE AS not_false
+            FROM items WHERE kind NOT IN ARRAY['x', 'y']
       """,
               "s.yaml"));
 

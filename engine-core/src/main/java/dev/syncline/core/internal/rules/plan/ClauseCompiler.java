@@ -13,13 +13,11 @@ import dev.syncline.core.internal.rules.plan.Clause.StaticValue;
 import dev.syncline.core.internal.rules.sql.Ast;
 import dev.syncline.core.internal.rules.sql.Ast.Expr;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -45,23 +43,6 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
     /** Whether the table has the column; null when the table is unknown. */
     boolean hasColumn(String table, String column);
   }
-
-  /** Operators compiled to the evaluator's function of the same name. */
-  static final Set<Ast.BinaryOp> BASIC_OPERATORS =
-      EnumSet.of(
-          Ast.BinaryOp.EQ,
-          Ast.BinaryOp.NE,
-          Ast.BinaryOp.LT,
-          Ast.BinaryOp.GT,
-          Ast.BinaryOp.LE,
-          Ast.BinaryOp.GE,
-          Ast.BinaryOp.ADD,
-          Ast.BinaryOp.SUBTRACT,
-          Ast.BinaryOp.MULTIPLY,
-          Ast.BinaryOp.DIVIDE,
-          Ast.BinaryOp.CONCAT,
-          Ast.BinaryOp.AND,
-          Ast.BinaryOp.OR);
 
   static final List<Map<String, @Nullable Object>> MATCH_FALSE = List.of();
   static final List<Map<String, @Nullable Object>> MATCH_TRUE = List.of(Map.of());
@@ -243,17 +224,12 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
 
   @Override
   @Nullable String refusal(Ast.BinaryOp op) {
-    return op == Ast.BinaryOp.IN || BASIC_OPERATORS.contains(op)
-        ? null
-        : "Operator not supported: " + op;
+    return legacyRefusal(op);
   }
 
   @Override
   @Nullable String refusal(Ast.UnaryOp op) {
-    return switch (op) {
-      case NOT, IS_NULL, IS_NOT_NULL -> null;
-      default -> "Operator " + op + " is not supported";
-    };
+    return legacyRefusal(op);
   }
 
   @Override
@@ -263,22 +239,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
 
   @Override
   @Nullable String arityProblem(Ast.Call call, SqlFunction impl) {
-    int n = call.args().size();
-    if (n >= impl.minArgs() && n <= impl.maxArgs()) {
-      return null;
-    }
-    String expected =
-        impl.minArgs() == impl.maxArgs()
-            ? Integer.toString(impl.minArgs())
-            : impl.minArgs() + " to " + impl.maxArgs();
-    return "Function '"
-        + call.name()
-        + "' takes "
-        + expected
-        + " argument"
-        + (impl.maxArgs() == 1 ? "" : "s")
-        + ", got "
-        + n;
+    return legacyArityProblem(call, impl);
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.syncline.core.internal.rules.sql.Ast.Expr;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -35,6 +36,26 @@ import org.jspecify.annotations.Nullable;
  * @param <T> what an expression compiles to
  */
 abstract class ExpressionCompiler<T> {
+  /**
+   * Operators the reference's first compiler (bucket definitions and edition-2 streams) evaluates,
+   * besides {@code IN}.
+   */
+  static final Set<Ast.BinaryOp> LEGACY_OPERATORS =
+      EnumSet.of(
+          Ast.BinaryOp.EQ,
+          Ast.BinaryOp.NE,
+          Ast.BinaryOp.LT,
+          Ast.BinaryOp.GT,
+          Ast.BinaryOp.LE,
+          Ast.BinaryOp.GE,
+          Ast.BinaryOp.ADD,
+          Ast.BinaryOp.SUBTRACT,
+          Ast.BinaryOp.MULTIPLY,
+          Ast.BinaryOp.DIVIDE,
+          Ast.BinaryOp.CONCAT,
+          Ast.BinaryOp.AND,
+          Ast.BinaryOp.OR);
+
   /** The types {@code CAST} converts to. */
   static final Set<String> CAST_TYPES = Set.of("text", "numeric", "integer", "real", "blob");
 
@@ -219,7 +240,9 @@ abstract class ExpressionCompiler<T> {
     }
     String arity = arityProblem(c, fn);
     if (arity != null && checksNodeFirst()) {
-      return error(arity, c.span());
+      T failed = error(arity, c.span());
+      compileAll(c.args()); // the arguments' own problems are reported too, after
+      return failed;
     }
     List<T> args = new ArrayList<>(c.args().size());
     for (Expr a : c.args()) {
@@ -269,11 +292,14 @@ abstract class ExpressionCompiler<T> {
             3,
             3,
             a -> {
-              if (a[0] == null || a[1] == null || a[2] == null) {
-                return null;
-              }
-              boolean in = SqlValues.compare(a[0], a[1]) >= 0 && SqlValues.compare(a[0], a[2]) <= 0;
-              return in != negated ? SqlValues.TRUE : SqlValues.FALSE;
+              Object in =
+                  a[0] == null || a[1] == null || a[2] == null
+                      ? null
+                      : SqlValues.compare(a[0], a[1]) >= 0 && SqlValues.compare(a[0], a[2]) <= 0
+                          ? SqlValues.TRUE
+                          : SqlValues.FALSE;
+              // NOT BETWEEN is NOT (BETWEEN), and NOT NULL is true.
+              return negated ? (SqlValues.truthy(in) ? SqlValues.FALSE : SqlValues.TRUE) : in;
             });
     return apply(o, fn, compileAll(o.children()), o.children());
   }
@@ -286,25 +312,76 @@ abstract class ExpressionCompiler<T> {
     return out;
   }
 
+  // ---- the first compiler's rules (bucket definitions, edition-2 streams) ----
+
+  /** Why the first compiler refuses {@code op}, or null. */
+  static @Nullable String legacyRefusal(Ast.BinaryOp op) {
+    return op == Ast.BinaryOp.IN || LEGACY_OPERATORS.contains(op)
+        ? null
+        : "Operator not supported: " + op;
+  }
+
+  /** Why the first compiler refuses {@code op}, or null. */
+  static @Nullable String legacyRefusal(Ast.UnaryOp op) {
+    return switch (op) {
+      case NOT, IS_NULL, IS_NOT_NULL -> null;
+      default -> "Operator " + op + " is not supported";
+    };
+  }
+
+  /** The first compiler's complaint about the number of arguments of a call, or null. */
+  static @Nullable String legacyArityProblem(Ast.Call call, SqlFunction impl) {
+    int n = call.args().size();
+    if (n >= impl.minArgs() && n <= impl.maxArgs()) {
+      return null;
+    }
+    String expected =
+        impl.minArgs() == impl.maxArgs()
+            ? Integer.toString(impl.minArgs())
+            : impl.minArgs() + " to " + impl.maxArgs();
+    return "Function '"
+        + call.name()
+        + "' takes "
+        + expected
+        + " argument"
+        + (impl.maxArgs() == 1 ? "" : "s")
+        + ", got "
+        + n;
+  }
+
   // ---- what each operator means ----
 
   /**
-   * The function computing {@code op}'s value. {@code !=} is {@code IS NOT} (NULL-safe) where
-   * {@link #notEqualIsDistinct()} says so.
+   * The function computing {@code op}'s value. {@code a != b} is {@code NOT (a = b)} where {@link
+   * #notEqualIsNotEqual()} says so.
    */
   SqlFunction binaryFunction(Ast.BinaryOp op) {
     return switch (op) {
       case JSON -> functions.jsonExtractJson();
       case JSON_TEXT -> functions.jsonExtractSql();
-      case NE -> notEqualIsDistinct() ? operatorFunction("IS NOT") : operatorFunction("!=");
+      case NE -> notEqualIsNotEqual() ? NOT_EQUAL : operatorFunction("!=");
       default -> operatorFunction(op.sql());
     };
   }
 
-  /** Whether {@code a != b} is true when exactly one side is NULL (Sync Streams, edition 3). */
-  boolean notEqualIsDistinct() {
+  /**
+   * Whether {@code a != b} means {@code NOT (a = b)}, which is true when a side is NULL (edition-3
+   * streams), rather than SQL's NULL.
+   */
+  boolean notEqualIsNotEqual() {
     return false;
   }
+
+  /** {@code NOT (a = b)}: a NULL comparison is not true, so its negation is. */
+  private static final SqlFunction NOT_EQUAL =
+      new SqlFunction(
+          "operator_not_equal",
+          2,
+          2,
+          a ->
+              SqlValues.truthy(SqlValues.operator("=", a[0], a[1]))
+                  ? SqlValues.FALSE
+                  : SqlValues.TRUE);
 
   /** The function of a two-operand operator as {@link SqlValues#operator} evaluates it. */
   static SqlFunction operatorFunction(String op) {
@@ -322,32 +399,28 @@ abstract class ExpressionCompiler<T> {
       case IS_NOT_NULL ->
           new SqlFunction(
               "operator_is_not_null", 1, 1, a -> SqlValues.operator("IS NOT", a[0], null));
+      // x IS TRUE is x IS 1 (so 2 IS TRUE is false) and x IS FALSE is x IS 0, as the reference
+      // compiles them.
       case IS_TRUE ->
           new SqlFunction(
-              "operator_is_true",
-              1,
-              1,
-              a -> SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE);
+              "operator_is_true", 1, 1, a -> SqlValues.operator("IS", a[0], SqlValues.TRUE));
       case IS_NOT_TRUE ->
           new SqlFunction(
               "operator_is_not_true",
               1,
               1,
-              a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE);
+              a -> SqlValues.operator("IS NOT", a[0], SqlValues.TRUE));
       case IS_FALSE ->
           new SqlFunction(
-              "operator_is_false",
-              1,
-              1,
-              a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.TRUE : SqlValues.FALSE);
+              "operator_is_false", 1, 1, a -> SqlValues.operator("IS", a[0], SqlValues.FALSE));
       case IS_NOT_FALSE ->
           new SqlFunction(
               "operator_is_not_false",
               1,
               1,
-              a -> a[0] != null && !SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE);
-      case NEGATE, PLUS ->
-          throw new IllegalArgumentException("no value function for unary " + op.sql());
+              a -> SqlValues.operator("IS NOT", a[0], SqlValues.FALSE));
+      case PLUS -> new SqlFunction("operator_plus", 1, 1, a -> a[0]);
+      case NEGATE -> throw new IllegalArgumentException("no value function for unary minus");
     };
   }
 

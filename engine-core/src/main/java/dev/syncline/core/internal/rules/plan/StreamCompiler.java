@@ -4,6 +4,7 @@ import dev.syncline.api.rules.DefinitionInfo;
 import dev.syncline.api.rules.DefinitionInfo.Kind;
 import dev.syncline.api.rules.Severity;
 import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlFunction;
 import dev.syncline.core.internal.rules.eval.SqlFunctions;
 import dev.syncline.core.internal.rules.eval.SqlValues;
@@ -31,6 +32,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -72,6 +74,34 @@ final class StreamCompiler {
           "sqlite_source_id",
           "current_timestamp",
           "now");
+
+  /**
+   * The functions edition-3 streams know, with their least and greatest number of arguments (-1:
+   * any), as the reference's second compiler lists them; names are matched in lower case.
+   */
+  private static final Map<String, int[]> EDITION_3_FUNCTIONS =
+      Map.ofEntries(
+          Map.entry("hex", new int[] {1, 1}),
+          Map.entry("ifnull", new int[] {2, -1}),
+          Map.entry("iif", new int[] {3, 3}),
+          Map.entry("instr", new int[] {2, 2}),
+          Map.entry("length", new int[] {1, 1}),
+          Map.entry("lower", new int[] {1, 1}),
+          Map.entry("substring", new int[] {2, 3}),
+          Map.entry("typeof", new int[] {1, 1}),
+          Map.entry("upper", new int[] {1, 1}),
+          Map.entry("json_array_length", new int[] {1, 2}),
+          Map.entry("json_extract", new int[] {2, -1}),
+          Map.entry("unixepoch", new int[] {1, -1}),
+          Map.entry("datetime", new int[] {1, -1}),
+          Map.entry("base64", new int[] {1, 1}),
+          Map.entry("json_keys", new int[] {1, 1}),
+          Map.entry("uuid_blob", new int[] {1, 1}),
+          Map.entry("st_asgeojson", new int[] {1, 1}),
+          Map.entry("st_astext", new int[] {1, 1}),
+          Map.entry("st_x", new int[] {1, 1}),
+          Map.entry("st_y", new int[] {1, 1}));
+
   private static final String ALPHA_WARNING =
       "This is using an alpha version of Sync Streams. We recommend "
           + "upgrading `config.edition` to version 3 to support the latest features.";
@@ -785,7 +815,7 @@ final class StreamCompiler {
             use(c);
             requestGates.add(c.ev);
           } else if (!d.request) {
-            rowFilters.add(compile(atom).ev);
+            rowFilters.add(compileCondition(atom).ev);
           } else {
             BucketParameter p = match(atom, output, this);
             if (p != null) {
@@ -1195,6 +1225,22 @@ final class StreamCompiler {
       return expressions.compile(e);
     }
 
+    /** The top-level condition of WHERE being compiled by {@link #compileCondition}, or null. */
+    @Nullable Expr topCondition;
+
+    /**
+     * Compiles a top-level condition of WHERE on the output row: there the reference also takes
+     * {@code x [NOT] IN value}, reading the value as JSON.
+     */
+    CExpr compileCondition(Expr atom) {
+      topCondition = atom;
+      try {
+        return compile(atom);
+      } finally {
+        topCondition = null;
+      }
+    }
+
     Ast.Span nameSpan(Ast.Call c) {
       int start = c.span().start();
       int length = (c.schema() != null ? c.schema().length() + 1 : 0) + c.name().length();
@@ -1226,23 +1272,29 @@ final class StreamCompiler {
         return compiled.error;
       }
 
+      // Edition-2 ("alpha") streams compile expressions with the reference's first compiler, as
+      // bucket definitions do; edition 3 has a compiler of its own, with other rules and messages.
+
       @Override
       boolean checksNodeFirst() {
-        return true;
+        return edition >= 3;
       }
 
       @Override
-      boolean notEqualIsDistinct() {
+      boolean notEqualIsNotEqual() {
         return edition >= 3;
       }
 
       @Override
       boolean supportsConditionals() {
-        return true;
+        return edition >= 3;
       }
 
       @Override
       @Nullable String refusal(Ast.BinaryOp op) {
+        if (edition < 3) {
+          return legacyRefusal(op);
+        }
         return switch (op) {
           case LIKE, NOT_LIKE, ILIKE, NOT_ILIKE -> "LIKE expressions are not currently supported.";
           case AND,
@@ -1257,6 +1309,7 @@ final class StreamCompiler {
               SUBTRACT,
               MULTIPLY,
               DIVIDE,
+              MODULO,
               CONCAT,
               OVERLAPS,
               JSON,
@@ -1270,19 +1323,25 @@ final class StreamCompiler {
 
       @Override
       @Nullable String refusal(Ast.UnaryOp op) {
-        return switch (op) {
-          case NEGATE -> "Unary minus is not currently supported";
-          case PLUS -> "Unary plus is not currently supported";
-          default -> null;
-        };
+        if (edition < 3) {
+          return legacyRefusal(op);
+        }
+        return op == Ast.UnaryOp.NEGATE ? "Unary minus is not currently supported" : null;
       }
 
       @Override
       @Nullable String arityProblem(Ast.Call call, SqlFunction fn) {
-        if (call.args().size() < fn.minArgs()) {
-          return "Expected at least " + fn.minArgs() + " arguments";
-        } else if (call.args().size() > fn.maxArgs()) {
-          return "Expected at most " + fn.maxArgs() + " arguments";
+        if (edition < 3) {
+          return legacyArityProblem(call, fn);
+        }
+        int[] allowed = EDITION_3_FUNCTIONS.get(call.name().toLowerCase(Locale.ROOT));
+        int n = call.args().size();
+        if (allowed == null) {
+          return null; // refused before, as unknown
+        } else if (n < allowed[0]) {
+          return "Expected at least " + allowed[0] + " arguments";
+        } else if (allowed[1] >= 0 && n > allowed[1]) {
+          return "Expected at most " + allowed[1] + " arguments";
         }
         return null;
       }
@@ -1292,10 +1351,36 @@ final class StreamCompiler {
         if (c.distinct()) {
           return error(
               "DISTINCT, ORDER BY, FILTER and OVER clauses are not supported", nameSpan(c));
-        } else if (NON_DETERMINISTIC.contains(c.name())) {
+        }
+        String name = c.name().toLowerCase(Locale.ROOT);
+        if (edition >= 3) {
+          if (name.equals("random") || name.equals("randomblob")) {
+            return error("Forbidden call: Sync definitions must be deterministic.", nameSpan(c));
+          } else if (!EDITION_3_FUNCTIONS.containsKey(name)) {
+            return error("Unknown function", nameSpan(c));
+          }
+          return null;
+        }
+        if (NON_DETERMINISTIC.contains(name)) {
           return error("Forbidden call: Sync definitions must be deterministic.", nameSpan(c));
         }
         return null;
+      }
+
+      @Override
+      SqlFunction binaryFunction(Ast.BinaryOp op) {
+        if (op == Ast.BinaryOp.MODULO) {
+          // Edition 3 compiles %, but the reference's evaluator has no such operator: every row
+          // fails.
+          return new SqlFunction(
+              "operator%",
+              2,
+              2,
+              a -> {
+                throw new IllegalArgumentException("Operator not supported: %");
+              });
+        }
+        return super.binaryFunction(op);
       }
 
       @Override
@@ -1351,6 +1436,10 @@ final class StreamCompiler {
             Object value = ev.eval(Map.of(), null);
             return constant(value, at);
           } catch (RuntimeException e) {
+            if (edition >= 3) {
+              // Edition 3 evaluates no expression while compiling: this one fails on every row.
+              return new CExpr(ev, Set.of(), false, false, null, false, text(at), false);
+            }
             throw new StaticEvaluationException(String.valueOf(e.getMessage()));
           }
         }
@@ -1412,51 +1501,134 @@ final class StreamCompiler {
         if (b.right() instanceof Ast.SubSelect || (b.right() instanceof Ast.Ref r && isCte(r))) {
           return error("Subqueries are only supported in top-level conditions", b.span());
         }
-        CExpr left = compile(b.left());
         boolean negated = op == Ast.BinaryOp.NOT_IN;
-        if (b.right() instanceof Ast.ListExpr list) {
-          List<CExpr> args = new ArrayList<>();
-          args.add(left);
-          list.items().forEach(i -> args.add(compile(i)));
-          List<Expr> argExprs = new ArrayList<>();
-          argExprs.add(b.left());
-          argExprs.addAll(list.items());
-          return apply(
-              b,
-              new SqlFunction(
-                  negated ? "operator_not_in_list" : "operator_in_list",
-                  args.size(),
-                  args.size(),
-                  a -> {
-                    if (a[0] == null) {
-                      return null;
-                    }
-                    boolean found = false;
-                    for (int i = 1; i < a.length; i++) {
-                      found |= a[i] != null && SqlValues.compare(a[0], a[i]) == 0;
-                    }
-                    return found != negated ? SqlValues.TRUE : SqlValues.FALSE;
-                  }),
-              args,
-              argExprs);
+        boolean condition = b == topCondition;
+        if (edition < 3) {
+          if (negated && condition && !(b.right() instanceof Ast.ListExpr)) {
+            return notInJsonArray(b, compile(b.left()), compile(b.right()));
+          }
+          return super.binary(b);
         }
+        CExpr left = compile(b.left());
+        List<Expr> values = scalarValues(b.right());
+        if (values != null) {
+          return scalarIn(b, left, values, negated);
+        }
+        if (b.right() instanceof Ast.ListExpr list) {
+          // The reference reads "x IN (a, b)" as "x IN json_each((a, b))": a list is no value and,
+          // outside a WHERE condition, json_each no table it can select from.
+          CExpr failed = error("This expression is not supported by PowerSync", list.span());
+          if (!negated && !condition) {
+            error("Sync streams can only select from actual tables", list.span());
+          }
+          return failed;
+        }
+        CExpr right = compile(b.right());
+        if (negated) {
+          return notInJsonArray(b, left, right);
+        } else if (!condition) {
+          // "x IN y" is "x IN (SELECT value FROM json_each(y))": outside a WHERE condition,
+          // json_each is no table a stream can select from.
+          return right.error
+              ? right
+              : error("Sync streams can only select from actual tables", b.right().span());
+        }
+        // In a condition, the row joins json_each(y): y must be JSON text, x one of its values.
+        return apply(
+            b,
+            new SqlFunction(
+                "operator_in_json_each",
+                2,
+                2,
+                a -> {
+                  if (!(a[1] instanceof String text)) {
+                    throw new IllegalArgumentException("Expected JSON string");
+                  }
+                  Object parsed;
+                  try {
+                    parsed = JsJson.parseBig(text);
+                  } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("Expected JSON string", e);
+                  }
+                  List<?> items = parsed instanceof List<?> list ? list : List.of(parsed);
+                  for (Object v : items) {
+                    if (a[0] != null && SqlValues.compare(SqlValues.fromJson(v, true), a[0]) == 0) {
+                      return SqlValues.TRUE;
+                    }
+                  }
+                  return SqlValues.FALSE;
+                }),
+            List.of(left, right),
+            List.of(b.left(), b.right()));
+      }
+
+      /**
+       * {@code x NOT IN y} with a value y: whether the JSON array y holds x, negated (NOT NULL is
+       * true).
+       */
+      CExpr notInJsonArray(Ast.Binary b, CExpr left, CExpr right) {
         SqlFunction in = operatorFunction("IN");
         return apply(
             b,
-            negated
-                ? new SqlFunction(
-                    "operatorNOT IN",
-                    2,
-                    2,
-                    a -> {
-                      Object found = in.call(a[0], a[1]);
-                      return found == null
-                          ? null
-                          : SqlValues.truthy(found) ? SqlValues.FALSE : SqlValues.TRUE;
-                    })
-                : in,
-            List.of(left, compile(b.right())),
+            new SqlFunction(
+                "operatorNOT IN",
+                2,
+                2,
+                a -> SqlValues.truthy(in.call(a[0], a[1])) ? SqlValues.FALSE : SqlValues.TRUE),
+            List.of(left, right),
             List.of(b.left(), b.right()));
+      }
+
+      /** The values of {@code ARRAY[a, b]} or {@code ROW(a, b)}, or null for anything else. */
+      @Nullable List<Expr> scalarValues(Expr right) {
+        if (right instanceof Ast.Other o && o.kind() == Ast.OtherKind.ARRAY) {
+          return o.children();
+        } else if (right instanceof Ast.Call c
+            && c.schema() == null
+            && c.name().equalsIgnoreCase("row")) {
+          return c.args();
+        }
+        return null;
+      }
+
+      /**
+       * {@code x [NOT] IN ARRAY[a, b]}: true when x equals a value; else NULL when x or a value is
+       * NULL, false otherwise; NOT IN is its negation, where NOT NULL is true.
+       */
+      CExpr scalarIn(Ast.Binary b, CExpr left, List<Expr> values, boolean negated) {
+        List<CExpr> args = new ArrayList<>();
+        args.add(left);
+        values.forEach(v -> args.add(compile(v)));
+        List<Expr> argExprs = new ArrayList<>();
+        argExprs.add(b.left());
+        argExprs.addAll(values);
+        return apply(
+            b,
+            new SqlFunction(
+                negated ? "operator_not_in_values" : "operator_in_values",
+                args.size(),
+                args.size(),
+                a -> {
+                  Object in = null;
+                  if (a[0] != null) {
+                    boolean sawNull = false;
+                    in = SqlValues.FALSE;
+                    for (int i = 1; i < a.length && in == SqlValues.FALSE; i++) {
+                      if (a[i] == null) {
+                        sawNull = true;
+                      } else if (SqlValues.compare(a[0], a[i]) == 0) {
+                        in = SqlValues.TRUE;
+                      }
+                    }
+                    if (in == SqlValues.FALSE && sawNull) {
+                      in = null;
+                    }
+                  }
+                  // NOT is the reference's: NOT NULL is true.
+                  return negated ? (SqlValues.truthy(in) ? SqlValues.FALSE : SqlValues.TRUE) : in;
+                }),
+            args,
+            argExprs);
       }
 
       @Override

@@ -654,12 +654,12 @@ public final class SqlParser {
         return new SubSelect(sub, new Span(t.start(), close.end()));
       }
       List<Expr> items = exprList();
-      Token close = expectOp(")");
+      expectOp(")");
       if (items.size() == 1) {
         // "x IN (expr)" is "x IN expr": a single parenthesized expression, not a list.
         return items.get(0);
       }
-      return new ListExpr(items, new Span(t.start(), close.end()));
+      return new ListExpr(items, listSpan(items));
     }
     return otherOp();
   }
@@ -838,8 +838,8 @@ public final class SqlParser {
             while (acceptOp(",")) {
               items.add(expr());
             }
-            Token close = expectOp(")");
-            return new ListExpr(items, new Span(t.start(), close.end()));
+            expectOp(")");
+            return new ListExpr(items, listSpan(items));
           }
           expectOp(")");
           return inner;
@@ -899,6 +899,11 @@ public final class SqlParser {
       default:
         throw unexpected(t, "an expression");
     }
+  }
+
+  /** A list's span, as the reference's parser gives it: its items, without the parentheses. */
+  private static Span listSpan(List<Expr> items) {
+    return items.get(0).span().to(items.get(items.size() - 1).span());
   }
 
   private Expr caseExpr(Token caseToken) throws SqlSyntaxException {
