@@ -123,6 +123,17 @@ final class ConformanceSuite {
     SyncRulesSource source = SyncRulesSource.ofYaml(yaml, vc.id());
     List<Problem> problems = compiler.check(source);
     boolean valid = problems.stream().noneMatch(p -> p.severity() == Severity.FATAL);
+    if (expected.has("compile_exception")) {
+      // The reference crashed on this config: Syncline must refuse it with a diagnostic instead.
+      if (valid) {
+        failures.add(
+            "the reference threw ("
+                + expected.get("compile_exception").asText()
+                + "); expected a fatal diagnostic, got "
+                + problems);
+      }
+      return;
+    }
     if (valid != expected.get("valid").asBoolean()) {
       failures.add(
           "valid: expected "

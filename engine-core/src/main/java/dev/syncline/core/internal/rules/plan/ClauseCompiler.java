@@ -237,9 +237,10 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
     return false;
   }
 
+  /** Bucket definitions check no argument count (see {@link #withArity}). */
   @Override
   @Nullable String arityProblem(Ast.Call call, SqlFunction impl) {
-    return legacyArityProblem(call, impl);
+    return null;
   }
 
   @Override

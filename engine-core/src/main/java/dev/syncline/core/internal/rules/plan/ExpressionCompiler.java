@@ -251,7 +251,28 @@ abstract class ExpressionCompiler<T> {
     if (arity != null) {
       return error(arity, c.span());
     }
-    return apply(c, fn, args, c.args());
+    return apply(c, withArity(fn, args.size()), args, c.args());
+  }
+
+  /**
+   * {@code fn} called with {@code n} arguments: the first compiler checks no argument count, and
+   * its functions, being JavaScript, see a missing argument as undefined (here NULL) and ignore
+   * extra ones.
+   */
+  static SqlFunction withArity(SqlFunction fn, int n) {
+    if (n >= fn.minArgs() && n <= fn.maxArgs()) {
+      return fn;
+    }
+    int given = Math.min(Math.max(n, fn.minArgs()), fn.maxArgs());
+    return new SqlFunction(
+        fn.name(),
+        n,
+        n,
+        a -> {
+          @Nullable Object[] adjusted = new Object[given];
+          System.arraycopy(a, 0, adjusted, 0, Math.min(a.length, given));
+          return fn.call(adjusted);
+        });
   }
 
   /**
@@ -327,26 +348,6 @@ abstract class ExpressionCompiler<T> {
       case NOT, IS_NULL, IS_NOT_NULL -> null;
       default -> "Operator " + op + " is not supported";
     };
-  }
-
-  /** The first compiler's complaint about the number of arguments of a call, or null. */
-  static @Nullable String legacyArityProblem(Ast.Call call, SqlFunction impl) {
-    int n = call.args().size();
-    if (n >= impl.minArgs() && n <= impl.maxArgs()) {
-      return null;
-    }
-    String expected =
-        impl.minArgs() == impl.maxArgs()
-            ? Integer.toString(impl.minArgs())
-            : impl.minArgs() + " to " + impl.maxArgs();
-    return "Function '"
-        + call.name()
-        + "' takes "
-        + expected
-        + " argument"
-        + (impl.maxArgs() == 1 ? "" : "s")
-        + ", got "
-        + n;
   }
 
   // ---- what each operator means ----

@@ -51,6 +51,65 @@ final class QuerySupport {
     return problems;
   }
 
+  /**
+   * What edition-3 streams refuse in a SELECT, as the reference's second compiler words it: HAVING
+   * counts as GROUP BY, DISTINCT is taken, and a join other than an inner one is "FULL JOIN" (over
+   * its ON condition, or the whole query when it has none).
+   */
+  static List<SqlProblem> unsupportedFeaturesEdition3(String sql, Ast.Select q) {
+    List<SqlProblem> problems = new ArrayList<>();
+    if (!q.groupBy().isEmpty()) {
+      Ast.Span s = q.groupBy().get(0).span().to(q.groupBy().get(q.groupBy().size() - 1).span());
+      problems.add(SqlProblem.fatal("GROUP BY is not supported", s.start(), s.end()));
+    }
+    if (q.having() != null) {
+      Ast.Span s = q.having().span();
+      problems.add(SqlProblem.fatal("GROUP BY is not supported", s.start(), s.end()));
+    }
+    if (q.limitSpan() != null) {
+      problems.add(
+          SqlProblem.fatal("LIMIT is not supported", q.limitSpan().start(), q.limitSpan().end()));
+    }
+    if (!q.orderBy().isEmpty()) {
+      Ast.Span s = q.orderBy().get(0).span().to(q.orderBy().get(q.orderBy().size() - 1).span());
+      problems.add(SqlProblem.fatal("ORDER BY is not supported", s.start(), s.end()));
+    }
+    if (q.forSpan() != null) {
+      problems.add(
+          SqlProblem.fatal("FOR is not supported", q.forSpan().start(), q.forSpan().end()));
+    }
+    int on = 0;
+    for (Ast.FromItem item : q.from()) {
+      String join = item.join();
+      if (join == null || join.equals(",")) {
+        continue;
+      }
+      boolean hasOn = !join.equals("cross join") && !join.equals("natural join");
+      Ast.Span where =
+          hasOn && on < q.joinConditions().size()
+              ? withOnKeyword(sql, q.joinConditions().get(on).span())
+              : q.span();
+      if (hasOn) {
+        on++;
+      }
+      if (!join.equals("join") && !join.equals("inner join")) {
+        problems.add(SqlProblem.fatal("FULL JOIN is not supported", where.start(), where.end()));
+      }
+    }
+    return problems;
+  }
+
+  /** {@code condition}'s span widened to the {@code ON} before it, as the reference marks it. */
+  private static Ast.Span withOnKeyword(String sql, Ast.Span condition) {
+    int i = condition.start();
+    while (i > 0 && Character.isWhitespace(sql.charAt(i - 1))) {
+      i--;
+    }
+    return i >= 2 && sql.regionMatches(true, i - 2, "on", 0, 2)
+        ? new Ast.Span(i - 2, condition.end())
+        : condition;
+  }
+
   static final String DANGEROUS =
       "Potentially dangerous query based on parameters set by the client. The client "
           + "can send any value for these parameters so it's not a good place to do authorization.";

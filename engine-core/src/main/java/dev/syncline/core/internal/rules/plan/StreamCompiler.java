@@ -139,8 +139,13 @@ final class StreamCompiler {
     return streams;
   }
 
-  /** A common table expression: its SQL and where it is written. */
-  private record Cte(String sql, YScalar scalar) {}
+  /** A common table expression: its SQL, where it is written and where its name is. */
+  private record Cte(String sql, YScalar scalar, YScalar name) {}
+
+  /** Every common table expression defined, in order; those used, by identity. */
+  private final List<Cte> definedCtes = new ArrayList<>();
+
+  private final Set<Cte> usedCtes = Collections.newSetFromMap(new IdentityHashMap<>());
 
   /** Reads every stream; returns whether a schema-level problem (unknown key) was seen. */
   boolean read(YMap map, @Nullable YNode globalWith, Set<String> names) {
@@ -164,7 +169,8 @@ final class StreamCompiler {
         continue;
       }
       for (YamlTree.Entry e : def.entries()) {
-        unknownKeys |= !STREAM_KEYS.contains(e.key().value());
+        // Edition 3 takes keys it does not know, as the reference does.
+        unknownKeys |= edition < 3 && !STREAM_KEYS.contains(e.key().value());
       }
       boolean autoSubscribe = reader.booleanOption(def, "auto_subscribe", false);
       boolean acceptDangerous =
@@ -239,6 +245,15 @@ final class StreamCompiler {
               name, autoSubscribe, edition >= 3 ? priority : 3, edition, List.copyOf(variants)));
       reader.addDefinitionInfo(new DefinitionInfo(name, Kind.STREAM, autoSubscribe));
     }
+    for (Cte cte : definedCtes) {
+      if (!usedCtes.contains(cte)) {
+        reader.add(
+            Severity.WARNING,
+            "This common table expression isn't referenced.",
+            cte.name().start(),
+            cte.name().end());
+      }
+    }
     return unknownKeys;
   }
 
@@ -253,7 +268,9 @@ final class StreamCompiler {
     }
     for (YamlTree.Entry e : map.entries()) {
       if (e.value() instanceof YScalar s) {
-        out.put(e.key().value(), new Cte(s.value(), s));
+        Cte cte = new Cte(s.value(), s, e.key());
+        out.put(e.key().value(), cte);
+        definedCtes.add(cte);
       } else {
         reader.addAt(e.value(), "Expected a scalar value here.");
       }
@@ -417,7 +434,10 @@ final class StreamCompiler {
 
     void compileStream(List<StreamPlan.Variant> variants) throws QueryException {
       Ast.Select q = parse();
-      problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
+      problems.addAll(
+          edition >= 3
+              ? QuerySupport.unsupportedFeaturesEdition3(sql, q)
+              : QuerySupport.unsupportedFeatures(sql, q));
       if (q.usingSpan() != null) {
         throw new QueryException(
             SqlProblem.fatal("USING is not supported", q.span().start(), q.span().end()));
@@ -1063,6 +1083,7 @@ final class StreamCompiler {
         Ast.Ref ref = (Ast.Ref) sub;
         Cte cte =
             Objects.requireNonNull(stream.ctes.get(ref.name()), "a subquery reference names a CTE");
+        usedCtes.add(cte);
         if (!stream.expanding.add(ref.name())) {
           error("A common table expression cannot refer to itself", ref.span());
           return null;
@@ -1332,7 +1353,7 @@ final class StreamCompiler {
       @Override
       @Nullable String arityProblem(Ast.Call call, SqlFunction fn) {
         if (edition < 3) {
-          return legacyArityProblem(call, fn);
+          return null; // the first compiler checks no argument count (see withArity)
         }
         int[] allowed = EDITION_3_FUNCTIONS.get(call.name().toLowerCase(Locale.ROOT));
         int n = call.args().size();

@@ -107,7 +107,7 @@ public final class SyncConfigReader {
       return problems;
     }
     if (!(rootNode instanceof YMap root)) {
-      add(Severity.FATAL, "Sync Config must be a YAML map.", rootNode.start(), rootNode.end());
+      add(Severity.FATAL, "'bucket_definitions' or 'streams' is required", 0, 10);
       return problems;
     }
     boolean schemaErrors = false;
@@ -189,7 +189,8 @@ public final class SyncConfigReader {
         addAt(e, "must be numeric");
       } else {
         edition = n.intValue();
-        if (n != Math.rint(n) || edition < 1 || edition > 3) {
+        // Later editions than this version knows are taken, as the reference takes them.
+        if (n != Math.rint(n) || edition < 1) {
           add(Severity.FATAL, "must be <= 3", 0, 10);
         }
       }
@@ -248,17 +249,27 @@ public final class SyncConfigReader {
       int end = sv.end() < yaml.length() && yaml.charAt(sv.end()) == '\n' ? sv.end() + 1 : sv.end();
       if (n == null) {
         add(Severity.FATAL, "Storage version must be numeric", sv.start(), end);
-      } else if (n > 2) {
+      } else if (n != 2 && n != 3) {
+        // Version 1 is storage's own; only 2 (stable) and 3 (unstable) may be configured.
+        add(
+            Severity.FATAL,
+            "Storage version " + numberText(n) + " is not supported",
+            sv.start(),
+            end);
+      } else if (n == 3) {
         add(
             Severity.WARNING,
-            "Storage version "
-                + (n == Math.rint(n) ? Long.toString(n.longValue()) : n.toString())
-                + " is unstable, and may cause unexpected "
+            "Storage version 3 is unstable, and may cause unexpected "
                 + "behavior or stop functioning in any release",
             sv.start(),
             end);
       }
     }
+  }
+
+  /** A YAML number as JavaScript prints it: integers without a fraction. */
+  private static String numberText(double n) {
+    return n == Math.rint(n) && Math.abs(n) < 1e21 ? Long.toString((long) n) : Double.toString(n);
   }
 
   /**
@@ -440,7 +451,12 @@ public final class SyncConfigReader {
     }
     Double n = pr instanceof YScalar s ? s.numberValue() : null;
     if (n == null || n != Math.rint(n) || n < 0 || n > 3) {
-      addAt(pr, "Invalid priority, expected a number between 0 and 3 (inclusive).");
+      // The reference marks the first character of the value.
+      add(
+          Severity.FATAL,
+          "Invalid priority, expected a number between 0 and 3 (inclusive).",
+          pr.start(),
+          pr.start() + 1);
       return null;
     }
     return n.intValue();
@@ -495,20 +511,32 @@ public final class SyncConfigReader {
   private void readEventDefinitions(YMap events) {
     for (YamlTree.Entry entry : events.entries()) {
       if (!(entry.value() instanceof YMap def)) {
-        addAt(entry.value(), "Event definitions must be objects.");
+        add(
+            Severity.FATAL,
+            "Event definitions must be objects.",
+            0,
+            10); // where the reference reports it
         continue;
       }
       YNode payloads = def.get("payloads");
       if (!(payloads instanceof YSeq seq)) {
         if (payloads != null) {
-          addAt(payloads, "Event definition payloads must be an array.");
+          add(
+              Severity.FATAL,
+              "Event definition payloads must be an array.",
+              0,
+              10); // where the reference reports it
         }
         continue;
       }
       List<TablePattern> tables = new ArrayList<>();
       for (YNode item : seq.items()) {
         if (!(item instanceof YScalar s)) {
-          addAt(item, "Payload queries for events must be scalar.");
+          add(
+              Severity.FATAL,
+              "Payload queries for events must be scalar.",
+              0,
+              10); // where the reference reports it
           continue;
         }
         QueryInput input = new QueryInput(s.value(), s);

@@ -308,11 +308,18 @@ public final class SqlParser {
     Span forSpan = null;
     if (peek().isWord("for")) {
       Token f = next();
+      int start = f.start();
       int end = f.end();
+      boolean first = true;
       while (peek().kind() == Kind.WORD && !isClauseStart(peek())) {
-        end = next().end();
+        Token w = next();
+        if (first) {
+          start = w.start(); // the reference marks the locking clause after FOR
+          first = false;
+        }
+        end = w.end();
       }
-      forSpan = new Span(f.start(), end);
+      forSpan = new Span(start, end);
     }
     int end = tokens.get(pos - 1).end();
     return new Select(
@@ -650,8 +657,8 @@ public final class SqlParser {
       pos++;
       if (peek().isWord("select")) {
         Select sub = select();
-        Token close = expectOp(")");
-        return new SubSelect(sub, new Span(t.start(), close.end()));
+        expectOp(")");
+        return new SubSelect(sub, sub.span()); // as the reference: without the parentheses
       }
       List<Expr> items = exprList();
       expectOp(")");
@@ -828,8 +835,8 @@ public final class SqlParser {
         if (t.text().equals("(")) {
           if (peek().isWord("select")) {
             Select sub = select();
-            Token close = expectOp(")");
-            return new SubSelect(sub, new Span(t.start(), close.end()));
+            expectOp(")");
+            return new SubSelect(sub, sub.span()); // as the reference: without the parentheses
           }
           Expr inner = expr();
           if (peek().isOp(",")) {
