@@ -370,6 +370,89 @@ public abstract class BucketStorageCompatibilityKit {
     assertThat(fresh.rows).isEqualTo(early.rows);
   }
 
+  /**
+   * A client stops in the middle of a download (after any op, not only at a checkpoint), the bucket
+   * is compacted (up to a point before or after where the client stopped, with MOVEs and, where
+   * everything before is superseded, a CLEAR), and the client continues after the last op it
+   * received: its checksum must still be the bucket's and its rows a fresh client's. (PowerSync
+   * 1.26 fixed a bug here; this holds it for every storage.)
+   */
+  @Test
+  void a_client_that_stopped_mid_download_converges_after_a_compaction() {
+    int clears = 0;
+    int stoppedInsideCompaction = 0;
+    for (int seed = 1; seed <= 16; seed++) {
+      // A fresh rules version per seed: each compaction starts from raw ops.
+      long v = storage.addRulesVersion("bucket_definitions: {} # seed " + seed).id();
+      SplittableRandom random = new SplittableRandom(seed);
+      List<Checkpoint> checkpoints = new ArrayList<>();
+      try (BucketStorageWriter w = storage.openWriter(v)) {
+        int n = 20 + random.nextInt(40);
+        for (int i = 1; i <= n; ) {
+          List<NewOp> batch = new ArrayList<>();
+          for (int k = 1 + random.nextInt(4); k > 0 && i <= n; k--, i++) {
+            String row = "t" + random.nextInt(5);
+            batch.add(
+                random.nextInt(3) == 0
+                    ? remove("b", row)
+                    : put("b", row, "{\"v\":" + random.nextInt(5) + "}"));
+          }
+          checkpoints.add(
+              commit(
+                  w,
+                  new WriteBatch(
+                      batch, List.of(), List.of(), List.of(), pos(checkpoints.size() + 1))));
+        }
+      }
+      Checkpoint last = checkpoints.get(checkpoints.size() - 1);
+      List<OpRecord> raw = storage.ops(v, "b", OpId.ZERO, last.opId(), Integer.MAX_VALUE);
+      long expected = storage.checksums(v, List.of("b"), null, last.opId()).get("b").checksum();
+      // The client got the first ops of its download, up to any op.
+      int received = random.nextInt(raw.size() + 1);
+      Client early = new Client();
+      raw.subList(0, received).forEach(early::apply);
+      OpId after = received == 0 ? OpId.ZERO : raw.get(received - 1).opId();
+      // Compaction, up to a checkpoint before or after where the client stopped.
+      Checkpoint upTo = checkpoints.get(random.nextInt(checkpoints.size()));
+      storage.compact(v, upTo.opId());
+      if (after.compareTo(upTo.opId()) < 0) {
+        stoppedInsideCompaction++;
+      }
+      if (storage.ops(v, "b", OpId.ZERO, last.opId(), Integer.MAX_VALUE).stream()
+          .anyMatch(r -> r.op() == OpType.CLEAR)) {
+        clears++;
+      }
+      assertThat(storage.checksums(v, List.of("b"), null, last.opId()).get("b").checksum())
+          .as("seed %d: compaction keeps the bucket's checksum", seed)
+          .isEqualTo(expected);
+      // The next request continues after the last op it received, in pages.
+      OpId from = after;
+      while (true) {
+        List<OpRecord> page = storage.ops(v, "b", from, last.opId(), 1 + random.nextInt(7));
+        if (page.isEmpty()) {
+          break;
+        }
+        page.forEach(early::apply);
+        from = page.get(page.size() - 1).opId();
+      }
+      Client fresh = new Client();
+      storage.ops(v, "b", OpId.ZERO, last.opId(), Integer.MAX_VALUE).forEach(fresh::apply);
+      assertThat(early.checksum())
+          .as(
+              "seed %d: stopped after op %d of %d, compacted up to %s",
+              seed, received, raw.size(), upTo.opId())
+          .isEqualTo(expected);
+      assertThat(early.rows)
+          .as("seed %d: the same rows as a fresh client", seed)
+          .isEqualTo(fresh.rows);
+      assertThat(fresh.checksum()).isEqualTo(expected);
+    }
+    assertThat(stoppedInsideCompaction)
+        .as("seeds where the client stopped inside the compacted part")
+        .isPositive();
+    assertThat(clears).as("seeds whose compaction wrote a CLEAR").isPositive();
+  }
+
   @Test
   void adopted_buckets_continue_the_other_versions_log_for_clients_holding_it() {
     long other = storage.addRulesVersion("bucket_definitions: {} # other").id();
