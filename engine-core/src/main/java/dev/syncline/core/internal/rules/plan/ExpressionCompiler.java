@@ -104,6 +104,11 @@ abstract class ExpressionCompiler<T> {
   /** Why the rules refuse {@code op}, or null when they support it. */
   abstract @Nullable String refusal(Ast.UnaryOp op);
 
+  /** Whether {@code x -> 1} (a numeric member) is taken (edition-3 streams). */
+  boolean numericMembers() {
+    return false;
+  }
+
   /** Whether the rules evaluate CASE and BETWEEN (else they are "not supported here"). */
   abstract boolean supportsConditionals();
 
@@ -199,7 +204,10 @@ abstract class ExpressionCompiler<T> {
 
   /** {@code x -> 'key'} and {@code x ->> 'key'}. */
   T member(Ast.Member m) {
-    String refusal = m.member() instanceof String ? null : "Unsupported member operation " + m.op();
+    String refusal =
+        m.member() instanceof String || numericMembers()
+            ? null
+            : "Unsupported member operation " + m.op();
     if (refusal != null && checksNodeFirst()) {
       return error(refusal, m.span());
     }

@@ -1312,12 +1312,17 @@ final class StreamCompiler {
       }
 
       @Override
+      boolean numericMembers() {
+        return edition >= 3;
+      }
+
+      @Override
       @Nullable String refusal(Ast.BinaryOp op) {
         if (edition < 3) {
           return legacyRefusal(op);
         }
         return switch (op) {
-          case LIKE, NOT_LIKE, ILIKE, NOT_ILIKE -> "LIKE expressions are not currently supported.";
+          case LIKE, NOT_LIKE -> "LIKE expressions are not currently supported.";
           case AND,
               OR,
               EQ,
@@ -1338,7 +1343,7 @@ final class StreamCompiler {
               IN,
               NOT_IN ->
               null;
-          default -> "Operator not supported: " + op;
+          default -> "Unsupported binary operator";
         };
       }
 
@@ -1405,8 +1410,27 @@ final class StreamCompiler {
       }
 
       @Override
+      CExpr unsupported(Expr e) {
+        if (edition < 3) {
+          return super.unsupported(e);
+        } else if (e instanceof Ast.Other o && o.kind() == Ast.OtherKind.EXISTS) {
+          return error("Unknown function", new Ast.Span(e.span().start(), e.span().start() + 6));
+        } else if (e instanceof Ast.Other o && o.kind() == Ast.OtherKind.PARAMETER) {
+          return error(
+              "SQL parameters are not allowed. Use parameter functions instead: "
+                  + "https://docs.powersync.com/usage/sync-streams#accessing-parameters",
+              e.span());
+        }
+        return error("This expression is not supported by PowerSync", e.span());
+      }
+
+      @Override
       CExpr subquery(Ast.SubSelect s) {
-        return error("Subqueries are only supported as the right side of IN", s.span());
+        return edition >= 3
+            ? error(
+                "Invalid position for subqueries. Subqueries are only supported in WHERE clauses.",
+                s.span())
+            : error("Subqueries are only supported as the right side of IN", s.span());
       }
 
       /** Combines sub-expressions with a function of their values; constant when they all are. */
@@ -1475,16 +1499,21 @@ final class StreamCompiler {
         }
         ScopeTable table;
         if (ref.table() != null) {
-          if (ref.table().schema() != null) {
+          if (ref.table().schema() != null && edition < 3) {
             return error("Schema is not supported in column references", ref.span());
           }
+          // Edition 3 resolves "schema.table.column" by the table's name.
           table = scope.get(ref.table().name());
           if (table == null) {
-            return error("Undefined table " + ref.table().name(), ref.table().span());
+            return edition >= 3
+                ? error(
+                    "Table '" + ref.table().name() + "' has not been added in a FROM clause here.",
+                    ref.span())
+                : error("Undefined table " + ref.table().name(), ref.table().span());
           }
         } else if (scope.size() == 1) {
           table = scope.values().iterator().next();
-        } else if (scope.isEmpty()) {
+        } else if (scope.isEmpty() && edition < 3) {
           return error("Undefined reference: " + ref.name(), ref.span());
         } else {
           return error(
@@ -1695,8 +1724,8 @@ final class StreamCompiler {
         boolean subscription = schemaName.equals("subscription");
         Ast.Span unauth = auth ? null : c.span();
         if (noArgs != null) {
-          if (!c.args().isEmpty()) {
-            return error("Expected no arguments here", nameSpan(c));
+          if (!c.args().isEmpty() && edition < 3) {
+            return error("Expected no arguments here", nameSpan(c)); // edition 3 ignores them
           }
           Function<StreamRequest, @Nullable Object> f = noArgs;
           return new CExpr(
