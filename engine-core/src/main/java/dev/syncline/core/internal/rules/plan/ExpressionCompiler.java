@@ -169,8 +169,14 @@ abstract class ExpressionCompiler<T> {
     return unsupported(e);
   }
 
-  /** The standard refusal of a node kind: "{@code <kind>} not supported here". */
+  /**
+   * The standard refusal of a node kind: "{@code <kind>} not supported here" (EXISTS reads as an
+   * unknown function, as the reference's parser gives it).
+   */
   T unsupported(Expr e) {
+    if (e instanceof Ast.Other o && o.kind() == Ast.OtherKind.EXISTS) {
+      return error("Function 'exists' is not defined", e.span());
+    }
     return error(e.type() + " not supported here", e.span());
   }
 
@@ -225,15 +231,20 @@ abstract class ExpressionCompiler<T> {
   /** {@code CAST(x AS type)} and {@code x::type}. */
   T cast(Ast.Cast c) {
     String to = c.typeName().toLowerCase(Locale.ROOT);
-    String refusal = CAST_TYPES.contains(to) ? null : "CAST not supported for '" + to + "'";
-    if (refusal != null && checksNodeFirst()) {
-      return error(refusal, c.span());
+    boolean known = CAST_TYPES.contains(to);
+    if (!known && checksNodeFirst()) {
+      return castRefused(c, to);
     }
     T operand = compile(c.operand());
-    if (refusal != null) {
-      return error(refusal, c.span());
+    if (!known) {
+      return castRefused(c, to);
     }
     return apply(c, castFunction(to), List.of(operand), List.of(c.operand()));
+  }
+
+  /** Reports a CAST to a type the rules do not know. */
+  T castRefused(Ast.Cast c, String to) {
+    return error("CAST not supported for '" + to + "'", c.span());
   }
 
   /** A function without a schema: one of the SQL functions. */

@@ -1410,6 +1410,11 @@ final class StreamCompiler {
       }
 
       @Override
+      CExpr castRefused(Ast.Cast c, String to) {
+        return edition >= 3 ? error("Invalid SQLite cast", c.typeSpan()) : super.castRefused(c, to);
+      }
+
+      @Override
       CExpr unsupported(Expr e) {
         if (edition < 3) {
           return super.unsupported(e);

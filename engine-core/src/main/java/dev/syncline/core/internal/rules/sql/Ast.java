@@ -240,8 +240,12 @@ public final class Ast {
     }
   }
 
-  /** {@code CAST(x AS t)} or {@code x::t}; the type name as written, lower case. */
-  public record Cast(Expr operand, String typeName, Span span) implements Expr {
+  /**
+   * {@code CAST(x AS t)} or {@code x::t}; the type name as written, lower case.
+   *
+   * @param typeSpan where the type name is
+   */
+  public record Cast(Expr operand, String typeName, Span span, Span typeSpan) implements Expr {
     @Override
     public String type() {
       return "cast";

@@ -770,7 +770,12 @@ public final class SqlParser {
       if (peek().isOp("::")) {
         pos++;
         Token type = typeName();
-        e = new Cast(e, type.text(), new Span(e.span().start(), type.end()));
+        e =
+            new Cast(
+                e,
+                type.text(),
+                new Span(e.span().start(), type.end()),
+                new Span(type.start(), type.end()));
       } else if (peek().isOp("[")) {
         pos++;
         Expr index = expr();
@@ -869,7 +874,11 @@ public final class SqlParser {
               expectWord("as");
               Token type = typeName();
               Token close = expectOp(")");
-              return new Cast(operand, type.text(), new Span(t.start(), close.end()));
+              return new Cast(
+                  operand,
+                  type.text(),
+                  new Span(t.start(), close.end()),
+                  new Span(type.start(), type.end()));
             }
           case "case":
             return caseExpr(t);
