@@ -831,6 +831,10 @@ public final class SqlParser {
       case INTEGER:
         return new IntegerLit(t.text(), s);
       case NUMERIC:
+        if (Double.isInfinite(Double.parseDouble(t.text()))) {
+          // The reference's parser fails on a number beyond a double's range, over the whole text.
+          throw new SqlSyntaxException("Unexpected end of input", 0, sql.length());
+        }
         return new NumericLit(t.text(), s);
       case STRING:
         return new StringLit(t.text(), s);
