@@ -425,7 +425,12 @@ final class StreamCompiler {
       if (!(statement instanceof Ast.Select select)) {
         Ast.Span s = statement.span();
         throw new QueryException(
-            SqlProblem.fatal("Expected a SELECT statement", s.start(), s.end()));
+            SqlProblem.fatal(
+                edition >= 3
+                    ? "Expected a SELECT statement"
+                    : "Only SELECT statements are supported",
+                s.start(),
+                s.end()));
       }
       return select;
     }
@@ -434,6 +439,11 @@ final class StreamCompiler {
 
     void compileStream(List<StreamPlan.Variant> variants) throws QueryException {
       Ast.Select q = parse();
+      if (edition < 3 && (q.from().size() != 1 || !(q.from().get(0) instanceof Ast.FromTable))) {
+        // Edition-2 streams select from one table, as data queries of bucket definitions do.
+        throw new QueryException(
+            SqlProblem.fatal("Must SELECT from a single table", q.span().start(), q.span().end()));
+      }
       problems.addAll(
           edition >= 3
               ? QuerySupport.unsupportedFeaturesEdition3(sql, q)
@@ -1694,6 +1704,22 @@ final class StreamCompiler {
           return edition >= 3
               ? error("Invalid schema in function name", nameSpan(c))
               : error("Function 'request." + name + "' is not defined", c.span());
+        }
+        if (edition < 3) {
+          // The first compiler's request functions and words.
+          int arguments =
+              switch (name) {
+                case "user_id" -> schemaName.equals("auth") ? 0 : -1;
+                case "parameters" -> 0;
+                case "parameter" -> 1;
+                default -> -1;
+              };
+          String full = schemaName + "." + name;
+          if (arguments < 0 || !Set.of("auth", "subscription", "connection").contains(schemaName)) {
+            return error("Function '" + full + "' is not defined", c.span());
+          } else if (c.args().size() != arguments) {
+            return error("Function '" + full + "' takes " + arguments + " arguments.", c.span());
+          }
         }
         if (!Set.of("auth", "subscription", "connection").contains(schemaName)) {
           return error("Invalid schema in function name", nameSpan(c));
