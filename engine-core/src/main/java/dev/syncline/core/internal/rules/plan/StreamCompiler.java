@@ -63,17 +63,6 @@ final class StreamCompiler {
           "priority",
           "accept_potentially_dangerous_queries",
           "with");
-  private static final Set<String> NON_DETERMINISTIC =
-      Set.of(
-          "random",
-          "randomblob",
-          "changes",
-          "total_changes",
-          "last_insert_rowid",
-          "sqlite_version",
-          "sqlite_source_id",
-          "current_timestamp",
-          "now");
 
   /**
    * The functions edition-3 streams know, with their least and greatest number of arguments (-1:
@@ -483,7 +472,10 @@ final class StreamCompiler {
         }
         if (value.request) {
           error(
-              "This attempts to sync a connection parameter. Only values from the source database can be synced.",
+              edition >= 3
+                  ? "This attempts to sync a connection parameter. Only values from the source "
+                      + "database can be synced."
+                  : "Parameter match expression is not allowed here",
               c.expr().span());
           continue;
         }
@@ -1384,21 +1376,18 @@ final class StreamCompiler {
 
       @Override
       @Nullable CExpr refuseCall(Ast.Call c) {
+        if (edition < 3) {
+          return null; // the first compiler: unknown functions (random() too) are "not defined"
+        }
         if (c.distinct()) {
           return error(
               "DISTINCT, ORDER BY, FILTER and OVER clauses are not supported", nameSpan(c));
         }
         String name = c.name().toLowerCase(Locale.ROOT);
-        if (edition >= 3) {
-          if (name.equals("random") || name.equals("randomblob")) {
-            return error("Forbidden call: Sync definitions must be deterministic.", nameSpan(c));
-          } else if (!EDITION_3_FUNCTIONS.containsKey(name)) {
-            return error("Unknown function", nameSpan(c));
-          }
-          return null;
-        }
-        if (NON_DETERMINISTIC.contains(name)) {
+        if (name.equals("random") || name.equals("randomblob")) {
           return error("Forbidden call: Sync definitions must be deterministic.", nameSpan(c));
+        } else if (!EDITION_3_FUNCTIONS.containsKey(name)) {
+          return error("Unknown function", nameSpan(c));
         }
         return null;
       }
@@ -1524,7 +1513,8 @@ final class StreamCompiler {
                 ? error(
                     "Table '" + ref.table().name() + "' has not been added in a FROM clause here.",
                     ref.span())
-                : error("Undefined table " + ref.table().name(), ref.table().span());
+                : error(
+                    "Undefined reference: " + ref.table().name() + "." + ref.name(), ref.span());
           }
         } else if (scope.size() == 1) {
           table = scope.values().iterator().next();
