@@ -15,7 +15,6 @@ import dev.syncline.core.internal.rules.sql.Ast.Expr;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -50,11 +49,9 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
   final @Nullable AvailableTable defaultTable;
   final List<AvailableTable> parameterTables;
   final List<AvailableTable> valueTables;
-  final String sql;
   final boolean supportsExpandingParameters;
   final boolean supportsParameterExpressions;
   final @Nullable QuerySchema schema;
-  final List<SqlProblem> problems = new ArrayList<>();
 
   ClauseCompiler(
       @Nullable AvailableTable defaultTable,
@@ -66,14 +63,13 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
       @Nullable QuerySchema schema,
       SqlFunctions functions,
       boolean exactIntegerLiterals) {
-    super(functions, exactIntegerLiterals);
+    super(functions, exactIntegerLiterals, sql, new ArrayList<>());
     this.defaultTable = defaultTable;
     this.parameterTables = parameterTables;
     this.valueTables =
         valueTables != null
             ? valueTables
             : defaultTable != null ? List.of(defaultTable) : List.of();
-    this.sql = sql;
     this.supportsExpandingParameters = supportsExpandingParameters;
     this.supportsParameterExpressions = supportsParameterExpressions;
     this.schema = schema;
@@ -91,10 +87,6 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
   ErrorClause error(String message, Ast.Span at) {
     problems.add(SqlProblem.fatal(message, at.start(), at.end()));
     return Clause.ERROR;
-  }
-
-  void warn(String message, Ast.Span at) {
-    problems.add(SqlProblem.warning(message, at.start(), at.end()));
   }
 
   static boolean isRow(Clause c) {
@@ -595,31 +587,6 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
         return parameters.lookup(table, column);
       }
     };
-  }
-
-  void checkRefCase(Ast.Ref ref) {
-    if (ref.table() != null) {
-      checkNameCase(ref.table());
-    }
-    if (!ref.quoted() && !ref.name().equals("*")) {
-      checkCase(ref.nameSpan());
-    }
-  }
-
-  void checkNameCase(Ast.QName name) {
-    if (name.schema() != null || name.quoted()) {
-      return;
-    }
-    checkCase(name.span());
-  }
-
-  void checkCase(Ast.Span span) {
-    String source = sql.substring(span.start(), span.end());
-    if (!source.toLowerCase(Locale.ROOT).equals(source)) {
-      warn(
-          "Unquoted identifiers are converted to lower-case. Use \"" + source + "\" instead.",
-          span);
-    }
   }
 
   /** A column alias: warns about upper-case unquoted aliases. */

@@ -62,14 +62,23 @@ abstract class ExpressionCompiler<T> {
   final SqlFunctions functions;
   final boolean exactIntegerLiterals;
 
+  /** The query's SQL text, which spans index. */
+  final String sql;
+
+  /** Where problems go, in the order found. */
+  final List<SqlProblem> problems;
+
   /**
    * @param functions the SQL functions of the rules' edition
    * @param exactIntegerLiterals whether integer literals keep every digit (edition 3) or go through
    *     a double as the reference's editions 1 and 2 do
    */
-  ExpressionCompiler(SqlFunctions functions, boolean exactIntegerLiterals) {
+  ExpressionCompiler(
+      SqlFunctions functions, boolean exactIntegerLiterals, String sql, List<SqlProblem> problems) {
     this.functions = functions;
     this.exactIntegerLiterals = exactIntegerLiterals;
+    this.sql = sql;
+    this.problems = problems;
   }
 
   // ---- what a subclass decides ----
@@ -91,6 +100,11 @@ abstract class ExpressionCompiler<T> {
 
   /** Reports a problem over {@code at}; returns the compiled form of a failed expression. */
   abstract T error(String message, Ast.Span at);
+
+  /** Reports a warning over {@code at}. */
+  void warn(String message, Ast.Span at) {
+    problems.add(SqlProblem.warning(message, at.start(), at.end()));
+  }
 
   /** Whether {@code compiled} is a failed expression. */
   abstract boolean failed(T compiled);
@@ -353,6 +367,34 @@ abstract class ExpressionCompiler<T> {
   }
 
   // ---- the first compiler's rules (bucket definitions, edition-2 streams) ----
+
+  /** Warns about upper-case letters in the unquoted parts of a column reference. */
+  void checkRefCase(Ast.Ref ref) {
+    if (ref.table() != null) {
+      checkNameCase(ref.table());
+    }
+    if (!ref.quoted() && !ref.name().equals("*")) {
+      checkCase(ref.nameSpan());
+    }
+  }
+
+  /** Warns about upper-case letters in an unquoted table name. */
+  void checkNameCase(Ast.QName name) {
+    if (name.schema() != null || name.quoted()) {
+      return;
+    }
+    checkCase(name.span());
+  }
+
+  /** Warns when the identifier at {@code span} has upper-case letters that SQL will fold. */
+  void checkCase(Ast.Span span) {
+    String source = sql.substring(span.start(), span.end());
+    if (!source.toLowerCase(Locale.ROOT).equals(source)) {
+      warn(
+          "Unquoted identifiers are converted to lower-case. Use \"" + source + "\" instead.",
+          span);
+    }
+  }
 
   /** Why the first compiler refuses {@code op}, or null. */
   static @Nullable String legacyRefusal(Ast.BinaryOp op) {

@@ -398,6 +398,7 @@ final class StreamCompiler {
       this.stream = stream;
       this.sql = sql;
       this.scalar = scalar;
+      this.expressions = new Expressions();
     }
 
     CExpr error(String message, Ast.Span at) {
@@ -562,6 +563,9 @@ final class StreamCompiler {
       Map<String, ScopeTable> out = new LinkedHashMap<>();
       for (Ast.FromItem item : q.from()) {
         if (item instanceof Ast.FromTable t) {
+          if (edition < 3) {
+            expressions.checkNameCase(t.name());
+          }
           TablePattern pattern = TableRefs.pattern(t.name(), defaultSchema);
           String alias = t.alias() != null ? t.alias() : t.name().name();
           if (schema != null
@@ -1242,7 +1246,8 @@ final class StreamCompiler {
 
     // ---- expressions ----
 
-    final Expressions expressions = new Expressions();
+    /** Created once {@link #sql} is set (it reads it). */
+    final Expressions expressions;
 
     CExpr compile(Expr e) {
       return expressions.compile(e);
@@ -1277,7 +1282,11 @@ final class StreamCompiler {
      */
     final class Expressions extends ExpressionCompiler<CExpr> {
       Expressions() {
-        super(StreamCompiler.this.functions, exactIntegers);
+        super(
+            StreamCompiler.this.functions,
+            exactIntegers,
+            QueryCompiler.this.sql,
+            QueryCompiler.this.problems);
       }
 
       @Override
@@ -1434,7 +1443,7 @@ final class StreamCompiler {
             ? error(
                 "Invalid position for subqueries. Subqueries are only supported in WHERE clauses.",
                 s.span())
-            : error("Subqueries are only supported as the right side of IN", s.span());
+            : super.subquery(s);
       }
 
       /** Combines sub-expressions with a function of their values; constant when they all are. */
@@ -1498,6 +1507,9 @@ final class StreamCompiler {
 
       @Override
       CExpr column(Ast.Ref ref) {
+        if (edition < 3) {
+          checkRefCase(ref); // the first compiler's warnings
+        }
         if (ref.name().equals("*")) {
           return error("* columns are not supported here", ref.span());
         }
