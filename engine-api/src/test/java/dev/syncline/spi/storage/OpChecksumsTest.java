@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -101,7 +102,7 @@ class OpChecksumsTest {
       }
       long sum = sum(ops);
       List<Long> shuffled = new ArrayList<>(ops);
-      Collections.shuffle(shuffled, new java.util.Random(random.nextLong()));
+      Collections.shuffle(shuffled, new Random(random.nextLong()));
       assertThat(sum(shuffled)).as("order-independent").isEqualTo(sum);
       long wide = 0;
       for (long op : ops) {

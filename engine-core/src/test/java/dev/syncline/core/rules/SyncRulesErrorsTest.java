@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.syncline.api.ErrorCode;
+import dev.syncline.api.SourceRow;
+import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.Problem;
 import dev.syncline.api.rules.Severity;
 import dev.syncline.api.rules.SyncRules;
@@ -135,8 +137,8 @@ class SyncRulesErrorsTest {
                         """,
                         "rules.yaml"))
                 .evaluateRow(
-                    dev.syncline.api.TableRef.of("public", "todos"),
-                    dev.syncline.api.SourceRow.builder().put("id", "t").put("title", "tea").build())
+                    TableRef.of("public", "todos"),
+                    SourceRow.builder().put("id", "t").put("title", "tea").build())
                 .rows())
         .singleElement()
         .satisfies(r -> assertThat(r.data()).isEqualTo("{\"id\":\"t\",\"r\":\"TEA\"}"));

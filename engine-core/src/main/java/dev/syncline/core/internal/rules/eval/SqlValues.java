@@ -63,6 +63,11 @@ public final class SqlValues {
     return truthy(v) ? TRUE : FALSE;
   }
 
+  /** {@code sqliteNot}: the negated truth value as 1 or 0, so NOT NULL is 1 (true). */
+  public static Long not(@Nullable Object v) {
+    return truthy(v) ? FALSE : TRUE;
+  }
+
   /** Java boolean of {@link #bool}. */
   public static boolean truthy(@Nullable Object v) {
     if (v == null) {

@@ -352,8 +352,7 @@ abstract class ExpressionCompiler<T> {
                       : SqlValues.compare(a[0], a[1]) >= 0 && SqlValues.compare(a[0], a[2]) <= 0
                           ? SqlValues.TRUE
                           : SqlValues.FALSE;
-              // NOT BETWEEN is NOT (BETWEEN), and NOT NULL is true.
-              return negated ? (SqlValues.truthy(in) ? SqlValues.FALSE : SqlValues.TRUE) : in;
+              return negated ? SqlValues.not(in) : in; // NOT BETWEEN is NOT (BETWEEN)
             });
     return apply(o, fn, compileAll(o.children()), o.children());
   }
@@ -437,13 +436,7 @@ abstract class ExpressionCompiler<T> {
   /** {@code NOT (a = b)}: a NULL comparison is not true, so its negation is. */
   private static final SqlFunction NOT_EQUAL =
       new SqlFunction(
-          "operator_not_equal",
-          2,
-          2,
-          a ->
-              SqlValues.truthy(SqlValues.operator("=", a[0], a[1]))
-                  ? SqlValues.FALSE
-                  : SqlValues.TRUE);
+          "operator_not_equal", 2, 2, a -> SqlValues.not(SqlValues.operator("=", a[0], a[1])));
 
   /** The function of a two-operand operator as {@link SqlValues#operator} evaluates it. */
   static SqlFunction operatorFunction(String op) {
@@ -453,9 +446,7 @@ abstract class ExpressionCompiler<T> {
   /** The function computing {@code op}'s value. */
   static SqlFunction unaryFunction(Ast.UnaryOp op) {
     return switch (op) {
-      case NOT ->
-          new SqlFunction(
-              "operator_not", 1, 1, a -> SqlValues.truthy(a[0]) ? SqlValues.FALSE : SqlValues.TRUE);
+      case NOT -> new SqlFunction("operator_not", 1, 1, a -> SqlValues.not(a[0]));
       case IS_NULL ->
           new SqlFunction("operator_is_null", 1, 1, a -> SqlValues.operator("IS", a[0], null));
       case IS_NOT_NULL ->

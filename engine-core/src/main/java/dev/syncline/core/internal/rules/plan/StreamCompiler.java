@@ -64,32 +64,38 @@ final class StreamCompiler {
           "accept_potentially_dangerous_queries",
           "with");
 
+  /** How many arguments a function takes: at least {@code min}, at most {@code max} (-1: any). */
+  private record Arity(int min, int max) {}
+
   /**
-   * The functions edition-3 streams know, with their least and greatest number of arguments (-1:
-   * any), as the reference's second compiler lists them; names are matched in lower case.
+   * The functions edition-3 streams know, with their number of arguments, as the reference's second
+   * compiler lists them; names are matched in lower case.
    */
-  private static final Map<String, int[]> EDITION_3_FUNCTIONS =
+  private static final Map<String, Arity> EDITION_3_FUNCTIONS =
       Map.ofEntries(
-          Map.entry("hex", new int[] {1, 1}),
-          Map.entry("ifnull", new int[] {2, -1}),
-          Map.entry("iif", new int[] {3, 3}),
-          Map.entry("instr", new int[] {2, 2}),
-          Map.entry("length", new int[] {1, 1}),
-          Map.entry("lower", new int[] {1, 1}),
-          Map.entry("substring", new int[] {2, 3}),
-          Map.entry("typeof", new int[] {1, 1}),
-          Map.entry("upper", new int[] {1, 1}),
-          Map.entry("json_array_length", new int[] {1, 2}),
-          Map.entry("json_extract", new int[] {2, -1}),
-          Map.entry("unixepoch", new int[] {1, -1}),
-          Map.entry("datetime", new int[] {1, -1}),
-          Map.entry("base64", new int[] {1, 1}),
-          Map.entry("json_keys", new int[] {1, 1}),
-          Map.entry("uuid_blob", new int[] {1, 1}),
-          Map.entry("st_asgeojson", new int[] {1, 1}),
-          Map.entry("st_astext", new int[] {1, 1}),
-          Map.entry("st_x", new int[] {1, 1}),
-          Map.entry("st_y", new int[] {1, 1}));
+          Map.entry("hex", new Arity(1, 1)),
+          Map.entry("ifnull", new Arity(2, -1)),
+          Map.entry("iif", new Arity(3, 3)),
+          Map.entry("instr", new Arity(2, 2)),
+          Map.entry("length", new Arity(1, 1)),
+          Map.entry("lower", new Arity(1, 1)),
+          Map.entry("substring", new Arity(2, 3)),
+          Map.entry("typeof", new Arity(1, 1)),
+          Map.entry("upper", new Arity(1, 1)),
+          Map.entry("json_array_length", new Arity(1, 2)),
+          Map.entry("json_extract", new Arity(2, -1)),
+          Map.entry("unixepoch", new Arity(1, -1)),
+          Map.entry("datetime", new Arity(1, -1)),
+          Map.entry("base64", new Arity(1, 1)),
+          Map.entry("json_keys", new Arity(1, 1)),
+          Map.entry("uuid_blob", new Arity(1, 1)),
+          Map.entry("st_asgeojson", new Arity(1, 1)),
+          Map.entry("st_astext", new Arity(1, 1)),
+          Map.entry("st_x", new Arity(1, 1)),
+          Map.entry("st_y", new Arity(1, 1)));
+
+  /** The schemas of request functions in streams ({@code auth.user_id()}, ...). */
+  private static final Set<String> REQUEST_SCHEMAS = Set.of("auth", "subscription", "connection");
 
   private static final String ALPHA_WARNING =
       "This is using an alpha version of Sync Streams. We recommend "
@@ -1371,14 +1377,14 @@ final class StreamCompiler {
         if (edition < 3) {
           return null; // the first compiler checks no argument count (see withArity)
         }
-        int[] allowed = EDITION_3_FUNCTIONS.get(call.name().toLowerCase(Locale.ROOT));
+        Arity allowed = EDITION_3_FUNCTIONS.get(call.name().toLowerCase(Locale.ROOT));
         int n = call.args().size();
         if (allowed == null) {
           return null; // refused before, as unknown
-        } else if (n < allowed[0]) {
-          return "Expected at least " + allowed[0] + " arguments";
-        } else if (allowed[1] >= 0 && n > allowed[1]) {
-          return "Expected at most " + allowed[1] + " arguments";
+        } else if (n < allowed.min()) {
+          return "Expected at least " + allowed.min() + " arguments";
+        } else if (allowed.max() >= 0 && n > allowed.max()) {
+          return "Expected at most " + allowed.max() + " arguments";
         }
         return null;
       }
@@ -1543,8 +1549,7 @@ final class StreamCompiler {
           List<String> columns =
               schema.get(table.pattern().schema() + "." + table.pattern().tablePattern());
           if (columns != null && !columns.contains(ref.name())) {
-            problems.add(
-                SqlProblem.warning("Column not found.", ref.span().start(), ref.span().end()));
+            warn("Column not found.", ref.span());
           }
         }
         String column = ref.name();
@@ -1637,11 +1642,7 @@ final class StreamCompiler {
         SqlFunction in = operatorFunction("IN");
         return apply(
             b,
-            new SqlFunction(
-                "operatorNOT IN",
-                2,
-                2,
-                a -> SqlValues.truthy(in.call(a[0], a[1])) ? SqlValues.FALSE : SqlValues.TRUE),
+            new SqlFunction("operatorNOT IN", 2, 2, a -> SqlValues.not(in.call(a[0], a[1]))),
             List.of(left, right),
             List.of(b.left(), b.right()));
       }
@@ -1678,21 +1679,18 @@ final class StreamCompiler {
                 a -> {
                   Object in = null;
                   if (a[0] != null) {
+                    boolean found = false;
                     boolean sawNull = false;
-                    in = SqlValues.FALSE;
-                    for (int i = 1; i < a.length && in == SqlValues.FALSE; i++) {
+                    for (int i = 1; i < a.length && !found; i++) {
                       if (a[i] == null) {
                         sawNull = true;
-                      } else if (SqlValues.compare(a[0], a[i]) == 0) {
-                        in = SqlValues.TRUE;
+                      } else {
+                        found = SqlValues.compare(a[0], a[i]) == 0;
                       }
                     }
-                    if (in == SqlValues.FALSE && sawNull) {
-                      in = null;
-                    }
+                    in = found ? SqlValues.TRUE : sawNull ? null : SqlValues.FALSE;
                   }
-                  // NOT is the reference's: NOT NULL is true.
-                  return negated ? (SqlValues.truthy(in) ? SqlValues.FALSE : SqlValues.TRUE) : in;
+                  return negated ? SqlValues.not(in) : in;
                 }),
             args,
             argExprs);
@@ -1717,13 +1715,13 @@ final class StreamCompiler {
                 default -> -1;
               };
           String full = schemaName + "." + name;
-          if (arguments < 0 || !Set.of("auth", "subscription", "connection").contains(schemaName)) {
+          if (arguments < 0 || !REQUEST_SCHEMAS.contains(schemaName)) {
             return error("Function '" + full + "' is not defined", c.span());
           } else if (c.args().size() != arguments) {
             return error("Function '" + full + "' takes " + arguments + " arguments.", c.span());
           }
         }
-        if (!Set.of("auth", "subscription", "connection").contains(schemaName)) {
+        if (!REQUEST_SCHEMAS.contains(schemaName)) {
           return error("Invalid schema in function name", nameSpan(c));
         }
         @Nullable Function<StreamRequest, @Nullable Object> noArgs = null;
@@ -1757,9 +1755,7 @@ final class StreamCompiler {
         boolean subscription = schemaName.equals("subscription");
         Ast.Span unauth = auth ? null : c.span();
         if (noArgs != null) {
-          if (!c.args().isEmpty() && edition < 3) {
-            return error("Expected no arguments here", nameSpan(c)); // edition 3 ignores them
-          }
+          // Extra arguments: edition 3 ignores them; edition 2 refused them above.
           Function<StreamRequest, @Nullable Object> f = noArgs;
           return new CExpr(
               (row, r) -> r == null ? null : f.apply(r),
