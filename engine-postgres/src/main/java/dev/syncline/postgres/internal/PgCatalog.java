@@ -144,13 +144,20 @@ public final class PgCatalog {
     Map<Integer, TableInfo> out = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
     for (TablePattern p : patterns) {
+      // A schema wildcard ("%".todos) spans every user schema (not pg_catalog, pg_toast, ... or
+      // information_schema), as the reference's does.
       String sql =
           "SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples::bigint FROM pg_class c "
-              + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname = ? AND "
+              + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND "
+              + (p.isSchemaWildcard()
+                  ? "n.nspname LIKE ? ESCAPE '\\' AND n.nspname NOT LIKE 'pg\\_%' ESCAPE '\\'"
+                      + " AND n.nspname <> 'information_schema'"
+                  : "n.nspname = ?")
+              + " AND "
               + (p.isWildcard() ? "c.relname LIKE ? ESCAPE '\\'" : "c.relname = ?")
-              + " ORDER BY c.relname";
+              + " ORDER BY n.nspname, c.relname";
       try (PreparedStatement ps = connection.prepareStatement(sql)) {
-        ps.setString(1, p.schema());
+        ps.setString(1, p.isSchemaWildcard() ? likePrefix(p.schema()) : p.schema());
         ps.setString(2, p.isWildcard() ? likePrefix(p.tablePattern()) : p.tablePattern());
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

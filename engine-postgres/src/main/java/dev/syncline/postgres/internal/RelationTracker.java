@@ -228,7 +228,7 @@ public final class RelationTracker {
   private @Nullable TableRef ruleTable(String namespace, String name) {
     for (TablePattern p : patterns) {
       TableRef candidate = new TableRef(p.connectionTag(), namespace, name);
-      if (p.schema().equals(namespace) && p.matches(candidate)) {
+      if (p.matches(candidate)) {
         return candidate;
       }
     }

@@ -45,6 +45,9 @@ public final class CompiledSyncRules implements SyncRules {
   private final Compatibility compatibility;
   private final Set<TablePattern> fullRows;
 
+  /** Whether a stream reads a table's metadata ({@code t.schema()}): rows then carry it. */
+  private final boolean streamRowMetadata;
+
   /**
    * Built on first use (only the replicator needs it); racing threads may build it twice, with
    * equal results.
@@ -60,6 +63,7 @@ public final class CompiledSyncRules implements SyncRules {
     this.source = source;
     this.definitions = List.copyOf(reader.definitions());
     this.streams = List.copyOf(reader.streams());
+    this.streamRowMetadata = reader.streamsReadRowMetadata();
     // One node per index scope: nodes differing only in where requests get key values share an
     // index.
     Map<String, StreamPlan.LookupNode> nodes = new LinkedHashMap<>();
@@ -232,11 +236,8 @@ public final class CompiledSyncRules implements SyncRules {
         if (o == null) {
           o = new RowOutputs(row);
         }
-        Map<String, @Nullable Object> tableRow = o.internal;
-        if (v.table().isWildcard()) {
-          tableRow = new LinkedHashMap<>(o.internal);
-          tableRow.put("_table_suffix", TableRefs.suffix(v.table(), table.name()));
-        }
+        Map<String, @Nullable Object> tableRow =
+            TableRefs.streamRow(o.internal, v.table(), table, streamRowMetadata);
         List<String> buckets;
         Map<String, @Nullable Object> out;
         try {
@@ -309,11 +310,8 @@ public final class CompiledSyncRules implements SyncRules {
       if (internal == null) {
         internal = Values.toInternalRow(row, compatibility);
       }
-      Map<String, @Nullable Object> tableRow = internal;
-      if (n.table.isWildcard()) {
-        tableRow = new LinkedHashMap<>(internal);
-        tableRow.put("_table_suffix", TableRefs.suffix(n.table, table.name()));
-      }
+      Map<String, @Nullable Object> tableRow =
+          TableRefs.streamRow(internal, n.table, table, streamRowMetadata);
       try {
         StreamPlan.LookupNode.Entry e = n.evaluate(tableRow);
         if (e != null) {
@@ -538,11 +536,8 @@ public final class CompiledSyncRules implements SyncRules {
         }
         any = true;
         String name = v.bucketPrefix();
-        Map<String, @Nullable Object> tableRow = internal;
-        if (v.table().isWildcard()) {
-          tableRow = new LinkedHashMap<>(internal);
-          tableRow.put("_table_suffix", TableRefs.suffix(v.table(), table.name()));
-        }
+        Map<String, @Nullable Object> tableRow =
+            TableRefs.streamRow(internal, v.table(), table, streamRowMetadata);
         try {
           List<String> buckets = v.bucketParameters(tableRow);
           if (buckets.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.api.rules.TablePattern;
 import dev.syncline.core.internal.rules.eval.SqlFunctions;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +21,9 @@ record QueryContext(
     @Nullable Integer priority,
     boolean dangerousQueriesAreWarnings) {
 
-  @Nullable List<String> columnsOf(String schemaName, String table) {
-    return schema == null ? null : schema.get(schemaName + "." + table);
+  /** The columns of the known tables {@code table} matches; null when none or no schema. */
+  @Nullable List<String> columnsOf(TablePattern table) {
+    return schema == null ? null : TableRefs.columns(schema, table);
   }
 
   boolean exactIntegerLiterals() {

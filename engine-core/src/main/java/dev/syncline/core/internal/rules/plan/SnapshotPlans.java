@@ -21,8 +21,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Initial-snapshot queries, built with jOOQ: for each source table, only the columns the rules read
- * (every column when a query selects {@code *}). Wildcard table patterns are resolved by the source
- * adapter and get no plan here.
+ * (every column when a query selects {@code *}). Wildcard patterns (of table or schema names) are
+ * resolved by the source adapter and get no plan here.
  */
 final class SnapshotPlans {
   private final Map<TablePattern, String> sql;
@@ -77,7 +77,7 @@ final class SnapshotPlans {
     DSLContext dsl = DSL.using(SQLDialect.POSTGRES, new Settings().withRenderFormatted(false));
     Map<TablePattern, String> out = new LinkedHashMap<>();
     for (TablePattern t : tables) {
-      if (t.isWildcard() || !columns.containsKey(t)) {
+      if (t.isWildcard() || t.isSchemaWildcard() || !columns.containsKey(t)) {
         continue;
       }
       var table = DSL.table(DSL.name(t.schema(), t.tablePattern()));

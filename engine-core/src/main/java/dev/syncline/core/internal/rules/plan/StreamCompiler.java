@@ -26,6 +26,7 @@ import dev.syncline.core.internal.rules.yaml.YamlTree.YScalar;
 import dev.syncline.core.internal.rules.yaml.YamlTree.YSeq;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -114,6 +115,9 @@ final class StreamCompiler {
   private final List<StreamPlan.Stream> streams = new ArrayList<>();
   final Set<TablePattern> dataTables = new LinkedHashSet<>();
   final Set<TablePattern> parameterTables = new LinkedHashSet<>();
+
+  /** Whether a query reads a source table's metadata ({@code t.schema()} and the like). */
+  boolean readsRowMetadata;
 
   StreamCompiler(
       SyncConfigReader reader,
@@ -514,6 +518,9 @@ final class StreamCompiler {
                 q.span().end()));
       }
       ScopeTable out = outTable;
+      if (edition >= 3) {
+        warnAliasedPrimaryInJoin(q, output, outPattern);
+      }
       Expr where = q.where();
       for (Expr on : q.joinConditions()) {
         where = where == null ? on : new Ast.Binary(Ast.BinaryOp.AND, where, on, where.span());
@@ -564,6 +571,39 @@ final class StreamCompiler {
       }
     }
 
+    /**
+     * In a join, an alias on the table the stream selects from renames the synced table, often
+     * unintentionally (an alias added to shorten the ON clause): the reference warns unless the
+     * alias is quoted (a {@code "} anywhere in the table's FROM text).
+     */
+    void warnAliasedPrimaryInJoin(Ast.Select q, String output, TablePattern pattern) {
+      if (q.from().size() < 2) {
+        return;
+      }
+      for (Ast.FromItem item : q.from()) {
+        if (item instanceof Ast.FromTable t && t.alias() != null && t.alias().equals(output)) {
+          if (sql.substring(t.span().start(), t.span().end()).contains("\"")) {
+            return;
+          }
+          String table = pattern.tablePattern();
+          expressions.warn(
+              "The source row is synced under its alias '"
+                  + output
+                  + "' instead of '"
+                  + table
+                  + "'. When joining, an alias is often added only to make the ON clause easier to"
+                  + " write; if that is the case here, the rename is likely unintentional and"
+                  + " clients querying '"
+                  + table
+                  + "' will see zero rows. Drop the alias on the source table, or quote it (`AS \""
+                  + output
+                  + "\"`) to keep the rename and silence this warning.",
+              t.span());
+          return;
+        }
+      }
+    }
+
     /** The tables of a FROM clause by alias. */
     Map<String, ScopeTable> tables(Ast.Select q) throws QueryException {
       Map<String, ScopeTable> out = new LinkedHashMap<>();
@@ -574,9 +614,7 @@ final class StreamCompiler {
           }
           TablePattern pattern = TableRefs.pattern(t.name(), defaultSchema);
           String alias = t.alias() != null ? t.alias() : t.name().name();
-          if (schema != null
-              && !pattern.isWildcard()
-              && !schema.containsKey(pattern.schema() + "." + pattern.tablePattern())) {
+          if (schema != null && TableRefs.columns(schema, pattern) == null) {
             problems.add(
                 SqlProblem.warning(
                     "This table could not be found in the source schema.",
@@ -643,7 +681,16 @@ final class StreamCompiler {
           d.subquery = true;
         }
       } else if (e instanceof Ast.Call c) {
-        if (c.schema() != null) {
+        String qualifier = c.schema();
+        if (qualifier != null
+            && edition >= 3
+            && !REQUEST_SCHEMAS.contains(qualifier)
+            && TableRefs.metadataKey(c.name()) != null) {
+          // t.schema() and the like read the row of t
+          if (scope.containsKey(qualifier)) {
+            d.tables.add(qualifier);
+          }
+        } else if (qualifier != null) {
           d.request = true;
         }
         c.args().forEach(a -> visit(a, d));
@@ -751,6 +798,28 @@ final class StreamCompiler {
       final List<LookupNode> lookupGates = new ArrayList<>();
       final List<BucketParameter> requestParameters = new ArrayList<>();
       final List<BucketParameter> lookupParameters = new ArrayList<>();
+
+      /**
+       * The reference's order hash of parameters whose row side is a column or a table's metadata
+       * (those whose hash this compiler can reproduce).
+       */
+      final IdentityHashMap<BucketParameter, Integer> orderHashes = new IdentityHashMap<>();
+
+      /** Notes the row side of a scalar parameter, for the reference's parameter order. */
+      void noteRowSide(BucketParameter p, Expr row) {
+        if (p.rowExpands()) {
+          return;
+        }
+        if (row instanceof Ast.Ref ref && !ref.name().equals("*")) {
+          orderHashes.put(p, StableHash.of("?", ref.name()));
+        } else if (row instanceof Ast.Call c
+            && c.schema() != null
+            && c.args().isEmpty()
+            && TableRefs.metadataKey(c.name()) != null) {
+          orderHashes.put(p, StableHash.of("?", "table." + c.name().toLowerCase(Locale.ROOT)));
+        }
+      }
+
       final List<Expr> joinAtoms = new ArrayList<>();
 
       /** Join conditions turned into look-ups; any other is an error (never silently dropped). */
@@ -768,6 +837,13 @@ final class StreamCompiler {
        * last-first.
        */
       List<BucketParameter> orderedParameters() {
+        List<BucketParameter> all = new ArrayList<>(requestParameters);
+        all.addAll(lookupParameters);
+        if (edition >= 3 && orderHashes.keySet().containsAll(all)) {
+          // The reference orders parameters by the stable hash of their row expressions.
+          all.sort(Comparator.comparingInt(orderHashes::get));
+          return List.copyOf(all);
+        }
         List<BucketParameter> out = new ArrayList<>(requestParameters);
         Collections.reverse(out);
         List<BucketParameter> lookups = new ArrayList<>(lookupParameters);
@@ -813,7 +889,9 @@ final class StreamCompiler {
               CExpr left = compile(b.left());
               Source source = subquery(sub, null, this);
               if (!left.error && source != null) {
-                add(new BucketParameter(left.ev, false, source, left.text));
+                BucketParameter p = new BucketParameter(left.ev, false, source, left.text);
+                noteRowSide(p, b.left());
+                add(p);
               }
             } else if (ld.tables.isEmpty() && ld.request) {
               CExpr left = compile(b.left());
@@ -1027,19 +1105,23 @@ final class StreamCompiler {
         return null;
       }
       vb.use(request);
-      return switch (b.op()) {
-        case EQ ->
-            new BucketParameter(
-                row.ev, false, new RequestValue(request.ev, request.text), row.text);
-        case IN ->
-            row == l
-                ? new BucketParameter(
-                    row.ev, false, new RequestArray(request.ev, request.text), row.text)
-                : new BucketParameter(
-                    row.ev, true, new RequestValue(request.ev, request.text), row.text);
-        default ->
-            new BucketParameter(row.ev, true, new RequestArray(request.ev, request.text), row.text);
-      };
+      BucketParameter p =
+          switch (b.op()) {
+            case EQ ->
+                new BucketParameter(
+                    row.ev, false, new RequestValue(request.ev, request.text), row.text);
+            case IN ->
+                row == l
+                    ? new BucketParameter(
+                        row.ev, false, new RequestArray(request.ev, request.text), row.text)
+                    : new BucketParameter(
+                        row.ev, true, new RequestValue(request.ev, request.text), row.text);
+            default ->
+                new BucketParameter(
+                    row.ev, true, new RequestArray(request.ev, request.text), row.text);
+          };
+      vb.noteRowSide(p, row == l ? b.left() : b.right());
+      return p;
     }
 
     /** A condition on a look-up table alone (or with the request): a filter or a key. */
@@ -1546,10 +1628,11 @@ final class StreamCompiler {
           return error("Sync streams can only select from actual tables", ref.span());
         }
         if (schema != null && table.pattern() != null) {
-          List<String> columns =
-              schema.get(table.pattern().schema() + "." + table.pattern().tablePattern());
+          List<String> columns = TableRefs.columns(schema, table.pattern());
           if (columns != null && !columns.contains(ref.name())) {
-            warn("Column not found.", ref.span());
+            // the first compiler names the column, edition 3's does not
+            warn(
+                edition >= 3 ? "Column not found." : "Column not found: " + ref.name(), ref.span());
           }
         }
         String column = ref.name();
@@ -1696,10 +1779,49 @@ final class StreamCompiler {
             argExprs);
       }
 
+      /**
+       * {@code t.schema()}, {@code t.table_name()} or {@code t.table_suffix()}: the metadata of the
+       * table a row of {@code t} was replicated from.
+       */
+      CExpr rowMetadata(Ast.Call c, String tableName, String key) {
+        if (!c.args().isEmpty()) {
+          return error("Expected no arguments here", nameSpan(c));
+        }
+        ScopeTable table = scope.get(tableName);
+        if (table == null) {
+          return error(
+              "Table '" + tableName + "' has not been added in a FROM clause here.", c.span());
+        }
+        TablePattern pattern = table.pattern();
+        if (key.equals(TableRefs.TABLE_SUFFIX_KEY) && pattern != null && !pattern.isWildcard()) {
+          warn(
+              "table_suffix() is always empty because this table is not selected with a wildcard"
+                  + " name.",
+              nameSpan(c));
+        }
+        readsRowMetadata = true;
+        return new CExpr(
+            (row, r) -> row.get(key),
+            Set.of(table.alias()),
+            false,
+            false,
+            null,
+            false,
+            text(c),
+            false);
+      }
+
       @Override
       CExpr schemaCall(Ast.Call c) {
         String schemaName = Objects.requireNonNull(c.schema(), "a schema call has a schema");
         String name = c.name();
+        if (edition >= 3 && !REQUEST_SCHEMAS.contains(schemaName)) {
+          // Edition 3: a call qualified by a table in scope reads that table's metadata.
+          String key = TableRefs.metadataKey(name);
+          return key == null
+              ? error("Invalid schema in function name", nameSpan(c))
+              : rowMetadata(c, schemaName, key);
+        }
         if (schemaName.equals("request")) {
           return edition >= 3
               ? error("Invalid schema in function name", nameSpan(c))

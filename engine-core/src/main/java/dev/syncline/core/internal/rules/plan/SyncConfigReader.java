@@ -58,6 +58,7 @@ public final class SyncConfigReader {
   private Compatibility compatibility = Compatibility.LEGACY;
   private final Set<String> names = new LinkedHashSet<>();
   private List<StreamPlan.Stream> streams = List.of();
+  private boolean streamsReadRowMetadata;
 
   /**
    * @param schema known source tables ("schema.table" to columns), for warnings; null when unknown
@@ -165,6 +166,7 @@ public final class SyncConfigReader {
           new StreamCompiler(this, compatibility, defaultSchema, schema, bucketVersion);
       schemaErrors |= compiler.read(streamMap, compatibility.edition() >= 3 ? with : null, names);
       this.streams = List.copyOf(compiler.streams());
+      this.streamsReadRowMetadata = compiler.readsRowMetadata;
       dataTables.addAll(compiler.dataTables);
       parameterTables.addAll(compiler.parameterTables);
     } else if (streams != null && !(streams instanceof YScalar s && s.isNull())) {
@@ -625,6 +627,11 @@ public final class SyncConfigReader {
 
   Compatibility compatibility() {
     return compatibility;
+  }
+
+  /** Whether a stream reads a source table's metadata ({@code t.schema()} and the like). */
+  boolean streamsReadRowMetadata() {
+    return streamsReadRowMetadata;
   }
 
   /** The compiled streams, in declaration order. */

@@ -82,7 +82,7 @@ final class TableParameterQuery implements ParameterQuery {
     TablePattern sourceTable = TableRefs.pattern(from.name(), ctx.defaultSchema());
     List<String> columns = null;
     if (ctx.schema() != null) {
-      columns = ctx.columnsOf(sourceTable.schema(), sourceTable.tablePattern());
+      columns = ctx.columnsOf(sourceTable);
       if (columns == null) {
         problems.add(
             SqlProblem.warning(

@@ -440,8 +440,12 @@ public final class SqlParser {
       String alias = tableAlias();
       return new FromCall(call, alias, join, call.span());
     }
+    boolean as = peek().kind() == Kind.WORD && peek().text().equalsIgnoreCase("as");
     String alias = tableAlias();
-    return new FromTable(name, alias, join, name.span());
+    // As the reference's parser places it: with AS, the table's location runs to the alias' end;
+    // with an implicit alias, it is the name alone.
+    Span span = as ? new Span(name.span().start(), tokens.get(pos - 1).end()) : name.span();
+    return new FromTable(name, alias, join, span);
   }
 
   private @Nullable String tableAlias() throws SqlSyntaxException {
