@@ -55,7 +55,15 @@ const QUERIES = [
   'SELECT id FROM t WHERE a IS NOT DISTINCT FROM 1', "SELECT id FROM t WHERE b ILIKE 'x'", 'SELECT id FROM t WHERE a @> 1',
   'SELECT id FROM t WHERE a % 2 = 0', 'SELECT id FROM t WHERE a & 1 = 1', 'SELECT id FROM t WHERE a << 1 = 2',
   'SELECT id, ARRAY[1, 2] AS arr FROM t', 'SELECT id FROM t WHERE a[1] = 1', 'SELECT id, $$x$$ AS s FROM t',
-  'SELECT id FROM t WHERE owner = auth.user_id() LIMIT 10'
+  'SELECT id FROM t WHERE owner = auth.user_id() LIMIT 10',
+  // conditions reading the row and the request (or two tables) without comparing them by =
+  "SELECT id FROM t WHERE a < auth.parameter('x')", "SELECT id FROM t WHERE auth.parameter('x') < a",
+  "SELECT id FROM t WHERE upper(b) || auth.user_id() = 'x'", "SELECT id FROM t WHERE auth.user_id() || b = 'x'",
+  "SELECT id FROM t WHERE a + auth.parameter('x') > b", "SELECT id FROM t WHERE NOT (a = auth.parameter('x'))",
+  "SELECT t.id FROM t, u WHERE t.b || u.role = 'x'",
+  "SELECT t.id FROM t, u WHERE t.id = u.t_id AND t.b || u.role = auth.user_id()",
+  "SELECT id FROM t WHERE CASE WHEN a = 1 THEN auth.user_id() ELSE b END = 'x'",
+  "SELECT id FROM t WHERE coalesce(owner, auth.user_id()) = 'x'"
 ];
 
 const PARAMETER_QUERIES = [
@@ -171,7 +179,10 @@ const YAML = {
   'stream-not-map': 'config:\n  edition: 3\nstreams:\n  s: 3\n',
   'streams-not-map': 'config:\n  edition: 3\nstreams: 3\n',
   'global-with': 'config:\n  edition: 3\nwith:\n  mine: SELECT t_id FROM u WHERE user_id = auth.user_id()\nstreams:\n  s:\n    auto_subscribe: true\n    query: SELECT id FROM t WHERE id IN mine\n',
-  'global-with-unused': 'config:\n  edition: 3\nwith:\n  mine: SELECT t_id FROM u WHERE user_id = auth.user_id()\nstreams:\n  s:\n    auto_subscribe: true\n    query: SELECT id FROM t\n'
+  'global-with-unused': 'config:\n  edition: 3\nwith:\n  mine: SELECT t_id FROM u WHERE user_id = auth.user_id()\nstreams:\n  s:\n    auto_subscribe: true\n    query: SELECT id FROM t\n',
+  // a common table expression's problem, used by two streams; one referring to itself
+  'cte-reported-once': "config:\n  edition: 3\nwith:\n  mine: SELECT t_id FROM u WHERE role LIKE 'a%'\n  loop: SELECT t_id FROM u WHERE t_id IN loop\nstreams:\n  a:\n    query: SELECT * FROM t WHERE id IN mine\n  b:\n    query: SELECT * FROM t WHERE id IN mine OR id IN loop\n",
+  'cte-unknown-table': 'config:\n  edition: 3\nwith:\n  mine: SELECT t_id FROM nope WHERE user_id = auth.user_id()\nstreams:\n  s:\n    query: SELECT id FROM t WHERE id IN mine\n'
 };
 for (const [name, yaml] of Object.entries(YAML)) {
   add('yaml', name, yaml, false);

@@ -143,6 +143,17 @@ cases.push({ id: 'ws-param-lookup_output-a', description: 'issues row whose sche
   kind: 'parameter_row', schema: SCHEMA, yaml: LOOKUP_OUT,
   input: { table: { name: 'issues', schema: 'tenant_a' }, row: { id: 'i1', owner: 'u1' } } });
 
+// A table-valued function's metadata: NULL when a request is resolved.
+for (const [name, cond] of Object.entries({ eq: "j.schema() = 'public'", isnull: 'j.schema() IS NULL', empty: "j.schema() = ''",
+  name_isnull: 'j.table_name() IS NULL' })) {
+  const yaml = s3(`SELECT comments.* FROM comments, json_each(auth.parameter('ids')) AS j WHERE comments.id = j.value AND ${cond}`);
+  cases.push({ id: `ws-each-${name}`, description: `json_each metadata: ${cond}`, kind: 'compile', schema: SCHEMA, yaml });
+  cases.push({ id: `ws-each-${name}-row`, description: `json_each metadata: ${cond}, a row`, kind: 'row', schema: SCHEMA,
+    yaml, input: { table: 'comments', row: ROW } });
+  cases.push({ id: `ws-each-${name}-req`, description: `json_each metadata: ${cond}, a request`, kind: 'request',
+    schema: SCHEMA, yaml, input: { jwt: { sub: 'u1', ids: ['c1'] }, parameters: {}, streams: { include_defaults: true, subscriptions: [] } } });
+}
+
 const request = (id, description, yaml, jwt, extra = {}) => cases.push({ id, description, kind: 'request',
   schema: SCHEMA, yaml, input: { jwt, parameters: {}, streams: { include_defaults: true, subscriptions: [] }, ...extra } });
 request('ws-req-by_schema', 'buckets of the token\'s tenant schema', s3(COMPILE.by_schema), { sub: 'u1', tenant_schema: 'tenant_a' });

@@ -6,9 +6,11 @@ import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.TablePattern;
 import dev.syncline.postgres.internal.PgCatalog;
 import dev.syncline.spi.storage.Checkpoint;
+import dev.syncline.testkit.Await;
 import dev.syncline.testkit.postgres.TestPostgres;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -54,7 +56,7 @@ class SchemaPerTenantTest {
                   new TableRef("default", "tenant_a", "test_data"),
                   new TableRef("default", "tenant_b", "test_data"));
         }
-        h.start();
+        h.start(h.sourceBuilder().statusInterval(Duration.ofMillis(100)));
         h.sql(
             "INSERT INTO tenant_a.test_data VALUES ('a2', 'streamed a')",
             "INSERT INTO tenant_b.test_data VALUES ('b2', 'streamed b')",
@@ -68,8 +70,28 @@ class SchemaPerTenantTest {
                 Map.of(
                     "test_data/b1", "{\"id\":\"b1\",\"description\":\"changed\"}",
                     "test_data/b2", "{\"id\":\"b2\",\"description\":\"streamed b\"}"));
+
+        // A tenant added while replicating: found by the next status round, copied, then streamed.
+        h.sql(
+            "DROP SCHEMA IF EXISTS tenant_c CASCADE",
+            "CREATE SCHEMA tenant_c",
+            "CREATE TABLE tenant_c.test_data (id text PRIMARY KEY, description text)",
+            "INSERT INTO tenant_c.test_data VALUES ('c1', 'before found')");
+        Await.until(
+            Duration.ofSeconds(60),
+            () -> h.bucket("stream|0[\"tenant_c\"]", h.awaitCaughtUp()).containsKey("test_data/c1"),
+            "the new tenant's existing row");
+        h.sql("INSERT INTO tenant_c.test_data VALUES ('c2', 'after')");
+        assertThat(h.bucket("stream|0[\"tenant_c\"]", h.awaitCaughtUp()))
+            .isEqualTo(
+                Map.of(
+                    "test_data/c1", "{\"id\":\"c1\",\"description\":\"before found\"}",
+                    "test_data/c2", "{\"id\":\"c2\",\"description\":\"after\"}"));
       } finally {
-        h.sql("DROP SCHEMA IF EXISTS tenant_a CASCADE", "DROP SCHEMA IF EXISTS tenant_b CASCADE");
+        h.sql(
+            "DROP SCHEMA IF EXISTS tenant_a CASCADE",
+            "DROP SCHEMA IF EXISTS tenant_b CASCADE",
+            "DROP SCHEMA IF EXISTS tenant_c CASCADE");
       }
     }
   }

@@ -13,6 +13,7 @@ import dev.syncline.api.rules.SyncRules;
 import dev.syncline.api.rules.SyncRulesException;
 import dev.syncline.api.rules.SyncRulesSource;
 import java.util.List;
+import java.util.Map;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
@@ -265,18 +266,24 @@ class SyncRulesErrorsTest {
     // Ignoring the cycle's third condition (or a join condition mixed with a request value) would
     // sync more rows
     // than the query allows.
-    for (String where :
-        List.of(
+    // (the second as the reference words it: one side of the = reads a table and the request)
+    Map<String, String> cases =
+        Map.of(
             "a.x = b.x AND b.y = c.y AND c.z = a.z AND c.o = auth.user_id()",
-            "a.x = b.y + auth.parameter('k') AND b.o = auth.user_id()")) {
-      assertThat(
-              problems(
-                  "config:\n  edition: 3\nstreams:\n  s:\n    query: SELECT a.* FROM a, b, c WHERE "
-                      + where
-                      + "\n"))
-          .extracting(Problem::message)
-          .anySatisfy(m -> assertThat(m).startsWith("Unsupported join condition"));
-    }
+            "Unsupported join condition",
+            "a.x = b.y + auth.parameter('k') AND b.o = auth.user_id()",
+            "This expression already references row data");
+    cases.forEach(
+        (where, message) ->
+            assertThat(
+                    problems(
+                        "config:\n  edition: 3\nstreams:\n  s:\n    query: SELECT a.* FROM a, b, c"
+                            + " WHERE "
+                            + where
+                            + "\n"))
+                .filteredOn(p -> p.severity() == Severity.FATAL)
+                .extracting(Problem::message)
+                .anySatisfy(m -> assertThat(m).startsWith(message)));
   }
 
   @Test
@@ -355,12 +362,9 @@ class SyncRulesErrorsTest {
             query: SELECT * FROM notes WHERE list_id IN mine OR list_id IN loop
         """))
         .extracting(Problem::message, Problem::line)
-        .containsExactlyInAnyOrder(
-            Tuple.tuple("LIKE expressions are not currently supported.", 4),
-            Tuple.tuple("Invalid common table expression", 8),
-            Tuple.tuple("Invalid common table expression", 10),
-            Tuple.tuple("A common table expression cannot refer to itself", 5),
-            Tuple.tuple("Invalid common table expression", 10));
+        // Only where they are written, as the reference reports them (not again where used).
+        // Inside its own definition, "loop" is a column of lists, as the reference reads it.
+        .containsExactly(Tuple.tuple("LIKE expressions are not currently supported.", 4));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlFunction;
 import dev.syncline.core.internal.rules.eval.SqlFunctions;
@@ -112,7 +113,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
   Clause compileRowValueExtractor(Expr expr) {
     Clause c = compile(expr);
     if (!isRow(c) && !(c instanceof ErrorClause)) {
-      return error("Parameter match expression is not allowed here", expr);
+      return error(Messages.PARAMETER_MATCH_EXPRESSION_IS_NOT_ALLOWED_HERE, expr);
     }
     return c;
   }
@@ -122,7 +123,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
     if (c instanceof ErrorClause || isStatic(c) || isParam(c)) {
       return c;
     }
-    return error("Parameter match expression is not allowed here", expr);
+    return error(Messages.PARAMETER_MATCH_EXPRESSION_IS_NOT_ALLOWED_HERE, expr);
   }
 
   Object literalValue(Expr expr) {
@@ -145,10 +146,10 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
     checkRefCase(ref);
     String column = ref.name();
     if (column.equals("*")) {
-      return error("* not supported here", ref);
+      return error(Messages.NOT_SUPPORTED_HERE, ref);
     }
     if (ref.table() != null && ref.table().schema() != null) {
-      return error("Schema is not supported in column references", ref);
+      return error(Messages.SCHEMA_IS_NOT_SUPPORTED_IN_COLUMN_REFERENCES, ref);
     }
     if (isParameterRef(ref)) {
       return parameterRef(ref);
@@ -156,13 +157,13 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
     AvailableTable table = tableOf(ref);
     if (table != null) {
       if (schema != null && !schema.hasColumn(table.nameInSchema(), column)) {
-        warn("Column not found: " + column, ref.span());
+        warn(Messages.columnNotFound(column), ref.span());
       }
       String name = column;
       return (RowValue) (Map<String, @Nullable Object> row) -> row.get(name);
     }
     String full = ref.table() == null ? column : ref.table().name() + "." + column;
-    return error("Undefined reference: " + full, ref);
+    return error(Messages.undefinedReference(full), ref);
   }
 
   @Override
@@ -186,7 +187,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
             return super.combine(b, left, right);
           }
           if (!isRow(left) && !isRow(right)) {
-            return error("Cannot have bucket parameters on both sides of = operator", b);
+            return error(Messages.CANNOT_HAVE_BUCKET_PARAMETERS_ON_BOTH_SIDES, b);
           }
           RowValue staticFilter = isRow(left) ? (RowValue) left : (RowValue) right;
           Clause other = isRow(left) ? right : left;
@@ -199,7 +200,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
           } else if (isParam(other)) {
             return Filters.parameterMatch(staticFilter, (ParameterValue) other);
           } else {
-            return error("Parameter match clauses cannot be used here", b);
+            return error(Messages.PARAMETER_MATCH_CLAUSES_CANNOT_BE_USED_HERE, b);
           }
         }
       case IN:
@@ -251,20 +252,13 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
     String fn = call.name();
     if (schemaName.equals("request")) {
       if (!supportsParameterExpressions) {
-        return error(schemaName + " schema is not available in data queries", call);
+        return error(Messages.schemaNotAvailableInDataQueries(schemaName), call);
       }
       RequestFunctions.Function impl = RequestFunctions.REQUEST.get(fn);
       if (impl != null) {
         if (call.args().size() != impl.parameterCount()) {
           return error(
-              "Function '"
-                  + schemaName
-                  + "."
-                  + fn
-                  + "' takes "
-                  + impl.parameterCount()
-                  + " arguments.",
-              call);
+              Messages.functionTakesArguments(schemaName + "." + fn, impl.parameterCount()), call);
         }
         List<ParameterValue> args = new ArrayList<>();
         boolean invalid = false;
@@ -273,7 +267,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
           if (!isParam(c)) {
             invalid = true;
             if (!(c instanceof ErrorClause)) {
-              error("Must only depend on data derived from request.", a);
+              error(Messages.MUST_ONLY_DEPEND_ON_DATA_DERIVED_FROM, a);
             }
           } else {
             args.add((ParameterValue) c);
@@ -316,7 +310,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
         };
       }
     }
-    return error("Function '" + schemaName + "." + fn + "' is not defined", call);
+    return error(Messages.functionNotDefined(schemaName + "." + fn), call);
   }
 
   private Clause compileIn(Expr left, Clause leftClause, Expr right, Clause rightClause) {
@@ -395,26 +389,26 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
       } else if (isParam(c)) {
         if (!supportsParameterExpressions) {
           if (fn.name().equals("operatorIN")) {
-            return new ComposeType(
-                null, "Cannot use bucket parameters on the right side of IN operators", at, false);
+            return new ComposeType(null, Messages.BUCKET_PARAMETERS_ON_RIGHT_OF_IN, at, false);
           }
-          return new ComposeType(null, "Cannot use bucket parameters in expressions", at, false);
+          return new ComposeType(null, Messages.BUCKET_PARAMETERS_IN_EXPRESSIONS, at, false);
         }
         if (argsType.equals("static") || argsType.equals("param")) {
           argsType = "param";
         } else {
           return new ComposeType(
-              null, "Cannot use table values and parameters in the same clauses", at, false);
+              null, Messages.CANNOT_USE_TABLE_VALUES_AND_PARAMETERS_IN, at, false);
         }
       } else if (isRow(c)) {
         if (argsType.equals("static") || argsType.equals("row")) {
           argsType = "row";
         } else {
           return new ComposeType(
-              null, "Cannot use table values and parameters in the same clauses", at, false);
+              null, Messages.CANNOT_USE_TABLE_VALUES_AND_PARAMETERS_IN, at, false);
         }
       } else {
-        return new ComposeType(null, "Parameter match clauses cannot be used here", at, false);
+        return new ComposeType(
+            null, Messages.PARAMETER_MATCH_CLAUSES_CANNOT_BE_USED_HERE, at, false);
       }
     }
     return new ComposeType(argsType, null, null, false);
@@ -510,7 +504,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
     }
     throw new QueryException(
         SqlProblem.fatal(
-            "alias is required", column.expr().span().start(), column.expr().span().end()));
+            Messages.ALIAS_IS_REQUIRED, column.expr().span().start(), column.expr().span().end()));
   }
 
   String specificOutputName(Ast.Column column) throws QueryException {
@@ -518,7 +512,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
     if (name.equals("*")) {
       throw new QueryException(
           SqlProblem.fatal(
-              "* is not supported here - use explicit columns",
+              Messages.IS_NOT_SUPPORTED_HERE_USE_EXPLICIT_COLUMNS,
               column.expr().span().start(),
               column.expr().span().end()));
     }
@@ -599,7 +593,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
   /** Extracts a {@code _priority} value: an integer literal 0..3. */
   @Nullable Integer extractPriority(Expr expr) {
     if (!(expr instanceof Ast.IntegerLit lit)) {
-      error("Priority must be a simple integer literal", expr);
+      error(Messages.PRIORITY_MUST_BE_A_SIMPLE_INTEGER_LITERAL, expr);
       return null;
     }
     long value;
@@ -609,7 +603,7 @@ final class ClauseCompiler extends ExpressionCompiler<Clause> {
       value = -1;
     }
     if (value < 0 || value > 3) {
-      error("Invalid value for priority, must be between 0 and 3 (inclusive).", expr);
+      error(Messages.INVALID_VALUE_FOR_PRIORITY_MUST_BE_BETWEEN, expr);
       return null;
     }
     return (int) value;

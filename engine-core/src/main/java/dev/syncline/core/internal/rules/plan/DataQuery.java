@@ -2,6 +2,7 @@ package dev.syncline.core.internal.rules.plan;
 
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlValues;
 import dev.syncline.core.internal.rules.plan.ClauseCompiler.AvailableTable;
@@ -76,7 +77,7 @@ final class DataQuery {
     if (q.from().size() != 1 || !(q.from().get(0) instanceof Ast.FromTable from)) {
       Ast.Span at = q.from().isEmpty() ? new Ast.Span(0, sql.length()) : q.from().get(0).span();
       throw new QueryException(
-          SqlProblem.fatal("Must SELECT from a single table", at.start(), at.end()));
+          SqlProblem.fatal(Messages.MUST_SELECT_FROM_A_SINGLE_TABLE, at.start(), at.end()));
     }
     AvailableTable alias = new AvailableTable(from.name().name(), from.alias());
     TablePattern sourceTable = TableRefs.pattern(from.name(), ctx.defaultSchema());
@@ -86,9 +87,7 @@ final class DataQuery {
       if (columns == null) {
         problems.add(
             SqlProblem.warning(
-                "Table " + sourceTable.schema() + "." + sourceTable.tablePattern() + " not found",
-                from.span().start(),
-                from.span().end()));
+                Messages.tableNotFound(sourceTable), from.span().start(), from.span().end()));
       }
     }
     ClauseCompiler tools =
@@ -116,10 +115,8 @@ final class DataQuery {
         || all.size() != bucketParameters.size()) {
       problems.add(
           SqlProblem.fatal(
-              "Query must cover all bucket parameters. Expected: "
-                  + JsJson.stringifyPlain(bucketNames)
-                  + " Got: "
-                  + JsJson.stringifyPlain(inputNames),
+              Messages.queryMustCoverAllBucketParameters(
+                  JsJson.stringifyPlain(bucketNames), JsJson.stringifyPlain(inputNames)),
               q.span().start(),
               q.span().end()));
     }
@@ -154,8 +151,8 @@ final class DataQuery {
           q.columns().isEmpty() ? new Ast.Span(0, sql.length()) : q.columns().get(0).span();
       problems.add(
           hasWildcard
-              ? SqlProblem.warning("Query must return an \"id\" column", at.start(), at.end())
-              : SqlProblem.fatal("Query must return an \"id\" column", at.start(), at.end()));
+              ? SqlProblem.warning(Messages.QUERY_MUST_RETURN_AN_ID_COLUMN, at.start(), at.end())
+              : SqlProblem.fatal(Messages.QUERY_MUST_RETURN_AN_ID_COLUMN, at.start(), at.end()));
     }
     problems.addAll(tools.problems);
     return new DataQuery(

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.SqlFunction;
 import dev.syncline.core.internal.rules.eval.SqlFunctions;
 import dev.syncline.core.internal.rules.eval.SqlValues;
@@ -189,7 +190,7 @@ abstract class ExpressionCompiler<T> {
    */
   T unsupported(Expr e) {
     if (e instanceof Ast.Other o && o.kind() == Ast.OtherKind.EXISTS) {
-      return error("Function 'exists' is not defined", e.span());
+      return error(Messages.FUNCTION_EXISTS_IS_NOT_DEFINED, e.span());
     }
     return error(e.type() + " not supported here", e.span());
   }
@@ -227,7 +228,7 @@ abstract class ExpressionCompiler<T> {
     String refusal =
         m.member() instanceof String || numericMembers()
             ? null
-            : "Unsupported member operation " + m.op();
+            : Messages.unsupportedMemberOperation(String.valueOf(m.op()));
     if (refusal != null && checksNodeFirst()) {
       return error(refusal, m.span());
     }
@@ -258,7 +259,7 @@ abstract class ExpressionCompiler<T> {
 
   /** Reports a CAST to a type the rules do not know. */
   T castRefused(Ast.Cast c, String to) {
-    return error("CAST not supported for '" + to + "'", c.span());
+    return error(Messages.castNotSupported(to), c.span());
   }
 
   /** A function without a schema: one of the SQL functions. */
@@ -269,7 +270,7 @@ abstract class ExpressionCompiler<T> {
     }
     SqlFunction fn = functions.named(c.name());
     if (fn == null) {
-      return error("Function '" + c.name() + "' is not defined", c.span());
+      return error(Messages.functionNotDefined(c.name()), c.span());
     }
     String arity = arityProblem(c, fn);
     if (arity != null && checksNodeFirst()) {
@@ -389,9 +390,7 @@ abstract class ExpressionCompiler<T> {
   void checkCase(Ast.Span span) {
     String source = sql.substring(span.start(), span.end());
     if (!source.toLowerCase(Locale.ROOT).equals(source)) {
-      warn(
-          "Unquoted identifiers are converted to lower-case. Use \"" + source + "\" instead.",
-          span);
+      warn(Messages.unquotedIdentifierLowerCased(source), span);
     }
   }
 
@@ -399,14 +398,14 @@ abstract class ExpressionCompiler<T> {
   static @Nullable String legacyRefusal(Ast.BinaryOp op) {
     return op == Ast.BinaryOp.IN || LEGACY_OPERATORS.contains(op)
         ? null
-        : "Operator not supported: " + op;
+        : Messages.operatorNotSupported(op.toString());
   }
 
   /** Why the first compiler refuses {@code op}, or null. */
   static @Nullable String legacyRefusal(Ast.UnaryOp op) {
     return switch (op) {
       case NOT, IS_NULL, IS_NOT_NULL -> null;
-      default -> "Operator " + op + " is not supported";
+      default -> Messages.operatorIsNotSupported(op.toString());
     };
   }
 

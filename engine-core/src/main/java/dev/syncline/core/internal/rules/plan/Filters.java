@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlValues;
 import dev.syncline.core.internal.rules.plan.Clause.InputParameter;
@@ -155,8 +156,7 @@ final class Filters {
     ParameterMatch fa = toParameterMatch(a);
     ParameterMatch fb = toParameterMatch(b);
     if (fa.unbounded() && fb.unbounded()) {
-      throw new IllegalArgumentException(
-          "Cannot have multiple IN expressions on bucket parameters");
+      throw new IllegalArgumentException(Messages.MULTIPLE_IN_EXPRESSIONS_ON_BUCKET_PARAMETERS);
     }
     Map<String, InputParameter> combined = new LinkedHashMap<>();
     for (InputParameter p : fa.inputParameters()) {
@@ -216,8 +216,8 @@ final class Filters {
     if (combined.size() != fa.inputParameters().size()
         || combined.size() != fb.inputParameters().size()) {
       throw new IllegalArgumentException(
-          "Left and right sides of OR must use the same parameters, or split into "
-              + "separate queries. "
+          Messages.OR_SIDES_MUST_USE_SAME_PARAMETERS
+              + " "
               + describe(fa.inputParameters())
               + " != "
               + describe(fb.inputParameters()));

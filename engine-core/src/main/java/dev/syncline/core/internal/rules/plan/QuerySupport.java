@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.sql.Ast;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -15,7 +16,7 @@ final class QuerySupport {
     if (!(statement instanceof Ast.Select select)) {
       throw new QueryException(
           SqlProblem.fatal(
-              "Only SELECT statements are supported",
+              Messages.ONLY_SELECT_STATEMENTS_ARE_SUPPORTED,
               statement.span().start(),
               statement.span().end()));
     }
@@ -26,27 +27,31 @@ final class QuerySupport {
     List<SqlProblem> problems = new ArrayList<>();
     if (q.limitSpan() != null) {
       problems.add(
-          SqlProblem.fatal("LIMIT is not supported", q.limitSpan().start(), q.limitSpan().end()));
+          SqlProblem.fatal(
+              Messages.LIMIT_IS_NOT_SUPPORTED, q.limitSpan().start(), q.limitSpan().end()));
     }
     if (!q.orderBy().isEmpty()) {
       Ast.Span s = q.orderBy().get(0).span();
-      problems.add(SqlProblem.fatal("ORDER BY is not supported", s.start(), s.end()));
+      problems.add(SqlProblem.fatal(Messages.ORDER_BY_IS_NOT_SUPPORTED, s.start(), s.end()));
     }
     if (q.having() != null) {
       problems.add(
           SqlProblem.fatal(
-              "HAVING is not supported", q.having().span().start(), q.having().span().end()));
+              Messages.HAVING_IS_NOT_SUPPORTED,
+              q.having().span().start(),
+              q.having().span().end()));
     }
     if (!q.groupBy().isEmpty()) {
       Ast.Span s = q.groupBy().get(0).span();
-      problems.add(SqlProblem.fatal("GROUP BY is not supported", s.start(), s.end()));
+      problems.add(SqlProblem.fatal(Messages.GROUP_BY_IS_NOT_SUPPORTED, s.start(), s.end()));
     }
     if (q.distinct()) {
-      problems.add(SqlProblem.fatal("DISTINCT is not supported", 0, sql.length()));
+      problems.add(SqlProblem.fatal(Messages.DISTINCT_IS_NOT_SUPPORTED, 0, sql.length()));
     }
     if (q.forSpan() != null) {
       problems.add(
-          SqlProblem.fatal("SELECT FOR is not supported", q.forSpan().start(), q.forSpan().end()));
+          SqlProblem.fatal(
+              Messages.SELECT_FOR_IS_NOT_SUPPORTED, q.forSpan().start(), q.forSpan().end()));
     }
     return problems;
   }
@@ -60,23 +65,24 @@ final class QuerySupport {
     List<SqlProblem> problems = new ArrayList<>();
     if (!q.groupBy().isEmpty()) {
       Ast.Span s = q.groupBy().get(0).span().to(q.groupBy().get(q.groupBy().size() - 1).span());
-      problems.add(SqlProblem.fatal("GROUP BY is not supported", s.start(), s.end()));
+      problems.add(SqlProblem.fatal(Messages.GROUP_BY_IS_NOT_SUPPORTED, s.start(), s.end()));
     }
     if (q.having() != null) {
       Ast.Span s = q.having().span();
-      problems.add(SqlProblem.fatal("GROUP BY is not supported", s.start(), s.end()));
+      problems.add(SqlProblem.fatal(Messages.GROUP_BY_IS_NOT_SUPPORTED, s.start(), s.end()));
     }
     if (q.limitSpan() != null) {
       problems.add(
-          SqlProblem.fatal("LIMIT is not supported", q.limitSpan().start(), q.limitSpan().end()));
+          SqlProblem.fatal(
+              Messages.LIMIT_IS_NOT_SUPPORTED, q.limitSpan().start(), q.limitSpan().end()));
     }
     if (!q.orderBy().isEmpty()) {
       Ast.Span s = q.orderBy().get(0).span().to(q.orderBy().get(q.orderBy().size() - 1).span());
-      problems.add(SqlProblem.fatal("ORDER BY is not supported", s.start(), s.end()));
+      problems.add(SqlProblem.fatal(Messages.ORDER_BY_IS_NOT_SUPPORTED, s.start(), s.end()));
     }
     if (q.forSpan() != null) {
       problems.add(
-          SqlProblem.fatal("FOR is not supported", q.forSpan().start(), q.forSpan().end()));
+          SqlProblem.fatal(Messages.FOR_IS_NOT_SUPPORTED, q.forSpan().start(), q.forSpan().end()));
     }
     int on = 0;
     for (Ast.FromItem item : q.from()) {
@@ -93,7 +99,8 @@ final class QuerySupport {
         on++;
       }
       if (!join.equals("join") && !join.equals("inner join")) {
-        problems.add(SqlProblem.fatal("FULL JOIN is not supported", where.start(), where.end()));
+        problems.add(
+            SqlProblem.fatal(Messages.FULL_JOIN_IS_NOT_SUPPORTED, where.start(), where.end()));
       }
     }
     return problems;
@@ -110,10 +117,6 @@ final class QuerySupport {
         : condition;
   }
 
-  static final String DANGEROUS =
-      "Potentially dangerous query based on parameters set by the client. The client "
-          + "can send any value for these parameters so it's not a good place to do authorization.";
-
   /**
    * The problem for a query whose buckets depend only on client-controlled values: fatal unless the
    * compiler was told to only warn (PowerSync's behaviour); the definition can opt in with {@code
@@ -121,11 +124,9 @@ final class QuerySupport {
    */
   static SqlProblem dangerous(QueryContext ctx, String sql) {
     return ctx.dangerousQueriesAreWarnings()
-        ? SqlProblem.warning(DANGEROUS, 0, sql.length())
+        ? SqlProblem.warning(Messages.DANGEROUS_QUERY, 0, sql.length())
         : SqlProblem.fatal(
-            DANGEROUS
-                + " If this is intended, set accept_potentially_dangerous_queries: true on the "
-                + "definition.",
+            Messages.DANGEROUS_QUERY + " " + Messages.DANGEROUS_QUERY_OPT_IN_DEFINITION,
             0,
             sql.length());
   }

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.SqlValues;
 import dev.syncline.core.internal.rules.plan.ClauseCompiler.AvailableTable;
 import dev.syncline.core.internal.rules.sql.Ast;
@@ -68,7 +69,8 @@ final class StaticParameterQuery implements ParameterQuery {
       String name = tools.specificOutputName(c);
       if (name.equals("_priority")) {
         if (priority != null) {
-          problems.add(SqlProblem.fatal("Cannot set priority multiple times.", 0, sql.length()));
+          problems.add(
+              SqlProblem.fatal(Messages.CANNOT_SET_PRIORITY_MULTIPLE_TIMES, 0, sql.length()));
           continue;
         }
         priority = tools.extractPriority(c.expr());

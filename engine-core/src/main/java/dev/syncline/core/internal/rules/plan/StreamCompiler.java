@@ -4,6 +4,7 @@ import dev.syncline.api.rules.DefinitionInfo;
 import dev.syncline.api.rules.DefinitionInfo.Kind;
 import dev.syncline.api.rules.Severity;
 import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlFunction;
 import dev.syncline.core.internal.rules.eval.SqlFunctions;
@@ -98,9 +99,14 @@ final class StreamCompiler {
   /** The schemas of request functions in streams ({@code auth.user_id()}, ...). */
   private static final Set<String> REQUEST_SCHEMAS = Set.of("auth", "subscription", "connection");
 
-  private static final String ALPHA_WARNING =
-      "This is using an alpha version of Sync Streams. We recommend "
-          + "upgrading `config.edition` to version 3 to support the latest features.";
+  /** Operators edition 3 compiles and the reference's row evaluator does not have. */
+  private static final Set<Ast.BinaryOp> EVALUATOR_LACKS =
+      Set.of(
+          Ast.BinaryOp.MODULO,
+          Ast.BinaryOp.BIT_AND,
+          Ast.BinaryOp.BIT_OR,
+          Ast.BinaryOp.SHIFT_LEFT,
+          Ast.BinaryOp.SHIFT_RIGHT);
 
   private final SyncConfigReader reader;
   private final String defaultSchema;
@@ -153,18 +159,19 @@ final class StreamCompiler {
     for (YamlTree.Entry entry : map.entries()) {
       String name = entry.key().value();
       if (edition < 3) {
-        reader.add(Severity.WARNING, ALPHA_WARNING, entry.key().start(), entry.value().end());
+        reader.add(
+            Severity.WARNING, Messages.ALPHA_STREAMS, entry.key().start(), entry.value().end());
       }
       if (!names.add(name)) {
         reader.add(
             Severity.FATAL,
-            "Duplicate stream or bucket definition.",
+            Messages.DUPLICATE_STREAM_OR_BUCKET_DEFINITION,
             entry.key().start(),
             entry.key().start() + 1);
         continue;
       }
       if (!(entry.value() instanceof YMap def)) {
-        reader.add(Severity.FATAL, "must be object", 0, 10);
+        reader.add(Severity.FATAL, Messages.MUST_BE_OBJECT, 0, 10);
         continue;
       }
       for (YamlTree.Entry e : def.entries()) {
@@ -177,29 +184,34 @@ final class StreamCompiler {
       Integer configured = reader.priorityOption(def);
       int priority = configured == null ? 3 : configured;
       Map<String, Cte> ctes = new LinkedHashMap<>(globalCtes);
-      ctes.putAll(readCtes(def.get("with")));
+      YNode with = def.get("with");
+      if (with != null && edition < 3) {
+        reader.add(Severity.FATAL, Messages.CTES_NEED_THE_NEW_COMPILER, with.start(), with.end());
+      } else {
+        ctes.putAll(readCtes(with));
+      }
       YNode query = def.get("query");
       YNode queries = def.get("queries");
       List<YScalar> scalars = new ArrayList<>();
       if ((query == null) == (queries == null)) {
         reader.add(
-            Severity.FATAL, "One of `queries` or `query` must be given.", def.start(), def.end());
+            Severity.FATAL, Messages.ONE_OF_QUERIES_OR_QUERY_MUST_BE, def.start(), def.end());
       } else if (query != null) {
         if (query instanceof YScalar s) {
           scalars.add(s);
         } else {
-          reader.addAt(query, "Expected a scalar value here.");
+          reader.addAt(query, Messages.EXPECTED_A_SCALAR_VALUE_HERE);
         }
       } else if (queries instanceof YSeq seq) {
         for (YNode item : seq.items()) {
           if (item instanceof YScalar s) {
             scalars.add(s);
           } else {
-            reader.addAt(item, "Expected a scalar value here.");
+            reader.addAt(item, Messages.EXPECTED_A_SCALAR_VALUE_HERE);
           }
         }
       } else {
-        reader.addAt(queries, "must be array");
+        reader.addAt(queries, Messages.MUST_BE_ARRAY);
       }
       StreamContext sc = new StreamContext(name, ctes, acceptDangerous);
       List<StreamPlan.Variant> variants = new ArrayList<>();
@@ -207,8 +219,7 @@ final class StreamCompiler {
         if (edition < 2) {
           reader.add(
               Severity.FATAL,
-              "Sync streams require edition 2 or later. Try adding a `config: {edition: 2} "
-                  + "block to the end of the file.`",
+              Messages.STREAMS_REQUIRE_EDITION_2,
               YamlTree.sourceOffset(reader.yaml(), s, 0),
               YamlTree.sourceOffset(reader.yaml(), s, s.value().length()));
           continue;
@@ -220,11 +231,7 @@ final class StreamCompiler {
           if (edition < 3 && autoSubscribe && qc.usesSubscriptionParameters) {
             problems.add(
                 SqlProblem.warning(
-                    "Clients subscribe to this stream by default, but it uses subscription "
-                        + "parameters. Default subscriptions use null for all parameters, which can lead to unintentional "
-                        + "results. Try removing the parameter or not marking the stream as auto-subscribe.",
-                    0,
-                    s.value().length()));
+                    Messages.DEFAULT_STREAM_USES_SUBSCRIPTION_PARAMETERS, 0, s.value().length()));
           }
         } catch (QueryException e) {
           problems.add(e.problem != null ? e.problem : SqlProblem.fatal(e.getMessage(), -1, -1));
@@ -248,7 +255,7 @@ final class StreamCompiler {
       if (!usedCtes.contains(cte)) {
         reader.add(
             Severity.WARNING,
-            "This common table expression isn't referenced.",
+            Messages.THIS_COMMON_TABLE_EXPRESSION_ISN_T_REFERENCED,
             cte.name().start(),
             cte.name().end());
       }
@@ -262,7 +269,7 @@ final class StreamCompiler {
       return out;
     }
     if (!(with instanceof YMap map)) {
-      reader.addAt(with, "must be object");
+      reader.addAt(with, Messages.MUST_BE_OBJECT);
       return out;
     }
     for (YamlTree.Entry e : map.entries()) {
@@ -271,7 +278,7 @@ final class StreamCompiler {
         out.put(e.key().value(), cte);
         definedCtes.add(cte);
       } else {
-        reader.addAt(e.value(), "Expected a scalar value here.");
+        reader.addAt(e.value(), Messages.EXPECTED_A_SCALAR_VALUE_HERE);
       }
     }
     return out;
@@ -404,6 +411,12 @@ final class StreamCompiler {
     boolean usesSubscriptionParameters;
     Map<String, ScopeTable> scope = Map.of();
 
+    /** For a common table expression's query: where the query using it names it; else null. */
+    Ast.@Nullable Ref cteRef;
+
+    /** Set when this common table expression's query has not exactly one column. */
+    boolean cteColumnsWrong;
+
     QueryCompiler(StreamContext stream, String sql, YScalar scalar) {
       this.stream = stream;
       this.sql = sql;
@@ -427,8 +440,8 @@ final class StreamCompiler {
         throw new QueryException(
             SqlProblem.fatal(
                 edition >= 3
-                    ? "Expected a SELECT statement"
-                    : "Only SELECT statements are supported",
+                    ? Messages.EXPECTED_A_SELECT_STATEMENT
+                    : Messages.ONLY_SELECT_STATEMENTS_ARE_SUPPORTED,
                 s.start(),
                 s.end()));
       }
@@ -442,7 +455,8 @@ final class StreamCompiler {
       if (edition < 3 && (q.from().size() != 1 || !(q.from().get(0) instanceof Ast.FromTable))) {
         // Edition-2 streams select from one table, as data queries of bucket definitions do.
         throw new QueryException(
-            SqlProblem.fatal("Must SELECT from a single table", q.span().start(), q.span().end()));
+            SqlProblem.fatal(
+                Messages.MUST_SELECT_FROM_A_SINGLE_TABLE, q.span().start(), q.span().end()));
       }
       problems.addAll(
           edition >= 3
@@ -450,26 +464,30 @@ final class StreamCompiler {
               : QuerySupport.unsupportedFeatures(sql, q));
       if (q.usingSpan() != null) {
         throw new QueryException(
-            SqlProblem.fatal("USING is not supported", q.span().start(), q.span().end()));
+            SqlProblem.fatal(Messages.USING_IS_NOT_SUPPORTED, q.span().start(), q.span().end()));
       }
       scope = tables(q);
-      // The output table: the one the result columns read.
-      String output = null;
+      // The output table: the one the result columns read (edition 2: the one table).
+      String output = edition < 3 ? scope.keySet().iterator().next() : null;
       for (Ast.Column c : q.columns()) {
-        String t = columnTable(c.expr());
+        String t = output == null ? columnTable(c.expr()) : null;
         if (t != null) {
           output = t;
           break;
         }
       }
+      boolean hasId = false;
+      boolean hasStar = false;
       List<DataQuery.Extractor> extractors = new ArrayList<>();
       for (Ast.Column c : q.columns()) {
         if (c.expr() instanceof Ast.Ref ref && ref.name().equals("*")) {
-          if (ref.table() != null && !scope.containsKey(ref.table().name())) {
-            error("Undefined table " + ref.table().name(), ref.span());
-          } else if (ref.table() != null && !ref.table().name().equals(output)) {
-            error("Result columns must all come from one table, " + output, ref.span());
+          // The first compiler reads a star's qualifier as no more than that.
+          if (edition >= 3 && ref.table() != null && !scope.containsKey(ref.table().name())) {
+            error(Messages.tableNotInFrom(ref.table().name()), ref.span());
+          } else if (edition >= 3 && ref.table() != null && !ref.table().name().equals(output)) {
+            error(Messages.resultColumnsFromOneTable(output), ref.span());
           }
+          hasStar = true;
           extractors.add(new DataQuery.StarExtractor());
           continue;
         }
@@ -478,15 +496,14 @@ final class StreamCompiler {
           continue;
         }
         if (!value.tables.isEmpty() && !value.tables.equals(Set.of(output))) {
-          error("Result columns must all come from one table, " + output, c.expr().span());
+          error(Messages.resultColumnsFromOneTable(output), c.expr().span());
           continue;
         }
         if (value.request) {
           error(
               edition >= 3
-                  ? "This attempts to sync a connection parameter. Only values from the source "
-                      + "database can be synced."
-                  : "Parameter match expression is not allowed here",
+                  ? Messages.SYNCS_A_CONNECTION_PARAMETER
+                  : Messages.PARAMETER_MATCH_EXPRESSION_IS_NOT_ALLOWED_HERE,
               c.expr().span());
           continue;
         }
@@ -495,14 +512,18 @@ final class StreamCompiler {
           name = c.alias();
         } else if (c.expr() instanceof Ast.Ref ref) {
           name = ref.name();
+        } else if (edition < 3) {
+          error(Messages.ALIAS_IS_REQUIRED, c.expr().span());
+          continue;
         } else {
           name = text(c.expr());
           problems.add(
               SqlProblem.warning(
-                  "The name of this column is unspecified, consider adding an alias.",
+                  Messages.THE_NAME_OF_THIS_COLUMN_IS_UNSPECIFIED,
                   c.expr().span().start(),
                   c.expr().span().end()));
         }
+        hasId |= name.equals("id");
         String sourceColumn = c.expr() instanceof Ast.Ref ref ? ref.name() : null;
         Ev ev = value.ev;
         extractors.add(
@@ -510,10 +531,26 @@ final class StreamCompiler {
       }
       ScopeTable outTable = output == null ? null : scope.get(output);
       TablePattern outPattern = outTable == null ? null : outTable.pattern();
+      if (edition < 3 && outPattern != null) {
+        // The first compiler's rule for data queries: an id column, or a star over a table that
+        // may have one.
+        List<String> known = schema == null ? null : TableRefs.columns(schema, outPattern);
+        hasId |= hasStar && (known == null || known.contains("id"));
+        if (!hasId) {
+          Ast.Span at =
+              q.columns().isEmpty() ? new Ast.Span(0, sql.length()) : q.columns().get(0).span();
+          problems.add(
+              hasStar
+                  ? SqlProblem.warning(
+                      Messages.QUERY_MUST_RETURN_AN_ID_COLUMN, at.start(), at.end())
+                  : SqlProblem.fatal(
+                      Messages.QUERY_MUST_RETURN_AN_ID_COLUMN, at.start(), at.end()));
+        }
+      }
       if (output == null || outTable == null || outPattern == null) {
         throw new QueryException(
             SqlProblem.fatal(
-                "Must have a result column selecting from a table",
+                Messages.MUST_HAVE_A_RESULT_COLUMN_SELECTING_FROM,
                 q.span().start(),
                 q.span().end()));
       }
@@ -554,17 +591,13 @@ final class StreamCompiler {
             && !vb.authenticated) {
           // Like dangerous parameter queries: an error unless the compiler was asked for
           // PowerSync's warning.
-          String message =
-              "Clients can send any value for this unauthenticated parameter, so this is unsuitable for "
-                  + "authorization. Consider further constraining this with an authenticated parameter.";
+          String message = Messages.UNAUTHENTICATED_STREAM_PARAMETER;
           problems.add(
               reader.dangerousQueriesAreWarnings()
                   ? SqlProblem.warning(
                       message, vb.unauthenticated.start(), vb.unauthenticated.end())
                   : SqlProblem.fatal(
-                      message
-                          + " If any client may read these rows, set "
-                          + "accept_potentially_dangerous_queries: true on the stream.",
+                      message + " " + Messages.DANGEROUS_QUERY_OPT_IN_STREAM,
                       vb.unauthenticated.start(),
                       vb.unauthenticated.end()));
         }
@@ -586,19 +619,7 @@ final class StreamCompiler {
             return;
           }
           String table = pattern.tablePattern();
-          expressions.warn(
-              "The source row is synced under its alias '"
-                  + output
-                  + "' instead of '"
-                  + table
-                  + "'. When joining, an alias is often added only to make the ON clause easier to"
-                  + " write; if that is the case here, the rename is likely unintentional and"
-                  + " clients querying '"
-                  + table
-                  + "' will see zero rows. Drop the alias on the source table, or quote it (`AS \""
-                  + output
-                  + "\"`) to keep the rename and silence this warning.",
-              t.span());
+          expressions.warn(Messages.aliasedPrimaryTableInJoin(output, table), t.span());
           return;
         }
       }
@@ -617,9 +638,7 @@ final class StreamCompiler {
           if (schema != null && TableRefs.columns(schema, pattern) == null) {
             problems.add(
                 SqlProblem.warning(
-                    "This table could not be found in the source schema.",
-                    t.span().start(),
-                    t.span().end()));
+                    Messages.THIS_TABLE_COULD_NOT_BE_FOUND_IN, t.span().start(), t.span().end()));
           }
           out.put(alias, new ScopeTable(alias, t.name().name(), pattern, null, t.span()));
         } else if (item instanceof Ast.FromCall c) {
@@ -628,7 +647,9 @@ final class StreamCompiler {
         } else {
           throw new QueryException(
               SqlProblem.fatal(
-                  "Subqueries in FROM are not supported", item.span().start(), item.span().end()));
+                  Messages.SUBQUERIES_IN_FROM_ARE_NOT_SUPPORTED,
+                  item.span().start(),
+                  item.span().end()));
         }
       }
       return out;
@@ -686,8 +707,9 @@ final class StreamCompiler {
             && edition >= 3
             && !REQUEST_SCHEMAS.contains(qualifier)
             && TableRefs.metadataKey(c.name()) != null) {
-          // t.schema() and the like read the row of t
-          if (scope.containsKey(qualifier)) {
+          // t.schema() and the like read the row of t (a table-valued function has none)
+          ScopeTable t = scope.get(qualifier);
+          if (t != null && t.call() == null) {
             d.tables.add(qualifier);
           }
         } else if (qualifier != null) {
@@ -718,10 +740,15 @@ final class StreamCompiler {
       }
     }
 
+    /**
+     * Whether a bare name is a common table expression. Not inside its own definition: there, as in
+     * the reference, the name is a column.
+     */
     boolean isCte(Ast.Ref ref) {
       return ref.table() == null
           && !ref.name().equals("*")
           && stream.ctes.containsKey(ref.name())
+          && !stream.expanding.contains(ref.name())
           && !scope.containsKey(ref.name());
     }
 
@@ -729,6 +756,131 @@ final class StreamCompiler {
     boolean simpleOr(Expr e) {
       Deps d = deps(e);
       return !d.subquery && ((d.tables.size() <= 1 && !d.request) || d.tables.isEmpty());
+    }
+
+    /**
+     * {@code x NOT IN (SELECT c FROM u ...)}. Edition 3 reads it as NOT over a join with u, one
+     * condition reading x's side and u's column: it names u's column as the second thing read, as
+     * the reference does. Otherwise (and for common table expressions) negations are refused.
+     */
+    void negatedSubquery(Ast.Binary b) {
+      if (edition >= 3
+          && b.right() instanceof Ast.SubSelect s
+          && s.select().columns().size() == 1
+          && !(s.select().columns().get(0).expr() instanceof Ast.Ref r && r.name().equals("*"))) {
+        Expr inner = s.select().columns().get(0).expr();
+        Deps left = deps(b.left());
+        if (left.tables.size() == 1 && !left.request) {
+          ScopeTable t = scope.get(left.tables.iterator().next());
+          error(Messages.alreadyReferencesTable(t == null ? "" : t.nameInSchema()), inner.span());
+          return;
+        } else if (left.tables.isEmpty() && left.request) {
+          error(Messages.CONNECTION_PARAMETERS_THEN_ROW_DATA, inner.span());
+          return;
+        }
+      }
+      error(Messages.NEGATIONS_ARE_NOT_ALLOWED_HERE, b.span());
+    }
+
+    /**
+     * A condition reading the row and the request, or two tables, other than by comparing them with
+     * =. Edition 3, as the reference: each side of an {@code A = B} (else the whole condition)
+     * reads one thing, and each value read that conflicts with the first one is named (request
+     * after row, row after request, a second table). Edition 2, as the first compiler: where the
+     * compiled expression first mixes them. Otherwise {@code fallback} over the condition.
+     */
+    void conflictingReads(Expr condition, String fallback) {
+      int before = problems.size();
+      if (edition >= 3) {
+        if (condition instanceof Ast.Binary b && b.op() == Ast.BinaryOp.EQ) {
+          reportConflictingReads(b.left());
+          reportConflictingReads(b.right());
+        } else {
+          reportConflictingReads(condition);
+        }
+      } else {
+        compile(condition);
+      }
+      if (problems.size() == before) {
+        error(fallback, condition.span());
+      }
+    }
+
+    /** Edition 3's check that an expression reads one table or the request (see above). */
+    void reportConflictingReads(Expr e) {
+      List<Expr> reads = new ArrayList<>();
+      dependencies(e, reads);
+      String rowTable = null;
+      boolean connection = false;
+      for (Expr read : reads) {
+        if (read instanceof Ast.Call c && isRequestCall(c)) {
+          if (rowTable != null) {
+            error(Messages.ROW_DATA_THEN_CONNECTION_PARAMETERS, read.span());
+          }
+          connection = true;
+        } else {
+          String table = dependencyTable(read);
+          if (connection) {
+            error(Messages.CONNECTION_PARAMETERS_THEN_ROW_DATA, read.span());
+          } else if (rowTable != null && table != null && !rowTable.equals(table)) {
+            ScopeTable first = scope.get(rowTable);
+            error(
+                Messages.alreadyReferencesTable(first == null ? rowTable : first.nameInSchema()),
+                read.span());
+          }
+          if (table != null) {
+            rowTable = table;
+          }
+        }
+      }
+    }
+
+    boolean isRequestCall(Ast.Call c) {
+      return c.schema() != null && REQUEST_SCHEMAS.contains(c.schema());
+    }
+
+    /** The values an expression reads, in order: column references and request calls. */
+    void dependencies(@Nullable Expr e, List<Expr> out) {
+      if (e == null) {
+        return;
+      }
+      if (e instanceof Ast.Ref ref) {
+        if (!ref.name().equals("*")) {
+          out.add(ref);
+        }
+      } else if (e instanceof Ast.Call c) {
+        if (isRequestCall(c) || (c.schema() != null && TableRefs.metadataKey(c.name()) != null)) {
+          out.add(c);
+        } else {
+          c.args().forEach(a -> dependencies(a, out));
+        }
+      } else if (e instanceof Ast.Binary b) {
+        dependencies(b.left(), out);
+        dependencies(b.right(), out);
+      } else if (e instanceof Ast.Unary u) {
+        dependencies(u.operand(), out);
+      } else if (e instanceof Ast.Member m) {
+        dependencies(m.operand(), out);
+      } else if (e instanceof Ast.Cast c) {
+        dependencies(c.operand(), out);
+      } else if (e instanceof Ast.ListExpr l) {
+        l.items().forEach(i -> dependencies(i, out));
+      } else if (e instanceof Ast.Other o) {
+        o.children().forEach(c -> dependencies(c, out));
+      }
+    }
+
+    /** The alias of the table a column reference or metadata call reads, or null. */
+    @Nullable String dependencyTable(Expr read) {
+      String qualifier =
+          read instanceof Ast.Ref ref
+              ? (ref.table() == null ? null : ref.table().name())
+              : ((Ast.Call) read).schema();
+      if (qualifier == null) {
+        return scope.size() == 1 ? scope.keySet().iterator().next() : null;
+      }
+      ScopeTable t = scope.get(qualifier);
+      return t == null || (read instanceof Ast.Call && t.call() != null) ? null : qualifier;
     }
 
     /** The conjunctions of a condition, splitting only ORs that cannot be one condition. */
@@ -767,7 +919,7 @@ final class StreamCompiler {
       } else if (e instanceof Ast.Binary b && b.op() == Ast.BinaryOp.OR && !simpleOr(e)) {
         problems.add(
             SqlProblem.fatal(
-                "Stream subqueries can't use OR filters", e.span().start(), e.span().end()));
+                Messages.STREAM_SUBQUERIES_CAN_T_USE_OR_FILTERS, e.span().start(), e.span().end()));
       } else {
         out.add(e);
       }
@@ -864,6 +1016,11 @@ final class StreamCompiler {
         for (Expr atom : atoms) {
           if (atom instanceof Ast.Unary u && u.op() == Ast.UnaryOp.NOT) {
             Deps d = deps(u.operand());
+            if (edition >= 3 && !d.subquery && !d.tables.isEmpty() && d.request) {
+              // Edition 3 reads NOT (row = request) as one condition mixing the two.
+              conflictingReads(atom, Messages.NEGATIONS_ARE_NOT_ALLOWED_HERE);
+              continue;
+            }
             if (d.subquery || (!d.tables.isEmpty() && d.request)) {
               // The reference's span of "x IN (SELECT ...)" ends with the subquery's last token,
               // inside the ")".
@@ -871,7 +1028,8 @@ final class StreamCompiler {
                   u.operand() instanceof Ast.Binary b && b.right() instanceof Ast.SubSelect s
                       ? s.select().span().end()
                       : atom.span().end();
-              error("Negations are not allowed here", new Ast.Span(atom.span().start(), end));
+              error(
+                  Messages.NEGATIONS_ARE_NOT_ALLOWED_HERE, new Ast.Span(atom.span().start(), end));
               continue;
             }
           }
@@ -879,12 +1037,12 @@ final class StreamCompiler {
           if (sub != null) {
             Ast.Binary b = (Ast.Binary) atom;
             if (b.op() == Ast.BinaryOp.NOT_IN) {
-              error("Negations are not allowed here", atom.span());
+              negatedSubquery(b);
               continue;
             }
             Deps ld = deps(b.left());
             if (ld.subquery) {
-              error("Unsupported subquery", b.left().span());
+              error(Messages.UNSUPPORTED_SUBQUERY, b.left().span());
             } else if (ld.tables.equals(Set.of(output)) && !ld.request) {
               CExpr left = compile(b.left());
               Source source = subquery(sub, null, this);
@@ -906,15 +1064,15 @@ final class StreamCompiler {
                         SqlValues.operator("IN", l.eval(row, r), array.ev().eval(row, r)));
               }
             } else if (ld.tables.isEmpty()) {
-              error(
-                  "For IN subqueries, the left operand must either depend on the row to sync or stream "
-                      + "parameters.",
-                  b.left().span());
+              error(Messages.IN_SUBQUERY_LEFT_OPERAND, b.left().span());
             } else if (!ld.tables.contains(output) && ld.tables.size() == 1) {
               joinAtoms.add(atom);
             } else {
-              error("Unsupported subquery filter", atom.span());
+              error(Messages.UNSUPPORTED_SUBQUERY_FILTER, atom.span());
             }
+            continue;
+          }
+          if (edition >= 3 && jsonEachJoin(atom)) {
             continue;
           }
           Deps d = deps(atom);
@@ -936,6 +1094,58 @@ final class StreamCompiler {
         if (!joinAtoms.isEmpty()) {
           joins();
         }
+      }
+
+      /**
+       * {@code row = j.value} with {@code json_each(request_value) AS j} in FROM: the row value is
+       * one of the request array's elements, as {@code row IN request_value} (edition 3).
+       */
+      boolean jsonEachJoin(Expr atom) {
+        if (!(atom instanceof Ast.Binary b) || b.op() != Ast.BinaryOp.EQ) {
+          return false;
+        }
+        Ast.Call each = jsonEachValue(b.left());
+        Expr rowSide = b.right();
+        if (each == null) {
+          each = jsonEachValue(b.right());
+          rowSide = b.left();
+        }
+        if (each == null) {
+          return false;
+        }
+        Deps rd = deps(rowSide);
+        Deps ad = deps(each.args().get(0));
+        if (!rd.tables.equals(Set.of(output)) || rd.request || !ad.tables.isEmpty()) {
+          return false;
+        }
+        CExpr row = compile(rowSide);
+        CExpr array = compile(each.args().get(0));
+        if (row.error || array.error) {
+          return true;
+        }
+        use(array);
+        BucketParameter p =
+            new BucketParameter(row.ev, false, new RequestArray(array.ev, array.text), row.text);
+        noteRowSide(p, rowSide);
+        add(p);
+        return true;
+      }
+
+      /** The {@code json_each(x)} call of FROM a reference {@code j.value} reads, or null. */
+      Ast.@Nullable Call jsonEachValue(Expr e) {
+        if (!(e instanceof Ast.Ref ref) || !ref.name().equals("value") || ref.table() == null) {
+          return null;
+        }
+        ScopeTable t = scope.get(ref.table().name());
+        if (t == null || t.call() == null) {
+          return null;
+        }
+        Ast.Call call = t.call().call();
+        return call.schema() == null
+                && call.name().equalsIgnoreCase("json_each")
+                && call.args().size() == 1
+            ? call
+            : null;
       }
 
       void add(BucketParameter p) {
@@ -987,10 +1197,7 @@ final class StreamCompiler {
         }
         for (Expr atom : joinAtoms) {
           if (!consumed.contains(atom)) {
-            error(
-                "Unsupported join condition: tables can be joined in a tree, each by = between columns of two "
-                    + "tables, and filtered by conditions on one table and the request",
-                atom.span());
+            conflictingReads(atom, Messages.UNSUPPORTED_JOIN_CONDITION);
           }
         }
       }
@@ -1008,14 +1215,14 @@ final class StreamCompiler {
         visited.add(alias);
         ScopeTable table = Objects.requireNonNull(scope.get(alias), "the alias is in scope");
         if (table.pattern() == null) {
-          error("Sync streams can only select from actual tables", table.span());
+          error(Messages.SYNC_STREAMS_CAN_ONLY_SELECT_FROM_ACTUAL, table.span());
           return null;
         }
         List<CExpr> outputs = new ArrayList<>();
         for (Expr link : parentLinks) {
           consumed.add(link);
           if (!(link instanceof Ast.Binary b && b.op() == Ast.BinaryOp.EQ)) {
-            error("Tables can only be joined with equality conditions", link.span());
+            conflictingReads(link, Messages.TABLES_CAN_ONLY_BE_JOINED_WITH_EQUALITY);
             continue;
           }
           Deps left = deps(b.left());
@@ -1026,7 +1233,7 @@ final class StreamCompiler {
             continue;
           }
           if (!mine.tables.equals(Set.of(alias)) || !theirs.tables.equals(Set.of(parent))) {
-            error("Tables can only be joined with equality conditions", link.span());
+            conflictingReads(link, Messages.TABLES_CAN_ONLY_BE_JOINED_WITH_EQUALITY);
             continue;
           }
           outputs.add(mine);
@@ -1080,7 +1287,7 @@ final class StreamCompiler {
       if (!(atom instanceof Ast.Binary b)
           || !EnumSet.of(Ast.BinaryOp.EQ, Ast.BinaryOp.IN, Ast.BinaryOp.OVERLAPS)
               .contains(b.op())) {
-        error("Cannot use table values and parameters in the same clauses", atom.span());
+        conflictingReads(atom, Messages.CANNOT_USE_TABLE_VALUES_AND_PARAMETERS_IN);
         return null;
       }
       CExpr l = compile(b.left());
@@ -1101,7 +1308,7 @@ final class StreamCompiler {
         row = r;
         request = l;
       } else {
-        error("Cannot use table values and parameters in the same clauses", atom.span());
+        error(Messages.CANNOT_USE_TABLE_VALUES_AND_PARAMETERS_IN, atom.span());
         return null;
       }
       vb.use(request);
@@ -1131,7 +1338,7 @@ final class StreamCompiler {
       if (sub != null) {
         Ast.Binary b = (Ast.Binary) atom;
         if (b.op() == Ast.BinaryOp.NOT_IN) {
-          error("Negations are not allowed here", atom.span());
+          error(Messages.NEGATIONS_ARE_NOT_ALLOWED_HERE, atom.span());
           return;
         }
         CExpr left = compile(b.left());
@@ -1143,7 +1350,8 @@ final class StreamCompiler {
       }
       Deps d = deps(atom);
       if (!d.request) {
-        CExpr c = compile(atom);
+        // a WHERE condition of the look-up's query: x [NOT] IN value reads the value as JSON
+        CExpr c = compileCondition(atom);
         if (!c.error) {
           filters.add(c);
         }
@@ -1154,7 +1362,7 @@ final class StreamCompiler {
         return;
       }
       if (p.rowExpands()) {
-        error("Look-ups cannot expand arrays of the looked-up table", atom.span());
+        error(Messages.LOOK_UPS_CANNOT_EXPAND_ARRAYS_OF_THE, atom.span());
         return;
       }
       keys.add(new KeyPart(p.row(), p.source(), p.rowText()));
@@ -1178,11 +1386,10 @@ final class StreamCompiler {
         Cte cte =
             Objects.requireNonNull(stream.ctes.get(ref.name()), "a subquery reference names a CTE");
         usedCtes.add(cte);
-        if (!stream.expanding.add(ref.name())) {
-          error("A common table expression cannot refer to itself", ref.span());
-          return null;
-        }
+        // Inside its own definition the name is a column (see isCte): no expansion loops.
+        stream.expanding.add(ref.name());
         inner = new QueryCompiler(stream, cte.sql(), cte.scalar());
+        inner.cteRef = ref;
         try {
           q =
               stream.parsedCtes.containsKey(cte.sql())
@@ -1190,11 +1397,9 @@ final class StreamCompiler {
                   : inner.parse();
           stream.parsedCtes.put(cte.sql(), q);
         } catch (QueryException e) {
+          // Reported where the common table expression is written, as the reference does.
           stream.expanding.remove(ref.name());
           reportOnce(cte, List.of(e.problem));
-          problems.add(
-              SqlProblem.fatal(
-                  "Invalid common table expression", ref.span().start(), ref.span().end()));
           return null;
         }
       }
@@ -1214,10 +1419,9 @@ final class StreamCompiler {
         problems.addAll(inner.problems);
       } else if (!inner.problems.isEmpty()) {
         reportOnce(Objects.requireNonNull(stream.ctes.get(((Ast.Ref) sub).name())), inner.problems);
-        if (inner.problems.stream().anyMatch(p -> p.severity() == Severity.FATAL)) {
-          Ast.Span at = ((Ast.Ref) sub).span();
-          problems.add(SqlProblem.fatal("Invalid common table expression", at.start(), at.end()));
-        }
+      }
+      if (inner.cteColumnsWrong) {
+        error(Messages.CTE_MUST_RETURN_A_SINGLE_COLUMN, ((Ast.Ref) sub).span());
       }
       return result;
     }
@@ -1243,21 +1447,50 @@ final class StreamCompiler {
       if (q.from().size() != 1) {
         throw new QueryException(
             SqlProblem.fatal(
-                "Subqueries must select from a single table", q.span().start(), q.span().end()));
+                Messages.SUBQUERIES_MUST_SELECT_FROM_A_SINGLE_TABLE,
+                q.span().start(),
+                q.span().end()));
       }
       scope = tables(q);
       ScopeTable table = scope.values().iterator().next();
+      if (edition >= 3) {
+        // A subquery's one column is an expression; a common table expression's columns are
+        // expressions (each * refused where it is) and, used as IN's list, there is one.
+        int expressions = 0;
+        for (Ast.Column c : q.columns()) {
+          if (c.expr() instanceof Ast.Ref r && r.name().equals("*")) {
+            if (cteRef != null) {
+              error(Messages.STAR_NOT_ALLOWED_IN_SUBQUERIES, r.span());
+            }
+          } else {
+            expressions++;
+          }
+        }
+        if (expressions != 1 || q.columns().size() != 1) {
+          if (cteRef != null) {
+            cteColumnsWrong = expressions != 1;
+            return null;
+          }
+          throw new QueryException(
+              SqlProblem.fatal(
+                  Messages.MUST_RETURN_A_SINGLE_EXPRESSION_COLUMN,
+                  q.span().start(),
+                  q.span().end()));
+        }
+      }
       if (q.columns().size() != 1) {
         if (edition < 3) {
           throw new QueryException(
               SqlProblem.fatal(
-                  "Unsupported subquery without parameter, must depend on request " + "parameters",
+                  Messages.UNSUPPORTED_SUBQUERY_WITHOUT_PARAMETER,
                   outerQuery.start(),
                   outerQuery.end()));
         }
         throw new QueryException(
             SqlProblem.fatal(
-                "Subqueries must return exactly one column", q.span().start(), q.span().end()));
+                Messages.SUBQUERIES_MUST_RETURN_EXACTLY_ONE_COLUMN,
+                q.span().start(),
+                q.span().end()));
       }
       Ast.Column column = q.columns().get(0);
       if (table.call() != null) {
@@ -1269,7 +1502,7 @@ final class StreamCompiler {
             || !ref.name().equals("value")) {
           throw new QueryException(
               SqlProblem.fatal(
-                  "Sync streams can only select from actual tables",
+                  Messages.SYNC_STREAMS_CAN_ONLY_SELECT_FROM_ACTUAL,
                   table.span().start(),
                   table.span().end()));
         }
@@ -1279,7 +1512,7 @@ final class StreamCompiler {
           return null;
         }
         if (!array.tables.isEmpty()) {
-          error("json_each() can only read request values here", call.span());
+          error(Messages.JSON_EACH_CAN_ONLY_READ_REQUEST_VALUES, call.span());
           return null;
         }
         outer.use(array);
@@ -1290,7 +1523,7 @@ final class StreamCompiler {
         return null;
       }
       if (selected.request) {
-        error("Subqueries must select a column of their table", column.expr().span());
+        error(Messages.SUBQUERIES_MUST_SELECT_A_COLUMN_OF_THEIR, column.expr().span());
         return null;
       }
       List<CExpr> filters = new ArrayList<>();
@@ -1315,7 +1548,7 @@ final class StreamCompiler {
           && problems.stream().noneMatch(p -> p.severity() == Severity.FATAL)) {
         throw new QueryException(
             SqlProblem.fatal(
-                "Unsupported subquery without parameter, must depend on request " + "parameters",
+                Messages.UNSUPPORTED_SUBQUERY_WITHOUT_PARAMETER,
                 outerQuery.start(),
                 outerQuery.end()));
       }
@@ -1421,7 +1654,7 @@ final class StreamCompiler {
           return legacyRefusal(op);
         }
         return switch (op) {
-          case LIKE, NOT_LIKE -> "LIKE expressions are not currently supported.";
+          case LIKE, NOT_LIKE -> Messages.LIKE_NOT_SUPPORTED;
           case AND,
               OR,
               EQ,
@@ -1435,6 +1668,10 @@ final class StreamCompiler {
               MULTIPLY,
               DIVIDE,
               MODULO,
+              BIT_AND,
+              BIT_OR,
+              SHIFT_LEFT,
+              SHIFT_RIGHT,
               CONCAT,
               OVERLAPS,
               JSON,
@@ -1442,7 +1679,7 @@ final class StreamCompiler {
               IN,
               NOT_IN ->
               null;
-          default -> "Unsupported binary operator";
+          default -> Messages.UNSUPPORTED_BINARY_OPERATOR;
         };
       }
 
@@ -1451,7 +1688,7 @@ final class StreamCompiler {
         if (edition < 3) {
           return legacyRefusal(op);
         }
-        return op == Ast.UnaryOp.NEGATE ? "Unary minus is not currently supported" : null;
+        return op == Ast.UnaryOp.NEGATE ? Messages.UNARY_MINUS_NOT_SUPPORTED : null;
       }
 
       @Override
@@ -1464,9 +1701,9 @@ final class StreamCompiler {
         if (allowed == null) {
           return null; // refused before, as unknown
         } else if (n < allowed.min()) {
-          return "Expected at least " + allowed.min() + " arguments";
+          return Messages.expectedAtLeastArguments(allowed.min());
         } else if (allowed.max() >= 0 && n > allowed.max()) {
-          return "Expected at most " + allowed.max() + " arguments";
+          return Messages.expectedAtMostArguments(allowed.max());
         }
         return null;
       }
@@ -1477,29 +1714,29 @@ final class StreamCompiler {
           return null; // the first compiler: unknown functions (random() too) are "not defined"
         }
         if (c.distinct()) {
-          return error(
-              "DISTINCT, ORDER BY, FILTER and OVER clauses are not supported", nameSpan(c));
+          return error(Messages.DISTINCT_ORDER_BY_FILTER_AND_OVER_CLAUSES, nameSpan(c));
         }
         String name = c.name().toLowerCase(Locale.ROOT);
         if (name.equals("random") || name.equals("randomblob")) {
-          return error("Forbidden call: Sync definitions must be deterministic.", nameSpan(c));
+          return error(Messages.FORBIDDEN_CALL_SYNC_DEFINITIONS_MUST_BE_DETERMINISTIC, nameSpan(c));
         } else if (!EDITION_3_FUNCTIONS.containsKey(name)) {
-          return error("Unknown function", nameSpan(c));
+          return error(Messages.UNKNOWN_FUNCTION, nameSpan(c));
         }
         return null;
       }
 
       @Override
       SqlFunction binaryFunction(Ast.BinaryOp op) {
-        if (op == Ast.BinaryOp.MODULO) {
-          // Edition 3 compiles %, but the reference's evaluator has no such operator: every row
-          // fails.
+        if (EVALUATOR_LACKS.contains(op)) {
+          // Edition 3 compiles these, but the reference's evaluator has no such operator: every
+          // row fails.
+          String message = Messages.operatorNotSupported(op.sql());
           return new SqlFunction(
-              "operator%",
+              "operator" + op.sql(),
               2,
               2,
               a -> {
-                throw new IllegalArgumentException("Operator not supported: %");
+                throw new IllegalArgumentException(message);
               });
         }
         return super.binaryFunction(op);
@@ -1507,7 +1744,9 @@ final class StreamCompiler {
 
       @Override
       CExpr castRefused(Ast.Cast c, String to) {
-        return edition >= 3 ? error("Invalid SQLite cast", c.typeSpan()) : super.castRefused(c, to);
+        return edition >= 3
+            ? error(Messages.INVALID_SQLITE_CAST, c.typeSpan())
+            : super.castRefused(c, to);
       }
 
       @Override
@@ -1515,22 +1754,18 @@ final class StreamCompiler {
         if (edition < 3) {
           return super.unsupported(e);
         } else if (e instanceof Ast.Other o && o.kind() == Ast.OtherKind.EXISTS) {
-          return error("Unknown function", new Ast.Span(e.span().start(), e.span().start() + 6));
-        } else if (e instanceof Ast.Other o && o.kind() == Ast.OtherKind.PARAMETER) {
           return error(
-              "SQL parameters are not allowed. Use parameter functions instead: "
-                  + "https://docs.powersync.com/usage/sync-streams#accessing-parameters",
-              e.span());
+              Messages.UNKNOWN_FUNCTION, new Ast.Span(e.span().start(), e.span().start() + 6));
+        } else if (e instanceof Ast.Other o && o.kind() == Ast.OtherKind.PARAMETER) {
+          return error(Messages.SQL_PARAMETERS_NOT_ALLOWED, e.span());
         }
-        return error("This expression is not supported by PowerSync", e.span());
+        return error(Messages.THIS_EXPRESSION_IS_NOT_SUPPORTED_BY_POWERSYNC, e.span());
       }
 
       @Override
       CExpr subquery(Ast.SubSelect s) {
         return edition >= 3
-            ? error(
-                "Invalid position for subqueries. Subqueries are only supported in WHERE clauses.",
-                s.span())
+            ? error(Messages.INVALID_POSITION_FOR_SUBQUERIES_SUBQUERIES_ARE_ONLY, s.span())
             : super.subquery(s);
       }
 
@@ -1555,7 +1790,24 @@ final class StreamCompiler {
           }
         }
         if (!tables.isEmpty() && request) {
-          return error("Cannot use table values and parameters in the same clauses", at.span());
+          if (edition >= 3 && at instanceof Expr e) {
+            reportConflictingReads(e);
+            return new CExpr((r, q) -> null, Set.of(), false, false, null, false, "", true);
+          }
+          // The first compiler: at the operand that first mixes the two.
+          boolean rowSeen = false;
+          boolean requestSeen = false;
+          for (int i = 0; i < args.size(); i++) {
+            CExpr a = args.get(i);
+            boolean row = !a.tables.isEmpty();
+            if ((row && requestSeen) || (a.request && rowSeen)) {
+              return error(
+                  Messages.CANNOT_USE_TABLE_VALUES_AND_PARAMETERS_IN, argExprs.get(i).span());
+            }
+            rowSeen |= row;
+            requestSeen |= a.request;
+          }
+          return error(Messages.CANNOT_USE_TABLE_VALUES_AND_PARAMETERS_IN, at.span());
         }
         int n = args.size();
         Ev[] evs = args.stream().map(a -> a.ev).toArray(Ev[]::new);
@@ -1599,40 +1851,39 @@ final class StreamCompiler {
           checkRefCase(ref); // the first compiler's warnings
         }
         if (ref.name().equals("*")) {
-          return error("* columns are not supported here", ref.span());
+          return error(Messages.COLUMNS_ARE_NOT_SUPPORTED_HERE, ref.span());
         }
         ScopeTable table;
         if (ref.table() != null) {
           if (ref.table().schema() != null && edition < 3) {
-            return error("Schema is not supported in column references", ref.span());
+            return error(Messages.SCHEMA_IS_NOT_SUPPORTED_IN_COLUMN_REFERENCES, ref.span());
           }
           // Edition 3 resolves "schema.table.column" by the table's name.
           table = scope.get(ref.table().name());
           if (table == null) {
             return edition >= 3
-                ? error(
-                    "Table '" + ref.table().name() + "' has not been added in a FROM clause here.",
-                    ref.span())
+                ? error(Messages.tableNotInFrom(ref.table().name()), ref.span())
                 : error(
-                    "Undefined reference: " + ref.table().name() + "." + ref.name(), ref.span());
+                    Messages.undefinedReference(ref.table().name() + "." + ref.name()), ref.span());
           }
         } else if (scope.size() == 1) {
           table = scope.values().iterator().next();
         } else if (scope.isEmpty() && edition < 3) {
-          return error("Undefined reference: " + ref.name(), ref.span());
+          return error(Messages.undefinedReference(ref.name()), ref.span());
         } else {
           return error(
-              "Invalid unqualified reference since multiple tables are in scope", ref.span());
+              Messages.INVALID_UNQUALIFIED_REFERENCE_SINCE_MULTIPLE_TABLES_ARE, ref.span());
         }
         if (table.call() != null) {
-          return error("Sync streams can only select from actual tables", ref.span());
+          return error(Messages.SYNC_STREAMS_CAN_ONLY_SELECT_FROM_ACTUAL, ref.span());
         }
         if (schema != null && table.pattern() != null) {
           List<String> columns = TableRefs.columns(schema, table.pattern());
           if (columns != null && !columns.contains(ref.name())) {
             // the first compiler names the column, edition 3's does not
             warn(
-                edition >= 3 ? "Column not found." : "Column not found: " + ref.name(), ref.span());
+                edition >= 3 ? Messages.COLUMN_NOT_FOUND : Messages.columnNotFound(ref.name()),
+                ref.span());
           }
         }
         String column = ref.name();
@@ -1654,7 +1905,7 @@ final class StreamCompiler {
           return super.binary(b);
         }
         if (b.right() instanceof Ast.SubSelect || (b.right() instanceof Ast.Ref r && isCte(r))) {
-          return error("Subqueries are only supported in top-level conditions", b.span());
+          return error(Messages.SUBQUERIES_ARE_ONLY_SUPPORTED_IN_TOP_LEVEL, b.span());
         }
         boolean negated = op == Ast.BinaryOp.NOT_IN;
         boolean condition = b == topCondition;
@@ -1672,9 +1923,9 @@ final class StreamCompiler {
         if (b.right() instanceof Ast.ListExpr list) {
           // The reference reads "x IN (a, b)" as "x IN json_each((a, b))": a list is no value and,
           // outside a WHERE condition, json_each no table it can select from.
-          CExpr failed = error("This expression is not supported by PowerSync", list.span());
+          CExpr failed = error(Messages.THIS_EXPRESSION_IS_NOT_SUPPORTED_BY_POWERSYNC, list.span());
           if (!negated && !condition) {
-            error("Sync streams can only select from actual tables", list.span());
+            error(Messages.SYNC_STREAMS_CAN_ONLY_SELECT_FROM_ACTUAL, list.span());
           }
           return failed;
         }
@@ -1686,7 +1937,7 @@ final class StreamCompiler {
           // json_each is no table a stream can select from.
           return right.error
               ? right
-              : error("Sync streams can only select from actual tables", b.right().span());
+              : error(Messages.SYNC_STREAMS_CAN_ONLY_SELECT_FROM_ACTUAL, b.right().span());
         }
         // In a condition, the row joins json_each(y): y must be JSON text, x one of its values.
         return apply(
@@ -1785,19 +2036,18 @@ final class StreamCompiler {
        */
       CExpr rowMetadata(Ast.Call c, String tableName, String key) {
         if (!c.args().isEmpty()) {
-          return error("Expected no arguments here", nameSpan(c));
+          return error(Messages.EXPECTED_NO_ARGUMENTS_HERE, nameSpan(c));
         }
         ScopeTable table = scope.get(tableName);
         if (table == null) {
-          return error(
-              "Table '" + tableName + "' has not been added in a FROM clause here.", c.span());
+          return error(Messages.tableNotInFrom(tableName), c.span());
+        } else if (table.call() != null) {
+          // A table-valued function's rows come from no table: the reference reads NULL.
+          return constant(null, c);
         }
         TablePattern pattern = table.pattern();
         if (key.equals(TableRefs.TABLE_SUFFIX_KEY) && pattern != null && !pattern.isWildcard()) {
-          warn(
-              "table_suffix() is always empty because this table is not selected with a wildcard"
-                  + " name.",
-              nameSpan(c));
+          warn(Messages.TABLE_SUFFIX_ALWAYS_EMPTY, nameSpan(c));
         }
         readsRowMetadata = true;
         return new CExpr(
@@ -1819,13 +2069,13 @@ final class StreamCompiler {
           // Edition 3: a call qualified by a table in scope reads that table's metadata.
           String key = TableRefs.metadataKey(name);
           return key == null
-              ? error("Invalid schema in function name", nameSpan(c))
+              ? error(Messages.INVALID_SCHEMA_IN_FUNCTION_NAME, nameSpan(c))
               : rowMetadata(c, schemaName, key);
         }
         if (schemaName.equals("request")) {
           return edition >= 3
-              ? error("Invalid schema in function name", nameSpan(c))
-              : error("Function 'request." + name + "' is not defined", c.span());
+              ? error(Messages.INVALID_SCHEMA_IN_FUNCTION_NAME, nameSpan(c))
+              : error(Messages.functionNotDefined("request." + name), c.span());
         }
         if (edition < 3) {
           // The first compiler's request functions and words.
@@ -1838,20 +2088,20 @@ final class StreamCompiler {
               };
           String full = schemaName + "." + name;
           if (arguments < 0 || !REQUEST_SCHEMAS.contains(schemaName)) {
-            return error("Function '" + full + "' is not defined", c.span());
+            return error(Messages.functionNotDefined(full), c.span());
           } else if (c.args().size() != arguments) {
-            return error("Function '" + full + "' takes " + arguments + " arguments.", c.span());
+            return error(Messages.functionTakesArguments(full, arguments), c.span());
           }
         }
         if (!REQUEST_SCHEMAS.contains(schemaName)) {
-          return error("Invalid schema in function name", nameSpan(c));
+          return error(Messages.INVALID_SCHEMA_IN_FUNCTION_NAME, nameSpan(c));
         }
         @Nullable Function<StreamRequest, @Nullable Object> noArgs = null;
         BiFunction<StreamRequest, @Nullable Object, @Nullable Object> oneArg = null;
         switch (name) {
           case "user_id" -> {
             if (!schemaName.equals("auth")) {
-              return error(".user_id() is only available on auth schema", nameSpan(c));
+              return error(Messages.USER_ID_IS_ONLY_AVAILABLE_ON_AUTH, nameSpan(c));
             }
             noArgs = StreamRequest::userId;
           }
@@ -1870,7 +2120,7 @@ final class StreamCompiler {
                     default -> StreamRequest::connectionParameter;
                   };
           default -> {
-            return error("Unknown request function", nameSpan(c));
+            return error(Messages.UNKNOWN_REQUEST_FUNCTION, nameSpan(c));
           }
         }
         boolean auth = schemaName.equals("auth");
@@ -1890,15 +2140,14 @@ final class StreamCompiler {
               false);
         }
         if (c.args().size() != 1) {
-          return error("Expected a single argument here", nameSpan(c));
+          return error(Messages.EXPECTED_A_SINGLE_ARGUMENT_HERE, nameSpan(c));
         }
         CExpr arg = compile(c.args().get(0));
         if (arg.error) {
           return arg;
         }
         if (!arg.tables.isEmpty()) {
-          return error(
-              "Cannot use table values and parameters in the same clauses", c.args().get(0).span());
+          return error(Messages.CANNOT_USE_TABLE_VALUES_AND_PARAMETERS_IN, c.args().get(0).span());
         }
         BiFunction<StreamRequest, @Nullable Object, @Nullable Object> f =
             Objects.requireNonNull(oneArg, "one of the two is set");

@@ -6,6 +6,7 @@ import dev.syncline.api.rules.EventDefinitionInfo;
 import dev.syncline.api.rules.Problem;
 import dev.syncline.api.rules.Severity;
 import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.SqlFunctions;
 import dev.syncline.core.internal.rules.sql.Ast;
 import dev.syncline.core.internal.rules.sql.SqlParser;
@@ -104,11 +105,11 @@ public final class SyncConfigReader {
     }
     YNode rootNode = parsed.root();
     if (rootNode == null || (rootNode instanceof YScalar s && s.isNull())) {
-      add(Severity.FATAL, "'bucket_definitions' or 'streams' is required", 0, 10);
+      add(Severity.FATAL, Messages.BUCKET_DEFINITIONS_OR_STREAMS_IS_REQUIRED, 0, 10);
       return problems;
     }
     if (!(rootNode instanceof YMap root)) {
-      add(Severity.FATAL, "'bucket_definitions' or 'streams' is required", 0, 10);
+      add(Severity.FATAL, Messages.BUCKET_DEFINITIONS_OR_STREAMS_IS_REQUIRED, 0, 10);
       return problems;
     }
     boolean schemaErrors = false;
@@ -133,25 +134,23 @@ public final class SyncConfigReader {
       if (buckets != null) {
         add(
             Severity.FATAL,
-            "'bucket_definitions' are not supported by the new compiler. Consider using "
-                + "https://powersync-community.github.io/bucket-definitions-to-sync-streams/ to translate them to "
-                + "streams.",
+            Messages.BUCKET_DEFINITIONS_NOT_SUPPORTED_BY_NEW_COMPILER,
             buckets.start(),
             buckets.end());
       }
       if (streams == null) {
-        add(Severity.FATAL, "'streams' are required.", 0, 10);
+        add(Severity.FATAL, Messages.STREAMS_ARE_REQUIRED, 0, 10);
       }
     } else {
       if (with != null) {
         add(
             Severity.FATAL,
-            "Common table expressions require edition 3.",
+            Messages.COMMON_TABLE_EXPRESSIONS_REQUIRE_EDITION_3,
             with.start(),
             with.end());
       }
       if (buckets == null && streams == null) {
-        add(Severity.FATAL, "'bucket_definitions' or 'streams' is required", 0, 10);
+        add(Severity.FATAL, Messages.BUCKET_DEFINITIONS_OR_STREAMS_IS_REQUIRED, 0, 10);
       }
       if (buckets != null) {
         if (buckets instanceof YMap bucketMap) {
@@ -177,7 +176,7 @@ public final class SyncConfigReader {
       readEventDefinitions(eventMap);
     }
     if (schemaErrors && problems.stream().noneMatch(p -> p.severity() == Severity.FATAL)) {
-      add(Severity.FATAL, "must NOT have additional properties", 0, 10);
+      add(Severity.FATAL, Messages.MUST_NOT_HAVE_ADDITIONAL_PROPERTIES, 0, 10);
     }
     return problems;
   }
@@ -188,12 +187,12 @@ public final class SyncConfigReader {
     if (e != null) {
       Double n = e instanceof YScalar s ? s.numberValue() : null;
       if (n == null) {
-        addAt(e, "must be numeric");
+        addAt(e, Messages.MUST_BE_NUMERIC);
       } else {
         edition = n.intValue();
         // Later editions than this version knows are taken, as the reference takes them.
         if (n != Math.rint(n) || edition < 1) {
-          add(Severity.FATAL, "must be <= 3", 0, 10);
+          add(Severity.FATAL, Messages.MUST_BE_3, 0, 10);
         }
       }
     }
@@ -214,35 +213,29 @@ public final class SyncConfigReader {
             default -> null;
           };
       if (precision == null) {
-        addAt(
-            p,
-            "Unknown time precision, allowed are seconds, milliseconds, microseconds, nanoseconds");
+        addAt(p, Messages.UNKNOWN_TIME_PRECISION_ALLOWED_ARE_SECONDS_MILLISECONDS);
       }
     } else if (p != null) {
-      addAt(p, "must be a string");
+      addAt(p, Messages.MUST_BE_A_STRING);
     }
     compatibility = new Compatibility(edition, iso, versioned, fixed, custom, engine, precision);
     if (compatibility.sqliteExpressionEngine()) {
       if (edition < 3) {
         add(
             Severity.FATAL,
-            "Enabling unstable_sqlite_expression_engine requires edition: 3",
+            Messages.ENABLING_UNSTABLE_SQLITE_EXPRESSION_ENGINE_REQUIRES_EDITION,
             config.start(),
             config.end());
       } else if (!compatibility.fixedJson()) {
         add(
             Severity.FATAL,
-            "Enabling unstable_sqlite_expression_engine requires fixed_json_extract",
+            Messages.ENABLING_UNSTABLE_SQLITE_EXPRESSION_ENGINE_REQUIRES_FIXED,
             config.start(),
             config.end());
       }
     }
     if (precision != null && !compatibility.isoTimestamps()) {
-      add(
-          Severity.FATAL,
-          "'timestamp_max_precision' requires 'timestamps_iso8601' to be enabled.",
-          0,
-          10);
+      add(Severity.FATAL, Messages.TIMESTAMP_MAX_PRECISION_REQUIRES_TIMESTAMPS_ISO8601_TO, 0, 10);
     }
     YNode sv = config.get("storage_version");
     if (sv != null) {
@@ -250,21 +243,12 @@ public final class SyncConfigReader {
       // The reference's positions of these scalars include the line break after them.
       int end = sv.end() < yaml.length() && yaml.charAt(sv.end()) == '\n' ? sv.end() + 1 : sv.end();
       if (n == null) {
-        add(Severity.FATAL, "Storage version must be numeric", sv.start(), end);
+        add(Severity.FATAL, Messages.STORAGE_VERSION_MUST_BE_NUMERIC, sv.start(), end);
       } else if (n != 2 && n != 3) {
         // Version 1 is storage's own; only 2 (stable) and 3 (unstable) may be configured.
-        add(
-            Severity.FATAL,
-            "Storage version " + numberText(n) + " is not supported",
-            sv.start(),
-            end);
+        add(Severity.FATAL, Messages.storageVersionNotSupported(numberText(n)), sv.start(), end);
       } else if (n == 3) {
-        add(
-            Severity.WARNING,
-            "Storage version 3 is unstable, and may cause unexpected "
-                + "behavior or stop functioning in any release",
-            sv.start(),
-            end);
+        add(Severity.WARNING, Messages.STORAGE_VERSION_3_UNSTABLE, sv.start(), end);
       }
     }
   }
@@ -284,7 +268,7 @@ public final class SyncConfigReader {
     }
     Boolean b = n instanceof YScalar s ? s.booleanValue() : null;
     if (b == null) {
-      addAt(n, "must be a boolean");
+      addAt(n, Messages.MUST_BE_A_BOOLEAN);
     }
     return b;
   }
@@ -296,13 +280,13 @@ public final class SyncConfigReader {
     for (YamlTree.Entry entry : map.entries()) {
       String name = entry.key().value();
       if (!names.add(name)) {
-        addAt(entry.key(), "Duplicate stream or bucket definition.");
+        addAt(entry.key(), Messages.DUPLICATE_STREAM_OR_BUCKET_DEFINITION);
         continue;
       }
       if (!(entry.value() instanceof YMap def)) {
         add(
             Severity.FATAL,
-            "'" + name + "' bucket definition must be an object",
+            Messages.bucketDefinitionMustBeObject(name),
             entry.key().start(),
             entry.key().start() + 1);
         continue;
@@ -338,11 +322,11 @@ public final class SyncConfigReader {
           if (item instanceof YScalar s) {
             paramScalars.add(s);
           } else {
-            addAt(item, "Expected a scalar value here.");
+            addAt(item, Messages.EXPECTED_A_SCALAR_VALUE_HERE);
           }
         }
       } else {
-        addAt(params, "Parameters must be a string or array of strings");
+        addAt(params, Messages.PARAMETERS_MUST_BE_A_STRING_OR_ARRAY);
       }
       int queryIndex = 0;
       List<QueryInput> paramInputs = new ArrayList<>();
@@ -365,8 +349,7 @@ public final class SyncConfigReader {
             Set<String> union = new LinkedHashSet<>(bucketParameters);
             union.addAll(q.bucketParameters());
             if (union.size() != bucketParameters.size()) {
-              throw new QueryException(
-                  "Bucket parameters must match for each parameter query within a bucket");
+              throw new QueryException(Messages.BUCKET_PARAMETERS_MUST_MATCH);
             }
           }
           parameterQueries.add(q);
@@ -388,21 +371,21 @@ public final class SyncConfigReader {
       List<DataQuery> dataQueries = new ArrayList<>();
       if (!(data instanceof YSeq dataSeq)) {
         if (data == null) {
-          add(Severity.FATAL, "'data' must be an array", def.start(), def.start() + 1);
+          add(Severity.FATAL, Messages.DATA_MUST_BE_AN_ARRAY, def.start(), def.start() + 1);
         } else {
-          add(Severity.FATAL, "'data' must be an array", data.start(), data.start() + 1);
+          add(Severity.FATAL, Messages.DATA_MUST_BE_AN_ARRAY, data.start(), data.start() + 1);
         }
       } else {
         for (YNode item : dataSeq.items()) {
           if (!(item instanceof YScalar s)) {
-            addAt(item, "Expected a scalar value here.");
+            addAt(item, Messages.EXPECTED_A_SCALAR_VALUE_HERE);
             continue;
           }
           QueryInput input = new QueryInput(s.value(), s);
           List<SqlProblem> sqlProblems = new ArrayList<>();
           try {
             if (bucketParameters == null) {
-              throw new QueryException("Bucket parameters must be defined");
+              throw new QueryException(Messages.BUCKET_PARAMETERS_MUST_BE_DEFINED);
             }
             Ast.Statement statement = parseSingle(input.sql);
             DataQuery q =
@@ -456,7 +439,7 @@ public final class SyncConfigReader {
       // The reference marks the first character of the value.
       add(
           Severity.FATAL,
-          "Invalid priority, expected a number between 0 and 3 (inclusive).",
+          Messages.INVALID_PRIORITY_EXPECTED_A_NUMBER_BETWEEN_0,
           pr.start(),
           pr.start() + 1);
       return null;
@@ -478,7 +461,8 @@ public final class SyncConfigReader {
     if (statements.size() > 1) {
       Ast.Span s = statements.get(1).span();
       throw new QueryException(
-          SqlProblem.fatal("Only a single SELECT statement is supported", s.start(), s.end()));
+          SqlProblem.fatal(
+              Messages.ONLY_A_SINGLE_SELECT_STATEMENT_IS_SUPPORTED, s.start(), s.end()));
     }
     return statements.get(0);
   }
@@ -497,7 +481,7 @@ public final class SyncConfigReader {
     if (q.from().size() != 1) {
       throw new QueryException(
           SqlProblem.fatal(
-              "Must SELECT from a single table", from.span().start(), from.span().end()));
+              Messages.MUST_SELECT_FROM_A_SINGLE_TABLE, from.span().start(), from.span().end()));
     }
     if (from instanceof Ast.FromCall call) {
       return TableValuedParameterQuery.compile(sql, q, call, ctx, queryId, problems);
@@ -505,7 +489,7 @@ public final class SyncConfigReader {
     if (from instanceof Ast.FromSelect) {
       throw new QueryException(
           SqlProblem.fatal(
-              "Subqueries are not supported yet", from.span().start(), from.span().end()));
+              Messages.SUBQUERIES_ARE_NOT_SUPPORTED_YET, from.span().start(), from.span().end()));
     }
     return TableParameterQuery.compile(sql, q, (Ast.FromTable) from, ctx, queryId, problems);
   }
@@ -515,7 +499,7 @@ public final class SyncConfigReader {
       if (!(entry.value() instanceof YMap def)) {
         add(
             Severity.FATAL,
-            "Event definitions must be objects.",
+            Messages.EVENT_DEFINITIONS_MUST_BE_OBJECTS,
             0,
             10); // where the reference reports it
         continue;
@@ -525,7 +509,7 @@ public final class SyncConfigReader {
         if (payloads != null) {
           add(
               Severity.FATAL,
-              "Event definition payloads must be an array.",
+              Messages.EVENT_DEFINITION_PAYLOADS_MUST_BE_AN_ARRAY,
               0,
               10); // where the reference reports it
         }
@@ -536,7 +520,7 @@ public final class SyncConfigReader {
         if (!(item instanceof YScalar s)) {
           add(
               Severity.FATAL,
-              "Payload queries for events must be scalar.",
+              Messages.PAYLOAD_QUERIES_FOR_EVENTS_MUST_BE_SCALAR,
               0,
               10); // where the reference reports it
           continue;
@@ -549,7 +533,7 @@ public final class SyncConfigReader {
             Ast.Span at =
                 q.from().isEmpty() ? new Ast.Span(0, s.value().length()) : q.from().get(0).span();
             throw new QueryException(
-                SqlProblem.fatal("Must SELECT from a single table", at.start(), at.end()));
+                SqlProblem.fatal(Messages.MUST_SELECT_FROM_A_SINGLE_TABLE, at.start(), at.end()));
           }
           TablePattern pattern = TableRefs.pattern(from.name(), defaultSchema);
           tables.add(pattern);
@@ -584,7 +568,7 @@ public final class SyncConfigReader {
   }
 
   private void expected(YNode node, String what) {
-    addAt(node, "Expected " + what + " here.");
+    addAt(node, Messages.expectedHere(what));
   }
 
   void addAt(YNode node, String message) {

@@ -2,6 +2,7 @@ package dev.syncline.core.internal.rules.plan;
 
 import dev.syncline.api.TableRef;
 import dev.syncline.api.rules.TablePattern;
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlValues;
 import dev.syncline.core.internal.rules.plan.ClauseCompiler.AvailableTable;
@@ -75,7 +76,7 @@ final class TableParameterQuery implements ParameterQuery {
     if (alias.isAliased()) {
       problems.add(
           SqlProblem.fatal(
-              "Table aliases not supported in parameter queries",
+              Messages.TABLE_ALIASES_NOT_SUPPORTED_IN_PARAMETER_QUERIES,
               from.span().start(),
               from.span().end()));
     }
@@ -86,9 +87,7 @@ final class TableParameterQuery implements ParameterQuery {
       if (columns == null) {
         problems.add(
             SqlProblem.warning(
-                "Table " + sourceTable.schema() + "." + sourceTable.tablePattern() + " not found",
-                from.span().start(),
-                from.span().end()));
+                Messages.tableNotFound(sourceTable), from.span().start(), from.span().end()));
       }
     }
     ClauseCompiler tools =
@@ -123,7 +122,8 @@ final class TableParameterQuery implements ParameterQuery {
       tools.checkAliasCase(c);
       if (name.equals("_priority")) {
         if (priority != null) {
-          problems.add(SqlProblem.fatal("Cannot set priority multiple times.", 0, sql.length()));
+          problems.add(
+              SqlProblem.fatal(Messages.CANNOT_SET_PRIORITY_MULTIPLE_TIMES, 0, sql.length()));
           continue;
         }
         priority = tools.extractPriority(c.expr());
@@ -144,7 +144,7 @@ final class TableParameterQuery implements ParameterQuery {
         filter.inputParameters().stream().filter(Clause.InputParameter::expands).count();
     if (expanded > 1) {
       problems.add(
-          SqlProblem.fatal("Cannot have multiple array input parameters", 0, sql.length()));
+          SqlProblem.fatal(Messages.CANNOT_HAVE_MULTIPLE_ARRAY_INPUT_PARAMETERS, 0, sql.length()));
     }
     TableParameterQuery query =
         new TableParameterQuery(

@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.plan;
 
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.eval.JsJson;
 import dev.syncline.core.internal.rules.eval.SqlValues;
 import dev.syncline.core.internal.rules.plan.ClauseCompiler.AvailableTable;
@@ -63,7 +64,7 @@ final class TableValuedParameterQuery implements ParameterQuery {
     if (!from.call().name().equals("json_each") || from.call().schema() != null) {
       throw new QueryException(
           SqlProblem.fatal(
-              "Table-valued function " + from.call().name() + " is not defined.",
+              Messages.tableValuedFunctionNotDefined(from.call().name()),
               from.span().start(),
               from.span().end()));
     }

@@ -145,7 +145,11 @@ public final class Ast {
     SUBTRACT("-"),
     MULTIPLY("*"),
     DIVIDE("/"),
-    MODULO("%");
+    MODULO("%"),
+    BIT_AND("&"),
+    BIT_OR("|"),
+    SHIFT_LEFT("<<"),
+    SHIFT_RIGHT(">>");
 
     private final String sql;
 

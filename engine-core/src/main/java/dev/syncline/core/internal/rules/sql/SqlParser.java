@@ -1,5 +1,6 @@
 package dev.syncline.core.internal.rules.sql;
 
+import dev.syncline.core.internal.rules.Messages;
 import dev.syncline.core.internal.rules.sql.Ast.Binary;
 import dev.syncline.core.internal.rules.sql.Ast.BinaryOp;
 import dev.syncline.core.internal.rules.sql.Ast.BoolLit;
@@ -679,7 +680,14 @@ public final class SqlParser {
     Expr left = additive();
     while (true) {
       Token t = peek();
-      if (t.isOp("||") || t.isOp("&&") || t.isOp("@>") || t.isOp("<@")) {
+      if (t.isOp("||")
+          || t.isOp("&&")
+          || t.isOp("@>")
+          || t.isOp("<@")
+          || t.isOp("&")
+          || t.isOp("|")
+          || t.isOp("<<")
+          || t.isOp(">>")) {
         pos++;
         Expr right = additive();
         left = new Binary(BinaryOp.of(t.text()), left, right, left.span().to(right.span()));
@@ -915,6 +923,10 @@ public final class SqlParser {
             if (KEYWORD_VALUES.contains(t.text()) && !peek().isOp("(")) {
               return new Other(OtherKind.KEYWORD, null, List.of(), s);
             }
+            if (t.text().equals("any") && peek().isOp("(")) {
+              // "= ANY(x)": the reference's parser reads a call of a function "any"
+              return callArgs(null, t.text(), t.start());
+            }
             if (RESERVED.contains(t.text())) {
               throw unexpected(t, "an expression");
             }
@@ -1024,6 +1036,11 @@ public final class SqlParser {
       }
     }
     Token close = expectOp(")");
+    if (schema == null && name.equals("substring") && args.size() == 1 && !distinct) {
+      // The reference's parser has two rules for this (a call, and SUBSTRING(x [FROM ...])) and
+      // refuses the whole statement as ambiguous.
+      throw new SqlSyntaxException(Messages.ambiguousSqlSyntax(sql), 0, sql.length());
+    }
     return new Call(schema, name, List.copyOf(args), distinct, new Span(start, close.end()));
   }
 
