@@ -182,6 +182,8 @@ const YAML = {
   'global-with-unused': 'config:\n  edition: 3\nwith:\n  mine: SELECT t_id FROM u WHERE user_id = auth.user_id()\nstreams:\n  s:\n    auto_subscribe: true\n    query: SELECT id FROM t\n',
   // a common table expression's problem, used by two streams; one referring to itself
   'cte-reported-once': "config:\n  edition: 3\nwith:\n  mine: SELECT t_id FROM u WHERE role LIKE 'a%'\n  loop: SELECT t_id FROM u WHERE t_id IN loop\nstreams:\n  a:\n    query: SELECT * FROM t WHERE id IN mine\n  b:\n    query: SELECT * FROM t WHERE id IN mine OR id IN loop\n",
+  'cte-in-from': 'config:\n  edition: 3\nstreams:\n  s:\n    auto_subscribe: true\n    with:\n      mine: SELECT id, owner FROM t WHERE owner IS NOT NULL\n    query: SELECT * FROM mine WHERE owner = auth.user_id()\n',
+  'cte-in-subquery-from': 'config:\n  edition: 3\nstreams:\n  s:\n    auto_subscribe: true\n    with:\n      mine: SELECT t_id, user_id FROM u\n    query: SELECT * FROM t WHERE id IN (SELECT t_id FROM mine WHERE user_id = auth.user_id())\n',
   'cte-unknown-table': 'config:\n  edition: 3\nwith:\n  mine: SELECT t_id FROM nope WHERE user_id = auth.user_id()\nstreams:\n  s:\n    query: SELECT id FROM t WHERE id IN mine\n'
 };
 for (const [name, yaml] of Object.entries(YAML)) {

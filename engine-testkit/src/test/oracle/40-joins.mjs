@@ -1,5 +1,6 @@
-// Sync Streams (edition 3) joining a table-valued function: json_each over a request value in FROM, compared
-// with the row by =, against the same condition written with IN. Compile, row and request cases.
+// Sync Streams (edition 3) selecting from more than a table: json_each over a request value joined by =
+// (against the same condition written with IN), and a subquery in FROM (an inline view). Compile, row and request
+// cases.
 import { streams3 } from '../lib.mjs';
 
 const SCHEMA = [{ table: 't', columns: [['id', 'text'], ['owner', 'text'], ['n', 'int8']] }];
@@ -9,13 +10,26 @@ const QUERIES = {
   each_int: "SELECT t.* FROM t, json_each(auth.parameter('ids')) AS j WHERE t.n = j.value",
   each_and_owner: "SELECT t.* FROM t, json_each(auth.parameter('ids')) AS j WHERE t.id = j.value AND t.owner = auth.user_id()",
   each_subscription: "SELECT t.* FROM t, json_each(subscription.parameter('ids')) AS j WHERE t.id = j.value AND t.owner = auth.user_id()",
-  in_list: "SELECT t.* FROM t WHERE t.id IN auth.parameter('ids')"
+  in_list: "SELECT t.* FROM t WHERE t.id IN auth.parameter('ids')",
+  view_plain: 'SELECT id FROM (SELECT id FROM t) AS s',
+  view_renamed: "SELECT s.id, s.o FROM (SELECT id, owner AS o FROM t WHERE n > 1) AS s WHERE s.o = auth.user_id()",
+  view_star: "SELECT * FROM (SELECT id, owner AS o FROM t) AS s WHERE s.o = auth.user_id()",
+  view_expression: "SELECT id, upper(s.o) AS big FROM (SELECT id, owner AS o FROM t) AS s"
 };
 const ROWS = { a: { id: 'a', owner: 'u1', n: 1n }, b: { id: 'b', owner: 'u2', n: 2n }, nul: { id: 'c', owner: null, n: null } };
 const JWTS = { list: { sub: 'u1', ids: ['a', 'b', 1] }, empty: { sub: 'u1', ids: [] }, none: { sub: 'u1' },
   scalar: { sub: 'u1', ids: 'a' } };
 
 const cases = [];
+// refused: a * in the view, a column it does not have
+for (const [name, sql] of Object.entries({
+  view_inner_star: "SELECT * FROM (SELECT * FROM t WHERE n IS NOT NULL) AS s WHERE s.id IN auth.parameter('ids')",
+  view_missing_column: "SELECT s.id FROM (SELECT id FROM t) AS s WHERE s.owner = auth.user_id()",
+  view_star_and_column: 'SELECT s.*, s.id AS x FROM (SELECT id, owner FROM t) AS s'
+})) {
+  cases.push({ id: `join-${name}`, description: sql, kind: 'compile', schema: SCHEMA,
+    yaml: streams3({ s: { auto_subscribe: true, query: sql } }) });
+}
 for (const [q, sql] of Object.entries(QUERIES)) {
   const yaml = streams3({ s: { auto_subscribe: true, query: sql } });
   cases.push({ id: `join-${q}`, description: sql, kind: 'compile', schema: SCHEMA, yaml });

@@ -68,6 +68,11 @@ for (const [name, query] of Object.entries(COMPILE)) {
   cases.push({ id: `ws-s3-${name}`, description: `edition-3 stream: ${query}`, kind: 'compile', schema: SCHEMA,
     yaml: s3(query) });
 }
+// A subquery in FROM is no table either.
+cases.push({ id: 'ws-s3-schema_view', description: 'schema() of a subquery in FROM', kind: 'compile', schema: SCHEMA,
+  yaml: s3("SELECT * FROM (SELECT * FROM users) AS s WHERE s.schema() = 'a'") });
+cases.push({ id: 'ws-s3-table_name_view', description: 'table_name() of a subquery in FROM, in a result column',
+  kind: 'compile', schema: SCHEMA, yaml: s3('SELECT id, s.table_name() AS n FROM (SELECT id FROM users) AS s') });
 // A common table expression is no table: it has no metadata.
 cases.push({ id: 'ws-s3-schema_cte', description: 'schema() of a common table expression', kind: 'compile',
   schema: SCHEMA, yaml: `config:

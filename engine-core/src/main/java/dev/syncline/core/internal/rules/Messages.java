@@ -289,7 +289,19 @@ public final class Messages {
         + "\n\n        ";
   }
 
+  /** Edition 3: {@code s.schema()} (or another metadata function) of a subquery in FROM. */
+  public static String metadataOfSubquery(String function) {
+    return function + "() is not supported on subqueries";
+  }
+
   // ---- Longer fixed messages ----
+
+  /** Syncline's own: a common table expression named in FROM (the reference inlines it). */
+  public static final String CTE_IN_FROM_NOT_SUPPORTED =
+      "Syncline does not support a common table expression in FROM yet; compare with it instead"
+          + " (x IN name)";
+
+  public static final String COLUMN_NOT_FOUND_IN_SUBQUERY = "Column not found in subquery.";
 
   public static final String MUST_RETURN_A_SINGLE_EXPRESSION_COLUMN =
       "Must return a single expression column";

@@ -452,6 +452,9 @@ final class StreamCompiler {
 
     void compileStream(List<StreamPlan.Variant> variants) throws QueryException {
       Ast.Select q = parse();
+      if (edition >= 3) {
+        q = InlineViews.inline(q, this::error);
+      }
       if (edition < 3 && (q.from().size() != 1 || !(q.from().get(0) instanceof Ast.FromTable))) {
         // Edition-2 streams select from one table, as data queries of bucket definitions do.
         throw new QueryException(
@@ -632,6 +635,16 @@ final class StreamCompiler {
         if (item instanceof Ast.FromTable t) {
           if (edition < 3) {
             expressions.checkNameCase(t.name());
+          }
+          if (t.name().schema() == null
+              && stream.ctes.containsKey(t.name().name())
+              && !stream.expanding.contains(t.name().name())) {
+            // The reference reads it as the common table expression's query; Syncline would
+            // read a table of that name, so it refuses rather than sync the wrong rows.
+            usedCtes.add(stream.ctes.get(t.name().name()));
+            throw new QueryException(
+                SqlProblem.fatal(
+                    Messages.CTE_IN_FROM_NOT_SUPPORTED, t.span().start(), t.span().end()));
           }
           TablePattern pattern = TableRefs.pattern(t.name(), defaultSchema);
           String alias = t.alias() != null ? t.alias() : t.name().name();
@@ -1443,6 +1456,9 @@ final class StreamCompiler {
     @Nullable Source subqueryBody(
         Ast.Select q, @Nullable RequestValue gate, VariantBuilder outer, Ast.Span outerQuery)
         throws QueryException {
+      if (edition >= 3) {
+        q = InlineViews.inline(q, this::error);
+      }
       problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
       if (q.from().size() != 1) {
         throw new QueryException(
