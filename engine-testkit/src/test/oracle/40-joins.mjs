@@ -3,7 +3,8 @@
 // cases.
 import { streams3 } from '../lib.mjs';
 
-const SCHEMA = [{ table: 't', columns: [['id', 'text'], ['owner', 'text'], ['n', 'int8']] }];
+const SCHEMA = [{ table: 't', columns: [['id', 'text'], ['owner', 'text'], ['n', 'int8']] },
+  { table: 'u', columns: [['id', 'text'], ['t_id', 'text'], ['user_id', 'text']] }];
 const QUERIES = {
   each: "SELECT t.* FROM t, json_each(auth.parameter('ids')) AS j WHERE t.id = j.value",
   each_flipped: "SELECT t.* FROM t, json_each(auth.parameter('ids')) AS j WHERE j.value = t.id",
@@ -41,5 +42,34 @@ for (const [q, sql] of Object.entries(QUERIES)) {
     cases.push({ id: `join-${q}-req-${j}`, description: `${sql}, token ${j}`, kind: 'request', schema: SCHEMA, yaml,
       input: { jwt, parameters: {}, streams: { include_defaults: true, subscriptions: [] } } });
   }
+}
+// A common table expression in FROM: the main query's, a subquery's; its own problems where it is written.
+const withCte = (cte, query) =>
+  `config:\n  edition: 3\nstreams:\n  s:\n    auto_subscribe: true\n    with:\n      mine: ${cte}\n    query: ${query}\n`;
+const CTES = {
+  cte_main: withCte('SELECT id, owner FROM t WHERE owner IS NOT NULL', 'SELECT * FROM mine WHERE owner = auth.user_id()'),
+  cte_main_alias: withCte('SELECT id, owner AS o FROM t', 'SELECT m.id FROM mine AS m WHERE m.o = auth.user_id()'),
+  cte_sub: withCte('SELECT t_id, user_id FROM u', 'SELECT * FROM t WHERE id IN (SELECT t_id FROM mine WHERE user_id = auth.user_id())'),
+  cte_sub_filtered: withCte("SELECT t_id AS x, user_id FROM u WHERE id <> 'z'", 'SELECT * FROM t WHERE id IN (SELECT x FROM mine WHERE user_id = auth.user_id())')
+};
+for (const [name, yaml] of Object.entries(CTES)) {
+  cases.push({ id: `join-${name}`, description: name, kind: 'compile', schema: SCHEMA, yaml });
+  for (const [r, row] of Object.entries(ROWS)) {
+    cases.push({ id: `join-${name}-row-${r}`, description: `${name}, row ${r}`, kind: 'row', schema: SCHEMA, yaml, input: { table: 't', row } });
+  }
+  cases.push({ id: `join-${name}-prow`, description: `${name}, a u row`, kind: 'parameter_row', schema: SCHEMA, yaml,
+    input: { table: 'u', row: { id: 'x', t_id: 'a', user_id: 'u1' } } });
+  cases.push({ id: `join-${name}-req`, description: `${name}, a request`, kind: 'request', schema: SCHEMA, yaml,
+    input: { jwt: { sub: 'u1' }, parameters: {}, streams: { include_defaults: true, subscriptions: [] },
+      parameter_rows: [{ table: 'u', row: { id: 'x', t_id: 'a', user_id: 'u1' } }, { table: 'u', row: { id: 'z', t_id: 'b', user_id: 'u1' } }] } });
+}
+for (const [name, yaml] of Object.entries({
+  cte_star: withCte('SELECT * FROM t', 'SELECT * FROM mine'),
+  cte_missing_column: withCte('SELECT id FROM t', 'SELECT * FROM mine WHERE owner = auth.user_id()'),
+  cte_bad_sql: withCte('SELECT id FROM t WHERE', 'SELECT * FROM mine'),
+  cte_like: withCte("SELECT id FROM t WHERE owner LIKE 'a%'", 'SELECT * FROM mine'),
+  cte_joined: withCte('SELECT t_id, user_id FROM u', 'SELECT t.* FROM t, mine WHERE t.id = mine.t_id AND mine.user_id = auth.user_id()')
+})) {
+  cases.push({ id: `join-${name}`, description: name, kind: 'compile', schema: SCHEMA, yaml });
 }
 export default cases;

@@ -296,10 +296,10 @@ public final class Messages {
 
   // ---- Longer fixed messages ----
 
-  /** Syncline's own: a common table expression named in FROM (the reference inlines it). */
+  /** Syncline's own: a common table expression joined with other tables in FROM. */
   public static final String CTE_IN_FROM_NOT_SUPPORTED =
-      "Syncline does not support a common table expression in FROM yet; compare with it instead"
-          + " (x IN name)";
+      "Syncline does not support joining a common table expression yet; select from it alone or"
+          + " compare with it (x IN name)";
 
   public static final String COLUMN_NOT_FOUND_IN_SUBQUERY = "Column not found in subquery.";
 
