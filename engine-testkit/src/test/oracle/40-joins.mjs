@@ -50,7 +50,10 @@ const CTES = {
   cte_main: withCte('SELECT id, owner FROM t WHERE owner IS NOT NULL', 'SELECT * FROM mine WHERE owner = auth.user_id()'),
   cte_main_alias: withCte('SELECT id, owner AS o FROM t', 'SELECT m.id FROM mine AS m WHERE m.o = auth.user_id()'),
   cte_sub: withCte('SELECT t_id, user_id FROM u', 'SELECT * FROM t WHERE id IN (SELECT t_id FROM mine WHERE user_id = auth.user_id())'),
-  cte_sub_filtered: withCte("SELECT t_id AS x, user_id FROM u WHERE id <> 'z'", 'SELECT * FROM t WHERE id IN (SELECT x FROM mine WHERE user_id = auth.user_id())')
+  cte_sub_filtered: withCte("SELECT t_id AS x, user_id FROM u WHERE id <> 'z'", 'SELECT * FROM t WHERE id IN (SELECT x FROM mine WHERE user_id = auth.user_id())'),
+  cte_joined_rows: withCte("SELECT t_id, user_id FROM u WHERE id <> 'z'", 'SELECT t.* FROM t, mine WHERE t.id = mine.t_id AND mine.user_id = auth.user_id()'),
+  cte_joined_on: withCte('SELECT t_id AS x, user_id FROM u', 'SELECT t.* FROM t JOIN mine m ON t.id = m.x WHERE m.user_id = auth.user_id()'),
+  view_joined: streams3({ s: { auto_subscribe: true, query: "SELECT t.* FROM t, (SELECT t_id AS x, user_id FROM u WHERE id <> 'z') AS v WHERE t.id = v.x AND v.user_id = auth.user_id()" } })
 };
 for (const [name, yaml] of Object.entries(CTES)) {
   cases.push({ id: `join-${name}`, description: name, kind: 'compile', schema: SCHEMA, yaml });
@@ -68,7 +71,8 @@ for (const [name, yaml] of Object.entries({
   cte_missing_column: withCte('SELECT id FROM t', 'SELECT * FROM mine WHERE owner = auth.user_id()'),
   cte_bad_sql: withCte('SELECT id FROM t WHERE', 'SELECT * FROM mine'),
   cte_like: withCte("SELECT id FROM t WHERE owner LIKE 'a%'", 'SELECT * FROM mine'),
-  cte_joined: withCte('SELECT t_id, user_id FROM u', 'SELECT t.* FROM t, mine WHERE t.id = mine.t_id AND mine.user_id = auth.user_id()')
+  cte_joined: withCte('SELECT t_id, user_id FROM u', 'SELECT t.* FROM t, mine WHERE t.id = mine.t_id AND mine.user_id = auth.user_id()'),
+  cte_joined_missing: withCte('SELECT t_id FROM u', 'SELECT t.* FROM t, mine WHERE t.id = mine.t_id AND mine.user_id = auth.user_id()')
 })) {
   cases.push({ id: `join-${name}`, description: name, kind: 'compile', schema: SCHEMA, yaml });
 }

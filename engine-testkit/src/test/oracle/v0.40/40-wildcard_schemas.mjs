@@ -85,6 +85,17 @@ streams:
       i: SELECT id FROM "%".issues
     query: SELECT * FROM comments WHERE issue_id IN (SELECT id FROM i WHERE i.schema() = 'a')
 ` });
+cases.push({ id: 'ws-s3-table_name_joined_cte', description: 'table_name() of a joined common table expression',
+  kind: 'compile', schema: SCHEMA, yaml: `config:
+  edition: 3
+
+streams:
+  s:
+    auto_subscribe: true
+    with:
+      mine: SELECT id FROM "%".issues
+    query: SELECT comments.* FROM comments, mine WHERE comments.issue_id = mine.id AND mine.table_name() = 'issues'
+` });
 cases.push({ id: 'ws-s3-schema_subquery_table', description: 'schema() of a table in a subquery', kind: 'compile',
   schema: SCHEMA, yaml: s3(`SELECT * FROM comments WHERE issue_id IN (SELECT id FROM "%".issues i WHERE i.schema() = 'tenant_a')`) });
 // The older compilers: a schema wildcard is a table pattern like any other; the metadata functions are not theirs.

@@ -238,6 +238,7 @@ final class StreamCompiler {
         } catch (ExpressionCompiler.StaticEvaluationException e) {
           problems.add(SqlProblem.fatal(e.getMessage(), -1, -1));
         }
+        qc.moveCteProblems();
         reader.report(new SyncConfigReader.QueryInput(s.value(), s), problems);
       }
       for (StreamPlan.Variant v : variants) {
@@ -284,6 +285,19 @@ final class StreamCompiler {
     return out;
   }
 
+  /** Where a common table expression's text was appended to a query's (see cteInFrom). */
+  private record CteRegion(int offset, Cte cte) {}
+
+  /**
+   * Reports a common table expression's problems where it is written, once however many queries use
+   * it.
+   */
+  void reportCte(Cte cte, List<SqlProblem> cteProblems) {
+    if (reportedCtes.add(cte.scalar())) {
+      reader.report(new SyncConfigReader.QueryInput(cte.sql(), cte.scalar()), cteProblems);
+    }
+  }
+
   /** What all queries of one stream share. */
   private final class StreamContext {
     final String name;
@@ -293,6 +307,12 @@ final class StreamCompiler {
     final Map<String, String> scopes = new LinkedHashMap<>();
     final Map<String, Ast.Select> parsedCtes = new LinkedHashMap<>();
     final Set<String> expanding = new HashSet<>();
+
+    /**
+     * Common table expressions whose SQL does not parse: in FROM, read as tables (as the
+     * reference).
+     */
+    final Set<String> unparsable = new HashSet<>();
 
     StreamContext(String name, Map<String, Cte> ctes, boolean acceptDangerous) {
       this.name = name;
@@ -405,7 +425,19 @@ final class StreamCompiler {
    */
   private final class QueryCompiler {
     final StreamContext stream;
-    final String sql;
+
+    /**
+     * The query text, followed by the text of each common table expression read in FROM (inlined
+     * with its nodes' places in this text, see {@link #cteInFrom}); {@link #length} is the query's
+     * own.
+     */
+    String sql;
+
+    final int length;
+
+    /** Where each common table expression's text starts in {@link #sql}. */
+    final List<CteRegion> regions = new ArrayList<>();
+
     final YScalar scalar;
     final List<SqlProblem> problems = new ArrayList<>();
     boolean usesSubscriptionParameters;
@@ -420,8 +452,113 @@ final class StreamCompiler {
     QueryCompiler(StreamContext stream, String sql, YScalar scalar) {
       this.stream = stream;
       this.sql = sql;
+      this.length = sql.length();
       this.scalar = scalar;
       this.expressions = new Expressions();
+    }
+
+    /** A compiler for a subquery written in this query: the same text. */
+    QueryCompiler nested() {
+      QueryCompiler inner = new QueryCompiler(stream, sql, scalar, length);
+      inner.regions.addAll(regions);
+      return inner;
+    }
+
+    private QueryCompiler(StreamContext stream, String sql, YScalar scalar, int length) {
+      this.stream = stream;
+      this.sql = sql;
+      this.length = length;
+      this.scalar = scalar;
+      this.expressions = new Expressions();
+    }
+
+    /**
+     * {@code FROM name} of a common table expression (edition 3): the query reads it as a subquery
+     * in FROM, which {@link InlineViews} then inlines. Its text is appended to {@link #sql} and its
+     * nodes placed there, so texts and problems stay exact; {@link #moveCteProblems} reports those
+     * where the expression is written. One that does not parse is reported there and read as a
+     * table, as the reference does.
+     */
+    Ast.Select cteInFrom(Ast.Select q) {
+      if (edition < 3) {
+        return q;
+      }
+      List<Ast.FromItem> from = new ArrayList<>();
+      boolean changed = false;
+      for (Ast.FromItem item : q.from()) {
+        Ast.FromItem view = item instanceof Ast.FromTable t ? cteView(t) : null;
+        changed |= view != null;
+        from.add(view != null ? view : item);
+      }
+      if (!changed) {
+        return q;
+      }
+      return new Ast.Select(
+          q.distinct(),
+          q.columns(),
+          List.copyOf(from),
+          q.where(),
+          q.groupBy(),
+          q.having(),
+          q.orderBy(),
+          q.limitSpan(),
+          q.forSpan(),
+          q.span(),
+          q.joinConditions(),
+          q.usingSpan());
+    }
+
+    /** {@code FROM name} of a common table expression as a subquery in FROM; else null. */
+    Ast.@Nullable FromSelect cteView(Ast.FromTable t) {
+      String name = t.name().name();
+      Cte cte = t.name().schema() == null ? stream.ctes.get(name) : null;
+      if (cte == null || stream.expanding.contains(name) || stream.unparsable.contains(name)) {
+        return null;
+      }
+      usedCtes.add(cte);
+      int offset = sql.length() + 1;
+      Ast.Select view;
+      try {
+        new QueryCompiler(stream, cte.sql(), cte.scalar()).parse(); // its own problems, in place
+        view = (Ast.Select) SyncConfigReader.parseSingle(" ".repeat(offset) + cte.sql());
+      } catch (QueryException e) {
+        reportOnce(cte, List.of(e.problem));
+        stream.unparsable.add(name);
+        return null;
+      }
+      sql = sql + "\n" + cte.sql();
+      expressions.sql = sql;
+      regions.add(new CteRegion(offset, cte));
+      return new Ast.FromSelect(view, t.alias() != null ? t.alias() : name, t.join(), t.span());
+    }
+
+    /**
+     * Reports the problems found in appended common table expressions where those are written (once
+     * per expression), leaving the query's own.
+     */
+    void moveCteProblems() {
+      if (regions.isEmpty()) {
+        return;
+      }
+      Map<Cte, List<SqlProblem>> moved = new LinkedHashMap<>();
+      problems.removeIf(
+          p -> {
+            CteRegion region = null;
+            for (CteRegion r : regions) {
+              if (p.start() >= r.offset()) {
+                region = r;
+              }
+            }
+            if (region == null) {
+              return false;
+            }
+            int off = region.offset();
+            moved
+                .computeIfAbsent(region.cte(), k -> new ArrayList<>())
+                .add(new SqlProblem(p.message(), p.start() - off, p.end() - off, p.severity()));
+            return true;
+          });
+      moved.forEach(StreamCompiler.this::reportCte);
     }
 
     CExpr error(String message, Ast.Span at) {
@@ -451,7 +588,7 @@ final class StreamCompiler {
     // ---- the stream query ----
 
     void compileStream(List<StreamPlan.Variant> variants) throws QueryException {
-      Ast.Select q = parse();
+      Ast.Select q = cteInFrom(parse());
       if (edition >= 3) {
         q = InlineViews.inline(q, this::error);
       }
@@ -463,8 +600,8 @@ final class StreamCompiler {
       }
       problems.addAll(
           edition >= 3
-              ? QuerySupport.unsupportedFeaturesEdition3(sql, q)
-              : QuerySupport.unsupportedFeatures(sql, q));
+              ? QuerySupport.unsupportedFeaturesEdition3(ownText(), q)
+              : QuerySupport.unsupportedFeatures(ownText(), q));
       if (q.usingSpan() != null) {
         throw new QueryException(
             SqlProblem.fatal(Messages.USING_IS_NOT_SUPPORTED, q.span().start(), q.span().end()));
@@ -638,9 +775,10 @@ final class StreamCompiler {
           }
           if (t.name().schema() == null
               && stream.ctes.containsKey(t.name().name())
-              && !stream.expanding.contains(t.name().name())) {
-            // The reference reads it as the common table expression's query; Syncline would
-            // read a table of that name, so it refuses rather than sync the wrong rows.
+              && !stream.expanding.contains(t.name().name())
+              && !stream.unparsable.contains(t.name().name())) {
+            // Joined with other tables (alone, cteInFrom inlined it): Syncline would read a table
+            // of that name, so it refuses rather than sync the wrong rows.
             usedCtes.add(stream.ctes.get(t.name().name()));
             throw new QueryException(
                 SqlProblem.fatal(
@@ -965,23 +1103,30 @@ final class StreamCompiler {
       final List<BucketParameter> lookupParameters = new ArrayList<>();
 
       /**
-       * The reference's order hash of parameters whose row side is a column or a table's metadata
-       * (those whose hash this compiler can reproduce).
+       * The reference's order hash of parameters whose row side this compiler can render as the
+       * reference does (see ReferenceSql).
        */
-      final IdentityHashMap<BucketParameter, Integer> orderHashes = new IdentityHashMap<>();
+      final IdentityHashMap<BucketParameter, List<String>> rowKeys = new IdentityHashMap<>();
+
+      /** One parameter for the same row expression compared with two request values. */
+      BucketParameter intersection(BucketParameter a, BucketParameter b) {
+        List<Source> parts = new ArrayList<>();
+        for (Source s : List.of(a.source(), b.source())) {
+          if (s instanceof StreamPlan.RequestIntersection ri) {
+            parts.addAll(ri.parts());
+          } else {
+            parts.add(s);
+          }
+        }
+        return new BucketParameter(
+            a.row(), false, new StreamPlan.RequestIntersection(parts), a.rowText());
+      }
 
       /** Notes the row side of a scalar parameter, for the reference's parameter order. */
       void noteRowSide(BucketParameter p, Expr row) {
-        if (p.rowExpands()) {
-          return;
-        }
-        if (row instanceof Ast.Ref ref && !ref.name().equals("*")) {
-          orderHashes.put(p, StableHash.of("?", ref.name()));
-        } else if (row instanceof Ast.Call c
-            && c.schema() != null
-            && c.args().isEmpty()
-            && TableRefs.metadataKey(c.name()) != null) {
-          orderHashes.put(p, StableHash.of("?", "table." + c.name().toLowerCase(Locale.ROOT)));
+        List<String> key = p.rowExpands() ? null : ReferenceSql.key(row);
+        if (key != null) {
+          rowKeys.put(p, key);
         }
       }
 
@@ -1004,10 +1149,29 @@ final class StreamCompiler {
       List<BucketParameter> orderedParameters() {
         List<BucketParameter> all = new ArrayList<>(requestParameters);
         all.addAll(lookupParameters);
-        if (edition >= 3 && orderHashes.keySet().containsAll(all)) {
-          // The reference orders parameters by the stable hash of their row expressions.
-          all.sort(Comparator.comparingInt(orderHashes::get));
-          return List.copyOf(all);
+        if (edition >= 3 && rowKeys.keySet().containsAll(all)) {
+          // The reference makes one parameter of one row expression compared with several request
+          // values, and orders parameters by the stable hash of their row expressions.
+          // (Look-up results are not merged: each stays a parameter of its own.)
+          List<Map.Entry<List<String>, BucketParameter>> merged = new ArrayList<>();
+          for (BucketParameter p : all) {
+            List<String> key = Objects.requireNonNull(rowKeys.get(p));
+            int same = -1;
+            for (int i = 0; i < merged.size() && same < 0; i++) {
+              if (merged.get(i).getKey().equals(key)
+                  && !(merged.get(i).getValue().source() instanceof LookupOutput)
+                  && !(p.source() instanceof LookupOutput)) {
+                same = i;
+              }
+            }
+            if (same < 0) {
+              merged.add(Map.entry(key, p));
+            } else {
+              merged.set(same, Map.entry(key, intersection(merged.get(same).getValue(), p)));
+            }
+          }
+          merged.sort(Comparator.comparingInt(e -> ReferenceSql.orderHash(e.getKey())));
+          return merged.stream().map(Map.Entry::getValue).toList();
         }
         List<BucketParameter> out = new ArrayList<>(requestParameters);
         Collections.reverse(out);
@@ -1392,7 +1556,7 @@ final class StreamCompiler {
       QueryCompiler inner;
       Ast.Select q;
       if (sub instanceof Ast.SubSelect s) {
-        inner = new QueryCompiler(stream, sql, scalar);
+        inner = nested();
         q = s.select();
       } else {
         Ast.Ref ref = (Ast.Ref) sub;
@@ -1428,7 +1592,8 @@ final class StreamCompiler {
         }
       }
       usesSubscriptionParameters |= inner.usesSubscriptionParameters;
-      if (inner.sql.equals(sql) && inner.scalar == scalar) {
+      inner.moveCteProblems();
+      if (inner.scalar == scalar) {
         problems.addAll(inner.problems);
       } else if (!inner.problems.isEmpty()) {
         reportOnce(Objects.requireNonNull(stream.ctes.get(((Ast.Ref) sub).name())), inner.problems);
@@ -1440,7 +1605,12 @@ final class StreamCompiler {
     }
 
     Ast.Span span() {
-      return new Ast.Span(0, sql.length());
+      return new Ast.Span(0, length);
+    }
+
+    /** The query's own text (without appended common table expressions). */
+    String ownText() {
+      return sql.substring(0, length);
     }
 
     /**
@@ -1448,18 +1618,16 @@ final class StreamCompiler {
      * use it.
      */
     void reportOnce(Cte cte, List<SqlProblem> cteProblems) {
-      if (reportedCtes.add(cte.scalar())) {
-        reader.report(new SyncConfigReader.QueryInput(cte.sql(), cte.scalar()), cteProblems);
-      }
+      reportCte(cte, cteProblems);
     }
 
     @Nullable Source subqueryBody(
         Ast.Select q, @Nullable RequestValue gate, VariantBuilder outer, Ast.Span outerQuery)
         throws QueryException {
       if (edition >= 3) {
-        q = InlineViews.inline(q, this::error);
+        q = InlineViews.inline(cteInFrom(q), this::error);
       }
-      problems.addAll(QuerySupport.unsupportedFeatures(sql, q));
+      problems.addAll(QuerySupport.unsupportedFeatures(ownText(), q));
       if (q.from().size() != 1) {
         throw new QueryException(
             SqlProblem.fatal(
