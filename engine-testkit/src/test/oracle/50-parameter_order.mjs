@@ -50,4 +50,14 @@ for (const [name, query] of Object.entries(SAME)) {
       input: { jwt, parameters: {}, streams: { include_defaults: true, subscriptions: [] } } });
   }
 }
+// ... and with a look-up result (a subquery) instead of a second request value
+const SCHEMA2 = [{ table: 'issues', columns: [['id', 'text'], ['project_id', 'text']] },
+  { table: 'members', columns: [['id', 'text'], ['project_id', 'text'], ['user_id', 'text']] }];
+const WITH_LOOKUP = streams3({ s: { query: "SELECT * FROM issues WHERE project_id = subscription.parameter('project') AND project_id IN (SELECT project_id FROM members WHERE user_id = auth.user_id())" } });
+cases.push({ id: 'same-lookup-row', description: 'request value and look-up on one column, a row', kind: 'row', schema: SCHEMA2,
+  yaml: WITH_LOOKUP, input: { table: 'issues', row: { id: 'i1', project_id: 'p1' } } });
+cases.push({ id: 'same-lookup-req', description: 'request value and look-up on one column, a request', kind: 'request',
+  schema: SCHEMA2, yaml: WITH_LOOKUP, input: { jwt: { sub: 'alice' }, parameters: {},
+    streams: { include_defaults: true, subscriptions: [{ stream: 's', parameters: { project: 'p1' } }] },
+    parameter_rows: [{ table: 'members', row: { id: 'm1', project_id: 'p1', user_id: 'alice' } }] } });
 export default cases;

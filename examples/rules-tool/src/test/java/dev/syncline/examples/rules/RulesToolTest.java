@@ -116,7 +116,7 @@ class RulesToolTest {
         .isZero();
     assertThat(output())
         .contains("user u1 receives 1 buckets:")
-        .contains("by_tag|0[\"u1\",\"work\"]  (priority 3, subscription 0)")
+        .contains("by_tag|0[\"work\",\"u1\"]  (priority 3, subscription 0)")
         .doesNotContain("mine|0");
   }
 

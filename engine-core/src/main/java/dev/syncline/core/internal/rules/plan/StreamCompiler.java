@@ -724,7 +724,8 @@ final class StreamCompiler {
                 vb.requestGates,
                 vb.lookupGates,
                 List.copyOf(extractors),
-                sql));
+                sql,
+                vb.sameAs(vb.orderedParameters())));
         if (edition >= 3
             && !stream.acceptDangerous
             && vb.unauthenticated != null
@@ -1107,6 +1108,25 @@ final class StreamCompiler {
        * reference does (see ReferenceSql).
        */
       final IdentityHashMap<BucketParameter, List<String>> rowKeys = new IdentityHashMap<>();
+
+      /**
+       * For each ordered parameter, the index of an earlier one with the same row expression (one
+       * compared with a request value, the other with a look-up result), or -1; edition 3 only.
+       */
+      List<Integer> sameAs(List<BucketParameter> ordered) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < ordered.size(); i++) {
+          int same = -1;
+          List<String> key = edition >= 3 ? rowKeys.get(ordered.get(i)) : null;
+          for (int j = 0; j < i && same < 0 && key != null; j++) {
+            if (key.equals(rowKeys.get(ordered.get(j)))) {
+              same = j;
+            }
+          }
+          out.add(same);
+        }
+        return out;
+      }
 
       /** One parameter for the same row expression compared with two request values. */
       BucketParameter intersection(BucketParameter a, BucketParameter b) {

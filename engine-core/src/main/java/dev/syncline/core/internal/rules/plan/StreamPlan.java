@@ -183,6 +183,9 @@ final class StreamPlan {
    *     buckets
    * @param extractors the output columns
    * @param sql the query
+   * @param sameAs for each parameter, the index of an earlier one with the same row expression
+   *     (compared with another source: one parameter in the bucket id, whose value both sources
+   *     must give, as in the reference), or -1
    */
   record Variant(
       String bucketPrefix,
@@ -194,7 +197,30 @@ final class StreamPlan {
       List<Ev> requestGates,
       List<LookupNode> lookupGates,
       List<DataQuery.Extractor> extractors,
-      String sql) {
+      String sql,
+      List<Integer> sameAs) {
+
+    /** Validates the parameters' aliases. */
+    Variant {
+      sameAs = List.copyOf(sameAs);
+      if (sameAs.size() != parameters.size()) {
+        throw new IllegalArgumentException("one sameAs entry per parameter");
+      }
+    }
+
+    /** How many times the reference lists a bucket's inclusion: the product of the group sizes. */
+    int inclusionCopies() {
+      int[] group = new int[sameAs.size()];
+      int copies = 1;
+      for (int i = 0; i < sameAs.size(); i++) {
+        int first = sameAs.get(i) < 0 ? i : sameAs.get(i);
+        group[first]++;
+      }
+      for (int g : group) {
+        copies *= Math.max(1, g);
+      }
+      return copies;
+    }
 
     boolean hasLookups() {
       return !lookupGates.isEmpty()
@@ -237,7 +263,11 @@ final class StreamPlan {
         }
       }
       List<List<@Nullable Object>> choices = new ArrayList<>(parameters.size());
-      for (BucketParameter p : parameters) {
+      for (int i = 0; i < parameters.size(); i++) {
+        if (sameAs.get(i) >= 0) {
+          continue; // the same row value as an earlier parameter: one value in the bucket id
+        }
+        BucketParameter p = parameters.get(i);
         Object v = p.row().eval(row, null);
         if (p.rowExpands()) {
           if (v == null) {

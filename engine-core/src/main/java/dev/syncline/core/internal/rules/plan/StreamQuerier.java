@@ -272,30 +272,39 @@ final class StreamQuerier {
         item.variant().parameters().stream().map(BucketParameter::source).toList();
     List<ResolvedBucket> out = new ArrayList<>();
     List<BucketParameter> parameters = item.variant().parameters();
+    List<Integer> sameAs = item.variant().sameAs();
+    int copies = item.variant().inclusionCopies();
     values:
     for (@Nullable Object[] values : combine(sources, item.parameterValues(), done, strict)) {
       // Parameters comparing the same row value with two sources (a subscription parameter and an
-      // authorization
-      // subquery, say) only match a row when both agree: other combinations would be buckets no row
-      // can be in.
+      // authorization subquery, say) only match a row when both agree: other combinations would be
+      // buckets no row can be in. Edition 3 makes them one parameter (sameAs).
       for (int i = 0; i < values.length; i++) {
         for (int j = i + 1; j < values.length; j++) {
           if (!parameters.get(i).rowExpands()
               && !parameters.get(j).rowExpands()
-              && parameters.get(i).rowText().equals(parameters.get(j).rowText())
+              && (sameAs.get(j) == i
+                  || parameters.get(i).rowText().equals(parameters.get(j).rowText()))
               && !StreamPlan.serialize(new Object[] {values[i]})
                   .equals(StreamPlan.serialize(new Object[] {values[j]}))) {
             continue values;
           }
         }
       }
-      out.add(
-          new ResolvedBucket(
-              new BucketId(
-                  item.variant().bucketPrefix() + StreamPlan.serialize(values),
-                  item.stream().name()),
-              item.priority(),
-              List.of(item.reason())));
+      List<@Nullable Object> kept = new ArrayList<>(values.length);
+      for (int i = 0; i < values.length; i++) {
+        if (sameAs.get(i) < 0) {
+          kept.add(values[i]);
+        }
+      }
+      BucketId id =
+          new BucketId(
+              item.variant().bucketPrefix() + StreamPlan.serialize(kept.toArray()),
+              item.stream().name());
+      for (int c = 0; c < copies; c++) {
+        // as the reference, which finds the bucket once per agreeing source
+        out.add(new ResolvedBucket(id, item.priority(), List.of(item.reason())));
+      }
     }
     return out;
   }
