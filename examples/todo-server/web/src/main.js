@@ -78,12 +78,26 @@ const connector = {
       const result = await r.json();
       await tx.complete(result.write_checkpoint);
     } else {
-      const text = await r.text();
-      log(`upload rejected (${r.status}), discarded: ${text}`);
+      log(await refusal(r));
       await tx.complete();
     }
   }
 };
+
+// A refused upload as a sentence: the server's error description (its JSON envelope), else the status.
+async function refusal(response) {
+  let description = null;
+  let code = null;
+  try {
+    const body = await response.json();
+    description = body?.error?.description ?? null;
+    code = body?.error?.code ?? null;
+  } catch {
+    // not JSON: fall back to the status
+  }
+  const reason = description ? description.replace(/\.$/, '') : `it answered ${response.status}`;
+  return `The server did not accept a change, so it was undone: ${reason}.` + (code ? ` (${code})` : '');
+}
 
 function log(message) {
   console.warn(message);
@@ -103,28 +117,92 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Each list's section is kept between renders (keyed by id), so what someone is typing into its "New todo" box
+// survives incoming changes; only the items are rebuilt. Todos still in the upload queue show as pending.
+const sections = new Map();
+
 async function render() {
   const lists = await db.getAll('SELECT * FROM lists ORDER BY created_at, id');
   const todos = await db.getAll('SELECT * FROM todos ORDER BY created_at, id');
+  const pending = new Set(
+    (await db.getAll("SELECT json_extract(data, '$.id') AS id FROM ps_crud")).map((r) => r.id));
   const root = document.getElementById('lists');
-  root.replaceChildren(
-    ...lists.map((l) => {
-      const input = el('input', { class: 'new-todo', placeholder: 'New todo' });
-      const items = todos.filter((t) => t.list_id === l.id).map((t) =>
-        el('li', { class: t.completed ? 'todo done' : 'todo', 'data-todo-id': t.id },
+  const shown = new Set();
+  let previous = null;
+  for (const l of lists) {
+    shown.add(l.id);
+    let s = sections.get(l.id);
+    if (!s) {
+      s = newSection(l);
+      sections.set(l.id, s);
+    }
+    s.title.textContent = (l.name ?? '') + (l.owner_id === user ? '' : ` (shared by ${l.owner_id})`);
+    s.section.dataset.listName = l.name ?? '';
+    s.section.classList.toggle('pending', pending.has(l.id));
+    s.items.replaceChildren(
+      ...todos.filter((t) => t.list_id === l.id).map((t) => {
+        const classes = ['todo'];
+        if (t.completed) classes.push('done');
+        if (pending.has(t.id)) classes.push('pending');
+        return el('li', { class: classes.join(' '), 'data-todo-id': t.id },
           el('input', { type: 'checkbox', checked: !!t.completed, onchange: (ev) => toggle(t, ev.target.checked) }),
-          el('span', {}, t.description ?? '')));
-      return el('section', { class: 'list', 'data-list-id': l.id, 'data-list-name': l.name },
-        el('h2', {}, l.name ?? '', l.owner_id === user ? '' : ` (shared by ${l.owner_id})`),
-        el('ul', {}, ...items),
-        el('form', { class: 'add-todo', onsubmit: (ev) => { ev.preventDefault(); addTodo(l.id, input); } },
-          input, el('button', { type: 'submit' }, 'Add')));
-    })
-  );
+          el('span', { class: 'text' }, t.description ?? ''),
+          pending.has(t.id) ? el('small', { class: 'state' }, ' not uploaded yet') : '',
+          el('button', { class: 'delete', type: 'button', title: 'Delete', onclick: () => removeTodo(t) }, '×'));
+      }));
+    // Keep the order without moving sections that are already in place (moving one would blur its input).
+    const expected = previous ? previous.nextSibling : root.firstChild;
+    if (expected !== s.section) {
+      root.insertBefore(s.section, expected);
+    }
+    previous = s.section;
+  }
+  for (const [id, s] of sections) {
+    if (!shown.has(id)) {
+      s.section.remove();
+      sections.delete(id);
+    }
+  }
   root.dataset.lists = String(lists.length);
   root.dataset.todos = String(todos.length);
+  root.dataset.pending = String(pending.size);
   if (follow) {
     followLists(lists.map((l) => l.id));
+  }
+}
+
+function newSection(l) {
+  const input = el('input', { class: 'new-todo', placeholder: 'New todo' });
+  const title = el('h2', {});
+  const items = el('ul', {});
+  const section = el('section', { class: 'list', 'data-list-id': l.id },
+    title,
+    items,
+    el('form', { class: 'add-todo', onsubmit: (ev) => { ev.preventDefault(); addTodo(l.id, input); } },
+      input, el('button', { type: 'submit' }, 'Add')));
+  if (l.owner_id === user) {
+    // The owner shares a list with another user (the server's sharing endpoint; the list then syncs to them).
+    const who = el('input', { class: 'share-with', placeholder: 'Share with user' });
+    section.append(el('form', { class: 'share', onsubmit: (ev) => { ev.preventDefault(); share(l.id, who); } },
+      who, el('button', { type: 'submit' }, 'Share')));
+  }
+  return { section, title, items, input };
+}
+
+async function share(listId, input) {
+  const other = input.value.trim();
+  if (!other) {
+    return;
+  }
+  const r = await fetch(`/api/lists/${encodeURIComponent(listId)}/shares/${encodeURIComponent(other)}`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${token ?? (await freshToken())}` }
+  });
+  if (r.ok) {
+    input.value = '';
+    log(`Shared with ${other}.`);
+  } else {
+    log((await refusal(r)).replace('did not accept a change, so it was undone', 'did not share the list'));
   }
 }
 
@@ -157,6 +235,10 @@ async function addTodo(listId, input) {
   }
 }
 
+async function removeTodo(todo) {
+  await db.execute('DELETE FROM todos WHERE id = ?', [todo.id]);
+}
+
 async function toggle(todo, done) {
   await db.execute('UPDATE todos SET completed = ?, completed_at = ?, completed_by = ? WHERE id = ?',
     [done ? 1 : 0, done ? new Date().toISOString() : null, done ? user : null, todo.id]);
@@ -173,8 +255,12 @@ document.getElementById('new-list').addEventListener('submit', async (ev) => {
   }
 });
 
+let ready = false;
 db.registerListener({
   statusChanged(status) {
+    if (ready) {
+      render(); // an upload finishing changes what is pending
+    }
     const s = document.getElementById('status');
     s.dataset.connected = String(status.connected);
     s.dataset.synced = String(!!status.hasSynced);
@@ -184,6 +270,7 @@ db.registerListener({
 });
 
 await db.init();
+ready = true;
 db.onChange({ onChange: () => render() }, { tables: ['lists', 'todos'], throttleMs: 30 });
 await render();
 db.connect(connector);

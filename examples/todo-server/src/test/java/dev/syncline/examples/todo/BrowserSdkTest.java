@@ -107,7 +107,8 @@ class BrowserSdkTest {
           assertThat(rs.getBoolean(3)).isTrue();
           assertThat(rs.getString(4)).isEqualTo(result.get("listName").asText());
           assertThat(rs.getString(5)).isEqualTo(result.get("user").asText());
-          assertThat(rs.getLong(6)).isEqualTo(1);
+          // the offline todo and the long one; B's was deleted from the page
+          assertThat(rs.getLong(6)).isEqualTo(2);
         }
       }
     } finally {
