@@ -377,5 +377,14 @@ public final class ProtocolClient implements AutoCloseable {
     } catch (IOException e) {
       // Already closed.
     }
+    // Once close returns, this client applies nothing more to its replica (a reconnect hands the
+    // replica to the next connection, whose count of checkpoints must not move under it).
+    if (Thread.currentThread() != reader) {
+      try {
+        reader.join(TimeUnit.SECONDS.toMillis(30));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 }
