@@ -715,8 +715,6 @@ public final class CompiledSyncRules implements SyncRules {
       return "request value " + r.text();
     } else if (source instanceof StreamPlan.RequestArray r) {
       return "each element of request array " + r.text();
-    } else if (source instanceof StreamPlan.RequestIntersection r) {
-      return "the values all of " + r.text() + " give";
     }
     StreamPlan.LookupOutput o = (StreamPlan.LookupOutput) source;
     return "column " + o.column() + " of look-up " + o.node().scope;

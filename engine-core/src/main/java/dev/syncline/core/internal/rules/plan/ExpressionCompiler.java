@@ -63,11 +63,8 @@ abstract class ExpressionCompiler<T> {
   final SqlFunctions functions;
   final boolean exactIntegerLiterals;
 
-  /**
-   * The query's SQL text, which spans index (followed by any common table expression read in FROM:
-   * see StreamCompiler).
-   */
-  String sql;
+  /** The query's SQL text, which spans index. */
+  final String sql;
 
   /** Where problems go, in the order found. */
   final List<SqlProblem> problems;

@@ -37,13 +37,14 @@ final class InlineViews {
     Expr viewWhere = null;
     boolean alone = q.from().size() == 1;
     for (Ast.FromItem item : q.from()) {
-      if (!(item instanceof Ast.FromSelect view)
-          || (!alone && view.alias() == null)
-          || !inlinable(inline(view.select(), error))) {
+      Ast.Select inner =
+          item instanceof Ast.FromSelect v && (alone || v.alias() != null)
+              ? inline(v.select(), error)
+              : null;
+      if (!(item instanceof Ast.FromSelect view) || inner == null || !inlinable(inner)) {
         from.add(item);
         continue;
       }
-      Ast.Select inner = inline(view.select(), error);
       Ast.FromTable table = (Ast.FromTable) inner.from().get(0);
       String innerName = table.alias() != null ? table.alias() : table.name().name();
       // Alone, the view's table keeps its own name; joined, it takes the view's.
@@ -107,19 +108,7 @@ final class InlineViews {
     }
     List<Expr> on = new ArrayList<>();
     q.joinConditions().forEach(c -> on.add(map(c, viewRefs)));
-    return new Ast.Select(
-        q.distinct(),
-        List.copyOf(columns),
-        List.copyOf(from),
-        where,
-        q.groupBy(),
-        q.having(),
-        q.orderBy(),
-        q.limitSpan(),
-        q.forSpan(),
-        q.span(),
-        List.copyOf(on),
-        q.usingSpan());
+    return q.with(columns, from, where, on);
   }
 
   /** A view over one table, without clauses inlining would lose. */

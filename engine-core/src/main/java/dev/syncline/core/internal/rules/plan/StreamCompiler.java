@@ -490,22 +490,7 @@ final class StreamCompiler {
         changed |= view != null;
         from.add(view != null ? view : item);
       }
-      if (!changed) {
-        return q;
-      }
-      return new Ast.Select(
-          q.distinct(),
-          q.columns(),
-          List.copyOf(from),
-          q.where(),
-          q.groupBy(),
-          q.having(),
-          q.orderBy(),
-          q.limitSpan(),
-          q.forSpan(),
-          q.span(),
-          q.joinConditions(),
-          q.usingSpan());
+      return changed ? q.with(q.columns(), from, q.where(), q.joinConditions()) : q;
     }
 
     /** {@code FROM name} of a common table expression as a subquery in FROM; else null. */
@@ -519,15 +504,18 @@ final class StreamCompiler {
       int offset = sql.length() + 1;
       Ast.Select view;
       try {
-        new QueryCompiler(stream, cte.sql(), cte.scalar()).parse(); // its own problems, in place
+        if (!stream.parsedCtes.containsKey(cte.sql())) {
+          // its own problems, in place (and the parse the IN form reuses)
+          stream.parsedCtes.put(
+              cte.sql(), new QueryCompiler(stream, cte.sql(), cte.scalar()).parse());
+        }
         view = (Ast.Select) SyncConfigReader.parseSingle(" ".repeat(offset) + cte.sql());
       } catch (QueryException e) {
-        reportOnce(cte, List.of(e.problem));
+        reportCte(cte, List.of(e.problem));
         stream.unparsable.add(name);
         return null;
       }
       sql = sql + "\n" + cte.sql();
-      expressions.sql = sql;
       regions.add(new CteRegion(offset, cte));
       return new Ast.FromSelect(view, t.alias() != null ? t.alias() : name, t.join(), t.span());
     }
@@ -713,6 +701,7 @@ final class StreamCompiler {
                 + stream.name
                 + "|"
                 + variants.size();
+        List<BucketParameter> parameters = vb.orderedParameters();
         variants.add(
             new StreamPlan.Variant(
                 prefix,
@@ -720,12 +709,12 @@ final class StreamCompiler {
                 out.alias(),
                 !out.alias().equals(out.nameInSchema()),
                 vb.rowFilters,
-                vb.orderedParameters(),
+                parameters,
                 vb.requestGates,
                 vb.lookupGates,
                 List.copyOf(extractors),
                 sql,
-                vb.sameAs(vb.orderedParameters())));
+                vb.sameAs(parameters)));
         if (edition >= 3
             && !stream.acceptDangerous
             && vb.unauthenticated != null
@@ -1110,8 +1099,8 @@ final class StreamCompiler {
       final IdentityHashMap<BucketParameter, List<String>> rowKeys = new IdentityHashMap<>();
 
       /**
-       * For each ordered parameter, the index of an earlier one with the same row expression (one
-       * compared with a request value, the other with a look-up result), or -1; edition 3 only.
+       * For each ordered parameter, the index of an earlier one with the same row expression
+       * (compared with another request value or look-up result), or -1; edition 3 only.
        */
       List<Integer> sameAs(List<BucketParameter> ordered) {
         List<Integer> out = new ArrayList<>();
@@ -1126,20 +1115,6 @@ final class StreamCompiler {
           out.add(same);
         }
         return out;
-      }
-
-      /** One parameter for the same row expression compared with two request values. */
-      BucketParameter intersection(BucketParameter a, BucketParameter b) {
-        List<Source> parts = new ArrayList<>();
-        for (Source s : List.of(a.source(), b.source())) {
-          if (s instanceof StreamPlan.RequestIntersection ri) {
-            parts.addAll(ri.parts());
-          } else {
-            parts.add(s);
-          }
-        }
-        return new BucketParameter(
-            a.row(), false, new StreamPlan.RequestIntersection(parts), a.rowText());
       }
 
       /** Notes the row side of a scalar parameter, for the reference's parameter order. */
@@ -1170,28 +1145,12 @@ final class StreamCompiler {
         List<BucketParameter> all = new ArrayList<>(requestParameters);
         all.addAll(lookupParameters);
         if (edition >= 3 && rowKeys.keySet().containsAll(all)) {
-          // The reference makes one parameter of one row expression compared with several request
-          // values, and orders parameters by the stable hash of their row expressions.
-          // (Look-up results are not merged: each stays a parameter of its own.)
-          List<Map.Entry<List<String>, BucketParameter>> merged = new ArrayList<>();
-          for (BucketParameter p : all) {
-            List<String> key = Objects.requireNonNull(rowKeys.get(p));
-            int same = -1;
-            for (int i = 0; i < merged.size() && same < 0; i++) {
-              if (merged.get(i).getKey().equals(key)
-                  && !(merged.get(i).getValue().source() instanceof LookupOutput)
-                  && !(p.source() instanceof LookupOutput)) {
-                same = i;
-              }
-            }
-            if (same < 0) {
-              merged.add(Map.entry(key, p));
-            } else {
-              merged.set(same, Map.entry(key, intersection(merged.get(same).getValue(), p)));
-            }
-          }
-          merged.sort(Comparator.comparingInt(e -> ReferenceSql.orderHash(e.getKey())));
-          return merged.stream().map(Map.Entry::getValue).toList();
+          // The reference orders parameters by the stable hash of their row expressions (one
+          // expression compared with several sources is one parameter: see sameAs).
+          all.sort(
+              Comparator.comparingInt(
+                  p -> ReferenceSql.orderHash(Objects.requireNonNull(rowKeys.get(p)))));
+          return List.copyOf(all);
         }
         List<BucketParameter> out = new ArrayList<>(requestParameters);
         Collections.reverse(out);
@@ -1596,7 +1555,7 @@ final class StreamCompiler {
         } catch (QueryException e) {
           // Reported where the common table expression is written, as the reference does.
           stream.expanding.remove(ref.name());
-          reportOnce(cte, List.of(e.problem));
+          reportCte(cte, List.of(e.problem));
           return null;
         }
       }
@@ -1616,7 +1575,7 @@ final class StreamCompiler {
       if (inner.scalar == scalar) {
         problems.addAll(inner.problems);
       } else if (!inner.problems.isEmpty()) {
-        reportOnce(Objects.requireNonNull(stream.ctes.get(((Ast.Ref) sub).name())), inner.problems);
+        reportCte(Objects.requireNonNull(stream.ctes.get(((Ast.Ref) sub).name())), inner.problems);
       }
       if (inner.cteColumnsWrong) {
         error(Messages.CTE_MUST_RETURN_A_SINGLE_COLUMN, ((Ast.Ref) sub).span());
@@ -1631,14 +1590,6 @@ final class StreamCompiler {
     /** The query's own text (without appended common table expressions). */
     String ownText() {
       return sql.substring(0, length);
-    }
-
-    /**
-     * Reports a common table expression's problems where it is written, once however many queries
-     * use it.
-     */
-    void reportOnce(Cte cte, List<SqlProblem> cteProblems) {
-      reportCte(cte, cteProblems);
     }
 
     @Nullable Source subqueryBody(

@@ -36,7 +36,7 @@ final class StreamPlan {
   }
 
   /** Where a request gets the values of a bucket parameter or look-up key. */
-  sealed interface Source permits RequestValue, RequestArray, RequestIntersection, LookupOutput {
+  sealed interface Source permits RequestValue, RequestArray, LookupOutput {
     /** A stable text identifying the source (for de-duplicating look-ups and for explain). */
     String text();
   }
@@ -46,26 +46,6 @@ final class StreamPlan {
 
   /** The elements of a JSON array computed from the request. */
   record RequestArray(Ev ev, String text) implements Source {}
-
-  /**
-   * The values every one of {@code parts} (request values and arrays) gives: one row expression
-   * compared with several request values is one bucket parameter, as in the reference.
-   */
-  record RequestIntersection(List<Source> parts) implements Source {
-    /** Validates the parts. */
-    RequestIntersection {
-      parts = List.copyOf(parts);
-    }
-
-    @Override
-    public String text() {
-      StringBuilder sb = new StringBuilder("intersection(");
-      for (int i = 0; i < parts.size(); i++) {
-        sb.append(i > 0 ? ", " : "").append(parts.get(i).text());
-      }
-      return sb.append(')').toString();
-    }
-  }
 
   /** Column {@code column} of the rows a look-up returns. */
   record LookupOutput(LookupNode node, int column) implements Source {
@@ -184,8 +164,8 @@ final class StreamPlan {
    * @param extractors the output columns
    * @param sql the query
    * @param sameAs for each parameter, the index of an earlier one with the same row expression
-   *     (compared with another source: one parameter in the bucket id, whose value both sources
-   *     must give, as in the reference), or -1
+   *     (compared with another source: one value in the bucket id, which every such source must
+   *     give, as in the reference), or -1
    */
   record Variant(
       String bucketPrefix,

@@ -14,7 +14,6 @@ import dev.syncline.core.internal.rules.plan.StreamPlan.KeyPart;
 import dev.syncline.core.internal.rules.plan.StreamPlan.LookupNode;
 import dev.syncline.core.internal.rules.plan.StreamPlan.LookupOutput;
 import dev.syncline.core.internal.rules.plan.StreamPlan.RequestArray;
-import dev.syncline.core.internal.rules.plan.StreamPlan.RequestIntersection;
 import dev.syncline.core.internal.rules.plan.StreamPlan.RequestValue;
 import dev.syncline.core.internal.rules.plan.StreamPlan.Source;
 import dev.syncline.core.internal.rules.plan.StreamPlan.StreamRequest;
@@ -171,32 +170,8 @@ final class StreamQuerier {
             "expected a JSON array, got "
                 + (shown.length() > 60 ? shown.substring(0, 60) + "..." : shown));
       }
-    } else if (source instanceof RequestIntersection ri) {
-      // As the reference: each part's values that every other part has, one after the other
-      // (duplicates kept; each instantiates the bucket, whose inclusion reasons then repeat).
-      List<List<@Nullable Object>> parts = new ArrayList<>();
-      for (Source part : ri.parts()) {
-        parts.add(Objects.requireNonNull(requestValues(part, request, true), "request parts"));
-      }
-      List<@Nullable Object> out = new ArrayList<>();
-      for (int i = 0; i < parts.size(); i++) {
-        for (Object v : parts.get(i)) {
-          boolean everywhere = v != null;
-          for (int j = 0; j < parts.size() && everywhere; j++) {
-            everywhere = j == i || parts.get(j).stream().anyMatch(w -> sameValue(v, w));
-          }
-          if (everywhere) {
-            out.add(v);
-          }
-        }
-      }
-      return Collections.unmodifiableList(out);
     }
     return null;
-  }
-
-  private static boolean sameValue(@Nullable Object a, @Nullable Object b) {
-    return a != null && b != null && SqlValues.compare(a, b) == 0;
   }
 
   /**

@@ -392,5 +392,26 @@ public final class Ast {
           distinct, columns, from, where, groupBy, having, orderBy, limitSpan, forSpan, span,
           List.of(), null);
     }
+
+    /** This SELECT with other result columns, FROM items, WHERE and join conditions. */
+    public Select with(
+        List<Column> columns,
+        List<FromItem> from,
+        @Nullable Expr where,
+        List<Expr> joinConditions) {
+      return new Select(
+          distinct,
+          List.copyOf(columns),
+          List.copyOf(from),
+          where,
+          groupBy,
+          having,
+          orderBy,
+          limitSpan,
+          forSpan,
+          span,
+          List.copyOf(joinConditions),
+          usingSpan);
+    }
   }
 }
